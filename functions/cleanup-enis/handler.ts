@@ -1,0 +1,15 @@
+/** cleanup-enis Lambda: deletes the finished job's available, Bedrock-tagged network interfaces. */
+import { z } from 'zod';
+import { ec2 } from '../shared/clients.js';
+import { submissionSchema } from '../shared/job-state.js';
+import { makeHandler } from '../shared/handler.js';
+import { logger } from '../shared/logger.js';
+import { cleanupEnis } from './cleanup-enis.js';
+
+const eventSchema = z.object({ submission: submissionSchema.pick({ jobArn: true }) });
+
+export const handler = makeHandler(eventSchema, async ({ submission }) => {
+  const result = await cleanupEnis(submission.jobArn, { ec2 });
+  logger.info('eni cleanup', { ...result });
+  return result;
+});

@@ -1,0 +1,63 @@
+/**
+ * Environment of the Lambdas, parsed once at module load. A missing or malformed variable fails the
+ * cold start with a message naming it, instead of failing later inside a step.
+ */
+import { z } from 'zod';
+import type { RawJobInput } from './job-input.js';
+
+const optional = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+const list = optional.transform((v) =>
+  v === undefined
+    ? undefined
+    : v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+);
+
+const envSchema = z.object({
+  AWS_REGION: z.string().min(1, 'AWS_REGION is required (Lambda sets it)'),
+  DEFAULT_BASE_MODEL_IDENTIFIER: optional,
+  DEFAULT_CUSTOMIZATION_TYPE: optional,
+  DEFAULT_ROLE_ARN: optional,
+  DEFAULT_OUTPUT_S3_URI: optional,
+  DEFAULT_VPC_ID: optional,
+  DEFAULT_SUBNET_IDS: list,
+  DEFAULT_SECURITY_GROUP_IDS: list,
+  DEFAULT_MAX_JOB_DURATION_SECONDS: optional.transform((v) => (v === undefined ? undefined : Number(v))),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+/** Parses `source` (default `process.env`); throws naming each bad variable. */
+export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const result = envSchema.safeParse(source);
+  if (!result.success) {
+    const detail = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid Lambda environment: ${detail}`);
+  }
+  return result.data;
+}
+
+/** Stage defaults (serverless.yml `params`) as a partial job input; empty values are left out. */
+export function stageDefaults(env: Env): Partial<RawJobInput> {
+  const vpcConfig =
+    env.DEFAULT_SUBNET_IDS && env.DEFAULT_SECURITY_GROUP_IDS
+      ? {
+          ...(env.DEFAULT_VPC_ID ? { vpcId: env.DEFAULT_VPC_ID } : {}),
+          subnetIds: env.DEFAULT_SUBNET_IDS,
+          securityGroupIds: env.DEFAULT_SECURITY_GROUP_IDS,
+        }
+      : undefined;
+  return {
+    baseModelIdentifier: env.DEFAULT_BASE_MODEL_IDENTIFIER,
+    customizationType: env.DEFAULT_CUSTOMIZATION_TYPE as RawJobInput['customizationType'],
+    roleArn: env.DEFAULT_ROLE_ARN,
+    outputDataS3Uri: env.DEFAULT_OUTPUT_S3_URI,
+    vpcConfig,
+    maxJobDurationSeconds: env.DEFAULT_MAX_JOB_DURATION_SECONDS,
+  };
+}

@@ -1,0 +1,103 @@
+/**
+ * submit-job: CreateModelCustomizationJob with the job's vpcConfig, idempotently.
+ *
+ * The `clientRequestToken` is derived from the execution, so a retried task sends the same request;
+ * Bedrock answers a repeated request with the job it already created. Where it answers instead that
+ * the job name is in use, the job is adopted when its token is ours, and refused otherwise.
+ */
+import {
+  CreateModelCustomizationJobCommand,
+  GetModelCustomizationJobCommand,
+  type BedrockClient,
+  type CreateModelCustomizationJobCommandInput,
+} from '@aws-sdk/client-bedrock';
+import type { JobInput, Execution } from '../shared/job-input.js';
+import type { Submission } from '../shared/job-state.js';
+import { awsErrorCode } from '../shared/aws-errors.js';
+import { JobNameConflictError, JobSubmissionError, describeError } from '../shared/errors.js';
+
+/** Tag put on every job: which execution created it (for audits and the janitor). */
+export const EXECUTION_TAG = 'bedrock-vpc-customization:execution-arn';
+
+export interface SubmitJobDeps {
+  bedrock: Pick<BedrockClient, 'send'>;
+  now: () => Date;
+}
+
+/** The CreateModelCustomizationJob request for `job` (pure: exported for tests). */
+export function buildCreateRequest(job: JobInput, execution: Execution): CreateModelCustomizationJobCommandInput {
+  const tags = (map: Record<string, string>) => Object.entries(map).map(([key, value]) => ({ key, value }));
+  return {
+    jobName: job.jobName,
+    customModelName: job.customModelName,
+    roleArn: job.roleArn,
+    clientRequestToken: job.clientRequestToken,
+    baseModelIdentifier: job.baseModelIdentifier,
+    customizationType: job.customizationType,
+    ...(job.customModelKmsKeyId ? { customModelKmsKeyId: job.customModelKmsKeyId } : {}),
+    jobTags: tags({ ...job.jobTags, [EXECUTION_TAG]: execution.id }),
+    ...(Object.keys(job.customModelTags).length > 0 ? { customModelTags: tags(job.customModelTags) } : {}),
+    trainingDataConfig: { s3Uri: job.trainingDataS3Uri },
+    ...(job.validationDataS3Uris.length > 0
+      ? { validationDataConfig: { validators: job.validationDataS3Uris.map((s3Uri) => ({ s3Uri })) } }
+      : {}),
+    outputDataConfig: { s3Uri: job.outputDataS3Uri },
+    hyperParameters: job.hyperParameters,
+    vpcConfig: { subnetIds: job.vpcConfig.subnetIds, securityGroupIds: job.vpcConfig.securityGroupIds },
+  };
+}
+
+/** Submits (or adopts) the job and returns what the rest of the execution follows. */
+export async function submitJob(job: JobInput, execution: Execution, deps: SubmitJobDeps): Promise<Submission> {
+  const request = buildCreateRequest(job, execution);
+  try {
+    const out = await deps.bedrock.send(new CreateModelCustomizationJobCommand(request));
+    return submission(job, out.jobArn!, false, deps.now());
+  } catch (err) {
+    if (!isNameInUse(err)) throw classify(err, job);
+    return adopt(job, deps);
+  }
+}
+
+/** The name is taken: adopt the job when it was created with our token (a retried task). */
+async function adopt(job: JobInput, deps: SubmitJobDeps): Promise<Submission> {
+  const existing = await deps.bedrock.send(new GetModelCustomizationJobCommand({ jobIdentifier: job.jobName }));
+  if (existing.clientRequestToken !== job.clientRequestToken) {
+    throw new JobNameConflictError(
+      `A model customization job named "${job.jobName}" already exists (${existing.jobArn}) and was not created by this execution. ` +
+        'Choose another jobName, or leave it out to derive one from the execution.',
+    );
+  }
+  return submission(job, existing.jobArn!, true, existing.creationTime ?? deps.now());
+}
+
+function submission(job: JobInput, jobArn: string, adopted: boolean, submittedAt: Date): Submission {
+  return {
+    jobArn,
+    jobName: job.jobName,
+    adopted,
+    submittedAt: submittedAt.toISOString(),
+    deadline: new Date(submittedAt.getTime() + job.maxJobDurationSeconds * 1000).toISOString(),
+  };
+}
+
+function isNameInUse(err: unknown): boolean {
+  const code = awsErrorCode(err);
+  if (code === undefined) return false;
+  const message = err instanceof Error ? err.message : '';
+  return (
+    code === 'ResourceInUseException' ||
+    ((code === 'ValidationException' || code === 'ConflictException') && /already (exists|in use)|currently in use/i.test(message))
+  );
+}
+
+/** Errors that retrying will not fix become {@link JobSubmissionError}; transient ones pass through. */
+function classify(err: unknown, job: JobInput): unknown {
+  const code = awsErrorCode(err);
+  if (code === 'ValidationException' || code === 'AccessDeniedException' || code === 'ResourceNotFoundException') {
+    return new JobSubmissionError(`CreateModelCustomizationJob for "${job.jobName}" was refused: ${describeError(err)}`, {
+      cause: err,
+    });
+  }
+  return err;
+}

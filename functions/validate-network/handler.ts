@@ -1,0 +1,21 @@
+/** validate-network Lambda: resolves the execution input into the job, then runs the preflight. */
+import { z } from 'zod';
+import { ec2 } from '../shared/clients.js';
+import { parseEnv, stageDefaults } from '../shared/env.js';
+import { executionSchema, resolveJobInput } from '../shared/job-input.js';
+import { makeHandler } from '../shared/handler.js';
+import { logger } from '../shared/logger.js';
+import { validateNetwork } from './validate-network.js';
+
+const env = parseEnv();
+const defaults = stageDefaults(env);
+
+/** Event from the ResolveInput state: the caller's raw input and the execution context. */
+const eventSchema = z.object({ input: z.unknown(), execution: executionSchema });
+
+export const handler = makeHandler(eventSchema, async ({ input, execution }) => {
+  const job = resolveJobInput(input, defaults, execution, { region: env.AWS_REGION });
+  const preflight = await validateNetwork(job, { ec2 });
+  logger.info('preflight passed', { jobName: job.jobName, counts: preflight.counts, awsCalls: preflight.awsCalls });
+  return { job, execution, preflight };
+});

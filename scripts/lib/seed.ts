@@ -1,0 +1,214 @@
+/**
+ * Seeds a realistic demo account into the emulator: a VPC with DNS on, private subnets in three
+ * Availability Zones on one route table, a security group whose members talk to each other, an S3
+ * gateway endpoint on that route table, training and output buckets with a small JSONL dataset, the
+ * Bedrock service role, and a few leftover network interfaces (another job's, an untagged one, an
+ * attached one) that cleanup must leave alone.
+ */
+import {
+  AttachNetworkInterfaceCommand,
+  AuthorizeSecurityGroupIngressCommand,
+  AssociateRouteTableCommand,
+  CreateNetworkInterfaceCommand,
+  CreateRouteTableCommand,
+  CreateSecurityGroupCommand,
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  CreateVpcEndpointCommand,
+  EC2Client,
+  ModifyVpcAttributeCommand,
+  RunInstancesCommand,
+  type Tag,
+} from '@aws-sdk/client-ec2';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG } from '../../functions/shared/bedrock-tags.js';
+
+export interface DemoAccount {
+  region: string;
+  accountId: string;
+  vpcId: string;
+  subnetIds: string[];
+  securityGroupId: string;
+  routeTableId: string;
+  endpointId: string;
+  trainingBucket: string;
+  outputBucket: string;
+  roleArn: string;
+  /** ENIs seeded as leftovers: cleanup of a new job must not touch any of them. */
+  leftoverEnis: { otherJobAvailable: string; otherJobInUse: string; untagged: string };
+}
+
+export interface SeedClients {
+  ec2: EC2Client;
+  s3: S3Client;
+  iam: IAMClient;
+}
+
+export function clientsFor(endpoint: string, region = 'us-east-1'): SeedClients {
+  const common = { endpoint, region, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
+  return { ec2: new EC2Client(common), s3: new S3Client({ ...common, forcePathStyle: true }), iam: new IAMClient(common) };
+}
+
+const tags = (resourceType: string, entries: Record<string, string>) => [
+  { ResourceType: resourceType as never, Tags: Object.entries(entries).map(([Key, Value]): Tag => ({ Key, Value })) },
+];
+
+export const DEMO_DATASET = [
+  { prompt: 'How do I reset my password?', completion: 'Open Settings > Security and choose Reset password.' },
+  { prompt: 'Where can I download my invoice?', completion: 'Invoices are under Billing > History.' },
+  { prompt: 'How do I contact support?', completion: 'Use the Help button or write to support.' },
+]
+  .map((line) => JSON.stringify(line))
+  .join('\n');
+
+export async function seedDemoAccount(clients: SeedClients, region = 'us-east-1'): Promise<DemoAccount> {
+  const { ec2, s3, iam } = clients;
+  const vpc = await ec2.send(
+    new CreateVpcCommand({ CidrBlock: '10.42.0.0/16', TagSpecifications: tags('vpc', { Name: 'bedrock-customization-demo' }) }),
+  );
+  const vpcId = vpc.Vpc!.VpcId!;
+  await ec2.send(new ModifyVpcAttributeCommand({ VpcId: vpcId, EnableDnsSupport: { Value: true } }));
+  await ec2.send(new ModifyVpcAttributeCommand({ VpcId: vpcId, EnableDnsHostnames: { Value: true } }));
+
+  const routeTable = await ec2.send(
+    new CreateRouteTableCommand({ VpcId: vpcId, TagSpecifications: tags('route-table', { Name: 'private' }) }),
+  );
+  const routeTableId = routeTable.RouteTable!.RouteTableId!;
+  const subnetIds: string[] = [];
+  for (const [i, az] of ['a', 'b', 'c'].entries()) {
+    const subnet = await ec2.send(
+      new CreateSubnetCommand({
+        VpcId: vpcId,
+        CidrBlock: `10.42.${i + 1}.0/24`,
+        AvailabilityZone: `${region}${az}`,
+        TagSpecifications: tags('subnet', { Name: `private-${az}` }),
+      }),
+    );
+    subnetIds.push(subnet.Subnet!.SubnetId!);
+    await ec2.send(new AssociateRouteTableCommand({ RouteTableId: routeTableId, SubnetId: subnet.Subnet!.SubnetId! }));
+  }
+
+  const group = await ec2.send(
+    new CreateSecurityGroupCommand({ VpcId: vpcId, GroupName: 'bedrock-customization', Description: 'Bedrock customization jobs' }),
+  );
+  const securityGroupId = group.GroupId!;
+  await ec2.send(
+    new AuthorizeSecurityGroupIngressCommand({
+      GroupId: securityGroupId,
+      IpPermissions: [{ IpProtocol: '-1', UserIdGroupPairs: [{ GroupId: securityGroupId }] }],
+    }),
+  );
+
+  const endpoint = await ec2.send(
+    new CreateVpcEndpointCommand({
+      VpcId: vpcId,
+      VpcEndpointType: 'Gateway',
+      ServiceName: `com.amazonaws.${region}.s3`,
+      RouteTableIds: [routeTableId],
+    }),
+  );
+
+  const trainingBucket = 'demo-training-bucket';
+  const outputBucket = 'demo-output-bucket';
+  for (const bucket of [trainingBucket, outputBucket]) {
+    await s3.send(
+      new CreateBucketCommand({
+        Bucket: bucket,
+        ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as never } }),
+      }),
+    );
+  }
+  await s3.send(new PutObjectCommand({ Bucket: trainingBucket, Key: 'datasets/support.jsonl', Body: DEMO_DATASET }));
+  await s3.send(new PutObjectCommand({ Bucket: trainingBucket, Key: 'datasets/support-validation.jsonl', Body: DEMO_DATASET }));
+
+  const role = await iam.send(
+    new CreateRoleCommand({
+      RoleName: 'BedrockCustomizationRole',
+      AssumeRolePolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Service: 'bedrock.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+      }),
+    }),
+  );
+  const roleArn = role.Role!.Arn!;
+  const accountId = roleArn.split(':')[4]!;
+
+  // Leftovers from an earlier job, as Bedrock would have tagged them.
+  const oldJobArn = `arn:aws:bedrock:${region}:${accountId}:model-customization-job/old-job`;
+  const eni = async (subnetId: string, entries: Record<string, string>) =>
+    (
+      await ec2.send(
+        new CreateNetworkInterfaceCommand({
+          SubnetId: subnetId,
+          Groups: [securityGroupId],
+          ...(Object.keys(entries).length ? { TagSpecifications: tags('network-interface', entries) } : {}),
+        }),
+      )
+    ).NetworkInterface!.NetworkInterfaceId!;
+  const bedrockTags = { [BEDROCK_MANAGED_TAG]: 'true', [BEDROCK_JOB_ARN_TAG]: oldJobArn };
+  const otherJobAvailable = await eni(subnetIds[0]!, bedrockTags);
+  const otherJobInUse = await eni(subnetIds[1]!, bedrockTags);
+  const untagged = await eni(subnetIds[2]!, {});
+  const instance = await ec2.send(
+    new RunInstancesCommand({ ImageId: 'ami-12c6146b', MinCount: 1, MaxCount: 1, InstanceType: 't3.micro', SubnetId: subnetIds[1]! }),
+  );
+  await ec2.send(
+    new AttachNetworkInterfaceCommand({
+      NetworkInterfaceId: otherJobInUse,
+      InstanceId: instance.Instances![0]!.InstanceId!,
+      DeviceIndex: 1,
+    }),
+  );
+
+  return {
+    region,
+    accountId,
+    vpcId,
+    subnetIds,
+    securityGroupId,
+    routeTableId,
+    endpointId: endpoint.VpcEndpoint!.VpcEndpointId!,
+    trainingBucket,
+    outputBucket,
+    roleArn,
+    leftoverEnis: { otherJobAvailable, otherJobInUse, untagged },
+  };
+}
+
+/** A job input for the demo account (the DESIGN.md shape). */
+export function demoJobInput(account: DemoAccount, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    baseModelIdentifier: 'amazon.titan-text-express-v1',
+    customizationType: 'FINE_TUNING',
+    roleArn: account.roleArn,
+    trainingDataS3Uri: `s3://${account.trainingBucket}/datasets/support.jsonl`,
+    validationDataS3Uris: [`s3://${account.trainingBucket}/datasets/support-validation.jsonl`],
+    outputDataS3Uri: `s3://${account.outputBucket}/runs/`,
+    hyperParameters: { epochCount: '2', batchSize: '1', learningRate: '0.00001' },
+    vpcConfig: { vpcId: account.vpcId, subnetIds: account.subnetIds, securityGroupIds: [account.securityGroupId] },
+    jobTags: { team: 'ml' },
+    ...overrides,
+  };
+}
+
+/**
+ * Stand-in for Bedrock, which moto does not emulate here: creates the network interfaces the service
+ * would create for a running job, tagged as the service tags them. Only the local driver and tests
+ * call this; the Lambdas never do.
+ */
+export async function createJobEnis(ec2: EC2Client, jobArn: string, subnetIds: string[], securityGroupIds: string[]) {
+  const ids: string[] = [];
+  for (const subnetId of subnetIds.slice(0, 2)) {
+    const out = await ec2.send(
+      new CreateNetworkInterfaceCommand({
+        SubnetId: subnetId,
+        Groups: securityGroupIds,
+        Description: 'Stand-in for an ENI Amazon Bedrock creates for a customization job',
+        TagSpecifications: tags('network-interface', { [BEDROCK_MANAGED_TAG]: 'true', [BEDROCK_JOB_ARN_TAG]: jobArn }),
+      }),
+    );
+    ids.push(out.NetworkInterface!.NetworkInterfaceId!);
+  }
+  return ids;
+}

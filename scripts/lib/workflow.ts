@@ -1,0 +1,211 @@
+/**
+ * Runs statemachines/customize-model.asl.yml — the same file that deploys — with
+ * aws-local-stepfunctions, each Lambda Task bound to the real handler of the function its
+ * `Fn::GetAtt` names in serverless.yml. Used by the state-machine tests, `npm run local` and the bench.
+ *
+ * What stands in for AWS here, and only here:
+ * - Lambda's invoke: the event and the result go through JSON, and a thrown error reaches the state
+ *   machine as Lambda reports it (Error = the error's name, Cause = {"errorType","errorMessage"} JSON);
+ * - the StopJob state's `aws-sdk:bedrock` service integration: the same API call, made with the SDK
+ *   (errors named `Bedrock.<code>` as Step Functions names them).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { BedrockClient, StopModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
+import { StateMachine, type RunOptions } from 'aws-local-stepfunctions';
+import { parse } from 'yaml';
+import { aslPath, projectRoot, serverlessPath } from './paths.js';
+
+type JSONValue = Parameters<StateMachine['run']>[0];
+type RunResult = ReturnType<StateMachine['run']>;
+export type WorkflowEvent = RunResult['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
+export type TaskHandler = (input: JSONValue) => Promise<JSONValue>;
+
+/** CloudFormation short-form tags in serverless.yml, read as their long form. */
+const cfnTags = ['Sub', 'Ref', 'GetAtt', 'Join', 'Select', 'Split', 'ImportValue', 'If', 'Equals', 'Not', 'FindInMap'].flatMap(
+  (name) =>
+    (['scalar', 'seq', 'map'] as const).map((collection) => ({
+      tag: `!${name}`,
+      collection: collection === 'scalar' ? undefined : collection,
+      resolve: (value: unknown) => ({ [name === 'Ref' ? 'Ref' : `Fn::${name}`]: value }),
+    })),
+);
+
+/** The state machine definition, parsed from the one ASL file. */
+export function loadDefinition(): Record<string, unknown> & { States: Record<string, Record<string, unknown>> } {
+  return parse(readFileSync(aslPath, 'utf8'));
+}
+
+/** serverless.yml, parsed. */
+export function loadServerlessConfig(): {
+  functions: Record<string, { handler: string; environment?: Record<string, unknown> }>;
+  [key: string]: unknown;
+} {
+  return parse(readFileSync(serverlessPath, 'utf8'), { customTags: cfnTags as never });
+}
+
+/** Serverless Framework's logical id of a function (`validate-network` → `ValidateDashnetworkLambdaFunction`). */
+export function functionLogicalId(functionKey: string): string {
+  const normalized = functionKey.replace(/-/g, 'Dash').replace(/_/g, 'Underscore');
+  return `${normalized.charAt(0).toUpperCase()}${normalized.slice(1)}LambdaFunction`;
+}
+
+/** For every Lambda Task: state name → serverless function key (from `Fn::GetAtt: [<logical id>, Arn]`). */
+export function lambdaTaskFunctions(): Record<string, string> {
+  const { States } = loadDefinition();
+  const byLogicalId = new Map(Object.keys(loadServerlessConfig().functions).map((key) => [functionLogicalId(key), key]));
+  const out: Record<string, string> = {};
+  for (const [name, state] of Object.entries(States)) {
+    const getAtt = (state.Resource as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt'];
+    if (state.Type !== 'Task' || !getAtt) continue;
+    const key = byLogicalId.get(getAtt[0]);
+    if (!key) throw new Error(`State ${name} names ${getAtt[0]}, which is not a function of serverless.yml`);
+    out[name] = key;
+  }
+  return out;
+}
+
+/** A minimal Lambda context for the Powertools logger (the handlers use nothing else of it). */
+function lambdaContext(functionName: string) {
+  return {
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${process.env.AWS_REGION ?? 'us-east-1'}:123456789012:function:${functionName}`,
+    memoryLimitInMB: '256',
+    awsRequestId: crypto.randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => 60_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/** Lambda's invoke semantics around a handler: JSON in, JSON out, errors as Lambda reports them. */
+export function asLambda(functionName: string, handler: (event: unknown, context: unknown) => Promise<unknown>): TaskHandler {
+  return async (input) => {
+    try {
+      const result = await handler(JSON.parse(JSON.stringify(input)), lambdaContext(functionName));
+      return result === undefined ? null : JSON.parse(JSON.stringify(result));
+    } catch (err) {
+      const name = err instanceof Error ? err.name : 'Error';
+      const message = err instanceof Error ? err.message : String(err);
+      const reported = new Error(JSON.stringify({ errorType: name, errorMessage: message }));
+      reported.name = name;
+      throw reported;
+    }
+  };
+}
+
+/** Imports the real handlers named by the ASL file (after `env` is in process.env: handlers read it at load). */
+export async function loadLambdaHandlers(): Promise<Record<string, TaskHandler>> {
+  const config = loadServerlessConfig();
+  const handlers: Record<string, TaskHandler> = {};
+  for (const [state, key] of Object.entries(lambdaTaskFunctions())) {
+    const [file, exportName] = splitHandler(config.functions[key]!.handler);
+    const mod = (await import(pathToFileURL(join(projectRoot, `${file}.ts`)).href)) as Record<string, unknown>;
+    const fn = mod[exportName];
+    if (typeof fn !== 'function') throw new Error(`${file}.ts does not export ${exportName}`);
+    handlers[state] = asLambda(key, fn as (event: unknown, context: unknown) => Promise<unknown>);
+  }
+  return handlers;
+}
+
+function splitHandler(handler: string): [string, string] {
+  const dot = handler.lastIndexOf('.');
+  return [handler.slice(0, dot), handler.slice(dot + 1)];
+}
+
+/** The StopJob state's service integration (`arn:aws:states:::aws-sdk:bedrock:stopModelCustomizationJob`). */
+export function stopJobIntegration(bedrock = new BedrockClient({})): TaskHandler {
+  return async (input) => {
+    const { JobIdentifier } = input as { JobIdentifier: string };
+    try {
+      await bedrock.send(new StopModelCustomizationJobCommand({ jobIdentifier: JobIdentifier }));
+      return {};
+    } catch (err) {
+      const e = new Error(err instanceof Error ? err.message : String(err));
+      e.name = `Bedrock.${err instanceof Error ? err.name : 'Error'}`;
+      throw e;
+    }
+  };
+}
+
+export interface WorkflowRun {
+  status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT';
+  output?: unknown;
+  error?: string;
+  cause?: string;
+  events: WorkflowEvent[];
+  /** State names in the order they were entered. */
+  states: string[];
+}
+
+export interface RunWorkflowOptions {
+  input: unknown;
+  /** Execution name (the ARN is built from it); unique per run by default. */
+  executionName?: string;
+  /** Handlers by state name: the real Lambdas and the StopJob integration unless replaced here. */
+  handlers: Record<string, TaskHandler>;
+  /** Milliseconds every Wait state waits instead of its SecondsPath (0 in tests). */
+  waitMs?: number;
+  /** Milliseconds between retries instead of the ASL backoff (0 in tests). */
+  retryMs?: number;
+  region?: string;
+  onEvent?: (event: WorkflowEvent) => void;
+}
+
+/** Executes the ASL file once and collects its result and event log. */
+export async function runWorkflow(options: RunWorkflowOptions): Promise<WorkflowRun> {
+  const definition = loadDefinition();
+  const region = options.region ?? process.env.AWS_REGION ?? 'us-east-1';
+  const name = options.executionName ?? `local-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+  const machine = new StateMachine(definition as never);
+  const waits = Object.entries(definition.States).filter(([, s]) => s.Type === 'Wait');
+  const retriable = Object.entries(definition.States).filter(([, s]) => Array.isArray(s.Retry));
+  const runOptions: RunOptions = {
+    overrides: {
+      taskResourceLocalHandlers: options.handlers,
+      ...(options.waitMs !== undefined
+        ? { waitTimeOverrides: Object.fromEntries(waits.map(([n]) => [n, options.waitMs!])) }
+        : {}),
+      ...(options.retryMs !== undefined
+        ? {
+            retryIntervalOverrides: Object.fromEntries(
+              retriable.map(([n, s]) => [n, (s.Retry as unknown[]).map(() => options.retryMs!)]),
+            ),
+          }
+        : {}),
+    },
+    context: {
+      Execution: {
+        Id: `arn:aws:states:${region}:123456789012:execution:bedrock-vpc-customization-local-customize-model:${name}`,
+        Name: name,
+      },
+    } as never,
+  };
+  const run = machine.run(options.input as JSONValue, runOptions);
+  const events: WorkflowEvent[] = [];
+  const collecting = (async () => {
+    for await (const event of run.eventLogs) {
+      events.push(event);
+      options.onEvent?.(event);
+    }
+  })();
+  let outcome: Omit<WorkflowRun, 'events' | 'states'>;
+  try {
+    outcome = { status: 'SUCCEEDED', output: await run.result };
+  } catch (err) {
+    const cause = (err as { cause?: { name?: string; message?: string } }).cause;
+    outcome =
+      (err as Error).name === 'ExecutionTimeoutError'
+        ? { status: 'TIMED_OUT', error: 'States.Timeout', cause: (err as Error).message }
+        : { status: 'FAILED', error: cause?.name ?? (err as Error).name, cause: cause?.message ?? (err as Error).message };
+  }
+  await collecting;
+  const states = events.flatMap((e) => (e.type === 'StateEntered' ? [(e as { state: { name: string } }).state.name] : []));
+  return { ...outcome, events, states };
+}

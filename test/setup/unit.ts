@@ -1,0 +1,9 @@
+// Unit and state-machine tiers: SDK matchers for aws-sdk-client-mock, Node 20 shims, and an
+// environment the handlers can load with (no real endpoint: every client is mocked).
+import 'aws-sdk-client-mock-vitest/extend';
+import '../../scripts/lib/node20.js';
+
+process.env.AWS_REGION ??= 'us-east-1';
+process.env.AWS_ACCESS_KEY_ID ??= 'testing';
+process.env.AWS_SECRET_ACCESS_KEY ??= 'testing';
+process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
