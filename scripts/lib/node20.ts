@@ -1,5 +1,4 @@
 /**
-/**
  * Node 20 shims for the local tooling (tests, local run, bench); the Lambdas themselves run on nodejs22.x.
  *
  * aws-local-stepfunctions 3 calls Promise.withResolvers (Node >= 22) in every Task state. On Node 20
