@@ -1,0 +1,22 @@
+/** SDK clients aimed at the emulator tier's moto server (for seeding and for asserting on its state). */
+import { BedrockClient } from '@aws-sdk/client-bedrock';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { S3Client } from '@aws-sdk/client-s3';
+import { inject } from 'vitest';
+
+export function motoClients(region = 'us-east-1') {
+  const common = { endpoint: inject('motoEndpoint'), region, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
+  return {
+    ec2: new EC2Client(common),
+    s3: new S3Client({ ...common, forcePathStyle: true }),
+    iam: new IAMClient(common),
+    bedrock: new BedrockClient(common),
+  };
+}
+
+/** Clears moto (every service, every region). */
+export async function resetMoto(): Promise<void> {
+  const res = await fetch(`${inject('motoEndpoint')}/moto-api/reset`, { method: 'POST' });
+  if (!res.ok) throw new Error(`moto reset failed: ${res.status}`);
+}

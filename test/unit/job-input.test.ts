@@ -1,0 +1,166 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidInputError } from '../../functions/shared/errors.js';
+import {
+  CLIENT_REQUEST_TOKEN_PATTERN,
+  CUSTOM_MODEL_NAME_PATTERN,
+  JOB_NAME_PATTERN,
+  deriveCustomModelName,
+  deriveJobName,
+  parseS3Uri,
+  resolveJobInput,
+} from '../../functions/shared/job-input.js';
+import { parseEnv, stageDefaults } from '../../functions/shared/env.js';
+import { EXECUTION, rawJob } from '../fixtures/job.js';
+
+const resolve = (raw: unknown, defaults = {}) => resolveJobInput(raw, defaults, EXECUTION, { region: 'us-east-1' });
+
+function issuesOf(fn: () => unknown) {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(InvalidInputError);
+    return (err as InvalidInputError).issues;
+  }
+  throw new Error('expected InvalidInputError');
+}
+
+describe('resolveJobInput', () => {
+  it('resolves the DESIGN.md example with defaults, derived names, token, account and partition', () => {
+    const job = resolve(rawJob());
+    expect(job).toMatchObject({
+      customizationType: 'FINE_TUNING',
+      accountId: '123456789012',
+      partition: 'aws',
+      region: 'us-east-1',
+      dryRun: false,
+      maxJobDurationSeconds: 86400,
+      policies: { endpoint: 'append', outputBucket: 'skip', trainingBucket: 'skip', role: 'apply', exemptPrincipalArns: [] },
+      polling: { initialSeconds: 60, maxSeconds: 900, growthFactor: 1.5 },
+    });
+    expect(job.jobName).toMatch(JOB_NAME_PATTERN);
+    expect(job.customModelName).toMatch(CUSTOM_MODEL_NAME_PATTERN);
+    expect(job.clientRequestToken).toMatch(CLIENT_REQUEST_TOKEN_PATTERN);
+  });
+
+  it('derives the same names and token for the same execution, different ones for another', () => {
+    const a = resolve(rawJob());
+    const b = resolve(rawJob());
+    const c = resolveJobInput(rawJob(), {}, { ...EXECUTION, id: `${EXECUTION.id}-2` }, { region: 'us-east-1' });
+    expect(b.jobName).toBe(a.jobName);
+    expect(b.clientRequestToken).toBe(a.clientRequestToken);
+    expect(c.jobName).not.toBe(a.jobName);
+    expect(c.clientRequestToken).not.toBe(a.clientRequestToken);
+  });
+
+  it('keeps names the caller gave', () => {
+    const job = resolve(rawJob({ jobName: 'my-job.v1', customModelName: 'my_model-1' }));
+    expect(job.jobName).toBe('my-job.v1');
+    expect(job.customModelName).toBe('my_model-1');
+  });
+
+  it('lays the input over the stage defaults; vpcConfig is taken whole', () => {
+    const defaults = stageDefaults(
+      parseEnv({
+        AWS_REGION: 'us-east-1',
+        DEFAULT_BASE_MODEL_IDENTIFIER: 'amazon.titan-text-lite-v1',
+        DEFAULT_ROLE_ARN: 'arn:aws:iam::123456789012:role/Default',
+        DEFAULT_OUTPUT_S3_URI: 's3://default-output/runs/',
+        DEFAULT_VPC_ID: 'vpc-0aaaaaaaaaaaaaaaa',
+        DEFAULT_SUBNET_IDS: 'subnet-0aaaaaaaaaaaaaaaa, subnet-0bbbbbbbbbbbbbbbb',
+        DEFAULT_SECURITY_GROUP_IDS: 'sg-0aaaaaaaaaaaaaaaa',
+        DEFAULT_MAX_JOB_DURATION_SECONDS: '3600',
+        DEFAULT_CUSTOMIZATION_TYPE: '',
+      }),
+    );
+    const fromEvent = resolve({ trainingDataS3Uri: 's3://training-bucket/datasets/new.jsonl' }, defaults);
+    expect(fromEvent).toMatchObject({
+      baseModelIdentifier: 'amazon.titan-text-lite-v1',
+      roleArn: 'arn:aws:iam::123456789012:role/Default',
+      outputDataS3Uri: 's3://default-output/runs/',
+      maxJobDurationSeconds: 3600,
+      customizationType: 'FINE_TUNING',
+      vpcConfig: { vpcId: 'vpc-0aaaaaaaaaaaaaaaa', subnetIds: ['subnet-0aaaaaaaaaaaaaaaa', 'subnet-0bbbbbbbbbbbbbbbb'] },
+    });
+    const overridden = resolve(rawJob(), defaults);
+    expect(overridden.vpcConfig.subnetIds).toEqual(['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1']);
+    expect(overridden.roleArn).toBe('arn:aws:iam::123456789012:role/BedrockCustomizationRole');
+  });
+
+  it('names every bad field, with array indexes', () => {
+    const issues = issuesOf(() =>
+      resolve(
+        rawJob({
+          trainingDataS3Uri: 'https://bucket/key',
+          vpcConfig: { subnetIds: ['subnet-0123456789abcdef0', 'subnet-bad'], securityGroupIds: [] },
+          roleArn: 'not-an-arn',
+        }),
+      ),
+    );
+    const fields = issues.map((i) => i.field);
+    expect(fields).toEqual(expect.arrayContaining(['trainingDataS3Uri', 'vpcConfig.subnetIds[1]', 'vpcConfig.securityGroupIds', 'roleArn']));
+  });
+
+  it('rejects unknown fields (a typo must not be ignored) and a missing required field', () => {
+    const issues = issuesOf(() => resolve({ ...rawJob({ vpcConfig: undefined }), epochs: 3 }));
+    expect(issues.map((i) => i.field)).toEqual(expect.arrayContaining(['vpcConfig']));
+    expect(issues.some((i) => i.message.includes('epochs'))).toBe(true);
+  });
+
+  it.each([
+    ['vpcConfig.subnetIds', { vpcConfig: { subnetIds: Array.from({ length: 17 }, (_, i) => `subnet-0${String(i).padStart(16, '0')}`), securityGroupIds: ['sg-0123456789abcdef0'] } }],
+    ['vpcConfig.securityGroupIds', { vpcConfig: { subnetIds: ['subnet-0123456789abcdef0'], securityGroupIds: Array.from({ length: 6 }, (_, i) => `sg-0${String(i).padStart(16, '0')}`) } }],
+    ['vpcConfig.subnetIds', { vpcConfig: { subnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef0'], securityGroupIds: ['sg-0123456789abcdef0'] } }],
+    ['validationDataS3Uris', { validationDataS3Uris: Array.from({ length: 11 }, (_, i) => `s3://bucket/v${i}.jsonl`) }],
+    ['jobName', { jobName: '-starts-with-dash' }],
+    ['jobName', { jobName: 'x'.repeat(64) }],
+    ['customModelName', { customModelName: 'two__underscores' }],
+    ['customizationType', { customizationType: 'PRETRAINING' }],
+    ['hyperParameters.epochCount', { hyperParameters: { epochCount: 2 } }],
+    ['maxJobDurationSeconds', { maxJobDurationSeconds: 8 * 24 * 3600 }],
+    ['polling.initialSeconds', { polling: { initialSeconds: 600, maxSeconds: 60 } }],
+    ['policies.endpoint', { policies: { endpoint: 'replace' } }],
+    ['policies.exemptPrincipalArns[0]', { policies: { exemptPrincipalArns: ['someone'] } }],
+  ])('rejects a bad %s', (field, overrides) => {
+    const issues = issuesOf(() => resolve(rawJob(overrides)));
+    expect(issues.map((i) => i.field)).toContain(field);
+  });
+
+  it('rejects an input that is not an object', () => {
+    for (const raw of [null, 'x', 42, []]) {
+      expect(issuesOf(() => resolve(raw))).toEqual([{ field: '(input)', message: 'must be a JSON object' }]);
+    }
+  });
+});
+
+describe('derived names', () => {
+  it('stays valid and within 63 characters for long and odd execution names', () => {
+    for (const name of ['a'.repeat(80), '___weird__name__', '日本語-run', 'x', '--']) {
+      const jobName = deriveJobName({ id: `arn:x:${name}`, name });
+      expect(jobName.length).toBeLessThanOrEqual(63);
+      expect(jobName).toMatch(JOB_NAME_PATTERN);
+      const modelName = deriveCustomModelName(jobName);
+      expect(modelName.length).toBeLessThanOrEqual(63);
+      expect(modelName).toMatch(CUSTOM_MODEL_NAME_PATTERN);
+    }
+  });
+
+  it('keeps long truncated names distinct through the hash suffix', () => {
+    const a = deriveJobName({ id: 'arn:1', name: 'a'.repeat(80) });
+    const b = deriveJobName({ id: 'arn:2', name: 'a'.repeat(80) });
+    expect(a).not.toBe(b);
+  });
+});
+
+describe('parseS3Uri', () => {
+  it('splits bucket and key', () => {
+    expect(parseS3Uri('s3://bucket/a/b.jsonl')).toEqual({ bucket: 'bucket', key: 'a/b.jsonl' });
+    expect(parseS3Uri('s3://bucket')).toEqual({ bucket: 'bucket', key: '' });
+    expect(() => parseS3Uri('http://x')).toThrow(InvalidInputError);
+  });
+});
+
+describe('parseEnv', () => {
+  it('fails naming the missing variable', () => {
+    expect(() => parseEnv({})).toThrow(/AWS_REGION/);
+  });
+});
