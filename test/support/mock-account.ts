@@ -1,0 +1,77 @@
+/**
+ * aws-sdk-client-mock set-up of a healthy account for the state-machine tier: the real handlers run,
+ * their SDK clients answer from here. `jobStatuses` is the sequence GetModelCustomizationJob returns
+ * (the last one repeats). Each test can override any command after calling this.
+ */
+import {
+  BedrockClient,
+  CreateModelCustomizationJobCommand,
+  GetModelCustomizationJobCommand,
+  StopModelCustomizationJobCommand,
+} from '@aws-sdk/client-bedrock';
+import {
+  DeleteNetworkInterfaceCommand,
+  DescribeNetworkInterfacesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
+  DescribeVpcsCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
+import { GetRolePolicyCommand, IAMClient, NoSuchEntityException, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG } from '../../functions/shared/bedrock-tags.js';
+
+export const ACCOUNT = {
+  vpcId: 'vpc-0123456789abcdef0',
+  subnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
+  securityGroupId: 'sg-0123456789abcdef0',
+  jobArn: 'arn:aws:bedrock:us-east-1:123456789012:model-customization-job/job-under-test',
+  jobEnis: ['eni-0000000000000000a', 'eni-0000000000000000b'],
+};
+
+export const mocks = {
+  ec2: mockClient(EC2Client),
+  iam: mockClient(IAMClient),
+  s3: mockClient(S3Client),
+  bedrock: mockClient(BedrockClient),
+};
+
+export function resetMocks() {
+  for (const m of Object.values(mocks)) m.reset();
+}
+
+export function mockHealthyAccount(jobStatuses: string[] = ['Completed']) {
+  resetMocks();
+  const { ec2, iam, bedrock } = mocks;
+  ec2.on(DescribeSubnetsCommand).resolves({
+    Subnets: ACCOUNT.subnetIds.map((SubnetId, i) => ({
+      SubnetId,
+      VpcId: ACCOUNT.vpcId,
+      AvailabilityZone: `us-east-1${'abc'[i]}`,
+      AvailableIpAddressCount: 250,
+    })),
+  });
+  ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: ACCOUNT.securityGroupId, VpcId: ACCOUNT.vpcId }] });
+  ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [{ VpcId: ACCOUNT.vpcId }] });
+  ec2.on(DescribeNetworkInterfacesCommand).resolves({
+    NetworkInterfaces: ACCOUNT.jobEnis.map((NetworkInterfaceId) => ({
+      NetworkInterfaceId,
+      Status: 'available',
+      TagSet: [
+        { Key: BEDROCK_MANAGED_TAG, Value: 'true' },
+        { Key: BEDROCK_JOB_ARN_TAG, Value: ACCOUNT.jobArn },
+      ],
+    })),
+  });
+  ec2.on(DeleteNetworkInterfaceCommand).resolves({});
+  iam.on(GetRolePolicyCommand).rejects(new NoSuchEntityException({ message: 'no policy', $metadata: {} }));
+  iam.on(PutRolePolicyCommand).resolves({});
+  bedrock.on(CreateModelCustomizationJobCommand).resolves({ jobArn: ACCOUNT.jobArn });
+  let call = 0;
+  bedrock.on(GetModelCustomizationJobCommand).callsFake(() => {
+    const status = jobStatuses[Math.min(call++, jobStatuses.length - 1)];
+    return { jobArn: ACCOUNT.jobArn, status, ...(status === 'Failed' ? { failureMessage: 'Training data is malformed' } : {}) };
+  });
+  bedrock.on(StopModelCustomizationJobCommand).resolves({});
+}

@@ -1,0 +1,94 @@
+import { BedrockClient, GetModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { JobStopError } from '../../functions/shared/errors.js';
+import { nextWaitSeconds, pollStatus, type PollStatusInput } from '../../functions/poll-status/poll-status.js';
+
+const bedrock = mockClient(BedrockClient);
+afterEach(() => bedrock.reset());
+
+const polling = { initialSeconds: 60, maxSeconds: 900, growthFactor: 1.5 };
+const submission = {
+  jobArn: 'arn:aws:bedrock:us-east-1:123456789012:model-customization-job/abc',
+  jobName: 'job-1',
+  adopted: false,
+  submittedAt: '2026-11-28T10:00:00.000Z',
+  deadline: '2026-11-29T10:00:00.000Z',
+};
+const input = (extra: Partial<PollStatusInput> = {}): PollStatusInput => ({ job: { jobName: 'job-1', polling }, submission, ...extra });
+const at = (iso: string) => ({ bedrock: new BedrockClient({}), now: () => new Date(iso) });
+
+describe('nextWaitSeconds', () => {
+  it('grows from the initial interval to the cap', () => {
+    const waits = [1, 2, 3, 4, 5, 6, 7, 8, 9].map((n) => nextWaitSeconds(polling, n, 1e9));
+    expect(waits).toEqual([60, 90, 135, 203, 304, 456, 683, 900, 900]);
+  });
+
+  it('never waits past the deadline, and at least one second', () => {
+    expect(nextWaitSeconds(polling, 8, 42.2)).toBe(43);
+    expect(nextWaitSeconds(polling, 8, 0.1)).toBe(1);
+    expect(nextWaitSeconds(polling, 1, -5)).toBe(60);
+  });
+});
+
+describe('pollStatus', () => {
+  it('keeps waiting while the job runs, counting polls', async () => {
+    bedrock.on(GetModelCustomizationJobCommand).resolves({ status: 'InProgress' });
+    const poll = await pollStatus(input({ poll: { pollCount: 2 } }), at('2026-11-28T11:00:00Z'));
+    expect(poll).toMatchObject({ status: 'InProgress', next: 'wait', pollCount: 3, nextWaitSeconds: 135, deadlineExceeded: false });
+    expect(bedrock).toHaveReceivedCommandWith(GetModelCustomizationJobCommand, { jobIdentifier: submission.jobArn });
+  });
+
+  it('surfaces statusDetails', async () => {
+    bedrock.on(GetModelCustomizationJobCommand).resolves({
+      status: 'InProgress',
+      statusDetails: { trainingDetails: { status: 'InProgress', creationTime: new Date('2026-11-28T10:05:00Z') } },
+    });
+    const poll = await pollStatus(input(), at('2026-11-28T11:00:00Z'));
+    expect(poll.statusDetails).toEqual({ trainingDetails: { status: 'InProgress', creationTime: '2026-11-28T10:05:00.000Z' } });
+  });
+
+  it.each([
+    ['Completed', 'completed', 'completed; custom model arn:model'],
+    ['Failed', 'failed', 'failed: Insufficient capacity'],
+    ['Stopped', 'stopped', 'stopped outside this workflow'],
+  ] as const)('maps %s to %s', async (status, next, message) => {
+    bedrock.on(GetModelCustomizationJobCommand).resolves({
+      status,
+      outputModelArn: 'arn:model',
+      ...(status === 'Failed' ? { failureMessage: 'Insufficient capacity' } : {}),
+    });
+    const poll = await pollStatus(input(), at('2026-11-28T11:00:00Z'));
+    expect(poll.next).toBe(next);
+    expect(poll.message).toContain(message);
+    if (status === 'Failed') expect(poll.failureMessage).toBe('Insufficient capacity');
+  });
+
+  it('asks to stop once the deadline has passed, then waits for Stopped', async () => {
+    bedrock.on(GetModelCustomizationJobCommand).resolves({ status: 'InProgress' });
+    const late = at('2026-11-29T10:00:01Z');
+    expect(await pollStatus(input(), late)).toMatchObject({ next: 'stop', deadlineExceeded: true });
+    expect(await pollStatus(input({ stopRequest: {} }), late)).toMatchObject({ next: 'wait', deadlineExceeded: true });
+    bedrock.on(GetModelCustomizationJobCommand).resolves({ status: 'Stopping' });
+    expect(await pollStatus(input({ stopRequest: {} }), late)).toMatchObject({ next: 'wait', status: 'Stopping' });
+    bedrock.on(GetModelCustomizationJobCommand).resolves({ status: 'Stopped' });
+    const stopped = await pollStatus(input({ stopRequest: {} }), late);
+    expect(stopped).toMatchObject({ next: 'stopped' });
+    expect(stopped.message).toContain('deadline');
+  });
+
+  it('fails loudly when the stop request failed and the job still runs past its deadline', async () => {
+    bedrock.on(GetModelCustomizationJobCommand).resolves({ status: 'InProgress' });
+    const error = await pollStatus(
+      input({ stopError: { Error: 'Bedrock.AccessDeniedException', Cause: 'not allowed' } }),
+      at('2026-11-29T10:00:01Z'),
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobStopError);
+    expect((error as Error).message).toContain('not allowed');
+  });
+
+  it('rejects a status it does not know', async () => {
+    bedrock.on(GetModelCustomizationJobCommand).resolves({ status: 'Paused' as never });
+    await expect(pollStatus(input(), at('2026-11-28T11:00:00Z'))).rejects.toThrow(/Unexpected job status "Paused"/);
+  });
+});

@@ -1,0 +1,122 @@
+import {
+  BedrockClient,
+  CreateModelCustomizationJobCommand,
+  GetModelCustomizationJobCommand,
+  ResourceInUseException,
+  ServiceQuotaExceededException,
+  ValidationException,
+} from '@aws-sdk/client-bedrock';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { JobNameConflictError, JobSubmissionError } from '../../functions/shared/errors.js';
+import { EXECUTION_TAG, buildCreateRequest, submitJob } from '../../functions/submit-job/submit-job.js';
+import { EXECUTION, resolvedJob } from '../fixtures/job.js';
+
+const bedrock = mockClient(BedrockClient);
+const now = () => new Date('2026-11-28T10:00:00Z');
+const jobArn = 'arn:aws:bedrock:us-east-1:123456789012:model-customization-job/abc123';
+
+afterEach(() => bedrock.reset());
+
+describe('buildCreateRequest', () => {
+  it('maps every API option, with vpcConfig subnetIds (not the guide\'s "Subnets")', () => {
+    const job = resolvedJob({ customModelKmsKeyId: 'alias/models', customModelTags: { owner: 'ml' } });
+    const request = buildCreateRequest(job, EXECUTION);
+    expect(request).toEqual({
+      jobName: job.jobName,
+      customModelName: job.customModelName,
+      roleArn: job.roleArn,
+      clientRequestToken: job.clientRequestToken,
+      baseModelIdentifier: 'amazon.titan-text-express-v1',
+      customizationType: 'FINE_TUNING',
+      customModelKmsKeyId: 'alias/models',
+      jobTags: [
+        { key: 'team', value: 'ml' },
+        { key: EXECUTION_TAG, value: EXECUTION.id },
+      ],
+      customModelTags: [{ key: 'owner', value: 'ml' }],
+      trainingDataConfig: { s3Uri: 's3://training-bucket/datasets/support.jsonl' },
+      validationDataConfig: { validators: [{ s3Uri: 's3://training-bucket/datasets/support-validation.jsonl' }] },
+      outputDataConfig: { s3Uri: 's3://output-bucket/runs/' },
+      hyperParameters: { epochCount: '2', batchSize: '1', learningRate: '0.00001' },
+      vpcConfig: { subnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'], securityGroupIds: ['sg-0123456789abcdef0'] },
+    });
+  });
+
+  it('leaves out empty optional parts', () => {
+    const request = buildCreateRequest(resolvedJob({ validationDataS3Uris: [] }), EXECUTION);
+    expect(request).not.toHaveProperty('validationDataConfig');
+    expect(request).not.toHaveProperty('customModelKmsKeyId');
+    expect(request).not.toHaveProperty('customModelTags');
+  });
+});
+
+describe('submitJob', () => {
+  it('creates the job and sets the deadline maxJobDurationSeconds after submission', async () => {
+    bedrock.on(CreateModelCustomizationJobCommand).resolves({ jobArn });
+    const job = resolvedJob({ maxJobDurationSeconds: 3600 });
+    const submission = await submitJob(job, EXECUTION, { bedrock: new BedrockClient({}), now });
+    expect(submission).toEqual({
+      jobArn,
+      jobName: job.jobName,
+      adopted: false,
+      submittedAt: '2026-11-28T10:00:00.000Z',
+      deadline: '2026-11-28T11:00:00.000Z',
+    });
+    expect(bedrock).toHaveReceivedCommandWith(CreateModelCustomizationJobCommand, {
+      clientRequestToken: job.clientRequestToken,
+      vpcConfig: { subnetIds: job.vpcConfig.subnetIds, securityGroupIds: job.vpcConfig.securityGroupIds },
+    });
+  });
+
+  it('adopts the job a retried task already created (same token), keeping its creation time for the deadline', async () => {
+    const job = resolvedJob({ maxJobDurationSeconds: 60 });
+    bedrock
+      .on(CreateModelCustomizationJobCommand)
+      .rejects(new ResourceInUseException({ message: `Model customization job ${job.jobName} already exists`, $metadata: {} }));
+    bedrock.on(GetModelCustomizationJobCommand).resolves({
+      jobArn,
+      clientRequestToken: job.clientRequestToken,
+      creationTime: new Date('2026-11-28T09:59:00Z'),
+    });
+    const submission = await submitJob(job, EXECUTION, { bedrock: new BedrockClient({}), now });
+    expect(submission).toMatchObject({ jobArn, adopted: true, deadline: '2026-11-28T10:00:00.000Z' });
+    expect(bedrock).toHaveReceivedCommandWith(GetModelCustomizationJobCommand, { jobIdentifier: job.jobName });
+  });
+
+  it('also adopts on the "name is currently in use" validation error', async () => {
+    const job = resolvedJob();
+    bedrock
+      .on(CreateModelCustomizationJobCommand)
+      .rejects(new ValidationException({ message: 'The provided job name is currently in use.', $metadata: {} }));
+    bedrock.on(GetModelCustomizationJobCommand).resolves({ jobArn, clientRequestToken: job.clientRequestToken });
+    await expect(submitJob(job, EXECUTION, { bedrock: new BedrockClient({}), now })).resolves.toMatchObject({ adopted: true });
+  });
+
+  it('refuses a name taken by another request (different token)', async () => {
+    const job = resolvedJob({ jobName: 'shared-name' });
+    bedrock
+      .on(CreateModelCustomizationJobCommand)
+      .rejects(new ResourceInUseException({ message: 'Model customization job shared-name already exists', $metadata: {} }));
+    bedrock.on(GetModelCustomizationJobCommand).resolves({ jobArn, clientRequestToken: 'someone-else' });
+    const error = await submitJob(job, EXECUTION, { bedrock: new BedrockClient({}), now }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobNameConflictError);
+    expect((error as Error).name).toBe('JobNameConflictError');
+    expect((error as Error).message).toContain('shared-name');
+  });
+
+  it('turns a refused request into JobSubmissionError with the service message', async () => {
+    bedrock
+      .on(CreateModelCustomizationJobCommand)
+      .rejects(new ValidationException({ message: 'Base model not found', $metadata: {} }));
+    const error = await submitJob(resolvedJob(), EXECUTION, { bedrock: new BedrockClient({}), now }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobSubmissionError);
+    expect((error as Error).message).toContain('Base model not found');
+  });
+
+  it('lets other errors through unchanged (so the state machine can retry them)', async () => {
+    const quota = new ServiceQuotaExceededException({ message: 'Too many jobs', $metadata: {} });
+    bedrock.on(CreateModelCustomizationJobCommand).rejects(quota);
+    await expect(submitJob(resolvedJob(), EXECUTION, { bedrock: new BedrockClient({}), now })).rejects.toBe(quota);
+  });
+});
