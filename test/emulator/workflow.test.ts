@@ -1,0 +1,73 @@
+/**
+ * The whole workflow against moto: the ASL file, the real handlers, the real SDK over the wire.
+ * moto never finishes training, so the end is the deadline path: the job is stopped in moto.
+ */
+import { GetModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
+import { DescribeNetworkInterfacesCommand } from '@aws-sdk/client-ec2';
+import { GetRolePolicyCommand } from '@aws-sdk/client-iam';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createJobEnis, demoJobInput, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
+import { loadLambdaHandlers, runWorkflow, stopJobIntegration, type TaskHandler } from '../../scripts/lib/workflow.js';
+import { motoClients, resetMoto } from '../support/moto-clients.js';
+
+const { ec2, s3, iam, bedrock } = motoClients();
+let lambdas: Record<string, TaskHandler>;
+beforeAll(async () => {
+  lambdas = await loadLambdaHandlers();
+});
+
+describe('workflow against moto', () => {
+  let account: DemoAccount;
+  beforeEach(async () => {
+    await resetMoto();
+    account = await seedDemoAccount({ ec2, s3, iam });
+  });
+
+  it('runs to the deadline: role policy applied, job stopped in moto, only its ENIs deleted', async () => {
+    let jobEnis: string[] = [];
+    const handlers = {
+      ...lambdas,
+      StopJob: stopJobIntegration(bedrock),
+      // Stand-in for Bedrock creating the job's ENIs (moto does not).
+      SubmitJob: async (input: any) => {
+        const out = (await lambdas.SubmitJob!(input)) as { jobArn: string };
+        jobEnis = await createJobEnis(ec2, out.jobArn, account.subnetIds, [account.securityGroupId]);
+        return out;
+      },
+    };
+    const input = demoJobInput(account, { maxJobDurationSeconds: 1, polling: { initialSeconds: 1, maxSeconds: 1, growthFactor: 1 } });
+    const run = await runWorkflow({ input, handlers: handlers as Record<string, TaskHandler>, retryMs: 0 });
+
+    expect(run).toMatchObject({ status: 'FAILED', error: 'JobDeadlineExceededError' });
+    expect(run.states.filter((s) => s === 'CleanupEnis')).toHaveLength(1);
+    expect(run.states).toContain('StopJob');
+
+    const jobArn = run.events.flatMap((e: any) => (e.type === 'StateExited' && e.state.name === 'SubmitJob' ? [e.state.output.submission.jobArn] : []))[0];
+    const job = await bedrock.send(new GetModelCustomizationJobCommand({ jobIdentifier: jobArn }));
+    expect(job.status).toBe('Stopped');
+
+    const enis = await ec2.send(new DescribeNetworkInterfacesCommand({}));
+    const live = new Set(enis.NetworkInterfaces!.map((e) => e.NetworkInterfaceId));
+    for (const id of jobEnis) expect(live.has(id)).toBe(false);
+    for (const id of Object.values(account.leftoverEnis)) expect(live.has(id)).toBe(true);
+
+    const policy = await iam.send(
+      new GetRolePolicyCommand({ RoleName: 'BedrockCustomizationRole', PolicyName: `BedrockVpcCustomization-${account.vpcId}` }),
+    );
+    const doc = JSON.parse(decodeURIComponent(policy.PolicyDocument!));
+    expect(JSON.stringify(doc)).toContain(`subnet/${account.subnetIds[0]}`);
+  });
+
+  it('dry run writes nothing and submits nothing', async () => {
+    const run = await runWorkflow({
+      input: demoJobInput(account, { dryRun: true }),
+      handlers: { ...lambdas, StopJob: stopJobIntegration(bedrock) },
+      retryMs: 0,
+    });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.states.at(-1)).toBe('DryRunPlan');
+    await expect(
+      iam.send(new GetRolePolicyCommand({ RoleName: 'BedrockCustomizationRole', PolicyName: `BedrockVpcCustomization-${account.vpcId}` })),
+    ).rejects.toMatchObject({ name: 'NoSuchEntityException' });
+  });
+});

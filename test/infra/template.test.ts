@@ -1,0 +1,110 @@
+/**
+ * Deployment shape: `osls package` offline (dummy credentials, no AWS account), then assertions on
+ * the CloudFormation template it writes, and cfn-lint on it.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { aslPath, projectRoot } from '../../scripts/lib/paths.js';
+
+const run = promisify(execFile);
+const outDir = mkdtempSync(join(tmpdir(), 'bvc-package-'));
+const templatePath = join(outDir, 'cloudformation-template-update-stack.json');
+type Resource = { Type: string; Properties: Record<string, any> };
+let resources: Record<string, Resource>;
+
+beforeAll(async () => {
+  await run('npx', ['osls', 'package', '--stage', 'ci', '--region', 'eu-west-1', '--package', outDir], {
+    cwd: projectRoot,
+    env: { ...process.env, AWS_ACCESS_KEY_ID: 'AKIAEXAMPLEEXAMPLE00', AWS_SECRET_ACCESS_KEY: 'dummy', SLS_TELEMETRY_DISABLED: '1' },
+  });
+  resources = JSON.parse(readFileSync(templatePath, 'utf8')).Resources;
+});
+afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+
+describe('packaged CloudFormation template', () => {
+  it('has the five step functions on nodejs22.x arm64, with ESM bundles', () => {
+    const functions = ofType('AWS::Lambda::Function');
+    expect(functions.map(([id]) => id).sort()).toEqual(
+      ['ApplyDashpoliciesLambdaFunction', 'CleanupDashenisLambdaFunction', 'PollDashstatusLambdaFunction', 'SubmitDashjobLambdaFunction', 'ValidateDashnetworkLambdaFunction'].sort(),
+    );
+    for (const [, fn] of functions) {
+      expect(fn.Properties.Runtime).toBe('nodejs22.x');
+      expect(fn.Properties.Architectures).toEqual(['arm64']);
+      expect(fn.Properties.Handler).toMatch(/handler\.handler$/);
+    }
+  });
+
+  it('has one state machine whose definition is the ASL file, with Lambda ARNs resolved by Fn::GetAtt', () => {
+    const machines = ofType('AWS::StepFunctions::StateMachine');
+    expect(machines).toHaveLength(1);
+    const props = machines[0]![1].Properties;
+    const [template, vars] = props.DefinitionString['Fn::Sub'] as [string, Record<string, unknown>];
+    const asl = parse(readFileSync(aslPath, 'utf8'));
+    const deployed = JSON.parse(template.replace(/"\$\{[^}]+\}"/g, '"arn"'));
+    expect(Object.keys(deployed.States).sort()).toEqual(Object.keys(asl.States).sort());
+    expect(deployed.TimeoutSeconds).toBe(asl.TimeoutSeconds);
+    expect(Object.values(vars)).toEqual(
+      expect.arrayContaining([{ 'Fn::GetAtt': ['ValidateDashnetworkLambdaFunction', 'Arn'] }, { 'Fn::GetAtt': ['CleanupDashenisLambdaFunction', 'Arn'] }]),
+    );
+  });
+
+  it('starts the workflow from S3 "Object Created" events of the training bucket via EventBridge', () => {
+    const rules = ofType('AWS::Events::Rule');
+    const upload = rules.find(([, r]) => r.Properties.EventPattern?.source?.includes('aws.s3'));
+    expect(upload).toBeDefined();
+    const { EventPattern, Targets, State } = upload![1].Properties;
+    expect(State).toBe('ENABLED');
+    expect(EventPattern['detail-type']).toEqual(['Object Created']);
+    expect(EventPattern.detail.bucket.name).toEqual(['training-bucket']);
+    expect(EventPattern.detail.object.key).toEqual([{ wildcard: 'datasets/*.jsonl' }]);
+    expect(Targets[0].InputTransformer.InputTemplate).toContain('"trainingDataS3Uri": "s3://<bucket>/<key>"');
+  });
+
+  it('passes stage params to validate-network as its defaults', () => {
+    const env = resources.ValidateDashnetworkLambdaFunction!.Properties.Environment.Variables;
+    expect(env).toMatchObject({
+      DEFAULT_VPC_ID: 'vpc-0123456789abcdef0',
+      DEFAULT_SUBNET_IDS: 'subnet-0123456789abcdef0,subnet-0123456789abcdef1',
+      DEFAULT_ROLE_ARN: 'arn:aws:iam::123456789012:role/BedrockCustomizationRole',
+      DEFAULT_OUTPUT_S3_URI: 's3://output-bucket/runs/',
+    });
+  });
+
+  it('lets the state machine stop jobs and invoke only its functions', () => {
+    const trusts = (r: Resource, service: string) => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes(service);
+    const role = ofType('AWS::IAM::Role').find(([, r]) => trusts(r, 'states.') && !trusts(r, 'events.'));
+    expect(role).toBeDefined();
+    const statements = role![1].Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
+    const actions = statements.flatMap((s: any) => [s.Action].flat());
+    expect(actions).toContain('bedrock:StopModelCustomizationJob');
+    expect(actions).not.toContain('*');
+  });
+
+  it('lets cleanup delete only ENIs tagged BedrockManaged=true', () => {
+    const role = resources.IamRoleLambdaExecution!;
+    const statements = role.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
+    const del = statements.find((s: any) => [s.Action].flat().includes('ec2:DeleteNetworkInterface'));
+    expect(del.Condition).toEqual({ StringEquals: { 'ec2:ResourceTag/BedrockManaged': 'true' } });
+    const passRole = statements.find((s: any) => [s.Action].flat().includes('iam:PassRole'));
+    expect(passRole.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'bedrock.amazonaws.com' } });
+  });
+
+  it('passes cfn-lint', async () => {
+    // W3005 (redundant DependsOn) is on the state machine's role dependency that
+    // serverless-step-functions itself generates; everything else must be clean.
+    const args = ['--format', 'parseable', '--ignore-checks', 'W3005', '--', templatePath];
+    const result = await run(join(projectRoot, '.venv', 'bin', 'cfn-lint'), args).then(
+      (r) => ({ code: 0, out: r.stdout }),
+      (e: { code: number; stdout: string }) => ({ code: e.code, out: e.stdout }),
+    );
+    expect(result.out).toBe('');
+    expect(result.code).toBe(0);
+  });
+});
