@@ -1,48 +1,59 @@
 /**
- * apply-policies: plan, apply and roll back the resource policies a VPC customization job needs.
+ * apply-policies: plan, apply and roll back the resource policies a VPC customization job needs —
+ * the Bedrock role's inline policy, the S3 gateway endpoint policy, the output (and optionally the
+ * training) bucket policy.
  *
  * - plan: read each policy's current document, compute the desired one (merge by Sid: statements of
- *   others are kept exactly), diff them. No write. The plan carries the previous documents.
- * - apply: write every change of a plan, in order. No write when a document is already as desired.
- * - rollback: for each change of a plan whose live document is still the one we wrote, restore the
- *   previous document exactly (or delete a policy that did not exist). Runs as its own state, so a
- *   crash of apply is undone too; a document changed by someone else since is left alone and reported.
+ *   others are kept exactly), diff them, refuse a bucket policy that would lock out a protected
+ *   principal. No write. The plan carries the previous documents, exactly as they were.
+ * - apply: write every change of a plan, in order (grants first, the bucket Deny last). Each target is
+ *   read again just before its write: already as desired → no write; changed by someone else since
+ *   the plan → stop, so nobody's concurrent change is overwritten.
+ * - rollback: for each change whose live document is still the one we wrote, restore the previous
+ *   document exactly (or delete a policy that did not exist). Runs as its own state, so a crash of
+ *   apply is undone too; a document changed by someone else since is left alone and reported.
  */
-import {
-  DeleteRolePolicyCommand,
-  GetRolePolicyCommand,
-  PutRolePolicyCommand,
-  type IAMClient,
-} from '@aws-sdk/client-iam';
-import type { JobInput } from '../shared/job-input.js';
+import { DescribeVpcEndpointsCommand, ModifyVpcEndpointCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { DeleteRolePolicyCommand, GetRolePolicyCommand, PutRolePolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
+import { DeleteBucketPolicyCommand, GetBucketPolicyCommand, PutBucketPolicyCommand, type S3Client } from '@aws-sdk/client-s3';
 import { isAwsError } from '../shared/aws-errors.js';
 import { PolicyApplyError, PolicyRollbackError, describeError } from '../shared/errors.js';
+import { parseS3Uri, type JobInput } from '../shared/job-input.js';
+import { BUCKET_DENY_SID, buildBucketPolicy } from './bucket-policy.js';
+import { DEFAULT_ENDPOINT_POLICY, buildEndpointPolicy } from './endpoint-policy.js';
+import { assertNoLockout, type ProtectedPrincipal } from './lockout.js';
 import {
+  decodePolicyText,
   diffPolicies,
   mergeBySid,
   parsePolicy,
+  policySize,
   samePolicy,
   type PolicyDiff,
   type PolicyDocument,
 } from './policy-document.js';
-import { buildRoleVpcPolicy, roleNameFromArn, rolePolicyName, ROLE_SID } from './role-policy.js';
+import { buildRolePolicy, roleNameFromArn, rolePolicyName } from './role-policy.js';
+import { bucketArns } from './s3-access.js';
 
-export type PolicyKind = 'role';
+/** The four policy settings of the job input (`job.policies`). */
+export type PolicySetting = 'role' | 'endpoint' | 'outputBucket' | 'trainingBucket';
 
-/** Where a policy lives. */
-export interface PolicyTarget {
-  kind: PolicyKind;
-  /** Human-readable location, e.g. `role/BedrockRole inline policy BedrockVpcCustomization-vpc-…`. */
-  resource: string;
-  roleName?: string;
-  policyName?: string;
-}
+/** Where a policy lives. `resource` is the human-readable location used in reports. */
+export type PolicyTarget =
+  | { kind: 'role'; resource: string; roleName: string; policyName: string }
+  | { kind: 'endpoint'; resource: string; vpcEndpointId: string }
+  | { kind: 'bucket'; resource: string; bucket: string; expectedOwner: string };
 
-/** One policy's planned change. `current` is what rollback restores. */
+/** One policy's planned change. `current` (or `currentText`, when set) is what rollback restores. */
 export interface PolicyChange {
   target: PolicyTarget;
   action: 'create' | 'update' | 'none';
   current: PolicyDocument | null;
+  /**
+   * The previous document exactly as the service returned it, kept only when re-serializing
+   * `current` would not reproduce it (whitespace, a single Statement object…), so rollback is exact.
+   */
+  currentText?: string;
   desired: PolicyDocument;
   diff: PolicyDiff;
 }
@@ -50,13 +61,17 @@ export interface PolicyChange {
 export interface PolicyPlan {
   dryRun: boolean;
   changes: PolicyChange[];
-  /** Policies the job input asked to leave alone. */
-  skipped: PolicyKind[];
+  /** Policy settings the job input asked to leave alone. */
+  skipped: PolicySetting[];
+  /** One line per policy: `update role/… (+2 −0 statements)`. */
+  summary: string[];
 }
 
 export interface ApplyResult extends PolicyPlan {
   /** Targets written by this run. */
   applied: string[];
+  /** Targets that were already as desired when apply read them again (a retried invocation). */
+  alreadyApplied: string[];
 }
 
 export interface RollbackResult {
@@ -64,35 +79,63 @@ export interface RollbackResult {
   deleted: string[];
   /** Left alone: the live document is no longer the one this workflow wrote. */
   leftAlone: string[];
+  /** Never written by this execution (the failure came first): nothing to undo. */
+  notWritten: string[];
+  summary: string;
 }
 
 export interface ApplyPoliciesDeps {
   iam: Pick<IAMClient, 'send'>;
+  ec2: Pick<EC2Client, 'send'>;
+  s3: Pick<S3Client, 'send'>;
+}
+
+export interface PlanOptions {
+  /** This workflow's own Lambda role: never locked out of a bucket (also added to the exemptions). */
+  workflowRoleArn?: string;
+}
+
+/** Service limits on document size (JSON without whitespace), checked before any write. */
+export const SIZE_LIMITS: Record<PolicyTarget['kind'], number> = { role: 10_240, endpoint: 20_480, bucket: 20_480 };
+
+/**
+ * The plan travels in the execution state (`$.policies`, 256 KB for the whole state): refuse a plan
+ * bigger than this rather than fail later with States.DataLimitExceeded.
+ */
+export const MAX_PLAN_CHARS = 128_000;
+
+/** A policy document as read: parsed, and the exact JSON text (both null when there is none). */
+interface Live {
+  doc: PolicyDocument | null;
+  text: string | null;
 }
 
 /** Reads and writes one kind of policy. */
-interface PolicyStore {
-  read(target: PolicyTarget): Promise<PolicyDocument | null>;
-  write(target: PolicyTarget, doc: PolicyDocument): Promise<void>;
-  remove(target: PolicyTarget): Promise<void>;
+interface PolicyStore<T extends PolicyTarget> {
+  read(target: T): Promise<Live>;
+  write(target: T, text: string): Promise<void>;
+  remove(target: T): Promise<void>;
 }
 
-function stores(deps: ApplyPoliciesDeps): Record<PolicyKind, PolicyStore> {
+const live = (raw: string | undefined | null): Live => {
+  const text = raw === undefined || raw === null || raw.trim() === '' ? null : decodePolicyText(raw);
+  return { doc: parsePolicy(text), text };
+};
+
+function stores(deps: ApplyPoliciesDeps): { [K in PolicyTarget['kind']]: PolicyStore<Extract<PolicyTarget, { kind: K }>> } {
   return {
     role: {
       async read(t) {
         try {
           const out = await deps.iam.send(new GetRolePolicyCommand({ RoleName: t.roleName, PolicyName: t.policyName }));
-          return parsePolicy(out.PolicyDocument);
+          return live(out.PolicyDocument);
         } catch (err) {
-          if (isAwsError(err, 'NoSuchEntity', 'NoSuchEntityException')) return null;
+          if (isAwsError(err, 'NoSuchEntity', 'NoSuchEntityException')) return live(null);
           throw err;
         }
       },
-      async write(t, doc) {
-        await deps.iam.send(
-          new PutRolePolicyCommand({ RoleName: t.roleName, PolicyName: t.policyName, PolicyDocument: JSON.stringify(doc) }),
-        );
+      async write(t, text) {
+        await deps.iam.send(new PutRolePolicyCommand({ RoleName: t.roleName, PolicyName: t.policyName, PolicyDocument: text }));
       },
       async remove(t) {
         try {
@@ -102,105 +145,253 @@ function stores(deps: ApplyPoliciesDeps): Record<PolicyKind, PolicyStore> {
         }
       },
     },
+    endpoint: {
+      async read(t) {
+        const out = await deps.ec2.send(new DescribeVpcEndpointsCommand({ VpcEndpointIds: [t.vpcEndpointId] }));
+        const endpoint = out.VpcEndpoints?.[0];
+        if (!endpoint) throw new PolicyApplyError(`VPC endpoint ${t.vpcEndpointId} not found`);
+        return live(endpoint.PolicyDocument);
+      },
+      async write(t, text) {
+        await deps.ec2.send(new ModifyVpcEndpointCommand({ VpcEndpointId: t.vpcEndpointId, PolicyDocument: text }));
+      },
+      // An endpoint always has a policy; "none before" means the default full access.
+      async remove(t) {
+        await deps.ec2.send(
+          new ModifyVpcEndpointCommand({ VpcEndpointId: t.vpcEndpointId, PolicyDocument: JSON.stringify(DEFAULT_ENDPOINT_POLICY) }),
+        );
+      },
+    },
+    bucket: {
+      async read(t) {
+        try {
+          const out = await deps.s3.send(new GetBucketPolicyCommand({ Bucket: t.bucket, ExpectedBucketOwner: t.expectedOwner }));
+          return live(out.Policy);
+        } catch (err) {
+          if (isAwsError(err, 'NoSuchBucketPolicy')) return live(null);
+          throw err;
+        }
+      },
+      async write(t, text) {
+        await deps.s3.send(new PutBucketPolicyCommand({ Bucket: t.bucket, Policy: text, ExpectedBucketOwner: t.expectedOwner }));
+      },
+      async remove(t) {
+        await deps.s3.send(new DeleteBucketPolicyCommand({ Bucket: t.bucket, ExpectedBucketOwner: t.expectedOwner }));
+      },
+    },
   };
 }
 
-/** A desired-policy builder per kind: (job, current document) → desired document. */
-interface PolicySpec {
-  kind: PolicyKind;
-  target: PolicyTarget;
-  build(current: PolicyDocument | null): PolicyDocument;
+/** Typed access to the store of a target's kind. */
+function storeFor(all: ReturnType<typeof stores>, target: PolicyTarget): PolicyStore<PolicyTarget> {
+  return all[target.kind] as PolicyStore<PolicyTarget>;
 }
 
-function specsFor(job: JobInput): { specs: PolicySpec[]; skipped: PolicyKind[] } {
+/** S3 gateway endpoint service name (China regions use the `cn.` prefix). */
+export function s3ServiceName(partition: string, region: string): string {
+  return `${partition === 'aws-cn' ? 'cn.' : ''}com.amazonaws.${region}.s3`;
+}
+
+const GONE_STATES = new Set(['deleting', 'deleted', 'failed', 'rejected', 'expired']);
+
+/** The VPC's live S3 gateway endpoints (the job's traffic may use any of them: each gets the policy). */
+export async function findS3GatewayEndpoints(job: JobInput, vpcId: string, ec2: ApplyPoliciesDeps['ec2']): Promise<string[]> {
+  const ids: string[] = [];
+  let NextToken: string | undefined;
+  do {
+    const out = await ec2.send(
+      new DescribeVpcEndpointsCommand({
+        Filters: [
+          { Name: 'vpc-id', Values: [vpcId] },
+          { Name: 'service-name', Values: [s3ServiceName(job.partition, job.region)] },
+          { Name: 'vpc-endpoint-type', Values: ['Gateway'] },
+        ],
+        NextToken,
+      }),
+    );
+    for (const e of out.VpcEndpoints ?? []) {
+      if (e.VpcEndpointId && !GONE_STATES.has(String(e.State ?? '').toLowerCase())) ids.push(e.VpcEndpointId);
+    }
+    NextToken = out.NextToken;
+  } while (NextToken);
+  if (ids.length === 0) {
+    throw new PolicyApplyError(
+      `No S3 gateway endpoint in ${vpcId}: policies.endpoint needs one (or set policies.endpoint to "skip")`,
+    );
+  }
+  return ids.sort();
+}
+
+/** A desired-policy builder per target: current document → desired document (+ a guard). */
+interface PolicySpec {
+  target: PolicyTarget;
+  build(current: PolicyDocument | null): PolicyDocument;
+  guard?(current: PolicyDocument | null, desired: PolicyDocument): void;
+}
+
+async function specsFor(
+  job: JobInput,
+  deps: ApplyPoliciesDeps,
+  options: PlanOptions,
+): Promise<{ specs: PolicySpec[]; skipped: PolicySetting[] }> {
   const vpcId = job.vpcConfig.vpcId;
   if (!vpcId) throw new PolicyApplyError('vpcConfig.vpcId is not resolved: run the network preflight first');
+  const { policies } = job;
   const specs: PolicySpec[] = [];
-  const skipped: PolicyKind[] = [];
-  if (job.policies.role === 'apply') {
+  const skipped: PolicySetting[] = [];
+
+  // Grants first, the bucket Deny last: a failure part-way never leaves a Deny without its grants.
+  if (policies.role === 'apply') {
     const roleName = roleNameFromArn(job.roleArn);
     const policyName = rolePolicyName(vpcId);
     specs.push({
-      kind: 'role',
       target: { kind: 'role', resource: `role/${roleName} inline policy ${policyName}`, roleName, policyName },
-      build: (current) => {
-        const ours = buildRoleVpcPolicy(job, current).Statement;
-        return mergeBySid(current, ours);
-      },
+      build: (current) => mergeBySid(current, buildRolePolicy(job, current).Statement),
     });
   } else skipped.push('role');
+
+  if (policies.endpoint !== 'skip') {
+    const mode = policies.endpoint;
+    for (const vpcEndpointId of await findS3GatewayEndpoints(job, vpcId, deps.ec2)) {
+      specs.push({
+        target: { kind: 'endpoint', resource: `vpc-endpoint/${vpcEndpointId} policy (${mode})`, vpcEndpointId },
+        build: (current) => buildEndpointPolicy(job, mode, current),
+      });
+    }
+  } else skipped.push('endpoint');
+
+  const exempt = [...policies.exemptPrincipalArns, ...(options.workflowRoleArn ? [options.workflowRoleArn] : [])];
+  const protectedPrincipals: ProtectedPrincipal[] = [
+    ...(options.workflowRoleArn ? [{ arn: options.workflowRoleArn, role: 'workflow role' as const }] : []),
+    ...policies.exemptPrincipalArns.map((arn) => ({ arn, role: 'exempt principal' as const })),
+  ];
+  const restricted = new Set<string>();
+  if (policies.outputBucket === 'apply') restricted.add(parseS3Uri(job.outputDataS3Uri).bucket);
+  else skipped.push('outputBucket');
+  if (policies.trainingBucket === 'apply') restricted.add(parseS3Uri(job.trainingDataS3Uri).bucket);
+  else skipped.push('trainingBucket');
+  for (const bucket of restricted) {
+    specs.push({
+      target: { kind: 'bucket', resource: `s3://${bucket} bucket policy (${BUCKET_DENY_SID})`, bucket, expectedOwner: job.accountId },
+      build: (current) =>
+        buildBucketPolicy({ partition: job.partition, bucket, vpcId, exemptPrincipalArns: exempt }, current),
+      guard: (current, desired) => assertNoLockout(bucketArns(job.partition, bucket)[0], current, desired, protectedPrincipals),
+    });
+  }
   return { specs, skipped };
 }
 
-/** Reads the current documents and computes the changes. Makes no write call. */
-export async function planPolicies(job: JobInput, deps: ApplyPoliciesDeps): Promise<PolicyPlan> {
-  const { specs, skipped } = specsFor(job);
-  const store = stores(deps);
+const changeLine = (c: PolicyChange) =>
+  `${c.action} ${c.target.resource} (+${c.diff.added.length} -${c.diff.removed.length} statements, ${c.diff.unchanged} unchanged)`;
+
+/**
+ * Reads the current documents and computes the changes. Makes no write call. Throws
+ * {@link PolicyLockoutError} for a bucket policy that would lock out a protected principal and
+ * {@link PolicyApplyError} for a document over its service's size limit.
+ */
+export async function planPolicies(job: JobInput, deps: ApplyPoliciesDeps, options: PlanOptions = {}): Promise<PolicyPlan> {
+  const { specs, skipped } = await specsFor(job, deps, options);
+  const all = stores(deps);
   const changes = await Promise.all(
     specs.map(async (spec): Promise<PolicyChange> => {
-      const current = await store[spec.kind].read(spec.target);
-      const desired = spec.build(current);
-      const action = current === null ? 'create' : samePolicy(current, desired) ? 'none' : 'update';
-      return { target: spec.target, action, current, desired, diff: diffPolicies(current, desired) };
+      let current: Live;
+      try {
+        current = await storeFor(all, spec.target).read(spec.target);
+      } catch (err) {
+        throw new PolicyApplyError(`Reading ${spec.target.resource} failed (${describeError(err)})`, { cause: err });
+      }
+      const desired = spec.build(current.doc);
+      spec.guard?.(current.doc, desired);
+      const limit = SIZE_LIMITS[spec.target.kind];
+      if (policySize(desired) > limit) {
+        throw new PolicyApplyError(
+          `${spec.target.resource} would be ${policySize(desired)} characters, over the ${limit} limit: remove unused statements first`,
+        );
+      }
+      const action = current.doc === null ? 'create' : samePolicy(current.doc, desired) ? 'none' : 'update';
+      const exact = current.text !== null && JSON.stringify(current.doc) !== current.text ? { currentText: current.text } : {};
+      return { target: spec.target, action, current: current.doc, ...exact, desired, diff: diffPolicies(current.doc, desired) };
     }),
   );
-  return { dryRun: job.dryRun, changes, skipped };
+  const plan: PolicyPlan = { dryRun: job.dryRun, changes, skipped, summary: changes.map(changeLine) };
+  const size = JSON.stringify(plan).length;
+  if (size > MAX_PLAN_CHARS) {
+    throw new PolicyApplyError(`The policy plan is ${size} characters, over ${MAX_PLAN_CHARS}: too large for the execution state`);
+  }
+  return plan;
 }
 
 /**
- * Writes the plan's changes in order. Throws {@link PolicyApplyError} on the first failure; the
- * RollbackPolicies state then restores what was written.
+ * Writes the plan's changes in order. Throws {@link PolicyApplyError} on the first failure (nothing
+ * after it is written); the RollbackPolicies state then restores what was written.
  */
 export async function applyPolicies(plan: PolicyPlan, deps: ApplyPoliciesDeps): Promise<ApplyResult> {
-  const store = stores(deps);
+  const all = stores(deps);
   const applied: string[] = [];
+  const alreadyApplied: string[] = [];
   for (const change of plan.changes) {
     if (change.action === 'none') continue;
+    const { target } = change;
+    const store = storeFor(all, target);
     try {
-      await store[change.target.kind].write(change.target, change.desired);
+      const now = await store.read(target);
+      if (samePolicy(now.doc, change.desired)) {
+        alreadyApplied.push(target.resource);
+        continue;
+      }
+      if (!samePolicy(now.doc, change.current)) {
+        throw new PolicyApplyError(`${target.resource} changed since the plan was made (another execution or a person): not overwritten`);
+      }
+      await store.write(target, JSON.stringify(change.desired));
     } catch (err) {
       throw new PolicyApplyError(
-        `Writing ${change.target.resource} failed (${describeError(err)}); written before it: ${applied.join(', ') || 'nothing'}`,
+        `Writing ${target.resource} failed (${describeError(err)}); written before it: ${applied.join(', ') || 'nothing'}`,
         { cause: err },
       );
     }
-    applied.push(change.target.resource);
+    applied.push(target.resource);
   }
-  return { ...plan, applied };
+  return { ...plan, applied, alreadyApplied };
 }
 
-/** Restores the previous documents of the plan's changes that are still as this workflow wrote them. */
+/**
+ * Restores the previous documents of the plan's changes that are still as this workflow wrote them,
+ * in reverse order (the bucket Deny goes first). Throws {@link PolicyRollbackError} listing what it
+ * could not restore, after trying every target.
+ */
 export async function rollbackPolicies(plan: PolicyPlan, deps: ApplyPoliciesDeps): Promise<RollbackResult> {
-  const store = stores(deps);
-  const result: RollbackResult = { restored: [], deleted: [], leftAlone: [] };
+  const all = stores(deps);
+  const result: Omit<RollbackResult, 'summary'> = { restored: [], deleted: [], leftAlone: [], notWritten: [] };
   const failures: string[] = [];
   for (const change of [...plan.changes].reverse()) {
     if (change.action === 'none') continue;
     const { target } = change;
+    const store = storeFor(all, target);
     try {
-      const live = await store[target.kind].read(target);
-      if (samePolicy(live, change.current)) continue; // never written: nothing to undo
-      if (!samePolicy(live, change.desired)) {
+      const now = await store.read(target);
+      if (samePolicy(now.doc, change.current)) {
+        result.notWritten.push(target.resource);
+        continue;
+      }
+      if (!samePolicy(now.doc, change.desired)) {
         result.leftAlone.push(target.resource);
         continue;
       }
       if (change.current === null) {
-        await store[target.kind].remove(target);
+        await store.remove(target);
         result.deleted.push(target.resource);
       } else {
-        await store[target.kind].write(target, change.current);
+        await store.write(target, change.currentText ?? JSON.stringify(change.current));
         result.restored.push(target.resource);
       }
     } catch (err) {
       failures.push(`${target.resource}: ${describeError(err)}`);
     }
   }
+  const list = (items: string[]) => (items.length ? items.join(', ') : 'none');
+  const summary = `restored: ${list(result.restored)}; deleted: ${list(result.deleted)}; left alone (changed by someone else since): ${list(result.leftAlone)}`;
   if (failures.length > 0) {
-    throw new PolicyRollbackError(
-      `Rollback incomplete, restore by hand: ${failures.join('; ')} (restored: ${result.restored.join(', ') || 'none'})`,
-    );
+    throw new PolicyRollbackError(`Rollback incomplete, restore by hand: ${failures.join('; ')} (${summary})`);
   }
-  return result;
+  return { ...result, summary };
 }
-
-export { ROLE_SID };

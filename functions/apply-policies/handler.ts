@@ -3,11 +3,35 @@
  * `plan` (PlanPolicies state), `apply` (ApplyPolicies), `rollback` (RollbackPolicies).
  */
 import { z } from 'zod';
-import { iam } from '../shared/clients.js';
+import { ec2, iam, s3 } from '../shared/clients.js';
 import { jobInputSchema } from '../shared/job-input.js';
 import { makeHandler } from '../shared/handler.js';
 import { logger } from '../shared/logger.js';
 import { applyPolicies, planPolicies, rollbackPolicies, type PolicyPlan } from './apply-policies.js';
+
+/**
+ * This function's own environment (the shared env module holds the stage defaults of validate-network).
+ * WORKFLOW_ROLE_ARN is the workflow's Lambda role: exempt from the bucket Deny and protected by the
+ * lockout guard. Optional, so local runs work without it; malformed fails the cold start.
+ */
+const envSchema = z.object({
+  WORKFLOW_ROLE_ARN: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()))
+    .pipe(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN').optional()),
+});
+
+function parseEnv(source: NodeJS.ProcessEnv = process.env) {
+  const result = envSchema.safeParse(source);
+  if (!result.success) {
+    throw new Error(`Invalid Lambda environment: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  return result.data;
+}
+
+const env = parseEnv();
+const deps = { iam, ec2, s3 };
 
 /** The plan travels through the state machine as data; it is produced by `plan` and not edited. */
 const planSchema = z.custom<PolicyPlan>(
@@ -24,17 +48,17 @@ const eventSchema = z.discriminatedUnion('action', [
 export const handler = makeHandler(eventSchema, async (event) => {
   switch (event.action) {
     case 'plan': {
-      const plan = await planPolicies(event.job, { iam });
-      logger.info('policy plan', { changes: plan.changes.map((c) => `${c.action} ${c.target.resource}`) });
+      const plan = await planPolicies(event.job, deps, { workflowRoleArn: env.WORKFLOW_ROLE_ARN });
+      logger.info('policy plan', { changes: plan.summary, skipped: plan.skipped });
       return plan;
     }
     case 'apply': {
-      const result = await applyPolicies(event.plan, { iam });
-      logger.info('policies applied', { applied: result.applied });
+      const result = await applyPolicies(event.plan, deps);
+      logger.info('policies applied', { applied: result.applied, alreadyApplied: result.alreadyApplied });
       return result;
     }
     case 'rollback': {
-      const result = await rollbackPolicies(event.plan, { iam });
+      const result = await rollbackPolicies(event.plan, deps);
       logger.info('policies rolled back', { ...result });
       return result;
     }

@@ -1,12 +1,13 @@
 /**
- * The Bedrock service role's VPC permissions, from the guide's example with its mistakes corrected
+ * The Bedrock service role's inline policy: the guide's VPC permissions with its mistakes corrected
  * (trailing commas, the tag key spelling) and scoped to the job's real region, account, subnets and
- * security groups. Generated as data, never as text.
+ * security groups; plus the S3 access the job needs on its buckets and, when the custom model is
+ * encrypted with a customer key, the KMS permissions on that key. Generated as data, never as text.
  */
-import type { JobInput } from '../shared/job-input.js';
-import { asList, type PolicyDocument, type Statement } from './policy-document.js';
-
 import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG } from '../shared/bedrock-tags.js';
+import { shortHash, type JobInput } from '../shared/job-input.js';
+import { asList, union, type PolicyDocument, type Statement } from './policy-document.js';
+import { s3AccessStatements } from './s3-access.js';
 
 /** Sids of the statements this workflow owns in the role policy. */
 export const ROLE_SID = {
@@ -16,6 +17,9 @@ export const ROLE_SID = {
   manageEni: 'BedrockVpcManageOwnEni',
   tagOnCreate: 'BedrockVpcTagEniOnCreate',
 } as const;
+
+/** Actions on the custom model key (encrypt the model artifacts, let the service create its grant). */
+export const KMS_ACTIONS = ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey', 'kms:CreateGrant'];
 
 /** Inline policy name: one per VPC, so jobs in different VPCs never overwrite each other. */
 export function rolePolicyName(vpcId: string): string {
@@ -38,10 +42,34 @@ interface Scope {
 const ec2Arn = (s: Scope, type: string, id: string) => `arn:${s.partition}:ec2:${s.region}:${s.accountId}:${type}/${id}`;
 
 /**
- * The desired role VPC policy. Subnet and security-group ARNs already granted by an earlier job in the
- * same VPC (`current`) are kept, so concurrent jobs with different subnets do not revoke each other.
+ * The KMS statement for `customModelKmsKeyId` (key id, key ARN, alias name or alias ARN). IAM
+ * matches key operations on the key's ARN, never on an alias, so an alias is granted through the
+ * `kms:ResourceAliases` condition on the account's keys.
  */
-export function buildRoleVpcPolicy(job: JobInput, current: PolicyDocument | null): PolicyDocument {
+export function kmsStatement(job: JobInput, keyId: string): Statement {
+  const keyArns = `arn:${job.partition}:kms:${job.region}:${job.accountId}:key`;
+  const base = { Sid: `BedrockKmsCustomModelKey${shortHash(keyId)}`, Effect: 'Allow' as const, Action: KMS_ACTIONS };
+  const aliasArn = /^arn:([^:]+):kms:([^:]+):(\d{12}):(alias\/.+)$/.exec(keyId);
+  if (aliasArn) {
+    return {
+      ...base,
+      Resource: `arn:${aliasArn[1]}:kms:${aliasArn[2]}:${aliasArn[3]}:key/*`,
+      Condition: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': [aliasArn[4]!] } },
+    };
+  }
+  if (keyId.startsWith('alias/')) {
+    return { ...base, Resource: `${keyArns}/*`, Condition: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': [keyId] } } };
+  }
+  return { ...base, Resource: keyId.startsWith('arn:') ? keyId : `${keyArns}/${keyId}` };
+}
+
+/**
+ * The desired role policy statements owned by this workflow. Subnet and security-group ARNs already
+ * granted by an earlier job in the same VPC (`current`) are kept, so concurrent jobs with different
+ * subnets do not revoke each other; bucket and key statements have one Sid each, so merge by Sid
+ * keeps earlier jobs' buckets and keys.
+ */
+export function buildRolePolicy(job: JobInput, current: PolicyDocument | null): PolicyDocument {
   const scope: Scope = {
     partition: job.partition,
     region: job.region,
@@ -114,10 +142,14 @@ export function buildRoleVpcPolicy(job: JobInput, current: PolicyDocument | null
         'ForAllValues:StringEquals': { 'aws:TagKeys': [BEDROCK_MANAGED_TAG, BEDROCK_JOB_ARN_TAG] },
       },
     },
+    ...s3AccessStatements(job),
+    ...(job.customModelKmsKeyId ? [kmsStatement(job, job.customModelKmsKeyId)] : []),
   ];
   return { Version: '2012-10-17', Statement: statements };
 }
 
-function union(a: string[], b: string[]): string[] {
-  return [...new Set([...a, ...b])].sort();
-}
+/**
+ * The role policy's statements as a document (earlier name of {@link buildRolePolicy}, kept because
+ * the network preflight judges the role "as apply-policies will leave it" through it).
+ */
+export const buildRoleVpcPolicy = buildRolePolicy;

@@ -1,0 +1,165 @@
+/**
+ * The policy states of the ASL file (PlanPolicies → IsDryRun → ApplyPolicies, Catch → RollbackPolicies
+ * → PoliciesFailed) run with the real apply-policies handler; its SDK clients are mocked and hold the
+ * account's documents in memory. ValidateNetwork is replaced by its result (a resolved job): its own
+ * tests cover it, and its preflight calls are not what this file is about.
+ */
+import { DescribeVpcEndpointsCommand, EC2Client, ModifyVpcEndpointCommand } from '@aws-sdk/client-ec2';
+import { DeleteRolePolicyCommand, GetRolePolicyCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { DeleteBucketPolicyCommand, GetBucketPolicyCommand, PutBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_ENDPOINT_POLICY } from '../../functions/apply-policies/endpoint-policy.js';
+import { loadLambdaHandlers, runWorkflow, type TaskHandler, type WorkflowEvent } from '../../scripts/lib/workflow.js';
+import { EXECUTION, rawJob, resolvedJob } from '../fixtures/job.js';
+
+const ec2Mock = mockClient(EC2Client);
+const iamMock = mockClient(IAMClient);
+const s3Mock = mockClient(S3Client);
+const WORKFLOW_ROLE = 'arn:aws:iam::123456789012:role/wf-lambdaRole';
+const POLICIES = { endpoint: 'restrict', outputBucket: 'apply', trainingBucket: 'skip', role: 'apply', exemptPrincipalArns: [] };
+const ORIGINAL_ROLE_POLICY = '{ "Version": "2012-10-17", "Statement": [ { "Sid": "Manual", "Effect": "Allow", "Action": "ec2:DescribeVpcs", "Resource": "*" } ] }';
+
+let handlers: Record<string, TaskHandler>;
+let state: { role: string | null; endpoint: string; bucket: string | null };
+
+const awsError = (name: string, status: number) => Object.assign(new Error(`${name} from the service`), { name, $metadata: { httpStatusCode: status } });
+
+function emulate() {
+  ec2Mock.on(DescribeVpcEndpointsCommand).callsFake(() => ({
+    VpcEndpoints: [{ VpcEndpointId: 'vpce-0123456789abcdef0', State: 'available', PolicyDocument: state.endpoint }],
+  }));
+  ec2Mock.on(ModifyVpcEndpointCommand).callsFake((input: { PolicyDocument: string }) => {
+    state.endpoint = input.PolicyDocument;
+    return { Return: true };
+  });
+  iamMock.on(GetRolePolicyCommand).callsFake(() => {
+    if (state.role === null) throw awsError('NoSuchEntityException', 404);
+    return { PolicyDocument: encodeURIComponent(state.role) };
+  });
+  iamMock.on(PutRolePolicyCommand).callsFake((input: { PolicyDocument: string }) => {
+    state.role = input.PolicyDocument;
+    return {};
+  });
+  iamMock.on(DeleteRolePolicyCommand).callsFake(() => {
+    state.role = null;
+    return {};
+  });
+  s3Mock.on(GetBucketPolicyCommand).callsFake(() => {
+    if (state.bucket === null) throw awsError('NoSuchBucketPolicy', 404);
+    return { Policy: state.bucket };
+  });
+  s3Mock.on(PutBucketPolicyCommand).callsFake((input: { Policy: string }) => {
+    state.bucket = input.Policy;
+    return {};
+  });
+  s3Mock.on(DeleteBucketPolicyCommand).callsFake(() => {
+    state.bucket = null;
+    return {};
+  });
+}
+
+const writeCount = () =>
+  ec2Mock.commandCalls(ModifyVpcEndpointCommand).length +
+  iamMock.commandCalls(PutRolePolicyCommand).length +
+  iamMock.commandCalls(DeleteRolePolicyCommand).length +
+  s3Mock.commandCalls(PutBucketPolicyCommand).length +
+  s3Mock.commandCalls(DeleteBucketPolicyCommand).length;
+
+/** The states from PlanPolicies on (the states before it are other tests' subject and may grow). */
+const fromPlan = (states: string[]) => states.slice(states.indexOf('PlanPolicies'));
+
+/** The output of a state, from its StateExited event. */
+function exitOutput(events: WorkflowEvent[], name: string): unknown {
+  const exited = events.find((e) => e.type === 'StateExited' && e.state.name === name);
+  return exited?.type === 'StateExited' ? exited.state.output : undefined;
+}
+
+/** Runs the ASL with the real apply-policies handler; ValidateNetwork yields the resolved job. */
+function run(overrides: Record<string, unknown>) {
+  const job = resolvedJob({ policies: POLICIES, ...overrides });
+  return runWorkflow({
+    input: rawJob(overrides),
+    handlers: {
+      ...handlers,
+      ValidateNetwork: async () => ({ job, execution: EXECUTION, preflight: { passed: true } }) as never,
+      // The run ends at SubmitJob: the job lifecycle is not this file's subject (and no Bedrock call is made).
+      SubmitJob: async () => {
+        throw Object.assign(new Error('stopped here by the test'), { name: 'JobSubmissionError' });
+      },
+    },
+    retryMs: 0,
+    waitMs: 0,
+  });
+}
+
+beforeAll(async () => {
+  process.env.WORKFLOW_ROLE_ARN = WORKFLOW_ROLE;
+  handlers = await loadLambdaHandlers();
+});
+beforeEach(() => {
+  state = { role: ORIGINAL_ROLE_POLICY, endpoint: JSON.stringify(DEFAULT_ENDPOINT_POLICY), bucket: null };
+  emulate();
+});
+afterEach(() => {
+  ec2Mock.reset();
+  iamMock.reset();
+  s3Mock.reset();
+});
+
+describe('policy states', () => {
+  it('dry run ends in DryRunPlan with the plan in the output, and writes nothing', async () => {
+    // Act
+    const result = await run({ dryRun: true });
+
+    // Assess
+    expect(result.status).toBe('SUCCEEDED');
+    expect(fromPlan(result.states)).toEqual(['PlanPolicies', 'IsDryRun', 'DryRunPlan']);
+    const plan = (result.output as { policies: { dryRun: boolean; summary: string[]; changes: { action: string; diff: { added: string[] } }[] } }).policies;
+    expect(plan.dryRun).toBe(true);
+    expect(plan.changes.map((c) => c.action)).toEqual(['update', 'update', 'create']);
+    expect(plan.summary[2]).toMatch(/^create s3:\/\/output-bucket bucket policy/);
+    expect(plan.changes[2]!.diff.added[0]).toContain(WORKFLOW_ROLE);
+    expect(writeCount()).toBe(0);
+  });
+
+  it('a failed second write goes ApplyPolicies → RollbackPolicies → PoliciesFailed and restores the first policy', async () => {
+    // Prepare: the endpoint write fails (the SDK's own retries are spent)
+    ec2Mock.on(ModifyVpcEndpointCommand).rejects(awsError('InternalError', 500));
+
+    // Act
+    const result = await run({});
+
+    // Assess
+    expect(fromPlan(result.states)).toEqual(['PlanPolicies', 'IsDryRun', 'ApplyPolicies', 'RollbackPolicies', 'PoliciesFailed']);
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('PolicyApplyError');
+    expect(result.cause).toMatch(/vpc-endpoint\/vpce-0123456789abcdef0 .*failed.*written before it: role\/BedrockCustomizationRole/);
+    expect(iamMock.commandCalls(PutRolePolicyCommand).map((c) => c.args[0].input.PolicyDocument)).toEqual([
+      expect.stringContaining('BedrockVpcDescribe'),
+      ORIGINAL_ROLE_POLICY,
+    ]);
+    expect(state.role).toBe(ORIGINAL_ROLE_POLICY);
+    expect(s3Mock.commandCalls(PutBucketPolicyCommand)).toHaveLength(0);
+    const rollback = exitOutput(result.events, 'RollbackPolicies') as { rollback: { restored: string[] } };
+    expect(rollback.rollback.restored).toEqual([
+      'role/BedrockCustomizationRole inline policy BedrockVpcCustomization-vpc-0123456789abcdef0',
+    ]);
+  });
+
+  it('a lockout is refused in PlanPolicies, before any write', async () => {
+    const result = await run({ policies: { ...POLICIES, exemptPrincipalArns: ['arn:aws:sts::123456789012:assumed-role/Ops/alice'] } });
+    expect(fromPlan(result.states)).toEqual(['PlanPolicies', 'PoliciesFailed']);
+    expect(result.error).toBe('PolicyLockoutError');
+    expect(writeCount()).toBe(0);
+  });
+
+  it('applies and moves on to SubmitJob when every write succeeds', async () => {
+    const result = await run({});
+    expect(fromPlan(result.states)).toEqual(['PlanPolicies', 'IsDryRun', 'ApplyPolicies', 'SubmitJob', 'SubmitFailed']);
+    const applied = exitOutput(result.events, 'ApplyPolicies') as { policies: { applied: string[] } };
+    expect(applied.policies.applied).toHaveLength(3);
+    expect(writeCount()).toBe(3);
+    expect(JSON.parse(state.bucket!).Statement[0].Sid).toBe('BedrockVpcDenyOutsideVpc');
+  });
+});
