@@ -6,6 +6,9 @@
  *   are considered; the tags are checked again in code, not only trusted to the API filter;
  * - only ENIs in status `available` are deleted; `in-use` ones are reported, never detached or forced;
  * - an ENI that disappears before we delete it counts as cleaned.
+ *
+ * ENIs still attached shortly after the job ended make it throw {@link EnisStillInUseError} once the
+ * others are deleted: the state machine retries with backoff, then reports them (never forces).
  */
 import {
   DeleteNetworkInterfaceCommand,
@@ -14,6 +17,7 @@ import {
   type NetworkInterface,
 } from '@aws-sdk/client-ec2';
 import { isAwsError } from '../shared/aws-errors.js';
+import { EnisStillInUseError } from '../shared/errors.js';
 import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG } from '../shared/bedrock-tags.js';
 
 export interface CleanupEnisDeps {
@@ -82,5 +86,6 @@ export async function cleanupEnis(jobArn: string, deps: CleanupEnisDeps): Promis
       ? `; ${result.notAvailable.length} still attached and left alone: ${result.notAvailable.map((e) => `${e.networkInterfaceId} (${e.status})`).join(', ')}`
       : '') +
     '.';
+  if (result.notAvailable.length > 0) throw new EnisStillInUseError(result.summary, result);
   return result;
 }

@@ -1,4 +1,7 @@
-/** cleanup-enis Lambda: deletes the finished job's available, Bedrock-tagged network interfaces. */
+/**
+ * cleanup-enis Lambda: deletes the finished job's available, Bedrock-tagged network interfaces;
+ * throws EnisStillInUseError (retried by the state machine) while some are still attached.
+ */
 import { z } from 'zod';
 import { ec2 } from '../shared/clients.js';
 import { submissionSchema } from '../shared/job-state.js';

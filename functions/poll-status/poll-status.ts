@@ -1,14 +1,26 @@
 /**
  * poll-status: one GetModelCustomizationJob, mapped to what the state machine does next
- * (`wait`, `stop` when the deadline has passed, or a terminal outcome), with the next wait interval.
+ * (`wait`, `stop` when the deadline has passed, `handover` when this execution's history grows
+ * large, or a terminal outcome), with the next wait interval.
  *
  * Waits grow from `polling.initialSeconds` by `polling.growthFactor` up to `polling.maxSeconds`
  * (cheap for long jobs, quick for short ones) and never overshoot the deadline.
+ *
+ * History: a Standard execution fails at 25,000 events. Each poll iteration (Wait + Lambda Task +
+ * Choice) adds about {@link EVENTS_PER_POLL} events; when the estimate reaches
+ * `polling.handoverAfterEvents`, the job is handed over to a fresh execution (continue-as-new).
  */
 import { GetModelCustomizationJobCommand, type BedrockClient } from '@aws-sdk/client-bedrock';
-import type { JobInput } from '../shared/job-input.js';
+import type { Execution, JobInput } from '../shared/job-input.js';
 import type { JobStatus, PollNext, PollResult, Submission } from '../shared/job-state.js';
 import { JobStopError } from '../shared/errors.js';
+
+/** History events of one poll iteration: Wait (2) + Lambda Task (5) + Choice (2). */
+export const EVENTS_PER_POLL = 9;
+/** History events before the first poll: execution start and the states up to SubmitJob. */
+export const EVENTS_BEFORE_FIRST_POLL = 30;
+/** Events kept in reserve for the end of an execution (stop, cleanup retries, outcome). */
+export const EVENTS_RESERVED_FOR_END = 60;
 
 export interface PollStatusDeps {
   bedrock: Pick<BedrockClient, 'send'>;
@@ -17,9 +29,13 @@ export interface PollStatusDeps {
 
 export interface PollStatusInput {
   job: Pick<JobInput, 'polling' | 'jobName'>;
+  /** The execution that submitted the job (its name seeds hand-over execution names). */
+  execution?: Pick<Execution, 'name'>;
   submission: Submission;
   /** The previous poll, absent on the first one. */
-  poll?: Pick<PollResult, 'pollCount'>;
+  poll?: Partial<Pick<PollResult, 'pollCount' | 'pollsThisExecution'>>;
+  /** Present in an execution that took the job over from another one. */
+  handover?: { generation: number };
   /** Present once the StopJob state has asked Bedrock to stop the job. */
   stopRequest?: unknown;
   /** Present when StopJob failed (its Catch writes here). */
@@ -33,6 +49,11 @@ export function nextWaitSeconds(polling: JobInput['polling'], pollCount: number,
   return Math.max(1, secondsToDeadline > 0 ? Math.min(capped, Math.ceil(secondsToDeadline)) : capped);
 }
 
+/** Name of the execution that takes over at `generation` (unique, deterministic, ≤ 80 characters). */
+export function handoverExecutionName(originalName: string, generation: number): string {
+  return `${originalName.replace(/-h\d+$/, '').slice(0, 70)}-h${generation}`;
+}
+
 export async function pollStatus(input: PollStatusInput, deps: PollStatusDeps): Promise<PollResult> {
   const { submission, job } = input;
   const out = await deps.bedrock.send(new GetModelCustomizationJobCommand({ jobIdentifier: submission.jobArn }));
@@ -41,9 +62,13 @@ export async function pollStatus(input: PollStatusInput, deps: PollStatusDeps): 
   const secondsToDeadline = (Date.parse(submission.deadline) - now.getTime()) / 1000;
   const deadlineExceeded = secondsToDeadline <= 0;
   const pollCount = (input.poll?.pollCount ?? 0) + 1;
+  const pollsThisExecution = (input.poll?.pollsThisExecution ?? 0) + 1;
+  const historyEvents = EVENTS_BEFORE_FIRST_POLL + pollsThisExecution * EVENTS_PER_POLL;
+  const generation = input.handover?.generation ?? 0;
 
   let next: PollNext;
   let message: string;
+  let handover: PollResult['handover'];
   switch (status) {
     case 'Completed':
       next = 'completed';
@@ -67,11 +92,20 @@ export async function pollStatus(input: PollStatusInput, deps: PollStatusDeps): 
             `${input.stopError.Error ?? 'error'} ${input.stopError.Cause ?? ''}`.trim(),
         );
       }
-      next = status === 'InProgress' && deadlineExceeded && !input.stopRequest ? 'stop' : 'wait';
-      message =
-        next === 'stop'
-          ? `Job ${submission.jobName} passed its deadline ${submission.deadline}: stopping it.`
-          : `Job ${submission.jobName} is ${status}.`;
+      if (status === 'InProgress' && deadlineExceeded && !input.stopRequest) {
+        next = 'stop';
+        message = `Job ${submission.jobName} passed its deadline ${submission.deadline}: stopping it.`;
+      } else if (!input.stopRequest && historyEvents + EVENTS_RESERVED_FOR_END >= job.polling.handoverAfterEvents) {
+        next = 'handover';
+        handover = {
+          generation: generation + 1,
+          executionName: handoverExecutionName(input.execution?.name ?? submission.jobName, generation + 1),
+        };
+        message = `Job ${submission.jobName} is ${status}; this execution's history is at about ${historyEvents} events: handing the job over to ${handover.executionName}.`;
+      } else {
+        next = 'wait';
+        message = `Job ${submission.jobName} is ${status}.`;
+      }
       break;
     default:
       throw new Error(`Unexpected job status "${String(out.status)}" for ${submission.jobArn}`);
@@ -81,10 +115,13 @@ export async function pollStatus(input: PollStatusInput, deps: PollStatusDeps): 
     status,
     next,
     pollCount,
+    pollsThisExecution,
+    historyEvents,
     nextWaitSeconds: nextWaitSeconds(job.polling, pollCount, secondsToDeadline),
     deadlineExceeded,
     checkedAt: now.toISOString(),
     message,
+    ...(handover ? { handover } : {}),
     ...(out.failureMessage ? { failureMessage: out.failureMessage } : {}),
     ...(out.statusDetails ? { statusDetails: JSON.parse(JSON.stringify(out.statusDetails)) } : {}),
   };

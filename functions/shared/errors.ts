@@ -83,3 +83,25 @@ export function describeError(err: unknown): string {
   if (err instanceof Error) return `${err.name}: ${err.message}`;
   return String(err);
 }
+
+/**
+ * Bedrock refused the job for the account's concurrent-job quota (or throttled it). The state
+ * machine retries it with backoff until `maxQuotaWaitSeconds` after the execution started.
+ */
+export class JobQuotaExceededError extends WorkflowError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/**
+ * Some of the job's network interfaces are still attached after the job ended. The state machine
+ * retries the cleanup with backoff; when they stay attached they are reported, never forced.
+ */
+export class EnisStillInUseError extends WorkflowError {
+  readonly result: unknown;
+  constructor(message: string, result: unknown) {
+    super(message);
+    this.result = result;
+  }
+}

@@ -12,8 +12,14 @@ export const JOB_NAME_PATTERN = /^[a-zA-Z0-9](-*[a-zA-Z0-9+\-.])*$/;
 export const CUSTOM_MODEL_NAME_PATTERN = /^([0-9a-zA-Z][_-]?)+$/;
 export const CLIENT_REQUEST_TOKEN_PATTERN = /^[a-zA-Z0-9](-*[a-zA-Z0-9])*$/;
 
-/** Longest job this workflow follows in one execution chain (7 days); see README "Limits". */
-export const MAX_JOB_DURATION_SECONDS = 7 * 24 * 3600;
+/** Longest job this workflow follows (30 days, across hand-overs to fresh executions); README "Limits". */
+export const MAX_JOB_DURATION_SECONDS = 30 * 24 * 3600;
+
+/**
+ * A Standard execution fails at 25,000 history events. An execution hands the job over to a fresh
+ * one when its own estimated history reaches this many events (well under half the quota).
+ */
+export const DEFAULT_HANDOVER_AFTER_EVENTS = 10_000;
 
 const s3Uri = z
   .string()
@@ -60,6 +66,8 @@ export const pollingSchema = z.strictObject({
   maxSeconds: z.number().int().min(1).max(3600).default(900),
   /** Each wait is the previous one times this factor, up to `maxSeconds`. */
   growthFactor: z.number().min(1).max(4).default(1.5),
+  /** Hand the job over to a fresh execution when this one's history reaches this many events. */
+  handoverAfterEvents: z.number().int().min(100).max(12_000).default(DEFAULT_HANDOVER_AFTER_EVENTS),
 });
 
 /** Fields a caller may give (all optional here: stage defaults fill the rest). */
@@ -87,6 +95,8 @@ const jobFields = {
   /** Stop the job when it runs longer than this (from submission). */
   maxJobDurationSeconds: z.number().int().min(1).max(MAX_JOB_DURATION_SECONDS).default(86400),
   polling: pollingSchema.default(() => pollingSchema.parse({})),
+  /** How long SubmitJob keeps retrying while the account's concurrent-job quota is reached. */
+  maxQuotaWaitSeconds: z.number().int().min(0).max(7 * 24 * 3600).default(6 * 3600),
   dryRun: z.boolean().default(false),
 };
 

@@ -20,20 +20,27 @@ export const submissionSchema = z.object({
 export type Submission = z.infer<typeof submissionSchema>;
 
 /** What the Choice after PollStatus routes on. */
-export const POLL_NEXT = ['wait', 'stop', 'completed', 'failed', 'stopped'] as const;
+export const POLL_NEXT = ['wait', 'stop', 'handover', 'completed', 'failed', 'stopped'] as const;
 export type PollNext = (typeof POLL_NEXT)[number];
 
 /** `$.poll`: the latest status check. */
 export const pollSchema = z.object({
   status: z.enum(JOB_STATUSES),
   next: z.enum(POLL_NEXT),
+  /** Status checks since submission, over all executions of the chain (drives the wait interval). */
   pollCount: z.number().int().min(0),
+  /** Status checks in this execution (drives the history-size estimate). */
+  pollsThisExecution: z.number().int().min(0),
+  /** Estimated history events of this execution after this poll. */
+  historyEvents: z.number().int().min(0),
   nextWaitSeconds: z.number().int().min(1),
   deadlineExceeded: z.boolean(),
   checkedAt: z.string(),
   /** One line a person can read: what the job is doing, or why it ended. */
   message: z.string(),
   failureMessage: z.string().optional(),
+  /** With next = handover: the fresh execution that carries the job on. */
+  handover: z.object({ generation: z.number().int().min(1), executionName: z.string().min(1).max(80) }).optional(),
   statusDetails: z.unknown().optional(),
 });
 export type PollResult = z.infer<typeof pollSchema>;

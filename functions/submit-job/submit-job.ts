@@ -14,7 +14,7 @@ import {
 import type { JobInput, Execution } from '../shared/job-input.js';
 import type { Submission } from '../shared/job-state.js';
 import { awsErrorCode } from '../shared/aws-errors.js';
-import { JobNameConflictError, JobSubmissionError, describeError } from '../shared/errors.js';
+import { JobNameConflictError, JobQuotaExceededError, JobSubmissionError, describeError } from '../shared/errors.js';
 
 /** Tag put on every job: which execution created it (for audits and the janitor). */
 export const EXECUTION_TAG = 'bedrock-vpc-customization:execution-arn';
@@ -54,7 +54,7 @@ export async function submitJob(job: JobInput, execution: Execution, deps: Submi
     const out = await deps.bedrock.send(new CreateModelCustomizationJobCommand(request));
     return submission(job, out.jobArn!, false, deps.now());
   } catch (err) {
-    if (!isNameInUse(err)) throw classify(err, job);
+    if (!isNameInUse(err)) throw classify(err, job, execution, deps.now());
     return adopt(job, deps);
   }
 }
@@ -91,9 +91,28 @@ function isNameInUse(err: unknown): boolean {
   );
 }
 
-/** Errors that retrying will not fix become {@link JobSubmissionError}; transient ones pass through. */
-function classify(err: unknown, job: JobInput): unknown {
+/** Error codes Bedrock answers with when the account runs as many jobs as its quota allows. */
+const QUOTA_CODES = ['ServiceQuotaExceededException', 'ThrottlingException', 'TooManyRequestsException'];
+
+/**
+ * Quota errors become {@link JobQuotaExceededError} (the state machine waits and retries) until
+ * `maxQuotaWaitSeconds` after the execution started; errors that retrying will not fix become
+ * {@link JobSubmissionError}; anything else passes through unchanged.
+ */
+function classify(err: unknown, job: JobInput, execution: Execution, now: Date): unknown {
   const code = awsErrorCode(err);
+  if (code !== undefined && QUOTA_CODES.includes(code)) {
+    const started = execution.startTime ? Date.parse(execution.startTime) : now.getTime();
+    const waited = Math.max(0, (now.getTime() - started) / 1000);
+    if (waited >= job.maxQuotaWaitSeconds) {
+      return new JobSubmissionError(
+        `The account's model customization job quota was still reached after waiting ${Math.round(waited)} s ` +
+          `(maxQuotaWaitSeconds ${job.maxQuotaWaitSeconds}): ${describeError(err)}`,
+        { cause: err },
+      );
+    }
+    return new JobQuotaExceededError(`Waiting for the model customization job quota: ${describeError(err)}`, { cause: err });
+  }
   if (code === 'ValidationException' || code === 'AccessDeniedException' || code === 'ResourceNotFoundException') {
     return new JobSubmissionError(`CreateModelCustomizationJob for "${job.jobName}" was refused: ${describeError(err)}`, {
       cause: err,

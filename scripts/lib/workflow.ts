@@ -134,8 +134,18 @@ export function stopJobIntegration(bedrock = new BedrockClient({})): TaskHandler
   };
 }
 
+/** The HandOver state's service integration (`arn:aws:states:::states:startExecution`), recorded for a chain. */
+export interface StartedExecution {
+  name: string;
+  input: unknown;
+}
+
 export interface WorkflowRun {
+  /** Execution name (the last part of its ARN). */
+  name: string;
   status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT';
+  /** Set when this execution handed the job over to a fresh one (continue-as-new). */
+  startedExecution?: StartedExecution;
   output?: unknown;
   error?: string;
   cause?: string;
@@ -163,12 +173,22 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
   const definition = loadDefinition();
   const region = options.region ?? process.env.AWS_REGION ?? 'us-east-1';
   const name = options.executionName ?? `local-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+  const stateMachineArn = `arn:aws:states:${region}:123456789012:stateMachine:bedrock-vpc-customization-local-customize-model`;
   const machine = new StateMachine(definition as never);
+  let startedExecution: StartedExecution | undefined;
+  // Stand-in for the HandOver state's `states:startExecution` integration: records the request;
+  // runWorkflowChain then runs that execution, as Step Functions would.
+  const startExecution: TaskHandler = async (input) => {
+    const { Name, Input, StateMachineArn } = input as { Name: string; Input: unknown; StateMachineArn: string };
+    if (StateMachineArn !== stateMachineArn) throw new Error(`HandOver targets ${StateMachineArn}, not this state machine`);
+    startedExecution = { name: Name, input: Input };
+    return { ExecutionArn: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${Name}`, StartDate: new Date().toISOString() };
+  };
   const waits = Object.entries(definition.States).filter(([, s]) => s.Type === 'Wait');
   const retriable = Object.entries(definition.States).filter(([, s]) => Array.isArray(s.Retry));
   const runOptions: RunOptions = {
     overrides: {
-      taskResourceLocalHandlers: options.handlers,
+      taskResourceLocalHandlers: { HandOver: startExecution, ...options.handlers },
       ...(options.waitMs !== undefined
         ? { waitTimeOverrides: Object.fromEntries(waits.map(([n]) => [n, options.waitMs!])) }
         : {}),
@@ -181,10 +201,8 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
         : {}),
     },
     context: {
-      Execution: {
-        Id: `arn:aws:states:${region}:123456789012:execution:bedrock-vpc-customization-local-customize-model:${name}`,
-        Name: name,
-      },
+      Execution: { Id: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`, Name: name },
+      StateMachine: { Id: stateMachineArn, Name: stateMachineArn.split(':').at(-1) },
     } as never,
   };
   const run = machine.run(options.input as JSONValue, runOptions);
@@ -195,7 +213,7 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
       options.onEvent?.(event);
     }
   })();
-  let outcome: Omit<WorkflowRun, 'events' | 'states'>;
+  let outcome: Omit<WorkflowRun, 'name' | 'events' | 'states'>;
   try {
     outcome = { status: 'SUCCEEDED', output: await run.result };
   } catch (err) {
@@ -207,5 +225,21 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
   }
   await collecting;
   const states = events.flatMap((e) => (e.type === 'StateEntered' ? [(e as { state: { name: string } }).state.name] : []));
-  return { ...outcome, events, states };
+  return { name, ...outcome, ...(startedExecution ? { startedExecution } : {}), events, states };
+}
+
+/**
+ * Runs an execution and every execution it hands the job over to (continue-as-new), in order,
+ * as Step Functions would. Returns all runs; the last one carries the job's outcome.
+ */
+export async function runWorkflowChain(options: RunWorkflowOptions & { maxExecutions?: number }): Promise<WorkflowRun[]> {
+  const runs: WorkflowRun[] = [];
+  let next: RunWorkflowOptions | undefined = options;
+  while (next) {
+    if (runs.length >= (options.maxExecutions ?? 100)) throw new Error(`more than ${options.maxExecutions ?? 100} executions in the chain`);
+    const run = await runWorkflow(next);
+    runs.push(run);
+    next = run.startedExecution ? { ...options, input: run.startedExecution.input, executionName: run.startedExecution.name } : undefined;
+  }
+  return runs;
 }

@@ -1,6 +1,7 @@
 import { DescribeNetworkInterfacesCommand } from '@aws-sdk/client-ec2';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { cleanupEnis } from '../../functions/cleanup-enis/cleanup-enis.js';
+import { cleanupEnis, type CleanupResult } from '../../functions/cleanup-enis/cleanup-enis.js';
+import { EnisStillInUseError } from '../../functions/shared/errors.js';
 import { createJobEnis, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
 import { motoClients, resetMoto } from '../support/moto-clients.js';
 
@@ -45,12 +46,16 @@ describe('cleanup-enis against moto', () => {
     expect(await liveEniIds()).toEqual(before);
   });
 
-  it('reports an in-use ENI of the job instead of deleting it (moto itself would delete it)', async () => {
+  it('deletes the available ones, then reports an in-use ENI of the job instead of deleting it (moto itself would)', async () => {
     const oldJob = 'arn:aws:bedrock:us-east-1:123456789012:model-customization-job/old-job';
-    const result = await cleanupEnis(oldJob, { ec2 });
+    const error = await cleanupEnis(oldJob, { ec2 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EnisStillInUseError);
+    const result = (error as EnisStillInUseError).result as CleanupResult;
     expect(result.deleted).toEqual([account.leftoverEnis.otherJobAvailable]);
     expect(result.notAvailable).toEqual([{ networkInterfaceId: account.leftoverEnis.otherJobInUse, status: 'in-use' }]);
-    expect((await liveEniIds()).has(account.leftoverEnis.otherJobInUse)).toBe(true);
-    expect(result.summary).toContain('left alone');
+    expect((error as Error).message).toContain(`${account.leftoverEnis.otherJobInUse} (in-use)`);
+    const live = await liveEniIds();
+    expect(live.has(account.leftoverEnis.otherJobInUse)).toBe(true);
+    expect(live.has(account.leftoverEnis.otherJobAvailable)).toBe(false);
   });
 });

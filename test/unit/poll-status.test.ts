@@ -2,12 +2,12 @@ import { BedrockClient, GetModelCustomizationJobCommand } from '@aws-sdk/client-
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JobStopError } from '../../functions/shared/errors.js';
-import { nextWaitSeconds, pollStatus, type PollStatusInput } from '../../functions/poll-status/poll-status.js';
+import { handoverExecutionName, nextWaitSeconds, pollStatus, type PollStatusInput } from '../../functions/poll-status/poll-status.js';
 
 const bedrock = mockClient(BedrockClient);
 afterEach(() => bedrock.reset());
 
-const polling = { initialSeconds: 60, maxSeconds: 900, growthFactor: 1.5 };
+const polling = { initialSeconds: 60, maxSeconds: 900, growthFactor: 1.5, handoverAfterEvents: 10_000 };
 const submission = {
   jobArn: 'arn:aws:bedrock:us-east-1:123456789012:model-customization-job/abc',
   jobName: 'job-1',
@@ -35,7 +35,7 @@ describe('pollStatus', () => {
   it('keeps waiting while the job runs, counting polls', async () => {
     bedrock.on(GetModelCustomizationJobCommand).resolves({ status: 'InProgress' });
     const poll = await pollStatus(input({ poll: { pollCount: 2 } }), at('2026-11-28T11:00:00Z'));
-    expect(poll).toMatchObject({ status: 'InProgress', next: 'wait', pollCount: 3, nextWaitSeconds: 135, deadlineExceeded: false });
+    expect(poll).toMatchObject({ status: 'InProgress', next: 'wait', pollCount: 3, pollsThisExecution: 1, nextWaitSeconds: 135, deadlineExceeded: false });
     expect(bedrock).toHaveReceivedCommandWith(GetModelCustomizationJobCommand, { jobIdentifier: submission.jobArn });
   });
 
@@ -85,6 +85,36 @@ describe('pollStatus', () => {
     ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(JobStopError);
     expect((error as Error).message).toContain('not allowed');
+  });
+
+  it('hands the job over when this execution\'s history nears the limit, keeping the poll count', async () => {
+    bedrock.on(GetModelCustomizationJobCommand).resolves({ status: 'InProgress' });
+    const small = { ...polling, handoverAfterEvents: 200 };
+    const base = { job: { jobName: 'job-1', polling: small }, submission, execution: { name: 'run-1' } };
+    // 30 + n * 9 + 60 reserved >= 200  <=>  n >= 13
+    const before = await pollStatus({ ...base, poll: { pollCount: 40, pollsThisExecution: 11 } }, at('2026-11-28T11:00:00Z'));
+    expect(before).toMatchObject({ next: 'wait', pollsThisExecution: 12, historyEvents: 138 });
+    const due = await pollStatus({ ...base, poll: { pollCount: 41, pollsThisExecution: 12 } }, at('2026-11-28T11:00:00Z'));
+    expect(due).toMatchObject({ next: 'handover', pollCount: 42, handover: { generation: 1, executionName: 'run-1-h1' } });
+    const again = await pollStatus(
+      { ...base, handover: { generation: 1 }, poll: { pollCount: 80, pollsThisExecution: 12 } },
+      at('2026-11-28T11:00:00Z'),
+    );
+    expect(again.handover).toEqual({ generation: 2, executionName: 'run-1-h2' });
+  });
+
+  it('does not hand over while a stop is pending, and stops before handing over past the deadline', async () => {
+    bedrock.on(GetModelCustomizationJobCommand).resolves({ status: 'InProgress' });
+    const small = { ...polling, handoverAfterEvents: 100 };
+    const full = { pollCount: 99, pollsThisExecution: 99 };
+    const late = at('2026-11-29T10:00:01Z');
+    expect(await pollStatus({ job: { jobName: 'j', polling: small }, submission, poll: full }, late)).toMatchObject({ next: 'stop' });
+    expect(await pollStatus({ job: { jobName: 'j', polling: small }, submission, poll: full, stopRequest: {} }, late)).toMatchObject({ next: 'wait' });
+  });
+
+  it('keeps hand-over execution names unique and within 80 characters', () => {
+    expect(handoverExecutionName('x'.repeat(80), 12)).toHaveLength(74);
+    expect(handoverExecutionName('run-1-h3', 4)).toBe('run-1-h4');
   });
 
   it('rejects a status it does not know', async () => {

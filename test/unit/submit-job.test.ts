@@ -2,13 +2,15 @@ import {
   BedrockClient,
   CreateModelCustomizationJobCommand,
   GetModelCustomizationJobCommand,
+  InternalServerException,
   ResourceInUseException,
   ServiceQuotaExceededException,
+  ThrottlingException,
   ValidationException,
 } from '@aws-sdk/client-bedrock';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { JobNameConflictError, JobSubmissionError } from '../../functions/shared/errors.js';
+import { JobNameConflictError, JobQuotaExceededError, JobSubmissionError } from '../../functions/shared/errors.js';
 import { EXECUTION_TAG, buildCreateRequest, submitJob } from '../../functions/submit-job/submit-job.js';
 import { EXECUTION, resolvedJob } from '../fixtures/job.js';
 
@@ -114,9 +116,29 @@ describe('submitJob', () => {
     expect((error as Error).message).toContain('Base model not found');
   });
 
+  it('turns the job quota into JobQuotaExceededError (retried by the state machine) within maxQuotaWaitSeconds', async () => {
+    bedrock
+      .on(CreateModelCustomizationJobCommand)
+      .rejects(new ServiceQuotaExceededException({ message: 'Too many jobs', $metadata: {} }));
+    const started = { ...EXECUTION, startTime: '2026-11-28T09:00:00.000Z' }; // one hour before `now`
+    const waiting = await submitJob(resolvedJob({ maxQuotaWaitSeconds: 7200 }), started, { bedrock: new BedrockClient({}), now }).catch((e: unknown) => e);
+    expect(waiting).toBeInstanceOf(JobQuotaExceededError);
+    expect((waiting as Error).message).toContain('Too many jobs');
+  });
+
+  it('gives up with JobSubmissionError once maxQuotaWaitSeconds have passed', async () => {
+    bedrock
+      .on(CreateModelCustomizationJobCommand)
+      .rejects(new ThrottlingException({ message: 'Rate exceeded', $metadata: {} }));
+    const started = { ...EXECUTION, startTime: '2026-11-28T09:00:00.000Z' };
+    const error = await submitJob(resolvedJob({ maxQuotaWaitSeconds: 1800 }), started, { bedrock: new BedrockClient({}), now }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobSubmissionError);
+    expect((error as Error).message).toContain('after waiting 3600 s');
+  });
+
   it('lets other errors through unchanged (so the state machine can retry them)', async () => {
-    const quota = new ServiceQuotaExceededException({ message: 'Too many jobs', $metadata: {} });
-    bedrock.on(CreateModelCustomizationJobCommand).rejects(quota);
-    await expect(submitJob(resolvedJob(), EXECUTION, { bedrock: new BedrockClient({}), now })).rejects.toBe(quota);
+    const boom = new InternalServerException({ message: 'Internal error', $metadata: {} });
+    bedrock.on(CreateModelCustomizationJobCommand).rejects(boom);
+    await expect(submitJob(resolvedJob(), EXECUTION, { bedrock: new BedrockClient({}), now })).rejects.toBe(boom);
   });
 });

@@ -1,0 +1,48 @@
+/**
+ * janitor Lambda: runs on a schedule (full sweep) and on Bedrock's "Model Customization Job State
+ * Change" events for terminal states (sweep of that job's ENIs). A manual invoke may pass
+ * `{ "dryRun": true }` and/or `{ "jobArn": "…" }`.
+ */
+import { BedrockClient } from '@aws-sdk/client-bedrock';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { z } from 'zod';
+import { makeHandler } from '../shared/handler.js';
+import { logger } from '../shared/logger.js';
+import { MAX_CONCURRENCY, sweep } from './janitor.js';
+
+// Adaptive retry: client-side rate limiting on top of backoff, for RequestLimitExceeded bursts.
+const ec2 = new EC2Client({ retryMode: 'adaptive', maxAttempts: 8 });
+const bedrock = new BedrockClient({ retryMode: 'adaptive', maxAttempts: 8 });
+
+const env = z
+  .object({
+    JANITOR_GRACE_SECONDS: z.coerce.number().int().min(0).default(86_400),
+    JANITOR_DRY_RUN: z.enum(['true', 'false']).default('false'),
+  })
+  .parse(process.env);
+
+const jobArn = z.string().regex(/^arn:aws[a-z-]*:bedrock:[a-z0-9-]+:\d{12}:model-customization-job\/.+$/);
+const eventSchema = z.object({
+  dryRun: z.boolean().optional(),
+  jobArn: jobArn.optional(),
+  source: z.string().optional(),
+  detail: z.object({ jobArn: jobArn.optional() }).passthrough().optional(),
+});
+
+export const handler = makeHandler(eventSchema, async (event) => {
+  const scope = { jobArn: event.jobArn ?? (event.source === 'aws.bedrock' ? event.detail?.jobArn : undefined) };
+  const report = await sweep(
+    scope,
+    { graceSeconds: env.JANITOR_GRACE_SECONDS, dryRun: event.dryRun ?? env.JANITOR_DRY_RUN === 'true', concurrency: MAX_CONCURRENCY },
+    { ec2, bedrock, now: () => new Date() },
+  );
+  logger.info('janitor sweep', {
+    scope: scope.jobArn ?? 'all',
+    scanned: report.scanned,
+    deleted: report.deleted.length,
+    wouldDelete: report.wouldDelete.length,
+    kept: report.kept.length,
+    marked: report.marked.length,
+  });
+  return report;
+});
