@@ -10,10 +10,10 @@ import { pollStatus } from './poll-status.js';
 /** The whole execution state comes in (no Parameters: $.poll is absent on the first poll). */
 const eventSchema = z.object({
   job: z.object({ jobName: z.string(), polling: pollingSchema }),
-  execution: executionSchema.pick({ name: true }).optional(),
+  execution: executionSchema.pick({ name: true, startTime: true }).optional(),
   submission: submissionSchema,
   poll: z.object({ pollCount: z.number().int().min(0), pollsThisExecution: z.number().int().min(0) }).partial().optional(),
-  handover: z.object({ generation: z.number().int().min(0) }).optional(),
+  handover: z.object({ generation: z.number().int().min(0), startedAt: z.string().optional() }).optional(),
   stopRequest: z.unknown().optional(),
   stopError: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
 });

@@ -8,10 +8,11 @@
  *
  * History: a Standard execution fails at 25,000 events. Each poll iteration (Wait + Lambda Task +
  * Choice) adds about {@link EVENTS_PER_POLL} events; when the estimate reaches
- * `polling.handoverAfterEvents`, the job is handed over to a fresh execution (continue-as-new).
+ * `polling.handoverAfterEvents`, or the execution has run for {@link HANDOVER_AFTER_SECONDS}, the job
+ * is handed over to a fresh execution (continue-as-new).
  */
 import { GetModelCustomizationJobCommand, type BedrockClient } from '@aws-sdk/client-bedrock';
-import type { Execution, JobInput } from '../shared/job-input.js';
+import { HANDOVER_AFTER_SECONDS, type Execution, type JobInput } from '../shared/job-input.js';
 import type { JobStatus, PollNext, PollResult, Submission } from '../shared/job-state.js';
 import { JobStopError } from '../shared/errors.js';
 
@@ -29,13 +30,13 @@ export interface PollStatusDeps {
 
 export interface PollStatusInput {
   job: Pick<JobInput, 'polling' | 'jobName'>;
-  /** The execution that submitted the job (its name seeds hand-over execution names). */
-  execution?: Pick<Execution, 'name'>;
+  /** The execution that submitted the job (its name seeds hand-over names; its start, the first one's age). */
+  execution?: Pick<Execution, 'name' | 'startTime'>;
   submission: Submission;
   /** The previous poll, absent on the first one. */
   poll?: Partial<Pick<PollResult, 'pollCount' | 'pollsThisExecution'>>;
-  /** Present in an execution that took the job over from another one. */
-  handover?: { generation: number };
+  /** Present in an execution that took the job over from another one (`startedAt`: its own start). */
+  handover?: { generation: number; startedAt?: string };
   /** Present once the StopJob state has asked Bedrock to stop the job. */
   stopRequest?: unknown;
   /** Present when StopJob failed (its Catch writes here). */
@@ -65,6 +66,10 @@ export async function pollStatus(input: PollStatusInput, deps: PollStatusDeps): 
   const pollsThisExecution = (input.poll?.pollsThisExecution ?? 0) + 1;
   const historyEvents = EVENTS_BEFORE_FIRST_POLL + pollsThisExecution * EVENTS_PER_POLL;
   const generation = input.handover?.generation ?? 0;
+  const startedAt = Date.parse(input.handover?.startedAt ?? input.execution?.startTime ?? '');
+  const ageSeconds = Number.isNaN(startedAt) ? 0 : (now.getTime() - startedAt) / 1000;
+  const historyFull = historyEvents + EVENTS_RESERVED_FOR_END >= job.polling.handoverAfterEvents;
+  const tooOld = ageSeconds >= HANDOVER_AFTER_SECONDS;
 
   let next: PollNext;
   let message: string;
@@ -95,13 +100,16 @@ export async function pollStatus(input: PollStatusInput, deps: PollStatusDeps): 
       if (status === 'InProgress' && deadlineExceeded && !input.stopRequest) {
         next = 'stop';
         message = `Job ${submission.jobName} passed its deadline ${submission.deadline}: stopping it.`;
-      } else if (!input.stopRequest && historyEvents + EVENTS_RESERVED_FOR_END >= job.polling.handoverAfterEvents) {
+      } else if (!input.stopRequest && (historyFull || tooOld)) {
         next = 'handover';
         handover = {
           generation: generation + 1,
           executionName: handoverExecutionName(input.execution?.name ?? submission.jobName, generation + 1),
         };
-        message = `Job ${submission.jobName} is ${status}; this execution's history is at about ${historyEvents} events: handing the job over to ${handover.executionName}.`;
+        message =
+          `Job ${submission.jobName} is ${status}; this execution ` +
+          (historyFull ? `has about ${historyEvents} history events` : `has run ${Math.round(ageSeconds / 86400)} days`) +
+          `: handing the job over to ${handover.executionName}.`;
       } else {
         next = 'wait';
         message = `Job ${submission.jobName} is ${status}.`;

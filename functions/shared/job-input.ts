@@ -21,6 +21,12 @@ export const MAX_JOB_DURATION_SECONDS = 30 * 24 * 3600;
  */
 export const DEFAULT_HANDOVER_AFTER_EVENTS = 10_000;
 
+/**
+ * An execution also hands over when it has run this long, well before the state machine's
+ * TimeoutSeconds (24 days: the longest timer Node's setTimeout, and so the local runner, can hold).
+ */
+export const HANDOVER_AFTER_SECONDS = 20 * 24 * 3600;
+
 const s3Uri = z
   .string()
   .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 'must be an s3:// URI with a valid bucket name');
@@ -62,12 +68,17 @@ export const policiesSchema = z.strictObject({
 export const pollingSchema = z.strictObject({
   /** First wait between status checks. */
   initialSeconds: z.number().int().min(1).max(3600).default(60),
-  /** Cap of the growing wait. */
-  maxSeconds: z.number().int().min(1).max(3600).default(900),
+  /** Cap of the growing wait (the longest a finished job can go unnoticed). */
+  maxSeconds: z.number().int().min(1).max(3600).default(1800),
   /** Each wait is the previous one times this factor, up to `maxSeconds`. */
-  growthFactor: z.number().min(1).max(4).default(1.5),
+  growthFactor: z.number().min(1).max(4).default(2),
   /** Hand the job over to a fresh execution when this one's history reaches this many events. */
   handoverAfterEvents: z.number().int().min(100).max(12_000).default(DEFAULT_HANDOVER_AFTER_EVENTS),
+});
+
+export const preflightSchema = z.strictObject({
+  /** A job subnet with fewer free IP addresses than this is reported (the job's ENIs need them). */
+  minFreeIpsPerSubnet: z.number().int().min(1).max(256).default(4),
 });
 
 /** Fields a caller may give (all optional here: stage defaults fill the rest). */
@@ -92,6 +103,7 @@ const jobFields = {
   jobTags: tagMap.default({}),
   customModelTags: tagMap.default({}),
   policies: policiesSchema.default(() => policiesSchema.parse({})),
+  preflight: preflightSchema.default(() => preflightSchema.parse({})),
   /** Stop the job when it runs longer than this (from submission). */
   maxJobDurationSeconds: z.number().int().min(1).max(MAX_JOB_DURATION_SECONDS).default(86400),
   polling: pollingSchema.default(() => pollingSchema.parse({})),

@@ -131,9 +131,11 @@ describe('policy states', () => {
     const result = await run({});
 
     // Assess
-    expect(fromPlan(result.states)).toEqual(['PlanPolicies', 'IsDryRun', 'ApplyPolicies', 'RollbackPolicies', 'PoliciesFailed']);
+    expect(fromPlan(result.states)).toEqual(['PlanPolicies', 'IsDryRun', 'ApplyPolicies', 'RollbackPolicies', 'PoliciesRolledBack', 'PoliciesFailed']);
     expect(result.status).toBe('FAILED');
     expect(result.error).toBe('PolicyApplyError');
+    // the failure cause says what was restored (a Fail state has no output)
+    expect(result.cause).toContain('| rollback: restored: role/BedrockCustomizationRole');
     expect(result.cause).toMatch(/vpc-endpoint\/vpce-0123456789abcdef0 .*failed.*written before it: role\/BedrockCustomizationRole/);
     expect(iamMock.commandCalls(PutRolePolicyCommand).map((c) => c.args[0].input.PolicyDocument)).toEqual([
       expect.stringContaining('BedrockVpcDescribe'),

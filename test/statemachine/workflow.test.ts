@@ -37,7 +37,7 @@ describe('customize-model state machine', () => {
     const run = await runWorkflow({ input: rawJob(), handlers: handlers(), ...fast });
     expect(run.status).toBe('SUCCEEDED');
     expect(run.states).toEqual([
-      'ResolveInput', 'ValidateNetwork', 'PlanPolicies', 'IsDryRun', 'ApplyPolicies', 'SubmitJob',
+      'IsHandover', 'ResolveInput', 'ValidateNetwork', 'PlanPolicies', 'IsDryRun', 'ApplyPolicies', 'SubmitJob',
       'PollStatus', 'JobStatus', 'WaitForJob', 'PollStatus', 'JobStatus', 'WaitForJob', 'PollStatus', 'JobStatus',
       'CleanupEnis', 'Outcome', 'JobSucceeded',
     ]);

@@ -12,15 +12,13 @@ import {
 import {
   DeleteNetworkInterfaceCommand,
   DescribeNetworkInterfacesCommand,
-  DescribeSecurityGroupsCommand,
-  DescribeSubnetsCommand,
-  DescribeVpcsCommand,
   EC2Client,
 } from '@aws-sdk/client-ec2';
 import { GetRolePolicyCommand, IAMClient, NoSuchEntityException, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG } from '../../functions/shared/bedrock-tags.js';
+import { mockHealthyNetwork } from './mock-network.js';
 
 export const ACCOUNT = {
   vpcId: 'vpc-0123456789abcdef0',
@@ -44,16 +42,7 @@ export function resetMocks() {
 export function mockHealthyAccount(jobStatuses: string[] = ['Completed']) {
   resetMocks();
   const { ec2, iam, bedrock } = mocks;
-  ec2.on(DescribeSubnetsCommand).resolves({
-    Subnets: ACCOUNT.subnetIds.map((SubnetId, i) => ({
-      SubnetId,
-      VpcId: ACCOUNT.vpcId,
-      AvailabilityZone: `us-east-1${'abc'[i]}`,
-      AvailableIpAddressCount: 250,
-    })),
-  });
-  ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: ACCOUNT.securityGroupId, VpcId: ACCOUNT.vpcId }] });
-  ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [{ VpcId: ACCOUNT.vpcId }] });
+  mockHealthyNetwork(mocks);
   ec2.on(DescribeNetworkInterfacesCommand).resolves({
     NetworkInterfaces: ACCOUNT.jobEnis.map((NetworkInterfaceId) => ({
       NetworkInterfaceId,

@@ -11,7 +11,7 @@ afterEach(() => ec2.reset());
 const JOB = 'arn:aws:bedrock:us-east-1:123456789012:model-customization-job/j1';
 const eni = (id: string, status: string, tags: Record<string, string>): NetworkInterface => ({
   NetworkInterfaceId: id,
-  Status: status,
+  Status: status as NetworkInterface['Status'],
   TagSet: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
 });
 const ours = { [BEDROCK_MANAGED_TAG]: 'true', [BEDROCK_JOB_ARN_TAG]: JOB };

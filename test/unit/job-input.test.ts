@@ -35,7 +35,9 @@ describe('resolveJobInput', () => {
       dryRun: false,
       maxJobDurationSeconds: 86400,
       policies: { endpoint: 'append', outputBucket: 'skip', trainingBucket: 'skip', role: 'apply', exemptPrincipalArns: [] },
-      polling: { initialSeconds: 60, maxSeconds: 900, growthFactor: 1.5 },
+      polling: { initialSeconds: 60, maxSeconds: 1800, growthFactor: 2, handoverAfterEvents: 10_000 },
+      maxQuotaWaitSeconds: 21_600,
+      preflight: { minFreeIpsPerSubnet: 4 },
     });
     expect(job.jobName).toMatch(JOB_NAME_PATTERN);
     expect(job.customModelName).toMatch(CUSTOM_MODEL_NAME_PATTERN);
@@ -116,7 +118,7 @@ describe('resolveJobInput', () => {
     ['customModelName', { customModelName: 'two__underscores' }],
     ['customizationType', { customizationType: 'PRETRAINING' }],
     ['hyperParameters.epochCount', { hyperParameters: { epochCount: 2 } }],
-    ['maxJobDurationSeconds', { maxJobDurationSeconds: 8 * 24 * 3600 }],
+    ['maxJobDurationSeconds', { maxJobDurationSeconds: 31 * 24 * 3600 }],
     ['polling.initialSeconds', { polling: { initialSeconds: 600, maxSeconds: 60 } }],
     ['policies.endpoint', { policies: { endpoint: 'replace' } }],
     ['policies.exemptPrincipalArns[0]', { policies: { exemptPrincipalArns: ['someone'] } }],

@@ -103,6 +103,33 @@ describe('pollStatus', () => {
     expect(again.handover).toEqual({ generation: 2, executionName: 'run-1-h2' });
   });
 
+  it('hands over an execution that has run 20 days, whatever its history', async () => {
+    bedrock.on(GetModelCustomizationJobCommand).resolves({ status: 'InProgress' });
+    const job = { jobName: 'j', polling };
+    const young = await pollStatus(
+      { job, submission: { ...submission, deadline: '2027-01-30T00:00:00.000Z' }, execution: { name: 'run-1', startTime: '2026-11-09T11:00:01Z' } },
+      at('2026-11-28T11:00:00Z'),
+    );
+    expect(young.next).toBe('wait');
+    const old = await pollStatus(
+      { job, submission: { ...submission, deadline: '2027-01-30T00:00:00.000Z' }, execution: { name: 'run-1', startTime: '2026-11-08T11:00:00Z' } },
+      at('2026-11-28T11:00:00Z'),
+    );
+    expect(old).toMatchObject({ next: 'handover', handover: { generation: 1 } });
+    expect(old.message).toContain('has run 20 days');
+    // a resumed execution counts from its own start, not the first one's
+    const resumed = await pollStatus(
+      {
+        job,
+        submission: { ...submission, deadline: '2027-01-30T00:00:00.000Z' },
+        execution: { name: 'run-1', startTime: '2026-10-01T00:00:00Z' },
+        handover: { generation: 1, startedAt: '2026-11-20T00:00:00Z' },
+      },
+      at('2026-11-28T11:00:00Z'),
+    );
+    expect(resumed.next).toBe('wait');
+  });
+
   it('does not hand over while a stop is pending, and stops before handing over past the deadline', async () => {
     bedrock.on(GetModelCustomizationJobCommand).resolves({ status: 'InProgress' });
     const small = { ...polling, handoverAfterEvents: 100 };

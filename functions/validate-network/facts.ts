@@ -1,0 +1,374 @@
+/**
+ * Reads everything the preflight checks need, with a constant number of AWS calls whatever the
+ * number of subnets and security groups: every EC2 Describe is one filtered (paginated) call, and
+ * independent calls run concurrently. S3 and IAM calls grow only with the number of buckets and of
+ * policies on the role. Nothing here decides pass or fail: see checks.ts.
+ */
+import {
+  DescribePrefixListsCommand,
+  DescribeRouteTablesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
+  DescribeVpcAttributeCommand,
+  DescribeVpcEndpointsCommand,
+  type EC2Client,
+  type RouteTable,
+  type SecurityGroup,
+  type Subnet,
+  type VpcEndpoint,
+} from '@aws-sdk/client-ec2';
+import { GetBucketLocationCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  ListAttachedRolePoliciesCommand,
+  ListRolePoliciesCommand,
+  type IAMClient,
+} from '@aws-sdk/client-iam';
+import { awsErrorCode, isAwsError } from '../shared/aws-errors.js';
+import { describeError } from '../shared/errors.js';
+import { parseS3Uri, type JobInput } from '../shared/job-input.js';
+import { parsePolicy, type PolicyDocument } from '../apply-policies/policy-document.js';
+
+export interface ValidateNetworkDeps {
+  ec2: Pick<EC2Client, 'send'>;
+  s3: Pick<S3Client, 'send'>;
+  iam: Pick<IAMClient, 'send'>;
+}
+
+/** AWS calls made, per service. */
+export interface CallTally {
+  ec2: number;
+  s3: number;
+  iam: number;
+}
+
+/** What the VPC-level reads found (absent when no VPC could be resolved). */
+export interface VpcFacts {
+  vpcId: string;
+  /** False when EC2 says the VPC does not exist (InvalidVpcID.NotFound). */
+  exists: boolean;
+  dnsSupport?: boolean;
+  dnsHostnames?: boolean;
+  /** Every subnet of the VPC (for Availability Zone coverage). */
+  subnets: Subnet[];
+  routeTables: RouteTable[];
+  /** Endpoints of the region's S3 service in the VPC, any type and state. */
+  s3Endpoints: VpcEndpoint[];
+}
+
+export interface BucketFacts {
+  bucket: string;
+  status: 'found' | 'missing' | 'unknown';
+  /** Region of the bucket (us-east-1 when S3 reports no location constraint). */
+  region?: string;
+  /** Why status is unknown. */
+  error?: string;
+}
+
+export interface DatasetFacts {
+  uri: string;
+  status: 'found' | 'missing' | 'unknown' | 'prefix';
+  error?: string;
+}
+
+export interface RoleFacts {
+  roleArn: string;
+  roleName: string;
+  status: 'found' | 'missing' | 'unknown';
+  error?: string;
+  trust?: PolicyDocument | null;
+  /** Inline and attached managed policies; undefined when they could not be read (`policyError`). */
+  policies?: Array<{ name: string; document: PolicyDocument }>;
+  policyError?: string;
+}
+
+export interface PreflightFacts {
+  /** The job's subnets that exist (in any VPC), as EC2 describes them. */
+  jobSubnets: Subnet[];
+  groups: SecurityGroup[];
+  /** The VPC id given in the job or derived from its subnets (undefined when it cannot be). */
+  vpcId?: string;
+  vpcDerived: boolean;
+  vpc?: VpcFacts;
+  /** The region's S3 prefix list (read only when a job group restricts egress); null: not found. */
+  s3PrefixList?: { id: string; cidrs: string[] } | null;
+  buckets: BucketFacts[];
+  dataset: DatasetFacts;
+  role: RoleFacts;
+}
+
+type Page<T> = { items: T[]; next?: string };
+
+/** Follows a pagination token until the end. */
+async function all<T>(page: (token?: string) => Promise<Page<T>>): Promise<T[]> {
+  const items: T[] = [];
+  let token: string | undefined;
+  do {
+    const out = await page(token);
+    items.push(...out.items);
+    token = out.next;
+  } while (token);
+  return items;
+}
+
+/** The buckets the job reads (training, validation) and writes (output), without duplicates. */
+export function jobBuckets(job: JobInput): string[] {
+  const uris = [job.trainingDataS3Uri, ...job.validationDataS3Uris, job.outputDataS3Uri];
+  return [...new Set(uris.map((u) => parseS3Uri(u).bucket))];
+}
+
+/** Reads every fact of the preflight. `calls` is incremented for each AWS call made. */
+export async function gatherFacts(job: JobInput, deps: ValidateNetworkDeps, calls: CallTally): Promise<PreflightFacts> {
+  const [network, buckets, dataset, role] = await Promise.all([
+    gatherNetwork(job, deps.ec2, calls),
+    Promise.all(jobBuckets(job).map((b) => readBucket(b, deps.s3, calls))),
+    readDataset(job.trainingDataS3Uri, deps.s3, calls),
+    readRole(job.roleArn, deps.iam, calls),
+  ]);
+  return { ...network, buckets, dataset, role };
+}
+
+type NetworkPart = Pick<PreflightFacts, 'jobSubnets' | 'groups' | 'vpcId' | 'vpcDerived' | 'vpc' | 's3PrefixList'>;
+
+async function gatherNetwork(job: JobInput, ec2: ValidateNetworkDeps['ec2'], calls: CallTally): Promise<NetworkPart> {
+  const send: ValidateNetworkDeps['ec2']['send'] = ((command: never) => {
+    calls.ec2++;
+    return ec2.send(command);
+  }) as never;
+  const { subnetIds, securityGroupIds } = job.vpcConfig;
+
+  // Filters, not id lists: an unknown id is simply absent instead of failing the whole call.
+  const describeSubnets = (name: 'subnet-id' | 'vpc-id', values: string[]) =>
+    all<Subnet>(async (NextToken) => {
+      const out = await send(new DescribeSubnetsCommand({ Filters: [{ Name: name, Values: values }], NextToken }));
+      return { items: out.Subnets ?? [], next: out.NextToken };
+    });
+  const describeGroups = () =>
+    all<SecurityGroup>(async (NextToken) => {
+      const out = await send(
+        new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-id', Values: securityGroupIds }], NextToken }),
+      );
+      return { items: out.SecurityGroups ?? [], next: out.NextToken };
+    });
+  const readVpc = async (vpcId: string, subnets?: Subnet[]): Promise<VpcFacts> => {
+    // DescribeVpcAttribute answers one attribute per call; its NotFound error also tells the VPC is missing.
+    const attribute = async (Attribute: 'enableDnsSupport' | 'enableDnsHostnames') => {
+      try {
+        const out = await send(new DescribeVpcAttributeCommand({ VpcId: vpcId, Attribute }));
+        return { found: true, value: (Attribute === 'enableDnsSupport' ? out.EnableDnsSupport : out.EnableDnsHostnames)?.Value };
+      } catch (err) {
+        if (isAwsError(err, 'InvalidVpcID.NotFound')) return { found: false, value: undefined };
+        throw err;
+      }
+    };
+    const [dnsSupport, dnsHostnames, vpcSubnets, routeTables, s3Endpoints] = await Promise.all([
+      attribute('enableDnsSupport'),
+      attribute('enableDnsHostnames'),
+      subnets ? Promise.resolve(subnets) : describeSubnets('vpc-id', [vpcId]),
+      all<RouteTable>(async (NextToken) => {
+        const out = await send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }], NextToken }));
+        return { items: out.RouteTables ?? [], next: out.NextToken };
+      }),
+      all<VpcEndpoint>(async (NextToken) => {
+        const out = await send(
+          new DescribeVpcEndpointsCommand({
+            Filters: [
+              { Name: 'vpc-id', Values: [vpcId] },
+              { Name: 'service-name', Values: [`com.amazonaws.${job.region}.s3`] },
+            ],
+            NextToken,
+          }),
+        );
+        return { items: out.VpcEndpoints ?? [], next: out.NextToken };
+      }),
+    ]);
+    return {
+      vpcId,
+      exists: dnsSupport.found && dnsHostnames.found,
+      ...(dnsSupport.value !== undefined ? { dnsSupport: dnsSupport.value } : {}),
+      ...(dnsHostnames.value !== undefined ? { dnsHostnames: dnsHostnames.value } : {}),
+      subnets: vpcSubnets,
+      routeTables,
+      s3Endpoints,
+    };
+  };
+
+  let jobSubnets: Subnet[];
+  let groups: SecurityGroup[];
+  let vpc: VpcFacts | undefined;
+  const given = job.vpcConfig.vpcId;
+  if (given) {
+    // One call lists the VPC's subnets, job subnets included; only ids missing from it need a second look.
+    [vpc, groups] = await Promise.all([readVpc(given), describeGroups()]);
+    jobSubnets = vpc.subnets.filter((s) => subnetIds.includes(s.SubnetId!));
+    const elsewhere = subnetIds.filter((id) => !jobSubnets.some((s) => s.SubnetId === id));
+    if (elsewhere.length > 0) jobSubnets = [...jobSubnets, ...(await describeSubnets('subnet-id', elsewhere))];
+  } else {
+    [jobSubnets, groups] = await Promise.all([describeSubnets('subnet-id', subnetIds), describeGroups()]);
+    const vpcs = [...new Set(jobSubnets.map((s) => s.VpcId!))];
+    if (vpcs.length === 1) vpc = await readVpc(vpcs[0]!);
+  }
+  // The job's order (EC2 returns its own), each id once.
+  const inJobOrder = <T>(ids: string[], items: T[], id: (item: T) => string | undefined) =>
+    ids.flatMap((want) => items.find((item) => id(item) === want) ?? []);
+  jobSubnets = inJobOrder(subnetIds, jobSubnets, (s) => s.SubnetId);
+
+  // The S3 prefix list matters only when a group restricts egress (allow-all egress covers S3).
+  const restricted = groups.length > 0 && !groups.some(allowsAllEgress);
+  let s3PrefixList: NetworkPart['s3PrefixList'];
+  if (restricted) {
+    const lists = await all(async (NextToken) => {
+      const out = await send(
+        new DescribePrefixListsCommand({
+          Filters: [{ Name: 'prefix-list-name', Values: [`com.amazonaws.${job.region}.s3`] }],
+          NextToken,
+        }),
+      );
+      return { items: out.PrefixLists ?? [], next: out.NextToken };
+    });
+    s3PrefixList = lists[0]?.PrefixListId ? { id: lists[0].PrefixListId, cidrs: lists[0].Cidrs ?? [] } : null;
+  }
+
+  return {
+    jobSubnets,
+    groups: inJobOrder(securityGroupIds, groups, (g) => g.GroupId),
+    ...(vpc ? { vpcId: vpc.vpcId } : {}),
+    vpcDerived: !given,
+    ...(vpc ? { vpc } : {}),
+    ...(s3PrefixList !== undefined ? { s3PrefixList } : {}),
+  };
+}
+
+/** True when a group's egress rules allow all traffic to anywhere (the default egress rule). */
+export function allowsAllEgress(group: SecurityGroup): boolean {
+  return (group.IpPermissionsEgress ?? []).some(
+    (p) => p.IpProtocol === '-1' && (p.IpRanges ?? []).some((r) => r.CidrIp === '0.0.0.0/0'),
+  );
+}
+
+/** S3 reports us-east-1 as an empty location and eu-west-1 as the legacy `EU`. */
+function regionOfLocation(location: string | undefined | null): string {
+  if (!location) return 'us-east-1';
+  return location === 'EU' ? 'eu-west-1' : location;
+}
+
+/** A redirect or a wrong-region signature error names the bucket's region: use it. */
+function regionFromError(err: unknown): string | undefined {
+  const e = err as { Region?: unknown; $response?: { headers?: Record<string, string | undefined> } };
+  const header = e?.$response?.headers?.['x-amz-bucket-region'];
+  if (typeof header === 'string' && header) return header;
+  return typeof e?.Region === 'string' ? e.Region : undefined;
+}
+
+async function readBucket(bucket: string, s3: ValidateNetworkDeps['s3'], calls: CallTally): Promise<BucketFacts> {
+  calls.s3++;
+  try {
+    const out = await s3.send(new GetBucketLocationCommand({ Bucket: bucket }));
+    return { bucket, status: 'found', region: regionOfLocation(out.LocationConstraint) };
+  } catch (err) {
+    if (isAwsError(err, 'NoSuchBucket', 'NotFound')) return { bucket, status: 'missing' };
+    const region = regionFromError(err);
+    if (region) return { bucket, status: 'found', region };
+    if (isAwsError(err, 'AccessDenied', 'Forbidden') || httpStatus(err) === 403) {
+      return { bucket, status: 'unknown', error: 'access denied (the bucket may belong to another account)' };
+    }
+    throw err;
+  }
+}
+
+async function readDataset(uri: string, s3: ValidateNetworkDeps['s3'], calls: CallTally): Promise<DatasetFacts> {
+  const { bucket, key } = parseS3Uri(uri);
+  if (key === '' || key.endsWith('/')) return { uri, status: 'prefix' };
+  calls.s3++;
+  try {
+    await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return { uri, status: 'found' };
+  } catch (err) {
+    if (isAwsError(err, 'NotFound', 'NoSuchKey', 'NoSuchBucket') || httpStatus(err) === 404) return { uri, status: 'missing' };
+    return { uri, status: 'unknown', error: httpStatus(err) === 403 ? 'access denied' : describeError(err) };
+  }
+}
+
+function httpStatus(err: unknown): number | undefined {
+  return (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+}
+
+/** Parses a policy document, or returns undefined when it is not valid JSON. */
+function safePolicy(text: string | undefined): PolicyDocument | null | undefined {
+  try {
+    return parsePolicy(text);
+  } catch {
+    return undefined;
+  }
+}
+
+async function readRole(roleArn: string, iam: ValidateNetworkDeps['iam'], calls: CallTally): Promise<RoleFacts> {
+  const send: ValidateNetworkDeps['iam']['send'] = ((command: never) => {
+    calls.iam++;
+    return iam.send(command);
+  }) as never;
+  const roleName = roleArn.slice(roleArn.lastIndexOf('/') + 1);
+  const base = { roleArn, roleName };
+  const notFound = (err: unknown) => isAwsError(err, 'NoSuchEntity', 'NoSuchEntityException');
+
+  const [role, policies] = await Promise.all([
+    send(new GetRoleCommand({ RoleName: roleName })).then(
+      (out) => ({ ok: true as const, trust: out.Role?.AssumeRolePolicyDocument }),
+      (err: unknown) => ({ ok: false as const, err }),
+    ),
+    readRolePolicies(roleName, send).then(
+      (list) => ({ ok: true as const, list }),
+      (err: unknown) => ({ ok: false as const, err }),
+    ),
+  ]);
+  if (!role.ok) {
+    if (notFound(role.err)) return { ...base, status: 'missing' };
+    if (awsErrorCode(role.err) === undefined) throw role.err;
+    return { ...base, status: 'unknown', error: describeError(role.err) };
+  }
+  const trust = safePolicy(role.trust);
+  return {
+    ...base,
+    status: 'found',
+    ...(trust !== undefined ? { trust } : {}),
+    ...(policies.ok ? { policies: policies.list } : { policyError: describeError(policies.err) }),
+  };
+}
+
+/** Inline policies (ListRolePolicies + GetRolePolicy) and attached managed policies (default version). */
+async function readRolePolicies(
+  roleName: string,
+  send: ValidateNetworkDeps['iam']['send'],
+): Promise<Array<{ name: string; document: PolicyDocument }>> {
+  const [inlineNames, attached] = await Promise.all([
+    all(async (Marker) => {
+      const out = await send(new ListRolePoliciesCommand({ RoleName: roleName, Marker }));
+      return { items: out.PolicyNames ?? [], next: out.IsTruncated ? out.Marker : undefined };
+    }),
+    all(async (Marker) => {
+      const out = await send(new ListAttachedRolePoliciesCommand({ RoleName: roleName, Marker }));
+      return { items: out.AttachedPolicies ?? [], next: out.IsTruncated ? out.Marker : undefined };
+    }),
+  ]);
+  const documents = await Promise.all([
+    ...inlineNames.map(async (name) => {
+      const out = await send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: name }));
+      return { name: `inline ${name}`, text: out.PolicyDocument };
+    }),
+    ...attached.map(async ({ PolicyArn, PolicyName }) => {
+      const policy = await send(new GetPolicyCommand({ PolicyArn }));
+      const version = await send(
+        new GetPolicyVersionCommand({ PolicyArn, VersionId: policy.Policy?.DefaultVersionId }),
+      );
+      return { name: `managed ${PolicyName ?? PolicyArn}`, text: version.PolicyVersion?.Document };
+    }),
+  ]);
+  return documents.flatMap(({ name, text }) => {
+    const document = safePolicy(text);
+    if (document === undefined) throw new Error(`policy ${name} of role ${roleName} is not valid JSON`);
+    return document ? [{ name, document }] : [];
+  });
+}

@@ -1,0 +1,149 @@
+/**
+ * A small, deliberately cautious IAM policy evaluator for the preflight: does a set of policy
+ * documents allow one request (action, resource, principal, known condition keys)?
+ *
+ * It is not the IAM engine. It answers `conditional` whenever the outcome depends on something it
+ * cannot know (a condition key missing from the request context, an operator it does not implement),
+ * so the preflight reports "could not verify" (warn) instead of passing blindly.
+ */
+import type { PolicyDocument, Statement } from '../apply-policies/policy-document.js';
+
+/** allowed: an Allow matches and no Deny can; denied: a Deny matches for sure; conditional: it depends. */
+export type Decision = 'allowed' | 'denied' | 'conditional' | 'absent';
+
+/** Condition keys known for the request (case-insensitive names), single- or multi-valued. */
+export type ConditionContext = Record<string, string | string[]>;
+
+export interface PolicyRequest {
+  action: string;
+  resource: string;
+  context: ConditionContext;
+  /**
+   * Principals the request is made as (resource policies only: endpoint and trust policies). Each is
+   * an ARN, an account id, `service:<name>` for a service principal. Absent: identity policy (no Principal).
+   */
+  principals?: string[];
+}
+
+/** IAM wildcard match (`*` any run, `?` one character); case-insensitive when `ignoreCase`. */
+export function globMatch(pattern: string, value: string, ignoreCase = false): boolean {
+  const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${escaped}$`, ignoreCase ? 'is' : 's').test(value);
+}
+
+const list = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
+
+function actionMatches(s: Statement, action: string): boolean {
+  if (s.Action !== undefined) return list(s.Action).some((p) => globMatch(p, action, true));
+  if (s.NotAction !== undefined) return !list(s.NotAction).some((p) => globMatch(p, action, true));
+  return false;
+}
+
+function resourceMatches(s: Statement, resource: string): boolean {
+  if (s.Resource !== undefined) return list(s.Resource).some((p) => globMatch(p, resource));
+  if (s.NotResource !== undefined) return !list(s.NotResource).some((p) => globMatch(p, resource));
+  // Trust policies have no Resource: the role itself is the resource.
+  return true;
+}
+
+/** Does a Principal element name one of `principals` (or everyone)? */
+function principalMatches(principal: unknown, principals: string[]): boolean {
+  if (principal === '*') return true;
+  if (!principal || typeof principal !== 'object') return false;
+  const entries = Object.entries(principal as Record<string, unknown>);
+  return entries.some(([kind, value]) =>
+    list(value).some((p) => {
+      if (p === '*') return true;
+      if (kind === 'Service') return principals.includes(`service:${p}`);
+      if (kind !== 'AWS') return false;
+      const root = /^arn:[^:]+:iam::(\d{12}):root$/.exec(p);
+      return principals.includes(p) || principals.includes(root?.[1] ?? p);
+    }),
+  );
+}
+
+type Tri = true | false | 'unknown';
+
+/** Evaluates one Condition block against the context: all operators must hold (AND). */
+export function evaluateCondition(condition: Statement['Condition'], context: ConditionContext): Tri {
+  if (!condition) return true;
+  const ctx = new Map(Object.entries(context).map(([k, v]) => [k.toLowerCase(), list(v)]));
+  let result: Tri = true;
+  for (const [rawOperator, block] of Object.entries(condition)) {
+    for (const [key, expected] of Object.entries(block ?? {})) {
+      const one = evaluateOperator(rawOperator, ctx.get(key.toLowerCase()), list(expected));
+      if (one === false) return false;
+      if (one === 'unknown') result = 'unknown';
+    }
+  }
+  return result;
+}
+
+function evaluateOperator(rawOperator: string, actual: string[] | undefined, expected: string[]): Tri {
+  const set = /^(ForAllValues|ForAnyValue):/.exec(rawOperator)?.[1];
+  let operator = rawOperator.replace(/^(ForAllValues|ForAnyValue):/, '');
+  const ifExists = operator.endsWith('IfExists');
+  if (ifExists) operator = operator.slice(0, -'IfExists'.length);
+  // A key we do not know may well be present in the real request: we cannot tell.
+  if (actual === undefined) return 'unknown';
+  const compare = comparator(operator);
+  if (!compare) return 'unknown';
+  const { test, negated } = compare;
+  const matchesAny = (value: string) => expected.some((e) => test(e, value));
+  if (set === 'ForAllValues') return actual.every(matchesAny) !== negated;
+  if (set === 'ForAnyValue') return actual.some(matchesAny) !== negated;
+  if (actual.length !== 1) return 'unknown';
+  return matchesAny(actual[0]!) !== negated;
+}
+
+function comparator(operator: string): { test: (expected: string, value: string) => boolean; negated: boolean } | undefined {
+  switch (operator) {
+    case 'StringEquals':
+    case 'StringNotEquals':
+      return { test: (e, v) => e === v, negated: operator.includes('Not') };
+    case 'StringEqualsIgnoreCase':
+    case 'StringNotEqualsIgnoreCase':
+      return { test: (e, v) => e.toLowerCase() === v.toLowerCase(), negated: operator.includes('Not') };
+    case 'StringLike':
+    case 'StringNotLike':
+    case 'ArnLike':
+    case 'ArnNotLike':
+    case 'ArnEquals':
+    case 'ArnNotEquals':
+      // ArnEquals and ArnLike behave the same in IAM (both accept wildcards).
+      return { test: (e, v) => globMatch(e, v), negated: operator.includes('Not') };
+    case 'Bool':
+      return { test: (e, v) => e.toLowerCase() === v.toLowerCase(), negated: false };
+    default:
+      return undefined;
+  }
+}
+
+/** The decision of `documents` (evaluated together, as IAM does) for one request. */
+export function evaluatePolicies(documents: PolicyDocument[], request: PolicyRequest): Decision {
+  let allow: Tri = false;
+  let deny: Tri = false;
+  for (const s of documents.flatMap((d) => d.Statement)) {
+    if (!actionMatches(s, request.action) || !resourceMatches(s, request.resource)) continue;
+    if (request.principals) {
+      if (s.Principal !== undefined && !principalMatches(s.Principal, request.principals)) continue;
+      if (s.NotPrincipal !== undefined && principalMatches(s.NotPrincipal, request.principals)) continue;
+    }
+    const cond = evaluateCondition(s.Condition, request.context);
+    if (cond === false) continue;
+    if (s.Effect === 'Deny') deny = deny === true ? true : cond;
+    else allow = allow === true ? true : cond;
+  }
+  if (deny === true) return 'denied';
+  if (deny === 'unknown') return 'conditional';
+  if (allow === true) return 'allowed';
+  if (allow === 'unknown') return 'conditional';
+  return 'absent';
+}
+
+/** The worst of several decisions (denied > absent > conditional > allowed). */
+export function worst(decisions: Decision[]): Decision {
+  const rank: Decision[] = ['denied', 'absent', 'conditional', 'allowed'];
+  for (const d of rank) if (decisions.includes(d)) return d;
+  return 'allowed';
+}

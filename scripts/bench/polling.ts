@@ -1,0 +1,142 @@
+/**
+ * Benchmark of the job-following loop: state transitions and history events per execution for a
+ * simulated 24-hour and 30-day job, adaptive polling (the defaults) with hand-over vs the fixed 60 s
+ * polling of the public samples.
+ *
+ * The ASL file runs for real (aws-local-stepfunctions) with the real poll-status logic; the clock is
+ * simulated (each WaitForJob advances it by the wait it was given) and Bedrock is a stand-in that
+ * answers InProgress until the job's simulated end. Steps before and after the loop are stand-ins
+ * too: they are not what is measured. History events are estimated per state as Step Functions
+ * records them (Lambda/integration Task 5, Pass/Choice/Wait/Succeed 2, Fail 1, execution 2).
+ */
+import type { BedrockClient } from '@aws-sdk/client-bedrock';
+import { pollStatus } from '../../functions/poll-status/poll-status.js';
+import { resolveJobInput, type Execution } from '../../functions/shared/job-input.js';
+import { loadDefinition, runWorkflowChain, type TaskHandler, type WorkflowRun } from '../lib/workflow.js';
+import type { BenchFigure } from './preflight.js';
+
+const DAY = 24 * 3600;
+const TYPE_EVENTS: Record<string, number> = { Task: 5, Pass: 2, Choice: 2, Wait: 2, Succeed: 2, Fail: 1, Map: 2, Parallel: 2 };
+
+/** Estimated history events of one execution, from its state log. */
+export function historyEvents(run: WorkflowRun, stateTypes: Record<string, string>): number {
+  let events = 2;
+  for (const e of run.events) {
+    if (e.type === 'StateEntered') events += TYPE_EVENTS[stateTypes[(e as { state: { name: string } }).state.name]!] ?? 2;
+    if (e.type === 'StateRetried') events += 3;
+  }
+  return events;
+}
+
+interface Simulation {
+  executions: number;
+  transitions: number;
+  maxEventsPerExecution: number;
+  polls: number;
+  outcome: string;
+}
+
+/** Follows a job of `durationSeconds` with the workflow and the given polling settings. */
+export async function simulate(durationSeconds: number, polling: Record<string, number> = {}): Promise<Simulation> {
+  const stateTypes = Object.fromEntries(Object.entries(loadDefinition().States).map(([n, s]) => [n, String(s.Type)]));
+  let clock = Date.parse('2026-01-01T00:00:00Z');
+  const jobEnd = clock + durationSeconds * 1000;
+  const now = () => new Date(clock);
+  const bedrock = {
+    send: async () => ({ status: clock >= jobEnd ? 'Completed' : 'InProgress' }),
+  } as unknown as Pick<BedrockClient, 'send'>;
+  let polls = 0;
+  let executionStartedAt = clock;
+
+  const handlers: Record<string, TaskHandler> = {
+    ValidateNetwork: async (input) => {
+      const { input: raw, execution } = input as { input: unknown; execution: Execution };
+      return { job: resolveJobInput(raw, {}, execution, { region: 'us-east-1' }), execution, preflight: { ok: true } } as never;
+    },
+    PlanPolicies: async () => ({ dryRun: false, changes: [], skipped: [] }),
+    ApplyPolicies: async () => ({ dryRun: false, changes: [], skipped: [], applied: [] }),
+    SubmitJob: async () => ({
+      jobArn: 'arn:aws:bedrock:us-east-1:123456789012:model-customization-job/bench',
+      jobName: 'bench',
+      adopted: false,
+      submittedAt: now().toISOString(),
+      deadline: new Date(clock + 31 * DAY * 1000).toISOString(),
+    }),
+    PollStatus: async (input) => {
+      polls++;
+      // $$.Execution.StartTime is the real start in the local runner: give the poll the simulated one.
+      const state = input as { execution?: { startTime?: string }; handover?: { startedAt?: string } };
+      const started = new Date(executionStartedAt).toISOString();
+      if (state.handover) state.handover.startedAt = started;
+      else if (state.execution) state.execution.startTime = started;
+      return (await pollStatus(input as never, { bedrock, now })) as never;
+    },
+    CleanupEnis: async () => ({ deleted: [], alreadyGone: [], notAvailable: [], summary: 'stand-in' }),
+  };
+  const input = {
+    baseModelIdentifier: 'amazon.titan-text-express-v1',
+    roleArn: 'arn:aws:iam::123456789012:role/BedrockCustomizationRole',
+    trainingDataS3Uri: 's3://training-bucket/datasets/d.jsonl',
+    outputDataS3Uri: 's3://output-bucket/runs/',
+    vpcConfig: { subnetIds: ['subnet-0123456789abcdef0'], securityGroupIds: ['sg-0123456789abcdef0'] },
+    maxJobDurationSeconds: 30 * DAY,
+    polling,
+  };
+  const runs = await runWorkflowChain({
+    input,
+    handlers,
+    waitMs: 0,
+    retryMs: 0,
+    executionName: 'bench',
+    maxExecutions: 50,
+    onEvent: (e) => {
+      if (e.type === 'ExecutionStarted') executionStartedAt = clock;
+      if (e.type === 'StateEntered' && (e as { state: { name: string } }).state.name === 'WaitForJob') {
+        clock += (e as unknown as { state: { input: { poll: { nextWaitSeconds: number } } } }).state.input.poll.nextWaitSeconds * 1000;
+      }
+    },
+  });
+  return {
+    executions: runs.length,
+    transitions: runs.reduce((n, r) => n + r.states.length, 0),
+    maxEventsPerExecution: Math.max(...runs.map((r) => historyEvents(r, stateTypes))),
+    polls,
+    outcome: runs.at(-1)!.status,
+  };
+}
+
+/**
+ * The public samples' loop: fixed 60 s polling in one execution, no hand-over. Per poll Wait +
+ * Task + Choice (3 transitions, 9 events); plus the same states before and after as ours.
+ */
+export function fixed60Model(durationSeconds: number, overhead: { transitions: number; events: number }) {
+  const polls = Math.ceil(durationSeconds / 60) + 1;
+  return { polls, transitions: overhead.transitions + 3 * polls, events: overhead.events + 9 * polls };
+}
+
+export async function run(): Promise<BenchFigure[]> {
+  const figures: BenchFigure[] = [];
+  for (const [label, seconds] of [
+    ['24 h', DAY],
+    ['30 days', 30 * DAY],
+  ] as const) {
+    const started = performance.now();
+    const ours = await simulate(seconds);
+    const elapsed = performance.now() - started;
+    // Overhead outside the poll loop, measured on our own run (same states for the baseline).
+    const overhead = { transitions: ours.transitions - 3 * ours.polls, events: 45 };
+    const fixed = fixed60Model(seconds, overhead);
+    figures.push(
+      { name: `${label} job, adaptive: polls`, value: ours.polls, unit: 'polls' },
+      { name: `${label} job, adaptive: state transitions`, value: ours.transitions, unit: 'transitions' },
+      { name: `${label} job, adaptive: executions (hand-overs + 1)`, value: ours.executions, unit: 'executions' },
+      { name: `${label} job, adaptive: most history events in one execution`, value: ours.maxEventsPerExecution, unit: 'events', target: '<= 12500' },
+      { name: `${label} job, fixed 60 s: state transitions`, value: fixed.transitions, unit: 'transitions' },
+      { name: `${label} job, fixed 60 s: history events in its one execution`, value: fixed.events, unit: 'events', target: fixed.events > 25_000 ? 'fails at 25000 (quota)' : '< 25000' },
+      { name: `${label} job: fewer transitions than fixed 60 s`, value: Number((fixed.transitions / ours.transitions).toFixed(1)), unit: 'x', target: '>= 25' },
+      { name: `${label} job: simulation wall time`, value: Math.round(elapsed), unit: 'ms' },
+    );
+    if (ours.outcome !== 'SUCCEEDED') throw new Error(`the ${label} simulation ended ${ours.outcome}`);
+  }
+  return figures;
+}

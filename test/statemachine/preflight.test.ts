@@ -1,0 +1,100 @@
+/**
+ * The preflight inside the state machine: a failing network check ends the execution in
+ * PreflightFailed with NetworkValidationError, before any policy, bucket or job call.
+ */
+import { DescribeSubnetsCommand, DescribeVpcAttributeCommand, DescribeVpcEndpointsCommand } from '@aws-sdk/client-ec2';
+import { GetRoleCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { loadLambdaHandlers, runWorkflow, stopJobIntegration, type TaskHandler } from '../../scripts/lib/workflow.js';
+import { rawJob } from '../fixtures/job.js';
+import { mocks, resetMocks } from '../support/mock-account.js';
+import { mockHealthyNetwork, mockSubnets, NETWORK } from '../support/mock-network.js';
+
+let lambdas: Record<string, TaskHandler>;
+beforeAll(async () => {
+  // Handlers read their environment at import: load them inside the test (after the setup file).
+  lambdas = await loadLambdaHandlers();
+});
+beforeEach(() => {
+  resetMocks();
+  mockHealthyNetwork(mocks);
+});
+afterEach(() => resetMocks());
+
+const run = (input: unknown) => runWorkflow({ input, handlers: { ...lambdas, StopJob: stopJobIntegration() }, waitMs: 0, retryMs: 0 });
+
+/** Names of the commands a mock received. */
+const commands = (mock: { calls(): Array<{ args: unknown[] }> }) =>
+  mock.calls().map((c) => (c.args[0] as { constructor: { name: string } }).constructor.name);
+
+/** Only reads (EC2 Describe, S3 Get and Head, IAM Get and List) and not one Bedrock call. */
+function expectReadOnly() {
+  expect(commands(mocks.ec2).every((n) => n.startsWith('Describe'))).toBe(true);
+  expect(commands(mocks.s3).every((n) => /^(Get|Head)/.test(n))).toBe(true);
+  expect(commands(mocks.iam).every((n) => /^(Get|List)/.test(n))).toBe(true);
+  expect(mocks.bedrock.calls()).toHaveLength(0);
+}
+
+describe('preflight in the state machine', () => {
+  it.each([
+    {
+      name: 'DNS support off',
+      breakIt: () => mocks.ec2.on(DescribeVpcAttributeCommand, { Attribute: 'enableDnsSupport' }).resolves({ EnableDnsSupport: { Value: false } }),
+      id: 'vpc.dns-support',
+      resource: NETWORK.vpcId,
+    },
+    {
+      name: 'no S3 gateway endpoint',
+      breakIt: () => mocks.ec2.on(DescribeVpcEndpointsCommand).resolves({ VpcEndpoints: [] }),
+      id: 's3-endpoint.exists',
+      resource: NETWORK.vpcId,
+    },
+    {
+      name: 'a subnet of another VPC',
+      breakIt: () =>
+        mocks.ec2
+          .on(DescribeSubnetsCommand, { Filters: [{ Name: 'vpc-id', Values: [NETWORK.vpcId] }] })
+          .resolves({ Subnets: mockSubnets().slice(0, 1) })
+          .on(DescribeSubnetsCommand, { Filters: [{ Name: 'subnet-id', Values: [NETWORK.subnetIds[1]!] }] })
+          .resolves({ Subnets: [{ ...mockSubnets()[1]!, VpcId: 'vpc-0fedcba9876543210' }] }),
+      id: 'subnet.in-vpc',
+      resource: NETWORK.subnetIds[1]!,
+    },
+    {
+      name: 'the Bedrock role is missing',
+      breakIt: () => mocks.iam.on(GetRoleCommand).rejects(new NoSuchEntityException({ message: 'Role not found', $metadata: {} })),
+      id: 'role.exists',
+      resource: 'arn:aws:iam::123456789012:role/BedrockCustomizationRole',
+    },
+  ])('$name: PreflightFailed with NetworkValidationError naming [$id]; no write, no job', async ({ breakIt, id, resource }) => {
+    // Prepare
+    breakIt();
+
+    // Act
+    const result = await run(rawJob());
+
+    // Assess
+    expect(result).toMatchObject({ status: 'FAILED', error: 'NetworkValidationError' });
+    expect(result.states.slice(-2)).toEqual(['ValidateNetwork', 'PreflightFailed']);
+    for (const later of ['PlanPolicies', 'ApplyPolicies', 'SubmitJob']) expect(result.states).not.toContain(later);
+    expect(result.cause).toContain(`[${id}] ${resource}`);
+    expect(result.cause).toContain('Fix:');
+    expectReadOnly();
+  });
+
+  it('a healthy preflight hands the report and the derived VPC id to the next states', async () => {
+    // Act: the ValidateNetwork task alone, as the state machine invokes it
+    const input = rawJob({ vpcConfig: { subnetIds: NETWORK.subnetIds, securityGroupIds: NETWORK.securityGroupIds } });
+    const out = (await lambdas.ValidateNetwork!({
+      input,
+      execution: { id: 'arn:aws:states:us-east-1:123456789012:execution:m:run-1', name: 'run-1' },
+    } as never)) as { job: { vpcConfig: { vpcId?: string } }; preflight: { ok: boolean; counts: Record<string, number>; awsCalls: number } };
+
+    // Assess
+    expect(out.job.vpcConfig.vpcId).toBe(NETWORK.vpcId);
+    expect(out.preflight).toMatchObject({ ok: true, counts: { fail: 0, warn: 0, info: 0 } });
+    // 12 calls with vpcId given; deriving it costs one DescribeSubnets more.
+    expect(out.preflight.awsCalls).toBe(13);
+    expectReadOnly();
+  });
+});
