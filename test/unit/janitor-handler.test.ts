@@ -1,0 +1,66 @@
+import { BedrockClient, GetModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
+import { DeleteNetworkInterfaceCommand, DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { asLambda, type TaskHandler } from '../../scripts/lib/workflow.js';
+
+const ec2 = mockClient(EC2Client);
+const bedrock = mockClient(BedrockClient);
+const JOB = 'arn:aws:bedrock:us-east-1:123456789012:model-customization-job/abc';
+let janitor: TaskHandler;
+
+beforeAll(async () => {
+  process.env.JANITOR_GRACE_SECONDS = '3600';
+  process.env.JANITOR_DRY_RUN = 'false';
+  const mod = await import('../../functions/janitor/handler.js');
+  janitor = asLambda('janitor', mod.handler as never);
+});
+afterEach(() => {
+  ec2.reset();
+  bedrock.reset();
+});
+
+describe('janitor handler', () => {
+  it("sweeps only the job named by Bedrock's state-change event", async () => {
+    ec2.on(DescribeNetworkInterfacesCommand).resolves({
+      NetworkInterfaces: [
+        {
+          NetworkInterfaceId: 'eni-1',
+          Status: 'available',
+          TagSet: [
+            { Key: 'BedrockManaged', Value: 'true' },
+            { Key: 'BedrockModelCustomizationJobArn', Value: JOB },
+          ],
+        },
+      ],
+    });
+    bedrock.on(GetModelCustomizationJobCommand).resolves({ status: 'Completed' });
+    ec2.on(DeleteNetworkInterfaceCommand).resolves({});
+    const report = (await janitor({
+      source: 'aws.bedrock',
+      'detail-type': 'Model Customization Job State Change',
+      detail: { jobArn: JOB, status: 'Completed' },
+    })) as { deleted: string[] };
+    expect(report.deleted).toEqual(['eni-1']);
+    expect(ec2).toHaveReceivedCommandWith(DescribeNetworkInterfacesCommand, {
+      Filters: [
+        { Name: 'tag:BedrockManaged', Values: ['true'] },
+        { Name: 'tag:BedrockModelCustomizationJobArn', Values: [JOB] },
+      ],
+    });
+  });
+
+  it('sweeps everything on the schedule, and honours a manual dry run', async () => {
+    ec2.on(DescribeNetworkInterfacesCommand).resolves({ NetworkInterfaces: [] });
+    const report = (await janitor({ source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {}, dryRun: true })) as {
+      dryRun: boolean;
+    };
+    expect(report.dryRun).toBe(true);
+    expect(ec2).toHaveReceivedCommandWith(DescribeNetworkInterfacesCommand, { Filters: [{ Name: 'tag:BedrockManaged', Values: ['true'] }] });
+  });
+
+  it('rejects a malformed job ARN with a field-named error', async () => {
+    await expect(janitor({ jobArn: 'not-an-arn' })).rejects.toMatchObject({ name: 'InvalidInputError' });
+    expect(ec2.calls()).toHaveLength(0);
+  });
+});
