@@ -16,12 +16,14 @@ const outDir = mkdtempSync(join(tmpdir(), 'bvc-package-'));
 const templatePath = join(outDir, 'cloudformation-template-update-stack.json');
 type Resource = { Type: string; Properties: Record<string, any> };
 let resources: Record<string, Resource>;
+let packageOutput: string;
 
 beforeAll(async () => {
-  await run('npx', ['osls', 'package', '--stage', 'ci', '--region', 'eu-west-1', '--package', outDir], {
+  const out = await run('npx', ['osls', 'package', '--stage', 'ci', '--region', 'eu-west-1', '--package', outDir], {
     cwd: projectRoot,
     env: { ...process.env, AWS_ACCESS_KEY_ID: 'AKIAEXAMPLEEXAMPLE00', AWS_SECRET_ACCESS_KEY: 'dummy', SLS_TELEMETRY_DISABLED: '1' },
   });
+  packageOutput = `${out.stdout}\n${out.stderr}`;
   resources = JSON.parse(readFileSync(templatePath, 'utf8')).Resources;
 });
 afterAll(() => rmSync(outDir, { recursive: true, force: true }));
@@ -29,6 +31,11 @@ afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
 
 describe('packaged CloudFormation template', () => {
+  it('validates serverless.yml: the only unknown property is the v4 `build` block', () => {
+    const problems = [...packageOutput.matchAll(/^\s+at (.+)$/gm)].map((m) => m[1]);
+    expect(problems).toEqual(["root: unrecognized property 'build'"]);
+  });
+
   it('has the five step functions and the janitor on nodejs22.x arm64', () => {
     const functions = ofType('AWS::Lambda::Function');
     expect(functions.map(([id]) => id).sort()).toEqual(
