@@ -4,7 +4,7 @@
  * security groups; plus the S3 access the job needs on its buckets and, when the custom model is
  * encrypted with a customer key, the KMS permissions on that key. Generated as data, never as text.
  */
-import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG } from '../shared/bedrock-tags.js';
+import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG } from '../shared/bedrock-enis.js';
 import { shortHash, type JobInput } from '../shared/job-input.js';
 import { asList, union, type PolicyDocument, type Statement } from './policy-document.js';
 import { s3AccessStatements } from './s3-access.js';

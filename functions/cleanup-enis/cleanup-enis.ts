@@ -10,15 +10,10 @@
  * ENIs still attached shortly after the job ended make it throw {@link EnisStillInUseError} once the
  * others are deleted: the state machine retries with backoff, then reports them (never forces).
  */
-import {
-  DeleteNetworkInterfaceCommand,
-  DescribeNetworkInterfacesCommand,
-  type EC2Client,
-  type NetworkInterface,
-} from '@aws-sdk/client-ec2';
+import { DeleteNetworkInterfaceCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { isAwsError } from '../shared/aws-errors.js';
 import { EnisStillInUseError } from '../shared/errors.js';
-import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG } from '../shared/bedrock-tags.js';
+import { listBedrockEnis } from '../shared/bedrock-enis.js';
 
 export interface CleanupEnisDeps {
   ec2: Pick<EC2Client, 'send'>;
@@ -35,35 +30,8 @@ export interface CleanupResult {
   summary: string;
 }
 
-/** True when `eni` is tagged as Bedrock's and as belonging to `jobArn`. */
-export function belongsToJob(eni: NetworkInterface, jobArn: string): boolean {
-  const tags = new Map((eni.TagSet ?? []).map((t) => [t.Key, t.Value]));
-  return tags.get(BEDROCK_MANAGED_TAG) === 'true' && tags.get(BEDROCK_JOB_ARN_TAG) === jobArn;
-}
-
-/** Lists the job's ENIs (both tags, every page). */
-export async function listJobEnis(jobArn: string, { ec2 }: CleanupEnisDeps): Promise<NetworkInterface[]> {
-  const enis: NetworkInterface[] = [];
-  let NextToken: string | undefined;
-  do {
-    const out = await ec2.send(
-      new DescribeNetworkInterfacesCommand({
-        Filters: [
-          { Name: `tag:${BEDROCK_MANAGED_TAG}`, Values: ['true'] },
-          { Name: `tag:${BEDROCK_JOB_ARN_TAG}`, Values: [jobArn] },
-        ],
-        MaxResults: 1000,
-        NextToken,
-      }),
-    );
-    enis.push(...(out.NetworkInterfaces ?? []).filter((eni) => belongsToJob(eni, jobArn)));
-    NextToken = out.NextToken;
-  } while (NextToken);
-  return enis;
-}
-
 export async function cleanupEnis(jobArn: string, deps: CleanupEnisDeps): Promise<CleanupResult> {
-  const enis = await listJobEnis(jobArn, deps);
+  const enis = await listBedrockEnis(deps.ec2, jobArn);
   const result: CleanupResult = { jobArn, deleted: [], alreadyGone: [], notAvailable: [], summary: '' };
   for (const eni of enis) {
     const id = eni.NetworkInterfaceId!;

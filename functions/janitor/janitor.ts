@@ -13,16 +13,10 @@
  * the SDK's retry (adaptive mode on the janitor's clients) backs off on `RequestLimitExceeded`.
  */
 import { GetModelCustomizationJobCommand, type BedrockClient } from '@aws-sdk/client-bedrock';
-import {
-  CreateTagsCommand,
-  DeleteNetworkInterfaceCommand,
-  DescribeNetworkInterfacesCommand,
-  type EC2Client,
-  type NetworkInterface,
-} from '@aws-sdk/client-ec2';
+import { CreateTagsCommand, DeleteNetworkInterfaceCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import pLimit from 'p-limit';
 import { awsErrorCode } from '../shared/aws-errors.js';
-import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG } from '../shared/bedrock-tags.js';
+import { BEDROCK_JOB_ARN_TAG, listBedrockEnis, tagOf } from '../shared/bedrock-enis.js';
 import { describeError } from '../shared/errors.js';
 
 /** Our tag: when the janitor first saw an ENI whose job it could not find (ISO time). */
@@ -72,22 +66,6 @@ export interface JanitorReport {
 
 /** What Bedrock says of a job: its status, `unknown` (not found), or a failed look-up. */
 type JobState = { kind: 'status'; status: string } | { kind: 'unknown' } | { kind: 'error'; detail: string };
-
-const tagOf = (eni: NetworkInterface, key: string) => eni.TagSet?.find((t) => t.Key === key)?.Value;
-
-/** All ENIs tagged BedrockManaged=true (optionally of one job), every page, 1000 a page. */
-export async function listBedrockEnis(ec2: JanitorDeps['ec2'], jobArn?: string): Promise<NetworkInterface[]> {
-  const filters = [{ Name: `tag:${BEDROCK_MANAGED_TAG}`, Values: ['true'] }];
-  if (jobArn) filters.push({ Name: `tag:${BEDROCK_JOB_ARN_TAG}`, Values: [jobArn] });
-  const all: NetworkInterface[] = [];
-  let NextToken: string | undefined;
-  do {
-    const out = await ec2.send(new DescribeNetworkInterfacesCommand({ Filters: filters, MaxResults: 1000, NextToken }));
-    all.push(...(out.NetworkInterfaces ?? []));
-    NextToken = out.NextToken;
-  } while (NextToken);
-  return all.filter((eni) => tagOf(eni, BEDROCK_MANAGED_TAG) === 'true');
-}
 
 async function lookUpJob(bedrock: JanitorDeps['bedrock'], jobArn: string): Promise<JobState> {
   try {

@@ -6,7 +6,7 @@
 import type { IpPermission, RouteTable, SecurityGroup, Subnet, VpcEndpoint } from '@aws-sdk/client-ec2';
 import type { JobInput } from '../shared/job-input.js';
 import { parseS3Uri } from '../shared/job-input.js';
-import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG } from '../shared/bedrock-tags.js';
+import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG } from '../shared/bedrock-enis.js';
 import type { PolicyDocument } from '../apply-policies/policy-document.js';
 import { buildRolePolicy } from '../apply-policies/role-policy.js';
 import { allowsAllEgress, type BucketFacts, type PreflightFacts, type RoleFacts, type VpcFacts } from './facts.js';

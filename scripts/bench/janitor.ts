@@ -13,8 +13,8 @@
 import { BedrockClient, CreateModelCustomizationJobCommand, GetModelCustomizationJobCommand, StopModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
 import { CreateNetworkInterfaceCommand, CreateSubnetCommand, DeleteNetworkInterfaceCommand, EC2Client } from '@aws-sdk/client-ec2';
 import pLimit from 'p-limit';
-import { listBedrockEnis, sweep } from '../../functions/janitor/janitor.js';
-import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG } from '../../functions/shared/bedrock-tags.js';
+import { sweep } from '../../functions/janitor/janitor.js';
+import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG, listBedrockEnis } from '../../functions/shared/bedrock-enis.js';
 import { clientsFor, seedDemoAccount } from '../lib/seed.js';
 import type { BenchFigure } from './preflight.js';
 

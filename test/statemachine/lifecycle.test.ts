@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-bedrock';
 import { DeleteNetworkInterfaceCommand, DescribeNetworkInterfacesCommand } from '@aws-sdk/client-ec2';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG } from '../../functions/shared/bedrock-tags.js';
+import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG } from '../../functions/shared/bedrock-enis.js';
 import { loadLambdaHandlers, runWorkflowChain, runWorkflow, stopJobIntegration, type TaskHandler } from '../../scripts/lib/workflow.js';
 import { rawJob } from '../fixtures/job.js';
 import { ACCOUNT, mockHealthyAccount, mocks, resetMocks } from '../support/mock-account.js';

@@ -1,8 +1,8 @@
 import { DeleteNetworkInterfaceCommand, DescribeNetworkInterfacesCommand, EC2Client, type NetworkInterface } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { belongsToJob, cleanupEnis } from '../../functions/cleanup-enis/cleanup-enis.js';
-import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG } from '../../functions/shared/bedrock-tags.js';
+import { cleanupEnis } from '../../functions/cleanup-enis/cleanup-enis.js';
+import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG, listBedrockEnis } from '../../functions/shared/bedrock-enis.js';
 import { EnisStillInUseError } from '../../functions/shared/errors.js';
 
 const ec2 = mockClient(EC2Client);
@@ -16,14 +16,23 @@ const eni = (id: string, status: string, tags: Record<string, string>): NetworkI
 });
 const ours = { [BEDROCK_MANAGED_TAG]: 'true', [BEDROCK_JOB_ARN_TAG]: JOB };
 
-describe('belongsToJob', () => {
-  it('needs both tags with the exact values', () => {
-    expect(belongsToJob(eni('a', 'available', ours), JOB)).toBe(true);
-    expect(belongsToJob(eni('a', 'available', { ...ours, [BEDROCK_MANAGED_TAG]: 'TRUE' }), JOB)).toBe(false);
-    expect(belongsToJob(eni('a', 'available', { [BEDROCK_JOB_ARN_TAG]: JOB }), JOB)).toBe(false);
-    expect(belongsToJob(eni('a', 'available', { ...ours, [BEDROCK_JOB_ARN_TAG]: `${JOB}x` }), JOB)).toBe(false);
-    // the guide's misspelt key is not Bedrock's
-    expect(belongsToJob(eni('a', 'available', { [BEDROCK_MANAGED_TAG]: 'true', BedrockModelCusomizationJobArn: JOB }), JOB)).toBe(false);
+describe('listBedrockEnis', () => {
+  it("keeps only ENIs with both tags' exact values, whatever the API filter returned", async () => {
+    ec2.on(DescribeNetworkInterfacesCommand).resolves({
+      NetworkInterfaces: [
+        eni('eni-ok', 'available', ours),
+        eni('eni-upper', 'available', { ...ours, [BEDROCK_MANAGED_TAG]: 'TRUE' }),
+        eni('eni-no-managed', 'available', { [BEDROCK_JOB_ARN_TAG]: JOB }),
+        eni('eni-other-job', 'available', { ...ours, [BEDROCK_JOB_ARN_TAG]: `${JOB}x` }),
+        // the guide's misspelt key is not Bedrock's
+        eni('eni-typo', 'available', { [BEDROCK_MANAGED_TAG]: 'true', BedrockModelCusomizationJobArn: JOB }),
+      ],
+    });
+    const enis = await listBedrockEnis(new EC2Client({}), JOB);
+    expect(enis.map((e) => e.NetworkInterfaceId)).toEqual(['eni-ok']);
+    const all = await listBedrockEnis(new EC2Client({}));
+    // without a job: every ENI whose BedrockManaged tag is exactly "true"
+    expect(all.map((e) => e.NetworkInterfaceId)).toEqual(['eni-ok', 'eni-other-job', 'eni-typo']);
   });
 });
 

@@ -10,7 +10,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FIRST_SEEN_TAG, MAX_CONCURRENCY, sweep, type JanitorConfig } from '../../functions/janitor/janitor.js';
-import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG } from '../../functions/shared/bedrock-tags.js';
+import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG } from '../../functions/shared/bedrock-enis.js';
 
 const ec2 = mockClient(EC2Client);
 const bedrock = mockClient(BedrockClient);
