@@ -69,7 +69,7 @@ function operatorHolds(rawOperator: string, actual: string | null, expected: str
   if (/^String(Not)?Equals$/.test(op)) test = (e, v) => e === v;
   else if (/^String(Not)?EqualsIgnoreCase$/.test(op)) test = (e, v) => e.toLowerCase() === v.toLowerCase();
   else if (/^(String|Arn)(Not)?(Like|Equals)$/.test(op)) test = (e, v) => glob(e, v);
-  else return true; // not implemented: assume the Deny may apply
+  else return true; // an operator this guard does not evaluate: assume the Deny may apply (conservative)
   return expected.some((e) => test(e, actual)) !== negated;
 }
 
