@@ -13,7 +13,7 @@
 import './lib/node20.js';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { InvalidInputError } from '../functions/shared/errors.js';
 import { resolveJobInput } from '../functions/shared/job-input.js';
 import { startMoto, type MotoServer } from './lib/moto.js';
@@ -131,12 +131,13 @@ async function main(): Promise<number> {
     let endpoint = cli.endpoint;
     let input: Record<string, unknown>;
     let seeded = false;
+    let account: Awaited<ReturnType<typeof seedDemoAccount>> | undefined;
     if (!endpoint) {
       log('Starting moto server (AWS emulator) on 127.0.0.1…');
       moto = await startMoto();
       endpoint = moto.endpoint;
       log(`moto listening on ${endpoint}; seeding a demo account (VPC, 3 subnets, S3 gateway endpoint, buckets, role, leftover ENIs)…`);
-      const account = await seedDemoAccount(clientsFor(endpoint, region), region);
+      account = await seedDemoAccount(clientsFor(endpoint, region), region);
       seeded = true;
       // moto never finishes training: keep the deadline and the waits short (and consistent), so the
       // demo reaches its deadline, stops the job and cleans up in about ten seconds of real time.
@@ -171,18 +172,44 @@ async function main(): Promise<number> {
     }
     handlers.StopJob = stopJobIntegration();
 
-    const run = await runWorkflow({ input, handlers, region, onEvent: (e) => { const line = describeEvent(e); if (line) log(line); } });
-    report(run, seeded, cli.json);
+    const run = await runWorkflow({
+      input,
+      handlers,
+      region,
+      onEvent: (e) => {
+        const line = describeEvent(e);
+        if (line) log(line);
+      },
+    });
+    report(run, seeded, cli.json, seeded ? await leftoversLine(ec2, account!.leftoverEnis) : undefined);
     return run.status === 'SUCCEEDED' ? 0 : 1;
   } finally {
     await moto?.stop();
   }
 }
 
-function report(run: WorkflowRun, seeded: boolean, json: boolean) {
+/** The last output of each state, from the event log (a failed execution has no output of its own). */
+function lastOutputs(run: WorkflowRun): Record<string, any> {
+  const out: Record<string, any> = {};
+  for (const e of run.events as any[]) if (e.type === 'StateExited') out[e.state.name] = e.state.output;
+  return out;
+}
+
+function report(run: WorkflowRun, seeded: boolean, json: boolean, leftovers?: string) {
   const output = run.output as any;
+  const last = lastOutputs(run);
   log('');
-  log(`Execution ${run.status} after ${run.states.length} states: ${[...new Set(run.states)].join(' → ')}`);
+  log(`Execution ${run.status} after ${run.states.length} state transitions (states visited: ${[...new Set(run.states)].join(', ')})`);
+  const preflight = last.ValidateNetwork?.preflight;
+  if (preflight) log(`  preflight   ${preflight.counts.passed} checks passed, ${preflight.counts.warn} warnings, ${preflight.counts.fail} failures, ${preflight.awsCalls} AWS calls`);
+  const policies = last.ApplyPolicies?.policies ?? last.PlanPolicies?.policies;
+  if (policies) log(`  policies    ${policies.changes.map((c: any) => `${c.action} ${c.target.resource}`).join('; ') || 'nothing to change'}${last.ApplyPolicies ? '' : ' (planned only)'}`);
+  const submission = last.SubmitJob?.submission;
+  const poll = last.PollStatus?.poll;
+  if (submission) log(`  job         ${submission.jobArn}: ${poll?.status ?? 'not polled'} after ${poll?.pollCount ?? 0} polls`);
+  const cleanup = last.CleanupEnis;
+  if (cleanup) log(`  cleanup     ${cleanup.cleanup?.summary ?? `failed: ${cleanup.cleanupError?.Error} ${readableCause(cleanup.cleanupError?.Cause)}`}`);
+  if (leftovers) log(`  not ours    ${leftovers}`);
   if (run.status === 'SUCCEEDED') {
     log(output?.job?.dryRun ? 'Dry run: the plan is in the output; nothing was written.' : `Job ${output?.submission?.jobArn} completed.`);
   } else {
@@ -200,6 +227,15 @@ function report(run: WorkflowRun, seeded: boolean, json: boolean) {
     const doc = run.status === 'SUCCEEDED' ? { status: run.status, output: run.output } : { status: run.status, error: run.error, cause: run.cause };
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   }
+}
+
+/** Whether the seeded ENIs the workflow did not create are all still there. */
+async function leftoversLine(ec2: EC2Client, leftovers: Record<string, string>): Promise<string> {
+  const out = await ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'network-interface-id', Values: Object.values(leftovers) }] }));
+  const live = new Set((out.NetworkInterfaces ?? []).map((e) => e.NetworkInterfaceId));
+  return Object.entries(leftovers)
+    .map(([what, id]) => `${id} (${what}): ${live.has(id) ? 'untouched' : 'GONE'}`)
+    .join(', ');
 }
 
 main().then(
