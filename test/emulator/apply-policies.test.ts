@@ -288,6 +288,33 @@ describe('apply-policies against moto', () => {
     expect(await rolePolicyText(`BedrockVpcCustomization-${account.vpcId}`)).toBeNull();
   });
 
+  it('rollback deletes a bucket policy that did not exist before (the training bucket write failed)', async () => {
+    // Prepare: the output bucket's policy is written first, then the training bucket's, which fails
+    const rec = recordingDeps();
+    const plan = await planPolicies(job(account), rec.deps, { workflowRoleArn: WORKFLOW_ROLE });
+    expect(plan.changes.at(-1)!.target.resource).toContain(account.trainingBucket);
+    const recorded = rec.deps.s3.send;
+    let bucketWrites = 0;
+    rec.deps.s3.send = (async (command: { constructor: { name: string } }) => {
+      if (command.constructor.name === 'PutBucketPolicyCommand' && ++bucketWrites === 2) {
+        throw Object.assign(new Error('We encountered an internal error.'), { name: 'InternalError', $metadata: { httpStatusCode: 500 } });
+      }
+      return (recorded as (c: unknown) => Promise<unknown>)(command);
+    }) as typeof recorded;
+
+    // Act
+    await expect(applyPolicies(plan, rec.deps)).rejects.toBeInstanceOf(PolicyApplyError);
+    const midway = await bucketPolicyText(account.outputBucket);
+    const rollback = await rollbackPolicies(plan, rec.deps);
+
+    // Assess
+    expect(midway).not.toBeNull();
+    expect(rec.calls).toContain('DeleteBucketPolicyCommand');
+    expect(rollback.deleted).toEqual(expect.arrayContaining([expect.stringContaining(account.outputBucket)]));
+    expect(await bucketPolicyText(account.outputBucket)).toBeNull();
+    expect(await bucketPolicyText(account.trainingBucket)).toBeNull();
+  });
+
   it('dry run: the plan shows current, desired and diff, and nothing is written', async () => {
     // Prepare
     const before = await snapshot(account);

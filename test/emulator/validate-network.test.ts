@@ -5,7 +5,14 @@ import {
   ModifyVpcEndpointCommand,
 } from '@aws-sdk/client-ec2';
 import { CreateBucketCommand, DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateRoleCommand, DeleteRoleCommand, PutRolePolicyCommand, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
+import {
+  AttachRolePolicyCommand,
+  CreatePolicyCommand,
+  CreateRoleCommand,
+  DeleteRoleCommand,
+  PutRolePolicyCommand,
+  UpdateAssumeRolePolicyCommand,
+} from '@aws-sdk/client-iam';
 import { beforeEach, describe, expect, inject, it } from 'vitest';
 import { buildReport, validateNetwork, type PreflightReport } from '../../functions/validate-network/validate-network.js';
 import type { PreflightOptions } from '../../functions/validate-network/checks.js';
@@ -369,6 +376,15 @@ describe('validate-network against moto', () => {
       await iam.send(
         new PutRolePolicyCommand({ RoleName: 'PreparedRole', PolicyName: 'vpc', PolicyDocument: JSON.stringify(buildRolePolicy(jobFor(overrides), null)) }),
       );
+      expect(flagged(await report(overrides))).toEqual([]);
+    });
+
+    it("with policies.role 'skip', reads an attached customer-managed policy (its default version)", async () => {
+      const overrides = { policies: { role: 'skip' } };
+      const policy = await iam.send(
+        new CreatePolicyCommand({ PolicyName: 'BedrockVpcManaged', PolicyDocument: JSON.stringify(buildRolePolicy(jobFor(overrides), null)) }),
+      );
+      await iam.send(new AttachRolePolicyCommand({ RoleName: 'BedrockCustomizationRole', PolicyArn: policy.Policy!.Arn! }));
       expect(flagged(await report(overrides))).toEqual([]);
     });
   });

@@ -1,5 +1,10 @@
-// Emulator tier: every SDK client the code under test creates reaches moto (AWS_ENDPOINT_URL).
-import { inject } from 'vitest';
+// Emulator tier: every SDK client the code under test creates reaches moto (AWS_ENDPOINT_URL), and
+// every command sent is recorded (moto-global.ts checks that the Lambdas' commands were all sent).
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { afterAll, inject } from 'vitest';
 import '../../scripts/lib/node20.js';
 
 process.env.AWS_ENDPOINT_URL = inject('motoEndpoint');
@@ -7,3 +12,15 @@ process.env.AWS_REGION = 'us-east-1';
 process.env.AWS_ACCESS_KEY_ID = 'testing';
 process.env.AWS_SECRET_ACCESS_KEY = 'testing';
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+
+// All SDK v3 clients share one base class; its `send` sees every command of every service.
+const base = Object.getPrototypeOf(EC2Client.prototype) as { send: (command: object, ...rest: unknown[]) => Promise<unknown> };
+const send = base.send;
+const sent = new Set<string>();
+base.send = function recordingSend(this: unknown, command: object, ...rest: unknown[]) {
+  sent.add(command.constructor.name);
+  return send.call(this, command, ...rest);
+};
+afterAll(() => {
+  writeFileSync(join(inject('commandsDir'), `${randomUUID()}.json`), JSON.stringify([...sent]));
+});
