@@ -31,7 +31,7 @@ import {
   samePolicy,
   type PolicyDiff,
   type PolicyDocument,
-} from './policy-document.js';
+} from '../shared/policy-document.js';
 import { buildRolePolicy, roleNameFromArn, rolePolicyName } from './role-policy.js';
 import { bucketArns } from './s3-access.js';
 

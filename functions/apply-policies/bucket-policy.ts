@@ -11,7 +11,7 @@
  * the gateway endpoint, so `aws:SourceVpc` holds for it, and exempting it would let anything that can
  * act as the role read the bucket from anywhere.
  */
-import { asList, mergeBySid, union, type PolicyDocument, type Statement } from './policy-document.js';
+import { asList, mergeBySid, union, type PolicyDocument, type Statement } from '../shared/policy-document.js';
 import { bucketArns } from './s3-access.js';
 
 /** Sid of the restriction statement in a bucket policy. */

@@ -5,7 +5,7 @@
  * s3-access.ts) and the mode decides what happens to the default full-access statement.
  */
 import type { JobInput } from '../shared/job-input.js';
-import { asList, mergeBySid, type PolicyDocument, type Statement } from './policy-document.js';
+import { asList, mergeBySid, type PolicyDocument, type Statement } from '../shared/policy-document.js';
 import { s3AccessStatements } from './s3-access.js';
 
 /** `restrict`: drop the default full access; `append`: keep everything, add ours. */

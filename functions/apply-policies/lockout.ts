@@ -5,11 +5,12 @@
  *
  * What is known of such a request: its `aws:PrincipalArn`, and that the VPC keys (`aws:SourceVpc`,
  * `aws:SourceVpce`, `aws:VpcSourceIp`) are absent. A condition on any other key, or with an operator
- * this evaluator does not implement, counts as "may deny" (cautious). Only a Deny that the new
+ * the shared evaluator (shared/policy-eval.ts) does not implement, counts as "may deny" (cautious). Only a Deny that the new
  * document adds is reported, so statements of others never trigger the guard.
  */
 import { PolicyLockoutError } from '../shared/errors.js';
-import type { PolicyDocument, Statement } from './policy-document.js';
+import type { PolicyDocument } from '../shared/policy-document.js';
+import { evaluatePolicies, type ConditionContext } from '../shared/policy-eval.js';
 
 /** A principal the bucket Deny must not lock out, and why it matters. */
 export interface ProtectedPrincipal {
@@ -33,66 +34,24 @@ export function principalArnOf(arn: string): string {
   return session ? `arn:${session[1]}:iam::${session[2]}:role/${session[3]}` : arn;
 }
 
-function glob(pattern: string, value: string, ignoreCase = false): boolean {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${re}$`, ignoreCase ? 'is' : 's').test(value);
+/** What is known of a request from outside the VPC: its principal, and that the VPC keys are absent. */
+function outsideVpcContext(principalArn: string): ConditionContext {
+  return { 'aws:PrincipalArn': principalArn, 'aws:SourceVpc': null, 'aws:SourceVpce': null, 'aws:VpcSourceIp': null };
 }
 
-const values = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
-
-function namesPrincipal(element: unknown, principalArn: string): boolean {
-  if (element === '*') return true;
-  if (typeof element !== 'object' || element === null) return false;
-  const account = principalArn.split(':')[4];
-  return values((element as { AWS?: unknown }).AWS).some(
-    (p) => p === '*' || p === principalArn || p === account || p === `arn:${principalArn.split(':')[1]}:iam::${account}:root`,
-  );
-}
-
-/** Keys a request from outside the VPC never carries. */
-const ABSENT_OUTSIDE_VPC = new Set(['aws:sourcevpc', 'aws:sourcevpce', 'aws:vpcsourceip']);
-
-/** Does one Condition operator hold? `actual`: the key's value, `null` when known to be absent. */
-function operatorHolds(rawOperator: string, actual: string | null, expected: string[]): boolean {
-  const setOp = /^(ForAllValues|ForAnyValue):/.exec(rawOperator)?.[1];
-  let op = rawOperator.replace(/^(ForAllValues|ForAnyValue):/, '');
-  const ifExists = op.endsWith('IfExists');
-  if (ifExists) op = op.slice(0, -'IfExists'.length);
-  if (op === 'Null') return expected.some((e) => (e.toLowerCase() === 'true') === (actual === null));
-  const negated = /Not/.test(op);
-  if (actual === null) {
-    if (setOp === 'ForAllValues') return true; // vacuously true over an empty set
-    if (setOp === 'ForAnyValue') return false;
-    return ifExists || negated;
-  }
-  let test: (e: string, v: string) => boolean;
-  if (/^String(Not)?Equals$/.test(op)) test = (e, v) => e === v;
-  else if (/^String(Not)?EqualsIgnoreCase$/.test(op)) test = (e, v) => e.toLowerCase() === v.toLowerCase();
-  else if (/^(String|Arn)(Not)?(Like|Equals)$/.test(op)) test = (e, v) => glob(e, v);
-  else return true; // an operator this guard does not evaluate: assume the Deny may apply (conservative)
-  return expected.some((e) => test(e, actual)) !== negated;
-}
-
-function conditionHolds(condition: Statement['Condition'], principalArn: string): boolean {
-  return Object.entries(condition ?? {}).every(([op, block]) =>
-    Object.entries(block ?? {}).every(([key, expected]) => {
-      const k = key.toLowerCase();
-      if (k === 'aws:principalarn') return operatorHolds(op, principalArn, values(expected));
-      if (ABSENT_OUTSIDE_VPC.has(k)) return operatorHolds(op, null, values(expected));
-      return true; // a key whose value we cannot know: the Deny may apply
-    }),
-  );
-}
-
-/** Sids (or `#index`) of the Deny statements of `doc` that apply to the probe. */
+/** Sids (or `#index`) of the Deny statements of `doc` that apply, or may apply, to the probe. */
 function denyingStatements(doc: PolicyDocument | null, principalArn: string, probe: Probe): string[] {
+  const request = {
+    action: probe.action,
+    resource: probe.resource,
+    principals: [principalArn, principalArn.split(':')[4]!],
+    context: outsideVpcContext(principalArn),
+  };
   return (doc?.Statement ?? []).flatMap((s, i) => {
     if (s.Effect !== 'Deny') return [];
-    const action = s.Action !== undefined ? values(s.Action).some((a) => glob(a, probe.action, true)) : !values(s.NotAction).some((a) => glob(a, probe.action, true));
-    const resource =
-      s.Resource !== undefined ? values(s.Resource).some((r) => glob(r, probe.resource)) : !values(s.NotResource).some((r) => glob(r, probe.resource));
-    const principal = s.NotPrincipal !== undefined ? !namesPrincipal(s.NotPrincipal, principalArn) : namesPrincipal(s.Principal, principalArn);
-    return action && resource && principal && conditionHolds(s.Condition, principalArn) ? [s.Sid ?? `#${i}`] : [];
+    const decision = evaluatePolicies([{ Version: '2012-10-17', Statement: [s] }], request);
+    // `conditional`: it depends on something unknown here, so the Deny may apply (cautious).
+    return decision === 'denied' || decision === 'conditional' ? [s.Sid ?? `#${i}`] : [];
   });
 }
 

@@ -6,7 +6,7 @@
  */
 import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG } from '../shared/bedrock-enis.js';
 import { shortHash, type JobInput } from '../shared/job-input.js';
-import { asList, union, type PolicyDocument, type Statement } from './policy-document.js';
+import { asList, union, type PolicyDocument, type Statement } from '../shared/policy-document.js';
 import { s3AccessStatements } from './s3-access.js';
 
 /** Sids of the statements this workflow owns in the role policy. */

@@ -7,7 +7,7 @@
  * same level gives the same statement, so a re-run changes nothing.
  */
 import { parseS3Uri, shortHash, type JobInput } from '../shared/job-input.js';
-import type { Statement } from './policy-document.js';
+import type { Statement } from '../shared/policy-document.js';
 
 export type BucketAccess = 'read' | 'readwrite';
 

@@ -7,10 +7,10 @@ import type { IpPermission, RouteTable, SecurityGroup, Subnet, VpcEndpoint } fro
 import type { JobInput } from '../shared/job-input.js';
 import { parseS3Uri } from '../shared/job-input.js';
 import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG } from '../shared/bedrock-enis.js';
-import type { PolicyDocument } from '../apply-policies/policy-document.js';
+import type { PolicyDocument } from '../shared/policy-document.js';
 import { buildRolePolicy } from '../apply-policies/role-policy.js';
 import { allowsAllEgress, type BucketFacts, type PreflightFacts, type RoleFacts, type VpcFacts } from './facts.js';
-import { evaluatePolicies, worst, type ConditionContext, type Decision, type PolicyRequest } from './policy-eval.js';
+import { evaluatePolicies, worst, type ConditionContext, type Decision, type PolicyRequest } from '../shared/policy-eval.js';
 
 export type Severity = 'fail' | 'warn' | 'info';
 

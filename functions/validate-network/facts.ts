@@ -30,7 +30,7 @@ import {
 import { awsErrorCode, isAwsError } from '../shared/aws-errors.js';
 import { describeError } from '../shared/errors.js';
 import { parseS3Uri, type JobInput } from '../shared/job-input.js';
-import { parsePolicy, type PolicyDocument } from '../apply-policies/policy-document.js';
+import { parsePolicy, type PolicyDocument } from '../shared/policy-document.js';
 
 export interface ValidateNetworkDeps {
   ec2: Pick<EC2Client, 'send'>;

@@ -11,7 +11,7 @@ import {
   samePolicy,
   type PolicyDocument,
   type Statement,
-} from '../../functions/apply-policies/policy-document.js';
+} from '../../functions/shared/policy-document.js';
 import { buildRolePolicy, kmsStatement, ROLE_SID } from '../../functions/apply-policies/role-policy.js';
 import { jobBuckets, s3AccessStatements, s3Sid } from '../../functions/apply-policies/s3-access.js';
 import { PolicyLockoutError } from '../../functions/shared/errors.js';

@@ -7,7 +7,7 @@ import { runSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
 import { describe, expect, it } from 'vitest';
 import { buildBucketPolicy } from '../../functions/apply-policies/bucket-policy.js';
 import { DEFAULT_ENDPOINT_POLICY, buildEndpointPolicy } from '../../functions/apply-policies/endpoint-policy.js';
-import { asList, type PolicyDocument } from '../../functions/apply-policies/policy-document.js';
+import { asList, type PolicyDocument } from '../../functions/shared/policy-document.js';
 import { buildRolePolicy } from '../../functions/apply-policies/role-policy.js';
 import { resolvedJob } from '../fixtures/job.js';
 

@@ -30,7 +30,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildReport, validateNetwork, type PreflightReport } from '../../functions/validate-network/validate-network.js';
 import type { PreflightOptions } from '../../functions/validate-network/checks.js';
 import { cidrCovers, effectiveRouteTable } from '../../functions/validate-network/checks.js';
-import { evaluateCondition, evaluatePolicies, globMatch } from '../../functions/validate-network/policy-eval.js';
+import { evaluateCondition, evaluatePolicies, globMatch } from '../../functions/shared/policy-eval.js';
 import { NetworkValidationError } from '../../functions/shared/errors.js';
 import { resolvedJob } from '../fixtures/job.js';
 import { mockHealthyNetwork, mockSubnets, NETWORK, type MockNetwork } from '../support/mock-network.js';

@@ -1,18 +1,23 @@
 /**
- * A small, deliberately cautious IAM policy evaluator for the preflight: does a set of policy
- * documents allow one request (action, resource, principal, known condition keys)?
+ * A small, deliberately cautious IAM policy evaluator: does a set of policy documents allow one
+ * request (action, resource, principal, known condition keys)? Used by the preflight (may the job
+ * reach its buckets? may the role create ENIs?) and by the bucket-policy lockout guard.
  *
  * It is not the IAM engine. It answers `conditional` whenever the outcome depends on something it
  * cannot know (a condition key missing from the request context, an operator it does not implement),
  * so the preflight reports "could not verify" (warn) instead of passing blindly.
  */
-import type { PolicyDocument, Statement } from '../apply-policies/policy-document.js';
+import type { PolicyDocument, Statement } from './policy-document.js';
 
 /** allowed: an Allow matches and no Deny can; denied: a Deny matches for sure; conditional: it depends. */
 export type Decision = 'allowed' | 'denied' | 'conditional' | 'absent';
 
-/** Condition keys known for the request (case-insensitive names), single- or multi-valued. */
-export type ConditionContext = Record<string, string | string[]>;
+/**
+ * Condition keys known for the request (case-insensitive names), single- or multi-valued; `null`
+ * when the key is known to be absent (e.g. `aws:SourceVpc` for a call from outside any VPC). A key
+ * not listed at all is unknown: a condition on it makes the outcome `conditional`.
+ */
+export type ConditionContext = Record<string, string | string[] | null>;
 
 export interface PolicyRequest {
   action: string;
@@ -67,7 +72,7 @@ type Tri = true | false | 'unknown';
 /** Evaluates one Condition block against the context: all operators must hold (AND). */
 export function evaluateCondition(condition: Statement['Condition'], context: ConditionContext): Tri {
   if (!condition) return true;
-  const ctx = new Map(Object.entries(context).map(([k, v]) => [k.toLowerCase(), list(v)]));
+  const ctx = new Map(Object.entries(context).map(([k, v]) => [k.toLowerCase(), v === null ? null : list(v)]));
   let result: Tri = true;
   for (const [rawOperator, block] of Object.entries(condition)) {
     for (const [key, expected] of Object.entries(block ?? {})) {
@@ -79,13 +84,21 @@ export function evaluateCondition(condition: Statement['Condition'], context: Co
   return result;
 }
 
-function evaluateOperator(rawOperator: string, actual: string[] | undefined, expected: string[]): Tri {
+/** `actual`: the key's values; `null` known absent; `undefined` unknown. */
+function evaluateOperator(rawOperator: string, actual: string[] | null | undefined, expected: string[]): Tri {
   const set = /^(ForAllValues|ForAnyValue):/.exec(rawOperator)?.[1];
   let operator = rawOperator.replace(/^(ForAllValues|ForAnyValue):/, '');
   const ifExists = operator.endsWith('IfExists');
   if (ifExists) operator = operator.slice(0, -'IfExists'.length);
   // A key we do not know may well be present in the real request: we cannot tell.
   if (actual === undefined) return 'unknown';
+  if (operator === 'Null') return expected.some((e) => (e.toLowerCase() === 'true') === (actual === null));
+  if (actual === null) {
+    // IAM: a missing key makes ForAllValues and ...IfExists true, negated operators true, others false.
+    if (set === 'ForAllValues' || ifExists) return true;
+    if (set === 'ForAnyValue') return false;
+    return /Not/.test(operator);
+  }
   const compare = comparator(operator);
   if (!compare) return 'unknown';
   const { test, negated } = compare;
