@@ -4,67 +4,24 @@
  * account's documents in memory. ValidateNetwork is replaced by its result (a resolved job): its own
  * tests cover it, and its preflight calls are not what this file is about.
  */
-import { DescribeVpcEndpointsCommand, EC2Client, ModifyVpcEndpointCommand } from '@aws-sdk/client-ec2';
-import { DeleteRolePolicyCommand, GetRolePolicyCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
-import { DeleteBucketPolicyCommand, GetBucketPolicyCommand, PutBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
-import { mockClient } from 'aws-sdk-client-mock';
+import { ModifyVpcEndpointCommand } from '@aws-sdk/client-ec2';
+import { PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { PutBucketPolicyCommand } from '@aws-sdk/client-s3';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_ENDPOINT_POLICY } from '../../functions/apply-policies/endpoint-policy.js';
 import { loadLambdaHandlers, runWorkflow, type TaskHandler, type WorkflowEvent } from '../../scripts/lib/workflow.js';
 import { EXECUTION, rawJob, resolvedJob } from '../fixtures/job.js';
+import { awsError, emulatePolicyAccount, policyMocks, policyWriteCount, type PolicyAccountState } from '../support/policy-account.js';
 
-const ec2Mock = mockClient(EC2Client);
-const iamMock = mockClient(IAMClient);
-const s3Mock = mockClient(S3Client);
+const { ec2Mock, iamMock, s3Mock } = policyMocks;
 const WORKFLOW_ROLE = 'arn:aws:iam::123456789012:role/wf-lambdaRole';
 const POLICIES = { endpoint: 'restrict', outputBucket: 'apply', trainingBucket: 'skip', role: 'apply', exemptPrincipalArns: [] };
 const ORIGINAL_ROLE_POLICY = '{ "Version": "2012-10-17", "Statement": [ { "Sid": "Manual", "Effect": "Allow", "Action": "ec2:DescribeVpcs", "Resource": "*" } ] }';
 
 let handlers: Record<string, TaskHandler>;
-let state: { role: string | null; endpoint: string; bucket: string | null };
-
-const awsError = (name: string, status: number) => Object.assign(new Error(`${name} from the service`), { name, $metadata: { httpStatusCode: status } });
-
-function emulate() {
-  ec2Mock.on(DescribeVpcEndpointsCommand).callsFake(() => ({
-    VpcEndpoints: [{ VpcEndpointId: 'vpce-0123456789abcdef0', State: 'available', PolicyDocument: state.endpoint }],
-  }));
-  ec2Mock.on(ModifyVpcEndpointCommand).callsFake((input: { PolicyDocument: string }) => {
-    state.endpoint = input.PolicyDocument;
-    return { Return: true };
-  });
-  iamMock.on(GetRolePolicyCommand).callsFake(() => {
-    if (state.role === null) throw awsError('NoSuchEntityException', 404);
-    return { PolicyDocument: encodeURIComponent(state.role) };
-  });
-  iamMock.on(PutRolePolicyCommand).callsFake((input: { PolicyDocument: string }) => {
-    state.role = input.PolicyDocument;
-    return {};
-  });
-  iamMock.on(DeleteRolePolicyCommand).callsFake(() => {
-    state.role = null;
-    return {};
-  });
-  s3Mock.on(GetBucketPolicyCommand).callsFake(() => {
-    if (state.bucket === null) throw awsError('NoSuchBucketPolicy', 404);
-    return { Policy: state.bucket };
-  });
-  s3Mock.on(PutBucketPolicyCommand).callsFake((input: { Policy: string }) => {
-    state.bucket = input.Policy;
-    return {};
-  });
-  s3Mock.on(DeleteBucketPolicyCommand).callsFake(() => {
-    state.bucket = null;
-    return {};
-  });
-}
-
-const writeCount = () =>
-  ec2Mock.commandCalls(ModifyVpcEndpointCommand).length +
-  iamMock.commandCalls(PutRolePolicyCommand).length +
-  iamMock.commandCalls(DeleteRolePolicyCommand).length +
-  s3Mock.commandCalls(PutBucketPolicyCommand).length +
-  s3Mock.commandCalls(DeleteBucketPolicyCommand).length;
+/** The account's documents, in memory (see test/support/policy-account.ts). */
+let state: PolicyAccountState;
+const writeCount = policyWriteCount;
 
 /** The states from PlanPolicies on (the states before it are other tests' subject and may grow). */
 const fromPlan = (states: string[]) => states.slice(states.indexOf('PlanPolicies'));
@@ -98,8 +55,8 @@ beforeAll(async () => {
   handlers = await loadLambdaHandlers();
 });
 beforeEach(() => {
-  state = { role: ORIGINAL_ROLE_POLICY, endpoint: JSON.stringify(DEFAULT_ENDPOINT_POLICY), bucket: null };
-  emulate();
+  state = { role: ORIGINAL_ROLE_POLICY, endpoint: JSON.stringify(DEFAULT_ENDPOINT_POLICY), buckets: {} };
+  emulatePolicyAccount(() => state);
 });
 afterEach(() => {
   ec2Mock.reset();
@@ -162,6 +119,6 @@ describe('policy states', () => {
     const applied = exitOutput(result.events, 'ApplyPolicies') as { policies: { applied: string[] } };
     expect(applied.policies.applied).toHaveLength(3);
     expect(writeCount()).toBe(3);
-    expect(JSON.parse(state.bucket!).Statement[0].Sid).toBe('BedrockVpcDenyOutsideVpc');
+    expect(JSON.parse(state.buckets['output-bucket']!).Statement[0].Sid).toBe('BedrockVpcDenyOutsideVpc');
   });
 });

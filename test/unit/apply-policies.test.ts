@@ -1,7 +1,6 @@
 import { DescribeVpcEndpointsCommand, EC2Client, ModifyVpcEndpointCommand } from '@aws-sdk/client-ec2';
-import { DeleteRolePolicyCommand, GetRolePolicyCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { DeleteBucketPolicyCommand, GetBucketPolicyCommand, PutBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   MAX_PLAN_CHARS,
@@ -15,70 +14,26 @@ import {
 import { DEFAULT_ENDPOINT_POLICY } from '../../functions/apply-policies/endpoint-policy.js';
 import { PolicyApplyError, PolicyLockoutError, PolicyRollbackError } from '../../functions/shared/errors.js';
 import { resolvedJob } from '../fixtures/job.js';
+import {
+  ENDPOINT,
+  awsError,
+  emulatePolicyAccount,
+  policyMocks,
+  policyWriteCount,
+  type PolicyAccountState,
+} from '../support/policy-account.js';
 
-const ec2Mock = mockClient(EC2Client);
-const iamMock = mockClient(IAMClient);
-const s3Mock = mockClient(S3Client);
+const { ec2Mock, iamMock, s3Mock } = policyMocks;
 const deps: ApplyPoliciesDeps = { ec2: new EC2Client({}), iam: new IAMClient({}), s3: new S3Client({}) };
 
-const ENDPOINT = 'vpce-0123456789abcdef0';
 const WORKFLOW_ROLE = 'arn:aws:iam::123456789012:role/wf-lambdaRole';
 const ROLE_POLICY = 'BedrockVpcCustomization-vpc-0123456789abcdef0';
 const ALL = { endpoint: 'restrict', outputBucket: 'apply', trainingBucket: 'apply', role: 'apply', exemptPrincipalArns: [] };
 
-const awsError = (name: string, status: number) =>
-  Object.assign(new Error(`${name} from the service`), { name, $metadata: { httpStatusCode: status } });
-
-/**
- * An account held in memory: the mocks read from and write to these documents, like the services.
- * `null` means no policy.
- */
-let state: { role: string | null; endpoint: string; buckets: Record<string, string | null> };
-
-function emulate() {
-  ec2Mock.on(DescribeVpcEndpointsCommand).callsFake((input: { VpcEndpointIds?: string[] }) => ({
-    VpcEndpoints: [
-      ...(input.VpcEndpointIds ? [] : [{ VpcEndpointId: 'vpce-0000000000000dead', State: 'deleted', PolicyDocument: '{}' }]),
-      { VpcEndpointId: ENDPOINT, State: 'available', PolicyDocument: state.endpoint },
-    ],
-  }));
-  ec2Mock.on(ModifyVpcEndpointCommand).callsFake((input: { PolicyDocument: string }) => {
-    state.endpoint = input.PolicyDocument;
-    return { Return: true };
-  });
-  iamMock.on(GetRolePolicyCommand).callsFake(() => {
-    if (state.role === null) throw awsError('NoSuchEntityException', 404);
-    return { PolicyDocument: encodeURIComponent(state.role) };
-  });
-  iamMock.on(PutRolePolicyCommand).callsFake((input: { PolicyDocument: string }) => {
-    state.role = input.PolicyDocument;
-    return {};
-  });
-  iamMock.on(DeleteRolePolicyCommand).callsFake(() => {
-    state.role = null;
-    return {};
-  });
-  s3Mock.on(GetBucketPolicyCommand).callsFake((input: { Bucket: string }) => {
-    const policy = state.buckets[input.Bucket] ?? null;
-    if (policy === null) throw awsError('NoSuchBucketPolicy', 404);
-    return { Policy: policy };
-  });
-  s3Mock.on(PutBucketPolicyCommand).callsFake((input: { Bucket: string; Policy: string }) => {
-    state.buckets[input.Bucket] = input.Policy;
-    return {};
-  });
-  s3Mock.on(DeleteBucketPolicyCommand).callsFake((input: { Bucket: string }) => {
-    state.buckets[input.Bucket] = null;
-    return {};
-  });
-}
-
-const writeCount = () =>
-  ec2Mock.commandCalls(ModifyVpcEndpointCommand).length +
-  iamMock.commandCalls(PutRolePolicyCommand).length +
-  iamMock.commandCalls(DeleteRolePolicyCommand).length +
-  s3Mock.commandCalls(PutBucketPolicyCommand).length +
-  s3Mock.commandCalls(DeleteBucketPolicyCommand).length;
+/** The account's documents, in memory (see test/support/policy-account.ts). */
+let state: PolicyAccountState;
+const emulate = () => emulatePolicyAccount(() => state, { deletedEndpoint: true });
+const writeCount = policyWriteCount;
 
 const job = (policies: Record<string, unknown> = ALL, extra: Record<string, unknown> = {}) => resolvedJob({ policies, ...extra });
 
