@@ -147,9 +147,3 @@ export function buildRolePolicy(job: JobInput, current: PolicyDocument | null): 
   ];
   return { Version: '2012-10-17', Statement: statements };
 }
-
-/**
- * The role policy's statements as a document (earlier name of {@link buildRolePolicy}, kept because
- * the network preflight judges the role "as apply-policies will leave it" through it).
- */
-export const buildRoleVpcPolicy = buildRolePolicy;

@@ -3,16 +3,11 @@
  * Change" events for terminal states (sweep of that job's ENIs). A manual invoke may pass
  * `{ "dryRun": true }` and/or `{ "jobArn": "…" }`.
  */
-import { BedrockClient } from '@aws-sdk/client-bedrock';
-import { EC2Client } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
+import { janitorBedrock as bedrock, janitorEc2 as ec2 } from '../shared/clients.js';
 import { makeHandler } from '../shared/handler.js';
 import { logger } from '../shared/logger.js';
 import { MAX_CONCURRENCY, sweep } from './janitor.js';
-
-// Adaptive retry: client-side rate limiting on top of backoff, for RequestLimitExceeded bursts.
-const ec2 = new EC2Client({ retryMode: 'adaptive', maxAttempts: 8 });
-const bedrock = new BedrockClient({ retryMode: 'adaptive', maxAttempts: 8 });
 
 const env = z
   .object({

@@ -2,6 +2,9 @@
  * One SDK client per service, created once per Lambda container (module scope) and passed into the
  * step logic, so unit tests can replace them with `mockClient(...)`.
  *
+ * Each is marked pure: a function's bundle keeps (and its cold start builds) only the clients it
+ * imports, not all of them.
+ *
  * The SDK reads `AWS_ENDPOINT_URL` by itself (the emulator tier and `npm run local` point it at moto).
  * S3 then needs path-style URLs: a bucket name cannot be a sub-domain of 127.0.0.1.
  */
@@ -10,10 +13,17 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { S3Client } from '@aws-sdk/client-s3';
 
-/** Standard retry mode with backoff and jitter; throttling is retried by the SDK itself. */
-const common = { maxAttempts: 5, retryMode: 'standard' } as const;
+// Standard retry mode with backoff and jitter; throttling is retried by the SDK itself. (Literal
+// options, no spreads: esbuild keeps a pure call whose arguments it cannot prove side-effect free.)
+export const ec2 = /* @__PURE__ */ new EC2Client({ maxAttempts: 5, retryMode: 'standard' });
+export const bedrock = /* @__PURE__ */ new BedrockClient({ maxAttempts: 5, retryMode: 'standard' });
+export const iam = /* @__PURE__ */ new IAMClient({ maxAttempts: 5, retryMode: 'standard' });
+const forcePathStyle = Boolean(process.env.AWS_ENDPOINT_URL);
+export const s3 = /* @__PURE__ */ new S3Client({ maxAttempts: 5, retryMode: 'standard', forcePathStyle });
 
-export const ec2 = new EC2Client(common);
-export const bedrock = new BedrockClient(common);
-export const iam = new IAMClient(common);
-export const s3 = new S3Client({ ...common, forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL) });
+/**
+ * The janitor's clients: adaptive retry adds client-side rate limiting to the backoff, for the
+ * `RequestLimitExceeded` bursts of thousands of deletions.
+ */
+export const janitorEc2 = /* @__PURE__ */ new EC2Client({ maxAttempts: 8, retryMode: 'adaptive' });
+export const janitorBedrock = /* @__PURE__ */ new BedrockClient({ maxAttempts: 8, retryMode: 'adaptive' });
