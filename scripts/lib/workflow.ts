@@ -52,9 +52,9 @@ export function functionLogicalId(functionKey: string): string {
 }
 
 /** For every Lambda Task: state name → serverless function key (from `Fn::GetAtt: [<logical id>, Arn]`). */
-export function lambdaTaskFunctions(): Record<string, string> {
+export function lambdaTaskFunctions(config = loadServerlessConfig()): Record<string, string> {
   const { States } = loadDefinition();
-  const byLogicalId = new Map(Object.keys(loadServerlessConfig().functions).map((key) => [functionLogicalId(key), key]));
+  const byLogicalId = new Map(Object.keys(config.functions).map((key) => [functionLogicalId(key), key]));
   const out: Record<string, string> = {};
   for (const [name, state] of Object.entries(States)) {
     const getAtt = (state.Resource as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt'];
@@ -104,7 +104,7 @@ export function asLambda(functionName: string, handler: (event: unknown, context
 export async function loadLambdaHandlers(): Promise<Record<string, TaskHandler>> {
   const config = loadServerlessConfig();
   const handlers: Record<string, TaskHandler> = {};
-  for (const [state, key] of Object.entries(lambdaTaskFunctions())) {
+  for (const [state, key] of Object.entries(lambdaTaskFunctions(config))) {
     const [file, exportName] = splitHandler(config.functions[key]!.handler);
     const mod = (await import(pathToFileURL(join(projectRoot, `${file}.ts`)).href)) as Record<string, unknown>;
     const fn = mod[exportName];
