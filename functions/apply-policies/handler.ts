@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ec2, iam, s3 } from '../shared/clients.js';
+import { loadEnv, optional } from '../shared/env.js';
 import { jobInputSchema } from '../shared/job-input.js';
 import { makeHandler } from '../shared/handler.js';
 import { logger } from '../shared/logger.js';
@@ -14,23 +15,11 @@ import { applyPolicies, planPolicies, rollbackPolicies, type PolicyPlan } from '
  * WORKFLOW_ROLE_ARN is the workflow's Lambda role: exempt from the bucket Deny and protected by the
  * lockout guard. Optional, so local runs work without it; malformed fails the cold start.
  */
-const envSchema = z.object({
-  WORKFLOW_ROLE_ARN: z
-    .string()
-    .optional()
-    .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()))
-    .pipe(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN').optional()),
-});
-
-function parseEnv(source: NodeJS.ProcessEnv = process.env) {
-  const result = envSchema.safeParse(source);
-  if (!result.success) {
-    throw new Error(`Invalid Lambda environment: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  }
-  return result.data;
-}
-
-const env = parseEnv();
+const env = loadEnv(
+  z.object({
+    WORKFLOW_ROLE_ARN: optional.pipe(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN').optional()),
+  }),
+);
 const deps = { iam, ec2, s3 };
 
 /** The plan travels through the state machine as data; it is produced by `plan` and not edited. */

@@ -5,23 +5,24 @@
  */
 import { z } from 'zod';
 import { janitorBedrock as bedrock, janitorEc2 as ec2 } from '../shared/clients.js';
+import { loadEnv } from '../shared/env.js';
+import { jobArnSchema } from '../shared/job-state.js';
 import { makeHandler } from '../shared/handler.js';
 import { logger } from '../shared/logger.js';
 import { MAX_CONCURRENCY, sweep } from './janitor.js';
 
-const env = z
-  .object({
+const env = loadEnv(
+  z.object({
     JANITOR_GRACE_SECONDS: z.coerce.number().int().min(0).default(86_400),
     JANITOR_DRY_RUN: z.enum(['true', 'false']).default('false'),
-  })
-  .parse(process.env);
+  }),
+);
 
-const jobArn = z.string().regex(/^arn:aws[a-z-]*:bedrock:[a-z0-9-]+:\d{12}:model-customization-job\/.+$/);
 const eventSchema = z.object({
   dryRun: z.boolean().optional(),
-  jobArn: jobArn.optional(),
+  jobArn: jobArnSchema.optional(),
   source: z.string().optional(),
-  detail: z.object({ jobArn: jobArn.optional() }).passthrough().optional(),
+  detail: z.object({ jobArn: jobArnSchema.optional() }).passthrough().optional(),
 });
 
 export const handler = makeHandler(eventSchema, async (event) => {

@@ -1,11 +1,13 @@
 /**
  * Environment of the Lambdas, parsed once at module load. A missing or malformed variable fails the
- * cold start with a message naming it, instead of failing later inside a step.
+ * cold start with a message naming it, instead of failing later inside a step. The stage defaults
+ * (validate-network) are here; a function with its own variables parses them with {@link loadEnv}.
  */
 import { z } from 'zod';
 import type { RawJobInput } from './job-input.js';
 
-const optional = z
+/** An optional variable: unset or blank is undefined, otherwise trimmed. */
+export const optional = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
@@ -32,14 +34,19 @@ const envSchema = z.object({
 
 export type Env = z.infer<typeof envSchema>;
 
-/** Parses `source` (default `process.env`); throws naming each bad variable. */
-export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
-  const result = envSchema.safeParse(source);
+/** Parses `source` (default `process.env`) with `schema`; throws naming each bad variable. */
+export function loadEnv<S extends z.ZodType>(schema: S, source: NodeJS.ProcessEnv = process.env): z.output<S> {
+  const result = schema.safeParse(source);
   if (!result.success) {
     const detail = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`Invalid Lambda environment: ${detail}`);
   }
   return result.data;
+}
+
+/** The stage defaults' environment (validate-network). */
+export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  return loadEnv(envSchema, source);
 }
 
 /** Stage defaults (serverless.yml `params`) as a partial job input; empty values are left out. */

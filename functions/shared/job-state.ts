@@ -7,9 +7,14 @@ import { z } from 'zod';
 export const JOB_STATUSES = ['InProgress', 'Completed', 'Failed', 'Stopping', 'Stopped'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
+/** A model customization job ARN. */
+export const jobArnSchema = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:bedrock:[a-z0-9-]+:\d{12}:model-customization-job\/.+$/, 'must be a model customization job ARN');
+
 /** `$.submission`: the job this execution follows. */
 export const submissionSchema = z.object({
-  jobArn: z.string().regex(/^arn:aws[a-z-]*:bedrock:[a-z0-9-]+:\d{12}:model-customization-job\/.+$/, 'must be a model customization job ARN'),
+  jobArn: jobArnSchema,
   jobName: z.string().min(1),
   /** True when a retried submit found the job this execution had already created. */
   adopted: z.boolean(),
