@@ -5,19 +5,19 @@
 import { z } from 'zod';
 import { ec2, iam, s3 } from '../shared/clients.js';
 import { loadEnv, optional } from '../shared/env.js';
-import { jobInputSchema } from '../shared/job-input.js';
+import { jobInputSchema, roleArnSchema } from '../shared/job-input.js';
 import { makeHandler } from '../shared/handler.js';
 import { logger } from '../shared/logger.js';
 import { applyPolicies, planPolicies, rollbackPolicies, type PolicyPlan } from './apply-policies.js';
 
 /**
  * This function's own environment (the shared env module holds the stage defaults of validate-network).
- * WORKFLOW_ROLE_ARN is the workflow's Lambda role: exempt from the bucket Deny and protected by the
- * lockout guard. Optional, so local runs work without it; malformed fails the cold start.
+ * WORKFLOW_ROLE_ARN is the workflow's role that reads the buckets from outside the VPC (the
+ * preflight's): exempt from the bucket Deny and protected by the lockout guard. Optional, so local runs work without it; malformed fails the cold start.
  */
 const env = loadEnv(
   z.object({
-    WORKFLOW_ROLE_ARN: optional.pipe(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN').optional()),
+    WORKFLOW_ROLE_ARN: optional.pipe(roleArnSchema.optional()),
   }),
 );
 const deps = { iam, ec2, s3 };

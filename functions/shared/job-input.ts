@@ -81,13 +81,16 @@ export const preflightSchema = z.strictObject({
   minFreeIpsPerSubnet: z.number().int().min(1).max(256).default(4),
 });
 
+/** An IAM role ARN. */
+export const roleArnSchema = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN');
+
 /** Fields a caller may give (all optional here: stage defaults fill the rest). */
 const jobFields = {
   baseModelIdentifier: z.string().min(1).max(2048),
   customizationType: z
     .enum(['FINE_TUNING', 'CONTINUED_PRE_TRAINING', 'DISTILLATION', 'REINFORCEMENT_FINE_TUNING'])
     .default('FINE_TUNING'),
-  roleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN'),
+  roleArn: roleArnSchema,
   trainingDataS3Uri: s3Uri,
   validationDataS3Uris: z.array(s3Uri).max(10).default([]),
   outputDataS3Uri: s3Uri,
