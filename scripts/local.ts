@@ -154,7 +154,7 @@ async function main(): Promise<number> {
       AWS_REGION: region,
       AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'testing',
       AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'testing',
-      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
+      AWS_LAMBDA_LOG_LEVEL: process.env.AWS_LAMBDA_LOG_LEVEL ?? 'SILENT',
     });
     const handlers = await loadLambdaHandlers();
     const ec2 = new EC2Client({ region, endpoint });

@@ -13,14 +13,18 @@
  *   document exactly (or delete a policy that did not exist). Runs as its own state, so a crash of
  *   apply is undone too; a document changed by someone else since is left alone and reported.
  */
-import { DescribeVpcEndpointsCommand, ModifyVpcEndpointCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeVpcEndpointsCommand, ModifyVpcEndpointCommand, paginateDescribeVpcEndpoints, type EC2Client } from '@aws-sdk/client-ec2';
 import { DeleteRolePolicyCommand, GetRolePolicyCommand, PutRolePolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { DeleteBucketPolicyCommand, GetBucketPolicyCommand, PutBucketPolicyCommand, type S3Client } from '@aws-sdk/client-s3';
+import { roleNameFromArn } from '../shared/arn.js';
 import { isAwsError } from '../shared/aws-errors.js';
 import { PolicyApplyError, PolicyRollbackError, describeError } from '../shared/errors.js';
-import { parseS3Uri, type JobInput } from '../shared/job-input.js';
-import { BUCKET_DENY_SID, buildBucketPolicy } from './bucket-policy.js';
-import { DEFAULT_ENDPOINT_POLICY, buildEndpointPolicy } from './endpoint-policy.js';
+import type { JobInput } from '../shared/job-input.js';
+import { BUCKET_DENY_SID, buildBucketPolicy } from '../shared/policies/bucket.js';
+import { DEFAULT_ENDPOINT_POLICY, buildEndpointPolicy } from '../shared/policies/endpoint.js';
+import { buildRolePolicy, rolePolicyName } from '../shared/policies/role.js';
+import { bucketArns, isLiveEndpoint, s3ServiceName } from '../shared/s3.js';
+import { collect } from '../shared/sdk.js';
 import { assertNoLockout, type ProtectedPrincipal } from './lockout.js';
 import {
   decodePolicyText,
@@ -31,9 +35,7 @@ import {
   samePolicy,
   type PolicyDiff,
   type PolicyDocument,
-} from '../shared/policy-document.js';
-import { buildRolePolicy, roleNameFromArn, rolePolicyName } from './role-policy.js';
-import { bucketArns } from './s3-access.js';
+} from '../shared/policies/document.js';
 
 /** The four policy settings of the job input (`job.policies`). */
 export type PolicySetting = 'role' | 'endpoint' | 'outputBucket' | 'trainingBucket';
@@ -85,9 +87,9 @@ export interface RollbackResult {
 }
 
 export interface ApplyPoliciesDeps {
-  iam: Pick<IAMClient, 'send'>;
-  ec2: Pick<EC2Client, 'send'>;
-  s3: Pick<S3Client, 'send'>;
+  iam: IAMClient;
+  ec2: EC2Client;
+  s3: S3Client;
 }
 
 export interface PlanOptions {
@@ -187,33 +189,15 @@ function storeFor(all: ReturnType<typeof stores>, target: PolicyTarget): PolicyS
   return all[target.kind] as PolicyStore<PolicyTarget>;
 }
 
-/** S3 gateway endpoint service name (China regions use the `cn.` prefix). */
-export function s3ServiceName(partition: string, region: string): string {
-  return `${partition === 'aws-cn' ? 'cn.' : ''}com.amazonaws.${region}.s3`;
-}
-
-const GONE_STATES = new Set(['deleting', 'deleted', 'failed', 'rejected', 'expired']);
-
 /** The VPC's live S3 gateway endpoints (the job's traffic may use any of them: each gets the policy). */
 export async function findS3GatewayEndpoints(job: JobInput, vpcId: string, ec2: ApplyPoliciesDeps['ec2']): Promise<string[]> {
-  const ids: string[] = [];
-  let NextToken: string | undefined;
-  do {
-    const out = await ec2.send(
-      new DescribeVpcEndpointsCommand({
-        Filters: [
-          { Name: 'vpc-id', Values: [vpcId] },
-          { Name: 'service-name', Values: [s3ServiceName(job.partition, job.region)] },
-          { Name: 'vpc-endpoint-type', Values: ['Gateway'] },
-        ],
-        NextToken,
-      }),
-    );
-    for (const e of out.VpcEndpoints ?? []) {
-      if (e.VpcEndpointId && !GONE_STATES.has(String(e.State ?? '').toLowerCase())) ids.push(e.VpcEndpointId);
-    }
-    NextToken = out.NextToken;
-  } while (NextToken);
+  const Filters = [
+    { Name: 'vpc-id', Values: [vpcId] },
+    { Name: 'service-name', Values: [s3ServiceName(job.partition, job.region)] },
+    { Name: 'vpc-endpoint-type', Values: ['Gateway'] },
+  ];
+  const endpoints = await collect(paginateDescribeVpcEndpoints({ client: ec2 }, { Filters }), (p) => p.VpcEndpoints);
+  const ids = endpoints.filter(isLiveEndpoint).flatMap((e) => (e.VpcEndpointId ? [e.VpcEndpointId] : []));
   if (ids.length === 0) {
     throw new PolicyApplyError(
       `No S3 gateway endpoint in ${vpcId}: policies.endpoint needs one (or set policies.endpoint to "skip")`,
@@ -266,9 +250,9 @@ async function specsFor(
     ...policies.exemptPrincipalArns.map((arn) => ({ arn, role: 'exempt principal' as const })),
   ];
   const restricted = new Set<string>();
-  if (policies.outputBucket === 'apply') restricted.add(parseS3Uri(job.outputDataS3Uri).bucket);
+  if (policies.outputBucket === 'apply') restricted.add(job.s3.output.bucket);
   else skipped.push('outputBucket');
-  if (policies.trainingBucket === 'apply') restricted.add(parseS3Uri(job.trainingDataS3Uri).bucket);
+  if (policies.trainingBucket === 'apply') restricted.add(job.s3.training.bucket);
   else skipped.push('trainingBucket');
   for (const bucket of restricted) {
     specs.push({

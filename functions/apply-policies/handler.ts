@@ -2,12 +2,12 @@
  * apply-policies Lambda. One function, three actions chosen by the state machine:
  * `plan` (PlanPolicies state), `apply` (ApplyPolicies), `rollback` (RollbackPolicies).
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ec2, iam, s3 } from '../shared/clients.js';
 import { loadEnv, optional } from '../shared/env.js';
 import { jobInputSchema, roleArnSchema } from '../shared/job-input.js';
 import { makeHandler } from '../shared/handler.js';
-import { logger } from '../shared/logger.js';
+import { log } from '../shared/log.js';
 import { applyPolicies, planPolicies, rollbackPolicies, type PolicyPlan } from './apply-policies.js';
 
 /**
@@ -17,7 +17,7 @@ import { applyPolicies, planPolicies, rollbackPolicies, type PolicyPlan } from '
  */
 const env = loadEnv(
   z.object({
-    WORKFLOW_ROLE_ARN: optional.pipe(roleArnSchema.optional()),
+    WORKFLOW_ROLE_ARN: z.pipe(optional, z.optional(roleArnSchema)),
   }),
 );
 const deps = { iam, ec2, s3 };
@@ -38,17 +38,17 @@ export const handler = makeHandler(eventSchema, async (event) => {
   switch (event.action) {
     case 'plan': {
       const plan = await planPolicies(event.job, deps, { workflowRoleArn: env.WORKFLOW_ROLE_ARN });
-      logger.info('policy plan', { changes: plan.summary, skipped: plan.skipped });
+      log.info('policy plan', { changes: plan.summary, skipped: plan.skipped });
       return plan;
     }
     case 'apply': {
       const result = await applyPolicies(event.plan, deps);
-      logger.info('policies applied', { applied: result.applied, alreadyApplied: result.alreadyApplied });
+      log.info('policies applied', { applied: result.applied, alreadyApplied: result.alreadyApplied });
       return result;
     }
     case 'rollback': {
       const result = await rollbackPolicies(event.plan, deps);
-      logger.info('policies rolled back', { ...result });
+      log.info('policies rolled back', { ...result });
       return result;
     }
   }

@@ -5,12 +5,13 @@
  *
  * What is known of such a request: its `aws:PrincipalArn`, and that the VPC keys (`aws:SourceVpc`,
  * `aws:SourceVpce`, `aws:VpcSourceIp`) are absent. A condition on any other key, or with an operator
- * the shared evaluator (shared/policy-eval.ts) does not implement, counts as "may deny" (cautious). Only a Deny that the new
+ * the shared evaluator (shared/policies/eval.ts) does not implement, counts as "may deny" (cautious). Only a Deny that the new
  * document adds is reported, so statements of others never trigger the guard.
  */
+import { accountOf } from '../shared/arn.js';
 import { PolicyLockoutError } from '../shared/errors.js';
-import type { PolicyDocument } from '../shared/policy-document.js';
-import { evaluatePolicies, type ConditionContext } from '../shared/policy-eval.js';
+import type { PolicyDocument } from '../shared/policies/document.js';
+import { evaluatePolicies, type ConditionContext } from '../shared/policies/eval.js';
 
 /** A principal the bucket Deny must not lock out, and why it matters. */
 export interface ProtectedPrincipal {
@@ -44,7 +45,7 @@ function denyingStatements(doc: PolicyDocument | null, principalArn: string, pro
   const request = {
     action: probe.action,
     resource: probe.resource,
-    principals: [principalArn, principalArn.split(':')[4]!],
+    principals: [principalArn, accountOf(principalArn)],
     context: outsideVpcContext(principalArn),
   };
   return (doc?.Statement ?? []).flatMap((s, i) => {

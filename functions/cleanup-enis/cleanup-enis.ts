@@ -10,13 +10,12 @@
  * ENIs still attached shortly after the job ended make it throw {@link EnisStillInUseError} once the
  * others are deleted: the state machine retries with backoff, then reports them (never forces).
  */
-import { DeleteNetworkInterfaceCommand, type EC2Client } from '@aws-sdk/client-ec2';
-import { isAwsError } from '../shared/aws-errors.js';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import { EnisStillInUseError } from '../shared/errors.js';
-import { listBedrockEnis } from '../shared/bedrock-enis.js';
+import { deleteEni, listBedrockEnis } from '../shared/bedrock-enis.js';
 
 export interface CleanupEnisDeps {
-  ec2: Pick<EC2Client, 'send'>;
+  ec2: EC2Client;
 }
 
 export interface CleanupResult {
@@ -39,13 +38,8 @@ export async function cleanupEnis(jobArn: string, deps: CleanupEnisDeps): Promis
       result.notAvailable.push({ networkInterfaceId: id, status: eni.Status ?? 'unknown' });
       continue;
     }
-    try {
-      await deps.ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: id }));
-      result.deleted.push(id);
-    } catch (err) {
-      if (!isAwsError(err, 'InvalidNetworkInterfaceID.NotFound')) throw err;
-      result.alreadyGone.push(id);
-    }
+    if ((await deleteEni(deps.ec2, id)) === 'deleted') result.deleted.push(id);
+    else result.alreadyGone.push(id);
   }
   result.summary =
     `Deleted ${result.deleted.length} network interface(s) of the job` +

@@ -3,26 +3,29 @@
  * Change" events for terminal states (sweep of that job's ENIs). A manual invoke may pass
  * `{ "dryRun": true }` and/or `{ "jobArn": "…" }`.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { janitorBedrock as bedrock, janitorEc2 as ec2 } from '../shared/clients.js';
 import { loadEnv } from '../shared/env.js';
 import { jobArnSchema } from '../shared/job-state.js';
 import { makeHandler } from '../shared/handler.js';
-import { logger } from '../shared/logger.js';
+import { log } from '../shared/log.js';
 import { MAX_CONCURRENCY, sweep } from './janitor.js';
 
 const env = loadEnv(
   z.object({
-    JANITOR_GRACE_SECONDS: z.coerce.number().int().min(0).default(86_400),
-    JANITOR_DRY_RUN: z.enum(['true', 'false']).default('false'),
+    JANITOR_GRACE_SECONDS: z.pipe(
+      z.pipe(z._default(z.string(), '86400'), z.transform(Number)),
+      z.int().check(z.minimum(0)),
+    ),
+    JANITOR_DRY_RUN: z._default(z.enum(['true', 'false']), 'false'),
   }),
 );
 
 const eventSchema = z.object({
-  dryRun: z.boolean().optional(),
-  jobArn: jobArnSchema.optional(),
-  source: z.string().optional(),
-  detail: z.object({ jobArn: jobArnSchema.optional() }).passthrough().optional(),
+  dryRun: z.optional(z.boolean()),
+  jobArn: z.optional(jobArnSchema),
+  source: z.optional(z.string()),
+  detail: z.optional(z.looseObject({ jobArn: z.optional(jobArnSchema) })),
 });
 
 export const handler = makeHandler(eventSchema, async (event) => {
@@ -32,7 +35,7 @@ export const handler = makeHandler(eventSchema, async (event) => {
     { graceSeconds: env.JANITOR_GRACE_SECONDS, dryRun: event.dryRun ?? env.JANITOR_DRY_RUN === 'true', concurrency: MAX_CONCURRENCY },
     { ec2, bedrock, now: () => new Date() },
   );
-  logger.info('janitor sweep', {
+  log.info('janitor sweep', {
     scope: scope.jobArn ?? 'all',
     scanned: report.scanned,
     deleted: report.deleted.length,

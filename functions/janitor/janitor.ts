@@ -13,10 +13,10 @@
  * the SDK's retry (adaptive mode on the janitor's clients) backs off on `RequestLimitExceeded`.
  */
 import { GetModelCustomizationJobCommand, type BedrockClient } from '@aws-sdk/client-bedrock';
-import { CreateTagsCommand, DeleteNetworkInterfaceCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { CreateTagsCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import pLimit from 'p-limit';
 import { awsErrorCode } from '../shared/aws-errors.js';
-import { BEDROCK_JOB_ARN_TAG, listBedrockEnis, tagOf } from '../shared/bedrock-enis.js';
+import { BEDROCK_JOB_ARN_TAG, deleteEni, listBedrockEnis, tagOf } from '../shared/bedrock-enis.js';
 import { describeError } from '../shared/errors.js';
 
 /** Our tag: when the janitor first saw an ENI whose job it could not find (ISO time). */
@@ -36,7 +36,7 @@ export interface JanitorConfig {
 }
 
 export interface JanitorDeps {
-  ec2: Pick<EC2Client, 'send'>;
+  ec2: EC2Client;
   bedrock: Pick<BedrockClient, 'send'>;
   now: () => Date;
 }
@@ -143,12 +143,10 @@ export async function sweep(scope: { jobArn?: string }, config: JanitorConfig, d
     toDelete.map((id) =>
       limit(async () => {
         try {
-          await deps.ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: id }));
-          report.deleted.push(id);
+          if ((await deleteEni(deps.ec2, id)) === 'deleted') report.deleted.push(id);
+          else report.alreadyGone.push(id);
         } catch (err) {
-          const code = awsErrorCode(err);
-          if (code === 'InvalidNetworkInterfaceID.NotFound') report.alreadyGone.push(id);
-          else report.kept.push({ networkInterfaceId: id, reason: 'delete-failed', detail: describeError(err) });
+          report.kept.push({ networkInterfaceId: id, reason: 'delete-failed', detail: describeError(err) });
         }
       }),
     ),

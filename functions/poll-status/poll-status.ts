@@ -12,8 +12,8 @@
  * is handed over to a fresh execution (continue-as-new).
  */
 import { GetModelCustomizationJobCommand, type BedrockClient } from '@aws-sdk/client-bedrock';
-import { HANDOVER_AFTER_SECONDS, type Execution, type JobInput } from '../shared/job-input.js';
-import type { JobStatus, PollNext, PollResult, Submission } from '../shared/job-state.js';
+import type { JobInput } from '../shared/job-input.js';
+import { HANDOVER_AFTER_SECONDS, type Execution, type JobStatus, type PollNext, type PollResult, type Submission } from '../shared/job-state.js';
 import { JobStopError } from '../shared/errors.js';
 
 /** History events of one poll iteration: Wait (2) + Lambda Task (5) + Choice (2). */

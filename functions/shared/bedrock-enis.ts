@@ -1,8 +1,10 @@
 /**
- * The network interfaces Amazon Bedrock creates for a customization job, and how to find them.
- * (The guide's prose spells the job tag "BedrockModelCusomizationJobArn": a typo; this is the key.)
+ * The network interfaces Amazon Bedrock creates for a customization job: how to find them and how to
+ * delete one. (The guide's prose spells the job tag "BedrockModelCusomizationJobArn": a typo; this is the key.)
  */
-import { DescribeNetworkInterfacesCommand, type EC2Client, type NetworkInterface } from '@aws-sdk/client-ec2';
+import { DeleteNetworkInterfaceCommand, paginateDescribeNetworkInterfaces, type EC2Client, type NetworkInterface } from '@aws-sdk/client-ec2';
+import { isAwsError } from './aws-errors.js';
+import { collect } from './sdk.js';
 
 export const BEDROCK_MANAGED_TAG = 'BedrockManaged';
 export const BEDROCK_JOB_ARN_TAG = 'BedrockModelCustomizationJobArn';
@@ -14,17 +16,25 @@ export function tagOf(eni: NetworkInterface, key: string): string | undefined {
 
 /**
  * Every ENI tagged `BedrockManaged=true` (of one job when `jobArn` is given), all pages, 1,000 a
- * page. The tag is checked again in code: a filter is not the only safeguard before a delete.
+ * page. The tags are checked again in code: a filter is not the only safeguard before a delete.
  */
-export async function listBedrockEnis(ec2: Pick<EC2Client, 'send'>, jobArn?: string): Promise<NetworkInterface[]> {
-  const filters = [{ Name: `tag:${BEDROCK_MANAGED_TAG}`, Values: ['true'] }];
-  if (jobArn) filters.push({ Name: `tag:${BEDROCK_JOB_ARN_TAG}`, Values: [jobArn] });
-  const all: NetworkInterface[] = [];
-  let NextToken: string | undefined;
-  do {
-    const out = await ec2.send(new DescribeNetworkInterfacesCommand({ Filters: filters, MaxResults: 1000, NextToken }));
-    all.push(...(out.NetworkInterfaces ?? []));
-    NextToken = out.NextToken;
-  } while (NextToken);
-  return all.filter((eni) => tagOf(eni, BEDROCK_MANAGED_TAG) === 'true' && (!jobArn || tagOf(eni, BEDROCK_JOB_ARN_TAG) === jobArn));
+export async function listBedrockEnis(ec2: EC2Client, jobArn?: string): Promise<NetworkInterface[]> {
+  const Filters = [{ Name: `tag:${BEDROCK_MANAGED_TAG}`, Values: ['true'] }];
+  if (jobArn) Filters.push({ Name: `tag:${BEDROCK_JOB_ARN_TAG}`, Values: [jobArn] });
+  const enis = await collect(paginateDescribeNetworkInterfaces({ client: ec2, pageSize: 1000 }, { Filters }), (p) => p.NetworkInterfaces);
+  return enis.filter((eni) => tagOf(eni, BEDROCK_MANAGED_TAG) === 'true' && (!jobArn || tagOf(eni, BEDROCK_JOB_ARN_TAG) === jobArn));
+}
+
+/**
+ * Deletes one ENI. `gone` when it no longer exists (deleted meanwhile: counts as cleaned); any other
+ * error is thrown. The caller has checked that the ENI is ours and `available`.
+ */
+export async function deleteEni(ec2: EC2Client, networkInterfaceId: string): Promise<'deleted' | 'gone'> {
+  try {
+    await ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: networkInterfaceId }));
+    return 'deleted';
+  } catch (err) {
+    if (isAwsError(err, 'InvalidNetworkInterfaceID.NotFound')) return 'gone';
+    throw err;
+  }
 }

@@ -3,25 +3,29 @@
  * cold start with a message naming it, instead of failing later inside a step. The stage defaults
  * (validate-network) are here; a function with its own variables parses them with {@link loadEnv}.
  */
-import { z } from 'zod';
 import type { RawJobInput } from './job-input.js';
+import * as z from 'zod/mini';
+import { safeParse, type Schema } from './validation.js';
 
 /** An optional variable: unset or blank is undefined, otherwise trimmed. */
-export const optional = z
-  .string()
-  .optional()
-  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
-const list = optional.transform((v) =>
-  v === undefined
-    ? undefined
-    : v
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
+export const optional = z.pipe(
+  z.optional(z.string()),
+  z.transform((v: string | undefined) => (v === undefined || v.trim() === '' ? undefined : v.trim())),
+);
+const list = z.pipe(
+  optional,
+  z.transform((v: string | undefined) =>
+    v === undefined
+      ? undefined
+      : v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+  ),
 );
 
 const envSchema = z.object({
-  AWS_REGION: z.string().min(1, 'AWS_REGION is required (Lambda sets it)'),
+  AWS_REGION: z.string().check(z.minLength(1, 'AWS_REGION is required (Lambda sets it)')),
   DEFAULT_BASE_MODEL_IDENTIFIER: optional,
   DEFAULT_CUSTOMIZATION_TYPE: optional,
   DEFAULT_ROLE_ARN: optional,
@@ -29,14 +33,14 @@ const envSchema = z.object({
   DEFAULT_VPC_ID: optional,
   DEFAULT_SUBNET_IDS: list,
   DEFAULT_SECURITY_GROUP_IDS: list,
-  DEFAULT_MAX_JOB_DURATION_SECONDS: optional.transform((v) => (v === undefined ? undefined : Number(v))),
+  DEFAULT_MAX_JOB_DURATION_SECONDS: z.pipe(optional, z.transform((v: string | undefined) => (v === undefined ? undefined : Number(v)))),
 });
 
 export type Env = z.infer<typeof envSchema>;
 
 /** Parses `source` (default `process.env`) with `schema`; throws naming each bad variable. */
-export function loadEnv<S extends z.ZodType>(schema: S, source: NodeJS.ProcessEnv = process.env): z.output<S> {
-  const result = schema.safeParse(source);
+export function loadEnv<S extends Schema>(schema: S, source: NodeJS.ProcessEnv = process.env): z.output<S> {
+  const result = safeParse(schema, source);
   if (!result.success) {
     const detail = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`Invalid Lambda environment: ${detail}`);

@@ -1,14 +1,19 @@
 /**
- * Typed errors of the workflow. Each class `name` equals an `ErrorEquals` value in
- * `statemachines/customize-model.asl.yml`, so Step Functions can route on it (Retry / Catch).
- * Handlers throw these and never catch-and-return: a returned "error result" would defeat Retry/Catch.
+ * Typed errors of the workflow. Each class `name` is the error name Step Functions sees: an
+ * `ErrorEquals` value in `statemachines/customize-model.asl.yml` (Retry / Catch) or the Error of the
+ * Fail state the execution ends in. Handlers throw these and never catch-and-return: a returned
+ * "error result" would defeat Retry/Catch.
+ *
+ * Every name is a string literal, never derived from the class (`new.target.name`,
+ * `constructor.name`): a minifying bundler renames classes, and every Retry/Catch on the name would
+ * silently stop matching. test/unit/error-names.test.ts checks this on a minified bundle.
  */
 
-/** Base class: keeps the error `name` equal to the class name and carries the original cause. */
+/** Base class: carries the original cause. Each subclass declares its `name` as a literal. */
 export abstract class WorkflowError extends Error {
+  abstract override readonly name: string;
   protected constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = new.target.name;
   }
 }
 
@@ -20,6 +25,7 @@ export interface InputIssue {
 
 /** The job input is malformed. Raised before any AWS call. */
 export class InvalidInputError extends WorkflowError {
+  override readonly name = 'InvalidInputError' as const;
   readonly issues: InputIssue[];
   constructor(issues: InputIssue[]) {
     super(`Invalid job input: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`);
@@ -29,6 +35,7 @@ export class InvalidInputError extends WorkflowError {
 
 /** The network preflight found at least one failing check. The message lists each failure. */
 export class NetworkValidationError extends WorkflowError {
+  override readonly name = 'NetworkValidationError' as const;
   readonly report: unknown;
   constructor(message: string, report: unknown) {
     super(message);
@@ -38,6 +45,7 @@ export class NetworkValidationError extends WorkflowError {
 
 /** A policy could not be planned or written. */
 export class PolicyApplyError extends WorkflowError {
+  override readonly name = 'PolicyApplyError' as const;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }
@@ -45,6 +53,7 @@ export class PolicyApplyError extends WorkflowError {
 
 /** A policy change was refused because it would lock out a principal that needs access. */
 export class PolicyLockoutError extends WorkflowError {
+  override readonly name = 'PolicyLockoutError' as const;
   constructor(message: string) {
     super(message);
   }
@@ -52,6 +61,7 @@ export class PolicyLockoutError extends WorkflowError {
 
 /** Restoring the previous policy documents failed: the account needs a look by a person. */
 export class PolicyRollbackError extends WorkflowError {
+  override readonly name = 'PolicyRollbackError' as const;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }
@@ -59,6 +69,7 @@ export class PolicyRollbackError extends WorkflowError {
 
 /** A job with the requested name exists but was created by another request (different token). */
 export class JobNameConflictError extends WorkflowError {
+  override readonly name = 'JobNameConflictError' as const;
   constructor(message: string) {
     super(message);
   }
@@ -66,6 +77,7 @@ export class JobNameConflictError extends WorkflowError {
 
 /** CreateModelCustomizationJob failed for a reason that retrying will not fix. */
 export class JobSubmissionError extends WorkflowError {
+  override readonly name = 'JobSubmissionError' as const;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }
@@ -73,6 +85,7 @@ export class JobSubmissionError extends WorkflowError {
 
 /** The deadline passed, StopModelCustomizationJob was attempted, and it failed. */
 export class JobStopError extends WorkflowError {
+  override readonly name = 'JobStopError' as const;
   constructor(message: string) {
     super(message);
   }
@@ -89,6 +102,7 @@ export function describeError(err: unknown): string {
  * machine retries it with backoff until `maxQuotaWaitSeconds` after the execution started.
  */
 export class JobQuotaExceededError extends WorkflowError {
+  override readonly name = 'JobQuotaExceededError' as const;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }
@@ -99,9 +113,199 @@ export class JobQuotaExceededError extends WorkflowError {
  * retries the cleanup with backoff; when they stay attached they are reported, never forced.
  */
 export class EnisStillInUseError extends WorkflowError {
+  override readonly name = 'EnisStillInUseError' as const;
   readonly result: unknown;
   constructor(message: string, result: unknown) {
     super(message);
     this.result = result;
   }
 }
+
+/** One error name the workflow can route on or end with. docs/errors.md is generated from these. */
+export interface ErrorCatalogueEntry {
+  /** The error name as Step Functions sees it (`$.error.Error`, the execution's error). */
+  readonly name: string;
+  /** `lambda`: a Lambda throws the class of this name; `state machine`: a Fail state sets it with `Error:`. */
+  readonly raisedBy: 'lambda' | 'state machine';
+  /** The ASL states that raise it, route it (Retry / Catch / Choice) or end the execution with it, in path order. */
+  readonly states: readonly string[];
+  readonly meaning: string;
+  readonly whatToDo: string;
+  /** True when no Retry or Catch names it: only `States.ALL` (or nothing) handles it and the execution ends in a Fail state. */
+  readonly terminal: boolean;
+}
+
+/** Every error name of ours the workflow can route on or end with. */
+export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = [
+  {
+    name: 'InvalidInputError',
+    raisedBy: 'lambda',
+    states: ['ValidateNetwork', 'PreflightFailed'],
+    meaning:
+      'The job input is malformed; the Cause names each field and its problem. Raised before any AWS call ' +
+      '(every Lambda step raises it for a malformed event, which only a changed state machine would send).',
+    whatToDo: 'Fix the named fields and start a new execution. Nothing was written.',
+    terminal: true,
+  },
+  {
+    name: 'NetworkValidationError',
+    raisedBy: 'lambda',
+    states: ['ValidateNetwork', 'PreflightFailed'],
+    meaning: 'The network preflight found at least one failing check; the Cause lists each failure.',
+    whatToDo: 'Fix the network (or the input that points at it) as the Cause says, then start a new execution. Nothing was written.',
+    terminal: true,
+  },
+  {
+    name: 'PolicyLockoutError',
+    raisedBy: 'lambda',
+    states: ['PlanPolicies', 'PoliciesFailed'],
+    meaning:
+      'The planned bucket policy would deny a protected principal (the workflow role, an exempt principal) access it has ' +
+      'today from outside the VPC. Refused while planning: nothing was written.',
+    whatToDo:
+      'Check the principals named in the Cause (list a role ARN, not a role session), or set that policy to "skip" ' +
+      'and manage it by hand; then start a new execution.',
+    terminal: true,
+  },
+  {
+    name: 'PolicyApplyError',
+    raisedBy: 'lambda',
+    states: ['PlanPolicies', 'ApplyPolicies', 'RollbackPolicies', 'PoliciesRolledBack', 'PoliciesFailed'],
+    meaning:
+      'A policy could not be read, planned or written (no S3 gateway endpoint, a document over its size limit, ' +
+      'a policy changed since the plan, a refused write). When writing failed, RollbackPolicies restored what ' +
+      'this execution wrote; the Cause ends with the rollback summary.',
+    whatToDo: 'Fix what the Cause names (permissions, endpoint, the conflicting change), then start a new execution.',
+    terminal: true,
+  },
+  {
+    name: 'PolicyRollbackError',
+    raisedBy: 'lambda',
+    states: ['RollbackPolicies', 'RollbackFailed'],
+    meaning: 'Writing the policies failed and restoring the previous documents failed too: some policies are left as this execution wrote them.',
+    whatToDo:
+      'A person must restore the resources the Cause lists (the previous documents are in the plan, the input of ' +
+      'RollbackPolicies) before the next execution.',
+    terminal: true,
+  },
+  {
+    name: 'JobNameConflictError',
+    raisedBy: 'lambda',
+    states: ['SubmitJob', 'SubmitFailed'],
+    meaning: 'A job with the requested jobName exists and was not created by this execution.',
+    whatToDo: 'Choose another jobName, or leave it out to derive one from the execution. The applied policies stay (idempotent).',
+    terminal: true,
+  },
+  {
+    name: 'JobQuotaExceededError',
+    raisedBy: 'lambda',
+    states: ['SubmitJob', 'SubmitFailed'],
+    meaning:
+      "Bedrock refused the job for the account's concurrent-job quota (or throttled it). SubmitJob retries it with " +
+      'backoff; after maxQuotaWaitSeconds since the execution started the Lambda raises JobSubmissionError instead.',
+    whatToDo:
+      'Nothing while it retries. If it ends the execution (the Retry ran out of attempts), wait for running jobs ' +
+      'or ask for a higher quota, then start again.',
+    terminal: false,
+  },
+  {
+    name: 'JobSubmissionError',
+    raisedBy: 'lambda',
+    states: ['SubmitJob', 'SubmitFailed'],
+    meaning:
+      'CreateModelCustomizationJob was refused for a reason retrying will not fix (validation, access denied, ' +
+      'resource not found), or the quota was still reached after maxQuotaWaitSeconds.',
+    whatToDo: 'Fix what the Cause names (base model, data, role, quota), then start a new execution. The applied policies stay.',
+    terminal: true,
+  },
+  {
+    name: 'JobStopError',
+    raisedBy: 'lambda',
+    states: ['PollStatus', 'CleanupEnis', 'Outcome', 'JobErrored'],
+    meaning:
+      'The job passed its deadline and StopModelCustomizationJob failed (its error is in the Cause): the job may ' +
+      'still be running. Its ENIs in use were not deleted.',
+    whatToDo: 'Stop the job by hand (aws bedrock stop-model-customization-job); the janitor deletes its ENIs once it has ended.',
+    terminal: true,
+  },
+  {
+    name: 'EnisStillInUseError',
+    raisedBy: 'lambda',
+    states: ['CleanupEnis', 'Outcome'],
+    meaning:
+      "Some of the job's network interfaces were still attached after the job ended. CleanupEnis retries for about " +
+      '15 minutes, then records them in $.cleanupError (never forced) and the execution goes on to its outcome.',
+    whatToDo: 'Usually nothing: Bedrock detaches them and the janitor deletes them. If they stay, check who attached them.',
+    terminal: false,
+  },
+  {
+    name: 'JobFailedError',
+    raisedBy: 'state machine',
+    states: ['Outcome', 'JobFailed'],
+    meaning: "Bedrock reports the job Failed; the Cause is Bedrock's failure message. Its ENIs were cleaned up.",
+    whatToDo: 'Fix what the failure message names (training data, hyperparameters, model access), then start a new execution.',
+    terminal: true,
+  },
+  {
+    name: 'JobDeadlineExceededError',
+    raisedBy: 'state machine',
+    states: ['Outcome', 'JobDeadlineExceeded'],
+    meaning: 'The job ran past maxJobDurationSeconds and this workflow stopped it. Its ENIs were cleaned up.',
+    whatToDo: 'Raise maxJobDurationSeconds or make the job smaller, then start a new execution.',
+    terminal: true,
+  },
+  {
+    name: 'JobStoppedError',
+    raisedBy: 'state machine',
+    states: ['Outcome', 'JobStopped'],
+    meaning: 'The job was stopped outside this workflow (console, CLI, another tool). Its ENIs were cleaned up.',
+    whatToDo: 'Find who stopped it (CloudTrail: StopModelCustomizationJob); start a new execution if the job is still wanted.',
+    terminal: true,
+  },
+  {
+    name: 'UnexpectedOutcomeError',
+    raisedBy: 'state machine',
+    states: ['Outcome', 'UnexpectedOutcome'],
+    meaning: 'Outcome was reached with no error and no terminal job status. Should not happen: a bug in the workflow.',
+    whatToDo: 'Read the execution history and report it; check the job in the Bedrock console.',
+    terminal: true,
+  },
+];
+
+/** A service error name (`States.*`, `Lambda.*`, …) the state machine names in a Retry or Catch. */
+export interface ServiceErrorEntry {
+  readonly name: string;
+  /** The ASL states whose Retry or Catch names it, in file order. */
+  readonly states: readonly string[];
+  readonly meaning: string;
+}
+
+/** The Lambda Tasks: each retries Lambda's transient invoke errors. */
+const LAMBDA_STATES = ['ValidateNetwork', 'PlanPolicies', 'ApplyPolicies', 'RollbackPolicies', 'SubmitJob', 'PollStatus', 'CleanupEnis'];
+
+/** The service error names the ASL routes on (for docs/errors.md; no code raises them). Plain literals, so bundles tree-shake it. */
+export const SERVICE_ERRORS: readonly ServiceErrorEntry[] = [
+  {
+    name: 'States.ALL',
+    states: ['ValidateNetwork', 'PlanPolicies', 'ApplyPolicies', 'RollbackPolicies', 'SubmitJob', 'PollStatus', 'HandOver', 'StopJob', 'CleanupEnis'],
+    meaning: 'Any error. Every Task catches it last: to roll back or clean up before failing, or (HandOver, StopJob) to go on polling.',
+  },
+  { name: 'Lambda.ServiceException', states: LAMBDA_STATES, meaning: 'A transient Lambda service error while invoking the function; retried.' },
+  { name: 'Lambda.AWSLambdaException', states: LAMBDA_STATES, meaning: 'A transient Lambda service error while invoking the function; retried.' },
+  { name: 'Lambda.SdkClientException', states: LAMBDA_STATES, meaning: 'A transient Lambda client error while invoking the function; retried.' },
+  { name: 'Lambda.TooManyRequestsException', states: LAMBDA_STATES, meaning: 'Lambda concurrency exhausted; retried.' },
+  {
+    name: 'StepFunctions.ExecutionLimitExceededException',
+    states: ['HandOver'],
+    meaning: "The account's open-execution limit was reached while starting the successor execution; retried.",
+  },
+  { name: 'StepFunctions.ThrottlingException', states: ['HandOver'], meaning: 'StartExecution was throttled; retried.' },
+  { name: 'StepFunctions.SdkClientException', states: ['HandOver'], meaning: 'StartExecution failed on the client side; retried.' },
+  {
+    name: 'StepFunctions.ExecutionAlreadyExistsException',
+    states: ['HandOver'],
+    meaning: 'The successor execution already exists (an earlier attempt went through): the job is handed over.',
+  },
+  { name: 'Bedrock.ThrottlingException', states: ['StopJob'], meaning: 'StopModelCustomizationJob was throttled; retried.' },
+  { name: 'Bedrock.InternalServerException', states: ['StopJob'], meaning: 'A transient Bedrock error on StopModelCustomizationJob; retried.' },
+];

@@ -1,25 +1,19 @@
 /**
- * The one way a handler is built: middy, the Powertools logger context, the event parsed with a zod
- * schema (a bad event fails with {@link InvalidInputError} naming the field), then the step's logic.
- * Errors are logged and re-thrown unchanged, so Step Functions Retry/Catch see their typed `name`.
+ * The one way a handler is built: middy, the event parsed with a schema (a bad event fails with
+ * {@link InvalidInputError} naming the field), then the step's logic. A failure is logged whole (name,
+ * message, stack, cause) and re-thrown unchanged, so Step Functions Retry/Catch see its typed `name`.
  */
 import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
-import type { z } from 'zod';
-import { parseOrThrow } from './job-input.js';
-import { logger } from './logger.js';
-import { describeError } from './errors.js';
+import { log } from './log.js';
+import type * as z from 'zod/mini';
+import { parseOrThrow, type Schema } from './validation.js';
 
-export function makeHandler<S extends z.ZodType, R>(
-  eventSchema: S,
-  step: (event: z.output<S>, context: Context) => Promise<R>,
-) {
+export function makeHandler<S extends Schema, R>(eventSchema: S, step: (event: z.output<S>, context: Context) => Promise<R>) {
   return middy<unknown, R, Error, Context>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
     .use({
       onError: async (request) => {
-        logger.error('step failed', { error: describeError(request.error) });
+        log.error('step failed', request.error);
       },
     })
     .handler(async (event, context) => step(parseOrThrow(eventSchema, event), context));

@@ -1,11 +1,18 @@
 /**
- * The one job-input shape every entry point resolves to (see DESIGN.md, "The job input"), its zod
- * schema, and the resolution of a raw execution input into a complete {@link JobInput}:
- * stage defaults merged under the input, names and the idempotency token derived from the execution.
+ * The one job-input shape every entry point resolves to (README "The job input"), its zod schema,
+ * and the resolution of a raw execution input into a complete {@link JobInput}: stage defaults
+ * merged under the input, names and the idempotency token derived from the execution, S3 locations
+ * parsed once.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
-import { InvalidInputError, type InputIssue } from './errors.js';
+import { ROLE_ARN_PATTERN, parseArn } from './arn.js';
+import { InvalidInputError } from './errors.js';
+import { parseS3Uri, type BucketAccess } from './s3.js';
+import * as z from 'zod/mini';
+import { executionSchema, pollingSchema, type Execution } from './job-state.js';
+import { parseOrThrow } from './validation.js';
+
+export { executionSchema, pollingSchema, type Execution };
 
 /** Bedrock API patterns (CreateModelCustomizationJob). */
 export const JOB_NAME_PATTERN = /^[a-zA-Z0-9](-*[a-zA-Z0-9+\-.])*$/;
@@ -15,159 +22,135 @@ export const CLIENT_REQUEST_TOKEN_PATTERN = /^[a-zA-Z0-9](-*[a-zA-Z0-9])*$/;
 /** Longest job this workflow follows (30 days, across hand-overs to fresh executions); README "Limits". */
 export const MAX_JOB_DURATION_SECONDS = 30 * 24 * 3600;
 
-/**
- * A Standard execution fails at 25,000 history events. An execution hands the job over to a fresh
- * one when its own estimated history reaches this many events (well under half the quota).
- */
-export const DEFAULT_HANDOVER_AFTER_EVENTS = 10_000;
-
-/**
- * An execution also hands over when it has run this long, well before the state machine's
- * TimeoutSeconds (24 days: the longest timer Node's setTimeout, and so the local runner, can hold).
- */
-export const HANDOVER_AFTER_SECONDS = 20 * 24 * 3600;
-
+const text = (min: number, max: number) => z.string().check(z.minLength(min), z.maxLength(max));
+const int = (min: number, max: number) => z.int().check(z.minimum(min), z.maximum(max));
 const s3Uri = z
   .string()
-  .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 'must be an s3:// URI with a valid bucket name');
+  .check(z.regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 'must be an s3:// URI with a valid bucket name'));
 const tagMap = z
-  .record(z.string().min(1).max(128), z.string().max(256))
-  .refine((tags) => Object.keys(tags).length <= 200, 'at most 200 tags');
+  .record(text(1, 128), z.string().check(z.maxLength(256)))
+  .check(z.refine((tags) => Object.keys(tags).length <= 200, 'at most 200 tags'));
 const uniqueIds = (prefix: string, min: number, max: number) =>
   z
-    .array(z.string().regex(new RegExp(`^${prefix}-[0-9a-f]{8,17}$`), `must look like ${prefix}-0123456789abcdef0`))
-    .min(min)
-    .max(max)
-    .refine((ids) => new Set(ids).size === ids.length, 'must not contain duplicates');
+    .array(z.string().check(z.regex(new RegExp(`^${prefix}-[0-9a-f]{8,17}$`), `must look like ${prefix}-0123456789abcdef0`)))
+    .check(
+      z.minLength(min),
+      z.maxLength(max),
+      z.refine((ids) => new Set(ids).size === ids.length, 'must not contain duplicates'),
+    );
 
 export const vpcConfigSchema = z.strictObject({
-  vpcId: z
-    .string()
-    .regex(/^vpc-[0-9a-f]{8,17}$/, 'must look like vpc-0123456789abcdef0')
-    .optional(),
+  vpcId: z.optional(z.string().check(z.regex(/^vpc-[0-9a-f]{8,17}$/, 'must look like vpc-0123456789abcdef0'))),
   subnetIds: uniqueIds('subnet', 1, 16),
   securityGroupIds: uniqueIds('sg', 1, 5),
 });
 
 export const policiesSchema = z.strictObject({
   /** S3 gateway endpoint policy: replace the default full access (`restrict`), add ours (`append`), or leave it. */
-  endpoint: z.enum(['restrict', 'append', 'skip']).default('append'),
+  endpoint: z._default(z.enum(['restrict', 'append', 'skip']), 'append'),
   /** Deny access to the output bucket unless it comes from the job's VPC (exempt principals aside). */
-  outputBucket: z.enum(['apply', 'skip']).default('skip'),
+  outputBucket: z._default(z.enum(['apply', 'skip']), 'skip'),
   /** The same restriction on the training bucket. */
-  trainingBucket: z.enum(['apply', 'skip']).default('skip'),
+  trainingBucket: z._default(z.enum(['apply', 'skip']), 'skip'),
   /** The Bedrock service role's VPC (ENI) permissions and bucket access, as an inline policy. */
-  role: z.enum(['apply', 'skip']).default('apply'),
+  role: z._default(z.enum(['apply', 'skip']), 'apply'),
   /** Principals kept out of the bucket Deny (operators, this workflow's own roles). */
-  exemptPrincipalArns: z
-    .array(z.string().regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:.+$/, 'must be an IAM or STS principal ARN'))
-    .max(20)
-    .default([]),
-});
-
-export const pollingSchema = z.strictObject({
-  /** First wait between status checks. */
-  initialSeconds: z.number().int().min(1).max(3600).default(60),
-  /** Cap of the growing wait (the longest a finished job can go unnoticed). */
-  maxSeconds: z.number().int().min(1).max(3600).default(1800),
-  /** Each wait is the previous one times this factor, up to `maxSeconds`. */
-  growthFactor: z.number().min(1).max(4).default(2),
-  /** Hand the job over to a fresh execution when this one's history reaches this many events. */
-  handoverAfterEvents: z.number().int().min(100).max(12_000).default(DEFAULT_HANDOVER_AFTER_EVENTS),
+  exemptPrincipalArns: z._default(
+    z
+      .array(z.string().check(z.regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:.+$/, 'must be an IAM or STS principal ARN')))
+      .check(z.maxLength(20)),
+    [],
+  ),
 });
 
 export const preflightSchema = z.strictObject({
   /** A job subnet with fewer free IP addresses than this is reported (the job's ENIs need them). */
-  minFreeIpsPerSubnet: z.number().int().min(1).max(256).default(4),
+  minFreeIpsPerSubnet: z._default(int(1, 256), 4),
 });
 
 /** An IAM role ARN. */
-export const roleArnSchema = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN');
+export const roleArnSchema = z.string().check(z.regex(ROLE_ARN_PATTERN, 'must be an IAM role ARN'));
 
-/** Fields a caller may give (all optional here: stage defaults fill the rest). */
+const jobNameSchema = z.string().check(z.maxLength(63), z.regex(JOB_NAME_PATTERN, 'must match [a-zA-Z0-9](-*[a-zA-Z0-9+-.])*'));
+const customModelNameSchema = z
+  .string()
+  .check(z.maxLength(63), z.regex(CUSTOM_MODEL_NAME_PATTERN, 'must match ([0-9a-zA-Z][_-]?)+'));
+
+/** Fields a caller may give (the stage defaults are merged under them before parsing). */
 const jobFields = {
-  baseModelIdentifier: z.string().min(1).max(2048),
-  customizationType: z
-    .enum(['FINE_TUNING', 'CONTINUED_PRE_TRAINING', 'DISTILLATION', 'REINFORCEMENT_FINE_TUNING'])
-    .default('FINE_TUNING'),
+  baseModelIdentifier: text(1, 2048),
+  customizationType: z._default(
+    z.enum(['FINE_TUNING', 'CONTINUED_PRE_TRAINING', 'DISTILLATION', 'REINFORCEMENT_FINE_TUNING']),
+    'FINE_TUNING',
+  ),
   roleArn: roleArnSchema,
   trainingDataS3Uri: s3Uri,
-  validationDataS3Uris: z.array(s3Uri).max(10).default([]),
+  validationDataS3Uris: z._default(z.array(s3Uri).check(z.maxLength(10)), []),
   outputDataS3Uri: s3Uri,
-  hyperParameters: z.record(z.string(), z.string()).default({}),
+  hyperParameters: z._default(z.record(z.string(), z.string()), {}),
   vpcConfig: vpcConfigSchema,
-  jobName: z.string().max(63).regex(JOB_NAME_PATTERN, 'must match [a-zA-Z0-9](-*[a-zA-Z0-9+-.])*').optional(),
-  customModelName: z
-    .string()
-    .max(63)
-    .regex(CUSTOM_MODEL_NAME_PATTERN, 'must match ([0-9a-zA-Z][_-]?)+')
-    .optional(),
-  customModelKmsKeyId: z.string().min(1).max(2048).optional(),
-  jobTags: tagMap.default({}),
-  customModelTags: tagMap.default({}),
-  policies: policiesSchema.default(() => policiesSchema.parse({})),
-  preflight: preflightSchema.default(() => preflightSchema.parse({})),
+  jobName: z.optional(jobNameSchema),
+  customModelName: z.optional(customModelNameSchema),
+  customModelKmsKeyId: z.optional(text(1, 2048)),
+  jobTags: z._default(tagMap, {}),
+  customModelTags: z._default(tagMap, {}),
+  policies: z._default(policiesSchema, () => z.parse(policiesSchema, {})),
+  preflight: z._default(preflightSchema, () => z.parse(preflightSchema, {})),
   /** Stop the job when it runs longer than this (from submission). */
-  maxJobDurationSeconds: z.number().int().min(1).max(MAX_JOB_DURATION_SECONDS).default(86400),
-  polling: pollingSchema.default(() => pollingSchema.parse({})),
+  maxJobDurationSeconds: z._default(int(1, MAX_JOB_DURATION_SECONDS), 86400),
+  polling: z._default(pollingSchema, () => z.parse(pollingSchema, {})),
   /** How long SubmitJob keeps retrying while the account's concurrent-job quota is reached. */
-  maxQuotaWaitSeconds: z.number().int().min(0).max(7 * 24 * 3600).default(6 * 3600),
-  dryRun: z.boolean().default(false),
+  maxQuotaWaitSeconds: z._default(int(0, 7 * 24 * 3600), 6 * 3600),
+  dryRun: z._default(z.boolean(), false),
 };
 
 /** The raw input as a caller sends it (before defaults and derivation). */
 export const rawJobInputSchema = z.strictObject(jobFields);
 
+const s3Location = z.strictObject({ bucket: text(3, 63), key: z.string() });
+
+/** The job's S3 locations, parsed once from its URIs, and each bucket with the access the job needs. */
+export const jobS3Schema = z.strictObject({
+  training: s3Location,
+  validation: z.array(s3Location),
+  output: s3Location,
+  /** Every bucket the job uses, once, sorted by name: read (training, validation) or read/write (output). */
+  buckets: z.array(z.strictObject({ bucket: text(3, 63), access: z.enum(['read', 'readwrite']) })),
+});
+export type JobS3 = z.infer<typeof jobS3Schema>;
+
+/** Parses the job's S3 URIs once (they have been validated by the schema). */
+export function jobS3(uris: { trainingDataS3Uri: string; validationDataS3Uris: string[]; outputDataS3Uri: string }): JobS3 {
+  const training = parseS3Uri(uris.trainingDataS3Uri);
+  const validation = uris.validationDataS3Uris.map(parseS3Uri);
+  const output = parseS3Uri(uris.outputDataS3Uri);
+  // A bucket used for input and output is read/write.
+  const access = new Map<string, BucketAccess>([...[training, ...validation].map((l) => [l.bucket, 'read'] as const), [output.bucket, 'readwrite']]);
+  const buckets = [...access].sort(([a], [b]) => a.localeCompare(b)).map(([bucket, level]) => ({ bucket, access: level }));
+  return { training, validation, output, buckets };
+}
+
 /** A fully resolved job input: what every step after ResolveInput receives as `$.job`. */
 export const jobInputSchema = z
   .strictObject({
     ...jobFields,
-    jobName: jobFields.jobName.unwrap(),
-    customModelName: jobFields.customModelName.unwrap(),
-    clientRequestToken: z.string().min(1).max(256).regex(CLIENT_REQUEST_TOKEN_PATTERN),
-    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region'),
-    accountId: z.string().regex(/^\d{12}$/),
-    partition: z.string().min(3),
+    jobName: jobNameSchema,
+    customModelName: customModelNameSchema,
+    clientRequestToken: text(1, 256).check(z.regex(CLIENT_REQUEST_TOKEN_PATTERN)),
+    region: z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region')),
+    accountId: z.string().check(z.regex(/^\d{12}$/)),
+    partition: text(3, 20),
+    s3: jobS3Schema,
   })
-  .refine((job) => job.polling.initialSeconds <= job.polling.maxSeconds, {
-    path: ['polling', 'initialSeconds'],
-    message: 'must not exceed polling.maxSeconds',
-  });
+  .check(
+    z.refine((job) => job.polling.initialSeconds <= job.polling.maxSeconds, {
+      path: ['polling', 'initialSeconds'],
+      message: 'must not exceed polling.maxSeconds',
+    }),
+  );
 
 export type JobInput = z.infer<typeof jobInputSchema>;
 export type RawJobInput = z.input<typeof rawJobInputSchema>;
-
-/** The Step Functions execution a job belongs to (from the context object `$$.Execution`). */
-export const executionSchema = z.object({
-  id: z.string().min(1),
-  name: z.string().min(1).max(80),
-  startTime: z.string().optional(),
-});
-export type Execution = z.infer<typeof executionSchema>;
-
-/** Turns zod issues into field-named input issues: `vpcConfig.subnetIds[1]: must look like …`. */
-export function toInputIssues(error: z.ZodError, prefix = ''): InputIssue[] {
-  return error.issues.map((issue) => ({
-    field: formatPath(prefix, issue.path),
-    message: issue.message,
-  }));
-}
-
-function formatPath(prefix: string, path: readonly PropertyKey[]): string {
-  let out = prefix;
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else out += out ? `.${String(part)}` : String(part);
-  }
-  return out || '(input)';
-}
-
-/** Parses `value` with `schema` or throws {@link InvalidInputError} naming every bad field. */
-export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, prefix = ''): z.output<S> {
-  const result = schema.safeParse(value);
-  if (!result.success) throw new InvalidInputError(toInputIssues(result.error, prefix));
-  return result.data;
-}
 
 /** Deterministic short hash (hex) used to keep derived names unique after truncation. */
 export function shortHash(value: string, length = 8): string {
@@ -217,15 +200,16 @@ export function resolveJobInput(
   }
   const merged = parseOrThrow(rawJobInputSchema, { ...stripUndefined(defaults), ...(raw as object) });
   const jobName = merged.jobName ?? deriveJobName(execution);
-  const arn = /^arn:(aws[a-z-]*):iam::(\d{12}):role\//.exec(merged.roleArn);
+  const role = parseArn(merged.roleArn);
   return parseOrThrow(jobInputSchema, {
     ...merged,
     jobName,
     customModelName: merged.customModelName ?? deriveCustomModelName(jobName),
     clientRequestToken: deriveClientRequestToken(execution),
     region: location.region,
-    partition: arn?.[1],
-    accountId: arn?.[2],
+    partition: role.partition,
+    accountId: role.accountId,
+    s3: jobS3(merged),
   });
 }
 
@@ -233,9 +217,3 @@ function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** Splits `s3://bucket/key` into its parts. The URI has been validated by the schema. */
-export function parseS3Uri(uri: string): { bucket: string; key: string } {
-  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
-  if (!match) throw new InvalidInputError([{ field: 's3Uri', message: `not an s3:// URI: ${uri}` }]);
-  return { bucket: match[1]!, key: match[2] ?? '' };
-}

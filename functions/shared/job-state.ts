@@ -1,21 +1,56 @@
 /**
- * Shapes that steps after SubmitJob pass along in the execution state (`$.submission`, `$.poll`),
- * with their zod schemas. Produced by submit-job and poll-status, read by poll-status and cleanup-enis.
+ * Following a job: the execution it belongs to, the polling settings, and the shapes the steps after
+ * SubmitJob pass along in the execution state (`$.submission`, `$.poll`), with their zod schemas.
+ * Produced by submit-job and poll-status, read by poll-status and cleanup-enis. (Kept apart from the
+ * job-input schema so the Lambdas that follow a job do not load it.)
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { JOB_ARN_PATTERN } from './arn.js';
+
+const count = (min: number, max: number) => z.int().check(z.minimum(min), z.maximum(max));
+
+/**
+ * A Standard execution fails at 25,000 history events. An execution hands the job over to a fresh
+ * one when its own estimated history reaches this many events (well under half the quota).
+ */
+export const DEFAULT_HANDOVER_AFTER_EVENTS = 10_000;
+
+/**
+ * An execution also hands over when it has run this long, well before the state machine's
+ * TimeoutSeconds (24 days: the longest timer Node's setTimeout, and so the local runner, can hold).
+ */
+export const HANDOVER_AFTER_SECONDS = 20 * 24 * 3600;
+
+/** How the job is polled (`job.polling`). */
+export const pollingSchema = z.strictObject({
+  /** First wait between status checks. */
+  initialSeconds: z._default(count(1, 3600), 60),
+  /** Cap of the growing wait (the longest a finished job can go unnoticed). */
+  maxSeconds: z._default(count(1, 3600), 1800),
+  /** Each wait is the previous one times this factor, up to `maxSeconds`. */
+  growthFactor: z._default(z.number().check(z.minimum(1), z.maximum(4)), 2),
+  /** Hand the job over to a fresh execution when this one's history reaches this many events. */
+  handoverAfterEvents: z._default(count(100, 12_000), DEFAULT_HANDOVER_AFTER_EVENTS),
+});
+
+/** The Step Functions execution a job belongs to (from the context object `$$.Execution`). */
+export const executionSchema = z.object({
+  id: z.string().check(z.minLength(1), z.maxLength(2048)),
+  name: z.string().check(z.minLength(1), z.maxLength(80)),
+  startTime: z.optional(z.string()),
+});
+export type Execution = z.infer<typeof executionSchema>;
 
 export const JOB_STATUSES = ['InProgress', 'Completed', 'Failed', 'Stopping', 'Stopped'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
 /** A model customization job ARN. */
-export const jobArnSchema = z
-  .string()
-  .regex(/^arn:aws[a-z-]*:bedrock:[a-z0-9-]+:\d{12}:model-customization-job\/.+$/, 'must be a model customization job ARN');
+export const jobArnSchema = z.string().check(z.regex(JOB_ARN_PATTERN, 'must be a model customization job ARN'));
 
 /** `$.submission`: the job this execution follows. */
 export const submissionSchema = z.object({
   jobArn: jobArnSchema,
-  jobName: z.string().min(1),
+  jobName: z.string().check(z.minLength(1)),
   /** True when a retried submit found the job this execution had already created. */
   adopted: z.boolean(),
   submittedAt: z.string(),
@@ -28,24 +63,23 @@ export type Submission = z.infer<typeof submissionSchema>;
 export const POLL_NEXT = ['wait', 'stop', 'handover', 'completed', 'failed', 'stopped'] as const;
 export type PollNext = (typeof POLL_NEXT)[number];
 
-/** `$.poll`: the latest status check. */
-export const pollSchema = z.object({
-  status: z.enum(JOB_STATUSES),
-  next: z.enum(POLL_NEXT),
+/** `$.poll`: the latest status check (produced by poll-status; the ASL routes on `next`). */
+export interface PollResult {
+  status: JobStatus;
+  next: PollNext;
   /** Status checks since submission, over all executions of the chain (drives the wait interval). */
-  pollCount: z.number().int().min(0),
+  pollCount: number;
   /** Status checks in this execution (drives the history-size estimate). */
-  pollsThisExecution: z.number().int().min(0),
+  pollsThisExecution: number;
   /** Estimated history events of this execution after this poll. */
-  historyEvents: z.number().int().min(0),
-  nextWaitSeconds: z.number().int().min(1),
-  deadlineExceeded: z.boolean(),
-  checkedAt: z.string(),
+  historyEvents: number;
+  nextWaitSeconds: number;
+  deadlineExceeded: boolean;
+  checkedAt: string;
   /** One line a person can read: what the job is doing, or why it ended. */
-  message: z.string(),
-  failureMessage: z.string().optional(),
+  message: string;
+  failureMessage?: string;
   /** With next = handover: the fresh execution that carries the job on. */
-  handover: z.object({ generation: z.number().int().min(1), executionName: z.string().min(1).max(80) }).optional(),
-  statusDetails: z.unknown().optional(),
-});
-export type PollResult = z.infer<typeof pollSchema>;
+  handover?: { generation: number; executionName: string };
+  statusDetails?: unknown;
+}

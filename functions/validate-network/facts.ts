@@ -5,12 +5,12 @@
  * policies on the role. Nothing here decides pass or fail: see checks.ts.
  */
 import {
-  DescribePrefixListsCommand,
-  DescribeRouteTablesCommand,
-  DescribeSecurityGroupsCommand,
-  DescribeSubnetsCommand,
   DescribeVpcAttributeCommand,
-  DescribeVpcEndpointsCommand,
+  paginateDescribePrefixLists,
+  paginateDescribeRouteTables,
+  paginateDescribeSecurityGroups,
+  paginateDescribeSubnets,
+  paginateDescribeVpcEndpoints,
   type EC2Client,
   type RouteTable,
   type SecurityGroup,
@@ -23,27 +23,25 @@ import {
   GetPolicyVersionCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
-  ListAttachedRolePoliciesCommand,
-  ListRolePoliciesCommand,
+  paginateListAttachedRolePolicies,
+  paginateListRolePolicies,
   type IAMClient,
 } from '@aws-sdk/client-iam';
+import { roleNameFromArn } from '../shared/arn.js';
 import { awsErrorCode, isAwsError } from '../shared/aws-errors.js';
 import { describeError } from '../shared/errors.js';
-import { parseS3Uri, type JobInput } from '../shared/job-input.js';
-import { parsePolicy, type PolicyDocument } from '../shared/policy-document.js';
+import type { JobInput } from '../shared/job-input.js';
+import { parsePolicy, type PolicyDocument } from '../shared/policies/document.js';
+import { s3ServiceName, type S3Location } from '../shared/s3.js';
+import { collect, counted, type CallTally, type Countable } from '../shared/sdk.js';
 
 export interface ValidateNetworkDeps {
-  ec2: Pick<EC2Client, 'send'>;
-  s3: Pick<S3Client, 'send'>;
-  iam: Pick<IAMClient, 'send'>;
+  ec2: EC2Client;
+  s3: S3Client;
+  iam: IAMClient;
 }
 
-/** AWS calls made, per service. */
-export interface CallTally {
-  ec2: number;
-  s3: number;
-  iam: number;
-}
+export type { CallTally };
 
 /** What the VPC-level reads found (absent when no VPC could be resolved). */
 export interface VpcFacts {
@@ -100,32 +98,12 @@ export interface PreflightFacts {
   role: RoleFacts;
 }
 
-type Page<T> = { items: T[]; next?: string };
-
-/** Follows a pagination token until the end. */
-async function all<T>(page: (token?: string) => Promise<Page<T>>): Promise<T[]> {
-  const items: T[] = [];
-  let token: string | undefined;
-  do {
-    const out = await page(token);
-    items.push(...out.items);
-    token = out.next;
-  } while (token);
-  return items;
-}
-
-/** The buckets the job reads (training, validation) and writes (output), without duplicates. */
-export function jobBuckets(job: JobInput): string[] {
-  const uris = [job.trainingDataS3Uri, ...job.validationDataS3Uris, job.outputDataS3Uri];
-  return [...new Set(uris.map((u) => parseS3Uri(u).bucket))];
-}
-
 /** Reads every fact of the preflight. `calls` is incremented for each AWS call made. */
 export async function gatherFacts(job: JobInput, deps: ValidateNetworkDeps, calls: CallTally): Promise<PreflightFacts> {
   const [network, buckets, dataset, role] = await Promise.all([
     gatherNetwork(job, deps.ec2, calls),
-    Promise.all(jobBuckets(job).map((b) => readBucket(b, deps.s3, calls))),
-    readDataset(job.trainingDataS3Uri, deps.s3, calls),
+    Promise.all(job.s3.buckets.map(({ bucket }) => readBucket(bucket, deps.s3, calls))),
+    readDataset(job.trainingDataS3Uri, job.s3.training, deps.s3, calls),
     readRole(job.roleArn, deps.iam, calls),
   ]);
   return { ...network, buckets, dataset, role };
@@ -134,56 +112,36 @@ export async function gatherFacts(job: JobInput, deps: ValidateNetworkDeps, call
 type NetworkPart = Pick<PreflightFacts, 'jobSubnets' | 'groups' | 'vpcId' | 'vpcDerived' | 'vpc' | 's3PrefixList'>;
 
 async function gatherNetwork(job: JobInput, ec2: ValidateNetworkDeps['ec2'], calls: CallTally): Promise<NetworkPart> {
-  const send: ValidateNetworkDeps['ec2']['send'] = ((command: never) => {
-    calls.ec2++;
-    return ec2.send(command);
-  }) as never;
+  const config = { client: ec2, withCommand: <C extends Countable>(c: C) => counted(calls, 'ec2', c) };
+  const s3Service = s3ServiceName(job.partition, job.region);
   const { subnetIds, securityGroupIds } = job.vpcConfig;
 
   // Filters, not id lists: an unknown id is simply absent instead of failing the whole call.
   const describeSubnets = (name: 'subnet-id' | 'vpc-id', values: string[]) =>
-    all<Subnet>(async (NextToken) => {
-      const out = await send(new DescribeSubnetsCommand({ Filters: [{ Name: name, Values: values }], NextToken }));
-      return { items: out.Subnets ?? [], next: out.NextToken };
-    });
+    collect(paginateDescribeSubnets(config, { Filters: [{ Name: name, Values: values }] }), (p) => p.Subnets);
   const describeGroups = () =>
-    all<SecurityGroup>(async (NextToken) => {
-      const out = await send(
-        new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-id', Values: securityGroupIds }], NextToken }),
-      );
-      return { items: out.SecurityGroups ?? [], next: out.NextToken };
-    });
-  const readVpc = async (vpcId: string, subnets?: Subnet[]): Promise<VpcFacts> => {
+    collect(paginateDescribeSecurityGroups(config, { Filters: [{ Name: 'group-id', Values: securityGroupIds }] }), (p) => p.SecurityGroups);
+  const readVpc = async (vpcId: string): Promise<VpcFacts> => {
     // DescribeVpcAttribute answers one attribute per call; its NotFound error also tells the VPC is missing.
     const attribute = async (Attribute: 'enableDnsSupport' | 'enableDnsHostnames') => {
       try {
-        const out = await send(new DescribeVpcAttributeCommand({ VpcId: vpcId, Attribute }));
+        const out = await ec2.send(counted(calls, 'ec2', new DescribeVpcAttributeCommand({ VpcId: vpcId, Attribute })));
         return { found: true, value: (Attribute === 'enableDnsSupport' ? out.EnableDnsSupport : out.EnableDnsHostnames)?.Value };
       } catch (err) {
         if (isAwsError(err, 'InvalidVpcID.NotFound')) return { found: false, value: undefined };
         throw err;
       }
     };
+    const inVpc = { Name: 'vpc-id', Values: [vpcId] };
     const [dnsSupport, dnsHostnames, vpcSubnets, routeTables, s3Endpoints] = await Promise.all([
       attribute('enableDnsSupport'),
       attribute('enableDnsHostnames'),
-      subnets ? Promise.resolve(subnets) : describeSubnets('vpc-id', [vpcId]),
-      all<RouteTable>(async (NextToken) => {
-        const out = await send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }], NextToken }));
-        return { items: out.RouteTables ?? [], next: out.NextToken };
-      }),
-      all<VpcEndpoint>(async (NextToken) => {
-        const out = await send(
-          new DescribeVpcEndpointsCommand({
-            Filters: [
-              { Name: 'vpc-id', Values: [vpcId] },
-              { Name: 'service-name', Values: [`com.amazonaws.${job.region}.s3`] },
-            ],
-            NextToken,
-          }),
-        );
-        return { items: out.VpcEndpoints ?? [], next: out.NextToken };
-      }),
+      describeSubnets('vpc-id', [vpcId]),
+      collect(paginateDescribeRouteTables(config, { Filters: [inVpc] }), (p) => p.RouteTables),
+      collect(
+        paginateDescribeVpcEndpoints(config, { Filters: [inVpc, { Name: 'service-name', Values: [s3Service] }] }),
+        (p) => p.VpcEndpoints,
+      ),
     ]);
     return {
       vpcId,
@@ -220,15 +178,10 @@ async function gatherNetwork(job: JobInput, ec2: ValidateNetworkDeps['ec2'], cal
   const restricted = groups.length > 0 && !groups.some(allowsAllEgress);
   let s3PrefixList: NetworkPart['s3PrefixList'];
   if (restricted) {
-    const lists = await all(async (NextToken) => {
-      const out = await send(
-        new DescribePrefixListsCommand({
-          Filters: [{ Name: 'prefix-list-name', Values: [`com.amazonaws.${job.region}.s3`] }],
-          NextToken,
-        }),
-      );
-      return { items: out.PrefixLists ?? [], next: out.NextToken };
-    });
+    const lists = await collect(
+      paginateDescribePrefixLists(config, { Filters: [{ Name: 'prefix-list-name', Values: [s3Service] }] }),
+      (p) => p.PrefixLists,
+    );
     s3PrefixList = lists[0]?.PrefixListId ? { id: lists[0].PrefixListId, cidrs: lists[0].Cidrs ?? [] } : null;
   }
 
@@ -264,9 +217,8 @@ function regionFromError(err: unknown): string | undefined {
 }
 
 async function readBucket(bucket: string, s3: ValidateNetworkDeps['s3'], calls: CallTally): Promise<BucketFacts> {
-  calls.s3++;
   try {
-    const out = await s3.send(new GetBucketLocationCommand({ Bucket: bucket }));
+    const out = await s3.send(counted(calls, 's3', new GetBucketLocationCommand({ Bucket: bucket })));
     return { bucket, status: 'found', region: regionOfLocation(out.LocationConstraint) };
   } catch (err) {
     if (isAwsError(err, 'NoSuchBucket', 'NotFound')) return { bucket, status: 'missing' };
@@ -279,12 +231,10 @@ async function readBucket(bucket: string, s3: ValidateNetworkDeps['s3'], calls: 
   }
 }
 
-async function readDataset(uri: string, s3: ValidateNetworkDeps['s3'], calls: CallTally): Promise<DatasetFacts> {
-  const { bucket, key } = parseS3Uri(uri);
+async function readDataset(uri: string, { bucket, key }: S3Location, s3: ValidateNetworkDeps['s3'], calls: CallTally): Promise<DatasetFacts> {
   if (key === '' || key.endsWith('/')) return { uri, status: 'prefix' };
-  calls.s3++;
   try {
-    await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    await s3.send(counted(calls, 's3', new HeadObjectCommand({ Bucket: bucket, Key: key })));
     return { uri, status: 'found' };
   } catch (err) {
     if (isAwsError(err, 'NotFound', 'NoSuchKey', 'NoSuchBucket') || httpStatus(err) === 404) return { uri, status: 'missing' };
@@ -306,20 +256,16 @@ function safePolicy(text: string | undefined): PolicyDocument | null | undefined
 }
 
 async function readRole(roleArn: string, iam: ValidateNetworkDeps['iam'], calls: CallTally): Promise<RoleFacts> {
-  const send: ValidateNetworkDeps['iam']['send'] = ((command: never) => {
-    calls.iam++;
-    return iam.send(command);
-  }) as never;
-  const roleName = roleArn.slice(roleArn.lastIndexOf('/') + 1);
+  const roleName = roleNameFromArn(roleArn);
   const base = { roleArn, roleName };
   const notFound = (err: unknown) => isAwsError(err, 'NoSuchEntity', 'NoSuchEntityException');
 
   const [role, policies] = await Promise.all([
-    send(new GetRoleCommand({ RoleName: roleName })).then(
+    iam.send(counted(calls, 'iam', new GetRoleCommand({ RoleName: roleName }))).then(
       (out) => ({ ok: true as const, trust: out.Role?.AssumeRolePolicyDocument }),
       (err: unknown) => ({ ok: false as const, err }),
     ),
-    readRolePolicies(roleName, send).then(
+    readRolePolicies(roleName, iam, calls).then(
       (list) => ({ ok: true as const, list }),
       (err: unknown) => ({ ok: false as const, err }),
     ),
@@ -341,27 +287,23 @@ async function readRole(roleArn: string, iam: ValidateNetworkDeps['iam'], calls:
 /** Inline policies (ListRolePolicies + GetRolePolicy) and attached managed policies (default version). */
 async function readRolePolicies(
   roleName: string,
-  send: ValidateNetworkDeps['iam']['send'],
+  iam: ValidateNetworkDeps['iam'],
+  calls: CallTally,
 ): Promise<Array<{ name: string; document: PolicyDocument }>> {
+  const config = { client: iam, withCommand: <C extends Countable>(c: C) => counted(calls, 'iam', c) };
   const [inlineNames, attached] = await Promise.all([
-    all(async (Marker) => {
-      const out = await send(new ListRolePoliciesCommand({ RoleName: roleName, Marker }));
-      return { items: out.PolicyNames ?? [], next: out.IsTruncated ? out.Marker : undefined };
-    }),
-    all(async (Marker) => {
-      const out = await send(new ListAttachedRolePoliciesCommand({ RoleName: roleName, Marker }));
-      return { items: out.AttachedPolicies ?? [], next: out.IsTruncated ? out.Marker : undefined };
-    }),
+    collect(paginateListRolePolicies(config, { RoleName: roleName }), (p) => p.PolicyNames),
+    collect(paginateListAttachedRolePolicies(config, { RoleName: roleName }), (p) => p.AttachedPolicies),
   ]);
   const documents = await Promise.all([
     ...inlineNames.map(async (name) => {
-      const out = await send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: name }));
+      const out = await iam.send(counted(calls, 'iam', new GetRolePolicyCommand({ RoleName: roleName, PolicyName: name })));
       return { name: `inline ${name}`, text: out.PolicyDocument };
     }),
     ...attached.map(async ({ PolicyArn, PolicyName }) => {
-      const policy = await send(new GetPolicyCommand({ PolicyArn }));
-      const version = await send(
-        new GetPolicyVersionCommand({ PolicyArn, VersionId: policy.Policy?.DefaultVersionId }),
+      const policy = await iam.send(counted(calls, 'iam', new GetPolicyCommand({ PolicyArn })));
+      const version = await iam.send(
+        counted(calls, 'iam', new GetPolicyVersionCommand({ PolicyArn, VersionId: policy.Policy?.DefaultVersionId })),
       );
       return { name: `managed ${PolicyName ?? PolicyArn}`, text: version.PolicyVersion?.Document };
     }),

@@ -1,10 +1,10 @@
 /** validate-network Lambda: resolves the execution input into the job, then runs the preflight. */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ec2, iam, s3 } from '../shared/clients.js';
 import { parseEnv, stageDefaults } from '../shared/env.js';
 import { executionSchema, resolveJobInput } from '../shared/job-input.js';
 import { makeHandler } from '../shared/handler.js';
-import { logger } from '../shared/logger.js';
+import { log } from '../shared/log.js';
 import { validateNetwork } from './validate-network.js';
 
 const env = parseEnv();
@@ -20,6 +20,6 @@ export const handler = makeHandler(eventSchema, async ({ input, execution }) => 
   const job = preflight.vpcId && !resolved.vpcConfig.vpcId
     ? { ...resolved, vpcConfig: { ...resolved.vpcConfig, vpcId: preflight.vpcId } }
     : resolved;
-  logger.info('preflight passed', { jobName: job.jobName, counts: preflight.counts, awsCalls: preflight.awsCalls });
+  log.info('preflight passed', { jobName: job.jobName, counts: preflight.counts, awsCalls: preflight.awsCalls });
   return { job, execution, preflight };
 });

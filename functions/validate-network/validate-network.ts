@@ -8,12 +8,15 @@
  */
 import type { JobInput } from '../shared/job-input.js';
 import { NetworkValidationError } from '../shared/errors.js';
-import { runChecks, type CheckResult, type PreflightOptions, type Severity } from './checks.js';
-import { gatherFacts, type CallTally, type ValidateNetworkDeps } from './facts.js';
+import { runChecks, type CheckResult, type PreflightOptions, type Severity } from './checks/index.js';
+import { gatherFacts, type ValidateNetworkDeps } from './facts.js';
 
-export { CHECK, DEFAULT_MIN_FREE_IPS_PER_SUBNET } from './checks.js';
-export type { CheckResult, PreflightOptions, Severity } from './checks.js';
+export { CHECK, DEFAULT_MIN_FREE_IPS_PER_SUBNET } from './checks/index.js';
+export type { CheckResult, PreflightOptions, Severity } from './checks/index.js';
 export type { ValidateNetworkDeps } from './facts.js';
+
+/** AWS API calls made by the preflight, per service. */
+export type PreflightCalls = { ec2: number; s3: number; iam: number };
 
 export interface PreflightReport {
   ok: boolean;
@@ -26,7 +29,7 @@ export interface PreflightReport {
   /** AWS API calls made by the preflight (constant in the number of subnets and groups). */
   awsCalls: number;
   /** The same, per service. */
-  awsCallsByService: CallTally;
+  awsCallsByService: PreflightCalls;
 }
 
 /** Runs the preflight for `job`; throws {@link NetworkValidationError} when a `fail` check fails. */
@@ -55,7 +58,7 @@ export async function buildReport(
   deps: ValidateNetworkDeps,
   options: PreflightOptions = {},
 ): Promise<PreflightReport> {
-  const awsCallsByService: CallTally = { ec2: 0, s3: 0, iam: 0 };
+  const awsCallsByService: PreflightCalls = { ec2: 0, s3: 0, iam: 0 };
   const facts = await gatherFacts(job, deps, awsCallsByService);
   const checks = runChecks(job, facts, options);
   const failed = (s: Severity) => checks.filter((c) => !c.passed && c.severity === s).length;

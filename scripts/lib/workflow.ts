@@ -1,7 +1,8 @@
 /**
  * Runs statemachines/customize-model.asl.yml — the same file that deploys — with
  * aws-local-stepfunctions, each Lambda Task bound to the real handler of the function its
- * `Fn::GetAtt` names in serverless.yml. Used by the state-machine tests, `npm run local` and the bench.
+ * `Fn::GetAtt: [<function key>, Arn]` names (a key of serverless.yml's `functions`). Used by the
+ * state-machine tests, `npm run local` and the bench.
  *
  * What stands in for AWS here, and only here:
  * - Lambda's invoke: the event and the result go through JSON, and a thrown error reaches the state
@@ -37,36 +38,29 @@ export function loadDefinition(): Record<string, unknown> & { States: Record<str
   return parse(readFileSync(aslPath, 'utf8'));
 }
 
-/** serverless.yml, parsed. */
+/** serverless.yml, parsed (its `<<` merge keys merged, as osls reads them). */
 export function loadServerlessConfig(): {
   functions: Record<string, { handler: string; environment?: Record<string, unknown> }>;
   [key: string]: unknown;
 } {
-  return parse(readFileSync(serverlessPath, 'utf8'), { customTags: cfnTags as never });
+  return parse(readFileSync(serverlessPath, 'utf8'), { customTags: cfnTags as never, merge: true });
 }
 
-/** Serverless Framework's logical id of a function (`validate-network` → `ValidateDashnetworkLambdaFunction`). */
-export function functionLogicalId(functionKey: string): string {
-  const normalized = functionKey.replace(/-/g, 'Dash').replace(/_/g, 'Underscore');
-  return `${normalized.charAt(0).toUpperCase()}${normalized.slice(1)}LambdaFunction`;
-}
-
-/** For every Lambda Task: state name → serverless function key (from `Fn::GetAtt: [<logical id>, Arn]`). */
+/** For every Lambda Task: state name → serverless function key (its `Fn::GetAtt: [<function key>, Arn]`). */
 export function lambdaTaskFunctions(config = loadServerlessConfig()): Record<string, string> {
   const { States } = loadDefinition();
-  const byLogicalId = new Map(Object.keys(config.functions).map((key) => [functionLogicalId(key), key]));
   const out: Record<string, string> = {};
   for (const [name, state] of Object.entries(States)) {
     const getAtt = (state.Resource as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt'];
     if (state.Type !== 'Task' || !getAtt) continue;
-    const key = byLogicalId.get(getAtt[0]);
-    if (!key) throw new Error(`State ${name} names ${getAtt[0]}, which is not a function of serverless.yml`);
+    const [key] = getAtt;
+    if (!Object.hasOwn(config.functions, key)) throw new Error(`State ${name} names ${key}, which is not a function of serverless.yml`);
     out[name] = key;
   }
   return out;
 }
 
-/** A minimal Lambda context for the Powertools logger (the handlers use nothing else of it). */
+/** A minimal Lambda context, as Lambda passes it to a handler (and to any middleware that reads it). */
 function lambdaContext(functionName: string) {
   return {
     functionName,

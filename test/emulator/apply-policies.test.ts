@@ -1,6 +1,6 @@
-import { DescribeVpcEndpointsCommand, ModifyVpcEndpointCommand, type EC2Client } from '@aws-sdk/client-ec2';
-import { GetRolePolicyCommand, PutRolePolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
-import { CreateBucketCommand, GetBucketPolicyCommand, PutBucketPolicyCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DescribeVpcEndpointsCommand, ModifyVpcEndpointCommand } from '@aws-sdk/client-ec2';
+import { GetRolePolicyCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { CreateBucketCommand, GetBucketPolicyCommand, PutBucketPolicyCommand } from '@aws-sdk/client-s3';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   applyPolicies,
@@ -8,7 +8,7 @@ import {
   rollbackPolicies,
   type ApplyPoliciesDeps,
 } from '../../functions/apply-policies/apply-policies.js';
-import { s3Sid } from '../../functions/apply-policies/s3-access.js';
+import { s3Sid } from '../../functions/shared/policies/s3-access.js';
 import { PolicyApplyError } from '../../functions/shared/errors.js';
 import { resolveJobInput, type JobInput } from '../../functions/shared/job-input.js';
 import { demoJobInput, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
@@ -27,33 +27,37 @@ const WRITES = new Set([
 ]);
 
 /**
- * The real moto clients behind a recording `send`: every command name is logged, and `failOnce`
- * makes the next call of one command fail (as a 500 from the service would) without reaching moto.
+ * Fresh moto clients with a recording middleware: every command name is logged, and `failOnce`
+ * makes the next (or the `nth`) call of one command fail (as a 500 from the service would) without reaching moto.
+ * Real client instances, so the SDK paginators the code uses work as on AWS.
  */
 function recordingDeps() {
   const calls: string[] = [];
-  let failNext: string | undefined;
-  const wrap = <C extends { send: (command: never) => Promise<unknown> }>(client: C): Pick<C, 'send'> => ({
-    send: (async (command: { constructor: { name: string } }) => {
-      const name = command.constructor.name;
-      calls.push(name);
-      if (failNext === name) {
-        failNext = undefined;
-        throw Object.assign(new Error('We encountered an internal error. Please try again.'), {
-          name: 'InternalError',
-          $metadata: { httpStatusCode: 500 },
-        });
-      }
-      return (client.send as (c: unknown) => Promise<unknown>).call(client, command);
-    }) as C['send'],
-  });
-  const deps: ApplyPoliciesDeps = { ec2: wrap<EC2Client>(ec2), s3: wrap<S3Client>(s3), iam: wrap<IAMClient>(iam) };
+  let failNext: { command: string; remaining: number } | undefined;
+  const fresh = motoClients();
+  for (const client of [fresh.ec2, fresh.s3, fresh.iam]) {
+    (client.middlewareStack as { add: (mw: unknown, options: unknown) => void }).add(
+      (next: (args: unknown) => Promise<unknown>, context: { commandName: string }) => async (args: unknown) => {
+        calls.push(context.commandName);
+        if (failNext?.command === context.commandName && --failNext.remaining === 0) {
+          failNext = undefined;
+          throw Object.assign(new Error('We encountered an internal error. Please try again.'), {
+            name: 'InternalError',
+            $metadata: { httpStatusCode: 500 },
+          });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'recordAndFail' },
+    );
+  }
+  const deps: ApplyPoliciesDeps = { ec2: fresh.ec2, s3: fresh.s3, iam: fresh.iam };
   return {
     deps,
     calls,
     writes: () => calls.filter((c) => WRITES.has(c)),
-    failOnce: (command: string) => {
-      failNext = command;
+    failOnce: (command: string, nth = 1) => {
+      failNext = { command, remaining: nth };
     },
   };
 }
@@ -171,7 +175,7 @@ describe('apply-policies against moto', () => {
       Sid: 'BedrockVpcDenyOutsideVpc',
       Effect: 'Deny',
       Principal: '*',
-      Action: ['s3:GetObject', 's3:PutObject', 's3:ListBucket'],
+      Action: ['s3:PutObject', 's3:GetObject', 's3:ListBucket'],
       Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`],
       Condition: {
         StringNotEquals: { 'aws:SourceVpc': [account.vpcId] },
@@ -293,14 +297,7 @@ describe('apply-policies against moto', () => {
     const rec = recordingDeps();
     const plan = await planPolicies(job(account), rec.deps, { workflowRoleArn: WORKFLOW_ROLE });
     expect(plan.changes.at(-1)!.target.resource).toContain(account.trainingBucket);
-    const recorded = rec.deps.s3.send;
-    let bucketWrites = 0;
-    rec.deps.s3.send = (async (command: { constructor: { name: string } }) => {
-      if (command.constructor.name === 'PutBucketPolicyCommand' && ++bucketWrites === 2) {
-        throw Object.assign(new Error('We encountered an internal error.'), { name: 'InternalError', $metadata: { httpStatusCode: 500 } });
-      }
-      return (recorded as (c: unknown) => Promise<unknown>)(command);
-    }) as typeof recorded;
+    rec.failOnce('PutBucketPolicyCommand', 2);
 
     // Act
     await expect(applyPolicies(plan, rec.deps)).rejects.toBeInstanceOf(PolicyApplyError);

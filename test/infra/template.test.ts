@@ -7,32 +7,67 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { aslPath, projectRoot } from '../../scripts/lib/paths.js';
 
 const run = promisify(execFile);
-const outDir = mkdtempSync(join(tmpdir(), 'bvc-package-'));
-const templatePath = join(outDir, 'cloudformation-template-update-stack.json');
 type Resource = { Type: string; Properties: Record<string, any> };
-let resources: Record<string, Resource>;
-let packageOutput: string;
+type Template = { Resources: Record<string, Resource>; Outputs: Record<string, any> };
 
-beforeAll(async () => {
-  const out = await run('npx', ['osls', 'package', '--stage', 'ci', '--region', 'eu-west-1', '--package', outDir], {
+/** `osls package` of stage ci into a fresh directory: its output, template and function zips. */
+async function packageStage(...extraArgs: string[]) {
+  const dir = mkdtempSync(join(tmpdir(), 'bvc-package-'));
+  const out = await run('npx', ['osls', 'package', '--stage', 'ci', '--region', 'eu-west-1', '--package', dir, ...extraArgs], {
     cwd: projectRoot,
     env: { ...process.env, AWS_ACCESS_KEY_ID: 'AKIAEXAMPLEEXAMPLE00', AWS_SECRET_ACCESS_KEY: 'dummy', SLS_TELEMETRY_DISABLED: '1' },
   });
-  packageOutput = `${out.stdout}\n${out.stderr}`;
-  resources = JSON.parse(readFileSync(templatePath, 'utf8')).Resources;
-});
-afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+  const templatePath = join(dir, 'cloudformation-template-update-stack.json');
+  const template = JSON.parse(readFileSync(templatePath, 'utf8')) as Template;
+  return { dir, templatePath, template, output: `${out.stdout}\n${out.stderr}` };
+}
 
-const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+/** The files of a zip archive (name → content), read from its central directory. */
+function readZip(path: string): Map<string, Buffer> {
+  const zip = readFileSync(path);
+  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  const files = new Map<string, Buffer>();
+  for (let i = 0, at = zip.readUInt32LE(end + 16); i < zip.readUInt16LE(end + 10); i++) {
+    const nameLength = zip.readUInt16LE(at + 28);
+    const name = zip.toString('utf8', at + 46, at + 46 + nameLength);
+    const local = zip.readUInt32LE(at + 42);
+    const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
+    const data = zip.subarray(start, start + zip.readUInt32LE(at + 20));
+    files.set(name, zip.readUInt16LE(at + 10) === 8 ? inflateRawSync(data) : Buffer.from(data));
+    at += 46 + nameLength + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
+  }
+  return files;
+}
+
+/** The function keys of serverless.yml; the step functions are the first five. */
+const FUNCTION_KEYS = ['validate-network', 'apply-policies', 'submit-job', 'poll-status', 'cleanup-enis', 'janitor'] as const;
+
+let packaged: Awaited<ReturnType<typeof packageStage>>;
+let resources: Record<string, Resource>;
+
+beforeAll(async () => {
+  packaged = await packageStage();
+  resources = packaged.template.Resources;
+});
+afterAll(() => rmSync(packaged.dir, { recursive: true, force: true }));
+
+const ofType = (type: string, from = resources) => Object.entries(from).filter(([, r]) => r.Type === type);
+/** Logical id of the function whose key in serverless.yml is `key` (by its deployed name, not by naming rules). */
+const functionId = (key: string) => {
+  const found = ofType('AWS::Lambda::Function').find(([, r]) => r.Properties.FunctionName === `bedrock-vpc-customization-ci-${key}`);
+  if (!found) throw new Error(`no function ${key} in the template`);
+  return found[0];
+};
 
 describe('packaged CloudFormation template', () => {
   it('validates serverless.yml: the only unknown property is the v4 `build` block', () => {
-    const problems = [...packageOutput.matchAll(/^\s+at (.+)$/gm)].map((m) => m[1]);
+    const problems = [...packaged.output.matchAll(/^\s+at (.+)$/gm)].map((m) => m[1]);
     expect(problems).toEqual(["root: unrecognized property 'build'"]);
   });
 
@@ -55,18 +90,51 @@ describe('packaged CloudFormation template', () => {
     }
   });
 
-  it('has one state machine whose definition is the ASL file, with Lambda ARNs resolved by Fn::GetAtt', () => {
+  it('has one state machine, CustomizeModelStateMachine (a stage-independent id), whose ARN is the StateMachineArn output', () => {
     const machines = ofType('AWS::StepFunctions::StateMachine');
-    expect(machines).toHaveLength(1);
-    const props = machines[0]![1].Properties;
+    expect(machines.map(([id]) => id)).toEqual(['CustomizeModelStateMachine']);
+    expect(machines[0]![1].Properties.StateMachineName).toBe('bedrock-vpc-customization-ci-customize-model');
+    expect(packaged.template.Outputs.StateMachineArn.Value).toEqual({ Ref: 'CustomizeModelStateMachine' });
+  });
+
+  it('deploys the ASL file as is, each Lambda Task resolved to the function its key names', () => {
+    const props = resources.CustomizeModelStateMachine!.Properties;
     const [template, vars] = props.DefinitionString['Fn::Sub'] as [string, Record<string, unknown>];
     const asl = parse(readFileSync(aslPath, 'utf8'));
-    const deployed = JSON.parse(template.replace(/"\$\{[^}]+\}"/g, '"arn"'));
+    // Each Lambda ARN is a "${placeholder}" of the Fn::Sub: put its Fn::GetAtt back in the definition.
+    const deployed = JSON.parse(template.replace(/"\$\{([^}]+)\}"/g, (whole, name: string) => (name in vars ? JSON.stringify(vars[name]) : whole)));
     expect(Object.keys(deployed.States).sort()).toEqual(Object.keys(asl.States).sort());
     expect(deployed.TimeoutSeconds).toBe(asl.TimeoutSeconds);
-    expect(Object.values(vars)).toEqual(
-      expect.arrayContaining([{ 'Fn::GetAtt': ['ValidateDashnetworkLambdaFunction', 'Arn'] }, { 'Fn::GetAtt': ['CleanupDashenisLambdaFunction', 'Arn'] }]),
+    const lambdaTasks = Object.entries(asl.States as Record<string, any>).filter(([, s]) => s.Resource?.['Fn::GetAtt']);
+    expect(lambdaTasks.map(([name]) => name).sort()).toEqual(
+      ['ApplyPolicies', 'CleanupEnis', 'PlanPolicies', 'PollStatus', 'RollbackPolicies', 'SubmitJob', 'ValidateNetwork'].sort(),
     );
+    for (const [name, state] of lambdaTasks) {
+      const [key, attribute] = state.Resource['Fn::GetAtt'];
+      expect(deployed.States[name].Resource, name).toEqual({ 'Fn::GetAtt': [functionId(key), attribute] });
+      // Every Lambda Task retries Lambda's own transient failures first, with the same values.
+      expect(deployed.States[name].Retry[0], name).toEqual(deployed.States.ValidateNetwork.Retry[0]);
+    }
+    expect(deployed.States.ValidateNetwork.Retry[0].ErrorEquals).toContain('Lambda.TooManyRequestsException');
+  });
+
+  it("logs in Lambda's own JSON format at the logLevel param (INFO by default), with no Powertools or NODE_OPTIONS variable", () => {
+    for (const [id, fn] of ofType('AWS::Lambda::Function')) {
+      expect(fn.Properties.LoggingConfig, id).toEqual({ LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'WARN' });
+      const names = Object.keys(fn.Properties.Environment?.Variables ?? {});
+      expect(names.filter((n) => n === 'NODE_OPTIONS' || n.startsWith('POWERTOOLS_')), id).toEqual([]);
+    }
+  });
+
+  it('ships each function as one minified bundle, without a source map by default', () => {
+    for (const key of FUNCTION_KEYS) {
+      const files = readZip(join(packaged.dir, `${key}.zip`));
+      expect([...files.keys()], key).toEqual([`functions/${key}/handler.mjs`]);
+      const code = files.get(`functions/${key}/handler.mjs`)!.toString('utf8');
+      expect(code, key).not.toContain('sourceMappingURL');
+      // Minified: a few long lines (unminified esbuild output averages under 50 characters a line).
+      expect(code.split('\n').length, key).toBeLessThan(code.length / 1000);
+    }
   });
 
   it('starts the workflow from S3 "Object Created" events of the training bucket via EventBridge', () => {
@@ -122,7 +190,7 @@ describe('packaged CloudFormation template', () => {
       expect([s.Action].flat().every((a: string) => a.startsWith('logs:') || a.startsWith('xray:'))).toBe(true);
     }
     const invoke = statements.find((s: any) => [s.Action].flat().includes('lambda:InvokeFunction'));
-    expect(invoke.Resource).toHaveLength(5);
+    expect(invoke.Resource).toEqual(FUNCTION_KEYS.slice(0, 5).map((key) => ({ 'Fn::GetAtt': [functionId(key), 'Arn'] })));
   });
 
   describe('each function has its own least-privilege role', () => {
@@ -134,8 +202,16 @@ describe('packaged CloudFormation template', () => {
     const actionsOf = (fn: string) => statementsOf(fn).flatMap((s) => [s.Action].flat() as string[]).filter((a) => !a.startsWith('logs:'));
     const WRITES = /:(Put|Delete|Modify|Create|Tag|Stop|PassRole|Update|Attach)/;
 
-    it('no shared Lambda role is generated', () => {
+    it('no shared Lambda role is generated: each function has a role of its own, which only Lambda may assume', () => {
       expect(resources.IamRoleLambdaExecution).toBeUndefined();
+      const roles = FUNCTION_KEYS.map((key) => resources[functionId(key)]!.Properties.Role['Fn::GetAtt'][0]);
+      expect(roles).toEqual(['ValidateNetworkRole', 'ApplyPoliciesRole', 'SubmitJobRole', 'PollStatusRole', 'CleanupEnisRole', 'JanitorRole']);
+      for (const role of roles) {
+        expect(resources[role]!.Properties.AssumeRolePolicyDocument, role).toEqual({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+        });
+      }
     });
 
     it('validate-network can only read', () => {
@@ -172,12 +248,17 @@ describe('packaged CloudFormation template', () => {
     });
 
     it('each role writes logs only to its own function log group', () => {
-      for (const [fn, name] of [
-        ['ValidateDashnetworkLambdaFunction', 'validate-network'],
-        ['JanitorLambdaFunction', 'janitor'],
-      ] as const) {
-        const logs = statementsOf(fn).find((s) => [s.Action].flat().includes('logs:PutLogEvents'));
-        expect(JSON.stringify(logs.Resource)).toContain(`log-group:/aws/lambda/bedrock-vpc-customization-ci-${name}:*`);
+      for (const key of FUNCTION_KEYS) {
+        const logs = statementsOf(functionId(key)).filter((s) => [s.Action].flat().some((a: string) => a.startsWith('logs:')));
+        expect(logs, key).toEqual([
+          {
+            Effect: 'Allow',
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            Resource: {
+              'Fn::Sub': `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/bedrock-vpc-customization-ci-${key}:*`,
+            },
+          },
+        ]);
       }
     });
 
@@ -188,10 +269,29 @@ describe('packaged CloudFormation template', () => {
     });
   });
 
+  describe('with the sourceMaps param set to true', () => {
+    let withMaps: Awaited<ReturnType<typeof packageStage>>;
+    beforeAll(async () => {
+      withMaps = await packageStage('--param', 'sourceMaps=true');
+    });
+    afterAll(() => rmSync(withMaps.dir, { recursive: true, force: true }));
+
+    it('ships a linked source map beside each bundle and has Node load it', () => {
+      for (const key of FUNCTION_KEYS) {
+        const files = readZip(join(withMaps.dir, `${key}.zip`));
+        expect([...files.keys()].sort(), key).toEqual([`functions/${key}/handler.mjs`, `functions/${key}/handler.mjs.map`]);
+        expect(files.get(`functions/${key}/handler.mjs`)!.toString('utf8').trimEnd(), key).toMatch(/\/\/# sourceMappingURL=handler\.mjs\.map$/);
+      }
+      for (const [id, fn] of ofType('AWS::Lambda::Function', withMaps.template.Resources)) {
+        expect(fn.Properties.Environment.Variables.NODE_OPTIONS, id).toBe('--enable-source-maps');
+      }
+    });
+  });
+
   it('passes cfn-lint', async () => {
     // W3005 (redundant DependsOn): the Framework adds DependsOn to each function for its role even
     // though the Role property's Fn::GetAtt already orders them; everything else must be clean.
-    const args = ['--format', 'parseable', '--ignore-checks', 'W3005', '--', templatePath];
+    const args = ['--format', 'parseable', '--ignore-checks', 'W3005', '--', packaged.templatePath];
     const result = await run(join(projectRoot, '.venv', 'bin', 'cfn-lint'), args).then(
       (r) => ({ code: 0, out: r.stdout }),
       (e: { code: number; stdout: string }) => ({ code: e.code, out: e.stdout }),

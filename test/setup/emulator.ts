@@ -11,7 +11,7 @@ process.env.AWS_ENDPOINT_URL = inject('motoEndpoint');
 process.env.AWS_REGION = 'us-east-1';
 process.env.AWS_ACCESS_KEY_ID = 'testing';
 process.env.AWS_SECRET_ACCESS_KEY = 'testing';
-process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+process.env.AWS_LAMBDA_LOG_LEVEL = 'SILENT';
 
 // All SDK v3 clients share one base class; its `send` sees every command of every service.
 const base = Object.getPrototypeOf(EC2Client.prototype) as { send: (command: object, ...rest: unknown[]) => Promise<unknown> };

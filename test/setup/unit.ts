@@ -6,4 +6,4 @@ import '../../scripts/lib/node20.js';
 process.env.AWS_REGION ??= 'us-east-1';
 process.env.AWS_ACCESS_KEY_ID ??= 'testing';
 process.env.AWS_SECRET_ACCESS_KEY ??= 'testing';
-process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+process.env.AWS_LAMBDA_LOG_LEVEL ??= 'SILENT';

@@ -7,11 +7,11 @@ import {
   applyPolicies,
   planPolicies,
   rollbackPolicies,
-  s3ServiceName,
   type ApplyPoliciesDeps,
   type PolicyPlan,
 } from '../../functions/apply-policies/apply-policies.js';
-import { DEFAULT_ENDPOINT_POLICY } from '../../functions/apply-policies/endpoint-policy.js';
+import { s3ServiceName } from '../../functions/shared/s3.js';
+import { DEFAULT_ENDPOINT_POLICY } from '../../functions/shared/policies/endpoint.js';
 import { PolicyApplyError, PolicyLockoutError, PolicyRollbackError } from '../../functions/shared/errors.js';
 import { resolvedJob } from '../fixtures/job.js';
 import {

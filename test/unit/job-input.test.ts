@@ -1,3 +1,4 @@
+import { parseS3Uri } from '../../functions/shared/s3.js';
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../functions/shared/errors.js';
 import {
@@ -6,11 +7,10 @@ import {
   JOB_NAME_PATTERN,
   deriveCustomModelName,
   deriveJobName,
-  parseS3Uri,
   resolveJobInput,
 } from '../../functions/shared/job-input.js';
 import { parseEnv, stageDefaults } from '../../functions/shared/env.js';
-import { EXECUTION, rawJob } from '../fixtures/job.js';
+import { EXECUTION, rawJob, resolvedJob } from '../fixtures/job.js';
 
 const resolve = (raw: unknown, defaults = {}) => resolveJobInput(raw, defaults, EXECUTION, { region: 'us-east-1' });
 
@@ -25,7 +25,7 @@ function issuesOf(fn: () => unknown) {
 }
 
 describe('resolveJobInput', () => {
-  it('resolves the DESIGN.md example with defaults, derived names, token, account and partition', () => {
+  it('resolves the README example with defaults, derived names, token, account and partition', () => {
     const job = resolve(rawJob());
     expect(job).toMatchObject({
       customizationType: 'FINE_TUNING',
@@ -157,7 +157,21 @@ describe('parseS3Uri', () => {
   it('splits bucket and key', () => {
     expect(parseS3Uri('s3://bucket/a/b.jsonl')).toEqual({ bucket: 'bucket', key: 'a/b.jsonl' });
     expect(parseS3Uri('s3://bucket')).toEqual({ bucket: 'bucket', key: '' });
-    expect(() => parseS3Uri('http://x')).toThrow(InvalidInputError);
+    expect(() => parseS3Uri('http://x')).toThrow(/not an s3:\/\/ URI/);
+  });
+
+  it('is done once, when the input is resolved: job.s3 holds the locations and each bucket once', () => {
+    // Prepare / Act
+    const job = resolvedJob({ validationDataS3Uris: ['s3://val-bucket/v.jsonl', 's3://output-bucket/v.jsonl'] });
+    // Assess
+    expect(job.s3.training).toEqual({ bucket: 'training-bucket', key: 'datasets/support.jsonl' });
+    expect(job.s3.output).toEqual({ bucket: 'output-bucket', key: 'runs/' });
+    expect(job.s3.validation.map((l) => l.bucket)).toEqual(['val-bucket', 'output-bucket']);
+    expect(job.s3.buckets).toEqual([
+      { bucket: 'output-bucket', access: 'readwrite' },
+      { bucket: 'training-bucket', access: 'read' },
+      { bucket: 'val-bucket', access: 'read' },
+    ]);
   });
 });
 

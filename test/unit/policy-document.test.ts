@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BUCKET_DENY_SID, buildBucketPolicy } from '../../functions/apply-policies/bucket-policy.js';
-import { DEFAULT_ENDPOINT_POLICY, buildEndpointPolicy, isFullAccessStatement } from '../../functions/apply-policies/endpoint-policy.js';
+import { BUCKET_DENY_SID, buildBucketPolicy } from '../../functions/shared/policies/bucket.js';
+import { DEFAULT_ENDPOINT_POLICY, buildEndpointPolicy, isFullAccessStatement } from '../../functions/shared/policies/endpoint.js';
 import { assertNoLockout, principalArnOf } from '../../functions/apply-policies/lockout.js';
 import {
   canonical,
@@ -11,9 +11,9 @@ import {
   samePolicy,
   type PolicyDocument,
   type Statement,
-} from '../../functions/shared/policy-document.js';
-import { buildRolePolicy, kmsStatement, ROLE_SID } from '../../functions/apply-policies/role-policy.js';
-import { jobBuckets, s3AccessStatements, s3Sid } from '../../functions/apply-policies/s3-access.js';
+} from '../../functions/shared/policies/document.js';
+import { buildRolePolicy, kmsStatement, ROLE_SID } from '../../functions/shared/policies/role.js';
+import { s3AccessStatements, s3Sid } from '../../functions/shared/policies/s3-access.js';
 import { PolicyLockoutError } from '../../functions/shared/errors.js';
 import { resolvedJob } from '../fixtures/job.js';
 
@@ -82,7 +82,7 @@ describe('diffPolicies / renderStatement', () => {
 describe('S3 access per bucket', () => {
   it('reads training and validation buckets, reads/writes the output bucket (the stronger level wins)', () => {
     const job = resolvedJob({ validationDataS3Uris: ['s3://val-bucket/v.jsonl', 's3://output-bucket/v.jsonl'] });
-    expect([...jobBuckets(job)]).toEqual([
+    expect(job.s3.buckets.map((b) => [b.bucket, b.access])).toEqual([
       ['output-bucket', 'readwrite'],
       ['training-bucket', 'read'],
       ['val-bucket', 'read'],
@@ -140,7 +140,7 @@ describe('bucket policy', () => {
         Sid: BUCKET_DENY_SID,
         Effect: 'Deny',
         Principal: '*',
-        Action: ['s3:GetObject', 's3:PutObject', 's3:ListBucket'],
+        Action: ['s3:PutObject', 's3:GetObject', 's3:ListBucket'], // the guide's three actions = the job's read/write access
         Resource: ['arn:aws:s3:::output-bucket', 'arn:aws:s3:::output-bucket/*'],
         Condition: {
           StringNotEquals: { 'aws:SourceVpc': ['vpc-0000000000000000a'] },

@@ -4,9 +4,10 @@
  * security groups; plus the S3 access the job needs on its buckets and, when the custom model is
  * encrypted with a customer key, the KMS permissions on that key. Generated as data, never as text.
  */
-import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG } from '../shared/bedrock-enis.js';
-import { shortHash, type JobInput } from '../shared/job-input.js';
-import { asList, union, type PolicyDocument, type Statement } from '../shared/policy-document.js';
+import { buildArn, ec2Arn, jobArn, parseArn, type ArnScope } from '../arn.js';
+import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG } from '../bedrock-enis.js';
+import { shortHash, type JobInput } from '../job-input.js';
+import { asList, union, type PolicyDocument, type Statement } from './document.js';
 import { s3AccessStatements } from './s3-access.js';
 
 /** Sids of the statements this workflow owns in the role policy. */
@@ -26,20 +27,6 @@ export function rolePolicyName(vpcId: string): string {
   return `BedrockVpcCustomization-${vpcId}`;
 }
 
-/** Name of the role in a role ARN (`arn:aws:iam::123:role/path/Name` → `Name`). */
-export function roleNameFromArn(roleArn: string): string {
-  return roleArn.slice(roleArn.lastIndexOf('/') + 1);
-}
-
-interface Scope {
-  partition: string;
-  region: string;
-  accountId: string;
-  subnetIds: string[];
-  securityGroupIds: string[];
-}
-
-const ec2Arn = (s: Scope, type: string, id: string) => `arn:${s.partition}:ec2:${s.region}:${s.accountId}:${type}/${id}`;
 
 /**
  * The KMS statement for `customModelKmsKeyId` (key id, key ARN, alias name or alias ARN). IAM
@@ -47,20 +34,15 @@ const ec2Arn = (s: Scope, type: string, id: string) => `arn:${s.partition}:ec2:$
  * `kms:ResourceAliases` condition on the account's keys.
  */
 export function kmsStatement(job: JobInput, keyId: string): Statement {
-  const keyArns = `arn:${job.partition}:kms:${job.region}:${job.accountId}:key`;
   const base = { Sid: `BedrockKmsCustomModelKey${shortHash(keyId)}`, Effect: 'Allow' as const, Action: KMS_ACTIONS };
-  const aliasArn = /^arn:([^:]+):kms:([^:]+):(\d{12}):(alias\/.+)$/.exec(keyId);
-  if (aliasArn) {
-    return {
-      ...base,
-      Resource: `arn:${aliasArn[1]}:kms:${aliasArn[2]}:${aliasArn[3]}:key/*`,
-      Condition: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': [aliasArn[4]!] } },
-    };
+  const given = keyId.startsWith('arn:') ? parseArn(keyId) : undefined;
+  const scope = given ?? { partition: job.partition, region: job.region, accountId: job.accountId };
+  const keys = (resource: string) => buildArn({ ...scope, service: 'kms', resource });
+  const alias = given ? given.resource : keyId;
+  if (alias.startsWith('alias/')) {
+    return { ...base, Resource: keys('key/*'), Condition: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': [alias] } } };
   }
-  if (keyId.startsWith('alias/')) {
-    return { ...base, Resource: `${keyArns}/*`, Condition: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': [keyId] } } };
-  }
-  return { ...base, Resource: keyId.startsWith('arn:') ? keyId : `${keyArns}/${keyId}` };
+  return { ...base, Resource: given ? keyId : keys(`key/${keyId}`) };
 }
 
 /**
@@ -70,25 +52,19 @@ export function kmsStatement(job: JobInput, keyId: string): Statement {
  * keeps earlier jobs' buckets and keys.
  */
 export function buildRolePolicy(job: JobInput, current: PolicyDocument | null): PolicyDocument {
-  const scope: Scope = {
-    partition: job.partition,
-    region: job.region,
-    accountId: job.accountId,
-    subnetIds: job.vpcConfig.subnetIds,
-    securityGroupIds: job.vpcConfig.securityGroupIds,
-  };
+  const scope: ArnScope = { partition: job.partition, region: job.region, accountId: job.accountId };
   const previous = current?.Statement.find((s) => s.Sid === ROLE_SID.createEniInSubnets);
   const granted = asList(previous?.Resource);
   const subnetArns = union(
     granted.filter((a) => a.includes(':subnet/')),
-    scope.subnetIds.map((id) => ec2Arn(scope, 'subnet', id)),
+    job.vpcConfig.subnetIds.map((id) => ec2Arn(scope, 'subnet', id)),
   );
   const groupArns = union(
     granted.filter((a) => a.includes(':security-group/')),
-    scope.securityGroupIds.map((id) => ec2Arn(scope, 'security-group', id)),
+    job.vpcConfig.securityGroupIds.map((id) => ec2Arn(scope, 'security-group', id)),
   );
   const eniArn = ec2Arn(scope, 'network-interface', '*');
-  const jobArnPattern = `arn:${scope.partition}:bedrock:${scope.region}:${scope.accountId}:model-customization-job/*`;
+  const jobArnPattern = jobArn(scope, '*');
 
   const statements: Statement[] = [
     {

@@ -11,14 +11,14 @@
  * the gateway endpoint, so `aws:SourceVpc` holds for it, and exempting it would let anything that can
  * act as the role read the bucket from anywhere.
  */
-import { asList, mergeBySid, union, type PolicyDocument, type Statement } from '../shared/policy-document.js';
-import { bucketArns } from './s3-access.js';
+import { asList, mergeBySid, union, type PolicyDocument, type Statement } from './document.js';
+import { S3_ACTIONS, bucketArns } from '../s3.js';
 
 /** Sid of the restriction statement in a bucket policy. */
 export const BUCKET_DENY_SID = 'BedrockVpcDenyOutsideVpc';
 
-/** The actions the restriction denies (the guide's list). */
-export const RESTRICTED_ACTIONS = ['s3:GetObject', 's3:PutObject', 's3:ListBucket'];
+/** The actions the restriction denies: the guide's list, which is the job's own read/write access. */
+export const RESTRICTED_ACTIONS = S3_ACTIONS.readwrite;
 
 /** Condition keys as written by this workflow (IAM compares key names case-insensitively). */
 const SOURCE_VPC = 'aws:SourceVpc';

@@ -7,7 +7,7 @@
  * cannot know (a condition key missing from the request context, an operator it does not implement),
  * so the preflight reports "could not verify" (warn) instead of passing blindly.
  */
-import type { PolicyDocument, Statement } from './policy-document.js';
+import type { PolicyDocument, Statement } from './document.js';
 
 /** allowed: an Allow matches and no Deny can; denied: a Deny matches for sure; conditional: it depends. */
 export type Decision = 'allowed' | 'denied' | 'conditional' | 'absent';

@@ -1,0 +1,40 @@
+/**
+ * ARNs: parsed and built with the SDK's own ARN parser (`@aws-sdk/util-arn-parser`), never sliced by
+ * hand. Also the ARN shapes this workflow knows: IAM roles, customization jobs, EC2 resources.
+ */
+import { build, parse } from '@aws-sdk/util-arn-parser';
+
+export { build as buildArn, parse as parseArn };
+
+/** Where a job runs: the partition, region and account every ARN of the job is built from. */
+export interface ArnScope {
+  partition: string;
+  region: string;
+  accountId: string;
+}
+
+/** A model customization job ARN (any partition, region, account). */
+export const JOB_ARN_PATTERN = /^arn:aws[a-z-]*:bedrock:[a-z0-9-]+:\d{12}:model-customization-job\/.+$/;
+
+/** An IAM role ARN (any path). */
+export const ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/;
+
+/** The name of a role (`arn:aws:iam::123:role/path/Name` → `Name`). */
+export function roleNameFromArn(roleArn: string): string {
+  return parse(roleArn).resource.split('/').at(-1)!;
+}
+
+/** The account id of an ARN (`''` for an AWS-managed resource such as `arn:aws:iam::aws:policy/…`). */
+export function accountOf(arn: string): string {
+  return parse(arn).accountId;
+}
+
+/** ARN of a customization job of `scope` named `id` (`*` for every job of the scope). */
+export function jobArn(scope: ArnScope, id: string): string {
+  return build({ ...scope, service: 'bedrock', resource: `model-customization-job/${id}` });
+}
+
+/** ARN of an EC2 resource (`subnet`, `security-group`, `network-interface`…) of `scope`. */
+export function ec2Arn(scope: ArnScope, type: string, id: string): string {
+  return build({ ...scope, service: 'ec2', resource: `${type}/${id}` });
+}

@@ -1,0 +1,49 @@
+/**
+ * S3 as the job uses it: its locations (parsed once, when the job input is resolved), the access
+ * it needs per bucket, bucket ARNs, and the region's S3 gateway endpoint service.
+ */
+
+/** A bucket and key (`key` is `''` for a bucket root, ends with `/` for a prefix). */
+export interface S3Location {
+  bucket: string;
+  key: string;
+}
+
+/** Read for training and validation data, read/write for the output. */
+export type BucketAccess = 'read' | 'readwrite';
+
+/** Actions per access level: the guide's read statement, plus PutObject for the output. */
+export const S3_ACTIONS: Record<BucketAccess, string[]> = {
+  read: ['s3:GetObject', 's3:ListBucket'],
+  readwrite: ['s3:PutObject', 's3:GetObject', 's3:ListBucket'],
+};
+
+/** Splits `s3://bucket/key` into its parts (the job-input schema has checked the URI). */
+export function parseS3Uri(uri: string): S3Location {
+  const match = /^s3:\/\/([^/]+)\/?(.*)$/s.exec(uri);
+  if (!match) throw new Error(`not an s3:// URI: ${uri}`);
+  return { bucket: match[1]!, key: match[2] ?? '' };
+}
+
+/** `arn:aws:s3:::bucket` and `arn:aws:s3:::bucket/*`. */
+export function bucketArns(partition: string, bucket: string): [string, string] {
+  return [`arn:${partition}:s3:::${bucket}`, `arn:${partition}:s3:::${bucket}/*`];
+}
+
+/** ARN of an object (or of the bucket when `key` is undefined). */
+export function objectArn(partition: string, bucket: string, key?: string): string {
+  return `arn:${partition}:s3:::${bucket}${key === undefined ? '' : `/${key}`}`;
+}
+
+/** The S3 service name of a region's endpoints and prefix list (China regions use the `cn.` prefix). */
+export function s3ServiceName(partition: string, region: string): string {
+  return `${partition === 'aws-cn' ? 'cn.' : ''}com.amazonaws.${region}.s3`;
+}
+
+/** VPC endpoint states in which an endpoint no longer carries traffic. */
+const GONE_ENDPOINT_STATES = new Set(['deleting', 'deleted', 'failed', 'rejected', 'expired']);
+
+/** True for an endpoint that exists and is not being removed (any other state, e.g. pending, counts). */
+export function isLiveEndpoint(endpoint: { State?: string | undefined }): boolean {
+  return !GONE_ENDPOINT_STATES.has(String(endpoint.State ?? '').toLowerCase());
+}

@@ -1,0 +1,50 @@
+/** Buckets exist in the job's region; the training dataset object exists. */
+import type { JobInput } from '../../shared/job-input.js';
+import type { BucketFacts, PreflightFacts } from '../facts.js';
+import { CHECK, flag, pass, type CheckResult } from './result.js';
+
+export function bucketChecks(job: JobInput, facts: PreflightFacts): CheckResult[] {
+  const checks: CheckResult[] = [];
+  const usable = new Set<string>();
+  for (const b of facts.buckets) checks.push(...oneBucket(job, b, usable));
+  const { bucket } = job.s3.training;
+  const d = facts.dataset;
+  if (d.status === 'prefix') {
+    checks.push(
+      flag(CHECK.datasetExists, 'fail', d.uri, 'trainingDataS3Uri names a prefix, not a dataset file', 'Point trainingDataS3Uri at the JSONL file.'),
+    );
+  } else if (usable.has(bucket)) {
+    if (d.status === 'found') checks.push(pass(CHECK.datasetExists, 'fail', d.uri, 'training dataset exists'));
+    else if (d.status === 'missing')
+      checks.push(flag(CHECK.datasetExists, 'fail', d.uri, 'training dataset object not found', `Upload the dataset to ${d.uri} or fix trainingDataS3Uri.`));
+    else
+      checks.push(
+        flag(CHECK.datasetExists, 'warn', d.uri, `could not verify the dataset: ${d.error}`, 'Allow the workflow s3:GetObject and s3:ListBucket on the training bucket.'),
+      );
+  }
+  return checks;
+}
+
+function oneBucket(job: JobInput, b: BucketFacts, usable: Set<string>): CheckResult[] {
+  const resource = `s3://${b.bucket}`;
+  if (b.status === 'missing') {
+    return [flag(CHECK.bucketExists, 'fail', resource, 'bucket not found', `Create the bucket in ${job.region} or fix the S3 URI.`)];
+  }
+  if (b.status === 'unknown') {
+    return [flag(CHECK.bucketExists, 'warn', resource, `could not verify the bucket: ${b.error}`, 'Allow the workflow s3:GetBucketLocation on the bucket.')];
+  }
+  const inRegion = b.region === job.region;
+  if (inRegion) usable.add(b.bucket);
+  return [
+    pass(CHECK.bucketExists, 'fail', resource, 'bucket exists'),
+    inRegion
+      ? pass(CHECK.bucketRegion, 'fail', resource, `bucket is in ${job.region}`)
+      : flag(
+          CHECK.bucketRegion,
+          'fail',
+          resource,
+          `bucket is in ${b.region}, the job runs in ${job.region} (a gateway endpoint reaches only buckets of its region)`,
+          `Use a bucket in ${job.region} (copy the data), or run the workflow in ${b.region}.`,
+        ),
+  ];
+}

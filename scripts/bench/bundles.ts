@@ -1,0 +1,521 @@
+/**
+ * Bundle size and cold import of each Lambda against a generated baseline ("bundles" group).
+ *
+ * What is measured, and how:
+ * - Each function of serverless.yml is built the way it deploys: serverless-esbuild's defaults, the
+ *   provider runtime's target, then `custom.esbuild` (read from serverless.yml on every run, so the
+ *   figures follow the deployed settings), mapped to esbuild's JS API as serverless-esbuild does it
+ *   (its own options removed, `exclude` added to `external`, `outputFileExtension` → `outExtension`),
+ *   plus `metafile: true`. Output goes to a temp dir under os.tmpdir(), never into the repo.
+ * - Baseline per function, generated from what the function really sends: the metafile gives the
+ *   files under functions/ that end up in the bundle; their import statements, `new <X>Command(`
+ *   expressions and `paginate<X>(`/waiter calls (TypeScript AST) give the commands, paginators and
+ *   their `@aws-sdk/client-*` modules (any other SDK call, or a client made outside clients.ts,
+ *   fails); the names they import from functions/shared/clients.ts give the clients, created with the
+ *   same constructor options as there. The baseline handler creates those clients once at module
+ *   scope and sends every command (paginators iterated), so nothing is tree-shaken away; it is built
+ *   with the same options. Where the SDK resolves to per-command files (dist-es), scanned commands
+ *   absent from the function's bundle (a shared file partly tree-shaken) are left out. Checks,
+ *   failing the bench: the baseline's SDK client packages, and where visible its command files, must
+ *   be exactly those of the function's bundle.
+ * - Bundle bytes: the size of the output .mjs/.js (source maps excluded).
+ * - Cold import (BENCH_BUNDLE_RUNS samples per bundle, default 11): a fresh `node` process per
+ *   sample records process.hrtime around `await import(bundleUrl)` and the RSS after it. Samples
+ *   alternate function/baseline (ABBA order, after one discarded warm-up each) to cancel drift;
+ *   median and min reported. The child gets a clean environment: the function's serverless.yml
+ *   environment (provider + function, serverless variables resolved for stage dev; so a NODE_OPTIONS
+ *   such as --enable-source-maps applies as on Lambda), the logging variables Lambda sets for
+ *   provider.logs, AWS_REGION, dummy credentials and the Lambda function variables. A failing import
+ *   fails the bench.
+ * - Ratios: function / baseline for bytes and for the median cold import, target <= 1.1.
+ * Local Node (process.execPath) runs the imports; Lambda runs the provider runtime, so absolute ms
+ * and MB are indicative; the ratios are the figure.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { build, type BuildOptions, type Metafile } from 'esbuild';
+import ts from 'typescript';
+import { projectRoot } from '../lib/paths.js';
+import { loadServerlessConfig } from '../lib/workflow.js';
+import type { BenchFigure } from './preflight.js';
+
+const execFileAsync = promisify(execFile);
+/** Cold imports per bundle (BENCH_BUNDLE_RUNS to change): 11 keeps the group under a minute. */
+const RUNS = Number(process.env.BENCH_BUNDLE_RUNS ?? 11);
+const REGION = 'us-east-1';
+const CLIENTS_FILE = 'functions/shared/clients.ts';
+/** The stage `npm run package` builds. */
+const STAGE = 'dev';
+
+/** serverless-esbuild's own options, removed before esbuild sees the config (its bundle.js). */
+const PLUGIN_ONLY_OPTIONS = [
+  'concurrency', 'zipConcurrency', 'exclude', 'nativeZip', 'packager', 'packagePath', 'watch', 'keepOutputDirectory',
+  'packagerOptions', 'installExtraArgs', 'outputFileExtension', 'outputBuildFolder', 'outputWorkFolder', 'nodeExternals',
+  'skipBuild', 'skipRebuild', 'skipBuildExcludeFns', 'stripEntryResolveExtensions', 'disposeContext',
+];
+
+type ServerlessConfig = ReturnType<typeof loadServerlessConfig> & {
+  provider?: { runtime?: string; environment?: Record<string, unknown> };
+  custom?: { esbuild?: Record<string, unknown> };
+  params?: { default?: Record<string, unknown> };
+  resources?: { Resources?: Record<string, { Type?: string }> };
+  service?: string;
+};
+
+/** The esbuild options serverless-esbuild would use, and the output extension. */
+export function deployedBuildOptions(config: ServerlessConfig): { options: BuildOptions; outputFileExtension: string } {
+  const custom = { ...(resolveVariables(config, config.custom?.esbuild ?? {}, 'custom.esbuild') as Record<string, unknown>) };
+  if (custom.config) throw new Error('custom.esbuild.config (a JS config file) is not followed by this bench: map it here');
+  if (custom.plugins) throw new Error('custom.esbuild.plugins is not followed by this bench: add the plugins here');
+  const runtime = /^nodejs(\d+)\.x$/.exec(String(resolveVariables(config, config.provider?.runtime ?? '', 'provider.runtime')));
+  // serverless-esbuild's DEFAULT_BUILD_OPTIONS, then the runtime's target, then custom.esbuild (mergeDeepRight).
+  const merged: Record<string, unknown> = {
+    bundle: true,
+    target: runtime ? `node${runtime[1]}` : 'node18',
+    external: [],
+    exclude: ['aws-sdk'],
+    platform: 'node',
+    outputFileExtension: '.js',
+    ...custom,
+  };
+  const asList = (v: unknown) => (Array.isArray(v) ? v : v === undefined ? [] : [v]).filter((s): s is string => typeof s === 'string');
+  const exclude = asList(merged.exclude);
+  const external = [...asList(merged.external), ...(exclude.includes('*') ? [] : exclude)];
+  if (external.length) throw new Error(`externals ${external.join(', ')}: the bench imports bundles from a temp dir without node_modules`);
+  const outputFileExtension = String(merged.outputFileExtension);
+  const options = Object.fromEntries(Object.entries(merged).filter(([k]) => !PLUGIN_ONLY_OPTIONS.includes(k))) as BuildOptions;
+  options.external = external;
+  if (outputFileExtension !== '.js') options.outExtension = { '.js': outputFileExtension };
+  return { options, outputFileExtension };
+}
+
+/**
+ * Serverless variables of a value from serverless.yml, resolved as `osls package --stage dev` would:
+ * `${self:a.b}`, `${param:x}` (params.dev, then params.default), `${sls:stage}`, `${opt:x, fallback}`
+ * (no CLI options: the fallback), innermost first; a value that is one variable takes its type.
+ * Anything else fails loudly.
+ */
+function resolveVariables(config: ServerlessConfig, value: unknown, where: string, depth = 0): unknown {
+  if (depth > 20) throw new Error(`${where}: serverless variables nest too deep`);
+  if (Array.isArray(value)) return value.map((v, i) => resolveVariables(config, v, `${where}[${i}]`, depth));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveVariables(config, v, `${where}.${k}`, depth)]));
+  }
+  if (typeof value !== 'string') return value;
+  const params = (config.params ?? {}) as Record<string, Record<string, unknown> | undefined>;
+  const source = (expr: string): unknown => {
+    const [head, ...fallbacks] = expr.split(',').map((s) => s.trim());
+    const [kind, rest = ''] = head!.split(/:(.*)/s) as [string, string?];
+    let out: unknown;
+    if (kind === 'self') out = rest.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], config);
+    else if (kind === 'param') out = params[STAGE]?.[rest] ?? params.default?.[rest];
+    else if (kind === 'sls' && rest === 'stage') out = STAGE;
+    else if (kind !== 'opt') throw new Error(`${where}: the bench does not resolve \${${expr}}`);
+    if (out === undefined && fallbacks.length) {
+      const f = fallbacks.join(',');
+      out = /^(['"]).*\1$/.test(f) ? f.slice(1, -1) : source(f);
+    }
+    if (out === undefined) throw new Error(`${where}: \${${expr}} resolves to nothing`);
+    return resolveVariables(config, out, where, depth + 1);
+  };
+  let s = value;
+  for (let m = /\$\{([^${}]*)\}/.exec(s); m; m = /\$\{([^${}]*)\}/.exec(s)) {
+    const resolved = source(m[1]!);
+    if (m[0] === s) return resolved;
+    if (typeof resolved === 'object' && resolved !== null) throw new Error(`${where}: \${${m[1]}} is an object inside a string`);
+    s = s.slice(0, m.index) + String(resolved) + s.slice(m.index + m[0].length);
+  }
+  return s;
+}
+
+/** The function's environment on Lambda: provider + function `environment`, and the logging variables Lambda sets. */
+function lambdaEnvironment(config: ServerlessConfig, key: string): Record<string, string> {
+  const service = config.service ?? 'service';
+  const fn = config.functions[key] as { environment?: unknown };
+  const provider = (config.provider ?? {}) as { environment?: unknown; logs?: unknown };
+  const merged = {
+    ...(resolveVariables(config, provider.environment ?? {}, 'provider.environment') as Record<string, unknown>),
+    ...(resolveVariables(config, fn.environment ?? {}, `functions.${key}.environment`) as Record<string, unknown>),
+  };
+  const env: Record<string, string> = {};
+  const logs = resolveVariables(config, provider.logs ?? {}, 'provider.logs') as { lambda?: { logFormat?: string; applicationLogLevel?: string } };
+  if (logs.lambda?.logFormat) env.AWS_LAMBDA_LOG_FORMAT = logs.lambda.logFormat;
+  if (logs.lambda?.logFormat === 'JSON' && logs.lambda.applicationLogLevel) env.AWS_LAMBDA_LOG_LEVEL = logs.lambda.applicationLogLevel;
+  for (const [name, value] of Object.entries(merged)) {
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
+      env[name] = String(value);
+      continue;
+    }
+    const getAtt = (value as { 'Fn::GetAtt'?: string | string[] } | null)?.['Fn::GetAtt'];
+    const [resource, attribute] = typeof getAtt === 'string' ? getAtt.split('.') : (getAtt ?? []);
+    if (attribute === 'Arn' && resource && config.resources?.Resources?.[resource]?.Type === 'AWS::IAM::Role') {
+      env[name] = `arn:aws:iam::123456789012:role/${service}-${STAGE}-${resource}`;
+      continue;
+    }
+    throw new Error(`${key}: environment ${name} is a CloudFormation value the bench cannot stand in for`);
+  }
+  return env;
+}
+
+interface Client {
+  exportName: string;
+  className: string;
+  module: string;
+  args: string;
+}
+
+/** clients.ts: each exported `new <X>Client(args)`, and its top-level helper constants. */
+function parseClientsFile(): { clients: Map<string, Client>; helpers: Map<string, string> } {
+  const sf = source(CLIENTS_FILE);
+  const imports = importMap(sf);
+  const clients = new Map<string, Client>();
+  const helpers = new Map<string, string>();
+  for (const stmt of sf.statements) {
+    if (!ts.isVariableStatement(stmt)) continue;
+    const exported = stmt.modifiers?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword) ?? false;
+    for (const decl of stmt.declarationList.declarations) {
+      if (!ts.isIdentifier(decl.name) || !decl.initializer) continue;
+      const init = decl.initializer;
+      if (exported && ts.isNewExpression(init) && ts.isIdentifier(init.expression)) {
+        const from = imports.get(init.expression.text);
+        if (!from?.module.startsWith('@aws-sdk/client-')) throw new Error(`${CLIENTS_FILE}: ${decl.name.text} is not an SDK client`);
+        clients.set(decl.name.text, {
+          exportName: decl.name.text,
+          className: from.name,
+          module: from.module,
+          args: (init.arguments ?? []).map((a) => a.getText(sf)).join(', '),
+        });
+      } else if (!exported) {
+        helpers.set(decl.name.text, `const ${decl.name.text} = ${init.getText(sf)};`);
+      }
+    }
+  }
+  return { clients, helpers };
+}
+
+function source(file: string): ts.SourceFile {
+  return ts.createSourceFile(file, readFileSync(join(projectRoot, file), 'utf8'), ts.ScriptTarget.Latest, true);
+}
+
+/** Local name → { module, imported name } of a file's value imports ('*' for a namespace). */
+function importMap(sf: ts.SourceFile): Map<string, { module: string; name: string }> {
+  const map = new Map<string, { module: string; name: string }>();
+  for (const stmt of sf.statements) {
+    if (!ts.isImportDeclaration(stmt) || !ts.isStringLiteral(stmt.moduleSpecifier)) continue;
+    const clause = stmt.importClause;
+    if (!clause || clause.isTypeOnly) continue;
+    const module = stmt.moduleSpecifier.text;
+    if (clause.name) map.set(clause.name.text, { module, name: 'default' });
+    const bindings = clause.namedBindings;
+    if (bindings && ts.isNamespaceImport(bindings)) map.set(bindings.name.text, { module, name: '*' });
+    if (bindings && ts.isNamedImports(bindings)) {
+      for (const el of bindings.elements) {
+        if (!el.isTypeOnly) map.set(el.name.text, { module, name: (el.propertyName ?? el.name).text });
+      }
+    }
+  }
+  return map;
+}
+
+/** A relative import of `from` resolved to a project file (a `.js` specifier names the `.ts` file beside it). */
+function resolveLocal(from: string, specifier: string): string | undefined {
+  if (!specifier.startsWith('.')) return undefined;
+  const base = resolve(projectRoot, dirname(from), specifier).replace(/\.(m?js)$/, '');
+  for (const ext of ['.ts', '.mts', '.js', '.mjs', '/index.ts']) {
+    if (existsSync(base + ext)) return relative(projectRoot, base + ext).split('\\').join('/');
+  }
+  return undefined;
+}
+
+interface Scan {
+  /** module → command class names */
+  commands: Map<string, Set<string>>;
+  /** module → SDK functions called with a client (`paginateDescribeSubnets({ client }, input)`, waiters) */
+  helpers: Map<string, Set<string>>;
+  /** clients.ts exports the function imports */
+  clients: Set<string>;
+}
+
+/** The SDK commands constructed and the clients.ts clients imported by the given project files. */
+function scanFunctionFiles(files: string[]): Scan {
+  const scan: Scan = { commands: new Map(), helpers: new Map(), clients: new Set() };
+  const clientsTs = parseClientsFile();
+  for (const file of files) {
+    if (file === CLIENTS_FILE) continue;
+    const sf = source(file);
+    const imports = importMap(sf);
+    for (const [local, { module, name }] of imports) {
+      if (resolveLocal(file, module) !== CLIENTS_FILE) continue;
+      if (name === '*' || name === 'default') clientsTs.clients.forEach((_, k) => scan.clients.add(k));
+      else if (clientsTs.clients.has(name)) scan.clients.add(name);
+      else if (local) throw new Error(`${file} imports ${name} from clients.ts, which is not a client`);
+    }
+    const visit = (node: ts.Node) => {
+      if (ts.isCallExpression(node) && ts.isIdentifier(node.expression)) {
+        const from = imports.get(node.expression.text);
+        if (from?.module.startsWith('@aws-sdk/client-')) {
+          if (!/^(paginate|waitUntil|waitFor)/.test(from.name)) throw new Error(`${file} calls ${from.name} of ${from.module}: not mirrored by the bench`);
+          if (!scan.helpers.has(from.module)) scan.helpers.set(from.module, new Set());
+          scan.helpers.get(from.module)!.add(from.name);
+        }
+      }
+      if (ts.isNewExpression(node)) {
+        let from: { module: string; name: string } | undefined;
+        const e = node.expression;
+        if (ts.isIdentifier(e)) from = imports.get(e.text);
+        else if (ts.isPropertyAccessExpression(e) && ts.isIdentifier(e.expression) && imports.get(e.expression.text)?.name === '*') {
+          from = { module: imports.get(e.expression.text)!.module, name: e.name.text };
+        }
+        const text = e.getText(sf);
+        if (from?.module.startsWith('@aws-sdk/client-')) {
+          if (/Client$/.test(from.name)) throw new Error(`${file} creates ${from.name} itself; the bench only mirrors clients.ts`);
+          if (!scan.commands.has(from.module)) scan.commands.set(from.module, new Set());
+          scan.commands.get(from.module)!.add(from.name);
+        } else if (/Command$/.test(text)) {
+          throw new Error(`${file}: new ${text}(…) is not imported from an @aws-sdk/client-* module`);
+        }
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(sf);
+  }
+  return scan;
+}
+
+/** The baseline handler: the same clients (same options) and commands, every command sent. */
+function baselineSource(scan: Scan): { code: string; clients: Client[] } {
+  const { clients: all, helpers } = parseClientsFile();
+  const clients = [...scan.clients].map((name) => all.get(name)!);
+  const byModule = new Map<string, Set<string>>();
+  const add = (module: string, name: string) => {
+    if (!byModule.has(module)) byModule.set(module, new Set());
+    byModule.get(module)!.add(name);
+  };
+  clients.forEach((c) => add(c.module, c.className));
+  scan.commands.forEach((names, module) => names.forEach((n) => add(module, n)));
+  scan.helpers.forEach((names, module) => names.forEach((n) => add(module, n)));
+  const lines = [...byModule].map(([module, names]) => `import { ${[...names].sort().join(', ')} } from '${module}';`);
+  const argsText = clients.map((c) => c.args).join(' ');
+  helpers.forEach((decl, name) => new RegExp(`\\b${name}\\b`).test(argsText) && lines.push(decl));
+  clients.forEach((c) => lines.push(`const ${c.exportName} = new ${c.className}(${c.args});`));
+  const sends: string[] = [];
+  let i = 0;
+  for (const [module, names] of scan.commands) {
+    const client = clients.find((c) => c.module === module);
+    if (!client) throw new Error(`commands of ${module} are sent, but no ${module} client of clients.ts is imported`);
+    for (const name of [...names].sort()) sends.push(`  await ${client.exportName}.send(new ${name}(e.c${i++}));`);
+  }
+  for (const [module, names] of scan.helpers) {
+    const client = clients.find((c) => c.module === module);
+    if (!client) throw new Error(`${module} helpers are called, but no ${module} client of clients.ts is imported`);
+    for (const name of [...names].sort()) {
+      sends.push(
+        name.startsWith('paginate')
+          ? `  for await (const page of ${name}({ client: ${client.exportName} }, e.c${i++})) e.pages.push(page);`
+          : `  await ${name}({ client: ${client.exportName}, maxWaitTime: 60 }, e.c${i++});`,
+      );
+    }
+  }
+  lines.push(`export const handler = async (e) => {`, ...sends, `};`);
+  return { code: `${lines.join('\n')}\n`, clients };
+}
+
+interface Built {
+  file: string;
+  bytes: number;
+  metafile: Metafile;
+}
+
+async function buildBundle(options: BuildOptions, entry: { file: string } | { code: string }, outdir: string, ext: string): Promise<Built> {
+  const result = await build({
+    ...options,
+    absWorkingDir: projectRoot,
+    metafile: true,
+    logLevel: 'silent',
+    ...('file' in entry
+      ? { entryPoints: [entry.file], outdir }
+      : { stdin: { contents: entry.code, loader: 'ts', resolveDir: projectRoot, sourcefile: 'baseline-handler.ts' }, outfile: join(outdir, `handler${ext}`) }),
+  });
+  const out = Object.entries(result.metafile.outputs).find(([path, o]) => !path.endsWith('.map') && (o.entryPoint !== undefined || !('file' in entry)));
+  if (!out) throw new Error('esbuild reported no output file');
+  const file = resolve(projectRoot, out[0]);
+  return { file, bytes: statSync(file).size, metafile: result.metafile };
+}
+
+/** Input files of `prefix` with bytes in the bundle. */
+function bundledInputs(built: Built): [string, number][] {
+  return Object.values(built.metafile.outputs).flatMap((o) => Object.entries(o.inputs).map(([p, i]) => [p, i.bytesInOutput] as [string, number])).filter(([, b]) => b > 0);
+}
+
+function sdkPackages(built: Built): Set<string> {
+  return new Set(bundledInputs(built).flatMap(([p]) => /node_modules\/(@aws-sdk\/client-[^/]+)\//.exec(p)?.[1] ?? []));
+}
+
+/** Per-command files in the bundle (dist-es resolution only; empty when the client is one dist-cjs file). */
+function bundledCommandFiles(built: Built): Set<string> {
+  return new Set(bundledInputs(built).flatMap(([p]) => {
+    const m = /node_modules\/(@aws-sdk\/client-[^/]+)\/dist-es\/commands\/(\w+Command)\.js$/.exec(p);
+    return m ? [`${m[1]}:${m[2]}`] : [];
+  }));
+}
+
+const RUNNER = `const url = process.argv[2];
+const t0 = process.hrtime.bigint();
+const mod = await import(url);
+const t1 = process.hrtime.bigint();
+if (typeof mod.handler !== 'function') throw new Error('no handler export in ' + url);
+process.stdout.write(JSON.stringify({ ms: Number(t1 - t0) / 1e6, rss: process.memoryUsage().rss }));
+`;
+
+async function coldImport(runner: string, file: string, env: Record<string, string>): Promise<{ ms: number; rss: number }> {
+  try {
+    const { stdout } = await execFileAsync(process.execPath, [runner, pathToFileURL(file).href], { env, cwd: dirname(file), maxBuffer: 1 << 20 });
+    return JSON.parse(stdout) as { ms: number; rss: number };
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    throw new Error(`cold import of ${file} failed: ${e.stderr || e.message}`);
+  }
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const round = (x: number, digits = 1) => Number(x.toFixed(digits));
+
+export async function run(): Promise<BenchFigure[]> {
+  const config = loadServerlessConfig() as ServerlessConfig;
+  const { options, outputFileExtension } = deployedBuildOptions(config);
+  process.stderr.write(`bench: bundles built with ${JSON.stringify({ ...options, banner: options.banner ? '…' : undefined })}\n`);
+  const tmp = mkdtempSync(join(tmpdir(), 'bench-bundles-'));
+  const runner = join(tmp, 'import-runner.mjs');
+  writeFileSync(runner, RUNNER);
+  const figures: BenchFigure[] = [];
+  const table: Record<string, string | number>[] = [];
+  const notes: string[] = [];
+  try {
+    const keys = Object.keys(config.functions);
+    // allSettled: no build still writes into the temp dir when a failure removes it.
+    const settled = await Promise.allSettled(
+      keys.map(async (key) => {
+        const handler = config.functions[key]!.handler;
+        const base = handler.slice(0, handler.lastIndexOf('.'));
+        const entry = ['.ts', '.mts', '.js', '.mjs'].map((ext) => base + ext).find((f) => existsSync(join(projectRoot, f)));
+        if (!entry) throw new Error(`${key}: no source file for handler ${handler}`);
+        const fn = await buildBundle(options, { file: entry }, join(tmp, key, dirname(entry)), outputFileExtension);
+        const files = bundledInputs(fn).map(([p]) => p).filter((p) => p.startsWith('functions/'));
+        const scan = scanFunctionFiles(files);
+        // Where the SDK resolves to per-command files (dist-es), the bundle shows which scanned commands
+        // survived tree-shaking (a shared file may be partly bundled): the baseline keeps only those.
+        const fnCmds = bundledCommandFiles(fn);
+        const perCommand = new Set([...fnCmds].map((c) => c.split(':')[0]!));
+        const dropped: string[] = [];
+        for (const [module, names] of scan.commands) {
+          if (!perCommand.has(module)) continue;
+          for (const name of names) if (!fnCmds.has(`${module}:${name}`)) (names.delete(name), dropped.push(`${module}:${name}`));
+          if (!names.size) scan.commands.delete(module);
+        }
+        for (const [module, names] of scan.helpers) {
+          if (!perCommand.has(module)) continue;
+          for (const name of names) {
+            const command = name.startsWith('paginate') ? `${name.slice('paginate'.length)}Command` : undefined;
+            if (command && !fnCmds.has(`${module}:${command}`)) (names.delete(name), dropped.push(`${module}:${name}`));
+          }
+          if (!names.size) scan.helpers.delete(module);
+        }
+        const { code, clients } = baselineSource(scan);
+        writeFileSync(join(tmp, `${key}.baseline-handler.ts`), code);
+        const baseline = await buildBundle(options, { code }, join(tmp, `${key}.baseline`), outputFileExtension);
+        // The baseline must hold the same SDK client packages (and, where visible, commands) as the bundle.
+        const [fnPkgs, basePkgs] = [sdkPackages(fn), sdkPackages(baseline)];
+        if ([...fnPkgs].sort().join() !== [...basePkgs].sort().join()) {
+          throw new Error(`${key}: bundle has SDK clients ${[...fnPkgs].join(', ')}, baseline ${[...basePkgs].join(', ')}`);
+        }
+        const baseCmds = bundledCommandFiles(baseline);
+        if ([...fnCmds].sort().join() !== [...baseCmds].sort().join()) {
+          throw new Error(`${key}: bundle holds commands ${[...fnCmds].join(', ')}, baseline ${[...baseCmds].join(', ')}`);
+        }
+        if (dropped.length) notes.push(`${key}: scanned but tree-shaken from its bundle, left out of the baseline: ${dropped.join(', ')}`);
+        if (!fnCmds.size) notes.push(`${key}: SDK resolved to single-file clients (dist-cjs); commands from the source scan only`);
+        const env: Record<string, string> = {
+          PATH: process.env.PATH ?? '',
+          HOME: process.env.HOME ?? tmp,
+          AWS_REGION: REGION,
+          AWS_DEFAULT_REGION: REGION,
+          AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+          AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+          AWS_SESSION_TOKEN: 'bench',
+          AWS_LAMBDA_FUNCTION_NAME: `${config.service ?? 'service'}-${STAGE}-${key}`,
+          AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+          AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
+          AWS_EXECUTION_ENV: `AWS_Lambda_${config.provider?.runtime ?? 'nodejs'}`,
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          ...lambdaEnvironment(config, key),
+        };
+        const short = (m: string) => m.replace('@aws-sdk/client-', '');
+        const commands = [
+          ...[...scan.commands].flatMap(([m, names]) => [...names].map((n) => `${short(m)}:${n.replace(/Command$/, '')}`)),
+          ...[...scan.helpers].flatMap(([m, names]) => [...names].map((n) => `${short(m)}:${n.replace(/^paginate(.*)$/, '$1 (paginator)')}`)),
+        ].sort();
+        return { key, fn, baseline, env, commands, clients: clients.map((c) => `${c.exportName}=${c.className}`) };
+      }),
+    );
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const builds = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    for (const b of builds) {
+      process.stderr.write(`bench: ${b.key}: clients ${b.clients.join(', ')}; commands ${b.commands.join(', ')}\n`);
+    }
+    notes.forEach((n) => process.stderr.write(`bench: note: ${n}\n`));
+
+    for (const b of builds) {
+      const samples = { fn: [] as { ms: number; rss: number }[], base: [] as { ms: number; rss: number }[] };
+      await coldImport(runner, b.fn.file, b.env); // warm-up (file cache), discarded
+      await coldImport(runner, b.baseline.file, b.env);
+      for (let i = 0; i < RUNS; i++) {
+        const order = i % 2 === 0 ? (['fn', 'base'] as const) : (['base', 'fn'] as const);
+        for (const which of order) samples[which].push(await coldImport(runner, which === 'fn' ? b.fn.file : b.baseline.file, b.env));
+      }
+      const stat = (xs: { ms: number; rss: number }[]) => ({
+        median: median(xs.map((x) => x.ms)),
+        min: Math.min(...xs.map((x) => x.ms)),
+        rssMB: median(xs.map((x) => x.rss)) / 2 ** 20,
+      });
+      const [f, base] = [stat(samples.fn), stat(samples.base)];
+      const sizeRatio = b.fn.bytes / b.baseline.bytes;
+      const timeRatio = f.median / base.median;
+      table.push({
+        function: b.key,
+        commands: b.commands.length,
+        'bundle KB': round(b.fn.bytes / 1024),
+        'baseline KB': round(b.baseline.bytes / 1024),
+        'size x': round(sizeRatio, 2),
+        'import ms (med/min)': `${round(f.median)} / ${round(f.min)}`,
+        'baseline ms (med/min)': `${round(base.median)} / ${round(base.min)}`,
+        'import x': round(timeRatio, 2),
+        'RSS MB': round(f.rssMB),
+        'baseline RSS MB': round(base.rssMB),
+      });
+      figures.push(
+        { name: `bundle ${b.key} (x baseline)`, value: round(sizeRatio, 2), unit: 'x', target: '<= 1.1' },
+        { name: `cold import ${b.key} (x baseline)`, value: round(timeRatio, 2), unit: 'x', target: '<= 1.1' },
+        { name: `bundle ${b.key}`, value: round(b.fn.bytes / 1024), unit: 'KB' },
+        { name: `bundle ${b.key} baseline`, value: round(b.baseline.bytes / 1024), unit: 'KB' },
+        { name: `cold import ${b.key} median`, value: round(f.median), unit: 'ms' },
+        { name: `cold import ${b.key} baseline median`, value: round(base.median), unit: 'ms' },
+        { name: `RSS after import ${b.key}`, value: round(f.rssMB), unit: 'MB' },
+        { name: `RSS after import ${b.key} baseline`, value: round(base.rssMB), unit: 'MB' },
+      );
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  process.stderr.write(`bench: bundles, cold import over ${RUNS} fresh node ${process.version} processes each (median / min):\n`);
+  console.table(table);
+  return figures;
+}
