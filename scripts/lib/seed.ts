@@ -22,6 +22,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { accountOf } from '../../functions/shared/arn.js';
 import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG } from '../../functions/shared/bedrock-enis.js';
 
 export interface DemoAccount {
@@ -132,7 +133,7 @@ export async function seedDemoAccount(clients: SeedClients, region = 'us-east-1'
     }),
   );
   const roleArn = role.Role!.Arn!;
-  const accountId = roleArn.split(':')[4]!;
+  const accountId = accountOf(roleArn);
 
   // Leftovers from an earlier job, as Bedrock would have tagged them.
   const oldJobArn = `arn:aws:bedrock:${region}:${accountId}:model-customization-job/old-job`;

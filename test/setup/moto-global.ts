@@ -1,6 +1,6 @@
 // Emulator tier: one moto server for the whole tier, on a free 127.0.0.1 port, stopped at the end.
 // It also checks, at the end, that every SDK command the Lambdas can send (every `new …Command(`
-// in functions/) went over the wire to moto at least once during the tier.
+// and every `paginate…(` paginator in functions/) went over the wire to moto at least once.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,13 +15,18 @@ declare module 'vitest' {
   }
 }
 
-/** Command classes the Lambdas construct, read from their sources. */
+/** Command classes the Lambdas construct or page through, read from their sources. */
 function lambdaCommands(dir = join(projectRoot, 'functions')): Set<string> {
   const found = new Set<string>();
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) lambdaCommands(path).forEach((c) => found.add(c));
-    else if (entry.name.endsWith('.ts')) for (const m of readFileSync(path, 'utf8').matchAll(/new ([A-Z]\w+Command)\(/g)) found.add(m[1]!);
+    else if (entry.name.endsWith('.ts')) {
+      const source = readFileSync(path, 'utf8');
+      for (const m of source.matchAll(/new ([A-Z]\w+Command)\(/g)) found.add(m[1]!);
+      // paginateDescribeSubnets(…) sends DescribeSubnetsCommand.
+      for (const m of source.matchAll(/\bpaginate([A-Z]\w+)\(/g)) found.add(`${m[1]!}Command`);
+    }
   }
   return found;
 }

@@ -246,9 +246,10 @@ describe('role policy', () => {
     expect(new Set(sids).size).toBe(sids.length);
   });
 
-  it('is valid JSON with the BedrockModelCustomizationJobArn tag key and no KMS statement without a key', () => {
+  it('has the guide\'s statements (corrected tag key), the job\'s buckets and no KMS statement without a key', () => {
     const text = JSON.stringify(buildRolePolicy(resolvedJob(), null));
-    expect(JSON.parse(text)).toBeTruthy();
+    const sids = (JSON.parse(text) as PolicyDocument).Statement.map((s) => s.Sid);
+    expect(sids).toEqual([...Object.values(ROLE_SID), s3Sid('output-bucket', 'readwrite'), s3Sid('training-bucket', 'read')]);
     expect(text).toContain('aws:RequestTag/BedrockModelCustomizationJobArn');
     expect(text).toContain('ec2:ResourceTag/BedrockModelCustomizationJobArn');
     expect(text).not.toContain('Cusomization');
