@@ -1,6 +1,9 @@
 /**
  * janitor Lambda: runs on a schedule (full sweep) and on Bedrock's "Model Customization Job State
- * Change" events for terminal states (sweep of that job's ENIs). A manual invoke may pass
+ * Change" events for terminal states (sweep of that job's ENIs). Such an event names the job in
+ * `detail.jobArn` and its status in `detail.jobStatus` (AWS's documented sample:
+ * test/fixtures/events/bedrock-model-customization-job-state-change.json); the rule in serverless.yml
+ * filters on `jobStatus`, and the sweep asks Bedrock for the status itself. A manual invoke may pass
  * `{ "dryRun": true }` and/or `{ "jobArn": "…" }`.
  */
 import * as z from 'zod/mini';

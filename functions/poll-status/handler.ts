@@ -11,7 +11,8 @@ const count = z.int().check(z.minimum(0));
 /** The whole execution state comes in (no Parameters: $.poll is absent on the first poll). */
 const eventSchema = z.object({
   job: z.object({ jobName: z.string(), polling: pollingSchema }),
-  execution: z.optional(z.pick(executionSchema, { name: true, startTime: true })),
+  execution: z.optional(z.pick(executionSchema, { id: true, name: true, startTime: true })),
+  quotaWait: z.optional(z.object({ attempts: z.optional(count) })),
   submission: submissionSchema,
   poll: z.optional(z.object({ pollCount: z.optional(count), pollsThisExecution: z.optional(count) })),
   handover: z.optional(z.object({ generation: count, startedAt: z.optional(z.string()) })),

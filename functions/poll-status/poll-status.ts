@@ -12,13 +12,25 @@
  * is handed over to a fresh execution (continue-as-new).
  */
 import { GetModelCustomizationJobCommand, type BedrockClient } from '@aws-sdk/client-bedrock';
+import { createHash } from 'node:crypto';
 import type { JobInput } from '../shared/job-input.js';
-import { HANDOVER_AFTER_SECONDS, type Execution, type JobStatus, type PollNext, type PollResult, type Submission } from '../shared/job-state.js';
+import {
+  EVENTS_PER_QUOTA_WAIT,
+  HANDOVER_AFTER_SECONDS,
+  type Execution,
+  type JobStatus,
+  type PollNext,
+  type PollResult,
+  type Submission,
+} from '../shared/job-state.js';
 import { JobStopError } from '../shared/errors.js';
 
 /** History events of one poll iteration: Wait (2) + Lambda Task (5) + Choice (2). */
 export const EVENTS_PER_POLL = 9;
-/** History events before the first poll: execution start and the states up to SubmitJob. */
+/**
+ * History events before the first poll: execution start and the states up to SubmitJob (plus
+ * {@link EVENTS_PER_QUOTA_WAIT} for each wait for the job quota, `$.quotaWait.attempts`).
+ */
 export const EVENTS_BEFORE_FIRST_POLL = 30;
 /** Events kept in reserve for the end of an execution (stop, cleanup retries, outcome). */
 export const EVENTS_RESERVED_FOR_END = 60;
@@ -30,8 +42,13 @@ export interface PollStatusDeps {
 
 export interface PollStatusInput {
   job: Pick<JobInput, 'polling' | 'jobName'>;
-  /** The execution that submitted the job (its name seeds hand-over names; its start, the first one's age). */
-  execution?: Pick<Execution, 'name' | 'startTime'>;
+  /**
+   * The execution that submitted the job: the first of the chain (hand-overs carry it along). Its ARN
+   * and name seed hand-over names; its start, the first execution's age.
+   */
+  execution?: Pick<Execution, 'id' | 'name' | 'startTime'>;
+  /** The quota-wait loop before submission in this execution (its iterations count in the history). */
+  quotaWait?: { attempts?: number };
   submission: Submission;
   /** The previous poll, absent on the first one. */
   poll?: Partial<Pick<PollResult, 'pollCount' | 'pollsThisExecution'>>;
@@ -50,9 +67,25 @@ export function nextWaitSeconds(polling: JobInput['polling'], pollCount: number,
   return Math.max(1, secondsToDeadline > 0 ? Math.min(capped, Math.ceil(secondsToDeadline)) : capped);
 }
 
-/** Name of the execution that takes over at `generation` (unique, deterministic, ≤ 80 characters). */
-export function handoverExecutionName(originalName: string, generation: number): string {
-  return `${originalName.replace(/-h\d+$/, '').slice(0, 70)}-h${generation}`;
+/** Characters of the chain's first execution ARN hash in a hand-over name (48 bits). */
+const HANDOVER_HASH_LENGTH = 12;
+
+/**
+ * Name of the execution that takes over at `generation`: `<first name>-<hash>-h<generation>`, where
+ * the hash is of the chain's FIRST execution ARN and the readable prefix is that execution's name,
+ * cut to fit. Deterministic (a retried HandOver starts the same name) and collision-free: a
+ * successor never takes its own execution's name (`exp-h1` hands over to `exp-h1-<hash>-h1`), two
+ * chains differ by their hash whatever their names share, and a chain's generations differ by
+ * `-h<generation>`. At most 80 characters of `[A-Za-z0-9_-]` (valid Step Functions execution names).
+ */
+export function handoverExecutionName(first: { id: string; name: string }, generation: number): string {
+  const hash = createHash('sha256').update(first.id).digest('hex').slice(0, HANDOVER_HASH_LENGTH);
+  const suffix = `-${hash}-h${generation}`;
+  const prefix = first.name
+    .replace(/[^A-Za-z0-9_-]+/g, '-')
+    .slice(0, 80 - suffix.length)
+    .replace(/-+$/, '');
+  return `${prefix || 'job'}${suffix}`;
 }
 
 export async function pollStatus(input: PollStatusInput, deps: PollStatusDeps): Promise<PollResult> {
@@ -64,7 +97,8 @@ export async function pollStatus(input: PollStatusInput, deps: PollStatusDeps): 
   const deadlineExceeded = secondsToDeadline <= 0;
   const pollCount = (input.poll?.pollCount ?? 0) + 1;
   const pollsThisExecution = (input.poll?.pollsThisExecution ?? 0) + 1;
-  const historyEvents = EVENTS_BEFORE_FIRST_POLL + pollsThisExecution * EVENTS_PER_POLL;
+  const historyEvents =
+    EVENTS_BEFORE_FIRST_POLL + (input.quotaWait?.attempts ?? 0) * EVENTS_PER_QUOTA_WAIT + pollsThisExecution * EVENTS_PER_POLL;
   const generation = input.handover?.generation ?? 0;
   const startedAt = Date.parse(input.handover?.startedAt ?? input.execution?.startTime ?? '');
   const ageSeconds = Number.isNaN(startedAt) ? 0 : (now.getTime() - startedAt) / 1000;
@@ -104,7 +138,10 @@ export async function pollStatus(input: PollStatusInput, deps: PollStatusDeps): 
         next = 'handover';
         handover = {
           generation: generation + 1,
-          executionName: handoverExecutionName(input.execution?.name ?? submission.jobName, generation + 1),
+          executionName: handoverExecutionName(
+            { id: input.execution?.id ?? submission.jobArn, name: input.execution?.name ?? submission.jobName },
+            generation + 1,
+          ),
         };
         message =
           `Job ${submission.jobName} is ${status}; this execution ` +

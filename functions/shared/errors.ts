@@ -99,7 +99,8 @@ export function describeError(err: unknown): string {
 
 /**
  * Bedrock refused the job for the account's concurrent-job quota (or throttled it). The state
- * machine retries it with backoff until `maxQuotaWaitSeconds` after the execution started.
+ * machine waits (PlanQuotaWait, QuotaWait) and submits again until `maxQuotaWaitSeconds` after the
+ * execution started; then submit-job raises {@link JobSubmissionError} instead.
  */
 export class JobQuotaExceededError extends WorkflowError {
   override readonly name = 'JobQuotaExceededError' as const;
@@ -199,13 +200,15 @@ export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = [
   {
     name: 'JobQuotaExceededError',
     raisedBy: 'lambda',
-    states: ['SubmitJob', 'SubmitFailed'],
+    states: ['SubmitJob', 'PlanQuotaWait', 'QuotaWait'],
     meaning:
-      "Bedrock refused the job for the account's concurrent-job quota (or throttled it). SubmitJob retries it with " +
-      'backoff; after maxQuotaWaitSeconds since the execution started the Lambda raises JobSubmissionError instead.',
+      "Bedrock refused the job for the account's concurrent-job quota (or throttled it). SubmitJob's Catch goes to " +
+      'PlanQuotaWait and QuotaWait (60 s doubling to 15 min, never past maxQuotaWaitSeconds after the execution ' +
+      'started) and submits again with the same token; once maxQuotaWaitSeconds have passed the Lambda raises ' +
+      'JobSubmissionError instead. The last one is in $.quotaWait.error.',
     whatToDo:
-      'Nothing while it retries. If it ends the execution (the Retry ran out of attempts), wait for running jobs ' +
-      'or ask for a higher quota, then start again.',
+      'Nothing: it never ends the execution. If the wait is too long or too short, set maxQuotaWaitSeconds (at most 7 days); ' +
+      'for a higher quota, ask AWS.',
     terminal: false,
   },
   {
@@ -214,7 +217,7 @@ export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = [
     states: ['SubmitJob', 'SubmitFailed'],
     meaning:
       'CreateModelCustomizationJob was refused for a reason retrying will not fix (validation, access denied, ' +
-      'resource not found), or the quota was still reached after maxQuotaWaitSeconds.',
+      'resource not found), or the quota was still reached after maxQuotaWaitSeconds (the quota wait is over).',
     whatToDo: 'Fix what the Cause names (base model, data, role, quota), then start a new execution. The applied policies stay.',
     terminal: true,
   },
@@ -281,13 +284,22 @@ export interface ServiceErrorEntry {
 }
 
 /** The Lambda Tasks: each retries Lambda's transient invoke errors. */
-const LAMBDA_STATES = ['ValidateNetwork', 'PlanPolicies', 'ApplyPolicies', 'RollbackPolicies', 'SubmitJob', 'PollStatus', 'CleanupEnis'];
+const LAMBDA_STATES = [
+  'ValidateNetwork',
+  'PlanPolicies',
+  'ApplyPolicies',
+  'RollbackPolicies',
+  'SubmitJob',
+  'PlanQuotaWait',
+  'PollStatus',
+  'CleanupEnis',
+];
 
 /** The service error names the ASL routes on (for docs/errors.md; no code raises them). Plain literals, so bundles tree-shake it. */
 export const SERVICE_ERRORS: readonly ServiceErrorEntry[] = [
   {
     name: 'States.ALL',
-    states: ['ValidateNetwork', 'PlanPolicies', 'ApplyPolicies', 'RollbackPolicies', 'SubmitJob', 'PollStatus', 'HandOver', 'StopJob', 'CleanupEnis'],
+    states: ['ValidateNetwork', 'PlanPolicies', 'ApplyPolicies', 'RollbackPolicies', 'SubmitJob', 'PlanQuotaWait', 'PollStatus', 'HandOver', 'StopJob', 'CleanupEnis'],
     meaning: 'Any error. Every Task catches it last: to roll back or clean up before failing, or (HandOver, StopJob) to go on polling.',
   },
   { name: 'Lambda.ServiceException', states: LAMBDA_STATES, meaning: 'A transient Lambda service error while invoking the function; retried.' },

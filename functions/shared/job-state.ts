@@ -33,6 +33,29 @@ export const pollingSchema = z.strictObject({
   handoverAfterEvents: z._default(count(100, 12_000), DEFAULT_HANDOVER_AFTER_EVENTS),
 });
 
+/**
+ * How SubmitJob waits while the account's concurrent-job quota is reached (a loop in the ASL:
+ * SubmitJob → PlanQuotaWait → QuotaWait → SubmitJob): the wait starts at `initialSeconds` and doubles
+ * up to `maxSeconds`, never past `maxQuotaWaitSeconds` after the execution started.
+ */
+export const QUOTA_WAIT = { initialSeconds: 60, growthFactor: 2, maxSeconds: 900 } as const;
+
+/** History events of one quota-wait iteration: SubmitJob (5, caught) + PlanQuotaWait (5) + QuotaWait (2). */
+export const EVENTS_PER_QUOTA_WAIT = 12;
+
+/** `$.quotaWait`: the quota-wait loop so far (absent when the first submission went through). */
+export const quotaWaitSchema = z.object({
+  /** Waits planned so far in this execution. */
+  attempts: z.optional(z.int().check(z.minimum(0))),
+  /** The wait before the next submission (QuotaWait's SecondsPath). */
+  seconds: z.optional(z.int().check(z.minimum(1))),
+  /** When the quota wait ends: `maxQuotaWaitSeconds` after the execution started. */
+  until: z.optional(z.string()),
+  /** The last JobQuotaExceededError, as SubmitJob's Catch recorded it. */
+  error: z.optional(z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) })),
+});
+export type QuotaWait = z.infer<typeof quotaWaitSchema>;
+
 /** The Step Functions execution a job belongs to (from the context object `$$.Execution`). */
 export const executionSchema = z.object({
   id: z.string().check(z.minLength(1), z.maxLength(2048)),

@@ -12,7 +12,7 @@ import {
   type CreateModelCustomizationJobCommandInput,
 } from '@aws-sdk/client-bedrock';
 import type { JobInput, Execution } from '../shared/job-input.js';
-import type { Submission } from '../shared/job-state.js';
+import { QUOTA_WAIT, type QuotaWait, type Submission } from '../shared/job-state.js';
 import { awsErrorCode } from '../shared/aws-errors.js';
 import { JobNameConflictError, JobQuotaExceededError, JobSubmissionError, describeError } from '../shared/errors.js';
 
@@ -91,11 +91,36 @@ function isNameInUse(err: unknown): boolean {
   );
 }
 
+/**
+ * The next wait of the quota loop (PlanQuotaWait): the `attempts`-th wait is 60 s doubled each time up
+ * to 15 minutes ({@link QUOTA_WAIT}), and never past `maxQuotaWaitSeconds` after the execution started,
+ * so the submission after the last wait is made at that moment and, if the quota is still reached,
+ * ends the wait with JobSubmissionError. At least 1 s (Step Functions' smallest wait).
+ */
+export function planQuotaWait(
+  job: Pick<JobInput, 'maxQuotaWaitSeconds'>,
+  execution: Pick<Execution, 'startTime'>,
+  previous: QuotaWait,
+  now: Date,
+): QuotaWait & { attempts: number; seconds: number; until: string } {
+  const attempts = (previous.attempts ?? 0) + 1;
+  const started = execution.startTime ? Date.parse(execution.startTime) : now.getTime();
+  const until = started + job.maxQuotaWaitSeconds * 1000;
+  const grown = Math.min(QUOTA_WAIT.maxSeconds, QUOTA_WAIT.initialSeconds * QUOTA_WAIT.growthFactor ** (attempts - 1));
+  const remaining = Math.ceil((until - now.getTime()) / 1000);
+  return {
+    attempts,
+    seconds: Math.max(1, Math.min(grown, remaining)),
+    until: new Date(until).toISOString(),
+    ...(previous.error ? { error: previous.error } : {}),
+  };
+}
+
 /** Error codes Bedrock answers with when the account runs as many jobs as its quota allows. */
 const QUOTA_CODES = ['ServiceQuotaExceededException', 'ThrottlingException', 'TooManyRequestsException'];
 
 /**
- * Quota errors become {@link JobQuotaExceededError} (the state machine waits and retries) until
+ * Quota errors become {@link JobQuotaExceededError} (the state machine waits, {@link planQuotaWait}, and submits again) until
  * `maxQuotaWaitSeconds` after the execution started; errors that retrying will not fix become
  * {@link JobSubmissionError}; anything else passes through unchanged.
  */

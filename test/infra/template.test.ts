@@ -3,30 +3,16 @@
  * the CloudFormation template it writes, and cfn-lint on it.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { aslPath, projectRoot } from '../../scripts/lib/paths.js';
+import { packageStage, type Resource } from '../support/package-stage.js';
 
 const run = promisify(execFile);
-type Resource = { Type: string; Properties: Record<string, any> };
-type Template = { Resources: Record<string, Resource>; Outputs: Record<string, any> };
-
-/** `osls package` of stage ci into a fresh directory: its output, template and function zips. */
-async function packageStage(...extraArgs: string[]) {
-  const dir = mkdtempSync(join(tmpdir(), 'bvc-package-'));
-  const out = await run('npx', ['osls', 'package', '--stage', 'ci', '--region', 'eu-west-1', '--package', dir, ...extraArgs], {
-    cwd: projectRoot,
-    env: { ...process.env, AWS_ACCESS_KEY_ID: 'AKIAEXAMPLEEXAMPLE00', AWS_SECRET_ACCESS_KEY: 'dummy', SLS_TELEMETRY_DISABLED: '1' },
-  });
-  const templatePath = join(dir, 'cloudformation-template-update-stack.json');
-  const template = JSON.parse(readFileSync(templatePath, 'utf8')) as Template;
-  return { dir, templatePath, template, output: `${out.stdout}\n${out.stderr}` };
-}
 
 /** The files of a zip archive (name → content), read from its central directory. */
 function readZip(path: string): Map<string, Buffer> {
@@ -107,7 +93,7 @@ describe('packaged CloudFormation template', () => {
     expect(deployed.TimeoutSeconds).toBe(asl.TimeoutSeconds);
     const lambdaTasks = Object.entries(asl.States as Record<string, any>).filter(([, s]) => s.Resource?.['Fn::GetAtt']);
     expect(lambdaTasks.map(([name]) => name).sort()).toEqual(
-      ['ApplyPolicies', 'CleanupEnis', 'PlanPolicies', 'PollStatus', 'RollbackPolicies', 'SubmitJob', 'ValidateNetwork'].sort(),
+      ['ApplyPolicies', 'CleanupEnis', 'PlanPolicies', 'PlanQuotaWait', 'PollStatus', 'RollbackPolicies', 'SubmitJob', 'ValidateNetwork'].sort(),
     );
     for (const [name, state] of lambdaTasks) {
       const [key, attribute] = state.Resource['Fn::GetAtt'];
@@ -157,7 +143,7 @@ describe('packaged CloudFormation template', () => {
     expect(onEvent?.[1].Properties.EventPattern).toEqual({
       source: ['aws.bedrock'],
       'detail-type': ['Model Customization Job State Change'],
-      detail: { status: ['Completed', 'Failed', 'Stopped'] },
+      detail: { jobStatus: ['Completed', 'Failed', 'Stopped'] },
     });
     expect(resources.JanitorLambdaFunction!.Properties.Environment.Variables).toMatchObject({
       JANITOR_GRACE_SECONDS: '86400',

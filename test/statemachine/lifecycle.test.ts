@@ -7,9 +7,12 @@ import {
   ServiceQuotaExceededException,
 } from '@aws-sdk/client-bedrock';
 import { DeleteNetworkInterfaceCommand, DescribeNetworkInterfacesCommand } from '@aws-sdk/client-ec2';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { handoverExecutionName } from '../../functions/poll-status/poll-status.js';
 import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG } from '../../functions/shared/bedrock-enis.js';
 import { loadLambdaHandlers, runWorkflowChain, runWorkflow, stopJobIntegration, type TaskHandler } from '../../scripts/lib/workflow.js';
+import { historyEvents } from '../../scripts/bench/polling.js';
+import { loadDefinition } from '../../scripts/lib/workflow.js';
 import { rawJob } from '../fixtures/job.js';
 import { ACCOUNT, mockHealthyAccount, mocks, resetMocks } from '../support/mock-account.js';
 
@@ -17,7 +20,10 @@ let lambdas: Record<string, TaskHandler>;
 beforeAll(async () => {
   lambdas = await loadLambdaHandlers();
 });
-afterEach(() => resetMocks());
+afterEach(() => {
+  resetMocks();
+  vi.useRealTimers();
+});
 const handlers = () => ({ ...lambdas, StopJob: stopJobIntegration() });
 const fast = { waitMs: 0, retryMs: 0 };
 
@@ -31,7 +37,9 @@ describe('job lifecycle in the state machine', () => {
       ...fast,
     });
 
-    expect(runs.map((r) => r.name)).toEqual(['long-job', 'long-job-h1', 'long-job-h2']);
+    const first = { id: (runs[0]!.output as any).execution.id, name: 'long-job' };
+    expect(runs.map((r) => r.name)).toEqual(['long-job', handoverExecutionName(first, 1), handoverExecutionName(first, 2)]);
+    expect(runs[1]!.name).toMatch(/^long-job-[0-9a-f]{12}-h1$/);
     expect(runs.map((r) => r.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
     expect(runs[0]!.states.at(-1)).toBe('HandedOver');
     expect(runs[1]!.states.slice(0, 3)).toEqual(['IsHandover', 'ResumeJob', 'PollStatus']);
@@ -49,25 +57,76 @@ describe('job lifecycle in the state machine', () => {
     expect(last.submission.deadline).toBe((runs[0]!.output as any).submission.deadline);
   });
 
-  it('waits out the concurrent-job quota (JobQuotaExceededError retried) and submits once', async () => {
+  /**
+   * Simulated time: Date is faked, and each PlanQuotaWait result moves the clock by the wait it
+   * planned (the QuotaWait state itself takes 0 ms here). Returns the handlers and the clock's start.
+   */
+  function quotaClock() {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-01-01T00:00:00Z'));
+    const plan = lambdas.PlanQuotaWait!;
+    const waits: number[] = [];
+    const PlanQuotaWait: TaskHandler = async (input) => {
+      const planned = (await plan(input)) as { seconds: number };
+      waits.push(planned.seconds);
+      vi.setSystemTime(Date.now() + planned.seconds * 1000);
+      return planned as never;
+    };
+    return { handlers: { ...handlers(), PlanQuotaWait }, waits, start: Date.now() };
+  }
+  const quotaReached = () => new ServiceQuotaExceededException({ message: 'Too many jobs', $metadata: {} });
+
+  it('waits out the concurrent-job quota in the QuotaWait loop, then submits once with the same token and polls', async () => {
     mockHealthyAccount(['Completed']);
     mocks.bedrock
       .on(CreateModelCustomizationJobCommand)
-      .rejectsOnce(new ServiceQuotaExceededException({ message: 'Too many jobs', $metadata: {} }))
-      .rejectsOnce(new ServiceQuotaExceededException({ message: 'Too many jobs', $metadata: {} }))
+      .rejectsOnce(quotaReached())
+      .rejectsOnce(quotaReached())
+      .rejectsOnce(quotaReached())
       .resolves({ jobArn: ACCOUNT.jobArn });
-    const run = await runWorkflow({ input: rawJob(), handlers: handlers(), ...fast });
+    const clock = quotaClock();
+
+    const run = await runWorkflow({ input: rawJob(), handlers: clock.handlers, ...fast });
+
     expect(run.status).toBe('SUCCEEDED');
-    const retries = run.events.filter((e) => e.type === 'StateRetried') as any[];
-    expect(retries.map((e) => e.state.name)).toEqual(['SubmitJob', 'SubmitJob']);
-    expect(retries.every((e) => e.retry.retrier.ErrorEquals.includes('JobQuotaExceededError'))).toBe(true);
+    const loop = run.states.slice(run.states.indexOf('SubmitJob'), run.states.indexOf('PollStatus') + 1);
+    expect(loop).toEqual([...Array(3).fill(['SubmitJob', 'PlanQuotaWait', 'QuotaWait']).flat(), 'SubmitJob', 'PollStatus']);
+    expect(clock.waits).toEqual([60, 120, 240]);
+    const tokens = mocks.bedrock.commandCalls(CreateModelCustomizationJobCommand).map((c) => c.args[0].input.clientRequestToken);
+    expect(tokens).toHaveLength(4);
+    expect(new Set(tokens)).toEqual(new Set([(run.output as any).job.clientRequestToken]));
+    expect((run.output as any).quotaWait).toMatchObject({ attempts: 3, seconds: 240, error: { Error: 'JobQuotaExceededError' } });
+    expect((run.output as any).submission.jobArn).toBe(ACCOUNT.jobArn);
   });
 
-  it('gives up on the quota after maxQuotaWaitSeconds with JobSubmissionError; nothing to clean up', async () => {
+  it('waits the whole 7 days a never-clearing quota allows, then fails with JobSubmissionError within the history budget', async () => {
     mockHealthyAccount(['Completed']);
-    mocks.bedrock.on(CreateModelCustomizationJobCommand).rejects(new ServiceQuotaExceededException({ message: 'Too many jobs', $metadata: {} }));
+    mocks.bedrock.on(CreateModelCustomizationJobCommand).rejects(quotaReached());
+    const clock = quotaClock();
+    const maxQuotaWaitSeconds = 7 * 24 * 3600;
+
+    const run = await runWorkflow({ input: rawJob({ maxQuotaWaitSeconds }), handlers: clock.handlers, ...fast });
+
+    expect(run).toMatchObject({ status: 'FAILED', error: 'JobSubmissionError' });
+    expect(run.states.at(-1)).toBe('SubmitFailed');
+    expect(run.states).not.toContain('CleanupEnis');
+    const waited = (Date.now() - clock.start) / 1000;
+    expect(waited).toBe(maxQuotaWaitSeconds); // the whole wait, never past it
+    // 60 + 120 + 240 + 480 s, then 671 waits of 900 s: 675 iterations, 676 submissions
+    expect(clock.waits).toHaveLength(675);
+    expect(Math.max(...clock.waits)).toBe(900);
+    expect(mocks.bedrock).toHaveReceivedCommandTimes(CreateModelCustomizationJobCommand, 676);
+    const stateTypes = Object.fromEntries(Object.entries(loadDefinition().States).map(([n, st]) => [n, String(st.Type)]));
+    const events = historyEvents(run, stateTypes);
+    expect(events).toBeLessThan(8_200); // 675 x 12 + the rest; Step Functions fails an execution at 25,000
+  }, 120_000);
+
+  it('gives up on the quota at once when maxQuotaWaitSeconds is 0; nothing to clean up', async () => {
+    mockHealthyAccount(['Completed']);
+    mocks.bedrock.on(CreateModelCustomizationJobCommand).rejects(quotaReached());
     const run = await runWorkflow({ input: rawJob({ maxQuotaWaitSeconds: 0 }), handlers: handlers(), ...fast });
     expect(run).toMatchObject({ status: 'FAILED', error: 'JobSubmissionError' });
+    expect(run.states.filter((s) => s === 'SubmitJob')).toHaveLength(1);
     expect(run.states.at(-1)).toBe('SubmitFailed');
     expect(run.states).not.toContain('CleanupEnis');
   });

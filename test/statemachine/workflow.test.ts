@@ -28,7 +28,7 @@ const count = (states: string[], name: string) => states.filter((s) => s === nam
 describe('customize-model state machine', () => {
   it('binds every Lambda Task to a function of serverless.yml', () => {
     expect(Object.keys(lambdas).sort()).toEqual(
-      ['ApplyPolicies', 'CleanupEnis', 'PlanPolicies', 'PollStatus', 'RollbackPolicies', 'SubmitJob', 'ValidateNetwork'].sort(),
+      ['ApplyPolicies', 'CleanupEnis', 'PlanPolicies', 'PlanQuotaWait', 'PollStatus', 'RollbackPolicies', 'SubmitJob', 'ValidateNetwork'].sort(),
     );
   });
 

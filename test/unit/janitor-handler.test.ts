@@ -3,10 +3,10 @@ import { DeleteNetworkInterfaceCommand, DescribeNetworkInterfacesCommand, EC2Cli
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { asLambda, type TaskHandler } from '../../scripts/lib/workflow.js';
+import { fixtureEvent } from '../support/event-ruler.js';
 
 const ec2 = mockClient(EC2Client);
 const bedrock = mockClient(BedrockClient);
-const JOB = 'arn:aws:bedrock:us-east-1:123456789012:model-customization-job/abc';
 let janitor: TaskHandler;
 
 beforeAll(async () => {
@@ -21,7 +21,11 @@ afterEach(() => {
 });
 
 describe('janitor handler', () => {
-  it("sweeps only the job named by Bedrock's state-change event", async () => {
+  it("sweeps only the job named by Bedrock's state-change event (AWS's documented sample)", async () => {
+    // AWS's sample event (test/fixtures/events), with a terminal status the janitor's rule matches.
+    const event = fixtureEvent('bedrock-model-customization-job-state-change');
+    event.detail.jobStatus = 'Completed';
+    const job: string = event.detail.jobArn;
     ec2.on(DescribeNetworkInterfacesCommand).resolves({
       NetworkInterfaces: [
         {
@@ -29,23 +33,19 @@ describe('janitor handler', () => {
           Status: 'available',
           TagSet: [
             { Key: 'BedrockManaged', Value: 'true' },
-            { Key: 'BedrockModelCustomizationJobArn', Value: JOB },
+            { Key: 'BedrockModelCustomizationJobArn', Value: job },
           ],
         },
       ],
     });
     bedrock.on(GetModelCustomizationJobCommand).resolves({ status: 'Completed' });
     ec2.on(DeleteNetworkInterfaceCommand).resolves({});
-    const report = (await janitor({
-      source: 'aws.bedrock',
-      'detail-type': 'Model Customization Job State Change',
-      detail: { jobArn: JOB, status: 'Completed' },
-    })) as { deleted: string[] };
+    const report = (await janitor(event)) as { deleted: string[] };
     expect(report.deleted).toEqual(['eni-1']);
     expect(ec2).toHaveReceivedCommandWith(DescribeNetworkInterfacesCommand, {
       Filters: [
         { Name: 'tag:BedrockManaged', Values: ['true'] },
-        { Name: 'tag:BedrockModelCustomizationJobArn', Values: [JOB] },
+        { Name: 'tag:BedrockModelCustomizationJobArn', Values: [job] },
       ],
     });
   });

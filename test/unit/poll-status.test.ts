@@ -16,6 +16,11 @@ const submission = {
   deadline: '2026-11-29T10:00:00.000Z',
 };
 const input = (extra: Partial<PollStatusInput> = {}): PollStatusInput => ({ job: { jobName: 'job-1', polling }, submission, ...extra });
+const FIRST = {
+  id: 'arn:aws:states:us-east-1:123456789012:execution:bedrock-vpc-customization-dev-customize-model:run-1',
+  name: 'run-1',
+};
+const chainHash = (name: string) => name.match(/-([0-9a-f]{12})-h\d+$/)?.[1];
 const at = (iso: string) => ({ bedrock: new BedrockClient({}), now: () => new Date(iso) });
 
 describe('nextWaitSeconds', () => {
@@ -90,29 +95,29 @@ describe('pollStatus', () => {
   it('hands the job over when this execution\'s history nears the limit, keeping the poll count', async () => {
     bedrock.on(GetModelCustomizationJobCommand).resolves({ status: 'InProgress' });
     const small = { ...polling, handoverAfterEvents: 200 };
-    const base = { job: { jobName: 'job-1', polling: small }, submission, execution: { name: 'run-1' } };
+    const base = { job: { jobName: 'job-1', polling: small }, submission, execution: FIRST };
     // 30 + n * 9 + 60 reserved >= 200  <=>  n >= 13
     const before = await pollStatus({ ...base, poll: { pollCount: 40, pollsThisExecution: 11 } }, at('2026-11-28T11:00:00Z'));
     expect(before).toMatchObject({ next: 'wait', pollsThisExecution: 12, historyEvents: 138 });
     const due = await pollStatus({ ...base, poll: { pollCount: 41, pollsThisExecution: 12 } }, at('2026-11-28T11:00:00Z'));
-    expect(due).toMatchObject({ next: 'handover', pollCount: 42, handover: { generation: 1, executionName: 'run-1-h1' } });
+    expect(due).toMatchObject({ next: 'handover', pollCount: 42, handover: { generation: 1, executionName: handoverExecutionName(FIRST, 1) } });
     const again = await pollStatus(
       { ...base, handover: { generation: 1 }, poll: { pollCount: 80, pollsThisExecution: 12 } },
       at('2026-11-28T11:00:00Z'),
     );
-    expect(again.handover).toEqual({ generation: 2, executionName: 'run-1-h2' });
+    expect(again.handover).toEqual({ generation: 2, executionName: handoverExecutionName(FIRST, 2) });
   });
 
   it('hands over an execution that has run 20 days, whatever its history', async () => {
     bedrock.on(GetModelCustomizationJobCommand).resolves({ status: 'InProgress' });
     const job = { jobName: 'j', polling };
     const young = await pollStatus(
-      { job, submission: { ...submission, deadline: '2027-01-30T00:00:00.000Z' }, execution: { name: 'run-1', startTime: '2026-11-09T11:00:01Z' } },
+      { job, submission: { ...submission, deadline: '2027-01-30T00:00:00.000Z' }, execution: { ...FIRST, startTime: '2026-11-09T11:00:01Z' } },
       at('2026-11-28T11:00:00Z'),
     );
     expect(young.next).toBe('wait');
     const old = await pollStatus(
-      { job, submission: { ...submission, deadline: '2027-01-30T00:00:00.000Z' }, execution: { name: 'run-1', startTime: '2026-11-08T11:00:00Z' } },
+      { job, submission: { ...submission, deadline: '2027-01-30T00:00:00.000Z' }, execution: { ...FIRST, startTime: '2026-11-08T11:00:00Z' } },
       at('2026-11-28T11:00:00Z'),
     );
     expect(old).toMatchObject({ next: 'handover', handover: { generation: 1 } });
@@ -122,7 +127,7 @@ describe('pollStatus', () => {
       {
         job,
         submission: { ...submission, deadline: '2027-01-30T00:00:00.000Z' },
-        execution: { name: 'run-1', startTime: '2026-10-01T00:00:00Z' },
+        execution: { ...FIRST, startTime: '2026-10-01T00:00:00Z' },
         handover: { generation: 1, startedAt: '2026-11-20T00:00:00Z' },
       },
       at('2026-11-28T11:00:00Z'),
@@ -139,9 +144,59 @@ describe('pollStatus', () => {
     expect(await pollStatus({ job: { jobName: 'j', polling: small }, submission, poll: full, stopRequest: {} }, late)).toMatchObject({ next: 'wait' });
   });
 
-  it('keeps hand-over execution names unique and within 80 characters', () => {
-    expect(handoverExecutionName('x'.repeat(80), 12)).toHaveLength(74);
-    expect(handoverExecutionName('run-1-h3', 4)).toBe('run-1-h4');
+  it('counts the quota-wait iterations before submission in the history estimate', async () => {
+    bedrock.on(GetModelCustomizationJobCommand).resolves({ status: 'InProgress' });
+    const base = { job: { jobName: 'job-1', polling }, submission, execution: FIRST };
+    const plain = await pollStatus(base, at('2026-11-28T11:00:00Z'));
+    const afterQuota = await pollStatus({ ...base, quotaWait: { attempts: 10 } }, at('2026-11-28T11:00:00Z'));
+    expect(afterQuota.historyEvents - plain.historyEvents).toBe(10 * 12);
+    // a quota wait that filled most of the budget hands the job over at the first poll
+    const heavy = await pollStatus({ ...base, quotaWait: { attempts: 830 } }, at('2026-11-28T11:00:00Z'));
+    expect(heavy.next).toBe('handover');
+  });
+
+  it('names the successor of an execution called exp-h1 differently from itself', () => {
+    const first = { id: `${FIRST.id.replace(/run-1$/, '')}exp-h1`, name: 'exp-h1' };
+    const name = handoverExecutionName(first, 1);
+    expect(name).not.toBe('exp-h1');
+    expect(name).toMatch(/^exp-h1-[0-9a-f]{12}-h1$/);
+  });
+
+  it('keeps apart two long names that share their first 70 characters', () => {
+    const shared = 'experiment-'.padEnd(75, 'x');
+    const a = { id: `${FIRST.id.replace(/run-1$/, '')}${shared}-a`, name: `${shared}-a` };
+    const b = { id: `${FIRST.id.replace(/run-1$/, '')}${shared}-b`, name: `${shared}-b` };
+    for (const generation of [1, 2, 99]) {
+      expect(handoverExecutionName(a, generation)).not.toBe(handoverExecutionName(b, generation));
+    }
+  });
+
+  it('derives every generation from the first execution: deterministic, within 80 valid characters', () => {
+    const long = { id: `${FIRST.id.replace(/run-1$/, '')}${'n'.repeat(80)}`, name: 'n'.repeat(80) };
+    for (const first of [FIRST, long, { id: FIRST.id, name: 'odd name:with/chars' }]) {
+      const names = [1, 2, 3, 1000].map((g) => handoverExecutionName(first, g));
+      expect(new Set(names).size).toBe(4);
+      expect(new Set(names.map(chainHash)).size).toBe(1);
+      for (const name of names) {
+        expect(name.length).toBeLessThanOrEqual(80);
+        expect(name).toMatch(/^[A-Za-z0-9_-]+$/);
+      }
+      expect(handoverExecutionName(first, 2)).toBe(handoverExecutionName({ ...first }, 2));
+    }
+    expect(handoverExecutionName(FIRST, 1)).toMatch(/^run-1-[0-9a-f]{12}-h1$/);
+  });
+
+  it('names generation 2 from the first execution when generation 1 hands over, not from generation 1', async () => {
+    bedrock.on(GetModelCustomizationJobCommand).resolves({ status: 'InProgress' });
+    const small = { ...polling, handoverAfterEvents: 100 };
+    const full = { pollCount: 20, pollsThisExecution: 20 };
+    // generation 1 runs under its own name, but carries the first execution in $.execution
+    const fromGen1 = await pollStatus(
+      { job: { jobName: 'j', polling: small }, submission, execution: FIRST, poll: full, handover: { generation: 1 } },
+      at('2026-11-28T11:00:00Z'),
+    );
+    expect(fromGen1.handover).toEqual({ generation: 2, executionName: handoverExecutionName(FIRST, 2) });
+    expect(chainHash(fromGen1.handover!.executionName)).toBe(chainHash(handoverExecutionName(FIRST, 1)));
   });
 
   it('rejects a status it does not know', async () => {

@@ -11,7 +11,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JobNameConflictError, JobQuotaExceededError, JobSubmissionError } from '../../functions/shared/errors.js';
-import { EXECUTION_TAG, buildCreateRequest, submitJob } from '../../functions/submit-job/submit-job.js';
+import { EXECUTION_TAG, buildCreateRequest, planQuotaWait, submitJob } from '../../functions/submit-job/submit-job.js';
 import { EXECUTION, resolvedJob } from '../fixtures/job.js';
 
 const bedrock = mockClient(BedrockClient);
@@ -140,5 +140,35 @@ describe('submitJob', () => {
     const boom = new InternalServerException({ message: 'Internal error', $metadata: {} });
     bedrock.on(CreateModelCustomizationJobCommand).rejects(boom);
     await expect(submitJob(resolvedJob(), EXECUTION, { bedrock: new BedrockClient({}), now })).rejects.toBe(boom);
+  });
+});
+
+describe('planQuotaWait', () => {
+  const started = { startTime: '2026-11-28T00:00:00.000Z' };
+  const after = (seconds: number) => new Date(Date.parse(started.startTime) + seconds * 1000);
+
+  it('waits 60 s, doubling to 15 minutes, counting the attempts', () => {
+    const job = { maxQuotaWaitSeconds: 7 * 86400 };
+    let wait = {};
+    const seconds: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const next = planQuotaWait(job, started, wait, after(3600));
+      seconds.push(next.seconds);
+      wait = next;
+    }
+    expect(seconds).toEqual([60, 120, 240, 480, 900, 900, 900]);
+    expect(wait).toMatchObject({ attempts: 7, until: '2026-12-05T00:00:00.000Z' });
+  });
+
+  it('never waits past maxQuotaWaitSeconds after the execution started, and at least 1 s', () => {
+    const job = { maxQuotaWaitSeconds: 3600 };
+    expect(planQuotaWait(job, started, { attempts: 9 }, after(3600 - 100.5)).seconds).toBe(101);
+    expect(planQuotaWait(job, started, { attempts: 9 }, after(3600)).seconds).toBe(1);
+    expect(planQuotaWait({ maxQuotaWaitSeconds: 0 }, started, {}, after(0)).seconds).toBe(1);
+  });
+
+  it('keeps the quota error SubmitJob caught', () => {
+    const error = { Error: 'JobQuotaExceededError', Cause: '{"errorMessage":"Too many jobs"}' };
+    expect(planQuotaWait({ maxQuotaWaitSeconds: 3600 }, started, { error }, after(0))).toMatchObject({ attempts: 1, seconds: 60, error });
   });
 });
