@@ -14,7 +14,15 @@ const eventSchema = z.object({
   execution: z.optional(z.pick(executionSchema, { id: true, name: true, startTime: true })),
   quotaWait: z.optional(z.object({ attempts: z.optional(count) })),
   submission: submissionSchema,
-  poll: z.optional(z.object({ pollCount: z.optional(count), pollsThisExecution: z.optional(count) })),
+  poll: z.optional(
+    z.object({
+      pollCount: z.optional(count),
+      pollsThisExecution: z.optional(count),
+      retriesThisExecution: z.optional(count),
+      checkedAt: z.optional(z.string()),
+      nextWaitSeconds: z.optional(z.number()),
+    }),
+  ),
   handover: z.optional(z.object({ generation: count, startedAt: z.optional(z.string()) })),
   stopRequest: z.optional(z.unknown()),
   stopError: z.optional(z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) })),

@@ -7,11 +7,12 @@
  * (cheap for long jobs, quick for short ones) and never overshoot the deadline.
  *
  * History: a Standard execution fails at 25,000 events. Each poll iteration (Wait + Lambda Task +
- * Choice) adds about {@link EVENTS_PER_POLL} events; when the estimate reaches
+ * Choice) adds about {@link EVENTS_PER_POLL} events, and each retry of a failed check
+ * {@link EVENTS_PER_RETRY} more (counted from how late the check is, {@link retriesWithin}); when the estimate reaches
  * `polling.handoverAfterEvents`, or the execution has run for {@link HANDOVER_AFTER_SECONDS}, the job
  * is handed over to a fresh execution (continue-as-new).
  */
-import { GetModelCustomizationJobCommand, type BedrockClient } from '@aws-sdk/client-bedrock';
+import { GetModelCustomizationJobCommand, type BedrockClient, type GetModelCustomizationJobCommandOutput } from '@aws-sdk/client-bedrock';
 import { createHash } from 'node:crypto';
 import type { JobInput } from '../shared/job-input.js';
 import {
@@ -23,7 +24,8 @@ import {
   type PollResult,
   type Submission,
 } from '../shared/job-state.js';
-import { JobStopError } from '../shared/errors.js';
+import { describeError, JobStatusUnavailableError, JobStopError } from '../shared/errors.js';
+import { isTransientAwsError } from '../shared/aws-errors.js';
 
 /** History events of one poll iteration: Wait (2) + Lambda Task (5) + Choice (2). */
 export const EVENTS_PER_POLL = 9;
@@ -32,6 +34,32 @@ export const EVENTS_PER_POLL = 9;
  * {@link EVENTS_PER_QUOTA_WAIT} for each wait for the job quota, `$.quotaWait.attempts`).
  */
 export const EVENTS_BEFORE_FIRST_POLL = 30;
+/** History events of one retried PollStatus attempt: LambdaFunctionScheduled, Started, Failed. */
+export const EVENTS_PER_RETRY = 3;
+/**
+ * PollStatus's retrier for transient errors, as in the ASL (a state-machine test compares them): 60 s
+ * doubling to 30 min, 16 retries, no jitter, so 21,660 s (6 h 1 min) in all.
+ */
+export const POLL_RETRY = { intervalSeconds: 60, backoffRate: 2, maxDelaySeconds: 1800, maxAttempts: 16 } as const;
+
+/**
+ * Retries of PollStatus that fit in `seconds` of unexplained delay (more time between two checks
+ * than the wait asked for): Step Functions does not tell a Task its retries, so they are counted from
+ * the clock. Anything else that took time (a slow Lambda, StopJob's retries) counts too: an
+ * over-estimate, on the safe side.
+ */
+export function retriesWithin(seconds: number): number {
+  let retries = 0;
+  let spent = 0;
+  while (retries < POLL_RETRY.maxAttempts) {
+    const delay = Math.min(POLL_RETRY.maxDelaySeconds, POLL_RETRY.intervalSeconds * POLL_RETRY.backoffRate ** retries);
+    if (spent + delay > seconds) break;
+    spent += delay;
+    retries++;
+  }
+  return retries;
+}
+
 /** Events kept in reserve for the end of an execution (stop, cleanup retries, outcome). */
 export const EVENTS_RESERVED_FOR_END = 60;
 
@@ -51,7 +79,7 @@ export interface PollStatusInput {
   quotaWait?: { attempts?: number };
   submission: Submission;
   /** The previous poll, absent on the first one. */
-  poll?: Partial<Pick<PollResult, 'pollCount' | 'pollsThisExecution'>>;
+  poll?: Partial<Pick<PollResult, 'pollCount' | 'pollsThisExecution' | 'retriesThisExecution' | 'checkedAt' | 'nextWaitSeconds'>>;
   /** Present in an execution that took the job over from another one (`startedAt`: its own start). */
   handover?: { generation: number; startedAt?: string };
   /** Present once the StopJob state has asked Bedrock to stop the job. */
@@ -90,15 +118,33 @@ export function handoverExecutionName(first: { id: string; name: string }, gener
 
 export async function pollStatus(input: PollStatusInput, deps: PollStatusDeps): Promise<PollResult> {
   const { submission, job } = input;
-  const out = await deps.bedrock.send(new GetModelCustomizationJobCommand({ jobIdentifier: submission.jobArn }));
+  let out: GetModelCustomizationJobCommandOutput;
+  try {
+    out = await deps.bedrock.send(new GetModelCustomizationJobCommand({ jobIdentifier: submission.jobArn }));
+  } catch (err) {
+    // Transient: one name the state machine retries for hours. Anything else (access denied, not
+    // found) passes unchanged; PollStatus's Catch then stops the job.
+    if (isTransientAwsError(err)) {
+      throw new JobStatusUnavailableError(`Could not read the status of job ${submission.jobName}: ${describeError(err)}`, { cause: err });
+    }
+    throw err;
+  }
   const status = out.status as JobStatus;
   const now = deps.now();
   const secondsToDeadline = (Date.parse(submission.deadline) - now.getTime()) / 1000;
   const deadlineExceeded = secondsToDeadline <= 0;
   const pollCount = (input.poll?.pollCount ?? 0) + 1;
   const pollsThisExecution = (input.poll?.pollsThisExecution ?? 0) + 1;
+  // Retries since the previous check of this execution (a resumed execution starts at 0: its $.poll
+  // has no checkedAt), estimated from the time the checks were late by.
+  const previousAt = input.poll ? Date.parse(input.poll.checkedAt ?? '') : Date.parse(submission.submittedAt);
+  const lateBy = (now.getTime() - previousAt) / 1000 - (input.poll?.nextWaitSeconds ?? 0);
+  const retriesThisExecution = (input.poll?.retriesThisExecution ?? 0) + (Number.isNaN(lateBy) ? 0 : retriesWithin(lateBy));
   const historyEvents =
-    EVENTS_BEFORE_FIRST_POLL + (input.quotaWait?.attempts ?? 0) * EVENTS_PER_QUOTA_WAIT + pollsThisExecution * EVENTS_PER_POLL;
+    EVENTS_BEFORE_FIRST_POLL +
+    (input.quotaWait?.attempts ?? 0) * EVENTS_PER_QUOTA_WAIT +
+    pollsThisExecution * EVENTS_PER_POLL +
+    retriesThisExecution * EVENTS_PER_RETRY;
   const generation = input.handover?.generation ?? 0;
   const startedAt = Date.parse(input.handover?.startedAt ?? input.execution?.startTime ?? '');
   const ageSeconds = Number.isNaN(startedAt) ? 0 : (now.getTime() - startedAt) / 1000;
@@ -128,7 +174,8 @@ export async function pollStatus(input: PollStatusInput, deps: PollStatusDeps): 
       if (status === 'InProgress' && deadlineExceeded && input.stopError) {
         throw new JobStopError(
           `Job ${submission.jobName} passed its deadline ${submission.deadline} and could not be stopped: ` +
-            `${input.stopError.Error ?? 'error'} ${input.stopError.Cause ?? ''}`.trim(),
+            `${input.stopError.Error ?? 'error'} ${input.stopError.Cause ?? ''}`.trim() +
+          ' | ENI cleanup was skipped: stop the job by hand; the janitor deletes its ENIs once it has ended.',
         );
       }
       if (status === 'InProgress' && deadlineExceeded && !input.stopRequest) {
@@ -161,6 +208,7 @@ export async function pollStatus(input: PollStatusInput, deps: PollStatusDeps): 
     next,
     pollCount,
     pollsThisExecution,
+    retriesThisExecution,
     historyEvents,
     nextWaitSeconds: nextWaitSeconds(job.polling, pollCount, secondsToDeadline),
     deadlineExceeded,

@@ -13,3 +13,38 @@ export function isAwsError(err: unknown, ...codes: string[]): boolean {
   const code = awsErrorCode(err);
   return code !== undefined && codes.includes(code);
 }
+
+/** Throttling and transient service/network error names of the AWS SDK v3 (and Node's socket errors). */
+const TRANSIENT_NAMES = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'InternalServerException',
+  'InternalFailure',
+  'InternalError',
+  'ServiceUnavailableException',
+  'ServiceUnavailable',
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+]);
+
+/**
+ * True for an error retrying later can fix: throttling, a 5xx or 429 answer, a timeout or a dropped
+ * connection (by name, Node `code`, HTTP status or the SDK's `$retryable`). Access, validation and
+ * not-found errors are not transient.
+ */
+export function isTransientAwsError(err: unknown): boolean {
+  if (!err || typeof err !== 'object') return false;
+  const e = err as { name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
+  if (TRANSIENT_NAMES.has(String(e.name)) || TRANSIENT_NAMES.has(String(e.code))) return true;
+  const status = e.$metadata?.httpStatusCode;
+  if (status !== undefined && (status >= 500 || status === 429)) return true;
+  return Boolean(e.$retryable);
+}

@@ -15,14 +15,21 @@ export function tagOf(eni: NetworkInterface, key: string): string | undefined {
 }
 
 /**
- * Every ENI tagged `BedrockManaged=true` (of one job when `jobArn` is given), all pages, 1,000 a
- * page. The tags are checked again in code: a filter is not the only safeguard before a delete.
+ * Every ENI tagged `BedrockManaged=true` (of one job when `jobArn` is given; only in the VPCs
+ * `vpcIds` when given), all pages, 1,000 a page. The tags and the VPC are checked again in code: a
+ * filter is not the only safeguard before a delete.
  */
-export async function listBedrockEnis(ec2: EC2Client, jobArn?: string): Promise<NetworkInterface[]> {
+export async function listBedrockEnis(ec2: EC2Client, jobArn?: string, vpcIds?: readonly string[]): Promise<NetworkInterface[]> {
   const Filters = [{ Name: `tag:${BEDROCK_MANAGED_TAG}`, Values: ['true'] }];
   if (jobArn) Filters.push({ Name: `tag:${BEDROCK_JOB_ARN_TAG}`, Values: [jobArn] });
+  if (vpcIds) Filters.push({ Name: 'vpc-id', Values: [...vpcIds] });
   const enis = await collect(paginateDescribeNetworkInterfaces({ client: ec2, pageSize: 1000 }, { Filters }), (p) => p.NetworkInterfaces);
-  return enis.filter((eni) => tagOf(eni, BEDROCK_MANAGED_TAG) === 'true' && (!jobArn || tagOf(eni, BEDROCK_JOB_ARN_TAG) === jobArn));
+  return enis.filter(
+    (eni) =>
+      tagOf(eni, BEDROCK_MANAGED_TAG) === 'true' &&
+      (!jobArn || tagOf(eni, BEDROCK_JOB_ARN_TAG) === jobArn) &&
+      (!vpcIds || (eni.VpcId !== undefined && vpcIds.includes(eni.VpcId))),
+  );
 }
 
 /**

@@ -9,6 +9,7 @@
  * S3 then needs path-style URLs: a bucket name cannot be a sub-domain of 127.0.0.1.
  */
 import { BedrockClient } from '@aws-sdk/client-bedrock';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -27,3 +28,5 @@ export const s3 = /* @__PURE__ */ new S3Client({ maxAttempts: 5, retryMode: 'sta
  */
 export const janitorEc2 = /* @__PURE__ */ new EC2Client({ maxAttempts: 8, retryMode: 'adaptive' });
 export const janitorBedrock = /* @__PURE__ */ new BedrockClient({ maxAttempts: 8, retryMode: 'adaptive' });
+/** The janitor's first-sighting table (JanitorSightingsTable). */
+export const janitorDynamodb = /* @__PURE__ */ new DynamoDBClient({ maxAttempts: 8, retryMode: 'adaptive' });

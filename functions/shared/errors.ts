@@ -91,6 +91,17 @@ export class JobStopError extends WorkflowError {
   }
 }
 
+/**
+ * GetModelCustomizationJob failed with a transient error (throttling, 5xx, network, timeout) after the
+ * SDK's own attempts. The state machine retries PollStatus for hours; the SDK error is the cause.
+ */
+export class JobStatusUnavailableError extends WorkflowError {
+  override readonly name = 'JobStatusUnavailableError' as const;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
 /** Turns anything thrown into a short, human-readable string (for reports and logs). */
 export function describeError(err: unknown): string {
   if (err instanceof Error) return `${err.name}: ${err.message}`;
@@ -224,12 +235,24 @@ export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = [
   {
     name: 'JobStopError',
     raisedBy: 'lambda',
-    states: ['PollStatus', 'CleanupEnis', 'Outcome', 'JobErrored'],
+    states: ['PollStatus', 'JobNotStopped'],
     meaning:
       'The job passed its deadline and StopModelCustomizationJob failed (its error is in the Cause): the job may ' +
-      'still be running. Its ENIs in use were not deleted.',
+      'still be running. ENI cleanup was skipped (its ENIs may still be in use).',
     whatToDo: 'Stop the job by hand (aws bedrock stop-model-customization-job); the janitor deletes its ENIs once it has ended.',
-    terminal: true,
+    terminal: false,
+  },
+  {
+    name: 'JobStatusUnavailableError',
+    raisedBy: 'lambda',
+    states: ['PollStatus', 'ConfirmStopped'],
+    meaning:
+      'GetModelCustomizationJob failed with a transient error (throttling, 5xx, network, timeout) after the SDK\'s own ' +
+      'attempts. PollStatus retries it for about 6 hours (ConfirmStopped for about 55 minutes); when it persists, ' +
+      'PollStatus goes to StopUnwatchedJob and the job is stopped (the execution then ends with this error after cleanup, ' +
+      'or in JobUnwatched).',
+    whatToDo: 'Usually nothing. If it persists, check Bedrock\'s health and the account\'s API quotas.',
+    terminal: false,
   },
   {
     name: 'EnisStillInUseError',
@@ -273,6 +296,20 @@ export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = [
     whatToDo: 'Read the execution history and report it; check the job in the Bedrock console.',
     terminal: true,
   },
+  {
+    name: 'JobUnwatchedError',
+    raisedBy: 'state machine',
+    states: ['PollStatus', 'StopUnwatchedJob', 'ConfirmStopped', 'ConfirmStatus', 'Unwatched', 'JobUnwatched'],
+    meaning:
+      'The job could not be followed (PollStatus failed for good: retries exhausted, access denied, …), this workflow ' +
+      'asked Bedrock to stop it, and no terminal status could be confirmed (the stop or the status check failed). The ' +
+      'job may still be running and costing money; no execution follows it. ENI cleanup was skipped. The Cause names ' +
+      'the PollStatus error; $.stopError and $.confirmError in the last state\'s input have the rest.',
+    whatToDo:
+      'Stop the job by hand (aws bedrock stop-model-customization-job) and fix what the Cause names (often the ' +
+      'permissions of the poll-status role or of the state machine role); the janitor deletes its ENIs.',
+    terminal: true,
+  },
 ];
 
 /** A service error name (`States.*`, `Lambda.*`, …) the state machine names in a Retry or Catch. */
@@ -292,6 +329,7 @@ const LAMBDA_STATES = [
   'SubmitJob',
   'PlanQuotaWait',
   'PollStatus',
+  'ConfirmStopped',
   'CleanupEnis',
 ];
 
@@ -299,8 +337,13 @@ const LAMBDA_STATES = [
 export const SERVICE_ERRORS: readonly ServiceErrorEntry[] = [
   {
     name: 'States.ALL',
-    states: ['ValidateNetwork', 'PlanPolicies', 'ApplyPolicies', 'RollbackPolicies', 'SubmitJob', 'PlanQuotaWait', 'PollStatus', 'HandOver', 'StopJob', 'CleanupEnis'],
-    meaning: 'Any error. Every Task catches it last: to roll back or clean up before failing, or (HandOver, StopJob) to go on polling.',
+    states: [
+      'ValidateNetwork', 'PlanPolicies', 'ApplyPolicies', 'RollbackPolicies', 'SubmitJob', 'PlanQuotaWait', 'PollStatus',
+      'HandOver', 'StopJob', 'StopUnwatchedJob', 'ConfirmStopped', 'CleanupEnis',
+    ],
+    meaning:
+      'Any error. Every Task catches it last: to roll back before failing, to stop a job that can no longer be followed ' +
+      '(PollStatus), or (HandOver, StopJob, StopUnwatchedJob) to go on checking the job.',
   },
   { name: 'Lambda.ServiceException', states: LAMBDA_STATES, meaning: 'A transient Lambda service error while invoking the function; retried.' },
   { name: 'Lambda.AWSLambdaException', states: LAMBDA_STATES, meaning: 'A transient Lambda service error while invoking the function; retried.' },
@@ -318,6 +361,18 @@ export const SERVICE_ERRORS: readonly ServiceErrorEntry[] = [
     states: ['HandOver'],
     meaning: 'The successor execution already exists (an earlier attempt went through): the job is handed over.',
   },
-  { name: 'Bedrock.ThrottlingException', states: ['StopJob'], meaning: 'StopModelCustomizationJob was throttled; retried.' },
-  { name: 'Bedrock.InternalServerException', states: ['StopJob'], meaning: 'A transient Bedrock error on StopModelCustomizationJob; retried.' },
+  { name: 'States.Timeout', states: ['PollStatus', 'ConfirmStopped'], meaning: 'The status check timed out; retried like JobStatusUnavailableError.' },
+  { name: 'Lambda.Unknown', states: ['PollStatus', 'ConfirmStopped'], meaning: 'The poll-status Lambda timed out or crashed; retried like JobStatusUnavailableError.' },
+  { name: 'Sandbox.Timedout', states: ['PollStatus', 'ConfirmStopped'], meaning: 'The poll-status Lambda timed out; retried like JobStatusUnavailableError.' },
+  { name: 'Bedrock.ThrottlingException', states: ['StopJob', 'StopUnwatchedJob'], meaning: 'StopModelCustomizationJob was throttled; retried.' },
+  {
+    name: 'Bedrock.InternalServerException',
+    states: ['StopJob', 'StopUnwatchedJob'],
+    meaning: 'A transient Bedrock error on StopModelCustomizationJob; retried.',
+  },
+  {
+    name: 'Bedrock.ServiceUnavailableException',
+    states: ['StopUnwatchedJob'],
+    meaning: 'Bedrock was unavailable for StopModelCustomizationJob; retried.',
+  },
 ];

@@ -94,6 +94,8 @@ export interface PollResult {
   pollCount: number;
   /** Status checks in this execution (drives the history-size estimate). */
   pollsThisExecution: number;
+  /** Retries of failed status checks in this execution, estimated from the clock (history-size estimate). */
+  retriesThisExecution: number;
   /** Estimated history events of this execution after this poll. */
   historyEvents: number;
   nextWaitSeconds: number;

@@ -2,7 +2,8 @@
  * Benchmark of the janitor against moto: a sweep of 2,000 BedrockManaged ENIs of 20 ended jobs,
  * the janitor (one Bedrock look-up per distinct job, ≤ 10 deletions in flight) vs a sequential
  * baseline (for each ENI in turn: look its job up, then delete it). Both run on the same seeded
- * population; moto is reset between them.
+ * population; moto is reset between them. The ENIs are seeded in the stage VPC, in the subnet their
+ * jobs ran in (each job's vpcConfig), and the janitor gets its first-sightings table (DynamoDB, moto).
  *
  * moto is one Python process: each call costs server CPU (≈ 12 ms for a delete among 2,000 ENIs)
  * and concurrent calls mostly queue, so concurrency gains little there. AWS calls cost mostly a
@@ -11,11 +12,12 @@
  * network, not a measurement of AWS.
  */
 import { BedrockClient, CreateModelCustomizationJobCommand, GetModelCustomizationJobCommand, StopModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateNetworkInterfaceCommand, CreateSubnetCommand, DeleteNetworkInterfaceCommand, EC2Client } from '@aws-sdk/client-ec2';
 import pLimit from 'p-limit';
-import { sweep } from '../../functions/janitor/janitor.js';
+import { sweep, type JanitorConfig } from '../../functions/janitor/janitor.js';
 import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG, listBedrockEnis } from '../../functions/shared/bedrock-enis.js';
-import { clientsFor, seedDemoAccount } from '../lib/seed.js';
+import { clientsFor, createSightingsTable, seedDemoAccount } from '../lib/seed.js';
 import type { BenchFigure } from './preflight.js';
 
 const REGION = 'us-east-1';
@@ -58,6 +60,8 @@ async function seed(endpoint: string, enis = ENIS) {
         trainingDataConfig: { s3Uri: `s3://${account.trainingBucket}/datasets/support.jsonl` },
         outputDataConfig: { s3Uri: `s3://${account.outputBucket}/runs/` },
         hyperParameters: {},
+        // The jobs ran in the big subnet of the stage VPC: the janitor deletes a job's ENIs only there.
+        vpcConfig: { subnetIds: [big.Subnet!.SubnetId!], securityGroupIds: [account.securityGroupId] },
       }),
     );
     await bedrock.send(new StopModelCustomizationJobCommand({ jobIdentifier: out.jobArn! }));
@@ -85,7 +89,17 @@ async function seed(endpoint: string, enis = ENIS) {
     ),
   );
   const ec2 = new EC2Client({ endpoint, region: REGION, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
-  return { ec2, bedrock };
+  const dynamodb = new DynamoDBClient({ endpoint, region: REGION, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+  const sightingsTable = await createSightingsTable(dynamodb);
+  const config: JanitorConfig = {
+    graceSeconds: 86_400,
+    dryRun: false,
+    concurrency: 10,
+    vpcIds: [account.vpcId],
+    home: { region: REGION, accountId: account.accountId },
+    sightingsTable,
+  };
+  return { ec2, bedrock, dynamodb, config };
 }
 
 /** The sequential baseline: every ENI in turn, its job looked up, then the ENI deleted. */
@@ -119,7 +133,7 @@ async function compare(endpoint: string, enis: number, delayMs: number) {
   const ec2Stats = instrument(ours.ec2, delayMs);
   const bedrockStats = instrument(ours.bedrock, delayMs);
   started = performance.now();
-  const report = await sweep({}, { graceSeconds: 86_400, dryRun: false, concurrency: 10 }, { ...ours, now: () => new Date() });
+  const report = await sweep({}, ours.config, { ec2: ours.ec2, bedrock: ours.bedrock, dynamodb: ours.dynamodb, now: () => new Date() });
   const oursMs = performance.now() - started;
   if (report.deleted.length !== enis || baselineDeleted !== enis) {
     throw new Error(`janitor bench: expected ${enis} deletions, got ${report.deleted.length} (baseline ${baselineDeleted})`);

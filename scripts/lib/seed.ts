@@ -20,6 +20,7 @@ import {
   RunInstancesCommand,
   type Tag,
 } from '@aws-sdk/client-ec2';
+import { CreateTableCommand, UpdateTimeToLiveCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { accountOf } from '../../functions/shared/arn.js';
@@ -212,4 +213,21 @@ export async function createJobEnis(ec2: EC2Client, jobArn: string, subnetIds: s
     ids.push(out.NetworkInterface!.NetworkInterfaceId!);
   }
   return ids;
+}
+
+/**
+ * The janitor's first-sightings table, as serverless.yml declares it (JanitorSightingsTable): key
+ * `networkInterfaceId`, TTL on `expiresAt`. Only the bench and tests call this; the stack creates it.
+ */
+export async function createSightingsTable(dynamodb: DynamoDBClient, tableName = 'janitor-sightings'): Promise<string> {
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'networkInterfaceId', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'networkInterfaceId', KeyType: 'HASH' }],
+    }),
+  );
+  await dynamodb.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } }));
+  return tableName;
 }

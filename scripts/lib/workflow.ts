@@ -7,8 +7,8 @@
  * What stands in for AWS here, and only here:
  * - Lambda's invoke: the event and the result go through JSON, and a thrown error reaches the state
  *   machine as Lambda reports it (Error = the error's name, Cause = {"errorType","errorMessage"} JSON);
- * - the StopJob state's `aws-sdk:bedrock` service integration: the same API call, made with the SDK
- *   (errors named `Bedrock.<code>` as Step Functions names them).
+ * - the `aws-sdk:bedrock:stopModelCustomizationJob` service integration (StopJob, StopUnwatchedJob): the
+ *   same API call, made with the SDK (errors named `Bedrock.<code>` as Step Functions names them).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -152,7 +152,10 @@ export interface RunWorkflowOptions {
   input: unknown;
   /** Execution name (the ARN is built from it); unique per run by default. */
   executionName?: string;
-  /** Handlers by state name: the real Lambdas and the StopJob integration unless replaced here. */
+  /**
+   * Handlers by state name: the real Lambdas and the StopJob integration unless replaced here. Every
+   * other state with StopJob's Resource (StopUnwatchedJob) gets the StopJob handler unless given its own.
+   */
   handlers: Record<string, TaskHandler>;
   /** Milliseconds every Wait state waits instead of its SecondsPath (0 in tests). */
   waitMs?: number;
@@ -180,9 +183,16 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
   };
   const waits = Object.entries(definition.States).filter(([, s]) => s.Type === 'Wait');
   const retriable = Object.entries(definition.States).filter(([, s]) => Array.isArray(s.Retry));
+  const stopJobResource = definition.States.StopJob?.Resource;
+  const sameAsStopJob = Object.entries(definition.States).filter(([n, s]) => n !== 'StopJob' && s.Resource === stopJobResource);
+  const stopJob = options.handlers.StopJob;
   const runOptions: RunOptions = {
     overrides: {
-      taskResourceLocalHandlers: { HandOver: startExecution, ...options.handlers },
+      taskResourceLocalHandlers: {
+        HandOver: startExecution,
+        ...(stopJob ? Object.fromEntries(sameAsStopJob.map(([n]) => [n, stopJob])) : {}),
+        ...options.handlers,
+      },
       ...(options.waitMs !== undefined
         ? { waitTimeOverrides: Object.fromEntries(waits.map(([n]) => [n, options.waitMs!])) }
         : {}),

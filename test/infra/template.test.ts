@@ -93,7 +93,7 @@ describe('packaged CloudFormation template', () => {
     expect(deployed.TimeoutSeconds).toBe(asl.TimeoutSeconds);
     const lambdaTasks = Object.entries(asl.States as Record<string, any>).filter(([, s]) => s.Resource?.['Fn::GetAtt']);
     expect(lambdaTasks.map(([name]) => name).sort()).toEqual(
-      ['ApplyPolicies', 'CleanupEnis', 'PlanPolicies', 'PlanQuotaWait', 'PollStatus', 'RollbackPolicies', 'SubmitJob', 'ValidateNetwork'].sort(),
+      ['ApplyPolicies', 'CleanupEnis', 'ConfirmStopped', 'PlanPolicies', 'PlanQuotaWait', 'PollStatus', 'RollbackPolicies', 'SubmitJob', 'ValidateNetwork'].sort(),
     );
     for (const [name, state] of lambdaTasks) {
       const [key, attribute] = state.Resource['Fn::GetAtt'];
@@ -145,10 +145,40 @@ describe('packaged CloudFormation template', () => {
       'detail-type': ['Model Customization Job State Change'],
       detail: { jobStatus: ['Completed', 'Failed', 'Stopped'] },
     });
-    expect(resources.JanitorLambdaFunction!.Properties.Environment.Variables).toMatchObject({
+    expect(resources.JanitorLambdaFunction!.Properties.Environment.Variables).toEqual({
       JANITOR_GRACE_SECONDS: '86400',
       JANITOR_DRY_RUN: 'false',
+      // janitorVpcIds defaults to the stage's vpcId.
+      JANITOR_VPC_IDS: 'vpc-0123456789abcdef0',
+      JANITOR_SIGHTINGS_TABLE: { Ref: 'JanitorSightingsTable' },
+      JANITOR_ACCOUNT_ID: { Ref: 'AWS::AccountId' },
     });
+  });
+
+  it("keeps the janitor's first sightings in a pay-per-request DynamoDB table of the stack, keyed by ENI id, with a TTL", () => {
+    const tables = ofType('AWS::DynamoDB::Table');
+    expect(tables.map(([id]) => id)).toEqual(['JanitorSightingsTable']);
+    const table = resources.JanitorSightingsTable as Resource & { DeletionPolicy?: string };
+    expect(table.DeletionPolicy).toBe('Delete');
+    expect(table.Properties).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: 'networkInterfaceId', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'networkInterfaceId', AttributeType: 'S' }],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+  });
+
+  it('passes the janitorVpcIds param (several VPCs) to the janitor and to its delete condition', async () => {
+    const other = await packageStage('--param', 'janitorVpcIds=vpc-0aaa,vpc-0bbb');
+    try {
+      const fn = other.template.Resources.JanitorLambdaFunction!;
+      expect(fn.Properties.Environment.Variables.JANITOR_VPC_IDS).toBe('vpc-0aaa,vpc-0bbb');
+      const role = other.template.Resources.JanitorRole!;
+      const del = role.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement).find((s: any) => s.Action === 'ec2:DeleteNetworkInterface');
+      expect(JSON.stringify(del.Condition.ArnLike['ec2:Vpc'])).toContain('"vpc-0aaa,vpc-0bbb"');
+    } finally {
+      rmSync(other.dir, { recursive: true, force: true });
+    }
   });
 
   it('passes stage params to validate-network as its defaults', () => {
@@ -217,14 +247,39 @@ describe('packaged CloudFormation template', () => {
       expect(JSON.stringify(writes[2].Resource)).toContain('s3:::output-bucket');
     });
 
-    it('cleanup-enis and the janitor delete only ENIs tagged BedrockManaged=true; the janitor tags only first-seen', () => {
+    it('cleanup-enis and the janitor delete only ENIs tagged BedrockManaged=true; the janitor only in the stage VPC', () => {
       for (const fn of ['CleanupDashenisLambdaFunction', 'JanitorLambdaFunction']) {
         const del = statementsOf(fn).find((s) => [s.Action].flat().includes('ec2:DeleteNetworkInterface'));
-        expect(del.Condition).toEqual({ StringEquals: { 'ec2:ResourceTag/BedrockManaged': 'true' } });
+        expect(del.Condition.StringEquals).toEqual({ 'ec2:ResourceTag/BedrockManaged': 'true' });
       }
       expect(actionsOf('CleanupDashenisLambdaFunction').sort()).toEqual(['ec2:DeleteNetworkInterface', 'ec2:DescribeNetworkInterfaces']);
-      const tag = statementsOf('JanitorLambdaFunction').find((s) => [s.Action].flat().includes('ec2:CreateTags'));
-      expect(tag.Condition['ForAllValues:StringEquals']).toEqual({ 'aws:TagKeys': ['bedrock-vpc-customization:first-seen'] });
+      const del = statementsOf('JanitorLambdaFunction').find((s) => [s.Action].flat().includes('ec2:DeleteNetworkInterface'));
+      // The VPC's ARN, region eu-west-1 (the package's), any partition and account (a shared VPC).
+      expect(del.Condition.ArnLike).toEqual({
+        'ec2:Vpc': {
+          'Fn::Split': [
+            ',',
+            {
+              'Fn::Join': [
+                '',
+                ['arn:*:ec2:eu-west-1:*:vpc/', { 'Fn::Join': [',arn:*:ec2:eu-west-1:*:vpc/', { 'Fn::Split': [',', 'vpc-0123456789abcdef0'] }] }],
+              ],
+            },
+          ],
+        },
+      });
+    });
+
+    it('the janitor tags nothing; it looks jobs up and reads and writes only its sightings table', () => {
+      expect(actionsOf('JanitorLambdaFunction').sort()).toEqual([
+        'bedrock:GetModelCustomizationJob',
+        'dynamodb:BatchGetItem',
+        'dynamodb:PutItem',
+        'ec2:DeleteNetworkInterface',
+        'ec2:DescribeNetworkInterfaces',
+      ]);
+      const table = statementsOf('JanitorLambdaFunction').find((s) => [s.Action].flat().some((a: string) => a.startsWith('dynamodb:')));
+      expect(table.Resource).toEqual({ 'Fn::GetAtt': ['JanitorSightingsTable', 'Arn'] });
     });
 
     it('submit-job passes the Bedrock role only to Bedrock; poll-status only reads the job', () => {

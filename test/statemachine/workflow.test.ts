@@ -28,7 +28,10 @@ const count = (states: string[], name: string) => states.filter((s) => s === nam
 describe('customize-model state machine', () => {
   it('binds every Lambda Task to a function of serverless.yml', () => {
     expect(Object.keys(lambdas).sort()).toEqual(
-      ['ApplyPolicies', 'CleanupEnis', 'PlanPolicies', 'PlanQuotaWait', 'PollStatus', 'RollbackPolicies', 'SubmitJob', 'ValidateNetwork'].sort(),
+      [
+        'ApplyPolicies', 'CleanupEnis', 'ConfirmStopped', 'PlanPolicies', 'PlanQuotaWait', 'PollStatus', 'RollbackPolicies', 'SubmitJob',
+        'ValidateNetwork',
+      ].sort(),
     );
   });
 
@@ -99,19 +102,21 @@ describe('customize-model state machine', () => {
     expect(mocks.bedrock).toHaveReceivedCommandWith(StopModelCustomizationJobCommand, { jobIdentifier: ACCOUNT.jobArn });
   });
 
-  it('error after submission: the error is caught, cleanup runs once, the execution fails with that error', async () => {
+  it('error after submission: the job is stopped; with its status unreadable, no cleanup and JobUnwatchedError', async () => {
     mockHealthyAccount();
     mocks.bedrock
       .on(GetModelCustomizationJobCommand)
       .rejects(new AccessDeniedException({ message: 'not authorized to GetModelCustomizationJob', $metadata: {} }));
     const run = await runWorkflow({ input: rawJob(), handlers: handlers(), ...fast });
-    expect(run).toMatchObject({ status: 'FAILED', error: 'AccessDeniedException' });
-    expect(count(run.states, 'CleanupEnis')).toBe(1);
-    expect(run.states.slice(-2)).toEqual(['Outcome', 'JobErrored']);
-    expect(mocks.ec2).toHaveReceivedCommandTimes(DeleteNetworkInterfaceCommand, 2);
+    expect(run).toMatchObject({ status: 'FAILED', error: 'JobUnwatchedError' });
+    expect(run.cause).toContain('AccessDeniedException');
+    expect(mocks.bedrock).toHaveReceivedCommandWith(StopModelCustomizationJobCommand, { jobIdentifier: ACCOUNT.jobArn });
+    expect(count(run.states, 'CleanupEnis')).toBe(0);
+    expect(run.states.at(-1)).toBe('JobUnwatched');
+    expect(mocks.ec2).not.toHaveReceivedCommand(DeleteNetworkInterfaceCommand);
   });
 
-  it('a stop request that fails past the deadline ends in JobStopError after cleanup', async () => {
+  it('a stop request that fails past the deadline ends in JobStopError, without cleanup (the job may run on)', async () => {
     mockHealthyAccount(['InProgress']);
     mocks.bedrock
       .on(StopModelCustomizationJobCommand)
@@ -119,7 +124,10 @@ describe('customize-model state machine', () => {
     const run = await runWorkflow({ input: rawJob({ maxJobDurationSeconds: 1 }), handlers: handlers(), waitMs: 200, retryMs: 0 });
     expect(run).toMatchObject({ status: 'FAILED', error: 'JobStopError' });
     expect(run.cause).toContain('not authorized to StopModelCustomizationJob');
-    expect(count(run.states, 'CleanupEnis')).toBe(1);
+    expect(run.cause).toContain('ENI cleanup was skipped');
+    expect(run.states.at(-1)).toBe('JobNotStopped');
+    expect(count(run.states, 'CleanupEnis')).toBe(0);
+    expect(mocks.ec2).not.toHaveReceivedCommand(DeleteNetworkInterfaceCommand);
   });
 
   it('retries a transient Lambda error with backoff and carries on', async () => {

@@ -100,6 +100,7 @@ const factories: { [K in keyof ErrorClasses]: (C: ErrorClasses[K]) => Error } = 
   JobNameConflictError: (C) => new C('A model customization job named "job" already exists'),
   JobSubmissionError: (C) => new C('CreateModelCustomizationJob was refused', { cause: new Error('ValidationException') }),
   JobStopError: (C) => new C('Job could not be stopped'),
+  JobStatusUnavailableError: (C) => new C('Could not read the job status', { cause: new Error('ThrottlingException') }),
   JobQuotaExceededError: (C) => new C('Waiting for the model customization job quota', { cause: new Error('ServiceQuotaExceededException') }),
   EnisStillInUseError: (C) => new C('1 network interface still attached', { notAvailable: ['eni-1'] }),
 };

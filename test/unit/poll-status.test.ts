@@ -1,8 +1,17 @@
 import { BedrockClient, GetModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { JobStopError } from '../../functions/shared/errors.js';
-import { handoverExecutionName, nextWaitSeconds, pollStatus, type PollStatusInput } from '../../functions/poll-status/poll-status.js';
+import { AccessDeniedException, ThrottlingException } from '@aws-sdk/client-bedrock';
+import { JobStatusUnavailableError, JobStopError } from '../../functions/shared/errors.js';
+import { isTransientAwsError } from '../../functions/shared/aws-errors.js';
+import {
+  EVENTS_PER_RETRY,
+  handoverExecutionName,
+  nextWaitSeconds,
+  pollStatus,
+  retriesWithin,
+  type PollStatusInput,
+} from '../../functions/poll-status/poll-status.js';
 
 const bedrock = mockClient(BedrockClient);
 afterEach(() => bedrock.reset());
@@ -80,6 +89,44 @@ describe('pollStatus', () => {
     const stopped = await pollStatus(input({ stopRequest: {} }), late);
     expect(stopped).toMatchObject({ next: 'stopped' });
     expect(stopped.message).toContain('deadline');
+  });
+
+  it('turns a transient Get error into JobStatusUnavailableError and passes any other one unchanged', async () => {
+    bedrock.on(GetModelCustomizationJobCommand).rejects(new ThrottlingException({ message: 'Rate exceeded', $metadata: {} }));
+    const throttled = await pollStatus(input(), at('2026-11-28T11:00:00Z')).catch((e: unknown) => e);
+    expect(throttled).toBeInstanceOf(JobStatusUnavailableError);
+    expect((throttled as Error).message).toContain('ThrottlingException: Rate exceeded');
+    const denied = new AccessDeniedException({ message: 'no', $metadata: { httpStatusCode: 403 } });
+    bedrock.on(GetModelCustomizationJobCommand).rejects(denied);
+    expect(await pollStatus(input(), at('2026-11-28T11:00:00Z')).catch((e: unknown) => e)).toBe(denied);
+  });
+
+  it.each([
+    [{ name: 'ThrottlingException', $metadata: {} }, true],
+    [{ name: 'InternalServerException', $metadata: { httpStatusCode: 500 } }, true],
+    [{ name: 'SomethingNew', $metadata: { httpStatusCode: 503 } }, true],
+    [{ name: 'SomethingNew', $metadata: { httpStatusCode: 429 } }, true],
+    [Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), true],
+    [{ name: 'TimeoutError' }, true],
+    [{ name: 'Whatever', $retryable: {} }, true],
+    [{ name: 'AccessDeniedException', $metadata: { httpStatusCode: 403 } }, false],
+    [{ name: 'ValidationException', $metadata: { httpStatusCode: 400 } }, false],
+    [new Error('plain'), false],
+    [undefined, false],
+  ])('isTransientAwsError(%o) is %s', (err, expected) => {
+    expect(isTransientAwsError(err)).toBe(expected);
+  });
+
+  it('counts the retries a late check implies in the history estimate', async () => {
+    expect([0, 59, 60, 179, 180, 1860, 3660, 21_659, 21_660, 1e9].map(retriesWithin)).toEqual([0, 0, 1, 1, 2, 5, 6, 15, 16, 16]);
+    bedrock.on(GetModelCustomizationJobCommand).resolves({ status: 'InProgress' });
+    const previous = { pollCount: 3, pollsThisExecution: 3, retriesThisExecution: 1, checkedAt: '2026-11-28T11:00:00.000Z', nextWaitSeconds: 600 };
+    // on time (+ a few seconds of Lambda): no retry
+    const onTime = await pollStatus(input({ poll: previous }), at('2026-11-28T11:10:05Z'));
+    expect(onTime).toMatchObject({ retriesThisExecution: 1, historyEvents: 30 + 4 * 9 + 1 * EVENTS_PER_RETRY });
+    // 600 s wait + 60 + 120 + 240 s of retries: 3 more
+    const late = await pollStatus(input({ poll: previous }), at('2026-11-28T11:17:05Z'));
+    expect(late).toMatchObject({ retriesThisExecution: 4, historyEvents: 30 + 4 * 9 + 4 * EVENTS_PER_RETRY });
   });
 
   it('fails loudly when the stop request failed and the job still runs past its deadline', async () => {
