@@ -159,6 +159,16 @@ function lambdaEnvironment(config: ServerlessConfig, key: string): Record<string
       env[name] = `arn:aws:iam::123456789012:role/${service}-${STAGE}-${resource}`;
       continue;
     }
+    // A Ref: a resource of the stack (its name) or a pseudo parameter such as AWS::AccountId.
+    const ref = (value as { Ref?: string } | null)?.Ref;
+    if (ref === 'AWS::AccountId') {
+      env[name] = '123456789012';
+      continue;
+    }
+    if (ref && config.resources?.Resources?.[ref]) {
+      env[name] = `${service}-${STAGE}-${ref}`;
+      continue;
+    }
     throw new Error(`${key}: environment ${name} is a CloudFormation value the bench cannot stand in for`);
   }
   return env;
