@@ -26,6 +26,7 @@ const eventSchema = z.object({
   handover: z.optional(z.object({ generation: count, startedAt: z.optional(z.string()) })),
   stopRequest: z.optional(z.unknown()),
   stopError: z.optional(z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) })),
+  handoverRefused: z.optional(z.object({ generation: count })),
 });
 
 export const handler = makeHandler(eventSchema, async (event) => {

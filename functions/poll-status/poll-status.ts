@@ -13,7 +13,6 @@
  * is handed over to a fresh execution (continue-as-new).
  */
 import { GetModelCustomizationJobCommand, type BedrockClient, type GetModelCustomizationJobCommandOutput } from '@aws-sdk/client-bedrock';
-import { createHash } from 'node:crypto';
 import type { JobInput } from '../shared/job-input.js';
 import {
   EVENTS_PER_QUOTA_WAIT,
@@ -24,6 +23,7 @@ import {
   type PollResult,
   type Submission,
 } from '../shared/job-state.js';
+import { handoverExecutionName } from '../shared/chain.js';
 import { describeError, JobStatusUnavailableError, JobStopError } from '../shared/errors.js';
 import { isTransientAwsError } from '../shared/aws-errors.js';
 
@@ -86,6 +86,22 @@ export interface PollStatusInput {
   stopRequest?: unknown;
   /** Present when StopJob failed (its Catch writes here). */
   stopError?: { Error?: string; Cause?: string };
+  /**
+   * Present when HandOver found the successor's name taken by an execution that does not carry this
+   * job on (HandOverRefused): the next hand-over skips that generation's name.
+   */
+  handoverRefused?: { generation: number };
+}
+
+/**
+ * The ARN of the execution named `name` of the state machine `sameMachineExecutionArn` is an
+ * execution of (`arn:<partition>:states:<region>:<account>:execution:<state machine>:<name>`), or
+ * undefined when that is not an execution ARN.
+ */
+export function siblingExecutionArn(sameMachineExecutionArn: string, name: string): string | undefined {
+  const parts = sameMachineExecutionArn.split(':');
+  if (parts.length !== 8 || parts[0] !== 'arn' || parts[2] !== 'states' || parts[5] !== 'execution') return undefined;
+  return [...parts.slice(0, 7), name].join(':');
 }
 
 /** The wait before poll number `pollCount + 1`, capped, and not past the deadline (at least 1 s). */
@@ -95,26 +111,8 @@ export function nextWaitSeconds(polling: JobInput['polling'], pollCount: number,
   return Math.max(1, secondsToDeadline > 0 ? Math.min(capped, Math.ceil(secondsToDeadline)) : capped);
 }
 
-/** Characters of the chain's first execution ARN hash in a hand-over name (48 bits). */
-const HANDOVER_HASH_LENGTH = 12;
-
-/**
- * Name of the execution that takes over at `generation`: `<first name>-<hash>-h<generation>`, where
- * the hash is of the chain's FIRST execution ARN and the readable prefix is that execution's name,
- * cut to fit. Deterministic (a retried HandOver starts the same name) and collision-free: a
- * successor never takes its own execution's name (`exp-h1` hands over to `exp-h1-<hash>-h1`), two
- * chains differ by their hash whatever their names share, and a chain's generations differ by
- * `-h<generation>`. At most 80 characters of `[A-Za-z0-9_-]` (valid Step Functions execution names).
- */
-export function handoverExecutionName(first: { id: string; name: string }, generation: number): string {
-  const hash = createHash('sha256').update(first.id).digest('hex').slice(0, HANDOVER_HASH_LENGTH);
-  const suffix = `-${hash}-h${generation}`;
-  const prefix = first.name
-    .replace(/[^A-Za-z0-9_-]+/g, '-')
-    .slice(0, 80 - suffix.length)
-    .replace(/-+$/, '');
-  return `${prefix || 'job'}${suffix}`;
-}
+/** The name of the execution that takes over at a generation (shared with the reaper). */
+export { handoverExecutionName };
 
 export async function pollStatus(input: PollStatusInput, deps: PollStatusDeps): Promise<PollResult> {
   const { submission, job } = input;
@@ -183,13 +181,14 @@ export async function pollStatus(input: PollStatusInput, deps: PollStatusDeps): 
         message = `Job ${submission.jobName} passed its deadline ${submission.deadline}: stopping it.`;
       } else if (!input.stopRequest && (historyFull || tooOld)) {
         next = 'handover';
-        handover = {
-          generation: generation + 1,
-          executionName: handoverExecutionName(
-            { id: input.execution?.id ?? submission.jobArn, name: input.execution?.name ?? submission.jobName },
-            generation + 1,
-          ),
-        };
+        // A name taken by an execution that is not ours (HandOverRefused) is skipped: the successor
+        // takes the next generation's name, which no execution of this chain uses.
+        const nextGeneration = Math.max(generation + 1, (input.handoverRefused?.generation ?? 0) + 1);
+        const first = { id: input.execution?.id ?? submission.jobArn, name: input.execution?.name ?? submission.jobName };
+        const executionName = handoverExecutionName(first, nextGeneration);
+        // The chain's first execution is of this same state machine: the successor's ARN is its sibling.
+        const executionArn = siblingExecutionArn(first.id, executionName);
+        handover = { generation: nextGeneration, executionName, ...(executionArn ? { executionArn } : {}) };
         message =
           `Job ${submission.jobName} is ${status}; this execution ` +
           (historyFull ? `has about ${historyEvents} history events` : `has run ${Math.round(ageSeconds / 86400)} days`) +

@@ -13,6 +13,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
 
 // Standard retry mode with backoff and jitter; throttling is retried by the SDK itself. (Literal
 // options, no spreads: esbuild keeps a pure call whose arguments it cannot prove side-effect free.)
@@ -30,3 +31,5 @@ export const janitorEc2 = /* @__PURE__ */ new EC2Client({ maxAttempts: 8, retryM
 export const janitorBedrock = /* @__PURE__ */ new BedrockClient({ maxAttempts: 8, retryMode: 'adaptive' });
 /** The janitor's first-sighting table (JanitorSightingsTable). */
 export const janitorDynamodb = /* @__PURE__ */ new DynamoDBClient({ maxAttempts: 8, retryMode: 'adaptive' });
+/** Step Functions, for the reaper (reads executions of this state machine). */
+export const sfn = /* @__PURE__ */ new SFNClient({ maxAttempts: 5, retryMode: 'standard' });

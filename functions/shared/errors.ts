@@ -83,6 +83,18 @@ export class JobSubmissionError extends WorkflowError {
   }
 }
 
+/**
+ * CreateModelCustomizationJob (or the look-up of the job by name) failed with a transient error (5xx,
+ * timeout, dropped connection): the job may or may not exist. The state machine retries SubmitJob with
+ * the same token, then ReconcileSubmission looks the job up by name; the SDK error is the cause.
+ */
+export class JobSubmissionUncertainError extends WorkflowError {
+  override readonly name = 'JobSubmissionUncertainError' as const;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
 /** The deadline passed, StopModelCustomizationJob was attempted, and it failed. */
 export class JobStopError extends WorkflowError {
   override readonly name = 'JobStopError' as const;
@@ -203,8 +215,10 @@ export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = [
   {
     name: 'JobNameConflictError',
     raisedBy: 'lambda',
-    states: ['SubmitJob', 'SubmitFailed'],
-    meaning: 'A job with the requested jobName exists and was not created by this execution.',
+    states: ['SubmitJob', 'SubmitErrorKind', 'ReconcileSubmission', 'SubmitFailed'],
+    meaning:
+      'A job with the requested jobName exists and was not created by this execution (found by SubmitJob, or by ' +
+      'ReconcileSubmission after a submission that kept failing).',
     whatToDo: 'Choose another jobName, or leave it out to derive one from the execution. The applied policies stay (idempotent).',
     terminal: true,
   },
@@ -225,12 +239,28 @@ export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = [
   {
     name: 'JobSubmissionError',
     raisedBy: 'lambda',
-    states: ['SubmitJob', 'SubmitFailed'],
+    states: ['SubmitJob', 'SubmitErrorKind', 'ReconcileSubmission', 'SubmitFailed'],
     meaning:
       'CreateModelCustomizationJob was refused for a reason retrying will not fix (validation, access denied, ' +
-      'resource not found), or the quota was still reached after maxQuotaWaitSeconds (the quota wait is over).',
+      'resource not found), or the quota was still reached after maxQuotaWaitSeconds (the quota wait is over), or ' +
+      'it kept failing (5xx, timeouts); and ReconcileSubmission found no job of that name (an earlier attempt may ' +
+      'have created it): nothing was created.',
     whatToDo: 'Fix what the Cause names (base model, data, role, quota), then start a new execution. The applied policies stay.',
     terminal: true,
+  },
+  {
+    name: 'JobSubmissionUncertainError',
+    raisedBy: 'lambda',
+    states: ['SubmitJob', 'SubmitErrorKind', 'ReconcileSubmission', 'SubmitFailed'],
+    meaning:
+      'CreateModelCustomizationJob failed with a transient error (5xx, timeout, dropped connection): the job may or may ' +
+      'not exist. SubmitJob retries it (same client request token) for at most 4.5 minutes; then ReconcileSubmission looks ' +
+      'the job up by name and adopts it when its token is ours (the execution goes on to PollStatus). It ends the ' +
+      'execution in SubmitFailed only when that look-up kept failing too (about an hour): the job may exist and run unfollowed.',
+    whatToDo:
+      'Usually nothing. If it ended the execution: check with aws bedrock get-model-customization-job --job-identifier ' +
+      '<jobName> and stop the job if it runs; check Bedrock\'s health.',
+    terminal: false,
   },
   {
     name: 'JobStopError',
@@ -328,6 +358,7 @@ const LAMBDA_STATES = [
   'RollbackPolicies',
   'SubmitJob',
   'PlanQuotaWait',
+  'ReconcileSubmission',
   'PollStatus',
   'ConfirmStopped',
   'CleanupEnis',
@@ -338,12 +369,14 @@ export const SERVICE_ERRORS: readonly ServiceErrorEntry[] = [
   {
     name: 'States.ALL',
     states: [
-      'ValidateNetwork', 'PlanPolicies', 'ApplyPolicies', 'RollbackPolicies', 'SubmitJob', 'PlanQuotaWait', 'PollStatus',
-      'HandOver', 'StopJob', 'StopUnwatchedJob', 'ConfirmStopped', 'CleanupEnis',
+      'ValidateNetwork', 'PlanPolicies', 'ApplyPolicies', 'RollbackPolicies', 'SubmitJob', 'PlanQuotaWait',
+      'ReconcileSubmission', 'PollStatus', 'HandOver', 'VerifyHandOver', 'StopJob', 'StopUnwatchedJob', 'ConfirmStopped',
+      'CleanupEnis',
     ],
     meaning:
-      'Any error. Every Task catches it last: to roll back before failing, to stop a job that can no longer be followed ' +
-      '(PollStatus), or (HandOver, StopJob, StopUnwatchedJob) to go on checking the job.',
+      'Any error. Every Task catches it last: to roll back before failing, to look for a job a failed submission may ' +
+      'have created (SubmitJob), to stop a job that can no longer be followed (PollStatus), or (HandOver, ' +
+      'VerifyHandOver, StopJob, StopUnwatchedJob) to go on checking the job.',
   },
   { name: 'Lambda.ServiceException', states: LAMBDA_STATES, meaning: 'A transient Lambda service error while invoking the function; retried.' },
   { name: 'Lambda.AWSLambdaException', states: LAMBDA_STATES, meaning: 'A transient Lambda service error while invoking the function; retried.' },
@@ -359,11 +392,26 @@ export const SERVICE_ERRORS: readonly ServiceErrorEntry[] = [
   {
     name: 'StepFunctions.ExecutionAlreadyExistsException',
     states: ['HandOver'],
-    meaning: 'The successor execution already exists (an earlier attempt went through): the job is handed over.',
+    meaning:
+      'An execution of the successor\'s name exists. VerifyHandOver reads it (DescribeExecution): when its input hands ' +
+      'over this job from this execution (an earlier attempt went through), the job is handed over; otherwise this ' +
+      'execution keeps following the job and hands it over later under the next generation\'s name.',
   },
-  { name: 'States.Timeout', states: ['PollStatus', 'ConfirmStopped'], meaning: 'The status check timed out; retried like JobStatusUnavailableError.' },
-  { name: 'Lambda.Unknown', states: ['PollStatus', 'ConfirmStopped'], meaning: 'The poll-status Lambda timed out or crashed; retried like JobStatusUnavailableError.' },
-  { name: 'Sandbox.Timedout', states: ['PollStatus', 'ConfirmStopped'], meaning: 'The poll-status Lambda timed out; retried like JobStatusUnavailableError.' },
+  {
+    name: 'States.Timeout',
+    states: ['SubmitJob', 'ReconcileSubmission', 'PollStatus', 'ConfirmStopped'],
+    meaning: 'The Lambda timed out; retried like JobSubmissionUncertainError (submission) or JobStatusUnavailableError (status check).',
+  },
+  {
+    name: 'Lambda.Unknown',
+    states: ['SubmitJob', 'ReconcileSubmission', 'PollStatus', 'ConfirmStopped'],
+    meaning: 'The Lambda timed out or crashed; retried like JobSubmissionUncertainError (submission) or JobStatusUnavailableError (status check).',
+  },
+  {
+    name: 'Sandbox.Timedout',
+    states: ['SubmitJob', 'ReconcileSubmission', 'PollStatus', 'ConfirmStopped'],
+    meaning: 'The Lambda timed out; retried like JobSubmissionUncertainError (submission) or JobStatusUnavailableError (status check).',
+  },
   { name: 'Bedrock.ThrottlingException', states: ['StopJob', 'StopUnwatchedJob'], meaning: 'StopModelCustomizationJob was throttled; retried.' },
   {
     name: 'Bedrock.InternalServerException',

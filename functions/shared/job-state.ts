@@ -104,7 +104,10 @@ export interface PollResult {
   /** One line a person can read: what the job is doing, or why it ended. */
   message: string;
   failureMessage?: string;
-  /** With next = handover: the fresh execution that carries the job on. */
-  handover?: { generation: number; executionName: string };
+  /**
+   * With next = handover: the fresh execution that carries the job on (its ARN, for VerifyHandOver,
+   * when the chain's first execution ARN is known).
+   */
+  handover?: { generation: number; executionName: string; executionArn?: string };
   statusDetails?: unknown;
 }

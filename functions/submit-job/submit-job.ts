@@ -4,6 +4,10 @@
  * The `clientRequestToken` is derived from the execution, so a retried task sends the same request;
  * Bedrock answers a repeated request with the job it already created. Where it answers instead that
  * the job name is in use, the job is adopted when its token is ours, and refused otherwise.
+ *
+ * A failure that leaves open whether the job was created (a 5xx, a timeout, a dropped connection)
+ * is {@link JobSubmissionUncertainError}: the state machine retries SubmitJob with the same token, and
+ * when the retries run out ReconcileSubmission ({@link reconcileSubmission}) looks the job up by name.
  */
 import {
   CreateModelCustomizationJobCommand,
@@ -13,8 +17,14 @@ import {
 } from '@aws-sdk/client-bedrock';
 import type { JobInput, Execution } from '../shared/job-input.js';
 import { QUOTA_WAIT, type QuotaWait, type Submission } from '../shared/job-state.js';
-import { awsErrorCode } from '../shared/aws-errors.js';
-import { JobNameConflictError, JobQuotaExceededError, JobSubmissionError, describeError } from '../shared/errors.js';
+import { awsErrorCode, isAwsError, isTransientAwsError } from '../shared/aws-errors.js';
+import {
+  JobNameConflictError,
+  JobQuotaExceededError,
+  JobSubmissionError,
+  JobSubmissionUncertainError,
+  describeError,
+} from '../shared/errors.js';
 
 /** Tag put on every job: which execution created it (for audits and the janitor). */
 export const EXECUTION_TAG = 'bedrock-vpc-customization:execution-arn';
@@ -61,7 +71,22 @@ export async function submitJob(job: JobInput, execution: Execution, deps: Submi
 
 /** The name is taken: adopt the job when it was created with our token (a retried task). */
 async function adopt(job: JobInput, deps: SubmitJobDeps): Promise<Submission> {
-  const existing = await deps.bedrock.send(new GetModelCustomizationJobCommand({ jobIdentifier: job.jobName }));
+  let existing;
+  try {
+    existing = await deps.bedrock.send(new GetModelCustomizationJobCommand({ jobIdentifier: job.jobName }));
+  } catch (err) {
+    if (!isTransientAwsError(err)) throw err;
+    throw new JobSubmissionUncertainError(`Job "${job.jobName}" exists, but could not be looked up: ${describeError(err)}`, { cause: err });
+  }
+  return adoptExisting(job, existing, deps);
+}
+
+/** Adopts `existing` (the job named `job.jobName`) when its token is ours; refuses it otherwise. */
+function adoptExisting(
+  job: JobInput,
+  existing: { jobArn?: string; clientRequestToken?: string; creationTime?: Date },
+  deps: SubmitJobDeps,
+): Submission {
   if (existing.clientRequestToken !== job.clientRequestToken) {
     throw new JobNameConflictError(
       `A model customization job named "${job.jobName}" already exists (${existing.jobArn}) and was not created by this execution. ` +
@@ -89,6 +114,62 @@ function isNameInUse(err: unknown): boolean {
     code === 'ResourceInUseException' ||
     ((code === 'ValidationException' || code === 'ConflictException') && /already (exists|in use)|currently in use/i.test(message))
   );
+}
+
+/** What SubmitJob's Catch wrote (`$.error`): the error that ended the submission attempts. */
+export interface CaughtError {
+  Error?: string;
+  Cause?: string;
+}
+
+/**
+ * ReconcileSubmission: SubmitJob failed, and one of its attempts may have created the job (its retries
+ * ran out on 5xx, timeouts, Lambda errors; or a refusal came after such an attempt). Looks the job up by name: when it exists with our
+ * client request token it was created by this execution and is adopted (the execution follows it as
+ * if the submission had answered); when no job has the name, nothing was created and the submission
+ * fails with {@link JobSubmissionError}; a job of that name with another token is
+ * {@link JobNameConflictError}. A lookup that fails transiently is {@link JobSubmissionUncertainError}
+ * (retried by the state machine).
+ */
+export async function reconcileSubmission(job: JobInput, error: CaughtError, deps: SubmitJobDeps): Promise<Submission> {
+  const failure = `${error.Error ?? 'Error'}: ${causeMessage(error.Cause)}`;
+  let existing;
+  try {
+    existing = await deps.bedrock.send(new GetModelCustomizationJobCommand({ jobIdentifier: job.jobName }));
+  } catch (err) {
+    if (isAwsError(err, 'ResourceNotFoundException') && error.Error === 'JobSubmissionError') {
+      // A refusal, and no earlier attempt created the job: the refusal as it was.
+      throw new JobSubmissionError(`${causeMessage(error.Cause)} | No job named "${job.jobName}" exists: there is nothing to clean up.`, {
+        cause: err,
+      });
+    }
+    if (isAwsError(err, 'ResourceNotFoundException')) {
+      throw new JobSubmissionError(
+        `CreateModelCustomizationJob for "${job.jobName}" kept failing (${failure}) and no job of that name exists: ` +
+          'nothing was created, there is nothing to clean up. Start a new execution once the cause is gone.',
+        { cause: err },
+      );
+    }
+    throw new JobSubmissionUncertainError(
+      `CreateModelCustomizationJob for "${job.jobName}" kept failing (${failure}) and the job could not be looked up ` +
+        `(${describeError(err)}): it may exist and run unfollowed. Check with aws bedrock get-model-customization-job ` +
+        `--job-identifier ${job.jobName}, and stop it if it runs.`,
+      { cause: err },
+    );
+  }
+  return adoptExisting(job, existing, deps);
+}
+
+/** The message of a Lambda error Cause (`{"errorType","errorMessage"}` JSON), or the Cause as is. */
+function causeMessage(cause: string | undefined): string {
+  if (!cause) return 'no cause given';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+    if (typeof parsed?.errorMessage === 'string') return parsed.errorMessage;
+  } catch {
+    // not JSON: the cause as is
+  }
+  return cause;
 }
 
 /**
@@ -121,8 +202,10 @@ const QUOTA_CODES = ['ServiceQuotaExceededException', 'ThrottlingException', 'To
 
 /**
  * Quota errors become {@link JobQuotaExceededError} (the state machine waits, {@link planQuotaWait}, and submits again) until
- * `maxQuotaWaitSeconds` after the execution started; errors that retrying will not fix become
- * {@link JobSubmissionError}; anything else passes through unchanged.
+ * `maxQuotaWaitSeconds` after the execution started (throttling counts as the quota: the loop submits
+ * again with the same token); errors that retrying will not fix become {@link JobSubmissionError};
+ * transient errors (5xx, timeouts, dropped connections), after which the job may or may not exist,
+ * become {@link JobSubmissionUncertainError}; anything else passes through unchanged.
  */
 function classify(err: unknown, job: JobInput, execution: Execution, now: Date): unknown {
   const code = awsErrorCode(err);
@@ -142,6 +225,12 @@ function classify(err: unknown, job: JobInput, execution: Execution, now: Date):
     return new JobSubmissionError(`CreateModelCustomizationJob for "${job.jobName}" was refused: ${describeError(err)}`, {
       cause: err,
     });
+  }
+  if (isTransientAwsError(err)) {
+    return new JobSubmissionUncertainError(
+      `CreateModelCustomizationJob for "${job.jobName}" failed with a transient error; the job may or may not have been created: ${describeError(err)}`,
+      { cause: err },
+    );
   }
   return err;
 }

@@ -8,7 +8,9 @@
  * - Lambda's invoke: the event and the result go through JSON, and a thrown error reaches the state
  *   machine as Lambda reports it (Error = the error's name, Cause = {"errorType","errorMessage"} JSON);
  * - the `aws-sdk:bedrock:stopModelCustomizationJob` service integration (StopJob, StopUnwatchedJob): the
- *   same API call, made with the SDK (errors named `Bedrock.<code>` as Step Functions names them).
+ *   same API call, made with the SDK (errors named `Bedrock.<code>` as Step Functions names them);
+ * - the `states:startExecution` (HandOver) and `aws-sdk:sfn:describeExecution` (VerifyHandOver)
+ *   integrations: an {@link ExecutionRegistry} of the executions started, shared by a chain's runs.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -134,6 +136,81 @@ export interface StartedExecution {
   input: unknown;
 }
 
+/** An execution the stand-ins know of: started by HandOver, or put there by a test (another execution). */
+export interface ExecutionRecord extends StartedExecution {
+  arn: string;
+  /** The execution whose HandOver started it (`AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID`). */
+  startedBy?: string;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  startDate: string;
+}
+
+/** Executions of the local state machine by name: what StartExecution created, what DescribeExecution reads. */
+export type ExecutionRegistry = Map<string, ExecutionRecord>;
+
+/** The ARN of the state machine the local runner executes (in `region`). */
+export function localStateMachineArn(region = process.env.AWS_REGION ?? 'us-east-1'): string {
+  return `arn:aws:states:${region}:123456789012:stateMachine:bedrock-vpc-customization-local-customize-model`;
+}
+
+/** The ARN of the local state machine's execution `name`. */
+export function localExecutionArn(name: string, region?: string): string {
+  return `${localStateMachineArn(region).replace(':stateMachine:', ':execution:')}:${name}`;
+}
+
+/** A service integration error as Step Functions names it (`<Service>.<code>`). */
+function integrationError(name: string, message: string): Error {
+  const e = new Error(message);
+  e.name = name;
+  return e;
+}
+
+/**
+ * Stand-in for `arn:aws:states:::states:startExecution` (HandOver), as Step Functions answers: a new
+ * name starts an execution (recorded in `registry`); the name of a running execution with the same
+ * input answers that execution again (idempotent); any other existing name is
+ * `StepFunctions.ExecutionAlreadyExistsException`.
+ */
+export function startExecutionIntegration(registry: ExecutionRegistry, stateMachineArn = localStateMachineArn()): TaskHandler {
+  return async (input) => {
+    const { Name, Input, StateMachineArn } = input as { Name: string; Input: unknown; StateMachineArn: string };
+    if (StateMachineArn !== stateMachineArn) throw new Error(`HandOver targets ${StateMachineArn}, not this state machine`);
+    const existing = registry.get(Name);
+    if (existing) {
+      if (existing.status === 'RUNNING' && JSON.stringify(existing.input) === JSON.stringify(Input)) {
+        return { ExecutionArn: existing.arn, StartDate: existing.startDate };
+      }
+      throw integrationError('StepFunctions.ExecutionAlreadyExistsException', `Execution Already Exists: '${existing.arn}'`);
+    }
+    const arn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${Name}`;
+    const startedBy = (Input as { AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID?: string } | null)?.AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID;
+    const record: ExecutionRecord = { name: Name, arn, input: Input, status: 'RUNNING', startDate: new Date().toISOString(), ...(startedBy ? { startedBy } : {}) };
+    registry.set(Name, record);
+    return { ExecutionArn: arn, StartDate: record.startDate };
+  };
+}
+
+/**
+ * Stand-in for `arn:aws:states:::aws-sdk:sfn:describeExecution` (VerifyHandOver): the execution's
+ * record, its input as the JSON string DescribeExecution returns; an unknown ARN is
+ * `Sfn.ExecutionDoesNotExistException`.
+ */
+export function describeExecutionIntegration(registry: ExecutionRegistry): TaskHandler {
+  return async (input) => {
+    const { ExecutionArn } = input as { ExecutionArn: string };
+    const record = [...registry.values()].find((r) => r.arn === ExecutionArn);
+    if (!record) throw integrationError('Sfn.ExecutionDoesNotExistException', `Execution Does Not Exist: '${ExecutionArn}'`);
+    return {
+      ExecutionArn: record.arn,
+      Name: record.name,
+      StateMachineArn: record.arn.replace(':execution:', ':stateMachine:').replace(/:[^:]+$/, ''),
+      Status: record.status,
+      StartDate: record.startDate,
+      Input: JSON.stringify(record.input),
+    };
+  };
+}
+
 export interface WorkflowRun {
   /** Execution name (the last part of its ARN). */
   name: string;
@@ -163,6 +240,12 @@ export interface RunWorkflowOptions {
   retryMs?: number;
   region?: string;
   onEvent?: (event: WorkflowEvent) => void;
+  /**
+   * The executions HandOver started and VerifyHandOver reads (shared by the runs of a chain). A test
+   * can put another execution here, or pass its own HandOver handler built on
+   * {@link startExecutionIntegration} with this registry.
+   */
+  executions?: ExecutionRegistry;
 }
 
 /** Executes the ASL file once and collects its result and event log. */
@@ -170,17 +253,14 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
   const definition = loadDefinition();
   const region = options.region ?? process.env.AWS_REGION ?? 'us-east-1';
   const name = options.executionName ?? `local-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
-  const stateMachineArn = `arn:aws:states:${region}:123456789012:stateMachine:bedrock-vpc-customization-local-customize-model`;
+  const stateMachineArn = localStateMachineArn(region);
+  const executionArn = localExecutionArn(name, region);
   const machine = new StateMachine(definition as never);
-  let startedExecution: StartedExecution | undefined;
-  // Stand-in for the HandOver state's `states:startExecution` integration: records the request;
-  // runWorkflowChain then runs that execution, as Step Functions would.
-  const startExecution: TaskHandler = async (input) => {
-    const { Name, Input, StateMachineArn } = input as { Name: string; Input: unknown; StateMachineArn: string };
-    if (StateMachineArn !== stateMachineArn) throw new Error(`HandOver targets ${StateMachineArn}, not this state machine`);
-    startedExecution = { name: Name, input: Input };
-    return { ExecutionArn: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${Name}`, StartDate: new Date().toISOString() };
-  };
+  // Stand-ins for HandOver's `states:startExecution` and VerifyHandOver's `aws-sdk:sfn:describeExecution`:
+  // the started executions are recorded; runWorkflowChain then runs the one this execution handed over to.
+  const executions = options.executions ?? new Map();
+  const startExecution = startExecutionIntegration(executions, stateMachineArn);
+  const describeExecution = describeExecutionIntegration(executions);
   const waits = Object.entries(definition.States).filter(([, s]) => s.Type === 'Wait');
   const retriable = Object.entries(definition.States).filter(([, s]) => Array.isArray(s.Retry));
   const stopJobResource = definition.States.StopJob?.Resource;
@@ -190,6 +270,7 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
     overrides: {
       taskResourceLocalHandlers: {
         HandOver: startExecution,
+        VerifyHandOver: describeExecution,
         ...(stopJob ? Object.fromEntries(sameAsStopJob.map(([n]) => [n, stopJob])) : {}),
         ...options.handlers,
       },
@@ -205,7 +286,7 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
         : {}),
     },
     context: {
-      Execution: { Id: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`, Name: name },
+      Execution: { Id: executionArn, Name: name },
       StateMachine: { Id: stateMachineArn, Name: stateMachineArn.split(':').at(-1) },
     } as never,
   };
@@ -229,6 +310,10 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
   }
   await collecting;
   const states = events.flatMap((e) => (e.type === 'StateEntered' ? [(e as { state: { name: string } }).state.name] : []));
+  // Handed over: the successor is the last execution this one started (verified by VerifyHandOver
+  // when HandOver's start was retried).
+  const started = states.at(-1) === 'HandedOver' ? [...executions.values()].filter((r) => r.startedBy === executionArn).at(-1) : undefined;
+  const startedExecution: StartedExecution | undefined = started ? { name: started.name, input: started.input } : undefined;
   return { name, ...outcome, ...(startedExecution ? { startedExecution } : {}), events, states };
 }
 
@@ -238,12 +323,17 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
  */
 export async function runWorkflowChain(options: RunWorkflowOptions & { maxExecutions?: number }): Promise<WorkflowRun[]> {
   const runs: WorkflowRun[] = [];
-  let next: RunWorkflowOptions | undefined = options;
+  const executions: ExecutionRegistry = options.executions ?? new Map();
+  let next: RunWorkflowOptions | undefined = { ...options, executions };
   while (next) {
     if (runs.length >= (options.maxExecutions ?? 100)) throw new Error(`more than ${options.maxExecutions ?? 100} executions in the chain`);
     const run = await runWorkflow(next);
     runs.push(run);
-    next = run.startedExecution ? { ...options, input: run.startedExecution.input, executionName: run.startedExecution.name } : undefined;
+    const self = executions.get(run.name);
+    if (self) self.status = run.status === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED';
+    next = run.startedExecution
+      ? { ...options, executions, input: run.startedExecution.input, executionName: run.startedExecution.name }
+      : undefined;
   }
   return runs;
 }

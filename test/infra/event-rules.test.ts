@@ -19,12 +19,31 @@ afterAll(() => rmSync(packaged.dir, { recursive: true, force: true }));
 
 const targets = (rule: Resource) => JSON.stringify(rule.Properties.Targets);
 const janitorRule = () => rules.find(([, r]) => targets(r).includes('JanitorLambdaFunction'))![1].Properties.EventPattern;
+const reaperRule = () => rules.find(([, r]) => targets(r).includes('ReaperLambdaFunction'))![1].Properties.EventPattern;
 const uploadRule = () => rules.find(([, r]) => targets(r).includes('CustomizeModelStateMachine'))![1].Properties.EventPattern;
 
 /** AWS's Bedrock sample with `detail.jobStatus` set (a deep copy). */
 function jobEvent(jobStatus: string) {
   const event = fixtureEvent('bedrock-model-customization-job-state-change');
   event.detail.jobStatus = jobStatus;
+  return event;
+}
+
+/** A state machine ARN as CloudFormation resolves `Ref: CustomizeModelStateMachine` (stage ci, eu-west-1). */
+const STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:bedrock-vpc-customization-ci-customize-model';
+
+/** The reaper rule's pattern with `Ref: CustomizeModelStateMachine` resolved to {@link STATE_MACHINE_ARN}. */
+function resolvedReaperRule() {
+  const pattern = reaperRule();
+  expect(pattern.detail.stateMachineArn).toEqual([{ Ref: 'CustomizeModelStateMachine' }]);
+  return { ...pattern, detail: { ...pattern.detail, stateMachineArn: [STATE_MACHINE_ARN] } };
+}
+
+/** AWS's Step Functions sample with `detail.status` and `detail.stateMachineArn` set (a deep copy). */
+function executionEvent(status: string, stateMachineArn = STATE_MACHINE_ARN) {
+  const event = fixtureEvent('step-functions-execution-status-change');
+  event.detail.status = status;
+  event.detail.stateMachineArn = stateMachineArn;
   return event;
 }
 
@@ -38,10 +57,11 @@ function upload(bucket: string, key: string) {
 }
 
 describe('EventBridge rules against AWS sample events (event-ruler)', () => {
-  it('covers every rule with an event pattern: the janitor job-state rule and the upload rule', () => {
+  it('covers every rule with an event pattern: the janitor job-state rule, the reaper rule and the upload rule', () => {
     // A new rule must get its fixtures and cases here.
-    expect(rules).toHaveLength(2);
+    expect(rules).toHaveLength(3);
     expect(janitorRule()).toBeDefined();
+    expect(reaperRule()).toBeDefined();
     expect(uploadRule()).toBeDefined();
   });
 
@@ -72,6 +92,21 @@ describe('EventBridge rules against AWS sample events (event-ruler)', () => {
     const noJobStatus = jobEvent('Completed');
     delete noJobStatus.detail.jobStatus;
     expect(matchPatterns([{ pattern, event: noJobStatus }])).toEqual([false]);
+  });
+
+  it("reaper rule: matches the documented Step Functions event of this state machine aborted, timed out or failed; nothing else", () => {
+    const pattern = resolvedReaperRule();
+    const cases: [string, Record<string, any>, boolean][] = [
+      ['the sample (FAILED) for this state machine', executionEvent('FAILED'), true],
+      ['ABORTED', executionEvent('ABORTED'), true],
+      ['TIMED_OUT', executionEvent('TIMED_OUT'), true],
+      ['SUCCEEDED (a hand-over execution ends so)', executionEvent('SUCCEEDED'), false],
+      ['RUNNING', executionEvent('RUNNING'), false],
+      ['FAILED, another state machine', executionEvent('FAILED', 'arn:aws:states:eu-west-1:123456789012:stateMachine:other'), false],
+      ['the sample as published (its own state machine)', fixtureEvent('step-functions-execution-status-change'), false],
+    ];
+    const results = matchPatterns(cases.map(([, event]) => ({ pattern, event })));
+    expect(Object.fromEntries(cases.map(([name], i) => [name, results[i]]))).toEqual(Object.fromEntries(cases.map(([name, , want]) => [name, want])));
   });
 
   it('upload rule: matches the documented S3 event for a dataset key in the training bucket, nothing else', () => {

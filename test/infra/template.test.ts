@@ -32,7 +32,7 @@ function readZip(path: string): Map<string, Buffer> {
 }
 
 /** The function keys of serverless.yml; the step functions are the first five. */
-const FUNCTION_KEYS = ['validate-network', 'apply-policies', 'submit-job', 'poll-status', 'cleanup-enis', 'janitor'] as const;
+const FUNCTION_KEYS = ['validate-network', 'apply-policies', 'submit-job', 'poll-status', 'cleanup-enis', 'janitor', 'reaper'] as const;
 
 let packaged: Awaited<ReturnType<typeof packageStage>>;
 let resources: Record<string, Resource>;
@@ -57,7 +57,7 @@ describe('packaged CloudFormation template', () => {
     expect(problems).toEqual(["root: unrecognized property 'build'"]);
   });
 
-  it('has the five step functions and the janitor on nodejs22.x arm64', () => {
+  it('has the five step functions, the janitor and the reaper on nodejs22.x arm64', () => {
     const functions = ofType('AWS::Lambda::Function');
     expect(functions.map(([id]) => id).sort()).toEqual(
       [
@@ -65,6 +65,7 @@ describe('packaged CloudFormation template', () => {
         'CleanupDashenisLambdaFunction',
         'JanitorLambdaFunction',
         'PollDashstatusLambdaFunction',
+        'ReaperLambdaFunction',
         'SubmitDashjobLambdaFunction',
         'ValidateDashnetworkLambdaFunction',
       ].sort(),
@@ -93,7 +94,7 @@ describe('packaged CloudFormation template', () => {
     expect(deployed.TimeoutSeconds).toBe(asl.TimeoutSeconds);
     const lambdaTasks = Object.entries(asl.States as Record<string, any>).filter(([, s]) => s.Resource?.['Fn::GetAtt']);
     expect(lambdaTasks.map(([name]) => name).sort()).toEqual(
-      ['ApplyPolicies', 'CleanupEnis', 'ConfirmStopped', 'PlanPolicies', 'PlanQuotaWait', 'PollStatus', 'RollbackPolicies', 'SubmitJob', 'ValidateNetwork'].sort(),
+      ['ApplyPolicies', 'CleanupEnis', 'ConfirmStopped', 'PlanPolicies', 'PlanQuotaWait', 'PollStatus', 'ReconcileSubmission', 'RollbackPolicies', 'SubmitJob', 'ValidateNetwork'].sort(),
     );
     for (const [name, state] of lambdaTasks) {
       const [key, attribute] = state.Resource['Fn::GetAtt'];
@@ -155,6 +156,20 @@ describe('packaged CloudFormation template', () => {
     });
   });
 
+  it("runs the reaper on this state machine's executions that were aborted, timed out or failed", () => {
+    const rules = ofType('AWS::Events::Rule').filter(([, r]) => JSON.stringify(r.Properties.Targets).includes('ReaperLambdaFunction'));
+    expect(rules).toHaveLength(1);
+    expect(rules[0]![1].Properties.State).toBe('ENABLED');
+    expect(rules[0]![1].Properties.EventPattern).toEqual({
+      source: ['aws.states'],
+      'detail-type': ['Step Functions Execution Status Change'],
+      detail: { status: ['ABORTED', 'TIMED_OUT', 'FAILED'], stateMachineArn: [{ Ref: 'CustomizeModelStateMachine' }] },
+    });
+    expect(resources.ReaperLambdaFunction!.Properties.Environment.Variables).toEqual({
+      REAPER_STATE_MACHINE_ARN: { Ref: 'CustomizeModelStateMachine' },
+    });
+  });
+
   it("keeps the janitor's first sightings in a pay-per-request DynamoDB table of the stack, keyed by ENI id, with a TTL", () => {
     const tables = ofType('AWS::DynamoDB::Table');
     expect(tables.map(([id]) => id)).toEqual(['JanitorSightingsTable']);
@@ -191,7 +206,7 @@ describe('packaged CloudFormation template', () => {
     });
   });
 
-  it('lets the state machine stop jobs and start only itself (hand-over)', () => {
+  it('lets the state machine stop jobs, start only itself and read only its own executions (hand-over)', () => {
     const machine = ofType('AWS::StepFunctions::StateMachine')[0]![1];
     expect(machine.Properties.RoleArn).toEqual({ 'Fn::GetAtt': ['CustomizeModelStateMachineRole', 'Arn'] });
     const role = resources.CustomizeModelStateMachineRole!;
@@ -201,6 +216,9 @@ describe('packaged CloudFormation template', () => {
     expect(actions).not.toContain('*');
     const start = statements.find((s: any) => [s.Action].flat().includes('states:StartExecution'));
     expect(JSON.stringify(start.Resource)).toContain(':stateMachine:bedrock-vpc-customization-ci-customize-model');
+    const describe = statements.find((s: any) => [s.Action].flat().includes('states:DescribeExecution'));
+    expect([describe.Action].flat()).toEqual(['states:DescribeExecution']);
+    expect(JSON.stringify(describe.Resource)).toContain(':execution:bedrock-vpc-customization-ci-customize-model:*');
     // only the log/trace delivery actions (which take no resource) are on "*"
     for (const s of statements.filter((s: any) => s.Resource === '*')) {
       expect([s.Action].flat().every((a: string) => a.startsWith('logs:') || a.startsWith('xray:'))).toBe(true);
@@ -221,7 +239,7 @@ describe('packaged CloudFormation template', () => {
     it('no shared Lambda role is generated: each function has a role of its own, which only Lambda may assume', () => {
       expect(resources.IamRoleLambdaExecution).toBeUndefined();
       const roles = FUNCTION_KEYS.map((key) => resources[functionId(key)]!.Properties.Role['Fn::GetAtt'][0]);
-      expect(roles).toEqual(['ValidateNetworkRole', 'ApplyPoliciesRole', 'SubmitJobRole', 'PollStatusRole', 'CleanupEnisRole', 'JanitorRole']);
+      expect(roles).toEqual(['ValidateNetworkRole', 'ApplyPoliciesRole', 'SubmitJobRole', 'PollStatusRole', 'CleanupEnisRole', 'JanitorRole', 'ReaperRole']);
       for (const role of roles) {
         expect(resources[role]!.Properties.AssumeRolePolicyDocument, role).toEqual({
           Version: '2012-10-17',
@@ -280,6 +298,24 @@ describe('packaged CloudFormation template', () => {
       ]);
       const table = statementsOf('JanitorLambdaFunction').find((s) => [s.Action].flat().some((a: string) => a.startsWith('dynamodb:')));
       expect(table.Resource).toEqual({ 'Fn::GetAtt': ['JanitorSightingsTable', 'Arn'] });
+    });
+
+    it("the reaper reads only this state machine's executions, and reads, lists the tags of and stops only customization jobs", () => {
+      const statements = statementsOf('ReaperLambdaFunction').filter((s) => ![s.Action].flat().some((a: string) => a.startsWith('logs:')));
+      expect(statements).toEqual([
+        {
+          Effect: 'Allow',
+          Action: ['states:DescribeExecution', 'states:GetExecutionHistory'],
+          Resource: {
+            'Fn::Sub': 'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:bedrock-vpc-customization-ci-customize-model:*',
+          },
+        },
+        {
+          Effect: 'Allow',
+          Action: ['bedrock:GetModelCustomizationJob', 'bedrock:ListTagsForResource', 'bedrock:StopModelCustomizationJob'],
+          Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:bedrock:${AWS::Region}:${AWS::AccountId}:model-customization-job/*' },
+        },
+      ]);
     });
 
     it('submit-job passes the Bedrock role only to Bedrock; poll-status only reads the job', () => {

@@ -44,6 +44,9 @@ function run(overrides: Record<string, unknown>) {
       SubmitJob: async () => {
         throw Object.assign(new Error('stopped here by the test'), { name: 'JobSubmissionError' });
       },
+      ReconcileSubmission: async () => {
+        throw Object.assign(new Error('no job: stopped here by the test'), { name: 'JobSubmissionError' });
+      },
     },
     retryMs: 0,
     waitMs: 0,
@@ -115,7 +118,7 @@ describe('policy states', () => {
 
   it('applies and moves on to SubmitJob when every write succeeds', async () => {
     const result = await run({});
-    expect(fromPlan(result.states)).toEqual(['PlanPolicies', 'IsDryRun', 'ApplyPolicies', 'SubmitJob', 'SubmitFailed']);
+    expect(fromPlan(result.states)).toEqual(['PlanPolicies', 'IsDryRun', 'ApplyPolicies', 'SubmitJob', 'SubmitErrorKind', 'ReconcileSubmission', 'SubmitFailed']);
     const applied = exitOutput(result.events, 'ApplyPolicies') as { policies: { applied: string[] } };
     expect(applied.policies.applied).toHaveLength(3);
     expect(writeCount()).toBe(3);

@@ -29,7 +29,7 @@ describe('customize-model state machine', () => {
   it('binds every Lambda Task to a function of serverless.yml', () => {
     expect(Object.keys(lambdas).sort()).toEqual(
       [
-        'ApplyPolicies', 'CleanupEnis', 'ConfirmStopped', 'PlanPolicies', 'PlanQuotaWait', 'PollStatus', 'RollbackPolicies', 'SubmitJob',
+        'ApplyPolicies', 'CleanupEnis', 'ConfirmStopped', 'PlanPolicies', 'PlanQuotaWait', 'PollStatus', 'ReconcileSubmission', 'RollbackPolicies', 'SubmitJob',
         'ValidateNetwork',
       ].sort(),
     );

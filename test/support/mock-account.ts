@@ -1,12 +1,14 @@
 /**
  * aws-sdk-client-mock set-up of a healthy account for the state-machine tier: the real handlers run,
  * their SDK clients answer from here. `jobStatuses` is the sequence GetModelCustomizationJob returns
- * (the last one repeats). Each test can override any command after calling this.
+ * (the last one repeats) for the job's ARN; by a job name it answers the job Create made under that
+ * name (with its token), or ResourceNotFoundException. Each test can override any command after calling this.
  */
 import {
   BedrockClient,
   CreateModelCustomizationJobCommand,
   GetModelCustomizationJobCommand,
+  ResourceNotFoundException,
   StopModelCustomizationJobCommand,
 } from '@aws-sdk/client-bedrock';
 import {
@@ -56,9 +58,19 @@ export function mockHealthyAccount(jobStatuses: string[] = ['Completed']) {
   ec2.on(DeleteNetworkInterfaceCommand).resolves({});
   iam.on(GetRolePolicyCommand).rejects(new NoSuchEntityException({ message: 'no policy', $metadata: {} }));
   iam.on(PutRolePolicyCommand).resolves({});
-  bedrock.on(CreateModelCustomizationJobCommand).resolves({ jobArn: ACCOUNT.jobArn });
+  const created = new Map<string, string | undefined>();
+  bedrock.on(CreateModelCustomizationJobCommand).callsFake((input) => {
+    created.set(input.jobName, input.clientRequestToken);
+    return { jobArn: ACCOUNT.jobArn };
+  });
   let call = 0;
-  bedrock.on(GetModelCustomizationJobCommand).callsFake(() => {
+  bedrock.on(GetModelCustomizationJobCommand).callsFake((input) => {
+    if (input.jobIdentifier !== ACCOUNT.jobArn) {
+      if (!created.has(input.jobIdentifier)) {
+        throw new ResourceNotFoundException({ message: `Job ${input.jobIdentifier} not found`, $metadata: { httpStatusCode: 404 } });
+      }
+      return { jobArn: ACCOUNT.jobArn, jobName: input.jobIdentifier, clientRequestToken: created.get(input.jobIdentifier), status: 'InProgress' };
+    }
     const status = jobStatuses[Math.min(call++, jobStatuses.length - 1)];
     return { jobArn: ACCOUNT.jobArn, status, ...(status === 'Failed' ? { failureMessage: 'Training data is malformed' } : {}) };
   });

@@ -99,6 +99,7 @@ const factories: { [K in keyof ErrorClasses]: (C: ErrorClasses[K]) => Error } = 
   PolicyRollbackError: (C) => new C('Rollback incomplete', { cause: new Error('AccessDenied') }),
   JobNameConflictError: (C) => new C('A model customization job named "job" already exists'),
   JobSubmissionError: (C) => new C('CreateModelCustomizationJob was refused', { cause: new Error('ValidationException') }),
+  JobSubmissionUncertainError: (C) => new C('CreateModelCustomizationJob failed with a transient error', { cause: new Error('InternalServerException') }),
   JobStopError: (C) => new C('Job could not be stopped'),
   JobStatusUnavailableError: (C) => new C('Could not read the job status', { cause: new Error('ThrottlingException') }),
   JobQuotaExceededError: (C) => new C('Waiting for the model customization job quota', { cause: new Error('ServiceQuotaExceededException') }),

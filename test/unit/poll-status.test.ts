@@ -7,6 +7,7 @@ import { isTransientAwsError } from '../../functions/shared/aws-errors.js';
 import {
   EVENTS_PER_RETRY,
   handoverExecutionName,
+  siblingExecutionArn,
   nextWaitSeconds,
   pollStatus,
   retriesWithin,
@@ -29,6 +30,8 @@ const FIRST = {
   id: 'arn:aws:states:us-east-1:123456789012:execution:bedrock-vpc-customization-dev-customize-model:run-1',
   name: 'run-1',
 };
+/** The ARN of FIRST's sibling execution `name` (same state machine). */
+const arnOf = (name: string) => FIRST.id.replace(/:run-1$/, `:${name}`);
 const chainHash = (name: string) => name.match(/-([0-9a-f]{12})-h\d+$/)?.[1];
 const at = (iso: string) => ({ bedrock: new BedrockClient({}), now: () => new Date(iso) });
 
@@ -152,7 +155,27 @@ describe('pollStatus', () => {
       { ...base, handover: { generation: 1 }, poll: { pollCount: 80, pollsThisExecution: 12 } },
       at('2026-11-28T11:00:00Z'),
     );
-    expect(again.handover).toEqual({ generation: 2, executionName: handoverExecutionName(FIRST, 2) });
+    expect(again.handover).toEqual({ generation: 2, executionName: handoverExecutionName(FIRST, 2), executionArn: arnOf(handoverExecutionName(FIRST, 2)) });
+  });
+
+  it('skips a successor name taken by an execution that is not ours (HandOverRefused), and gives the successor\'s ARN', async () => {
+    bedrock.on(GetModelCustomizationJobCommand).resolves({ status: 'InProgress' });
+    const base = { job: { jobName: 'job-1', polling: { ...polling, handoverAfterEvents: 100 } }, submission, execution: FIRST, poll: { pollCount: 20, pollsThisExecution: 20 } };
+    const refusedOnce = await pollStatus({ ...base, handoverRefused: { generation: 1 } }, at('2026-11-28T11:00:00Z'));
+    expect(refusedOnce.handover).toEqual({ generation: 2, executionName: handoverExecutionName(FIRST, 2), executionArn: arnOf(handoverExecutionName(FIRST, 2)) });
+    const refusedTwice = await pollStatus({ ...base, handoverRefused: { generation: 2 } }, at('2026-11-28T11:00:00Z'));
+    expect(refusedTwice.handover!.generation).toBe(3);
+    // in a resumed execution (generation 3), a refusal recorded for an older generation changes nothing
+    const resumed = await pollStatus({ ...base, handover: { generation: 3 }, handoverRefused: { generation: 1 } }, at('2026-11-28T11:00:00Z'));
+    expect(resumed.handover!.generation).toBe(4);
+  });
+
+  it('siblingExecutionArn replaces the execution name, and refuses what is not an execution ARN', () => {
+    expect(siblingExecutionArn(FIRST.id, 'next-h1')).toBe(
+      'arn:aws:states:us-east-1:123456789012:execution:bedrock-vpc-customization-dev-customize-model:next-h1',
+    );
+    expect(siblingExecutionArn('arn:aws-cn:states:cn-north-1:123456789012:execution:sm:a', 'b')).toBe('arn:aws-cn:states:cn-north-1:123456789012:execution:sm:b');
+    expect(siblingExecutionArn(submission.jobArn, 'b')).toBeUndefined();
   });
 
   it('hands over an execution that has run 20 days, whatever its history', async () => {
@@ -242,7 +265,7 @@ describe('pollStatus', () => {
       { job: { jobName: 'j', polling: small }, submission, execution: FIRST, poll: full, handover: { generation: 1 } },
       at('2026-11-28T11:00:00Z'),
     );
-    expect(fromGen1.handover).toEqual({ generation: 2, executionName: handoverExecutionName(FIRST, 2) });
+    expect(fromGen1.handover).toEqual({ generation: 2, executionName: handoverExecutionName(FIRST, 2), executionArn: arnOf(handoverExecutionName(FIRST, 2)) });
     expect(chainHash(fromGen1.handover!.executionName)).toBe(chainHash(handoverExecutionName(FIRST, 1)));
   });
 

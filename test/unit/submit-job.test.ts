@@ -4,14 +4,20 @@ import {
   GetModelCustomizationJobCommand,
   InternalServerException,
   ResourceInUseException,
+  ResourceNotFoundException,
   ServiceQuotaExceededException,
   ThrottlingException,
   ValidationException,
 } from '@aws-sdk/client-bedrock';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { JobNameConflictError, JobQuotaExceededError, JobSubmissionError } from '../../functions/shared/errors.js';
-import { EXECUTION_TAG, buildCreateRequest, planQuotaWait, submitJob } from '../../functions/submit-job/submit-job.js';
+import {
+  JobNameConflictError,
+  JobQuotaExceededError,
+  JobSubmissionError,
+  JobSubmissionUncertainError,
+} from '../../functions/shared/errors.js';
+import { EXECUTION_TAG, buildCreateRequest, planQuotaWait, reconcileSubmission, submitJob } from '../../functions/submit-job/submit-job.js';
 import { EXECUTION, resolvedJob } from '../fixtures/job.js';
 
 const bedrock = mockClient(BedrockClient);
@@ -136,10 +142,70 @@ describe('submitJob', () => {
     expect((error as Error).message).toContain('after waiting 3600 s');
   });
 
-  it('lets other errors through unchanged (so the state machine can retry them)', async () => {
-    const boom = new InternalServerException({ message: 'Internal error', $metadata: {} });
+  it('turns a transient error (5xx, timeout) into JobSubmissionUncertainError: the job may exist', async () => {
+    const boom = new InternalServerException({ message: 'Internal error', $metadata: { httpStatusCode: 500 } });
+    bedrock.on(CreateModelCustomizationJobCommand).rejects(boom);
+    const error = await submitJob(resolvedJob(), EXECUTION, { bedrock: new BedrockClient({}), now }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobSubmissionUncertainError);
+    expect((error as Error).name).toBe('JobSubmissionUncertainError');
+    expect((error as Error).message).toContain('Internal error');
+    expect((error as Error).cause).toBe(boom);
+    const timeout = Object.assign(new Error('socket timed out'), { name: 'TimeoutError' });
+    bedrock.on(CreateModelCustomizationJobCommand).rejects(timeout);
+    await expect(submitJob(resolvedJob(), EXECUTION, { bedrock: new BedrockClient({}), now })).rejects.toBeInstanceOf(JobSubmissionUncertainError);
+  });
+
+  it('lets other errors through unchanged', async () => {
+    const boom = new Error('unexpected');
     bedrock.on(CreateModelCustomizationJobCommand).rejects(boom);
     await expect(submitJob(resolvedJob(), EXECUTION, { bedrock: new BedrockClient({}), now })).rejects.toBe(boom);
+  });
+});
+
+describe('reconcileSubmission', () => {
+  const caught = { Error: 'JobSubmissionUncertainError', Cause: JSON.stringify({ errorType: 'JobSubmissionUncertainError', errorMessage: 'Internal error' }) };
+
+  it('adopts the job of that name when it carries our token, deadline from its creation time', async () => {
+    const job = resolvedJob({ maxJobDurationSeconds: 60 });
+    bedrock.on(GetModelCustomizationJobCommand).resolves({
+      jobArn,
+      clientRequestToken: job.clientRequestToken,
+      creationTime: new Date('2026-11-28T09:59:00Z'),
+    });
+    const submission = await reconcileSubmission(job, caught, { bedrock: new BedrockClient({}), now });
+    expect(submission).toEqual({ jobArn, jobName: job.jobName, adopted: true, submittedAt: '2026-11-28T09:59:00.000Z', deadline: '2026-11-28T10:00:00.000Z' });
+    expect(bedrock).toHaveReceivedCommandWith(GetModelCustomizationJobCommand, { jobIdentifier: job.jobName });
+    expect(bedrock).not.toHaveReceivedCommand(CreateModelCustomizationJobCommand);
+  });
+
+  it('no job of that name: JobSubmissionError naming the submission error, nothing to clean up', async () => {
+    bedrock.on(GetModelCustomizationJobCommand).rejects(new ResourceNotFoundException({ message: 'not found', $metadata: { httpStatusCode: 404 } }));
+    const error = await reconcileSubmission(resolvedJob(), caught, { bedrock: new BedrockClient({}), now }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobSubmissionError);
+    expect((error as Error).message).toContain('JobSubmissionUncertainError: Internal error');
+    expect((error as Error).message).toContain('no job of that name exists');
+  });
+
+  it('a refusal and no job of that name: JobSubmissionError with the refusal\'s message', async () => {
+    bedrock.on(GetModelCustomizationJobCommand).rejects(new ResourceNotFoundException({ message: 'not found', $metadata: { httpStatusCode: 404 } }));
+    const refused = { Error: 'JobSubmissionError', Cause: JSON.stringify({ errorType: 'JobSubmissionError', errorMessage: 'refused: Base model not found' }) };
+    const error = await reconcileSubmission(resolvedJob(), refused, { bedrock: new BedrockClient({}), now }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobSubmissionError);
+    expect((error as Error).message).toMatch(/^refused: Base model not found \| No job named .* exists: there is nothing to clean up\.$/);
+  });
+
+  it('a job of that name with another token: JobNameConflictError', async () => {
+    bedrock.on(GetModelCustomizationJobCommand).resolves({ jobArn, clientRequestToken: 'someone-else' });
+    await expect(reconcileSubmission(resolvedJob(), caught, { bedrock: new BedrockClient({}), now })).rejects.toBeInstanceOf(JobNameConflictError);
+  });
+
+  it('a look-up that fails: JobSubmissionUncertainError saying how to check by hand', async () => {
+    bedrock.on(GetModelCustomizationJobCommand).rejects(new ThrottlingException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } }));
+    const job = resolvedJob();
+    const error = await reconcileSubmission(job, { Error: 'Lambda.Unknown', Cause: 'not json' }, { bedrock: new BedrockClient({}), now }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobSubmissionUncertainError);
+    expect((error as Error).message).toContain('Lambda.Unknown: not json');
+    expect((error as Error).message).toContain(`get-model-customization-job --job-identifier ${job.jobName}`);
   });
 });
 
