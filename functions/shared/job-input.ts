@@ -1,8 +1,8 @@
 /**
  * The one job-input shape every entry point resolves to (README "The job input"), its zod schema,
  * and the resolution of a raw execution input into a complete {@link JobInput}: stage defaults
- * merged under the input, names and the idempotency token derived from the execution, S3 locations
- * parsed once.
+ * merged under the input, names and the idempotency token derived from the execution (or, for an
+ * upload, from the uploaded object's identity), S3 locations parsed once.
  */
 import { createHash } from 'node:crypto';
 import { ROLE_ARN_PATTERN, parseArn } from './arn.js';
@@ -76,6 +76,33 @@ const customModelNameSchema = z
   .string()
   .check(z.maxLength(63), z.regex(CUSTOM_MODEL_NAME_PATTERN, 'must match ([0-9a-zA-Z][_-]?)+'));
 
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/**
+ * The uploaded object, as the upload rule passes it: the `detail` of S3's EventBridge "Object Created"
+ * event (README "Trigger"), field names as AWS documents them. The fields used here are checked; any
+ * other field S3 sends (`version`, `request-id`, `reason`… and whatever it adds later) is let through.
+ * The object's identity is its `version-id` (versioned bucket) or else its `etag` and `sequencer`.
+ */
+export const uploadSchema = z
+  .looseObject({
+    bucket: z.looseObject({ name: z.string().check(z.regex(BUCKET_NAME, 'must be an S3 bucket name')) }),
+    object: z.looseObject({
+      key: text(1, 1024),
+      size: z.optional(z.int().check(z.minimum(0))),
+      etag: z.optional(text(1, 1024)),
+      'version-id': z.optional(text(1, 1024)),
+      sequencer: z.optional(text(1, 1024)),
+    }),
+  })
+  .check(
+    z.refine((upload) => uploadVersionId(upload) !== undefined || (upload.object.etag !== undefined && upload.object.sequencer !== undefined), {
+      path: ['object'],
+      message: 'must have a version-id, or else an etag and a sequencer (the object\'s identity)',
+    }),
+  );
+export type Upload = z.infer<typeof uploadSchema>;
+
 /** Fields a caller may give (the stage defaults are merged under them before parsing). */
 const jobFields = {
   baseModelIdentifier: text(1, 2048),
@@ -102,6 +129,8 @@ const jobFields = {
   /** How long SubmitJob keeps retrying while the account's concurrent-job quota is reached. */
   maxQuotaWaitSeconds: z._default(int(0, 7 * 24 * 3600), 6 * 3600),
   dryRun: z._default(z.boolean(), false),
+  /** The uploaded object that started this execution (the upload rule); not with `trainingDataS3Uri`. */
+  upload: z.optional(uploadSchema),
 };
 
 /** The raw input as a caller sends it (before defaults and derivation). */
@@ -179,6 +208,50 @@ export function deriveClientRequestToken(execution: Execution): string {
   return createHash('sha256').update(execution.id).digest('hex');
 }
 
+/**
+ * The version id of the upload, when the bucket versions its objects. `null` is what S3 reports for an
+ * object written while versioning is suspended: every such upload of a key has it, so it identifies
+ * nothing and the etag and sequencer are used instead.
+ */
+function uploadVersionId(upload: { object: { 'version-id'?: string | undefined } }): string | undefined {
+  const versionId = upload.object['version-id'];
+  return versionId === undefined || versionId === 'null' ? undefined : versionId;
+}
+
+/** The object's identity: bucket, key and version id, or else etag and sequencer (an unambiguous encoding). */
+function uploadIdentity(upload: Upload): string {
+  const versionId = uploadVersionId(upload);
+  const { name } = upload.bucket;
+  const { key, etag, sequencer } = upload.object;
+  return JSON.stringify(versionId !== undefined ? ['s3-version', name, key, versionId] : ['s3-etag', name, key, etag, sequencer]);
+}
+
+/** `s3://<bucket>/<key>` of the upload, the key as it arrived in the event (not decoded). */
+export function uploadS3Uri(upload: Upload): string {
+  return `s3://${upload.bucket.name}/${upload.object.key}`;
+}
+
+/**
+ * `clientRequestToken` derived from the uploaded object: sha-256 of its identity. A duplicate delivery
+ * of the same event derives the same token (Bedrock answers with the job already created); a new
+ * version of the object derives another.
+ */
+export function deriveUploadClientRequestToken(upload: Upload): string {
+  return createHash('sha256').update(uploadIdentity(upload)).digest('hex');
+}
+
+/** `jobName` derived from the uploaded object: the readable end of its key and a hash of its identity, ≤ 63 characters. */
+export function deriveUploadJobName(upload: Upload): string {
+  const suffix = shortHash(uploadIdentity(upload), 12);
+  const room = 63 - 'bvc-'.length - 1 - suffix.length;
+  // The end of the key names the file; keep it, and start on a letter or digit.
+  const body = upload.object.key
+    .replace(/[^a-zA-Z0-9+.-]+/g, '-')
+    .slice(-room)
+    .replace(/^[^a-zA-Z0-9]+/, '');
+  return `bvc-${body}${body ? '-' : ''}${suffix}`;
+}
+
 /** Region, account and partition of the job: the region it runs in, the account of its role. */
 export interface JobLocation {
   region: string;
@@ -198,14 +271,26 @@ export function resolveJobInput(
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new InvalidInputError([{ field: '(input)', message: 'must be a JSON object' }]);
   }
-  const merged = parseOrThrow(rawJobInputSchema, { ...stripUndefined(defaults), ...(raw as object) });
-  const jobName = merged.jobName ?? deriveJobName(execution);
+  const input = raw as Record<string, unknown>;
+  if (input.upload !== undefined && input.trainingDataS3Uri !== undefined) {
+    throw new InvalidInputError([
+      { field: 'upload', message: 'must not be given together with trainingDataS3Uri (the upload names the training data)' },
+    ]);
+  }
+  // An upload names the training data; parsed first, so that its errors are named `upload.…`.
+  const upload = input.upload === undefined ? undefined : parseOrThrow(uploadSchema, input.upload, 'upload');
+  const merged = parseOrThrow(rawJobInputSchema, {
+    ...stripUndefined(defaults),
+    ...input,
+    ...(upload ? { trainingDataS3Uri: uploadS3Uri(upload) } : {}),
+  });
+  const jobName = merged.jobName ?? (upload ? deriveUploadJobName(upload) : deriveJobName(execution));
   const role = parseArn(merged.roleArn);
   return parseOrThrow(jobInputSchema, {
     ...merged,
     jobName,
     customModelName: merged.customModelName ?? deriveCustomModelName(jobName),
-    clientRequestToken: deriveClientRequestToken(execution),
+    clientRequestToken: upload ? deriveUploadClientRequestToken(upload) : deriveClientRequestToken(execution),
     region: location.region,
     partition: role.partition,
     accountId: role.accountId,

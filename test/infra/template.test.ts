@@ -133,7 +133,8 @@ describe('packaged CloudFormation template', () => {
     expect(EventPattern['detail-type']).toEqual(['Object Created']);
     expect(EventPattern.detail.bucket.name).toEqual(['training-bucket']);
     expect(EventPattern.detail.object.key).toEqual([{ wildcard: 'datasets/*.jsonl' }]);
-    expect(Targets[0].InputTransformer.InputTemplate).toContain('"trainingDataS3Uri": "s3://<bucket>/<key>"');
+    // The event's detail goes in as data (unquoted: inserted as JSON), never pasted into a string.
+    expect(Targets[0].InputTransformer).toEqual({ InputPathsMap: { detail: '$.detail' }, InputTemplate: '{"upload": <detail>}' });
   });
 
   it('runs the janitor on a schedule and on Bedrock job state changes to a terminal status', () => {

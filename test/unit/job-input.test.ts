@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { parseS3Uri } from '../../functions/shared/s3.js';
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../functions/shared/errors.js';
@@ -9,6 +10,7 @@ import {
   deriveJobName,
   resolveJobInput,
 } from '../../functions/shared/job-input.js';
+import { fixtureEvent } from '../support/event-ruler.js';
 import { parseEnv, stageDefaults } from '../../functions/shared/env.js';
 import { EXECUTION, rawJob, resolvedJob } from '../fixtures/job.js';
 
@@ -131,6 +133,118 @@ describe('resolveJobInput', () => {
     for (const raw of [null, 'x', 42, []]) {
       expect(issuesOf(() => resolve(raw))).toEqual([{ field: '(input)', message: 'must be a JSON object' }]);
     }
+  });
+});
+
+describe('an upload (the upload rule\'s input)', () => {
+  /** The upload rule's input template, as in serverless.yml (checked against the packaged one in test/infra). */
+  const TEMPLATE = '{"upload": <detail>}';
+  /** EventBridge's substitution of a variable outside quotes that names a JSON object: the object as JSON. */
+  const transform = (detail: unknown) => JSON.parse(TEMPLATE.replace('<detail>', JSON.stringify(detail))) as Record<string, unknown>;
+  /** AWS's sample `detail` (a deep copy), optionally with other bucket, key and object fields. */
+  function detail(object: Record<string, unknown> = {}, bucket = 'training-bucket') {
+    const d = fixtureEvent('s3-object-created').detail;
+    d.bucket.name = bucket;
+    Object.assign(d.object, object);
+    return d;
+  }
+  /** The stage defaults a deployed upload resolves with. */
+  const defaults = () => {
+    const { trainingDataS3Uri: _, ...rest } = rawJob();
+    return rest;
+  };
+  const fromUpload = (d: unknown, execution = EXECUTION) => resolveJobInput(transform(d), defaults(), execution, { region: 'us-east-1' });
+
+  it('the sample detail resolves to its URI, a name from its key and a token from its identity', () => {
+    const sample = fixtureEvent('s3-object-created').detail;
+    const job = resolveJobInput(transform(sample), defaults(), EXECUTION, { region: 'us-east-1' });
+    expect(job.trainingDataS3Uri).toBe('s3://amzn-s3-demo-bucket1/example-key');
+    expect(job.s3.training).toEqual({ bucket: 'amzn-s3-demo-bucket1', key: 'example-key' });
+    const identity = JSON.stringify(['s3-version', 'amzn-s3-demo-bucket1', 'example-key', 'IYV3p45BT0ac8hjHg1houSdS1a.Mro8e']);
+    const hash = createHash('sha256').update(identity).digest('hex');
+    expect(job.clientRequestToken).toBe(hash);
+    expect(job.jobName).toBe(`bvc-example-key-${hash.slice(0, 12)}`);
+    expect(job.upload).toEqual(sample);
+  });
+
+  it('a duplicate delivery (same detail, another execution) derives the same name and token; a new version another', () => {
+    const a = fromUpload(detail({ key: 'datasets/support.jsonl' }));
+    const b = fromUpload(detail({ key: 'datasets/support.jsonl' }), { id: `${EXECUTION.id}-dup`, name: 'dup' });
+    expect(b.jobName).toBe(a.jobName);
+    expect(b.customModelName).toBe(a.customModelName);
+    expect(b.clientRequestToken).toBe(a.clientRequestToken);
+    for (const other of [
+      detail({ key: 'datasets/support.jsonl', 'version-id': 'another-version' }),
+      detail({ key: 'datasets/other.jsonl' }),
+      detail({ key: 'datasets/support.jsonl' }, 'other-bucket'),
+    ]) {
+      const c = fromUpload(other);
+      expect(c.jobName).not.toBe(a.jobName);
+      expect(c.clientRequestToken).not.toBe(a.clientRequestToken);
+    }
+  });
+
+  it('without a version id (or with "null", versioning suspended): etag and sequencer identify the object', () => {
+    for (const versionId of [undefined, 'null']) {
+      const base = { key: 'datasets/support.jsonl', 'version-id': versionId };
+      const a = fromUpload(detail(base));
+      expect(fromUpload(detail(base)).clientRequestToken).toBe(a.clientRequestToken);
+      expect(fromUpload(detail({ ...base, sequencer: '617f08299329d18a' })).clientRequestToken).not.toBe(a.clientRequestToken);
+      expect(fromUpload(detail({ ...base, etag: 'c1946ac92492d2347c6235b4d2611184' })).clientRequestToken).not.toBe(a.clientRequestToken);
+    }
+    const issues = issuesOf(() => fromUpload(detail({ 'version-id': undefined, sequencer: undefined })));
+    expect(issues.map((i) => i.field)).toEqual(['upload.object']);
+  });
+
+  it.each([
+    ['a space', 'datasets/my data.jsonl'],
+    ['a +', 'datasets/a+b.jsonl'],
+    ['non-ASCII characters', 'datasets/données-été-日本語.jsonl'],
+    ['a double quote', 'datasets/say "hi".jsonl'],
+    ['a backslash', 'datasets/back\\slash.jsonl'],
+    ['a long name', `datasets/${'x'.repeat(200)}.jsonl`],
+  ])('a key with %s: valid input JSON, the key as it arrived, a valid name and token', (_, key) => {
+    const d = detail({ key });
+    // What EventBridge sends is valid JSON, and carries the key unchanged.
+    const input = transform(d);
+    expect((input.upload as any).object.key).toBe(key);
+    const job = resolveJobInput(input, defaults(), EXECUTION, { region: 'us-east-1' });
+    expect(job.trainingDataS3Uri).toBe(`s3://training-bucket/${key}`);
+    expect(job.s3.training).toEqual({ bucket: 'training-bucket', key });
+    expect(job.jobName.length).toBeLessThanOrEqual(63);
+    expect(job.jobName).toMatch(JOB_NAME_PATTERN);
+    expect(job.jobName).toMatch(/^bvc-.*jsonl-[0-9a-f]{12}$/);
+    expect(job.customModelName).toMatch(CUSTOM_MODEL_NAME_PATTERN);
+    expect(job.clientRequestToken).toMatch(CLIENT_REQUEST_TOKEN_PATTERN);
+  });
+
+  it('the old template pasted the key into a string: a key with " or \\ made invalid JSON', () => {
+    const old = (key: string) => '{"trainingDataS3Uri": "s3://<bucket>/<key>"}'.replace('<bucket>', 'training-bucket').replace('<key>', key);
+    expect(() => JSON.parse(old('datasets/say "hi".jsonl'))).toThrow();
+    expect(() => JSON.parse(old('datasets/back\\slash.jsonl'))).toThrow();
+  });
+
+  it('refuses trainingDataS3Uri together with upload, naming upload', () => {
+    const issues = issuesOf(() =>
+      resolveJobInput({ ...transform(detail()), trainingDataS3Uri: 's3://training-bucket/datasets/a.jsonl' }, defaults(), EXECUTION, { region: 'us-east-1' }),
+    );
+    expect(issues).toHaveLength(1);
+    expect(issues[0]!.field).toBe('upload');
+    expect(issues[0]!.message).toContain('trainingDataS3Uri');
+  });
+
+  it('checks the fields it uses, names them, and lets the others S3 sends through', () => {
+    const extra = detail({ 'checksum-algorithm': 'CRC64NVME' });
+    extra['new-field'] = { any: 'thing' };
+    expect(fromUpload(extra).upload).toMatchObject({ 'new-field': { any: 'thing' }, object: { 'checksum-algorithm': 'CRC64NVME' } });
+    const bad = detail({ key: '', size: -1 }, 'Not_A_Bucket');
+    const fields = issuesOf(() => fromUpload(bad)).map((i) => i.field);
+    expect(fields).toEqual(expect.arrayContaining(['upload.bucket.name', 'upload.object.key', 'upload.object.size']));
+  });
+
+  it('keeps a jobName the caller gave with an upload', () => {
+    const job = resolveJobInput({ ...transform(detail()), jobName: 'my-job' }, defaults(), EXECUTION, { region: 'us-east-1' });
+    expect(job.jobName).toBe('my-job');
   });
 });
 
