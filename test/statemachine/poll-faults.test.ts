@@ -181,6 +181,8 @@ describe('PollStatus fault injection', () => {
     const run = await runWorkflow({ input: rawJob(), handlers: handlers(), ...fast });
     expect(run).toMatchObject({ status: 'FAILED', error: 'JobUnwatchedError' });
     expect(run.states.slice(-4)).toEqual(['ConfirmStopped', 'ConfirmStatus', 'Unwatched', 'JobUnwatched']);
+    // Straight to Unwatched once the stop was refused: no WaitForStop loop.
+    expect(count(run.states, 'ConfirmStopped')).toBe(1);
     expect(job.status()).toBe('InProgress');
     expect(mocks.ec2).not.toHaveReceivedCommand(DeleteNetworkInterfaceCommand);
   });

@@ -1,0 +1,387 @@
+/**
+ * Fault matrix: every Task state of the ASL file (real handlers, mocked clients, zero waits) gets a
+ * fault injected by wrapping its handler, in a scenario that reaches it:
+ * - transient: one failure its Retry covers, then success → the execution ends as the fault-free run;
+ * - persistent: every call fails (and, where the ASL retries States.Timeout, every call times out after
+ *   the handler did its work) → the execution ends in the state the ASL documents for that state.
+ * After every run the invariants hold: a created job is stopped, followed to a terminal status, or the
+ * run ends JobUnwatched/JobNotStopped; no ENI is deleted while the job is InProgress; policies written
+ * before submission are rolled back when the run fails before SubmitJob.
+ */
+import {
+  CreateModelCustomizationJobCommand,
+  GetModelCustomizationJobCommand,
+  InternalServerException,
+  AccessDeniedException,
+  ResourceNotFoundException,
+  ServiceQuotaExceededException,
+  StopModelCustomizationJobCommand,
+} from '@aws-sdk/client-bedrock';
+import { DeleteNetworkInterfaceCommand, ModifyVpcEndpointCommand } from '@aws-sdk/client-ec2';
+import { PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { PutBucketPolicyCommand } from '@aws-sdk/client-s3';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { handoverExecutionName } from '../../functions/poll-status/poll-status.js';
+import {
+  describeExecutionIntegration,
+  loadDefinition,
+  loadLambdaHandlers,
+  localExecutionArn,
+  runWorkflowChain,
+  startExecutionIntegration,
+  stopJobIntegration,
+  type ExecutionRegistry,
+  type TaskHandler,
+  type WorkflowRun,
+} from '../../scripts/lib/workflow.js';
+import { rawJob } from '../fixtures/job.js';
+import { ACCOUNT, mockHealthyAccount, mocks, resetMocks } from '../support/mock-account.js';
+
+let lambdas: Record<string, TaskHandler>;
+beforeAll(async () => {
+  lambdas = await loadLambdaHandlers();
+});
+afterEach(() => resetMocks());
+
+const TERMINAL = ['Completed', 'Failed', 'Stopped'];
+const taskError = (name: string, message = 'injected by the fault matrix') => {
+  const e = new Error(JSON.stringify({ errorType: name, errorMessage: message }));
+  e.name = name;
+  return e;
+};
+const serverError = () => new InternalServerException({ message: 'Internal failure', $metadata: { httpStatusCode: 500 } });
+const denied = () => new AccessDeniedException({ message: 'not authorized to GetModelCustomizationJob', $metadata: { httpStatusCode: 403 } });
+
+/**
+ * The mocked account's Bedrock: jobs by name (Create with the same token adopts), the job's status
+ * sequence by its ARN (InProgress → Stopping → Stopped once a stop was sent), and what the invariants read.
+ */
+function bedrockAccount(opts: {
+  statuses: string[];
+  createFails?: (call: number) => Error | undefined;
+  creates?: (call: number) => boolean;
+  getFails?: (call: number) => Error | undefined;
+}) {
+  const jobs = new Map<string, string>();
+  const seen = { createSucceeded: false, lastStatus: undefined as string | undefined, deletedWhileInProgress: false };
+  let creates = 0;
+  let gets = 0;
+  let polls = 0;
+  let stopRequested = false;
+  let checksSinceStop = 0;
+  mocks.bedrock.on(CreateModelCustomizationJobCommand).callsFake((input) => {
+    const call = ++creates;
+    if (!jobs.has(input.jobName) && (opts.creates?.(call) ?? true)) jobs.set(input.jobName, input.clientRequestToken);
+    const error = opts.createFails?.(call);
+    if (error) throw error;
+    seen.createSucceeded = true;
+    return { jobArn: ACCOUNT.jobArn };
+  });
+  mocks.bedrock.on(GetModelCustomizationJobCommand).callsFake((input) => {
+    if (input.jobIdentifier !== ACCOUNT.jobArn) {
+      const token = jobs.get(input.jobIdentifier);
+      if (token === undefined) throw new ResourceNotFoundException({ message: `Job ${input.jobIdentifier} not found`, $metadata: { httpStatusCode: 404 } });
+      return { jobArn: ACCOUNT.jobArn, jobName: input.jobIdentifier, clientRequestToken: token, status: 'InProgress' };
+    }
+    const error = opts.getFails?.(++gets);
+    if (error) throw error;
+    const status = stopRequested ? (checksSinceStop++ >= 1 ? 'Stopped' : 'Stopping') : opts.statuses[Math.min(polls++, opts.statuses.length - 1)]!;
+    seen.lastStatus = status;
+    return { jobArn: ACCOUNT.jobArn, status };
+  });
+  mocks.bedrock.on(StopModelCustomizationJobCommand).callsFake(() => {
+    stopRequested = true;
+    return {};
+  });
+  mocks.ec2.on(DeleteNetworkInterfaceCommand).callsFake(() => {
+    if (seen.lastStatus === 'InProgress') seen.deletedWhileInProgress = true;
+    return {};
+  });
+  return { jobs, seen };
+}
+
+interface Scenario {
+  input: Record<string, unknown>;
+  executionName?: string;
+  waitMs: number;
+  /** Handlers the scenario replaces (built on the shared registry of executions). */
+  handlers?: (executions: ExecutionRegistry, base: Record<string, TaskHandler>) => Record<string, TaskHandler>;
+  /** Sets the mocked account up; returns the Bedrock model. */
+  account: () => ReturnType<typeof bedrockAccount>;
+}
+
+const longJob = () => rawJob({ polling: { initialSeconds: 1, maxSeconds: 1, growthFactor: 1, handoverAfterEvents: 100 } });
+const firstExecution = { id: localExecutionArn('long-job'), name: 'long-job' };
+const inProgressThenCompleted = (n: number) => [...Array(n).fill('InProgress'), 'Completed'];
+
+/** The setups of the other state-machine tests, one per path that reaches a Task. */
+const scenarios = {
+  happy: { input: rawJob(), waitMs: 0, account: () => (mockHealthyAccount(), bedrockAccount({ statuses: ['InProgress', 'Completed'] })) },
+  // ApplyPolicies wrote, then its Lambda timed out: the Catch leads through RollbackPolicies.
+  applyTimedOut: {
+    input: rawJob(),
+    waitMs: 0,
+    handlers: (_, base) => {
+      const apply = base.ApplyPolicies!;
+      return { ApplyPolicies: async (input) => (await apply(input), Promise.reject(taskError('States.Timeout'))) };
+    },
+    account: () => (mockHealthyAccount(), bedrockAccount({ statuses: ['Completed'] })),
+  },
+  quota: {
+    input: rawJob(),
+    waitMs: 0,
+    account: () => (
+      mockHealthyAccount(),
+      bedrockAccount({
+        statuses: ['InProgress', 'Completed'],
+        createFails: (call) => (call === 1 ? new ServiceQuotaExceededException({ message: 'Too many jobs', $metadata: {} }) : undefined),
+        creates: (call) => call > 1,
+      })
+    ),
+  },
+  // Every Create answers 5xx after Bedrock created the job: ReconcileSubmission adopts it.
+  ambiguousSubmit: {
+    input: rawJob(),
+    waitMs: 0,
+    account: () => (mockHealthyAccount(), bedrockAccount({ statuses: ['InProgress', 'Completed'], createFails: () => serverError() })),
+  },
+  deadline: { input: rawJob({ maxJobDurationSeconds: 1 }), waitMs: 200, account: () => (mockHealthyAccount(), bedrockAccount({ statuses: ['InProgress'] })) },
+  // The second status check is denied: StopUnwatchedJob, then ConfirmStopped follows the job to Stopped.
+  failedPoll: {
+    input: rawJob(),
+    waitMs: 0,
+    account: () => (mockHealthyAccount(), bedrockAccount({ statuses: ['InProgress'], getFails: (call) => (call === 2 ? denied() : undefined) })),
+  },
+  handover: {
+    input: longJob(),
+    executionName: 'long-job',
+    waitMs: 0,
+    account: () => (mockHealthyAccount(), bedrockAccount({ statuses: inProgressThenCompleted(5) })),
+  },
+  // The first start of generation 1 goes through but its answer is lost; the retry finds the name taken.
+  handoverNameTaken: {
+    input: longJob(),
+    executionName: 'long-job',
+    waitMs: 0,
+    handlers: (executions) => {
+      const start = startExecutionIntegration(executions);
+      const gen1 = handoverExecutionName(firstExecution, 1);
+      let gen1Calls = 0;
+      return {
+        HandOver: async (input) => {
+          if ((input as { Name: string }).Name !== gen1) return start(input);
+          if (++gen1Calls === 1) {
+            await start(input);
+            throw taskError('StepFunctions.SdkClientException', 'socket hang up');
+          }
+          throw taskError('StepFunctions.ExecutionAlreadyExistsException', `Execution Already Exists: '${localExecutionArn(gen1)}'`);
+        },
+      };
+    },
+    account: () => (mockHealthyAccount(), bedrockAccount({ statuses: inProgressThenCompleted(5) })),
+  },
+} satisfies Record<string, Scenario>;
+type ScenarioName = keyof typeof scenarios;
+
+interface End {
+  state: string;
+  error?: string;
+}
+
+interface Row {
+  state: string;
+  scenario: ScenarioName;
+  /** The error its Retry covers, injected once. */
+  transient: string;
+  /** Every call fails with `transient`. */
+  persistent: End;
+  /** Every call times out after the handler ran (only where the ASL retries States.Timeout). */
+  timeout?: End;
+  /** Why this state's persistent failure does not uphold an invariant (a finding, asserted as it is). */
+  knownGap?: string;
+}
+
+const LAMBDA = 'Lambda.ServiceException';
+const table: Row[] = [
+  { state: 'ValidateNetwork', scenario: 'happy', transient: LAMBDA, persistent: { state: 'PreflightFailed', error: LAMBDA } },
+  { state: 'PlanPolicies', scenario: 'happy', transient: LAMBDA, persistent: { state: 'PoliciesFailed', error: LAMBDA } },
+  { state: 'ApplyPolicies', scenario: 'happy', transient: LAMBDA, persistent: { state: 'PoliciesFailed', error: LAMBDA } },
+  { state: 'RollbackPolicies', scenario: 'applyTimedOut', transient: LAMBDA, persistent: { state: 'RollbackFailed', error: LAMBDA } },
+  {
+    state: 'SubmitJob',
+    scenario: 'happy',
+    transient: LAMBDA,
+    persistent: { state: 'SubmitFailed', error: 'JobSubmissionError' },
+    // the job is created, then the Lambda times out each time: ReconcileSubmission adopts it
+    timeout: { state: 'JobSucceeded' },
+  },
+  { state: 'PlanQuotaWait', scenario: 'quota', transient: LAMBDA, persistent: { state: 'SubmitFailed', error: LAMBDA } },
+  {
+    state: 'ReconcileSubmission',
+    scenario: 'ambiguousSubmit',
+    transient: LAMBDA,
+    persistent: { state: 'SubmitFailed', error: LAMBDA },
+    timeout: { state: 'SubmitFailed', error: 'States.Timeout' },
+    knownGap:
+      'Bedrock created the job (every Create answered 5xx), ReconcileSubmission cannot look it up: SubmitFailed, the job runs on with no stop sent',
+  },
+  {
+    state: 'PollStatus',
+    scenario: 'happy',
+    transient: LAMBDA,
+    persistent: { state: 'JobErrored', error: LAMBDA },
+    timeout: { state: 'JobErrored', error: 'States.Timeout' },
+  },
+  { state: 'ConfirmStopped', scenario: 'failedPoll', transient: LAMBDA, persistent: { state: 'JobUnwatched', error: 'JobUnwatchedError' }, timeout: { state: 'JobUnwatched', error: 'JobUnwatchedError' } },
+  { state: 'CleanupEnis', scenario: 'happy', transient: LAMBDA, persistent: { state: 'JobSucceeded' } },
+  { state: 'StopJob', scenario: 'deadline', transient: 'Bedrock.ThrottlingException', persistent: { state: 'JobNotStopped', error: 'JobStopError' } },
+  { state: 'StopUnwatchedJob', scenario: 'failedPoll', transient: 'Bedrock.ThrottlingException', persistent: { state: 'JobUnwatched', error: 'JobUnwatchedError' } },
+  { state: 'HandOver', scenario: 'handover', transient: 'StepFunctions.ThrottlingException', persistent: { state: 'JobSucceeded' } },
+  // No Retry: a failed read is caught and the next poll hands over (and verifies) again.
+  { state: 'VerifyHandOver', scenario: 'handoverNameTaken', transient: 'Sfn.ThrottlingException', persistent: { state: 'JobSucceeded' } },
+];
+
+type Fault = { kind: 'none' } | { kind: 'once' | 'always'; error: string } | { kind: 'timeout' };
+
+function inject(handler: TaskHandler, fault: Fault): TaskHandler {
+  let calls = 0;
+  return async (input) => {
+    calls++;
+    if (fault.kind === 'always' || (fault.kind === 'once' && calls === 1)) throw taskError(fault.error);
+    const out = await handler(input);
+    if (fault.kind === 'timeout') throw taskError('States.Timeout', 'Task timed out after 300.00 seconds');
+    return out;
+  };
+}
+
+/** Runs the scenario's chain with `fault` at `state`; returns the runs, the Bedrock model and the policy writes. */
+async function runScenario(name: ScenarioName, state: string, fault: Fault) {
+  const scenario: Scenario = scenarios[name];
+  const bedrock = scenario.account();
+  const executions: ExecutionRegistry = new Map();
+  const stop = stopJobIntegration();
+  const base: Record<string, TaskHandler> = {
+    ...lambdas,
+    StopJob: stop,
+    StopUnwatchedJob: stop,
+    HandOver: startExecutionIntegration(executions),
+    VerifyHandOver: describeExecutionIntegration(executions),
+  };
+  Object.assign(base, scenario.handlers?.(executions, base));
+  const handlers = { ...base, [state]: inject(base[state]!, fault) };
+  const runs = await runWorkflowChain({
+    input: scenario.input,
+    handlers,
+    executions,
+    waitMs: scenario.waitMs,
+    retryMs: 0,
+    ...(scenario.executionName ? { executionName: scenario.executionName } : {}),
+  });
+  return { runs, last: runs.at(-1)!, bedrock: bedrock.seen, jobExists: bedrock.jobs.size > 0 };
+}
+
+const policyWrites = () =>
+  mocks.iam.commandCalls(PutRolePolicyCommand).length + mocks.ec2.commandCalls(ModifyVpcEndpointCommand).length + mocks.s3.commandCalls(PutBucketPolicyCommand).length;
+const endOf = (run: WorkflowRun): End => ({ state: run.states.at(-1)!, ...(run.status === 'FAILED' ? { error: run.error } : {}) });
+const cleanups = (runs: WorkflowRun[]) => runs.flatMap((r) => r.states).filter((s) => s === 'CleanupEnis').length;
+
+/** The invariants every run upholds, whatever the fault. Returns the broken ones. */
+function brokenInvariants({ runs, last, bedrock, jobExists }: Awaited<ReturnType<typeof runScenario>>, jobCreated: boolean): string[] {
+  const broken: string[] = [];
+  const end = last.states.at(-1)!;
+  const stopSent = mocks.bedrock.commandCalls(StopModelCustomizationJobCommand).length > 0;
+  const terminal = bedrock.lastStatus !== undefined && TERMINAL.includes(bedrock.lastStatus);
+  if (jobCreated && !stopSent && !terminal && !['JobUnwatched', 'JobNotStopped'].includes(end)) {
+    broken.push(`job ${jobExists ? 'exists' : 'created'} but ended ${end} with it running (last status ${bedrock.lastStatus ?? 'never read'}) and no stop sent`);
+  }
+  if (bedrock.deletedWhileInProgress) broken.push('DeleteNetworkInterface sent while the job was InProgress');
+  const all = runs.flatMap((r) => r.states);
+  if (last.status === 'FAILED' && policyWrites() > 0 && !all.includes('SubmitJob') && !all.includes('RollbackPolicies')) {
+    broken.push(`policies written, failed before submission in ${end} without RollbackPolicies`);
+  }
+  if (cleanups(runs) > 1) broken.push('CleanupEnis ran more than once');
+  return broken;
+}
+
+/** The fault-free run of each scenario, run once (its mocks reset after it). */
+const baselines = new Map<ScenarioName, Promise<{ end: End; cleanups: number; states: string[]; broken: string[] }>>();
+function baseline(name: ScenarioName) {
+  if (!baselines.has(name)) {
+    baselines.set(
+      name,
+      runScenario(name, 'SubmitJob', { kind: 'none' }).then((clean) => {
+        const summary = {
+          end: endOf(clean.last),
+          cleanups: cleanups(clean.runs),
+          states: clean.runs.flatMap((r) => r.states),
+          broken: brokenInvariants(clean, clean.bedrock.createSucceeded || clean.jobExists),
+        };
+        resetMocks();
+        return summary;
+      }),
+    );
+  }
+  return baselines.get(name)!;
+}
+
+describe('fault matrix', () => {
+  it('covers every Task state of the ASL file', () => {
+    const tasks = Object.entries(loadDefinition().States)
+      .filter(([, s]) => s.Type === 'Task')
+      .map(([n]) => n);
+    const lambdaTasks = tasks.filter((n) => (loadDefinition().States[n]!.Resource as Record<string, unknown>)?.['Fn::GetAtt']);
+    expect(lambdaTasks.sort()).toEqual(Object.keys(lambdas).sort());
+    expect(table.map((r) => r.state).sort()).toEqual(tasks.sort());
+  });
+
+  it('injects only errors the state retries as transient, and timeouts only where States.Timeout is retried', () => {
+    const { States } = loadDefinition();
+    for (const row of table) {
+      const retried = ((States[row.state]!.Retry as { ErrorEquals: string[] }[] | undefined) ?? []).flatMap((r) => r.ErrorEquals);
+      if (row.state !== 'VerifyHandOver') expect(retried, row.state).toContain(row.transient);
+      expect(retried.includes('States.Timeout'), row.state).toBe(row.timeout !== undefined);
+    }
+  });
+
+  describe.each(table)('$state ($scenario)', (row) => {
+    it(`transient ${row.transient} once: ends as the fault-free run`, async () => {
+      // Prepare: the fault-free run of the scenario (once per scenario) reaches the state
+      const clean = await baseline(row.scenario);
+      expect(clean.states).toContain(row.state);
+      expect(clean.broken).toEqual([]);
+
+      // Act
+      const faulty = await runScenario(row.scenario, row.state, { kind: 'once', error: row.transient });
+
+      // Assess
+      expect(faulty.runs.flatMap((r) => r.states)).toContain(row.state);
+      expect(endOf(faulty.last)).toEqual(clean.end);
+      expect(cleanups(faulty.runs)).toBe(clean.cleanups);
+      expect(brokenInvariants(faulty, faulty.bedrock.createSucceeded)).toEqual([]);
+    });
+
+    const persistent: [string, Fault, End][] = [[`persistent ${row.transient}`, { kind: 'always', error: row.transient }, row.persistent]];
+    if (row.timeout) persistent.push(['persistent States.Timeout (after the handler ran)', { kind: 'timeout' }, row.timeout]);
+    it.each(persistent)('%s: ends as documented, invariants hold', async (_, fault, expected) => {
+      // Act
+      const result = await runScenario(row.scenario, row.state, fault);
+
+      // Assess
+      expect(result.runs.flatMap((r) => r.states)).toContain(row.state);
+      expect(endOf(result.last)).toEqual(expected);
+      const broken = brokenInvariants(result, result.bedrock.createSucceeded || result.jobExists);
+      if (row.knownGap) expect(broken).toEqual([expect.stringContaining('job exists but ended SubmitFailed')]);
+      else expect(broken).toEqual([]);
+    });
+  });
+
+  it('ApplyPolicies wrote, then timed out: RollbackPolicies restores before PoliciesFailed', async () => {
+    // Act
+    const { last } = await runScenario('applyTimedOut', 'ApplyPolicies', { kind: 'none' });
+
+    // Assess
+    expect(policyWrites()).toBeGreaterThan(0);
+    expect(last.states.slice(-4)).toEqual(['ApplyPolicies', 'RollbackPolicies', 'PoliciesRolledBack', 'PoliciesFailed']);
+    expect(endOf(last)).toEqual({ state: 'PoliciesFailed', error: 'States.Timeout' });
+  });
+});
