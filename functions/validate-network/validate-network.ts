@@ -8,11 +8,11 @@
  */
 import type { JobInput } from '../shared/job-input.js';
 import { NetworkValidationError } from '../shared/errors.js';
-import { runChecks, type CheckResult, type PreflightOptions, type Severity } from './checks/index.js';
+import { runChecks, type CheckResult, type PreflightOptions, type Severity } from './checks.js';
 import { gatherFacts, type ValidateNetworkDeps } from './facts.js';
 
-export { CHECK, DEFAULT_MIN_FREE_IPS_PER_SUBNET } from './checks/index.js';
-export type { CheckResult, PreflightOptions, Severity } from './checks/index.js';
+export { CHECK, DEFAULT_MIN_FREE_IPS_PER_SUBNET } from './checks.js';
+export type { CheckResult, PreflightOptions, Severity } from './checks.js';
 export type { ValidateNetworkDeps } from './facts.js';
 
 /** AWS API calls made by the preflight, per service. */

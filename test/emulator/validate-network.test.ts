@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { beforeEach, describe, expect, inject, it } from 'vitest';
 import { buildReport, validateNetwork, type PreflightReport } from '../../functions/validate-network/validate-network.js';
-import type { PreflightOptions } from '../../functions/validate-network/checks/index.js';
+import type { PreflightOptions } from '../../functions/validate-network/checks.js';
 import { NetworkValidationError } from '../../functions/shared/errors.js';
 import { resolveJobInput, type JobInput } from '../../functions/shared/job-input.js';
 import { buildRolePolicy } from '../../functions/shared/policies/role.js';

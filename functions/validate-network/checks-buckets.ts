@@ -1,7 +1,7 @@
 /** Buckets exist in the job's region; the training dataset object exists. */
-import type { JobInput } from '../../shared/job-input.js';
-import type { BucketFacts, PreflightFacts } from '../facts.js';
-import { CHECK, flag, pass, type CheckResult } from './result.js';
+import type { JobInput } from '../shared/job-input.js';
+import type { BucketFacts, PreflightFacts } from './facts.js';
+import { CHECK, flag, pass, type CheckResult } from './check-result.js';
 
 export function bucketChecks(job: JobInput, facts: PreflightFacts): CheckResult[] {
   const checks: CheckResult[] = [];

@@ -1,6 +1,6 @@
 /** The VPC's DNS attributes. */
-import type { VpcFacts } from '../facts.js';
-import { CHECK, flag, pass, type CheckResult } from './result.js';
+import type { VpcFacts } from './facts.js';
+import { CHECK, flag, pass, type CheckResult } from './check-result.js';
 
 /** enableDnsSupport must be on (S3 names must resolve); enableDnsHostnames should be. */
 export function vpcAttributeChecks(vpc: VpcFacts): CheckResult[] {

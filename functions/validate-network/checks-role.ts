@@ -1,12 +1,12 @@
 /** The Bedrock role exists, trusts Bedrock, and can create its ENIs and reach the job's buckets. */
-import { ec2Arn, jobArn } from '../../shared/arn.js';
-import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG } from '../../shared/bedrock-enis.js';
-import type { JobInput } from '../../shared/job-input.js';
-import { evaluatePolicies, worst, type ConditionContext, type PolicyRequest } from '../../shared/policies/eval.js';
-import { buildRolePolicy } from '../../shared/policies/role.js';
-import type { RoleFacts } from '../facts.js';
-import { CHECK, flag, pass, type CheckResult } from './result.js';
-import { decideBuckets, s3Needs } from './s3-needs.js';
+import { ec2Arn, jobArn } from '../shared/arn.js';
+import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG } from '../shared/bedrock-enis.js';
+import type { JobInput } from '../shared/job-input.js';
+import { evaluatePolicies, worst, type ConditionContext, type PolicyRequest } from '../shared/policies/eval.js';
+import { buildRolePolicy } from '../shared/policies/role.js';
+import type { RoleFacts } from './facts.js';
+import { CHECK, flag, pass, type CheckResult } from './check-result.js';
+import { decideBuckets, s3Needs } from './check-s3-needs.js';
 
 /** The ENI requests Bedrock makes as the role, with the condition keys they carry. */
 function eniNeeds(job: JobInput): PolicyRequest[] {

@@ -1,7 +1,7 @@
 /** Helpers shared by the network checks: route tables, the job subnets in the VPC, live gateway endpoints. */
 import type { RouteTable, Subnet, VpcEndpoint } from '@aws-sdk/client-ec2';
-import { isLiveEndpoint } from '../../shared/s3.js';
-import type { PreflightFacts, VpcFacts } from '../facts.js';
+import { isLiveEndpoint } from '../shared/s3.js';
+import type { PreflightFacts, VpcFacts } from './facts.js';
 
 /** The route table a subnet uses: its explicit association, else the VPC's main table. */
 export function effectiveRouteTable(subnetId: string, tables: RouteTable[]): RouteTable | undefined {

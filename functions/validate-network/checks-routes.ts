@@ -1,7 +1,7 @@
 /** A default route to the internet from a job subnet. */
-import type { PreflightFacts } from '../facts.js';
-import { effectiveRouteTable, jobSubnetsInVpc } from './network.js';
-import { CHECK, flag, pass, type CheckResult } from './result.js';
+import type { PreflightFacts } from './facts.js';
+import { effectiveRouteTable, jobSubnetsInVpc } from './check-network.js';
+import { CHECK, flag, pass, type CheckResult } from './check-result.js';
 
 /** A default route to an internet or NAT gateway gives the job a path to the internet. */
 export function internetRouteChecks(facts: PreflightFacts): CheckResult[] {

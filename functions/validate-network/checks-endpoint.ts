@@ -1,13 +1,13 @@
 /** The S3 gateway endpoint: exists, is available, is on every job subnet's route table; its policy. */
 import type { VpcEndpoint } from '@aws-sdk/client-ec2';
-import type { JobInput } from '../../shared/job-input.js';
-import { parsePolicy, type PolicyDocument } from '../../shared/policies/document.js';
-import { evaluatePolicies, type ConditionContext } from '../../shared/policies/eval.js';
-import { isLiveEndpoint, s3ServiceName } from '../../shared/s3.js';
-import type { PreflightFacts } from '../facts.js';
-import { effectiveRouteTable, gatewayEndpoints, isMain, jobSubnetsInVpc } from './network.js';
-import { CHECK, flag, pass, type CheckResult } from './result.js';
-import { decideBuckets, s3Needs } from './s3-needs.js';
+import type { JobInput } from '../shared/job-input.js';
+import { parsePolicy, type PolicyDocument } from '../shared/policies/document.js';
+import { evaluatePolicies, type ConditionContext } from '../shared/policies/eval.js';
+import { isLiveEndpoint, s3ServiceName } from '../shared/s3.js';
+import type { PreflightFacts } from './facts.js';
+import { effectiveRouteTable, gatewayEndpoints, isMain, jobSubnetsInVpc } from './check-network.js';
+import { CHECK, flag, pass, type CheckResult } from './check-result.js';
+import { decideBuckets, s3Needs } from './check-s3-needs.js';
 
 /** S3 gateway endpoint: exists, is available, is on every job subnet's route table; its policy. */
 export function endpointChecks(job: JobInput, facts: PreflightFacts): CheckResult[] {

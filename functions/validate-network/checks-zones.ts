@@ -1,7 +1,7 @@
 /** Availability Zones covered and free IP addresses of each job subnet. */
-import type { PreflightFacts } from '../facts.js';
-import { jobSubnetsInVpc } from './network.js';
-import { CHECK, flag, pass, type CheckResult } from './result.js';
+import type { PreflightFacts } from './facts.js';
+import { jobSubnetsInVpc } from './check-network.js';
+import { CHECK, flag, pass, type CheckResult } from './check-result.js';
 
 export function zoneChecks(facts: PreflightFacts, minFreeIps: number): CheckResult[] {
   const vpc = facts.vpc!;

@@ -1,8 +1,8 @@
 /** Egress to S3 over HTTPS and traffic between the job's workers. */
 import type { IpPermission, SecurityGroup } from '@aws-sdk/client-ec2';
-import { allowsAllEgress, type PreflightFacts } from '../facts.js';
-import { gatewayEndpoints, jobSubnetsInVpc } from './network.js';
-import { CHECK, flag, pass, type CheckResult } from './result.js';
+import { allowsAllEgress, type PreflightFacts } from './facts.js';
+import { gatewayEndpoints, jobSubnetsInVpc } from './check-network.js';
+import { CHECK, flag, pass, type CheckResult } from './check-result.js';
 
 /** IPv4 CIDR `outer` contains all of `inner`. */
 export function cidrCovers(outer: string, inner: string): boolean {

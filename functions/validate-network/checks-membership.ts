@@ -1,7 +1,7 @@
 /** Subnets, groups and the VPC exist, and all of them belong to one VPC. */
-import type { JobInput } from '../../shared/job-input.js';
-import type { PreflightFacts } from '../facts.js';
-import { CHECK, flag, pass, type CheckResult } from './result.js';
+import type { JobInput } from '../shared/job-input.js';
+import type { PreflightFacts } from './facts.js';
+import { CHECK, flag, pass, type CheckResult } from './check-result.js';
 
 export function membershipChecks(job: JobInput, facts: PreflightFacts): CheckResult[] {
   const checks: CheckResult[] = [];

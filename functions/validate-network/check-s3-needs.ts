@@ -1,7 +1,7 @@
 /** The S3 requests a job makes, and deciding them per bucket (used by the endpoint and role checks). */
-import type { JobInput } from '../../shared/job-input.js';
-import { worst, type Decision } from '../../shared/policies/eval.js';
-import { objectArn } from '../../shared/s3.js';
+import type { JobInput } from '../shared/job-input.js';
+import { worst, type Decision } from '../shared/policies/eval.js';
+import { objectArn } from '../shared/s3.js';
 
 /** One S3 permission the job needs. */
 export interface S3Need {
