@@ -11,23 +11,15 @@ import {
   ThrottlingException,
 } from '@aws-sdk/client-bedrock';
 import { DeleteNetworkInterfaceCommand } from '@aws-sdk/client-ec2';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { POLL_RETRY } from '../../functions/poll-status/poll-status.js';
-import { loadDefinition, loadLambdaHandlers, runWorkflow, stopJobIntegration, type TaskHandler } from '../../scripts/lib/workflow.js';
+import { loadDefinition, runWorkflow, type TaskHandler } from '../../scripts/lib/workflow.js';
 import { rawJob } from '../fixtures/job.js';
-import { ACCOUNT, mockHealthyAccount, mocks, resetMocks } from '../support/mock-account.js';
+import { ACCOUNT, mockHealthyAccount, mocks } from '../support/mock-account.js';
+import { count, fast, handlers, lambdas, retries, useRealHandlers } from '../support/state-machine.js';
 
-let lambdas: Record<string, TaskHandler>;
-beforeAll(async () => {
-  lambdas = await loadLambdaHandlers();
-});
-afterEach(() => resetMocks());
+useRealHandlers();
 
-const fast = { waitMs: 0, retryMs: 0 };
-const handlers = () => ({ ...lambdas, StopJob: stopJobIntegration() });
-const count = (states: string[], name: string) => states.filter((s) => s === name).length;
-const retries = (run: { events: unknown[] }, state: string) =>
-  run.events.filter((e: any) => e.type === 'StateRetried' && e.state?.name === state).length;
 const throttled = () => new ThrottlingException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } });
 const denied = () => new AccessDeniedException({ message: 'not authorized to GetModelCustomizationJob', $metadata: { httpStatusCode: 403 } });
 const pollRetrier = () => (loadDefinition().States.PollStatus!.Retry as any[]).find((r) => r.ErrorEquals.includes('JobStatusUnavailableError'));

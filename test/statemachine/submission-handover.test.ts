@@ -12,33 +12,23 @@ import {
   ResourceNotFoundException,
   ValidationException,
 } from '@aws-sdk/client-bedrock';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handoverExecutionName } from '../../functions/poll-status/poll-status.js';
 import {
   loadDefinition,
-  loadLambdaHandlers,
   localExecutionArn,
   runWorkflow,
   runWorkflowChain,
   startExecutionIntegration,
-  stopJobIntegration,
   type ExecutionRegistry,
   type TaskHandler,
 } from '../../scripts/lib/workflow.js';
 import { rawJob } from '../fixtures/job.js';
-import { ACCOUNT, mockHealthyAccount, mocks, resetMocks } from '../support/mock-account.js';
+import { ACCOUNT, mockHealthyAccount, mocks } from '../support/mock-account.js';
+import { count, fast, handlers, lambdas, retries, useRealHandlers } from '../support/state-machine.js';
 
-let lambdas: Record<string, TaskHandler>;
-beforeAll(async () => {
-  lambdas = await loadLambdaHandlers();
-});
-afterEach(() => resetMocks());
+useRealHandlers();
 
-const fast = { waitMs: 0, retryMs: 0 };
-const handlers = () => ({ ...lambdas, StopJob: stopJobIntegration() });
-const count = (states: string[], name: string) => states.filter((s) => s === name).length;
-const retries = (run: { events: unknown[] }, state: string) =>
-  run.events.filter((e: any) => e.type === 'StateRetried' && e.state?.name === state).length;
 const serverError = () => new InternalServerException({ message: 'Internal failure', $metadata: { httpStatusCode: 500 } });
 const lambdaError = (name: string) => {
   const e = new Error(JSON.stringify({ errorType: name, errorMessage: 'Task timed out after 60.00 seconds' }));

@@ -4,20 +4,15 @@
  * the same CreateModelCustomizationJob request (same name, same token), so Bedrock creates one job.
  */
 import { CreateModelCustomizationJobCommand, type CreateModelCustomizationJobCommandInput } from '@aws-sdk/client-bedrock';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadLambdaHandlers, runWorkflow, stopJobIntegration, type TaskHandler } from '../../scripts/lib/workflow.js';
+import { describe, expect, it } from 'vitest';
+import { runWorkflow } from '../../scripts/lib/workflow.js';
 import { rawJob } from '../fixtures/job.js';
 import { fixtureEvent } from '../support/event-ruler.js';
-import { mockHealthyAccount, mocks, resetMocks } from '../support/mock-account.js';
+import { mockHealthyAccount, mocks } from '../support/mock-account.js';
+import { fast, handlers, useRealHandlers } from '../support/state-machine.js';
 
-let lambdas: Record<string, TaskHandler>;
-beforeAll(async () => {
-  lambdas = await loadLambdaHandlers();
-});
-afterEach(() => resetMocks());
+useRealHandlers();
 
-const fast = { waitMs: 0, retryMs: 0 };
-const handlers = () => ({ ...lambdas, StopJob: stopJobIntegration() });
 
 /** The input the upload rule sends for AWS's sample detail (a deep copy) with `object` fields set, over the job fields. */
 function uploadInput(object: Record<string, unknown>) {

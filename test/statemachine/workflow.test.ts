@@ -10,20 +10,14 @@ import {
 import { DeleteNetworkInterfaceCommand, DescribeSubnetsCommand } from '@aws-sdk/client-ec2';
 import { AccessDeniedException } from '@aws-sdk/client-bedrock';
 import { PutRolePolicyCommand } from '@aws-sdk/client-iam';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadLambdaHandlers, runWorkflow, stopJobIntegration, type TaskHandler } from '../../scripts/lib/workflow.js';
+import { describe, expect, it } from 'vitest';
+import { runWorkflow, type TaskHandler } from '../../scripts/lib/workflow.js';
 import { rawJob } from '../fixtures/job.js';
-import { ACCOUNT, mockHealthyAccount, mocks, resetMocks } from '../support/mock-account.js';
+import { ACCOUNT, mockHealthyAccount, mocks } from '../support/mock-account.js';
+import { count, fast, handlers, lambdas, useRealHandlers } from '../support/state-machine.js';
 
-let lambdas: Record<string, TaskHandler>;
-beforeAll(async () => {
-  lambdas = await loadLambdaHandlers();
-});
-afterEach(() => resetMocks());
+useRealHandlers();
 
-const fast = { waitMs: 0, retryMs: 0 };
-const handlers = () => ({ ...lambdas, StopJob: stopJobIntegration() });
-const count = (states: string[], name: string) => states.filter((s) => s === name).length;
 
 describe('customize-model state machine', () => {
   it('binds every Lambda Task to a function of serverless.yml', () => {

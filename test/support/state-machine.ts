@@ -1,0 +1,31 @@
+/**
+ * The harness of the state-machine tier: the real Lambda handlers bound to the ASL's Task states
+ * (loaded once per file), the mocked clients reset after each test, zero waits and retry delays.
+ */
+import { afterEach, beforeAll } from 'vitest';
+import { loadLambdaHandlers, stopJobIntegration, type TaskHandler } from '../../scripts/lib/workflow.js';
+import { resetMocks } from './mock-account.js';
+
+/** The real handlers by state name; filled before the file's tests run (see {@link useRealHandlers}). */
+export const lambdas: Record<string, TaskHandler> = {};
+
+/** Loads the real handlers before the file's tests and resets the mocked clients after each test. */
+export function useRealHandlers(): void {
+  beforeAll(async () => {
+    Object.assign(lambdas, await loadLambdaHandlers());
+  });
+  afterEach(() => resetMocks());
+}
+
+/** Every Wait and every Retry interval takes no time. */
+export const fast = { waitMs: 0, retryMs: 0 };
+
+/** The real handlers plus the StopJob service integration (the same API call, made by the runner). */
+export const handlers = (): Record<string, TaskHandler> => ({ ...lambdas, StopJob: stopJobIntegration() });
+
+/** How often a run entered `name`. */
+export const count = (states: string[], name: string) => states.filter((s) => s === name).length;
+
+/** How often `state` was retried in a run. */
+export const retries = (run: { events: unknown[] }, state: string) =>
+  run.events.filter((e) => (e as { type?: string; state?: { name?: string } }).type === 'StateRetried' && (e as { state?: { name?: string } }).state?.name === state).length;
