@@ -23,6 +23,7 @@ import {
   type PollResult,
   type Submission,
 } from '../shared/job-state.js';
+import { siblingExecutionArn } from '../shared/arn.js';
 import { handoverExecutionName } from '../shared/chain.js';
 import { describeError, JobStatusUnavailableError, JobStopError } from '../shared/errors.js';
 import { isTransientAwsError } from '../shared/aws-errors.js';
@@ -91,17 +92,6 @@ export interface PollStatusInput {
    * job on (HandOverRefused): the next hand-over skips that generation's name.
    */
   handoverRefused?: { generation: number };
-}
-
-/**
- * The ARN of the execution named `name` of the state machine `sameMachineExecutionArn` is an
- * execution of (`arn:<partition>:states:<region>:<account>:execution:<state machine>:<name>`), or
- * undefined when that is not an execution ARN.
- */
-export function siblingExecutionArn(sameMachineExecutionArn: string, name: string): string | undefined {
-  const parts = sameMachineExecutionArn.split(':');
-  if (parts.length !== 8 || parts[0] !== 'arn' || parts[2] !== 'states' || parts[5] !== 'execution') return undefined;
-  return [...parts.slice(0, 7), name].join(':');
 }
 
 /** The wait before poll number `pollCount + 1`, capped, and not past the deadline (at least 1 s). */

@@ -29,7 +29,7 @@ import {
   type BedrockClient,
 } from '@aws-sdk/client-bedrock';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
-import { buildArn, JOB_ARN_PATTERN, parseArn } from '../shared/arn.js';
+import { executionArnOf, JOB_ARN_PATTERN, parseArn } from '../shared/arn.js';
 import { isAwsError } from '../shared/aws-errors.js';
 import { CHAIN_EXECUTION_TAG, handoverExecutionName } from '../shared/chain.js';
 
@@ -89,13 +89,6 @@ interface Chain {
 }
 
 type Found = { jobArn: string } | { jobName: string } | undefined;
-
-/** ARN of the execution `name` of the state machine `stateMachineArn`. */
-export function executionArnOf(stateMachineArn: string, name: string): string {
-  const sm = parseArn(stateMachineArn);
-  const machineName = sm.resource.replace(/^stateMachine:/, '');
-  return buildArn({ ...sm, resource: `execution:${machineName}:${name}` });
-}
 
 /** True when `executionArn` is an execution of `stateMachineArn` (same partition, region, account, name). */
 function isExecutionOf(executionArn: string, stateMachineArn: string): boolean {

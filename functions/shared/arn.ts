@@ -38,3 +38,17 @@ export function jobArn(scope: ArnScope, id: string): string {
 export function ec2Arn(scope: ArnScope, type: string, id: string): string {
   return build({ ...scope, service: 'ec2', resource: `${type}/${id}` });
 }
+
+/** ARN of the execution named `name` of the state machine `stateMachineArn`. */
+export function executionArnOf(stateMachineArn: string, name: string): string {
+  const machine = parse(stateMachineArn);
+  return build({ ...machine, resource: `execution:${machine.resource.replace(/^stateMachine:/, '')}:${name}` });
+}
+
+/** ARN of the execution named `name` of the same state machine as `executionArn`; undefined when it is not an execution ARN. */
+export function siblingExecutionArn(executionArn: string, name: string): string | undefined {
+  if (!/^arn:[^:]+:states:[^:]+:[^:]+:execution:[^:]+:[^:]+$/.test(executionArn)) return undefined;
+  const execution = parse(executionArn);
+  const machineName = execution.resource.split(':')[1]!;
+  return build({ ...execution, resource: `execution:${machineName}:${name}` });
+}

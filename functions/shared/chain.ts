@@ -5,10 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 
-/**
- * The tag submit-job puts on every job: the ARN of the chain's FIRST execution. (The same string as
- * `EXECUTION_TAG` of functions/submit-job/submit-job.ts; a unit test keeps them equal.)
- */
+/** The tag submit-job puts on every job: the ARN of the chain's FIRST execution (read by the reaper). */
 export const CHAIN_EXECUTION_TAG = 'bedrock-vpc-customization:execution-arn';
 
 /** Characters of the chain's first execution ARN hash in a hand-over name (48 bits). */

@@ -25,9 +25,10 @@ import {
   JobSubmissionUncertainError,
   describeError,
 } from '../shared/errors.js';
+import { CHAIN_EXECUTION_TAG } from '../shared/chain.js';
 
-/** Tag put on every job: which execution created it (for audits and the janitor). */
-export const EXECUTION_TAG = 'bedrock-vpc-customization:execution-arn';
+/** Tag put on every job: the chain's first execution, which created it (audits; the reaper's ownership check). */
+export const EXECUTION_TAG = CHAIN_EXECUTION_TAG;
 
 export interface SubmitJobDeps {
   bedrock: Pick<BedrockClient, 'send'>;

@@ -1,3 +1,4 @@
+import { siblingExecutionArn } from '../../functions/shared/arn.js';
 import { BedrockClient, GetModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -7,7 +8,6 @@ import { isTransientAwsError } from '../../functions/shared/aws-errors.js';
 import {
   EVENTS_PER_RETRY,
   handoverExecutionName,
-  siblingExecutionArn,
   nextWaitSeconds,
   pollStatus,
   retriesWithin,

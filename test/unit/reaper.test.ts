@@ -9,9 +9,11 @@ import {
 import { DescribeExecutionCommand, ExecutionDoesNotExist, GetExecutionHistoryCommand, SFNClient, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { executionArnOf, MAX_SUCCESSORS, reap, type ReaperInput } from '../../functions/reaper/reaper.js';
+import { MAX_SUCCESSORS, reap, type ReaperInput } from '../../functions/reaper/reaper.js';
+import { executionArnOf } from '../../functions/shared/arn.js';
 import { CHAIN_EXECUTION_TAG, handoverExecutionName } from '../../functions/shared/chain.js';
-import { EXECUTION_TAG } from '../../functions/submit-job/submit-job.js';
+import { buildCreateRequest } from '../../functions/submit-job/submit-job.js';
+import { EXECUTION, resolvedJob } from '../fixtures/job.js';
 import { fixtureEvent } from '../support/event-ruler.js';
 
 const sfn = mockClient(SFNClient);
@@ -72,7 +74,7 @@ describe('reaper', () => {
   });
 
   it('uses the tag submit-job writes', () => {
-    expect(CHAIN_EXECUTION_TAG).toBe(EXECUTION_TAG);
+    expect(buildCreateRequest(resolvedJob(), EXECUTION).jobTags).toContainEqual({ key: CHAIN_EXECUTION_TAG, value: EXECUTION.id });
   });
 
   it('stops an InProgress job of an aborted first execution, after the ownership checks', async () => {
