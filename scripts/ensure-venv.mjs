@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Creates the project-local Python environment (./.venv) with the pinned tools of
-// python/requirements.txt (moto server, cfn-lint) when it is missing or the requirements changed.
+// python/requirements.txt (moto server, cfn-lint, checkov, parliament) when it is missing or the
+// requirements changed.
 // Called by `npm test`, `npm run local` and `npm run bench`, so a fresh clone needs nothing else.
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -19,7 +20,7 @@ if (existsSync(python) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim(
 
 const run = (cmd, args) => execFileSync(cmd, args, { stdio: ['ignore', process.stderr, process.stderr] });
 const started = Date.now();
-process.stderr.write('Setting up .venv (moto server, cfn-lint) — once per clone, about a minute…\n');
+process.stderr.write('Setting up .venv (moto server, cfn-lint, checkov, parliament) — once per clone, about two minutes…\n');
 try {
   if (!existsSync(python)) run(process.env.PYTHON ?? 'python3', ['-m', 'venv', venv]);
   run(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', requirements]);

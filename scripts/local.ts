@@ -1,12 +1,16 @@
 /**
- * `npm run local -- [--input FILE] [--endpoint URL] [--json]`
+ * `npm run local -- [--input FILE] [--params FILE] [--endpoint URL] [--json]`
  *
  * Runs the whole workflow — the same ASL file that deploys, each Task bound to its real Lambda
  * handler — against moto, the AWS emulator, over the real SDK wire protocol.
  *
  * - Without --endpoint: starts moto from .venv on a free 127.0.0.1 port, seeds a demo account and
  *   runs a job in it (fields of --input FILE are laid over the demo input); stops moto at the end.
- * - With --endpoint URL: uses that running emulator as it is (no seeding); --input is required.
+ * - --params FILE: a JSON object of serverless.yml stage params (vpcId, outputBucket, endpointPolicy…),
+ *   laid over serverless.yml's defaults (and, when seeded, over the demo account's network, buckets
+ *   and role). The Lambdas get exactly the environment a deployment with these params would set
+ *   (read from serverless.yml: scripts/lib/stage-params.ts).
+ * - With --endpoint URL: uses that running emulator as it is (no seeding); --input and --params are required.
  * - --json: the final result as one JSON document on stdout; progress goes to stderr.
  * Exit codes: 0 execution succeeded, 1 execution failed, 2 bad usage or input.
  */
@@ -14,16 +18,21 @@ import './lib/node20.js';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { InvalidInputError } from '../functions/shared/errors.js';
+import { InvalidInputError, StageConfigError } from '../functions/shared/errors.js';
 import { resolveJobInput } from '../functions/shared/job-input.js';
+import { loadStage } from '../functions/shared/stage.js';
 import { startMoto, type MotoServer } from './lib/moto.js';
-import { clientsFor, createJobEnis, demoJobInput, seedDemoAccount } from './lib/seed.js';
+import { clientsFor, createJobEnis, demoJobInput, demoStageParams, seedDemoAccount } from './lib/seed.js';
+import { functionEnvironment, readParamsFile, resolveParams } from './lib/stage-params.js';
 import { loadLambdaHandlers, runWorkflow, stopJobIntegration, type WorkflowEvent, type WorkflowRun } from './lib/workflow.js';
 
-const USAGE = 'usage: npm run local -- [--input FILE] [--endpoint URL] [--json]';
+const USAGE = 'usage: npm run local -- [--input FILE] [--params FILE] [--endpoint URL] [--json]';
 const region = 'us-east-1';
 
 class UsageError extends Error {}
+
+/** How long a Wait state lasts in the seeded demo. */
+const DEMO_WAIT_MS = 2000;
 
 function readInput(file: string): Record<string, unknown> {
   let text: string;
@@ -45,7 +54,7 @@ function readInput(file: string): Record<string, unknown> {
 function parseCli() {
   try {
     const { values } = parseArgs({
-      options: { input: { type: 'string' }, endpoint: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean' } },
+      options: { input: { type: 'string' }, params: { type: 'string' }, endpoint: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean' } },
       strict: true,
       allowPositionals: false,
     });
@@ -56,6 +65,7 @@ function parseCli() {
     if (values.endpoint !== undefined) {
       if (!/^https?:\/\/[^\s/]+/.test(values.endpoint)) throw new UsageError(`--endpoint must be an http(s) URL, got "${values.endpoint}"`);
       if (values.input === undefined) throw new UsageError('--endpoint uses an emulator as it is, so --input FILE is required');
+      if (values.params === undefined) throw new UsageError('--endpoint uses an emulator as it is, so --params FILE (its network, role and buckets) is required');
     }
     return values;
   } catch (err) {
@@ -126,6 +136,12 @@ function readableCause(cause: unknown): string {
 async function main(): Promise<number> {
   const cli = parseCli();
   const fileInput = cli.input !== undefined ? readInput(cli.input) : undefined;
+  let fileParams: Record<string, string> = {};
+  try {
+    fileParams = cli.params !== undefined ? readParamsFile(cli.params) : {};
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   let moto: MotoServer | undefined;
   try {
     let endpoint = cli.endpoint;
@@ -141,15 +157,19 @@ async function main(): Promise<number> {
       seeded = true;
       // moto never finishes training: keep the deadline and the waits short (and consistent), so the
       // demo reaches its deadline, stops the job and cleans up in about ten seconds of real time.
-      input = demoJobInput(account, { maxJobDurationSeconds: 8, polling: { initialSeconds: 2, maxSeconds: 2, growthFactor: 1 }, ...fileInput });
+      input = demoJobInput(account, { maxJobDurationSeconds: 8, polling: { initialSeconds: 10, maxSeconds: 10, growthFactor: 1 }, ...fileInput });
     } else {
       input = fileInput!;
     }
+    // The stage: serverless.yml's defaults, the demo account's resources, then --params.
+    const params = resolveParams({ ...(account ? demoStageParams(account) : {}), ...fileParams });
+    const environment = functionEnvironment(params, { accountId: account?.accountId ?? '123456789012', region });
 
-    // Validate before any AWS call: a bad input is exit code 2 with the fields named.
-    resolveJobInput(input, {}, { id: 'arn:aws:states:::execution:local:validate', name: 'validate' }, { region });
+    // Validate before any AWS call: a bad stage or input is exit code 2 with the params or fields named.
+    const stage = loadStage({ ...environment, AWS_REGION: region });
+    resolveJobInput(input, stage, { id: 'arn:aws:states:::execution:local:validate', name: 'validate' });
 
-    Object.assign(process.env, {
+    Object.assign(process.env, environment, {
       AWS_ENDPOINT_URL: endpoint,
       AWS_REGION: region,
       AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'testing',
@@ -172,10 +192,13 @@ async function main(): Promise<number> {
     }
     handlers.StopJob = stopJobIntegration();
 
+    if (seeded) log(`Wait states last ${DEMO_WAIT_MS / 1000} s in the demo (on AWS, as long as the state machine says).`);
     const run = await runWorkflow({
       input,
       handlers,
       region,
+      // The demo's polls are 10 s apart (the shortest a job may ask for); waiting 2 s keeps it short.
+      ...(seeded ? { waitMs: DEMO_WAIT_MS } : {}),
       onEvent: (e) => {
         const line = describeEvent(e);
         if (line) log(line);
@@ -243,6 +266,10 @@ main().then(
   (err) => {
     if (err instanceof UsageError) {
       log(`${err.message}\n${USAGE}`);
+      process.exit(2);
+    }
+    if (err instanceof StageConfigError) {
+      log(`Invalid stage params (nothing was run):\n${err.problems.map((p) => `  - ${p}`).join('\n')}`);
       process.exit(2);
     }
     if (err instanceof InvalidInputError) {

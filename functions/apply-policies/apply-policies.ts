@@ -95,6 +95,12 @@ export interface ApplyPoliciesDeps {
 export interface PlanOptions {
   /** This workflow's own Lambda role: never locked out of a bucket (also added to the exemptions). */
   workflowRoleArn?: string;
+  /**
+   * The S3 gateway endpoints whose policy the stage lets the workflow write (param s3EndpointIds).
+   * A live S3 gateway endpoint of the VPC outside this list fails the plan: the job's S3 traffic could
+   * take it, and its policy is not ours to write. Undefined: every endpoint of the VPC (unit tests).
+   */
+  s3EndpointIds?: readonly string[];
 }
 
 /** Service limits on document size (JSON without whitespace), checked before any write. */
@@ -189,8 +195,16 @@ function storeFor(all: ReturnType<typeof stores>, target: PolicyTarget): PolicyS
   return all[target.kind] as PolicyStore<PolicyTarget>;
 }
 
-/** The VPC's live S3 gateway endpoints (the job's traffic may use any of them: each gets the policy). */
-export async function findS3GatewayEndpoints(job: JobInput, vpcId: string, ec2: ApplyPoliciesDeps['ec2']): Promise<string[]> {
+/**
+ * The VPC's live S3 gateway endpoints (the job's traffic may use any of them: each gets the policy),
+ * all of which must be in `allowed` when it is given.
+ */
+export async function findS3GatewayEndpoints(
+  job: JobInput,
+  vpcId: string,
+  ec2: ApplyPoliciesDeps['ec2'],
+  allowed?: readonly string[],
+): Promise<string[]> {
   const Filters = [
     { Name: 'vpc-id', Values: [vpcId] },
     { Name: 'service-name', Values: [s3ServiceName(job.partition, job.region)] },
@@ -201,6 +215,13 @@ export async function findS3GatewayEndpoints(job: JobInput, vpcId: string, ec2: 
   if (ids.length === 0) {
     throw new PolicyApplyError(
       `No S3 gateway endpoint in ${vpcId}: policies.endpoint needs one (or set policies.endpoint to "skip")`,
+    );
+  }
+  const foreign = allowed ? ids.filter((id) => !allowed.includes(id)) : [];
+  if (foreign.length > 0) {
+    throw new PolicyApplyError(
+      `S3 gateway endpoint ${foreign.join(', ')} of ${vpcId} is not in the stage param s3EndpointIds (${allowed!.join(', ') || 'empty'}): ` +
+        'the job\'s S3 traffic could take it and its policy may not be written. Add it to s3EndpointIds and redeploy, or set policies.endpoint to "skip".',
     );
   }
   return ids.sort();
@@ -218,8 +239,7 @@ async function specsFor(
   deps: ApplyPoliciesDeps,
   options: PlanOptions,
 ): Promise<{ specs: PolicySpec[]; skipped: PolicySetting[] }> {
-  const vpcId = job.vpcConfig.vpcId;
-  if (!vpcId) throw new PolicyApplyError('vpcConfig.vpcId is not resolved: run the network preflight first');
+  const { vpcId } = job.vpcConfig;
   const { policies } = job;
   const specs: PolicySpec[] = [];
   const skipped: PolicySetting[] = [];
@@ -236,7 +256,7 @@ async function specsFor(
 
   if (policies.endpoint !== 'skip') {
     const mode = policies.endpoint;
-    for (const vpcEndpointId of await findS3GatewayEndpoints(job, vpcId, deps.ec2)) {
+    for (const vpcEndpointId of await findS3GatewayEndpoints(job, vpcId, deps.ec2, options.s3EndpointIds)) {
       specs.push({
         target: { kind: 'endpoint', resource: `vpc-endpoint/${vpcEndpointId} policy (${mode})`, vpcEndpointId },
         build: (current) => buildEndpointPolicy(job, mode, current),
@@ -303,6 +323,32 @@ export async function planPolicies(job: JobInput, deps: ApplyPoliciesDeps, optio
     throw new PolicyApplyError(`The policy plan is ${size} characters, over ${MAX_PLAN_CHARS}: too large for the execution state`);
   }
   return plan;
+}
+
+/** What the stage lets the workflow write: the Bedrock role, the job buckets, the listed endpoints. */
+export interface WritableTargets {
+  roleName: string;
+  buckets: readonly string[];
+  s3EndpointIds: readonly string[];
+}
+
+/**
+ * Refuses a plan that names a policy outside `writable` (a plan travels in the execution state; this
+ * check does not trust it). Throws {@link PolicyApplyError} naming the targets, before any call.
+ */
+export function assertWritable(plan: PolicyPlan, writable: WritableTargets): void {
+  const outside = plan.changes
+    .map((c) => c.target)
+    .filter((t) =>
+      t.kind === 'role'
+        ? t.roleName !== writable.roleName
+        : t.kind === 'bucket'
+          ? !writable.buckets.includes(t.bucket)
+          : !writable.s3EndpointIds.includes(t.vpcEndpointId),
+    );
+  if (outside.length > 0) {
+    throw new PolicyApplyError(`The plan names policies outside the stage (not written): ${outside.map((t) => t.resource).join(', ')}`);
+  }
 }
 
 /**

@@ -5,10 +5,13 @@
 import * as z from 'zod/mini';
 import { ec2, iam, s3 } from '../shared/clients.js';
 import { loadEnv, optional } from '../shared/env.js';
-import { jobInputSchema, roleArnSchema } from '../shared/job-input.js';
+import { InvalidInputError } from '../shared/errors.js';
+import { jobInputSchema, roleArnSchema, stageViolations } from '../shared/job-input.js';
+import { roleNameFromArn } from '../shared/arn.js';
+import { loadStage, type Stage } from '../shared/stage.js';
 import { makeHandler } from '../shared/handler.js';
 import { log } from '../shared/log.js';
-import { applyPolicies, planPolicies, rollbackPolicies, type PolicyPlan } from './apply-policies.js';
+import { applyPolicies, assertWritable, planPolicies, rollbackPolicies, type PolicyPlan } from './apply-policies.js';
 
 /**
  * This function's own environment (the shared env module holds the stage defaults of validate-network).
@@ -34,19 +37,33 @@ const eventSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('rollback'), plan: planSchema }),
 ]);
 
+/** The policies this stage may write (IAM allows no more; this refuses a forged plan before any call). */
+const writable = (stage: Stage) => ({
+  roleName: roleNameFromArn(stage.roleArn),
+  buckets: [stage.trainingBucket, stage.outputBucket],
+  s3EndpointIds: stage.s3EndpointIds,
+});
+
 export const handler = makeHandler(eventSchema, async (event) => {
+  const stage = loadStage(process.env);
   switch (event.action) {
     case 'plan': {
-      const plan = await planPolicies(event.job, deps, { workflowRoleArn: env.WORKFLOW_ROLE_ARN });
+      // The job travels in the execution state: check it against the stage again before reading anything.
+      const violations = stageViolations(event.job, stage);
+      if (violations.length > 0) throw new InvalidInputError(violations);
+      const plan = await planPolicies(event.job, deps, { workflowRoleArn: env.WORKFLOW_ROLE_ARN, s3EndpointIds: stage.s3EndpointIds });
+      assertWritable(plan, writable(stage));
       log.info('policy plan', { changes: plan.summary, skipped: plan.skipped });
       return plan;
     }
     case 'apply': {
+      assertWritable(event.plan, writable(stage));
       const result = await applyPolicies(event.plan, deps);
       log.info('policies applied', { applied: result.applied, alreadyApplied: result.alreadyApplied });
       return result;
     }
     case 'rollback': {
+      assertWritable(event.plan, writable(stage));
       const result = await rollbackPolicies(event.plan, deps);
       log.info('policies rolled back', { ...result });
       return result;

@@ -33,6 +33,19 @@ export class InvalidInputError extends WorkflowError {
   }
 }
 
+/**
+ * The stage's configuration (serverless.yml params, passed as STAGE_* environment variables) is
+ * malformed or unsafe: the message names each param. Raised before any AWS call; a redeploy fixes it.
+ */
+export class StageConfigError extends WorkflowError {
+  override readonly name = 'StageConfigError' as const;
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid stage configuration (serverless.yml params): ${problems.join('; ')}`);
+    this.problems = problems;
+  }
+}
+
 /** The network preflight found at least one failing check. The message lists each failure. */
 export class NetworkValidationError extends WorkflowError {
   override readonly name = 'NetworkValidationError' as const;
@@ -169,6 +182,16 @@ export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = [
       'The job input is malformed; the Cause names each field and its problem. Raised before any AWS call ' +
       '(every Lambda step raises it for a malformed event, which only a changed state machine would send).',
     whatToDo: 'Fix the named fields and start a new execution. Nothing was written.',
+    terminal: true,
+  },
+  {
+    name: 'StageConfigError',
+    raisedBy: 'lambda',
+    states: ['ValidateNetwork', 'PreflightFailed', 'PlanPolicies', 'PoliciesFailed'],
+    meaning:
+      'A stage param (serverless.yml `params`, passed to the Lambdas as STAGE_* variables) is malformed, or names a role, ' +
+      'key or principal of another account or partition; the Cause names each param. Raised before any AWS call.',
+    whatToDo: 'Fix the named params and redeploy the stage (README "Configuration: stage params"), then start a new execution. Nothing was written.',
     terminal: true,
   },
   {

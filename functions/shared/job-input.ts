@@ -1,35 +1,79 @@
 /**
  * The one job-input shape every entry point resolves to (README "The job input"), its zod schema,
- * and the resolution of a raw execution input into a complete {@link JobInput}: stage defaults
- * merged under the input, names and the idempotency token derived from the execution (or, for an
- * upload, from the uploaded object's identity), S3 locations parsed once.
+ * and the resolution of a raw execution input into a complete {@link JobInput}: the stage's values
+ * (serverless.yml params) under the input, the input checked to stay within them (the stage decides,
+ * the job narrows), names and the idempotency token derived from the execution (or, for an upload,
+ * from the uploaded object's identity), S3 locations parsed once. Makes no AWS call.
  */
 import { createHash } from 'node:crypto';
-import { ROLE_ARN_PATTERN, parseArn } from './arn.js';
-import { InvalidInputError } from './errors.js';
+import { ROLE_ARN_PATTERN } from './arn.js';
+import { InvalidInputError, type InputIssue } from './errors.js';
 import { parseS3Uri, type BucketAccess } from './s3.js';
 import * as z from 'zod/mini';
 import { executionSchema, pollingSchema, type Execution } from './job-state.js';
+import { BUCKET_NAME_PATTERN, MAX_JOB_DURATION_SECONDS, STAGE_PARAMS, type Stage, type StagePolicies } from './stage.js';
 import { parseOrThrow } from './validation.js';
 
-export { executionSchema, pollingSchema, type Execution };
+export { executionSchema, pollingSchema, MAX_JOB_DURATION_SECONDS, type Execution };
 
 /** Bedrock API patterns (CreateModelCustomizationJob). */
 export const JOB_NAME_PATTERN = /^[a-zA-Z0-9](-*[a-zA-Z0-9+\-.])*$/;
 export const CUSTOM_MODEL_NAME_PATTERN = /^([0-9a-zA-Z][_-]?)+$/;
 export const CLIENT_REQUEST_TOKEN_PATTERN = /^[a-zA-Z0-9](-*[a-zA-Z0-9])*$/;
 
-/** Longest job this workflow follows (30 days, across hand-overs to fresh executions); README "Limits". */
-export const MAX_JOB_DURATION_SECONDS = 30 * 24 * 3600;
+/**
+ * Our limits on hyperparameters (Bedrock documents names per model, all camelCase words such as
+ * epochCount or learningRateMultiplier, with numeric values): enough for every model, and no room for
+ * a payload.
+ */
+export const HYPERPARAMETER_LIMITS = { count: 30, keyPattern: /^[A-Za-z][A-Za-z0-9]{0,63}$/, valueMax: 256 } as const;
+
+/** Keys no record of the input may use: they would change the prototype of the parsed object. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
 const text = (min: number, max: number) => z.string().check(z.minLength(min), z.maxLength(max));
 const int = (min: number, max: number) => z.int().check(z.minimum(min), z.maximum(max));
+const safeKeys = z.refine<Record<string, unknown>>(
+  (record) => !Object.keys(record).some((k) => FORBIDDEN_KEYS.has(k)),
+  'must not use the keys __proto__, constructor or prototype',
+);
+/** An S3 object key: at most 1,024 bytes of UTF-8, no control character, no `..` path segment. */
+export const s3KeyChecks = [
+  z.refine<string>((key) => Buffer.byteLength(key, 'utf8') <= 1024, 'must have an object key of at most 1,024 bytes'),
+  z.refine<string>((key) => !CONTROL_CHARACTERS.test(key), 'must not contain control characters'),
+  z.refine<string>((key) => !/(^|\/)\.\.?(\/|$)/.test(key), 'must not contain a "." or ".." path segment'),
+] as const;
 const s3Uri = z
   .string()
-  .check(z.regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 'must be an s3:// URI with a valid bucket name'));
+  .check(
+    z.regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/s, 'must be an s3:// URI with a valid bucket name'),
+    z.refine((uri: string) => Buffer.byteLength(uri.replace(/^s3:\/\/[^/]+\/?/, ''), 'utf8') <= 1024, 'must have an object key of at most 1,024 bytes'),
+    z.refine((uri: string) => !CONTROL_CHARACTERS.test(uri), 'must not contain control characters'),
+    z.refine((uri: string) => !/(^|\/)\.\.?(\/|$)/.test(uri.replace(/^s3:\/\/[^/]+\/?/, '')), 'must not contain a "." or ".." path segment'),
+  );
+/** Resource tags as Bedrock takes them; `aws:` keys are AWS's own. */
 const tagMap = z
-  .record(text(1, 128), z.string().check(z.maxLength(256)))
-  .check(z.refine((tags) => Object.keys(tags).length <= 200, 'at most 200 tags'));
+  .record(
+    text(1, 128).check(
+      z.regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u, 'must be a tag key (letters, digits, spaces and _.:/=+-@)'),
+      z.refine((key: string) => !key.toLowerCase().startsWith('aws:'), 'must not start with "aws:" (reserved for AWS)'),
+    ),
+    z.string().check(z.maxLength(256), z.regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u, 'must be a tag value (letters, digits, spaces and _.:/=+-@)')),
+  )
+  .check(
+    safeKeys,
+    z.refine((tags) => Object.keys(tags).length <= 200, 'at most 200 tags'),
+  );
+const hyperParametersSchema = z
+  .record(
+    z.string().check(z.regex(HYPERPARAMETER_LIMITS.keyPattern, 'must be a hyperparameter name (a letter, then letters or digits, at most 64)')),
+    text(1, HYPERPARAMETER_LIMITS.valueMax).check(z.refine((v: string) => !CONTROL_CHARACTERS.test(v), 'must not contain control characters')),
+  )
+  .check(
+    safeKeys,
+    z.refine((h) => Object.keys(h).length <= HYPERPARAMETER_LIMITS.count, `at most ${HYPERPARAMETER_LIMITS.count} hyperparameters`),
+  );
 const uniqueIds = (prefix: string, min: number, max: number) =>
   z
     .array(z.string().check(z.regex(new RegExp(`^${prefix}-[0-9a-f]{8,17}$`), `must look like ${prefix}-0123456789abcdef0`)))
@@ -39,28 +83,34 @@ const uniqueIds = (prefix: string, min: number, max: number) =>
       z.refine((ids) => new Set(ids).size === ids.length, 'must not contain duplicates'),
     );
 
+const vpcIdSchema = z.string().check(z.regex(/^vpc-[0-9a-f]{8,17}$/, 'must look like vpc-0123456789abcdef0'));
+
+/** `vpcConfig` as a job gives it: the VPC (the stage's, when given), some of the stage's subnets and groups. */
 export const vpcConfigSchema = z.strictObject({
-  vpcId: z.optional(z.string().check(z.regex(/^vpc-[0-9a-f]{8,17}$/, 'must look like vpc-0123456789abcdef0'))),
+  vpcId: z.optional(vpcIdSchema),
   subnetIds: uniqueIds('subnet', 1, 16),
   securityGroupIds: uniqueIds('sg', 1, 5),
 });
 
-export const policiesSchema = z.strictObject({
+const policySettings = {
   /** S3 gateway endpoint policy: replace the default full access (`restrict`), add ours (`append`), or leave it. */
-  endpoint: z._default(z.enum(['restrict', 'append', 'skip']), 'append'),
+  endpoint: z.enum(['restrict', 'append', 'skip']),
   /** Deny access to the output bucket unless it comes from the job's VPC (exempt principals aside). */
-  outputBucket: z._default(z.enum(['apply', 'skip']), 'skip'),
+  outputBucket: z.enum(['apply', 'skip']),
   /** The same restriction on the training bucket. */
-  trainingBucket: z._default(z.enum(['apply', 'skip']), 'skip'),
+  trainingBucket: z.enum(['apply', 'skip']),
   /** The Bedrock service role's VPC (ENI) permissions and bucket access, as an inline policy. */
-  role: z._default(z.enum(['apply', 'skip']), 'apply'),
-  /** Principals kept out of the bucket Deny (operators, this workflow's own roles). */
-  exemptPrincipalArns: z._default(
-    z
-      .array(z.string().check(z.regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:.+$/, 'must be an IAM or STS principal ARN')))
-      .check(z.maxLength(20)),
-    [],
-  ),
+  role: z.enum(['apply', 'skip']),
+};
+
+/** `policies` as a job gives it: each setting the stage's own or `skip` (merged over the stage's settings). */
+export const policiesInputSchema = z.strictObject(policySettings);
+
+/** `policies` of a resolved job: the settings, and the stage's exempt principals (never from the input). */
+export const policiesSchema = z.strictObject({
+  ...policySettings,
+  /** Principals kept out of the bucket Deny: the stage param exemptPrincipalArns. */
+  exemptPrincipalArns: z.array(z.string().check(z.regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/))).check(z.maxLength(20)),
 });
 
 export const preflightSchema = z.strictObject({
@@ -76,8 +126,6 @@ const customModelNameSchema = z
   .string()
   .check(z.maxLength(63), z.regex(CUSTOM_MODEL_NAME_PATTERN, 'must match ([0-9a-zA-Z][_-]?)+'));
 
-const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-
 /**
  * The uploaded object, as the upload rule passes it: the `detail` of S3's EventBridge "Object Created"
  * event (README "Trigger"), field names as AWS documents them. The fields used here are checked; any
@@ -86,9 +134,9 @@ const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
  */
 export const uploadSchema = z
   .looseObject({
-    bucket: z.looseObject({ name: z.string().check(z.regex(BUCKET_NAME, 'must be an S3 bucket name')) }),
+    bucket: z.looseObject({ name: z.string().check(z.regex(BUCKET_NAME_PATTERN, 'must be an S3 bucket name')) }),
     object: z.looseObject({
-      key: text(1, 1024),
+      key: z.string().check(z.minLength(1), ...s3KeyChecks),
       size: z.optional(z.int().check(z.minimum(0))),
       etag: z.optional(text(1, 1024)),
       'version-id': z.optional(text(1, 1024)),
@@ -114,14 +162,15 @@ const jobFields = {
   trainingDataS3Uri: s3Uri,
   validationDataS3Uris: z._default(z.array(s3Uri).check(z.maxLength(10)), []),
   outputDataS3Uri: s3Uri,
-  hyperParameters: z._default(z.record(z.string(), z.string()), {}),
+  hyperParameters: z._default(hyperParametersSchema, {}),
   vpcConfig: vpcConfigSchema,
   jobName: z.optional(jobNameSchema),
   customModelName: z.optional(customModelNameSchema),
+  /** One of the stage's keys (param kmsKeyArns), by its ARN. */
   customModelKmsKeyId: z.optional(text(1, 2048)),
   jobTags: z._default(tagMap, {}),
   customModelTags: z._default(tagMap, {}),
-  policies: z._default(policiesSchema, () => z.parse(policiesSchema, {})),
+  policies: policiesInputSchema,
   preflight: z._default(preflightSchema, () => z.parse(preflightSchema, {})),
   /** Stop the job when it runs longer than this (from submission). */
   maxJobDurationSeconds: z._default(int(1, MAX_JOB_DURATION_SECONDS), 86400),
@@ -163,6 +212,8 @@ export function jobS3(uris: { trainingDataS3Uri: string; validationDataS3Uris: s
 export const jobInputSchema = z
   .strictObject({
     ...jobFields,
+    vpcConfig: z.strictObject({ ...vpcConfigSchema.shape, vpcId: vpcIdSchema }),
+    policies: policiesSchema,
     jobName: jobNameSchema,
     customModelName: customModelNameSchema,
     clientRequestToken: text(1, 256).check(z.regex(CLIENT_REQUEST_TOKEN_PATTERN)),
@@ -252,48 +303,148 @@ export function deriveUploadJobName(upload: Upload): string {
   return `bvc-${body}${body ? '-' : ''}${suffix}`;
 }
 
-/** Region, account and partition of the job: the region it runs in, the account of its role. */
-export interface JobLocation {
-  region: string;
+const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** The input's fields the stage supplies when the input leaves them out. */
+function stageValues(stage: Stage): Record<string, unknown> {
+  return stripUndefined({
+    baseModelIdentifier: stage.baseModelIdentifier,
+    customizationType: stage.customizationType,
+    roleArn: stage.roleArn,
+    outputDataS3Uri: `s3://${stage.outputBucket}/${stage.outputPrefix}`,
+    vpcConfig: { subnetIds: stage.subnetIds, securityGroupIds: stage.securityGroupIds },
+    maxJobDurationSeconds: stage.maxJobDurationSeconds,
+  });
+}
+
+const POLICY_PARAMS: Record<keyof StagePolicies, string> = {
+  role: 'rolePolicy',
+  endpoint: 'endpointPolicy',
+  outputBucket: 'outputBucketPolicy',
+  trainingBucket: 'trainingBucketPolicy',
+};
+
+/** The fields of a job that the stage bounds (a raw input once parsed, or a resolved job). */
+export interface StageBoundFields {
+  roleArn: string;
+  vpcConfig: { vpcId?: string | undefined; subnetIds: string[]; securityGroupIds: string[] };
+  trainingDataS3Uri: string;
+  validationDataS3Uris: string[];
+  outputDataS3Uri: string;
+  customModelKmsKeyId?: string | undefined;
+  policies: { [K in keyof StagePolicies]: string } & { exemptPrincipalArns?: string[] };
+  maxJobDurationSeconds: number;
 }
 
 /**
- * Resolves a raw execution input: stage `defaults` first, the caller's fields over them
- * (`vpcConfig` and `policies` are taken whole from the input when given), then derived names.
- * Throws {@link InvalidInputError} naming each bad field; makes no AWS call.
+ * What the job asks for beyond what the stage allows, one issue per field with the allowed values
+ * (empty when it stays within). `trainingField` names the training data's field in the messages.
  */
-export function resolveJobInput(
-  raw: unknown,
-  defaults: Partial<RawJobInput>,
-  execution: Execution,
-  location: JobLocation,
-): JobInput {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+export function stageViolations(job: StageBoundFields, stage: Stage, trainingField = 'trainingDataS3Uri'): InputIssue[] {
+  const issues: InputIssue[] = [];
+  const param = (name: keyof typeof STAGE_PARAMS) => `param ${name}`;
+  const oneOf = (allowed: string[]) => (allowed.length ? allowed.join(', ') : 'none');
+  if (job.roleArn !== stage.roleArn) {
+    issues.push({ field: 'roleArn', message: `must be the stage's Bedrock role (${param('bedrockRoleArn')}): ${stage.roleArn}` });
+  }
+  if (job.vpcConfig.vpcId !== undefined && job.vpcConfig.vpcId !== stage.vpcId) {
+    issues.push({ field: 'vpcConfig.vpcId', message: `must be the stage's VPC (${param('vpcId')}): ${stage.vpcId}` });
+  }
+  job.vpcConfig.subnetIds.forEach((id, i) => {
+    if (!stage.subnetIds.includes(id)) {
+      issues.push({ field: `vpcConfig.subnetIds[${i}]`, message: `must be one of the stage's subnets (${param('subnetIds')}): ${oneOf(stage.subnetIds)}` });
+    }
+  });
+  job.vpcConfig.securityGroupIds.forEach((id, i) => {
+    if (!stage.securityGroupIds.includes(id)) {
+      issues.push({
+        field: `vpcConfig.securityGroupIds[${i}]`,
+        message: `must be one of the stage's security groups (${param('securityGroupIds')}): ${oneOf(stage.securityGroupIds)}`,
+      });
+    }
+  });
+  const readable = [stage.trainingBucket, ...stage.extraBuckets];
+  const readMessage = `must be in a bucket the stage lets jobs read (params trainingBucket, extraBuckets): ${oneOf(readable)}`;
+  if (!readable.includes(parseS3Uri(job.trainingDataS3Uri).bucket)) issues.push({ field: trainingField, message: readMessage });
+  job.validationDataS3Uris.forEach((uri, i) => {
+    if (!readable.includes(parseS3Uri(uri).bucket)) issues.push({ field: `validationDataS3Uris[${i}]`, message: readMessage });
+  });
+  const output = parseS3Uri(job.outputDataS3Uri);
+  if (output.bucket !== stage.outputBucket || !output.key.startsWith(stage.outputPrefix)) {
+    issues.push({
+      field: 'outputDataS3Uri',
+      message: `must be under s3://${stage.outputBucket}/${stage.outputPrefix} (params outputBucket, outputPrefix)`,
+    });
+  }
+  if (job.customModelKmsKeyId !== undefined && !stage.kmsKeyArns.includes(job.customModelKmsKeyId)) {
+    issues.push({
+      field: 'customModelKmsKeyId',
+      message: stage.kmsKeyArns.length
+        ? `must be one of the stage's KMS key ARNs (${param('kmsKeyArns')}): ${oneOf(stage.kmsKeyArns)}`
+        : `must be left out: the stage allows no KMS key (${param('kmsKeyArns')} is empty)`,
+    });
+  }
+  for (const [setting, allowed] of Object.entries(stage.policies) as [keyof StagePolicies, string][]) {
+    const asked = job.policies[setting];
+    if (asked !== allowed && asked !== 'skip') {
+      issues.push({ field: `policies.${setting}`, message: `must be "${allowed}" (the stage's setting, param ${POLICY_PARAMS[setting]}) or "skip"` });
+    }
+  }
+  const exempt = job.policies.exemptPrincipalArns;
+  if (exempt !== undefined && JSON.stringify(exempt) !== JSON.stringify(stage.exemptPrincipalArns)) {
+    issues.push({ field: 'policies.exemptPrincipalArns', message: `must be the stage's exempt principals (${param('exemptPrincipalArns')})` });
+  }
+  if (job.maxJobDurationSeconds > stage.maxJobDurationSeconds) {
+    issues.push({ field: 'maxJobDurationSeconds', message: `must be at most ${stage.maxJobDurationSeconds} (${param('maxJobDurationSeconds')})` });
+  }
+  return issues;
+}
+
+/**
+ * Resolves a raw execution input within `stage`: the stage's values first, the caller's fields over
+ * them (`vpcConfig` is taken whole from the input when given; `policies` setting by setting), then
+ * checked against the stage, then derived names. Throws {@link InvalidInputError} naming each bad
+ * field (and the allowed values); makes no AWS call.
+ */
+export function resolveJobInput(raw: unknown, stage: Stage, execution: Execution): JobInput {
+  if (!isPlainObject(raw)) {
     throw new InvalidInputError([{ field: '(input)', message: 'must be a JSON object' }]);
   }
-  const input = raw as Record<string, unknown>;
+  const input = raw;
   if (input.upload !== undefined && input.trainingDataS3Uri !== undefined) {
     throw new InvalidInputError([
       { field: 'upload', message: 'must not be given together with trainingDataS3Uri (the upload names the training data)' },
     ]);
   }
+  if (isPlainObject(input.policies) && Object.hasOwn(input.policies, 'exemptPrincipalArns')) {
+    throw new InvalidInputError([
+      {
+        field: 'policies.exemptPrincipalArns',
+        message: 'must be left out: exempt principals are a stage param (exemptPrincipalArns), reviewed at deploy time',
+      },
+    ]);
+  }
   // An upload names the training data; parsed first, so that its errors are named `upload.…`.
   const upload = input.upload === undefined ? undefined : parseOrThrow(uploadSchema, input.upload, 'upload');
   const merged = parseOrThrow(rawJobInputSchema, {
-    ...stripUndefined(defaults),
+    ...stageValues(stage),
     ...input,
+    policies: isPlainObject(input.policies) ? { ...stage.policies, ...input.policies } : (input.policies ?? stage.policies),
     ...(upload ? { trainingDataS3Uri: uploadS3Uri(upload) } : {}),
   });
+  const violations = stageViolations(merged, stage, upload ? 'upload.bucket.name' : 'trainingDataS3Uri');
+  if (violations.length > 0) throw new InvalidInputError(violations);
   const jobName = merged.jobName ?? (upload ? deriveUploadJobName(upload) : deriveJobName(execution));
-  const role = parseArn(merged.roleArn);
   return parseOrThrow(jobInputSchema, {
     ...merged,
+    vpcConfig: { ...merged.vpcConfig, vpcId: stage.vpcId },
+    policies: { ...merged.policies, exemptPrincipalArns: stage.exemptPrincipalArns },
     jobName,
     customModelName: merged.customModelName ?? deriveCustomModelName(jobName),
     clientRequestToken: upload ? deriveUploadClientRequestToken(upload) : deriveClientRequestToken(execution),
-    region: location.region,
-    partition: role.partition,
-    accountId: role.accountId,
+    region: stage.region,
+    partition: stage.partition,
+    accountId: stage.accountId,
     s3: jobS3(merged),
   });
 }

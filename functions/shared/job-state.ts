@@ -21,12 +21,18 @@ export const DEFAULT_HANDOVER_AFTER_EVENTS = 10_000;
  */
 export const HANDOVER_AFTER_SECONDS = 20 * 24 * 3600;
 
+/**
+ * The shortest wait between two status checks a job may ask for: a job of hours gains nothing from
+ * checking more often, and a 1 s loop would cost a state transition and a Bedrock call every second.
+ */
+export const MIN_POLL_SECONDS = 10;
+
 /** How the job is polled (`job.polling`). */
 export const pollingSchema = z.strictObject({
   /** First wait between status checks. */
-  initialSeconds: z._default(count(1, 3600), 60),
+  initialSeconds: z._default(count(MIN_POLL_SECONDS, 3600), 60),
   /** Cap of the growing wait (the longest a finished job can go unnoticed). */
-  maxSeconds: z._default(count(1, 3600), 1800),
+  maxSeconds: z._default(count(MIN_POLL_SECONDS, 3600), 1800),
   /** Each wait is the previous one times this factor, up to `maxSeconds`. */
   growthFactor: z._default(z.number().check(z.minimum(1), z.maximum(4)), 2),
   /** Hand the job over to a fresh execution when this one's history reaches this many events. */

@@ -27,7 +27,6 @@ export const DEFAULT_MIN_FREE_IPS_PER_SUBNET = 4;
 /** Check ids (stable: documented in docs/checks.md, used by tests and by people). */
 export const CHECK = {
   vpcExists: 'vpc.exists',
-  vpcConsistent: 'vpc.consistent',
   subnetExists: 'subnet.exists',
   subnetInVpc: 'subnet.in-vpc',
   securityGroupExists: 'security-group.exists',

@@ -26,38 +26,18 @@ export function membershipChecks(job: JobInput, facts: PreflightFacts): CheckRes
           ),
     );
   }
-  if (facts.vpcDerived) {
-    const vpcs = [...new Set(facts.jobSubnets.map((s) => s.VpcId!))];
-    checks.push(
-      vpcs.length === 1
-        ? pass(CHECK.vpcConsistent, 'fail', vpcs[0]!, `VPC derived from the subnets: ${vpcs[0]}`)
-        : flag(
-            CHECK.vpcConsistent,
-            'fail',
-            vpcs.length ? facts.jobSubnets.map((s) => `${s.SubnetId} (${s.VpcId})`).join(', ') : job.vpcConfig.subnetIds.join(', '),
-            vpcs.length === 0
-              ? 'no VPC can be derived: none of the subnets was found'
-              : `the subnets belong to ${vpcs.length} different VPCs: ${vpcs.join(', ')}`,
-            'Give subnets of one VPC, or set vpcConfig.vpcId.',
-          ),
-    );
-  }
-  const vpcId = facts.vpcId;
-  if (!vpcId || !facts.vpc) return checks;
+  const { vpcId } = facts;
   checks.push(
     facts.vpc.exists
       ? pass(CHECK.vpcExists, 'fail', vpcId, 'VPC exists')
-      : flag(CHECK.vpcExists, 'fail', vpcId, `VPC not found ${elsewhere}`, 'Check vpcConfig.vpcId and the region.'),
+      : flag(CHECK.vpcExists, 'fail', vpcId, `VPC not found ${elsewhere}`, 'Check the stage param vpcId and the region.'),
   );
-  // Only with a given VPC can a subnet be in another one (a derived VPC is checked by vpc.consistent).
-  if (!facts.vpcDerived) {
-    for (const subnet of facts.jobSubnets) {
-      checks.push(
-        subnet.VpcId === vpcId
-          ? pass(CHECK.subnetInVpc, 'fail', subnet.SubnetId!, `subnet is in ${vpcId}`)
-          : flag(CHECK.subnetInVpc, 'fail', subnet.SubnetId!, `subnet is in ${subnet.VpcId}, not in ${vpcId}`, `Use subnets of ${vpcId} only.`),
-      );
-    }
+  for (const subnet of facts.jobSubnets) {
+    checks.push(
+      subnet.VpcId === vpcId
+        ? pass(CHECK.subnetInVpc, 'fail', subnet.SubnetId!, `subnet is in ${vpcId}`)
+        : flag(CHECK.subnetInVpc, 'fail', subnet.SubnetId!, `subnet is in ${subnet.VpcId}, not in ${vpcId}`, `Use subnets of ${vpcId} only (stage param subnetIds).`),
+    );
   }
   for (const group of facts.groups) {
     checks.push(

@@ -87,10 +87,9 @@ export interface PreflightFacts {
   /** The job's subnets that exist (in any VPC), as EC2 describes them. */
   jobSubnets: Subnet[];
   groups: SecurityGroup[];
-  /** The VPC id given in the job or derived from its subnets (undefined when it cannot be). */
-  vpcId?: string;
-  vpcDerived: boolean;
-  vpc?: VpcFacts;
+  /** The job's VPC (the stage's). */
+  vpcId: string;
+  vpc: VpcFacts;
   /** The region's S3 prefix list (read only when a job group restricts egress); null: not found. */
   s3PrefixList?: { id: string; cidrs: string[] } | null;
   buckets: BucketFacts[];
@@ -109,7 +108,7 @@ export async function gatherFacts(job: JobInput, deps: ValidateNetworkDeps, call
   return { ...network, buckets, dataset, role };
 }
 
-type NetworkPart = Pick<PreflightFacts, 'jobSubnets' | 'groups' | 'vpcId' | 'vpcDerived' | 'vpc' | 's3PrefixList'>;
+type NetworkPart = Pick<PreflightFacts, 'jobSubnets' | 'groups' | 'vpcId' | 'vpc' | 's3PrefixList'>;
 
 async function gatherNetwork(job: JobInput, ec2: ValidateNetworkDeps['ec2'], calls: CallTally): Promise<NetworkPart> {
   const config = { client: ec2, withCommand: <C extends Countable>(c: C) => counted(calls, 'ec2', c) };
@@ -156,19 +155,13 @@ async function gatherNetwork(job: JobInput, ec2: ValidateNetworkDeps['ec2'], cal
 
   let jobSubnets: Subnet[];
   let groups: SecurityGroup[];
-  let vpc: VpcFacts | undefined;
-  const given = job.vpcConfig.vpcId;
-  if (given) {
-    // One call lists the VPC's subnets, job subnets included; only ids missing from it need a second look.
-    [vpc, groups] = await Promise.all([readVpc(given), describeGroups()]);
-    jobSubnets = vpc.subnets.filter((s) => subnetIds.includes(s.SubnetId!));
-    const elsewhere = subnetIds.filter((id) => !jobSubnets.some((s) => s.SubnetId === id));
-    if (elsewhere.length > 0) jobSubnets = [...jobSubnets, ...(await describeSubnets('subnet-id', elsewhere))];
-  } else {
-    [jobSubnets, groups] = await Promise.all([describeSubnets('subnet-id', subnetIds), describeGroups()]);
-    const vpcs = [...new Set(jobSubnets.map((s) => s.VpcId!))];
-    if (vpcs.length === 1) vpc = await readVpc(vpcs[0]!);
-  }
+  let vpc: VpcFacts;
+  // The stage's VPC (always set on a resolved job). One call lists its subnets, job subnets included;
+  // only ids missing from it (a subnet of another VPC) need a second look.
+  [vpc, groups] = await Promise.all([readVpc(job.vpcConfig.vpcId), describeGroups()]);
+  jobSubnets = vpc.subnets.filter((s) => subnetIds.includes(s.SubnetId!));
+  const elsewhere = subnetIds.filter((id) => !jobSubnets.some((s) => s.SubnetId === id));
+  if (elsewhere.length > 0) jobSubnets = [...jobSubnets, ...(await describeSubnets('subnet-id', elsewhere))];
   // The job's order (EC2 returns its own), each id once.
   const inJobOrder = <T>(ids: string[], items: T[], id: (item: T) => string | undefined) =>
     ids.flatMap((want) => items.find((item) => id(item) === want) ?? []);
@@ -188,9 +181,8 @@ async function gatherNetwork(job: JobInput, ec2: ValidateNetworkDeps['ec2'], cal
   return {
     jobSubnets,
     groups: inJobOrder(securityGroupIds, groups, (g) => g.GroupId),
-    ...(vpc ? { vpcId: vpc.vpcId } : {}),
-    vpcDerived: !given,
-    ...(vpc ? { vpc } : {}),
+    vpcId: vpc.vpcId,
+    vpc,
     ...(s3PrefixList !== undefined ? { s3PrefixList } : {}),
   };
 }

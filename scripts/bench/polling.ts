@@ -12,6 +12,7 @@
 import type { BedrockClient } from '@aws-sdk/client-bedrock';
 import { pollStatus } from '../../functions/poll-status/poll-status.js';
 import { resolveJobInput, type Execution } from '../../functions/shared/job-input.js';
+import { stageFromParams } from '../../functions/shared/stage.js';
 import { loadDefinition, runWorkflowChain, type TaskHandler, type WorkflowRun } from '../lib/workflow.js';
 import type { BenchFigure } from './preflight.js';
 
@@ -48,10 +49,24 @@ export async function simulate(durationSeconds: number, polling: Record<string, 
   let polls = 0;
   let executionStartedAt = clock;
 
+  const stage = stageFromParams(
+    {
+      vpcId: 'vpc-0123456789abcdef0',
+      subnetIds: 'subnet-0123456789abcdef0',
+      securityGroupIds: 'sg-0123456789abcdef0',
+      bedrockRoleArn: 'arn:aws:iam::123456789012:role/BedrockCustomizationRole',
+      trainingBucket: 'training-bucket',
+      outputBucket: 'output-bucket',
+      outputPrefix: 'runs/',
+      endpointPolicy: 'skip',
+      maxJobDurationSeconds: String(30 * DAY),
+    },
+    { accountId: '123456789012', region: 'us-east-1' },
+  );
   const handlers: Record<string, TaskHandler> = {
     ValidateNetwork: async (input) => {
       const { input: raw, execution } = input as { input: unknown; execution: Execution };
-      return { job: resolveJobInput(raw, {}, execution, { region: 'us-east-1' }), execution, preflight: { ok: true } } as never;
+      return { job: resolveJobInput(raw, stage, execution), execution, preflight: { ok: true } } as never;
     },
     PlanPolicies: async () => ({ dryRun: false, changes: [], skipped: [] }),
     ApplyPolicies: async () => ({ dryRun: false, changes: [], skipped: [], applied: [] }),

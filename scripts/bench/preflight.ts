@@ -5,8 +5,9 @@
  */
 import { CreateSubnetCommand, AssociateRouteTableCommand } from '@aws-sdk/client-ec2';
 import { resolveJobInput } from '../../functions/shared/job-input.js';
+import { stageFromParams } from '../../functions/shared/stage.js';
 import { buildReport } from '../../functions/validate-network/validate-network.js';
-import { clientsFor, demoJobInput, seedDemoAccount } from '../lib/seed.js';
+import { clientsFor, demoJobInput, demoStageParams, seedDemoAccount } from '../lib/seed.js';
 
 export interface BenchFigure {
   name: string;
@@ -34,9 +35,8 @@ export async function run(ctx: { endpoint: string }): Promise<BenchFigure[]> {
   const preflight = async (count: number) => {
     const job = resolveJobInput(
       demoJobInput(account, { vpcConfig: { vpcId: account.vpcId, subnetIds: subnetIds.slice(0, count), securityGroupIds: [account.securityGroupId] } }),
-      {},
+      stageFromParams(demoStageParams(account, { subnetIds: subnetIds.join(',') }), { accountId: account.accountId, region: REGION }),
       execution,
-      { region: REGION },
     );
     const started = performance.now();
     const report = await buildReport(job, clients);

@@ -195,6 +195,25 @@ export function demoJobInput(account: DemoAccount, overrides: Record<string, unk
 }
 
 /**
+ * The stage params (serverless.yml `params` names) of a deployment into the demo account: its VPC,
+ * subnets, security group, role, buckets and S3 gateway endpoint; policy settings as serverless.yml's
+ * defaults unless `overrides` says otherwise. What `npm run local` and the emulator tier deploy with.
+ */
+export function demoStageParams(account: DemoAccount, overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    vpcId: account.vpcId,
+    subnetIds: account.subnetIds.join(','),
+    securityGroupIds: account.securityGroupId,
+    bedrockRoleArn: account.roleArn,
+    trainingBucket: account.trainingBucket,
+    outputBucket: account.outputBucket,
+    outputPrefix: 'runs/',
+    s3EndpointIds: account.endpointId,
+    ...overrides,
+  };
+}
+
+/**
  * Stand-in for Bedrock, which moto does not emulate here: creates the network interfaces the service
  * would create for a running job, tagged as the service tags them. Only the local driver and tests
  * call this; the Lambdas never do.

@@ -11,6 +11,7 @@ import {
 import { s3Sid } from '../../functions/shared/policies/s3-access.js';
 import { PolicyApplyError } from '../../functions/shared/errors.js';
 import { resolveJobInput, type JobInput } from '../../functions/shared/job-input.js';
+import { coveringParams, jobPart, testStage } from '../fixtures/stage.js';
 import { demoJobInput, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
 import { motoClients, resetMoto } from '../support/moto-clients.js';
 
@@ -67,7 +68,7 @@ function job(account: DemoAccount, overrides: Record<string, unknown> = {}): Job
     policies: { endpoint: 'restrict', outputBucket: 'apply', trainingBucket: 'apply', role: 'apply', exemptPrincipalArns: [OPERATOR] },
     ...overrides,
   });
-  return resolveJobInput(raw, {}, { id: 'arn:aws:states:us-east-1:123456789012:execution:m:run-1', name: 'run-1' }, { region: 'us-east-1' });
+  return resolveJobInput(jobPart(raw), testStage(coveringParams(raw, { s3EndpointIds: account.endpointId })), { id: 'arn:aws:states:us-east-1:123456789012:execution:m:run-1', name: 'run-1' });
 }
 
 async function endpointPolicyText(id: string): Promise<string> {
@@ -229,7 +230,7 @@ describe('apply-policies against moto', () => {
     await applyPolicies(await planPolicies(job(account), rec.deps), rec.deps);
 
     // Act
-    const other = job(account, { outputDataS3Uri: 's3://second-output-bucket/runs/', customModelKmsKeyId: 'alias/custom-models' });
+    const other = job(account, { outputDataS3Uri: 's3://second-output-bucket/runs/', customModelKmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab' });
     await applyPolicies(await planPolicies(other, rec.deps), rec.deps);
 
     // Assess

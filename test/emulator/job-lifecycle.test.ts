@@ -6,6 +6,7 @@ import {
 import { beforeEach, describe, expect, it } from 'vitest';
 import { JobNameConflictError } from '../../functions/shared/errors.js';
 import { resolveJobInput } from '../../functions/shared/job-input.js';
+import { coveringParams, testStage } from '../fixtures/stage.js';
 import { pollStatus } from '../../functions/poll-status/poll-status.js';
 import { EXECUTION_TAG, submitJob } from '../../functions/submit-job/submit-job.js';
 import { demoJobInput, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
@@ -23,7 +24,7 @@ describe('submit-job and poll-status against moto', () => {
   });
 
   const job = (overrides: Record<string, unknown> = {}, execution = EXECUTION) =>
-    resolveJobInput(demoJobInput(account, overrides), {}, execution, { region: 'us-east-1' });
+    resolveJobInput(demoJobInput(account, overrides), testStage(coveringParams(demoJobInput(account, overrides))), execution);
 
   it('submits a job that carries the vpcConfig, the token, the tags and the validation data', async () => {
     const j = job({ customModelTags: { owner: 'ml' } });

@@ -8,7 +8,8 @@ import { GetModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
 import { DescribeNetworkInterfacesCommand } from '@aws-sdk/client-ec2';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { bedrock as lambdaBedrock } from '../../functions/shared/clients.js';
-import { createJobEnis, demoJobInput, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
+import { createJobEnis, demoJobInput, demoStageParams, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
+import { setStage } from '../fixtures/stage.js';
 import { loadLambdaHandlers, runWorkflow, stopJobIntegration, type TaskHandler, type WorkflowRun } from '../../scripts/lib/workflow.js';
 import { motoClients, resetMoto } from '../support/moto-clients.js';
 
@@ -46,6 +47,8 @@ describe('status checks failing against moto', () => {
   beforeEach(async () => {
     await resetMoto();
     account = await seedDemoAccount({ ec2, s3, iam });
+    // Deployed into the demo account: its network, role, buckets and endpoint as the stage params.
+    setStage(demoStageParams(account));
     jobEnis = [];
   });
   afterEach(() => {
@@ -54,7 +57,7 @@ describe('status checks failing against moto', () => {
 
   const run = () =>
     runWorkflow({
-      input: demoJobInput(account, { maxJobDurationSeconds: 2, polling: { initialSeconds: 1, maxSeconds: 1, growthFactor: 1 } }),
+      input: demoJobInput(account, { maxJobDurationSeconds: 2, polling: { initialSeconds: 10, maxSeconds: 10, growthFactor: 1 } }),
       handlers: {
         ...lambdas,
         StopJob: stopJobIntegration(lambdaBedrock),

@@ -18,6 +18,7 @@ import { buildReport, validateNetwork, type PreflightReport } from '../../functi
 import type { PreflightOptions } from '../../functions/validate-network/checks.js';
 import { NetworkValidationError } from '../../functions/shared/errors.js';
 import { resolveJobInput, type JobInput } from '../../functions/shared/job-input.js';
+import { coveringParams, jobPart, testStage } from '../fixtures/stage.js';
 import { buildRolePolicy } from '../../functions/shared/policies/role.js';
 import { demoJobInput, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
 import { motoClients, resetMoto } from '../support/moto-clients.js';
@@ -43,7 +44,8 @@ const execution = { id: 'arn:aws:states:us-east-1:123456789012:execution:customi
 let account: DemoAccount;
 
 function jobFor(overrides: Record<string, unknown> = {}): JobInput {
-  return resolveJobInput(demoJobInput(account, overrides), {}, execution, { region: 'us-east-1' });
+  const raw = demoJobInput(account, overrides);
+  return resolveJobInput(jobPart(raw), testStage(coveringParams(raw, { s3EndpointIds: account.endpointId, ...((raw.vpcConfig as { vpcId?: string } | undefined)?.vpcId ? {} : { vpcId: account.vpcId }) })), execution);
 }
 function vpcConfig(patch: Record<string, unknown>): { vpcConfig: Record<string, unknown> } {
   return { vpcConfig: { vpcId: account.vpcId, subnetIds: account.subnetIds, securityGroupIds: [account.securityGroupId], ...patch } };
@@ -77,11 +79,14 @@ describe('validate-network against moto', () => {
     expect(r.awsCalls).toBe(12);
   });
 
-  it('derives the VPC from the subnets when vpcId is not given', async () => {
+  it("takes the stage's VPC when the job names none, and fails a stage subnet of another VPC", async () => {
     const r = await report(vpcConfig({ vpcId: undefined }));
     expect(flagged(r)).toEqual([]);
     expect(r.vpcId).toBe(account.vpcId);
-    expect(r.checks.find((c) => c.id === 'vpc.consistent')?.passed).toBe(true);
+    const other = await otherVpc(ec2);
+    const mixed = await report(vpcConfig({ vpcId: undefined, subnetIds: [account.subnetIds[0], other.subnetId] }));
+    expect(flagged(mixed)).toContain(`fail subnet.in-vpc ${other.subnetId}`);
+    expect(mixed.ok).toBe(false);
   });
 
   it('throws NetworkValidationError whose message names each failure, its resource and its fix', async () => {
@@ -115,16 +120,6 @@ describe('validate-network against moto', () => {
         expect.arrayContaining([`fail subnet.in-vpc ${other.subnetId}`, `fail security-group.in-vpc ${other.groupId}`]),
       );
       expect(r.checks.find((c) => c.id === 'subnet.in-vpc' && !c.passed)?.message).toContain(other.vpcId);
-    });
-
-    it('refuses to derive a VPC from subnets of two VPCs', async () => {
-      const other = await otherVpc(ec2);
-      const r = await report(vpcConfig({ vpcId: undefined, subnetIds: [account.subnetIds[0], other.subnetId] }));
-      const check = r.checks.find((c) => c.id === 'vpc.consistent')!;
-      expect(check.passed).toBe(false);
-      expect(check.resource).toContain(other.subnetId);
-      expect(check.message).toContain(account.vpcId);
-      expect(r.ok).toBe(false);
     });
 
     it('does not find subnets of another region', async () => {

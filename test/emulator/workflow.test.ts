@@ -6,7 +6,8 @@ import { GetModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
 import { DescribeNetworkInterfacesCommand } from '@aws-sdk/client-ec2';
 import { GetRolePolicyCommand } from '@aws-sdk/client-iam';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createJobEnis, demoJobInput, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
+import { createJobEnis, demoJobInput, demoStageParams, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
+import { setStage } from '../fixtures/stage.js';
 import { loadLambdaHandlers, runWorkflow, stopJobIntegration, type TaskHandler } from '../../scripts/lib/workflow.js';
 import { motoClients, resetMoto } from '../support/moto-clients.js';
 
@@ -21,6 +22,8 @@ describe('workflow against moto', () => {
   beforeEach(async () => {
     await resetMoto();
     account = await seedDemoAccount({ ec2, s3, iam });
+    // Deployed into the demo account: its network, role, buckets and endpoint as the stage params.
+    setStage(demoStageParams(account));
   });
 
   it('runs to the deadline: role policy applied, job stopped in moto, only its ENIs deleted', async () => {
@@ -35,8 +38,8 @@ describe('workflow against moto', () => {
         return out;
       },
     };
-    const input = demoJobInput(account, { maxJobDurationSeconds: 1, polling: { initialSeconds: 1, maxSeconds: 1, growthFactor: 1 } });
-    const run = await runWorkflow({ input, handlers: handlers as Record<string, TaskHandler>, retryMs: 0 });
+    const input = demoJobInput(account, { maxJobDurationSeconds: 1, polling: { initialSeconds: 10, maxSeconds: 10, growthFactor: 1 } });
+    const run = await runWorkflow({ input, handlers: handlers as Record<string, TaskHandler>, retryMs: 0, waitMs: 1000 });
 
     expect(run).toMatchObject({ status: 'FAILED', error: 'JobDeadlineExceededError' });
     expect(run.states.filter((s) => s === 'CleanupEnis')).toHaveLength(1);

@@ -2,8 +2,11 @@
 // environment the handlers can load with (no real endpoint: every client is mocked).
 import 'aws-sdk-client-mock-vitest/extend';
 import '../../scripts/lib/node20.js';
+import { TEST_STAGE_PARAMS, setStage } from '../fixtures/stage.js';
 
 process.env.AWS_REGION ??= 'us-east-1';
 process.env.AWS_ACCESS_KEY_ID ??= 'testing';
 process.env.AWS_SECRET_ACCESS_KEY ??= 'testing';
 process.env.AWS_LAMBDA_LOG_LEVEL ??= 'SILENT';
+// The stage (serverless.yml params as STAGE_* variables) the fixtures' jobs stay within.
+setStage(TEST_STAGE_PARAMS);

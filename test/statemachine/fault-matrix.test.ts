@@ -110,7 +110,7 @@ interface Scenario {
   account: () => ReturnType<typeof bedrockAccount>;
 }
 
-const longJob = () => rawJob({ polling: { initialSeconds: 1, maxSeconds: 1, growthFactor: 1, handoverAfterEvents: 100 } });
+const longJob = () => rawJob({ polling: { initialSeconds: 10, maxSeconds: 10, growthFactor: 1, handoverAfterEvents: 100 } });
 const firstExecution = { id: localExecutionArn('long-job'), name: 'long-job' };
 const inProgressThenCompleted = (n: number) => [...Array(n).fill('InProgress'), 'Completed'];
 

@@ -11,11 +11,14 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_ENDPOINT_POLICY } from '../../functions/shared/policies/endpoint.js';
 import { loadLambdaHandlers, runWorkflow, type TaskHandler, type WorkflowEvent } from '../../scripts/lib/workflow.js';
 import { EXECUTION, rawJob, resolvedJob } from '../fixtures/job.js';
+import { TEST_STAGE_PARAMS, setStage, useStage } from '../fixtures/stage.js';
 import { awsError, emulatePolicyAccount, policyMocks, policyWriteCount, type PolicyAccountState } from '../support/policy-account.js';
 
 const { ec2Mock, iamMock, s3Mock } = policyMocks;
 const WORKFLOW_ROLE = 'arn:aws:iam::123456789012:role/wf-lambdaRole';
-const POLICIES = { endpoint: 'restrict', outputBucket: 'apply', trainingBucket: 'skip', role: 'apply', exemptPrincipalArns: [] };
+const POLICIES = { endpoint: 'restrict', outputBucket: 'apply', trainingBucket: 'skip', role: 'apply' };
+// The stage this file deploys: the endpoint restricted, the output bucket's Deny applied.
+useStage({ endpointPolicy: 'restrict', outputBucketPolicy: 'apply' });
 const ORIGINAL_ROLE_POLICY = '{ "Version": "2012-10-17", "Statement": [ { "Sid": "Manual", "Effect": "Allow", "Action": "ec2:DescribeVpcs", "Resource": "*" } ] }';
 
 let handlers: Record<string, TaskHandler>;
@@ -34,7 +37,7 @@ function exitOutput(events: WorkflowEvent[], name: string): unknown {
 
 /** Runs the ASL with the real apply-policies handler; ValidateNetwork yields the resolved job. */
 function run(overrides: Record<string, unknown>) {
-  const job = resolvedJob({ policies: POLICIES, ...overrides });
+  const job = resolvedJob({ policies: POLICIES, ...overrides }, EXECUTION, { exemptPrincipalArns: process.env.STAGE_EXEMPT_PRINCIPAL_ARNS ?? '' });
   return runWorkflow({
     input: rawJob(overrides),
     handlers: {
@@ -109,10 +112,13 @@ describe('policy states', () => {
     ]);
   });
 
-  it('a lockout is refused in PlanPolicies, before any write', async () => {
-    const result = await run({ policies: { ...POLICIES, exemptPrincipalArns: ['arn:aws:sts::123456789012:assumed-role/Ops/alice'] } });
-    expect(fromPlan(result.states)).toEqual(['PlanPolicies', 'PoliciesFailed']);
-    expect(result.error).toBe('PolicyLockoutError');
+  it("the bucket Deny exempts the workflow role and the stage's exempt principals, and nobody else", async () => {
+    setStage({ ...TEST_STAGE_PARAMS, endpointPolicy: 'restrict', outputBucketPolicy: 'apply', exemptPrincipalArns: 'arn:aws:iam::123456789012:role/Ops' });
+    const result = await run({ dryRun: true });
+    const plan = (result.output as { policies: { changes: { desired: { Statement: { Condition?: { ArnNotLike?: unknown } }[] } }[] } }).policies;
+    expect(plan.changes[2]!.desired.Statement[0]!.Condition!.ArnNotLike).toEqual({
+      'aws:PrincipalArn': ['arn:aws:iam::123456789012:role/Ops', WORKFLOW_ROLE],
+    });
     expect(writeCount()).toBe(0);
   });
 

@@ -82,7 +82,7 @@ describe('preflight in the state machine', () => {
     expectReadOnly();
   });
 
-  it('a healthy preflight hands the report and the derived VPC id to the next states', async () => {
+  it("a healthy preflight hands the report and the stage's VPC id to the next states", async () => {
     // Act: the ValidateNetwork task alone, as the state machine invokes it
     const input = rawJob({ vpcConfig: { subnetIds: NETWORK.subnetIds, securityGroupIds: NETWORK.securityGroupIds } });
     const out = (await lambdas.ValidateNetwork!({
@@ -93,9 +93,9 @@ describe('preflight in the state machine', () => {
     // Assess
     expect(out.job.vpcConfig.vpcId).toBe(NETWORK.vpcId);
     expect(out.preflight).toMatchObject({ ok: true, counts: { fail: 0, warn: 0, info: 0 } });
-    // 12 calls with vpcId given; deriving it costs one DescribeSubnets more (as the mocks received them:
-    // the report's own tally counts in a middleware that mocked clients skip; the emulator tier checks it).
-    expect(mocks.ec2.calls().length + mocks.s3.calls().length + mocks.iam.calls().length).toBe(13);
+    // 12 calls (as the mocks received them: the report's own tally counts in a middleware that mocked
+    // clients skip; the emulator tier checks it).
+    expect(mocks.ec2.calls().length + mocks.s3.calls().length + mocks.iam.calls().length).toBe(12);
     expectReadOnly();
   });
 });

@@ -103,10 +103,12 @@ describe('planPolicies', () => {
     await expect(planPolicies(job(), deps)).rejects.toThrow(/No S3 gateway endpoint in vpc-0123456789abcdef0/);
   });
 
-  it('needs the resolved VPC id', async () => {
-    const noVpc = job();
-    delete noVpc.vpcConfig.vpcId;
-    await expect(planPolicies(noVpc, deps)).rejects.toBeInstanceOf(PolicyApplyError);
+  it('refuses an S3 gateway endpoint of the VPC that the stage does not list (its policy is not ours to write)', async () => {
+    await expect(planPolicies(job(), deps, { s3EndpointIds: ['vpce-0000000000000beef'] })).rejects.toThrow(
+      /vpce-0123456789abcdef0 of vpc-0123456789abcdef0 is not in the stage param s3EndpointIds/,
+    );
+    await expect(planPolicies(job(), deps, { s3EndpointIds: ['vpce-0123456789abcdef0'] })).resolves.toBeDefined();
+    expect(writeCount()).toBe(0);
   });
 
   it('uses the China partition endpoint service name', () => {
@@ -115,8 +117,10 @@ describe('planPolicies', () => {
   });
 
   it('refuses, before any write, a bucket policy that would lock out an exempt principal', async () => {
+    // A session ARN (the stage params refuse one; the guard is the second line of defence).
     const session = 'arn:aws:sts::123456789012:assumed-role/Ops/alice';
-    const plan = planPolicies(job({ ...ALL, exemptPrincipalArns: [session] }), deps, { workflowRoleArn: WORKFLOW_ROLE });
+    const j = job(ALL);
+    const plan = planPolicies({ ...j, policies: { ...j.policies, exemptPrincipalArns: [session] } }, deps, { workflowRoleArn: WORKFLOW_ROLE });
     await expect(plan).rejects.toBeInstanceOf(PolicyLockoutError);
     await expect(plan).rejects.toThrow(/exempt principal arn:aws:sts::123456789012:assumed-role\/Ops\/alice would be denied/);
     expect(writeCount()).toBe(0);
@@ -278,6 +282,8 @@ describe('handler environment', () => {
 
   it('exempts WORKFLOW_ROLE_ARN from the bucket Deny', async () => {
     vi.stubEnv('WORKFLOW_ROLE_ARN', WORKFLOW_ROLE);
+    vi.stubEnv('STAGE_OUTPUT_BUCKET_POLICY', 'apply');
+    vi.stubEnv('STAGE_ENDPOINT_POLICY', 'restrict');
     const { handler } = await import('../../functions/apply-policies/handler.js');
     const plan = (await handler({ action: 'plan', job: job({ ...ALL, endpoint: 'skip', role: 'skip', trainingBucket: 'skip' }) }, {} as never)) as PolicyPlan;
     expect(plan.changes[0]!.desired.Statement[0]!.Condition!.ArnNotLike).toEqual({ 'aws:PrincipalArn': [WORKFLOW_ROLE] });

@@ -93,6 +93,7 @@ type ErrorClasses = {
 /** How to construct each class with plausible arguments; the compiler asks for a new class's entry. */
 const factories: { [K in keyof ErrorClasses]: (C: ErrorClasses[K]) => Error } = {
   InvalidInputError: (C) => new C([{ field: 'vpcConfig.subnetIds[1]', message: 'not a subnet id' }]),
+  StageConfigError: (C) => new C(['stage param subnetIds (STAGE_SUBNET_IDS): needs at least one value']),
   NetworkValidationError: (C) => new C('subnet-1: no route to S3', { ok: false, failures: ['subnet-1'] }),
   PolicyApplyError: (C) => new C('Writing the bucket policy failed', { cause: new Error('AccessDenied') }),
   PolicyLockoutError: (C) => new C('Refusing to write the policy of arn:aws:s3:::bucket'),

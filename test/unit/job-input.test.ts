@@ -11,10 +11,10 @@ import {
   resolveJobInput,
 } from '../../functions/shared/job-input.js';
 import { fixtureEvent } from '../support/event-ruler.js';
-import { parseEnv, stageDefaults } from '../../functions/shared/env.js';
+import { testStage } from '../fixtures/stage.js';
 import { EXECUTION, rawJob, resolvedJob } from '../fixtures/job.js';
 
-const resolve = (raw: unknown, defaults = {}) => resolveJobInput(raw, defaults, EXECUTION, { region: 'us-east-1' });
+const resolve = (raw: unknown, stage = {}) => resolveJobInput(raw, testStage(stage), EXECUTION);
 
 function issuesOf(fn: () => unknown) {
   try {
@@ -49,7 +49,7 @@ describe('resolveJobInput', () => {
   it('derives the same names and token for the same execution, different ones for another', () => {
     const a = resolve(rawJob());
     const b = resolve(rawJob());
-    const c = resolveJobInput(rawJob(), {}, { ...EXECUTION, id: `${EXECUTION.id}-2` }, { region: 'us-east-1' });
+    const c = resolveJobInput(rawJob(), testStage(), { ...EXECUTION, id: `${EXECUTION.id}-2` });
     expect(b.jobName).toBe(a.jobName);
     expect(b.clientRequestToken).toBe(a.clientRequestToken);
     expect(c.jobName).not.toBe(a.jobName);
@@ -62,32 +62,29 @@ describe('resolveJobInput', () => {
     expect(job.customModelName).toBe('my_model-1');
   });
 
-  it('lays the input over the stage defaults; vpcConfig is taken whole', () => {
-    const defaults = stageDefaults(
-      parseEnv({
-        AWS_REGION: 'us-east-1',
-        DEFAULT_BASE_MODEL_IDENTIFIER: 'amazon.titan-text-lite-v1',
-        DEFAULT_ROLE_ARN: 'arn:aws:iam::123456789012:role/Default',
-        DEFAULT_OUTPUT_S3_URI: 's3://default-output/runs/',
-        DEFAULT_VPC_ID: 'vpc-0aaaaaaaaaaaaaaaa',
-        DEFAULT_SUBNET_IDS: 'subnet-0aaaaaaaaaaaaaaaa, subnet-0bbbbbbbbbbbbbbbb',
-        DEFAULT_SECURITY_GROUP_IDS: 'sg-0aaaaaaaaaaaaaaaa',
-        DEFAULT_MAX_JOB_DURATION_SECONDS: '3600',
-        DEFAULT_CUSTOMIZATION_TYPE: '',
-      }),
-    );
-    const fromEvent = resolve({ trainingDataS3Uri: 's3://training-bucket/datasets/new.jsonl' }, defaults);
+  it('lays the input over the stage values; vpcConfig is taken whole', () => {
+    const stage = {
+      baseModelIdentifier: 'amazon.titan-text-lite-v1',
+      outputBucket: 'default-output',
+      subnetIds: 'subnet-0123456789abcdef0,subnet-0123456789abcdef1,subnet-0bbbbbbbbbbbbbbbb',
+      maxJobDurationSeconds: '3600',
+    };
+    const fromEvent = resolve({ trainingDataS3Uri: 's3://training-bucket/datasets/new.jsonl' }, stage);
     expect(fromEvent).toMatchObject({
       baseModelIdentifier: 'amazon.titan-text-lite-v1',
-      roleArn: 'arn:aws:iam::123456789012:role/Default',
+      roleArn: 'arn:aws:iam::123456789012:role/BedrockCustomizationRole',
       outputDataS3Uri: 's3://default-output/runs/',
       maxJobDurationSeconds: 3600,
       customizationType: 'FINE_TUNING',
-      vpcConfig: { vpcId: 'vpc-0aaaaaaaaaaaaaaaa', subnetIds: ['subnet-0aaaaaaaaaaaaaaaa', 'subnet-0bbbbbbbbbbbbbbbb'] },
+      vpcConfig: {
+        vpcId: 'vpc-0123456789abcdef0',
+        subnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1', 'subnet-0bbbbbbbbbbbbbbbb'],
+        securityGroupIds: ['sg-0123456789abcdef0'],
+      },
     });
-    const overridden = resolve(rawJob(), defaults);
-    expect(overridden.vpcConfig.subnetIds).toEqual(['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1']);
-    expect(overridden.roleArn).toBe('arn:aws:iam::123456789012:role/BedrockCustomizationRole');
+    const narrowed = resolve(rawJob({ outputDataS3Uri: 's3://default-output/runs/mine/', maxJobDurationSeconds: 600 }), stage);
+    expect(narrowed.vpcConfig.subnetIds).toEqual(['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1']);
+    expect(narrowed.maxJobDurationSeconds).toBe(600);
   });
 
   it('names every bad field, with array indexes', () => {
@@ -123,7 +120,7 @@ describe('resolveJobInput', () => {
     ['maxJobDurationSeconds', { maxJobDurationSeconds: 31 * 24 * 3600 }],
     ['polling.initialSeconds', { polling: { initialSeconds: 600, maxSeconds: 60 } }],
     ['policies.endpoint', { policies: { endpoint: 'replace' } }],
-    ['policies.exemptPrincipalArns[0]', { policies: { exemptPrincipalArns: ['someone'] } }],
+    ['policies.exemptPrincipalArns', { policies: { exemptPrincipalArns: ['arn:aws:iam::123456789012:role/Ops'] } }],
   ])('rejects a bad %s', (field, overrides) => {
     const issues = issuesOf(() => resolve(rawJob(overrides)));
     expect(issues.map((i) => i.field)).toContain(field);
@@ -148,16 +145,11 @@ describe('an upload (the upload rule\'s input)', () => {
     Object.assign(d.object, object);
     return d;
   }
-  /** The stage defaults a deployed upload resolves with. */
-  const defaults = () => {
-    const { trainingDataS3Uri: _, ...rest } = rawJob();
-    return rest;
-  };
-  const fromUpload = (d: unknown, execution = EXECUTION) => resolveJobInput(transform(d), defaults(), execution, { region: 'us-east-1' });
+  const fromUpload = (d: unknown, execution = EXECUTION) => resolveJobInput(transform(d), testStage(), execution);
 
   it('the sample detail resolves to its URI, a name from its key and a token from its identity', () => {
     const sample = fixtureEvent('s3-object-created').detail;
-    const job = resolveJobInput(transform(sample), defaults(), EXECUTION, { region: 'us-east-1' });
+    const job = resolveJobInput(transform(sample), testStage({ trainingBucket: 'amzn-s3-demo-bucket1' }), EXECUTION);
     expect(job.trainingDataS3Uri).toBe('s3://amzn-s3-demo-bucket1/example-key');
     expect(job.s3.training).toEqual({ bucket: 'amzn-s3-demo-bucket1', key: 'example-key' });
     const identity = JSON.stringify(['s3-version', 'amzn-s3-demo-bucket1', 'example-key', 'IYV3p45BT0ac8hjHg1houSdS1a.Mro8e']);
@@ -178,7 +170,7 @@ describe('an upload (the upload rule\'s input)', () => {
       detail({ key: 'datasets/other.jsonl' }),
       detail({ key: 'datasets/support.jsonl' }, 'other-bucket'),
     ]) {
-      const c = fromUpload(other);
+      const c = resolveJobInput(transform(other), testStage({ extraBuckets: 'other-bucket' }), EXECUTION);
       expect(c.jobName).not.toBe(a.jobName);
       expect(c.clientRequestToken).not.toBe(a.clientRequestToken);
     }
@@ -208,7 +200,7 @@ describe('an upload (the upload rule\'s input)', () => {
     // What EventBridge sends is valid JSON, and carries the key unchanged.
     const input = transform(d);
     expect((input.upload as any).object.key).toBe(key);
-    const job = resolveJobInput(input, defaults(), EXECUTION, { region: 'us-east-1' });
+    const job = resolveJobInput(input, testStage(), EXECUTION);
     expect(job.trainingDataS3Uri).toBe(`s3://training-bucket/${key}`);
     expect(job.s3.training).toEqual({ bucket: 'training-bucket', key });
     expect(job.jobName.length).toBeLessThanOrEqual(63);
@@ -226,7 +218,7 @@ describe('an upload (the upload rule\'s input)', () => {
 
   it('refuses trainingDataS3Uri together with upload, naming upload', () => {
     const issues = issuesOf(() =>
-      resolveJobInput({ ...transform(detail()), trainingDataS3Uri: 's3://training-bucket/datasets/a.jsonl' }, defaults(), EXECUTION, { region: 'us-east-1' }),
+      resolveJobInput({ ...transform(detail()), trainingDataS3Uri: 's3://training-bucket/datasets/a.jsonl' }, testStage(), EXECUTION),
     );
     expect(issues).toHaveLength(1);
     expect(issues[0]!.field).toBe('upload');
@@ -243,7 +235,7 @@ describe('an upload (the upload rule\'s input)', () => {
   });
 
   it('keeps a jobName the caller gave with an upload', () => {
-    const job = resolveJobInput({ ...transform(detail()), jobName: 'my-job' }, defaults(), EXECUTION, { region: 'us-east-1' });
+    const job = resolveJobInput({ ...transform(detail()), jobName: 'my-job' }, testStage(), EXECUTION);
     expect(job.jobName).toBe('my-job');
   });
 });
@@ -276,21 +268,15 @@ describe('parseS3Uri', () => {
 
   it('is done once, when the input is resolved: job.s3 holds the locations and each bucket once', () => {
     // Prepare / Act
-    const job = resolvedJob({ validationDataS3Uris: ['s3://val-bucket/v.jsonl', 's3://output-bucket/v.jsonl'] });
+    const job = resolvedJob({ validationDataS3Uris: ['s3://val-bucket/v.jsonl', 's3://training-bucket/v.jsonl'] }, undefined, { extraBuckets: 'val-bucket' });
     // Assess
     expect(job.s3.training).toEqual({ bucket: 'training-bucket', key: 'datasets/support.jsonl' });
     expect(job.s3.output).toEqual({ bucket: 'output-bucket', key: 'runs/' });
-    expect(job.s3.validation.map((l) => l.bucket)).toEqual(['val-bucket', 'output-bucket']);
+    expect(job.s3.validation.map((l) => l.bucket)).toEqual(['val-bucket', 'training-bucket']);
     expect(job.s3.buckets).toEqual([
       { bucket: 'output-bucket', access: 'readwrite' },
       { bucket: 'training-bucket', access: 'read' },
       { bucket: 'val-bucket', access: 'read' },
     ]);
-  });
-});
-
-describe('parseEnv', () => {
-  it('fails naming the missing variable', () => {
-    expect(() => parseEnv({})).toThrow(/AWS_REGION/);
   });
 });

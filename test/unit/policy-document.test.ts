@@ -81,12 +81,15 @@ describe('diffPolicies / renderStatement', () => {
 
 describe('S3 access per bucket', () => {
   it('reads training and validation buckets, reads/writes the output bucket (the stronger level wins)', () => {
-    const job = resolvedJob({ validationDataS3Uris: ['s3://val-bucket/v.jsonl', 's3://output-bucket/v.jsonl'] });
+    const job = resolvedJob({ validationDataS3Uris: ['s3://val-bucket/v.jsonl', 's3://training-bucket/v.jsonl'] });
     expect(job.s3.buckets.map((b) => [b.bucket, b.access])).toEqual([
       ['output-bucket', 'readwrite'],
       ['training-bucket', 'read'],
       ['val-bucket', 'read'],
     ]);
+    // A stage whose training bucket is its output bucket: read/write once.
+    const shared = resolvedJob({ trainingDataS3Uri: 's3://output-bucket/data/d.jsonl', validationDataS3Uris: [] });
+    expect(shared.s3.buckets).toEqual([{ bucket: 'output-bucket', access: 'readwrite' }]);
     expect(s3AccessStatements(job, '*')[0]).toEqual({
       Sid: s3Sid('output-bucket', 'readwrite'),
       Effect: 'Allow',
@@ -257,26 +260,12 @@ describe('role policy', () => {
   });
 
   it.each([
-    ['1234abcd-12ab-34cd-56ef-1234567890ab', { Resource: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab' }],
-    ['arn:aws:kms:us-west-2:123456789012:key/mrk-1', { Resource: 'arn:aws:kms:us-west-2:123456789012:key/mrk-1' }],
-    [
-      'alias/models',
-      {
-        Resource: 'arn:aws:kms:us-east-1:123456789012:key/*',
-        Condition: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': ['alias/models'] } },
-      },
-    ],
-    [
-      'arn:aws:kms:eu-west-1:210987654321:alias/models',
-      {
-        Resource: 'arn:aws:kms:eu-west-1:210987654321:key/*',
-        Condition: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': ['alias/models'] } },
-      },
-    ],
-  ])('grants the custom model key %s', (keyId, expected) => {
+    ['arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab'],
+    ['arn:aws:kms:us-east-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab'],
+  ])('grants the custom model key %s, that key only', (keyId) => {
     const job = resolvedJob({ customModelKmsKeyId: keyId });
-    const statement = kmsStatement(job, keyId);
-    expect(statement).toMatchObject({ Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey', 'kms:CreateGrant'], ...expected });
+    const statement = kmsStatement(keyId);
+    expect(statement).toMatchObject({ Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey', 'kms:CreateGrant'], Resource: keyId });
     expect(statement.Sid).toMatch(/^BedrockKmsCustomModelKey[0-9a-f]{8}$/);
     expect(buildRolePolicy(job, null).Statement).toContainEqual(statement);
   });

@@ -19,7 +19,8 @@ const WORKFLOW_ROLE = `arn:aws:iam::${ACCOUNT}:role/wf-lambdaRole`;
 const ADMIN = `arn:aws:iam::${ACCOUNT}:role/Admin`;
 const JOB_ARN = `arn:aws:bedrock:us-east-1:${ACCOUNT}:model-customization-job/abc123`;
 
-const job = resolvedJob({ customModelKmsKeyId: 'alias/custom-models', validationDataS3Uris: ['s3://validation-bucket/v.jsonl'] });
+const KEY = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const job = resolvedJob({ customModelKmsKeyId: KEY, validationDataS3Uris: ['s3://validation-bucket/v.jsonl'] });
 const rolePolicy = buildRolePolicy(job, null);
 const outputPolicy = buildBucketPolicy({ partition: 'aws', bucket: 'output-bucket', vpcId: VPC, exemptPrincipalArns: [OPERATOR, WORKFLOW_ROLE] }, null);
 const restrictedEndpoint = buildEndpointPolicy(job, 'restrict', DEFAULT_ENDPOINT_POLICY);
@@ -134,16 +135,15 @@ describe('Bedrock role policy', () => {
     expect(await s3('s3:GetObject', 'arn:aws:s3:::validation-bucket/v.jsonl')).toBe('Allowed');
     expect(await s3('s3:PutObject', 'arn:aws:s3:::training-bucket/x')).toBe('ImplicitlyDenied');
     expect(await s3('s3:DeleteObject', object)).toBe('ImplicitlyDenied');
-    const key = `arn:aws:kms:us-east-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
     // KMS needs the key policy to delegate to IAM: the default key policy does
     const keyPolicy: PolicyDocument = {
       Version: '2012-10-17',
       Statement: [{ Sid: 'EnableIAMPolicies', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }],
     };
-    const kms = (context: Record<string, string | string[]>) =>
-      decide({ principal: BEDROCK_ROLE, action: 'kms:GenerateDataKey', resource: key, identity: rolePolicy, resourcePolicy: keyPolicy, context });
-    expect(await kms({ 'kms:ResourceAliases': ['alias/custom-models'] })).toBe('Allowed');
-    expect(await kms({ 'kms:ResourceAliases': ['alias/other'] })).toBe('ImplicitlyDenied');
+    const kms = (resource: string) =>
+      decide({ principal: BEDROCK_ROLE, action: 'kms:GenerateDataKey', resource, identity: rolePolicy, resourcePolicy: keyPolicy });
+    expect(await kms(KEY)).toBe('Allowed');
+    expect(await kms(`arn:aws:kms:us-east-1:${ACCOUNT}:key/00000000-0000-0000-0000-000000000000`)).toBe('ImplicitlyDenied');
   });
 });
 

@@ -26,9 +26,11 @@ const jobArn = 'arn:aws:bedrock:us-east-1:123456789012:model-customization-job/a
 
 afterEach(() => bedrock.reset());
 
+const KEY_ARN = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+
 describe('buildCreateRequest', () => {
   it('maps every API option, with vpcConfig subnetIds (not the guide\'s "Subnets")', () => {
-    const job = resolvedJob({ customModelKmsKeyId: 'alias/models', customModelTags: { owner: 'ml' } });
+    const job = resolvedJob({ customModelKmsKeyId: KEY_ARN, customModelTags: { owner: 'ml' } });
     const request = buildCreateRequest(job, EXECUTION);
     expect(request).toEqual({
       jobName: job.jobName,
@@ -37,7 +39,7 @@ describe('buildCreateRequest', () => {
       clientRequestToken: job.clientRequestToken,
       baseModelIdentifier: 'amazon.titan-text-express-v1',
       customizationType: 'FINE_TUNING',
-      customModelKmsKeyId: 'alias/models',
+      customModelKmsKeyId: KEY_ARN,
       jobTags: [
         { key: 'team', value: 'ml' },
         { key: EXECUTION_TAG, value: EXECUTION.id },

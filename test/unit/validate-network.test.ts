@@ -183,20 +183,6 @@ describe('validate-network: VPC, subnets, groups', () => {
     expect(flagged(r)).toEqual(expect.arrayContaining([`fail subnet.in-vpc ${subnetB}`, `fail security-group.in-vpc ${sg}`]));
     expect(find(r, 'subnet.in-vpc', subnetB)?.message).toBe(`subnet is in ${other}, not in ${vpcId}`);
   });
-
-  it('derives the VPC from the subnets, or fails when they span two VPCs', async () => {
-    const derived = await report({ vpcConfig: { subnetIds: NETWORK.subnetIds, securityGroupIds: NETWORK.securityGroupIds } });
-    expect(derived.vpcId).toBe(vpcId);
-    expect(flagged(derived)).toEqual([]);
-    mocks.ec2.on(DescribeSubnetsCommand).resolves({ Subnets: [mockSubnets()[0]!, { ...mockSubnets()[1]!, VpcId: 'vpc-0fedcba9876543210' }] });
-    const split = await report({ vpcConfig: { subnetIds: NETWORK.subnetIds, securityGroupIds: NETWORK.securityGroupIds } });
-    expect(split.vpcId).toBeUndefined();
-    expect(find(split, 'vpc.consistent')).toMatchObject({ passed: false, severity: 'fail' });
-    expect(find(split, 'vpc.consistent')?.message).toContain('2 different VPCs');
-    mocks.ec2.on(DescribeSubnetsCommand).resolves({ Subnets: [] });
-    const none = await report({ vpcConfig: { subnetIds: NETWORK.subnetIds, securityGroupIds: NETWORK.securityGroupIds } });
-    expect(find(none, 'vpc.consistent')?.message).toContain('none of the subnets was found');
-  });
 });
 
 describe('validate-network: DNS attributes', () => {

@@ -4,7 +4,7 @@
  * security groups; plus the S3 access the job needs on its buckets and, when the custom model is
  * encrypted with a customer key, the KMS permissions on that key. Generated as data, never as text.
  */
-import { buildArn, ec2Arn, jobArn, parseArn, type ArnScope } from '../arn.js';
+import { ec2Arn, jobArn, type ArnScope } from '../arn.js';
 import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG } from '../bedrock-enis.js';
 import { shortHash, type JobInput } from '../job-input.js';
 import { asList, union, type PolicyDocument, type Statement } from './document.js';
@@ -29,20 +29,11 @@ export function rolePolicyName(vpcId: string): string {
 
 
 /**
- * The KMS statement for `customModelKmsKeyId` (key id, key ARN, alias name or alias ARN). IAM
- * matches key operations on the key's ARN, never on an alias, so an alias is granted through the
- * `kms:ResourceAliases` condition on the account's keys.
+ * The KMS statement for `customModelKmsKeyId`: one of the stage's key ARNs (param kmsKeyArns; a key of
+ * the workflow's own account and region, never a wildcard or an alias), granted on that key only.
  */
-export function kmsStatement(job: JobInput, keyId: string): Statement {
-  const base = { Sid: `BedrockKmsCustomModelKey${shortHash(keyId)}`, Effect: 'Allow' as const, Action: KMS_ACTIONS };
-  const given = keyId.startsWith('arn:') ? parseArn(keyId) : undefined;
-  const scope = given ?? { partition: job.partition, region: job.region, accountId: job.accountId };
-  const keys = (resource: string) => buildArn({ ...scope, service: 'kms', resource });
-  const alias = given ? given.resource : keyId;
-  if (alias.startsWith('alias/')) {
-    return { ...base, Resource: keys('key/*'), Condition: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': [alias] } } };
-  }
-  return { ...base, Resource: given ? keyId : keys(`key/${keyId}`) };
+export function kmsStatement(keyArn: string): Statement {
+  return { Sid: `BedrockKmsCustomModelKey${shortHash(keyArn)}`, Effect: 'Allow', Action: KMS_ACTIONS, Resource: keyArn };
 }
 
 /**
@@ -119,7 +110,7 @@ export function buildRolePolicy(job: JobInput, current: PolicyDocument | null): 
       },
     },
     ...s3AccessStatements(job),
-    ...(job.customModelKmsKeyId ? [kmsStatement(job, job.customModelKmsKeyId)] : []),
+    ...(job.customModelKmsKeyId ? [kmsStatement(job.customModelKmsKeyId)] : []),
   ];
   return { Version: '2012-10-17', Statement: statements };
 }

@@ -1,0 +1,235 @@
+/**
+ * The stage: what one deployment allows, decided at deploy time (serverless.yml `params`, reviewed in
+ * IaC) and handed to the Lambdas as environment variables. A job input may choose among these values,
+ * never outside them (README "The stage decides, the job narrows"):
+ * the VPC, its subnets and security groups, the Bedrock role, the buckets, the KMS keys, the exempt
+ * principals, the S3 gateway endpoints whose policy may be written, and the most each policy setting
+ * may do. Parsed per invocation (a few microseconds), so a malformed value fails with the param named.
+ */
+import * as z from 'zod/mini';
+import { StageConfigError } from './errors.js';
+import { safeParse } from './validation.js';
+
+/** serverless.yml param name → the environment variable it is passed in (validate-network, apply-policies). */
+export const STAGE_PARAMS = {
+  vpcId: 'STAGE_VPC_ID',
+  subnetIds: 'STAGE_SUBNET_IDS',
+  securityGroupIds: 'STAGE_SECURITY_GROUP_IDS',
+  bedrockRoleArn: 'STAGE_ROLE_ARN',
+  trainingBucket: 'STAGE_TRAINING_BUCKET',
+  outputBucket: 'STAGE_OUTPUT_BUCKET',
+  outputPrefix: 'STAGE_OUTPUT_PREFIX',
+  extraBuckets: 'STAGE_EXTRA_BUCKETS',
+  kmsKeyArns: 'STAGE_KMS_KEY_ARNS',
+  exemptPrincipalArns: 'STAGE_EXEMPT_PRINCIPAL_ARNS',
+  s3EndpointIds: 'STAGE_S3_ENDPOINT_IDS',
+  rolePolicy: 'STAGE_ROLE_POLICY',
+  endpointPolicy: 'STAGE_ENDPOINT_POLICY',
+  outputBucketPolicy: 'STAGE_OUTPUT_BUCKET_POLICY',
+  trainingBucketPolicy: 'STAGE_TRAINING_BUCKET_POLICY',
+  baseModelIdentifier: 'STAGE_BASE_MODEL_IDENTIFIER',
+  customizationType: 'STAGE_CUSTOMIZATION_TYPE',
+  maxJobDurationSeconds: 'STAGE_MAX_JOB_DURATION_SECONDS',
+} as const;
+export type StageParamName = keyof typeof STAGE_PARAMS;
+
+/** Set from the stack itself (`!Ref AWS::AccountId`, `!Ref AWS::Partition`), not from params. */
+export const STAGE_ACCOUNT_ENV = 'STAGE_ACCOUNT_ID';
+export const STAGE_PARTITION_ENV = 'STAGE_PARTITION';
+
+export type RolePolicySetting = 'apply' | 'skip';
+export type EndpointPolicySetting = 'restrict' | 'append' | 'skip';
+
+/** The most each policy setting of a job may do; a job may ask for the same or for `skip`. */
+export interface StagePolicies {
+  role: RolePolicySetting;
+  endpoint: EndpointPolicySetting;
+  outputBucket: RolePolicySetting;
+  trainingBucket: RolePolicySetting;
+}
+
+export interface Stage {
+  partition: string;
+  accountId: string;
+  region: string;
+  vpcId: string;
+  subnetIds: string[];
+  securityGroupIds: string[];
+  roleArn: string;
+  trainingBucket: string;
+  outputBucket: string;
+  outputPrefix: string;
+  /** Further buckets a job may read training or validation data from (never written). */
+  extraBuckets: string[];
+  /** The KMS keys a job may name as customModelKmsKeyId. */
+  kmsKeyArns: string[];
+  /** Principals kept out of the bucket Deny (stage-only). */
+  exemptPrincipalArns: string[];
+  /** The S3 gateway endpoints whose policy the workflow may write. */
+  s3EndpointIds: string[];
+  policies: StagePolicies;
+  baseModelIdentifier?: string;
+  customizationType?: string;
+  /** The longest a job may run; a job may ask for less. */
+  maxJobDurationSeconds: number;
+}
+
+export const BUCKET_NAME_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
+const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
+const SG_ID = /^sg-[0-9a-f]{8,17}$/;
+const ENDPOINT_ID = /^vpce-[0-9a-f]{8,17}$/;
+const KEY_ID = '(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})';
+/** Longest job the workflow follows (30 days, across hand-overs); README "Limits". */
+export const MAX_JOB_DURATION_SECONDS = 30 * 24 * 3600;
+
+const blankToUndefined = (v: string | undefined) => (v === undefined || v.trim() === '' ? undefined : v.trim());
+const text = z.pipe(z.optional(z.string()), z.transform(blankToUndefined));
+const required = (pattern: RegExp, what: string) =>
+  z.pipe(text, z.string({ error: 'is required' }).check(z.regex(pattern, `must be ${what}`)));
+const list = (pattern: RegExp, what: string, min = 0) =>
+  z.pipe(
+    text,
+    z.pipe(
+      z.transform((v: string | undefined) => (v === undefined ? [] : v.split(',').map((s) => s.trim()).filter(Boolean))),
+      z
+        .array(z.string().check(z.regex(pattern, `each must be ${what}`)))
+        .check(
+          z.minLength(min, min === 1 ? 'needs at least one value' : `needs at least ${min} values`),
+          z.refine((items) => new Set(items).size === items.length, 'must not repeat a value'),
+        ),
+    ),
+  );
+const setting = <T extends string>(values: readonly [T, ...T[]], fallback: T) =>
+  z.pipe(text, z.pipe(z.transform((v: string | undefined) => v ?? fallback), z.enum(values)));
+
+const stageEnvSchema = z.object({
+  AWS_REGION: required(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region'),
+  [STAGE_ACCOUNT_ENV]: required(/^\d{12}$/, 'a 12-digit account id'),
+  [STAGE_PARTITION_ENV]: z.pipe(text, z.pipe(z.transform((v: string | undefined) => v ?? 'aws'), z.string().check(z.regex(/^aws(-[a-z]+)*$/)))),
+  [STAGE_PARAMS.vpcId]: required(VPC_ID, 'a VPC id (vpc-0123456789abcdef0)'),
+  [STAGE_PARAMS.subnetIds]: list(SUBNET_ID, 'a subnet id', 1),
+  [STAGE_PARAMS.securityGroupIds]: list(SG_ID, 'a security group id', 1),
+  [STAGE_PARAMS.bedrockRoleArn]: required(/^arn:aws(-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'an IAM role ARN without wildcards'),
+  [STAGE_PARAMS.trainingBucket]: required(BUCKET_NAME_PATTERN, 'an S3 bucket name'),
+  [STAGE_PARAMS.outputBucket]: required(BUCKET_NAME_PATTERN, 'an S3 bucket name'),
+  [STAGE_PARAMS.outputPrefix]: z.pipe(
+    z.optional(z.string()),
+    z.pipe(z.transform((v: string | undefined) => (v ?? '').trim()), z.string().check(z.maxLength(512))),
+  ),
+  [STAGE_PARAMS.extraBuckets]: list(BUCKET_NAME_PATTERN, 'an S3 bucket name'),
+  [STAGE_PARAMS.kmsKeyArns]: list(new RegExp(`^arn:aws(-[a-z]+)*:kms:[a-z0-9-]+:\\d{12}:key/${KEY_ID}$`), 'a KMS key ARN (arn:…:kms:<region>:<account>:key/<key id>)'),
+  [STAGE_PARAMS.exemptPrincipalArns]: list(
+    /^arn:aws(-[a-z]+)*:iam::\d{12}:(role|user)\/[\w+=,.@/-]{1,512}$/,
+    'an IAM role or user ARN without wildcards',
+  ),
+  [STAGE_PARAMS.s3EndpointIds]: list(ENDPOINT_ID, 'a VPC endpoint id (vpce-0123456789abcdef0)'),
+  [STAGE_PARAMS.rolePolicy]: setting(['apply', 'skip'], 'apply'),
+  [STAGE_PARAMS.endpointPolicy]: setting(['restrict', 'append', 'skip'], 'append'),
+  [STAGE_PARAMS.outputBucketPolicy]: setting(['apply', 'skip'], 'skip'),
+  [STAGE_PARAMS.trainingBucketPolicy]: setting(['apply', 'skip'], 'skip'),
+  [STAGE_PARAMS.baseModelIdentifier]: text,
+  [STAGE_PARAMS.customizationType]: text,
+  [STAGE_PARAMS.maxJobDurationSeconds]: z.pipe(
+    text,
+    z.pipe(
+      z.transform((v: string | undefined) => (v === undefined ? 86400 : Number(v))),
+      z.int('must be a whole number of seconds').check(z.minimum(1), z.maximum(MAX_JOB_DURATION_SECONDS)),
+    ),
+  ),
+});
+
+const ENV_TO_PARAM: Record<string, string> = Object.fromEntries(Object.entries(STAGE_PARAMS).map(([param, env]) => [env, param]));
+
+/** `subnetIds (STAGE_SUBNET_IDS)`: how a problem names the setting. */
+const nameOf = (env: string) => (ENV_TO_PARAM[env] ? `stage param ${ENV_TO_PARAM[env]} (${env})` : env);
+
+let cache: { key: string; stage: Stage } | undefined;
+
+/**
+ * The stage from the environment. Throws {@link StageConfigError} naming every malformed param, and
+ * when the role, a key or an exemption is of another account or partition than the workflow.
+ */
+export function loadStage(source: Record<string, string | undefined>): Stage {
+  const names = ['AWS_REGION', STAGE_ACCOUNT_ENV, STAGE_PARTITION_ENV, ...Object.values(STAGE_PARAMS)];
+  const key = JSON.stringify(names.map((n) => source[n] ?? null));
+  if (cache?.key === key) return cache.stage;
+  const parsed = safeParse(stageEnvSchema, source);
+  if (!parsed.success) {
+    throw new StageConfigError(
+      parsed.error.issues.map((i) => `${nameOf(String(i.path[0]))}${i.path.length > 1 ? `[${i.path.slice(1).join('.')}]` : ''}: ${i.message}`),
+    );
+  }
+  const e = parsed.data as Record<string, any>;
+  const p = (name: StageParamName) => e[STAGE_PARAMS[name]];
+  const stage: Stage = {
+    partition: e[STAGE_PARTITION_ENV],
+    accountId: e[STAGE_ACCOUNT_ENV],
+    region: e.AWS_REGION,
+    vpcId: p('vpcId'),
+    subnetIds: p('subnetIds'),
+    securityGroupIds: p('securityGroupIds'),
+    roleArn: p('bedrockRoleArn'),
+    trainingBucket: p('trainingBucket'),
+    outputBucket: p('outputBucket'),
+    outputPrefix: p('outputPrefix'),
+    extraBuckets: p('extraBuckets'),
+    kmsKeyArns: p('kmsKeyArns'),
+    exemptPrincipalArns: p('exemptPrincipalArns'),
+    s3EndpointIds: p('s3EndpointIds'),
+    policies: {
+      role: p('rolePolicy'),
+      endpoint: p('endpointPolicy'),
+      outputBucket: p('outputBucketPolicy'),
+      trainingBucket: p('trainingBucketPolicy'),
+    },
+    ...(p('baseModelIdentifier') ? { baseModelIdentifier: p('baseModelIdentifier') } : {}),
+    ...(p('customizationType') ? { customizationType: p('customizationType') } : {}),
+    maxJobDurationSeconds: p('maxJobDurationSeconds'),
+  };
+  const problems = crossChecks(stage);
+  if (problems.length > 0) throw new StageConfigError(problems);
+  cache = { key, stage };
+  return stage;
+}
+
+/** The role, the keys and the exemptions belong to the workflow's own account and partition; keys to its region. */
+function crossChecks(stage: Stage): string[] {
+  const problems: string[] = [];
+  const mine = (arn: string, region = '') => {
+    const [, partition, , arnRegion, account] = arn.split(':');
+    return partition === stage.partition && account === stage.accountId && arnRegion === region;
+  };
+  const where = `account ${stage.accountId}, partition ${stage.partition}`;
+  if (!mine(stage.roleArn)) problems.push(`${nameOf(STAGE_PARAMS.bedrockRoleArn)}: must be a role of the workflow's own ${where}`);
+  stage.kmsKeyArns.forEach((arn, i) => {
+    if (!mine(arn, stage.region)) problems.push(`${nameOf(STAGE_PARAMS.kmsKeyArns)}[${i}]: must be a key of the workflow's own ${where}, region ${stage.region}`);
+  });
+  stage.exemptPrincipalArns.forEach((arn, i) => {
+    if (!mine(arn)) problems.push(`${nameOf(STAGE_PARAMS.exemptPrincipalArns)}[${i}]: must be a principal of the workflow's own ${where}`);
+  });
+  if (stage.policies.endpoint !== 'skip' && stage.s3EndpointIds.length === 0) {
+    problems.push(`${nameOf(STAGE_PARAMS.s3EndpointIds)}: needs the S3 gateway endpoint id(s) of ${stage.vpcId} while endpointPolicy is ${stage.policies.endpoint}`);
+  }
+  if (stage.extraBuckets.includes(stage.outputBucket)) {
+    problems.push(`${nameOf(STAGE_PARAMS.extraBuckets)}: must not list the output bucket ${stage.outputBucket} (extra buckets are read-only)`);
+  }
+  return problems;
+}
+
+/** The stage params as the environment variables serverless.yml sets from them (tests, `npm run local`). */
+export function stageEnv(params: Partial<Record<StageParamName, string>>, account: { accountId: string; partition?: string }): Record<string, string> {
+  const out: Record<string, string> = { [STAGE_ACCOUNT_ENV]: account.accountId, [STAGE_PARTITION_ENV]: account.partition ?? 'aws' };
+  for (const [name, value] of Object.entries(params)) {
+    if (value !== undefined) out[STAGE_PARAMS[name as StageParamName]] = value;
+  }
+  return out;
+}
+
+/** The stage a deployment with these params would have (tests, benchmarks, `npm run local`). */
+export function stageFromParams(
+  params: Partial<Record<StageParamName, string>>,
+  where: { accountId: string; region: string; partition?: string },
+): Stage {
+  return loadStage({ AWS_REGION: where.region, ...stageEnv(params, where) });
+}
