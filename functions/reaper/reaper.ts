@@ -5,8 +5,10 @@
  *
  * 1. The execution is of this stack's state machine and has ended (DescribeExecution: a duplicate or
  *    late event of a redriven, RUNNING execution does nothing).
- * 2. Its job: an execution started by HandOver carries it in its input (`handover.submission.jobArn`,
- *    no more calls); any other has it in its history, as `$.submission` in the data of every state
+ * 2. Its job: an execution started by HandOver carries it in its input (`handover.submission.jobArn`),
+ *    which is believed only once verified as resume-job verifies it (the predecessor's history started
+ *    this execution with that hand-over: shared/handover.ts); a forged hand-over stops nothing. Any
+ *    other execution has it in its history, as `$.submission` in the data of every state
  *    after a successful SubmitJob or ReconcileSubmission. The history is read newest first, so the
  *    last state's data is on the first page. An execution that ended before a submission was recorded
  *    (during SubmitJob, its quota wait or its reconciliation: the job may exist) is looked up by the
@@ -29,9 +31,11 @@ import {
   type BedrockClient,
 } from '@aws-sdk/client-bedrock';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
-import { executionArnOf, JOB_ARN_PATTERN, parseArn } from '../shared/arn.js';
+import { executionArnOf, isExecutionOf, JOB_ARN_PATTERN } from '../shared/arn.js';
 import { isAwsError } from '../shared/aws-errors.js';
 import { CHAIN_EXECUTION_TAG, handoverExecutionName } from '../shared/chain.js';
+import { HandOverRejectedError } from '../shared/errors.js';
+import { verifyHandover } from '../shared/handover.js';
 
 /** Execution statuses after which the reaper acts (the rule's `detail.status`). */
 export const ENDED_STATUSES = ['ABORTED', 'TIMED_OUT', 'FAILED'] as const;
@@ -60,6 +64,7 @@ export type ReaperOutcome =
   | 'not-this-state-machine'
   | 'execution-not-found'
   | 'execution-not-ended'
+  | 'handover-not-verified'
   | 'no-job'
   | 'job-not-found'
   | 'job-not-this-chain'
@@ -89,17 +94,6 @@ interface Chain {
 }
 
 type Found = { jobArn: string } | { jobName: string } | undefined;
-
-/** True when `executionArn` is an execution of `stateMachineArn` (same partition, region, account, name). */
-function isExecutionOf(executionArn: string, stateMachineArn: string): boolean {
-  try {
-    const e = parseArn(executionArn);
-    const prefix = executionArnOf(stateMachineArn, '');
-    return e.service === 'states' && executionArn.startsWith(prefix) && executionArn.length > prefix.length;
-  } catch {
-    return false;
-  }
-}
 
 function json(text: string | undefined): any {
   if (!text) return undefined;
@@ -170,11 +164,19 @@ export async function reap(input: ReaperInput, config: ReaperConfig, deps: Reape
   }
 
   // 2. Its job, and the chain it belongs to.
-  const handover = json(execution.input)?.handover;
+  const claimed = json(execution.input)?.handover;
   let chain: Chain;
   let found: Found;
-  if (isJobArn(handover?.submission?.jobArn) && typeof handover?.execution?.id === 'string' && typeof handover?.execution?.name === 'string') {
-    chain = { first: { id: handover.execution.id, name: handover.execution.name }, generation: Number(handover.generation) || 0 };
+  if (claimed !== undefined) {
+    let handover;
+    try {
+      const self = { executionArn, name: execution.name ?? executionArn.split(':').at(-1)!, stateMachineArn: config.stateMachineArn };
+      handover = await verifyHandover(self, claimed, deps.sfn);
+    } catch (err) {
+      if (!(err instanceof HandOverRejectedError)) throw err;
+      return report('handover-not-verified', `${err.message} The reaper stops nothing for it.`, { executionStatus });
+    }
+    chain = { first: { id: handover.execution.id, name: handover.execution.name }, generation: handover.generation };
     found = { jobArn: handover.submission.jobArn };
   } else {
     chain = { first: { id: executionArn, name: execution.name ?? executionArn.split(':').at(-1)! }, generation: 0 };

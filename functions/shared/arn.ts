@@ -45,6 +45,17 @@ export function executionArnOf(stateMachineArn: string, name: string): string {
   return build({ ...machine, resource: `execution:${machine.resource.replace(/^stateMachine:/, '')}:${name}` });
 }
 
+/** True when `executionArn` is an execution of `stateMachineArn` (same partition, region, account, name). */
+export function isExecutionOf(executionArn: string, stateMachineArn: string): boolean {
+  try {
+    const e = parse(executionArn);
+    const prefix = executionArnOf(stateMachineArn, '');
+    return e.service === 'states' && executionArn.startsWith(prefix) && executionArn.length > prefix.length && !executionArn.slice(prefix.length).includes(':');
+  } catch {
+    return false;
+  }
+}
+
 /** ARN of the execution named `name` of the same state machine as `executionArn`; undefined when it is not an execution ARN. */
 export function siblingExecutionArn(executionArn: string, name: string): string | undefined {
   if (!/^arn:[^:]+:states:[^:]+:[^:]+:execution:[^:]+:[^:]+$/.test(executionArn)) return undefined;

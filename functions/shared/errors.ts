@@ -46,6 +46,25 @@ export class StageConfigError extends WorkflowError {
   }
 }
 
+/**
+ * An execution was started with a `handover` input that its claimed predecessor never scheduled (a
+ * forged or mistaken input). Nothing is stopped or cleaned up; the execution fails.
+ */
+export class HandOverRejectedError extends WorkflowError {
+  override readonly name = 'HandOverRejectedError' as const;
+  constructor(message: string) {
+    super(message);
+  }
+}
+
+/** A hand-over could not be verified for a transient reason (the predecessor's history could not be read); retried. */
+export class HandOverUnverifiedError extends WorkflowError {
+  override readonly name = 'HandOverUnverifiedError' as const;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
 /** The network preflight found at least one failing check. The message lists each failure. */
 export class NetworkValidationError extends WorkflowError {
   override readonly name = 'NetworkValidationError' as const;
@@ -193,6 +212,28 @@ export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = [
       'key or principal of another account or partition; the Cause names each param. Raised before any AWS call.',
     whatToDo: 'Fix the named params and redeploy the stage (README "Configuration: stage params"), then start a new execution. Nothing was written.',
     terminal: true,
+  },
+  {
+    name: 'HandOverRejectedError',
+    raisedBy: 'lambda',
+    states: ['ResumeJob', 'HandOverRejected'],
+    meaning:
+      'The execution was started with a `handover` input (the continuation of a running job), but the execution it names ' +
+      'never started it with that hand-over (its history is the proof), or the job is not tagged as this chain\'s. A forged ' +
+      'or mistaken input: no job was stopped, no ENI deleted, no policy written.',
+    whatToDo: 'Nothing to undo. Start jobs with a job input (README "The job input"); only the workflow itself hands jobs over.',
+    terminal: true,
+  },
+  {
+    name: 'HandOverUnverifiedError',
+    raisedBy: 'lambda',
+    states: ['ResumeJob', 'HandOverRejected'],
+    meaning:
+      'The predecessor\'s history or the job\'s tags could not be read (throttling, a service error): retried for about ten ' +
+      'minutes, then the execution fails without acting. The reaper then verifies the hand-over itself and stops the job ' +
+      'if it was a real one (no job is left running unwatched).',
+    whatToDo: 'Check Step Functions and Bedrock availability; the job was stopped by the reaper if the hand-over was real.',
+    terminal: false,
   },
   {
     name: 'NetworkValidationError',
@@ -375,6 +416,7 @@ export interface ServiceErrorEntry {
 
 /** The Lambda Tasks: each retries Lambda's transient invoke errors. */
 const LAMBDA_STATES = [
+  'ResumeJob',
   'ValidateNetwork',
   'PlanPolicies',
   'ApplyPolicies',
@@ -392,7 +434,7 @@ export const SERVICE_ERRORS: readonly ServiceErrorEntry[] = [
   {
     name: 'States.ALL',
     states: [
-      'ValidateNetwork', 'PlanPolicies', 'ApplyPolicies', 'RollbackPolicies', 'SubmitJob', 'PlanQuotaWait',
+      'ResumeJob', 'ValidateNetwork', 'PlanPolicies', 'ApplyPolicies', 'RollbackPolicies', 'SubmitJob', 'PlanQuotaWait',
       'ReconcileSubmission', 'PollStatus', 'HandOver', 'VerifyHandOver', 'StopJob', 'StopUnwatchedJob', 'ConfirmStopped',
       'CleanupEnis',
     ],
@@ -422,18 +464,18 @@ export const SERVICE_ERRORS: readonly ServiceErrorEntry[] = [
   },
   {
     name: 'States.Timeout',
-    states: ['SubmitJob', 'ReconcileSubmission', 'PollStatus', 'ConfirmStopped'],
-    meaning: 'The Lambda timed out; retried like JobSubmissionUncertainError (submission) or JobStatusUnavailableError (status check).',
+    states: ['ResumeJob', 'SubmitJob', 'ReconcileSubmission', 'PollStatus', 'ConfirmStopped'],
+    meaning: 'The Lambda timed out; retried like HandOverUnverifiedError (hand-over), JobSubmissionUncertainError (submission) or JobStatusUnavailableError (status check).',
   },
   {
     name: 'Lambda.Unknown',
-    states: ['SubmitJob', 'ReconcileSubmission', 'PollStatus', 'ConfirmStopped'],
-    meaning: 'The Lambda timed out or crashed; retried like JobSubmissionUncertainError (submission) or JobStatusUnavailableError (status check).',
+    states: ['ResumeJob', 'SubmitJob', 'ReconcileSubmission', 'PollStatus', 'ConfirmStopped'],
+    meaning: 'The Lambda timed out or crashed; retried like HandOverUnverifiedError (hand-over), JobSubmissionUncertainError (submission) or JobStatusUnavailableError (status check).',
   },
   {
     name: 'Sandbox.Timedout',
-    states: ['SubmitJob', 'ReconcileSubmission', 'PollStatus', 'ConfirmStopped'],
-    meaning: 'The Lambda timed out; retried like JobSubmissionUncertainError (submission) or JobStatusUnavailableError (status check).',
+    states: ['ResumeJob', 'SubmitJob', 'ReconcileSubmission', 'PollStatus', 'ConfirmStopped'],
+    meaning: 'The Lambda timed out; retried like HandOverUnverifiedError (hand-over), JobSubmissionUncertainError (submission) or JobStatusUnavailableError (status check).',
   },
   { name: 'Bedrock.ThrottlingException', states: ['StopJob', 'StopUnwatchedJob'], meaning: 'StopModelCustomizationJob was throttled; retried.' },
   {

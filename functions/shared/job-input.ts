@@ -30,7 +30,8 @@ export const HYPERPARAMETER_LIMITS = { count: 30, keyPattern: /^[A-Za-z][A-Za-z0
 
 /** Keys no record of the input may use: they would change the prototype of the parsed object. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+/** C0, DEL and C1 control characters, and the Unicode line and paragraph separators (a line break in a log or a file). */
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 const text = (min: number, max: number) => z.string().check(z.minLength(min), z.maxLength(max));
 const int = (min: number, max: number) => z.int().check(z.minimum(min), z.maximum(max));
@@ -52,28 +53,48 @@ const s3Uri = z
     z.refine((uri: string) => !CONTROL_CHARACTERS.test(uri), 'must not contain control characters'),
     z.refine((uri: string) => !/(^|\/)\.\.?(\/|$)/.test(uri.replace(/^s3:\/\/[^/]+\/?/, '')), 'must not contain a "." or ".." path segment'),
   );
+/**
+ * Checks each key of a record, the issue at the key with `problem`'s message. (A key schema of
+ * `z.record` reports only "Invalid key in record", losing why.)
+ */
+const eachKey = (problem: (key: string) => string | undefined) =>
+  z.superRefine<Record<string, unknown>>((record, ctx) => {
+    for (const key of Object.keys(record)) {
+      const message = problem(key);
+      if (message !== undefined) ctx.addIssue({ code: 'custom', message, path: [key], input: key });
+    }
+  });
+const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+const tagKeyProblem = (key: string) =>
+  key.length < 1 || key.length > 128
+    ? 'must be a tag key of 1 to 128 characters'
+    : !TAG_TEXT.test(key)
+      ? 'must be a tag key (letters, digits, spaces and _.:/=+-@)'
+      : key.toLowerCase().startsWith('aws:')
+        ? 'must not start with "aws:" (reserved for AWS)'
+        : undefined;
 /** Resource tags as Bedrock takes them; `aws:` keys are AWS's own. */
 const tagMap = z
-  .record(
-    text(1, 128).check(
-      z.regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u, 'must be a tag key (letters, digits, spaces and _.:/=+-@)'),
-      z.refine((key: string) => !key.toLowerCase().startsWith('aws:'), 'must not start with "aws:" (reserved for AWS)'),
-    ),
-    z.string().check(z.maxLength(256), z.regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u, 'must be a tag value (letters, digits, spaces and _.:/=+-@)')),
-  )
+  .record(z.string(), z.string().check(z.maxLength(256), z.regex(TAG_TEXT, 'must be a tag value (letters, digits, spaces and _.:/=+-@)')))
   .check(
     safeKeys,
+    eachKey(tagKeyProblem),
     z.refine((tags) => Object.keys(tags).length <= 200, 'at most 200 tags'),
   );
 const hyperParametersSchema = z
   .record(
-    z.string().check(z.regex(HYPERPARAMETER_LIMITS.keyPattern, 'must be a hyperparameter name (a letter, then letters or digits, at most 64)')),
+    z.string(),
     text(1, HYPERPARAMETER_LIMITS.valueMax).check(z.refine((v: string) => !CONTROL_CHARACTERS.test(v), 'must not contain control characters')),
   )
   .check(
     safeKeys,
+    eachKey((key) =>
+      HYPERPARAMETER_LIMITS.keyPattern.test(key) ? undefined : 'must be a hyperparameter name (a letter, then letters or digits, at most 64)',
+    ),
     z.refine((h) => Object.keys(h).length <= HYPERPARAMETER_LIMITS.count, `at most ${HYPERPARAMETER_LIMITS.count} hyperparameters`),
   );
+/** The records of the input whose keys {@link FORBIDDEN_KEYS} are checked before parsing (z.record drops a `__proto__` key silently). */
+const RECORD_FIELDS = ['hyperParameters', 'jobTags', 'customModelTags'] as const;
 const uniqueIds = (prefix: string, min: number, max: number) =>
   z
     .array(z.string().check(z.regex(new RegExp(`^${prefix}-[0-9a-f]{8,17}$`), `must look like ${prefix}-0123456789abcdef0`)))
@@ -415,6 +436,10 @@ export function resolveJobInput(raw: unknown, stage: Stage, execution: Execution
     throw new InvalidInputError([
       { field: 'upload', message: 'must not be given together with trainingDataS3Uri (the upload names the training data)' },
     ]);
+  }
+  const prototypeKeys = RECORD_FIELDS.filter((f) => isPlainObject(input[f]) && Object.keys(input[f]).some((k) => FORBIDDEN_KEYS.has(k)));
+  if (prototypeKeys.length > 0) {
+    throw new InvalidInputError(prototypeKeys.map((field) => ({ field, message: 'must not use the keys __proto__, constructor or prototype' })));
   }
   if (isPlainObject(input.policies) && Object.hasOwn(input.policies, 'exemptPrincipalArns')) {
     throw new InvalidInputError([

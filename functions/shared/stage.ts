@@ -115,7 +115,16 @@ const stageEnvSchema = z.object({
   [STAGE_PARAMS.outputBucket]: required(BUCKET_NAME_PATTERN, 'an S3 bucket name'),
   [STAGE_PARAMS.outputPrefix]: z.pipe(
     z.optional(z.string()),
-    z.pipe(z.transform((v: string | undefined) => (v ?? '').trim()), z.string().check(z.maxLength(512))),
+    z.pipe(
+      z.transform((v: string | undefined) => (v ?? '').trim()),
+      // The prefix of every job's output key (the default outputDataS3Uri): the job-input rules for keys.
+      z.string().check(
+        z.maxLength(512),
+        z.refine((v: string) => !/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(v), 'must not contain control characters'),
+        z.refine((v: string) => !/(^|\/)\.\.?(\/|$)/.test(v), 'must not contain a "." or ".." path segment'),
+        z.refine((v: string) => !v.startsWith('/'), 'must not start with "/" (a key prefix, without the bucket)'),
+      ),
+    ),
   ),
   [STAGE_PARAMS.extraBuckets]: list(BUCKET_NAME_PATTERN, 'an S3 bucket name'),
   [STAGE_PARAMS.kmsKeyArns]: list(new RegExp(`^arn:aws(-[a-z]+)*:kms:[a-z0-9-]+:\\d{12}:key/${KEY_ID}$`), 'a KMS key ARN (arn:…:kms:<region>:<account>:key/<key id>)'),

@@ -1,4 +1,7 @@
-/** Buckets exist in the job's region; the training dataset object exists. */
+/**
+ * Buckets exist in the job's region; the training dataset object exists. A bucket or dataset the
+ * preflight cannot read fails: the workflow would otherwise grant access to something it cannot see.
+ */
 import type { JobInput } from '../shared/job-input.js';
 import type { BucketFacts, PreflightFacts } from './facts.js';
 import { CHECK, flag, pass, type CheckResult } from './check-result.js';
@@ -19,7 +22,7 @@ export function bucketChecks(job: JobInput, facts: PreflightFacts): CheckResult[
       checks.push(flag(CHECK.datasetExists, 'fail', d.uri, 'training dataset object not found', `Upload the dataset to ${d.uri} or fix trainingDataS3Uri.`));
     else
       checks.push(
-        flag(CHECK.datasetExists, 'warn', d.uri, `could not verify the dataset: ${d.error}`, 'Allow the workflow s3:GetObject and s3:ListBucket on the training bucket.'),
+        flag(CHECK.datasetExists, 'fail', d.uri, `could not verify the dataset: ${d.error}`, 'Allow the workflow s3:GetObject and s3:ListBucket on the training bucket (stage params trainingBucket, extraBuckets).'),
       );
   }
   return checks;
@@ -31,7 +34,7 @@ function oneBucket(job: JobInput, b: BucketFacts, usable: Set<string>): CheckRes
     return [flag(CHECK.bucketExists, 'fail', resource, 'bucket not found', `Create the bucket in ${job.region} or fix the S3 URI.`)];
   }
   if (b.status === 'unknown') {
-    return [flag(CHECK.bucketExists, 'warn', resource, `could not verify the bucket: ${b.error}`, 'Allow the workflow s3:GetBucketLocation on the bucket.')];
+    return [flag(CHECK.bucketExists, 'fail', resource, `could not verify the bucket: ${b.error}`, 'Allow the workflow s3:GetBucketLocation on the bucket (a bucket of the stage params).')];
   }
   const inRegion = b.region === job.region;
   if (inRegion) usable.add(b.bucket);

@@ -87,6 +87,17 @@ export async function simulate(durationSeconds: number, polling: Record<string, 
       return (await pollStatus(input as never, { bedrock, now })) as never;
     },
     CleanupEnis: async () => ({ deleted: [], alreadyGone: [], notAvailable: [], summary: 'stand-in' }),
+    // The hand-over it is given, as resume-job returns it once verified (its reads are not what this counts).
+    ResumeJob: async (input) => {
+      const { handover: h, self } = input as { handover: any; self: { startTime: string } };
+      return {
+        job: h.job,
+        execution: h.execution,
+        submission: h.submission,
+        poll: { pollCount: h.pollCount, pollsThisExecution: 0 },
+        handover: { generation: h.generation, previousExecutionId: h.previousExecutionId, startedAt: self.startTime },
+      } as never;
+    },
   };
   const input = {
     baseModelIdentifier: 'amazon.titan-text-express-v1',

@@ -10,7 +10,10 @@
  * - the `aws-sdk:bedrock:stopModelCustomizationJob` service integration (StopJob, StopUnwatchedJob): the
  *   same API call, made with the SDK (errors named `Bedrock.<code>` as Step Functions names them);
  * - the `states:startExecution` (HandOver) and `aws-sdk:sfn:describeExecution` (VerifyHandOver)
- *   integrations: an {@link ExecutionRegistry} of the executions started, shared by a chain's runs.
+ *   integrations: an {@link ExecutionRegistry} of the executions started, shared by a chain's runs;
+ * - the part of an execution's history that resume-job and the reaper read (GetExecutionHistory): the
+ *   TaskScheduled event of each HandOver start, recorded as Step Functions records it
+ *   ({@link scheduledHistory}; tests answer the SDK's GetExecutionHistory with it).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -148,6 +151,30 @@ export interface ExecutionRecord extends StartedExecution {
 /** Executions of the local state machine by name: what StartExecution created, what DescribeExecution reads. */
 export type ExecutionRegistry = Map<string, ExecutionRecord>;
 
+/**
+ * Every HandOver start scheduled in this process, successful or not (Step Functions records TaskScheduled
+ * before the call): by the scheduling execution's ARN. Execution names are unique per run, so one log
+ * serves every run.
+ */
+const scheduledStarts: { by: string; parameters: Record<string, unknown> }[] = [];
+
+/**
+ * The TaskScheduled events of `executionArn`'s HandOver starts, newest first, shaped as GetExecutionHistory
+ * returns them (`taskScheduledEventDetails`: resourceType `states`, resource `startExecution`, `parameters`
+ * the JSON text of the state's resolved Parameters: AWS's TaskScheduledEventDetails).
+ */
+export function scheduledHistory(executionArn: string, region = process.env.AWS_REGION ?? 'us-east-1') {
+  return scheduledStarts
+    .filter((s) => s.by === executionArn)
+    .map((s, i) => ({
+      id: i + 1,
+      type: 'TaskScheduled' as const,
+      timestamp: new Date(),
+      taskScheduledEventDetails: { resourceType: 'states', resource: 'startExecution', region, parameters: JSON.stringify(s.parameters) },
+    }))
+    .reverse();
+}
+
 /** The ARN of the state machine the local runner executes (in `region`). */
 export function localStateMachineArn(region = process.env.AWS_REGION ?? 'us-east-1'): string {
   return `arn:aws:states:${region}:123456789012:stateMachine:bedrock-vpc-customization-local-customize-model`;
@@ -174,6 +201,8 @@ function integrationError(name: string, message: string): Error {
 export function startExecutionIntegration(registry: ExecutionRegistry, stateMachineArn = localStateMachineArn()): TaskHandler {
   return async (input) => {
     const { Name, Input, StateMachineArn } = input as { Name: string; Input: unknown; StateMachineArn: string };
+    const by = (Input as { AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID?: string } | null)?.AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID;
+    if (by) scheduledStarts.push({ by, parameters: { StateMachineArn, Name, Input } });
     if (StateMachineArn !== stateMachineArn) throw new Error(`HandOver targets ${StateMachineArn}, not this state machine`);
     const existing = registry.get(Name);
     if (existing) {

@@ -4,6 +4,9 @@
  * (ListTagsForResource, GetModelCustomizationJob, StopModelCustomizationJob), all over the wire.
  * moto does not run the state machine: its GetExecutionHistory returns a fixed sample history (no
  * state data), so the history path is checked here only as "no job"; the unit tests cover the rest.
+ * A hand-over is believed only when its predecessor's history scheduled it: for the hand-overs these
+ * tests make real, that one TaskScheduled event is supplied by a stand-in on the reaper's SFN client
+ * ({@link recordHandOver}; every other call, DescribeExecution and Bedrock's included, goes to moto).
  */
 import { CreateModelCustomizationJobCommand, GetModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
 import { CreateStateMachineCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
@@ -11,6 +14,7 @@ import type { Context } from 'aws-lambda';
 import { beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import type { ReaperReport } from '../../functions/reaper/reaper.js';
 import { CHAIN_EXECUTION_TAG, handoverExecutionName } from '../../functions/shared/chain.js';
+import { sfn as reaperSfn } from '../../functions/shared/clients.js';
 import { seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
 import { fixtureEvent } from '../support/event-ruler.js';
 import { motoClients, resetMoto } from '../support/moto-clients.js';
@@ -20,8 +24,28 @@ const sfn = new SFNClient({ endpoint: inject('motoEndpoint'), region: 'us-east-1
 const MACHINE_NAME = 'bedrock-vpc-customization-test-customize-model';
 const STATE_MACHINE_ARN = `arn:aws:states:us-east-1:123456789012:stateMachine:${MACHINE_NAME}`;
 
+/** Predecessor ARN → the TaskScheduled events of its HandOver starts (what moto's sample history lacks). */
+const handOvers = new Map<string, object[]>();
+
+/** Records that `by`'s HandOver started `name` with `input`, as Step Functions records it (TaskScheduledEventDetails). */
+function recordHandOver(by: string, name: string, input: unknown) {
+  const parameters = JSON.stringify({ StateMachineArn: STATE_MACHINE_ARN, Name: name, Input: input });
+  const event = { id: 1, type: 'TaskScheduled', timestamp: new Date(), taskScheduledEventDetails: { resourceType: 'states', resource: 'startExecution', region: 'us-east-1', parameters } };
+  handOvers.set(by, [...(handOvers.get(by) ?? []), event]);
+}
+
 let reaper: (event: unknown) => Promise<ReaperReport>;
 beforeAll(async () => {
+  reaperSfn.middlewareStack.add(
+    (next, context) => async (args) => {
+      const executionArn = (args.input as { executionArn?: string }).executionArn;
+      if (context.commandName === 'GetExecutionHistoryCommand' && executionArn && handOvers.has(executionArn)) {
+        return { output: { events: handOvers.get(executionArn), $metadata: {} }, response: {} } as never;
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'handOverHistoryStandIn' },
+  );
   process.env.REAPER_STATE_MACHINE_ARN = STATE_MACHINE_ARN;
   const mod = await import('../../functions/reaper/handler.js');
   reaper = (event) => mod.handler(event, {} as Context);
@@ -38,6 +62,7 @@ function statusEvent(executionArn: string, status = 'ABORTED') {
 describe('reaper against moto', () => {
   let account: DemoAccount;
   beforeEach(async () => {
+    handOvers.clear();
     await resetMoto();
     account = await seedDemoAccount({ ec2, s3, iam });
     const machine = await sfn.send(
@@ -79,14 +104,22 @@ describe('reaper against moto', () => {
     const first = { id: await start('run-1'), name: 'run-1' };
     const jobArn = await createJob(jobName, first.id);
     const submission = { jobArn, jobName, adopted: false, submittedAt: '2026-11-28T10:00:00Z', deadline: '2026-11-29T10:00:00Z' };
-    const handover = (generation: number) => ({ handover: { job: {}, execution: first, submission, pollCount: 1, generation, previousExecutionId: first.id } });
-    return { first, jobArn, handover };
+    const handover = (generation: number, previous = first.id) => ({
+      handover: { job: { jobName }, execution: first, submission, pollCount: 1, generation, previousExecutionId: previous },
+    });
+    /** Starts generation `generation`, as the previous generation's HandOver does (and records it so). */
+    const handOver = async (generation: number, previous = first) => {
+      const name = handoverExecutionName(first, generation);
+      recordHandOver(previous.id, name, handover(generation, previous.id));
+      return { id: await start(name, handover(generation, previous.id)), name };
+    };
+    return { first, jobArn, handover, handOver };
   }
 
   it('stops the InProgress job of an aborted hand-over execution, once; a second delivery finds it stopped', async () => {
-    const { first, jobArn, handover } = await chain('reaped-job');
+    const { first, jobArn, handOver } = await chain('reaped-job');
     await sfn.send(new StopExecutionCommand({ executionArn: first.id }));
-    const gen1 = await start(handoverExecutionName(first, 1), handover(1));
+    const gen1 = (await handOver(1)).id;
     await sfn.send(new StopExecutionCommand({ executionArn: gen1 }));
     expect(await jobStatus(jobArn)).toBe('InProgress');
 
@@ -98,18 +131,25 @@ describe('reaper against moto', () => {
   });
 
   it('leaves the job to a running successor, and a job tagged with another chain alone', async () => {
-    const { first, jobArn, handover } = await chain('followed-job');
-    const gen1 = await start(handoverExecutionName(first, 1), handover(1));
-    await sfn.send(new StopExecutionCommand({ executionArn: gen1 }));
-    const gen2 = await start(handoverExecutionName(first, 2), handover(2));
-    expect(await reaper(statusEvent(gen1))).toMatchObject({ outcome: 'successor-running', successorArn: gen2, stopped: false });
+    const { jobArn, handOver } = await chain('followed-job');
+    const gen1 = await handOver(1);
+    await sfn.send(new StopExecutionCommand({ executionArn: gen1.id }));
+    const gen2 = (await handOver(2, gen1)).id;
+    expect(await reaper(statusEvent(gen1.id))).toMatchObject({ outcome: 'successor-running', successorArn: gen2, stopped: false });
     expect(await jobStatus(jobArn)).toBe('InProgress');
+  });
 
-    const foreign = await createJob('foreign-job', 'arn:aws:states:us-east-1:123456789012:execution:other:x');
-    const stray = await start('stray', { handover: { ...handover(1).handover, submission: { ...handover(1).handover.submission, jobArn: foreign } } });
-    await sfn.send(new StopExecutionCommand({ executionArn: stray }));
-    expect(await reaper(statusEvent(stray))).toMatchObject({ outcome: 'job-not-this-chain', stopped: false });
-    expect(await jobStatus(foreign)).toBe('InProgress');
+  it('a forged hand-over (its claimed predecessor never started it: moto\'s own history) stops nothing, whatever job it names', async () => {
+    const { first, jobArn, handover } = await chain('victim-job');
+    const forged = await start('forged', handover(1));
+    await sfn.send(new StopExecutionCommand({ executionArn: forged }));
+    expect(await reaper(statusEvent(forged))).toMatchObject({ outcome: 'handover-not-verified', stopped: false });
+    expect(await jobStatus(jobArn)).toBe('InProgress');
+    // Even under the successor's own name, while the real first execution never handed over.
+    const squatter = await start(handoverExecutionName(first, 1), handover(1));
+    await sfn.send(new StopExecutionCommand({ executionArn: squatter }));
+    expect(await reaper(statusEvent(squatter))).toMatchObject({ outcome: 'handover-not-verified', stopped: false });
+    expect(await jobStatus(jobArn)).toBe('InProgress');
   });
 
   it("a first execution: its job is looked for in its history (moto's sample history records none)", async () => {

@@ -126,12 +126,12 @@ const PARLIAMENT_ALLOWLIST: { document: RegExp; issue: string; match?: string; r
       'its execution:<name>:* ARNs are the right scope.',
   },
   {
-    document: /^ReaperRole /,
+    document: /^(ReaperRole|ResumeJobRole) /,
     issue: 'RESOURCE_MISMATCH',
     match: '"bedrock:ListTagsForResource"',
     reason:
       'False positive of the same kind: ListTagsForResource takes any taggable Bedrock resource (agents, ' +
-      'models, profiles…); the reaper reads only the tags of customization jobs, its model-customization-job/* scope.',
+      'models, profiles…); the reaper and resume-job read only the tags of customization jobs, their model-customization-job/* scope.',
   },
   {
     document: /^ApplyPoliciesRole /,

@@ -33,8 +33,8 @@ function readZip(path: string): Map<string, Buffer> {
   return files;
 }
 
-/** The function keys of serverless.yml; the step functions are the first five. */
-const FUNCTION_KEYS = ['validate-network', 'apply-policies', 'submit-job', 'poll-status', 'cleanup-enis', 'janitor', 'reaper'] as const;
+/** The function keys of serverless.yml; the step functions are the first six. */
+const FUNCTION_KEYS = ['validate-network', 'apply-policies', 'submit-job', 'poll-status', 'resume-job', 'cleanup-enis', 'janitor', 'reaper'] as const;
 
 let packaged: Awaited<ReturnType<typeof packageStage>>;
 let resources: Record<string, Resource>;
@@ -59,7 +59,7 @@ describe('packaged CloudFormation template', () => {
     expect(problems).toEqual(["root: unrecognized property 'build'"]);
   });
 
-  it('has the five step functions, the janitor and the reaper on nodejs22.x arm64', () => {
+  it('has the six step functions, the janitor and the reaper on nodejs22.x arm64', () => {
     const functions = ofType('AWS::Lambda::Function');
     expect(functions.map(([id]) => id).sort()).toEqual(
       [
@@ -68,6 +68,7 @@ describe('packaged CloudFormation template', () => {
         'JanitorLambdaFunction',
         'PollDashstatusLambdaFunction',
         'ReaperLambdaFunction',
+        'ResumeDashjobLambdaFunction',
         'SubmitDashjobLambdaFunction',
         'ValidateDashnetworkLambdaFunction',
       ].sort(),
@@ -96,7 +97,10 @@ describe('packaged CloudFormation template', () => {
     expect(deployed.TimeoutSeconds).toBe(asl.TimeoutSeconds);
     const lambdaTasks = Object.entries(asl.States as Record<string, any>).filter(([, s]) => s.Resource?.['Fn::GetAtt']);
     expect(lambdaTasks.map(([name]) => name).sort()).toEqual(
-      ['ApplyPolicies', 'CleanupEnis', 'ConfirmStopped', 'PlanPolicies', 'PlanQuotaWait', 'PollStatus', 'ReconcileSubmission', 'RollbackPolicies', 'SubmitJob', 'ValidateNetwork'].sort(),
+      [
+        'ApplyPolicies', 'CleanupEnis', 'ConfirmStopped', 'PlanPolicies', 'PlanQuotaWait', 'PollStatus', 'ReconcileSubmission', 'ResumeJob', 'RollbackPolicies',
+        'SubmitJob', 'ValidateNetwork',
+      ].sort(),
     );
     for (const [name, state] of lambdaTasks) {
       const [key, attribute] = state.Resource['Fn::GetAtt'];
@@ -236,7 +240,7 @@ describe('packaged CloudFormation template', () => {
       expect([s.Action].flat().every((a: string) => a.startsWith('logs:') || a.startsWith('xray:'))).toBe(true);
     }
     const invoke = statements.find((s: any) => [s.Action].flat().includes('lambda:InvokeFunction'));
-    expect(invoke.Resource).toEqual(FUNCTION_KEYS.slice(0, 5).map((key) => ({ 'Fn::GetAtt': [functionId(key), 'Arn'] })));
+    expect(invoke.Resource).toEqual(FUNCTION_KEYS.slice(0, 6).map((key) => ({ 'Fn::GetAtt': [functionId(key), 'Arn'] })));
   });
 
   describe('each function has its own least-privilege role', () => {
@@ -252,7 +256,7 @@ describe('packaged CloudFormation template', () => {
     it('no shared Lambda role is generated: each function has a role of its own, which only Lambda may assume', () => {
       expect(resources.IamRoleLambdaExecution).toBeUndefined();
       const roles = FUNCTION_KEYS.map((key) => resources[functionId(key)]!.Properties.Role['Fn::GetAtt'][0]);
-      expect(roles).toEqual(['ValidateNetworkRole', 'ApplyPoliciesRole', 'SubmitJobRole', 'PollStatusRole', 'CleanupEnisRole', 'JanitorRole', 'ReaperRole']);
+      expect(roles).toEqual(['ValidateNetworkRole', 'ApplyPoliciesRole', 'SubmitJobRole', 'PollStatusRole', 'ResumeJobRole', 'CleanupEnisRole', 'JanitorRole', 'ReaperRole']);
       for (const role of roles) {
         expect(resources[role]!.Properties.AssumeRolePolicyDocument, role).toEqual({
           Version: '2012-10-17',
@@ -364,6 +368,14 @@ describe('packaged CloudFormation template', () => {
       const passRole = statementsOf('SubmitDashjobLambdaFunction').find((s) => [s.Action].flat().includes('iam:PassRole'));
       expect(passRole.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'bedrock.amazonaws.com' } });
       expect(actionsOf('PollDashstatusLambdaFunction')).toEqual(['bedrock:GetModelCustomizationJob']);
+    });
+
+    it("resume-job only reads: this state machine's execution histories and the jobs' tags", () => {
+      const statements = statementsOf('ResumeDashjobLambdaFunction').filter((s) => ![s.Action].flat().some((a: string) => a.startsWith('logs:')));
+      expect(statements.map((s) => [s.Action, JSON.stringify(s.Resource)])).toEqual([
+        ['states:GetExecutionHistory', expect.stringContaining(':execution:bedrock-vpc-customization-ci-customize-model:*')],
+        ['bedrock:ListTagsForResource', expect.stringContaining(':model-customization-job/*')],
+      ]);
     });
 
     it('each role writes logs only to its own function log group', () => {

@@ -11,6 +11,7 @@
 import {
   CreateModelCustomizationJobCommand,
   GetModelCustomizationJobCommand,
+  ListTagsForResourceCommand,
   InternalServerException,
   AccessDeniedException,
   ResourceNotFoundException,
@@ -69,8 +70,11 @@ function bedrockAccount(opts: {
   let polls = 0;
   let stopRequested = false;
   let checksSinceStop = 0;
+  let tags: { key: string; value: string }[] = [];
+  mocks.bedrock.on(ListTagsForResourceCommand).callsFake(() => ({ tags }));
   mocks.bedrock.on(CreateModelCustomizationJobCommand).callsFake((input) => {
     const call = ++creates;
+    tags = (input.jobTags ?? []) as typeof tags;
     if (!jobs.has(input.jobName) && (opts.creates?.(call) ?? true)) jobs.set(input.jobName, input.clientRequestToken);
     const error = opts.createFails?.(call);
     if (error) throw error;
@@ -236,6 +240,16 @@ const table: Row[] = [
   { state: 'CleanupEnis', scenario: 'happy', transient: LAMBDA, persistent: { state: 'JobSucceeded' } },
   { state: 'StopJob', scenario: 'deadline', transient: 'Bedrock.ThrottlingException', persistent: { state: 'JobNotStopped', error: 'JobStopError' } },
   { state: 'StopUnwatchedJob', scenario: 'failedPoll', transient: 'Bedrock.ThrottlingException', persistent: { state: 'JobUnwatched', error: 'JobUnwatchedError' } },
+  {
+    state: 'ResumeJob',
+    scenario: 'handover',
+    transient: LAMBDA,
+    persistent: { state: 'HandOverRejected', error: LAMBDA },
+    timeout: { state: 'HandOverRejected', error: 'States.Timeout' },
+    knownGap:
+      'the predecessor handed over and ended; the successor cannot verify the hand-over and ends in HandOverRejected without ' +
+      'following the job: the reaper (on its FAILED event) verifies the hand-over itself and stops the job (test/unit/reaper.test.ts)',
+  },
   { state: 'HandOver', scenario: 'handover', transient: 'StepFunctions.ThrottlingException', persistent: { state: 'JobSucceeded' } },
   // No Retry: a failed read is caught and the next poll hands over (and verifies) again.
   { state: 'VerifyHandOver', scenario: 'handoverNameTaken', transient: 'Sfn.ThrottlingException', persistent: { state: 'JobSucceeded' } },
@@ -370,7 +384,7 @@ describe('fault matrix', () => {
       expect(result.runs.flatMap((r) => r.states)).toContain(row.state);
       expect(endOf(result.last)).toEqual(expected);
       const broken = brokenInvariants(result, result.bedrock.createSucceeded || result.jobExists);
-      if (row.knownGap) expect(broken).toEqual([expect.stringContaining('job exists but ended SubmitFailed')]);
+      if (row.knownGap) expect(broken).toEqual([expect.stringContaining(`job exists but ended ${expected.state}`)]);
       else expect(broken).toEqual([]);
     });
   });

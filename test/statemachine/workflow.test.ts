@@ -23,8 +23,8 @@ describe('customize-model state machine', () => {
   it('binds every Lambda Task to a function of serverless.yml', () => {
     expect(Object.keys(lambdas).sort()).toEqual(
       [
-        'ApplyPolicies', 'CleanupEnis', 'ConfirmStopped', 'PlanPolicies', 'PlanQuotaWait', 'PollStatus', 'ReconcileSubmission', 'RollbackPolicies', 'SubmitJob',
-        'ValidateNetwork',
+        'ApplyPolicies', 'CleanupEnis', 'ConfirmStopped', 'PlanPolicies', 'PlanQuotaWait', 'PollStatus', 'ReconcileSubmission', 'ResumeJob', 'RollbackPolicies',
+        'SubmitJob', 'ValidateNetwork',
       ].sort(),
     );
   });

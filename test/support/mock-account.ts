@@ -8,6 +8,7 @@ import {
   BedrockClient,
   CreateModelCustomizationJobCommand,
   GetModelCustomizationJobCommand,
+  ListTagsForResourceCommand,
   ResourceNotFoundException,
   StopModelCustomizationJobCommand,
 } from '@aws-sdk/client-bedrock';
@@ -18,8 +19,10 @@ import {
 } from '@aws-sdk/client-ec2';
 import { GetRolePolicyCommand, IAMClient, NoSuchEntityException, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { S3Client } from '@aws-sdk/client-s3';
+import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG } from '../../functions/shared/bedrock-enis.js';
+import { scheduledHistory } from '../../scripts/lib/workflow.js';
 import { mockHealthyNetwork } from './mock-network.js';
 
 export const ACCOUNT = {
@@ -35,6 +38,7 @@ export const mocks = {
   iam: mockClient(IAMClient),
   s3: mockClient(S3Client),
   bedrock: mockClient(BedrockClient),
+  sfn: mockClient(SFNClient),
 };
 
 export function resetMocks() {
@@ -59,10 +63,16 @@ export function mockHealthyAccount(jobStatuses: string[] = ['Completed']) {
   iam.on(GetRolePolicyCommand).rejects(new NoSuchEntityException({ message: 'no policy', $metadata: {} }));
   iam.on(PutRolePolicyCommand).resolves({});
   const created = new Map<string, string | undefined>();
+  let jobTags: { key: string; value: string }[] = [];
   bedrock.on(CreateModelCustomizationJobCommand).callsFake((input) => {
     created.set(input.jobName, input.clientRequestToken);
+    jobTags = (input.jobTags ?? []) as typeof jobTags;
     return { jobArn: ACCOUNT.jobArn };
   });
+  // The job's tags as CreateModelCustomizationJob set them (resume-job and the reaper read the chain tag).
+  bedrock.on(ListTagsForResourceCommand).callsFake(() => ({ tags: jobTags }));
+  // The executions' histories, as far as resume-job reads them: the HandOver starts the runner recorded.
+  mocks.sfn.on(GetExecutionHistoryCommand).callsFake((input) => ({ events: scheduledHistory(input.executionArn) }));
   let call = 0;
   bedrock.on(GetModelCustomizationJobCommand).callsFake((input) => {
     if (input.jobIdentifier !== ACCOUNT.jobArn) {

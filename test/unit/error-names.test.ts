@@ -94,6 +94,8 @@ type ErrorClasses = {
 const factories: { [K in keyof ErrorClasses]: (C: ErrorClasses[K]) => Error } = {
   InvalidInputError: (C) => new C([{ field: 'vpcConfig.subnetIds[1]', message: 'not a subnet id' }]),
   StageConfigError: (C) => new C(['stage param subnetIds (STAGE_SUBNET_IDS): needs at least one value']),
+  HandOverRejectedError: (C) => new C('arn:…:execution:m:e never started this execution'),
+  HandOverUnverifiedError: (C) => new C('Could not read the history', { cause: new Error('ThrottlingException') }),
   NetworkValidationError: (C) => new C('subnet-1: no route to S3', { ok: false, failures: ['subnet-1'] }),
   PolicyApplyError: (C) => new C('Writing the bucket policy failed', { cause: new Error('AccessDenied') }),
   PolicyLockoutError: (C) => new C('Refusing to write the policy of arn:aws:s3:::bucket'),

@@ -51,8 +51,21 @@ function historyWithJob(): HistoryEvent[] {
 /** The execution (and, by name, its successors): status per execution ARN; absent ones do not exist. */
 /** The input HandOver gives the successor of `generation`. */
 const handoverInput = (generation: number, jobArn = JOB) => ({
-  handover: { job: {}, execution: FIRST, submission: { ...SUBMISSION, jobArn }, pollCount: 3, generation, previousExecutionId: FIRST.id },
+  handover: { job: { jobName: 'run-1-job' }, execution: FIRST, submission: { ...SUBMISSION, jobArn }, pollCount: 3, generation, previousExecutionId: FIRST.id },
 });
+
+/**
+ * `by`'s history holds its HandOver's start of `name` with `input` (TaskScheduled, as AWS documents
+ * TaskScheduledEventDetails: resourceType, resource, region, parameters as JSON text).
+ */
+function scheduled(by: string, name: string, input: unknown) {
+  const parameters = JSON.stringify({ StateMachineArn: STATE_MACHINE, Name: name, Input: input });
+  sfn.on(GetExecutionHistoryCommand, { executionArn: by }).resolves({
+    events: [
+      { id: 12, type: 'TaskScheduled', timestamp: new Date(), taskScheduledEventDetails: { resourceType: 'states', resource: 'startExecution', region: 'us-east-1', parameters } },
+    ],
+  });
+}
 
 function executions(statuses: Record<string, string>, inputs: Record<string, unknown> = {}) {
   sfn.on(DescribeExecutionCommand).callsFake(({ executionArn }: { executionArn: string }) => {
@@ -168,18 +181,37 @@ describe('reaper', () => {
     expect(await reap(eventInput(), config, deps)).toMatchObject({ outcome: 'stopped', stopped: true });
   });
 
-  it('a hand-over execution: the job and the chain come from its input; its own successors are checked', async () => {
+  it('a hand-over execution: the job and the chain come from the hand-over its predecessor scheduled; its own successors are checked', async () => {
     const gen1 = executionArnOf(STATE_MACHINE, handoverExecutionName(FIRST, 1));
     const gen2 = executionArnOf(STATE_MACHINE, handoverExecutionName(FIRST, 2));
     executions({ [FIRST.id]: 'SUCCEEDED', [gen1]: 'TIMED_OUT' }, { [gen1]: handoverInput(1) });
+    scheduled(FIRST.id, handoverExecutionName(FIRST, 1), handoverInput(1));
     job('InProgress');
     expect(await reap(eventInput(gen1), config, deps)).toMatchObject({ outcome: 'stopped', firstExecutionArn: FIRST.id, executionStatus: 'TIMED_OUT' });
-    expect(sfn).not.toHaveReceivedCommand(GetExecutionHistoryCommand);
+    // Only the predecessor's history was read (the proof), never the hand-over execution's own.
+    expect(sfn).toHaveReceivedCommandWith(GetExecutionHistoryCommand, { executionArn: FIRST.id });
+    expect(sfn).not.toHaveReceivedCommandWith(GetExecutionHistoryCommand, { executionArn: gen1 });
     expect(sfn).toHaveReceivedCommandWith(DescribeExecutionCommand, { executionArn: gen2 });
 
     // Tagged with the hand-over execution itself, not the chain's first: not this chain's.
     job('InProgress', gen1);
     expect(await reap(eventInput(gen1), config, deps)).toMatchObject({ outcome: 'job-not-this-chain' });
+  });
+
+  it('a forged hand-over (its predecessor never started it, or names no execution of this state machine) stops nothing', async () => {
+    const forged = executionArnOf(STATE_MACHINE, 'forged');
+    job('InProgress');
+    // The real first execution's history holds no start of "forged".
+    scheduled(FIRST.id, handoverExecutionName(FIRST, 1), handoverInput(1));
+    executions({ [forged]: 'FAILED' }, { [forged]: handoverInput(7) });
+    expect(await reap(eventInput(forged), config, deps)).toMatchObject({ outcome: 'handover-not-verified', stopped: false });
+    // A predecessor of another state machine, or none.
+    for (const previousExecutionId of ['arn:aws:states:us-east-1:123456789012:execution:other-machine:run-1', undefined]) {
+      executions({ [forged]: 'FAILED' }, { [forged]: { handover: { ...handoverInput(7).handover, previousExecutionId } } });
+      expect(await reap(eventInput(forged), config, deps)).toMatchObject({ outcome: 'handover-not-verified', stopped: false });
+    }
+    expect(bedrock).not.toHaveReceivedCommand(StopModelCustomizationJobCommand);
+    expect(bedrock).not.toHaveReceivedCommand(GetModelCustomizationJobCommand);
   });
 
   it('does nothing to a job that has already ended or is stopping', async () => {

@@ -451,18 +451,18 @@ describe('validate-network: buckets and dataset', () => {
     expect(find(r, 'dataset.exists')).toBeUndefined();
   });
 
-  it('fails a missing bucket, warns an unreadable one', async () => {
+  it('fails a missing bucket and an unreadable one', async () => {
     mocks.s3.on(GetBucketLocationCommand, { Bucket: 'output-bucket' }).rejects(awsError(NoSuchBucket, 'NoSuchBucket', 404));
     mocks.s3.on(GetBucketLocationCommand, { Bucket: 'training-bucket' }).rejects(awsError(S3ServiceException, 'AccessDenied', 403));
     // Buckets are reported in name order (job.s3.buckets).
-    expect(flagged(await report())).toEqual(['fail bucket.exists s3://output-bucket', 'warn bucket.exists s3://training-bucket']);
+    expect(flagged(await report())).toEqual(['fail bucket.exists s3://output-bucket', 'fail bucket.exists s3://training-bucket']);
   });
 
-  it('fails a missing dataset object (HeadObject NotFound) and a prefix URI; warns when access is denied', async () => {
+  it('fails a missing dataset object (HeadObject NotFound), a prefix URI, and one it may not read', async () => {
     mocks.s3.on(HeadObjectCommand).rejects(awsError(NotFound, 'NotFound', 404));
     expect(flagged(await report())).toEqual(['fail dataset.exists s3://training-bucket/datasets/support.jsonl']);
     mocks.s3.on(HeadObjectCommand).rejects(awsError(S3ServiceException, 'Unknown', 403));
-    expect(flagged(await report())).toEqual(['warn dataset.exists s3://training-bucket/datasets/support.jsonl']);
+    expect(flagged(await report())).toEqual(['fail dataset.exists s3://training-bucket/datasets/support.jsonl']);
     for (const m of Object.values(mocks)) m.resetHistory();
     const prefix = await report({ trainingDataS3Uri: 's3://training-bucket/datasets/' });
     expect(flagged(prefix)).toEqual(['fail dataset.exists s3://training-bucket/datasets/']);

@@ -1,0 +1,102 @@
+/**
+ * Verifying a hand-over. An execution whose input carries `handover` claims to continue a running job
+ * for the execution that started it (README "Following the job"). Anyone allowed to start executions
+ * can write such an input, so the claim is never trusted: the predecessor's own history is. The
+ * predecessor's HandOver state scheduled `states:startExecution` with this execution's name and this
+ * state machine, and the input it scheduled (`handover`) is what the successor continues — not the
+ * input it received. Used by resume-job (before the successor acts) and by the reaper (before it
+ * stops a job because a successor failed).
+ */
+import { GetExecutionHistoryCommand, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
+import * as z from 'zod/mini';
+import { isExecutionOf } from './arn.js';
+import { HandOverRejectedError } from './errors.js';
+import { executionSchema, submissionSchema } from './job-state.js';
+import { safeParse } from './validation.js';
+
+/** Most history pages read while looking for the predecessor's HandOver (a chain hands over at ≤ 12,000 events). */
+export const MAX_HISTORY_PAGES = 25;
+/** Events per page (the API's maximum). */
+const PAGE_SIZE = 1000;
+
+/** What a hand-over carries (HandOver's Input `handover`); `job` is checked by the steps that use it. */
+export const handoverSchema = z.object({
+  job: z.looseObject({ jobName: z.string() }),
+  execution: executionSchema,
+  submission: submissionSchema,
+  pollCount: z.int().check(z.minimum(0)),
+  generation: z.int().check(z.minimum(1)),
+  previousExecutionId: z.string(),
+});
+export type Handover = z.infer<typeof handoverSchema>;
+
+/** The execution that verifies: its own ARN and name (`$$.Execution`) and state machine (`$$.StateMachine.Id`). */
+export interface Self {
+  executionArn: string;
+  name: string;
+  stateMachineArn: string;
+}
+
+const parse = (text: unknown): any => {
+  if (typeof text !== 'string') return text;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
+
+/** The hand-over a TaskScheduled event of `states:startExecution` sent to `self`, if it is one. */
+function scheduledFor(event: HistoryEvent, self: Self): unknown {
+  const details = event.taskScheduledEventDetails;
+  if (event.type !== 'TaskScheduled' || details?.resourceType !== 'states' || !details.resource?.startsWith('startExecution')) return undefined;
+  const parameters = parse(details.parameters);
+  if (parameters?.Name !== self.name || parameters?.StateMachineArn !== self.stateMachineArn) return undefined;
+  // Input as the state gave it: an object (serialized by the integration) or a JSON string.
+  return parse(parameters.Input)?.handover ?? null;
+}
+
+/**
+ * The hand-over `self` continues, as its predecessor scheduled it. Throws {@link HandOverRejectedError}
+ * when the claim names no execution of this state machine, when the predecessor does not exist, or when
+ * its history holds no start of `self` (a forged or mistaken input); AWS errors (throttling…) are thrown
+ * as they are. Reads only the predecessor's history: makes no change.
+ */
+export async function verifyHandover(self: Self, claimed: unknown, sfn: Pick<SFNClient, 'send'>): Promise<Handover> {
+  const previous = (claimed as { previousExecutionId?: unknown } | null)?.previousExecutionId;
+  if (typeof previous !== 'string' || !isExecutionOf(previous, self.stateMachineArn) || previous === self.executionArn) {
+    throw new HandOverRejectedError(
+      `Execution ${self.executionArn} was started with a hand-over that names no other execution of ${self.stateMachineArn} ` +
+        `(handover.previousExecutionId: ${JSON.stringify(previous ?? null)}): not a hand-over of this workflow. Nothing was stopped or cleaned up.`,
+    );
+  }
+  let nextToken: string | undefined;
+  let pages = 0;
+  do {
+    let page;
+    try {
+      page = await sfn.send(
+        new GetExecutionHistoryCommand({ executionArn: previous, reverseOrder: true, includeExecutionData: true, maxResults: PAGE_SIZE, nextToken }),
+      );
+    } catch (err) {
+      if ((err as { name?: string }).name === 'ExecutionDoesNotExist') {
+        throw new HandOverRejectedError(`The hand-over names ${previous}, which does not exist: not a hand-over of this workflow. Nothing was stopped or cleaned up.`);
+      }
+      throw err;
+    }
+    for (const event of page.events ?? []) {
+      const scheduled = scheduledFor(event, self);
+      if (scheduled === undefined) continue;
+      const parsed = safeParse(handoverSchema, scheduled);
+      if (!parsed.success || parsed.data.previousExecutionId !== previous || !isExecutionOf(parsed.data.execution.id, self.stateMachineArn)) {
+        throw new HandOverRejectedError(`${previous} started ${self.executionArn} with an input that is not a hand-over of this workflow. Nothing was stopped or cleaned up.`);
+      }
+      return parsed.data;
+    }
+    nextToken = page.nextToken;
+  } while (nextToken && ++pages < MAX_HISTORY_PAGES);
+  throw new HandOverRejectedError(
+    `${previous} never started ${self.executionArn} (its history holds no HandOver to this execution): the hand-over in the input is not ` +
+      `this workflow's. Nothing was stopped or cleaned up.`,
+  );
+}
