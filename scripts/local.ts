@@ -22,7 +22,7 @@ import { InvalidInputError, StageConfigError } from '../functions/shared/errors.
 import { resolveJobInput } from '../functions/shared/job-input.js';
 import { loadStage } from '../functions/shared/stage.js';
 import { startMoto, type MotoServer } from './lib/moto.js';
-import { clientsFor, createJobEnis, demoJobInput, demoStageParams, seedDemoAccount } from './lib/seed.js';
+import { POLICY_LEASES_TABLE_NAME, clientsFor, createJobEnis, demoJobInput, demoStageParams, seedDemoAccount } from './lib/seed.js';
 import { functionEnvironment, readParamsFile, resolveParams } from './lib/stage-params.js';
 import { loadLambdaHandlers, runWorkflow, stopJobIntegration, type WorkflowEvent, type WorkflowRun } from './lib/workflow.js';
 
@@ -115,6 +115,9 @@ function stateDetail(name: string, out: any): string | undefined {
       return out?.stopError ? `stop failed: ${out.stopError.Error}` : 'StopModelCustomizationJob sent';
     case 'CleanupEnis':
       return out?.cleanup?.summary ?? (out?.cleanupError ? `cleanup failed: ${out.cleanupError.Error}` : undefined);
+    case 'RevokeGrants':
+    case 'RevokeAfterSubmitFailed':
+      return out?.revoke ? `grants: ${out.revoke.summary}` : out?.revokeError ? `revoke failed: ${out.revokeError.Error}` : undefined;
     case 'RollbackPolicies':
       return out?.rollback ? `restored ${out.rollback.restored.length}, deleted ${out.rollback.deleted.length}, left alone ${out.rollback.leftAlone.length}` : undefined;
     default:
@@ -163,7 +166,12 @@ async function main(): Promise<number> {
     }
     // The stage: serverless.yml's defaults, the demo account's resources, then --params.
     const params = resolveParams({ ...(account ? demoStageParams(account) : {}), ...fileParams });
-    const environment = functionEnvironment(params, { accountId: account?.accountId ?? '123456789012', region });
+    // The stack's own resources as the demo account has them (with --endpoint: create that table yourself).
+    const environment = functionEnvironment(params, {
+      accountId: account?.accountId ?? '123456789012',
+      region,
+      resources: { PolicyLeasesTable: POLICY_LEASES_TABLE_NAME },
+    });
 
     // Validate before any AWS call: a bad stage or input is exit code 2 with the params or fields named.
     const stage = loadStage({ ...environment, AWS_REGION: region });
@@ -232,6 +240,8 @@ function report(run: WorkflowRun, seeded: boolean, json: boolean, leftovers?: st
   if (submission) log(`  job         ${submission.jobArn}: ${poll?.status ?? 'not polled'} after ${poll?.pollCount ?? 0} polls`);
   const cleanup = last.CleanupEnis;
   if (cleanup) log(`  cleanup     ${cleanup.cleanup?.summary ?? `failed: ${cleanup.cleanupError?.Error} ${readableCause(cleanup.cleanupError?.Cause)}`}`);
+  const revoke = last.RevokeGrants ?? last.RevokeAfterSubmitFailed;
+  if (revoke) log(`  grants      ${revoke.revoke?.summary ?? `revoke failed: ${revoke.revokeError?.Error}`}`);
   if (leftovers) log(`  not ours    ${leftovers}`);
   if (run.status === 'SUCCEEDED') {
     log(output?.job?.dryRun ? 'Dry run: the plan is in the output; nothing was written.' : `Job ${output?.submission?.jobArn} completed.`);

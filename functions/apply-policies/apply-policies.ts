@@ -12,6 +12,13 @@
  * - rollback: for each change whose live document is still the one we wrote, restore the previous
  *   document exactly (or delete a policy that did not exist). Runs as its own state, so a crash of
  *   apply is undone too; a document changed by someone else since is left alone and reported.
+ *   When another live job holds statements of that document (leases.ts), only this job's statements
+ *   that nobody else holds are removed instead: the other job's grants survive.
+ * - revoke: when the job has ended, the statements this job holds and no other live job holds are
+ *   removed (the temporary grants); the protective bucket Deny stays.
+ *
+ * Every read-modify-write of a document runs under that document's lock (leases.ts), and apply
+ * records the job's hold on the statements it relies on.
  */
 import { DescribeVpcEndpointsCommand, ModifyVpcEndpointCommand, paginateDescribeVpcEndpoints, type EC2Client } from '@aws-sdk/client-ec2';
 import { DeleteRolePolicyCommand, GetRolePolicyCommand, PutRolePolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
@@ -26,6 +33,8 @@ import { buildRolePolicy, rolePolicyName } from '../shared/policies/role.js';
 import { bucketArns, isLiveEndpoint, s3ServiceName } from '../shared/s3.js';
 import { collect } from '../shared/sdk.js';
 import { assertNoLockout, type ProtectedPrincipal } from './lockout.js';
+import type { DocumentKey, Leases } from './leases.js';
+import { s3AccessStatements } from '../shared/policies/s3-access.js';
 import {
   decodePolicyText,
   diffPolicies,
@@ -58,6 +67,8 @@ export interface PolicyChange {
   currentText?: string;
   desired: PolicyDocument;
   diff: PolicyDiff;
+  /** The Sids of the statements this job relies on (its grants), held for it (leases.ts); never the bucket Deny. */
+  ownedSids: string[];
 }
 
 export interface PolicyPlan {
@@ -67,6 +78,8 @@ export interface PolicyPlan {
   skipped: PolicySetting[];
   /** One line per policy: `update role/… (+2 −0 statements)`. */
   summary: string[];
+  /** How long the job's holds live after apply: the longest quota wait and job, and a day (seconds). */
+  leaseSeconds: number;
 }
 
 export interface ApplyResult extends PolicyPlan {
@@ -79,6 +92,8 @@ export interface ApplyResult extends PolicyPlan {
 export interface RollbackResult {
   restored: string[];
   deleted: string[];
+  /** Another live job holds statements of these: only this job's own statements were removed. */
+  keptForOthers: string[];
   /** Left alone: the live document is no longer the one this workflow wrote. */
   leftAlone: string[];
   /** Never written by this execution (the failure came first): nothing to undo. */
@@ -231,6 +246,8 @@ export async function findS3GatewayEndpoints(
 interface PolicySpec {
   target: PolicyTarget;
   build(current: PolicyDocument | null): PolicyDocument;
+  /** The Sids of the job's own grants in the desired document. */
+  owned(current: PolicyDocument | null): string[];
   guard?(current: PolicyDocument | null, desired: PolicyDocument): void;
 }
 
@@ -251,6 +268,7 @@ async function specsFor(
     specs.push({
       target: { kind: 'role', resource: `role/${roleName} inline policy ${policyName}`, roleName, policyName },
       build: (current) => mergeBySid(current, buildRolePolicy(job, current).Statement),
+      owned: (current) => buildRolePolicy(job, current).Statement.flatMap((st) => (st.Sid ? [st.Sid] : [])),
     });
   } else skipped.push('role');
 
@@ -260,6 +278,7 @@ async function specsFor(
       specs.push({
         target: { kind: 'endpoint', resource: `vpc-endpoint/${vpcEndpointId} policy (${mode})`, vpcEndpointId },
         build: (current) => buildEndpointPolicy(job, mode, current),
+        owned: () => s3AccessStatements(job, '*').flatMap((st) => (st.Sid ? [st.Sid] : [])),
       });
     }
   } else skipped.push('endpoint');
@@ -280,6 +299,8 @@ async function specsFor(
       build: (current) =>
         buildBucketPolicy({ partition: job.partition, bucket, vpcId, exemptPrincipalArns: exempt }, current),
       guard: (current, desired) => assertNoLockout(bucketArns(job.partition, bucket)[0], current, desired, protectedPrincipals),
+      // The Deny protects the bucket: it stays when the job ends, so no job holds it.
+      owned: () => [],
     });
   }
   return { specs, skipped };
@@ -314,10 +335,12 @@ export async function planPolicies(job: JobInput, deps: ApplyPoliciesDeps, optio
       }
       const action = current.doc === null ? 'create' : samePolicy(current.doc, desired) ? 'none' : 'update';
       const exact = current.text !== null && JSON.stringify(current.doc) !== current.text ? { currentText: current.text } : {};
-      return { target: spec.target, action, current: current.doc, ...exact, desired, diff: diffPolicies(current.doc, desired) };
+      const ownedSids = spec.owned(current.doc);
+      return { target: spec.target, action, current: current.doc, ...exact, desired, diff: diffPolicies(current.doc, desired), ownedSids };
     }),
   );
-  const plan: PolicyPlan = { dryRun: job.dryRun, changes, skipped, summary: changes.map(changeLine) };
+  const leaseSeconds = job.maxQuotaWaitSeconds + job.maxJobDurationSeconds + 86_400;
+  const plan: PolicyPlan = { dryRun: job.dryRun, changes, skipped, summary: changes.map(changeLine), leaseSeconds };
   const size = JSON.stringify(plan).length;
   if (size > MAX_PLAN_CHARS) {
     throw new PolicyApplyError(`The policy plan is ${size} characters, over ${MAX_PLAN_CHARS}: too large for the execution state`);
@@ -351,37 +374,60 @@ export function assertWritable(plan: PolicyPlan, writable: WritableTargets): voi
   }
 }
 
+/** The job a plan is applied for (its chain's first execution ARN) and the leases that serialize and record it. */
+export interface LeaseContext {
+  owner: string;
+  leases: Leases;
+}
+
+/** `role:<role>:<policy>`, `endpoint:<id>`, `bucket:<name>`: a document's name in the leases table. */
+export function documentKey(target: PolicyTarget): DocumentKey {
+  return target.kind === 'role' ? `role:${target.roleName}:${target.policyName}` : target.kind === 'endpoint' ? `endpoint:${target.vpcEndpointId}` : `bucket:${target.bucket}`;
+}
+
 /**
- * Writes the plan's changes in order. Throws {@link PolicyApplyError} on the first failure (nothing
- * after it is written); the RollbackPolicies state then restores what was written.
+ * Writes the plan's changes in order, each under its document's lock, and records the job's hold on
+ * its statements (also where nothing needed writing). Throws {@link PolicyApplyError} on the first
+ * failure (nothing after it is written); the RollbackPolicies state then restores what was written.
+ * {@link PolicyLockBusyError} (another execution is writing the document) is thrown as is: retried.
  */
-export async function applyPolicies(plan: PolicyPlan, deps: ApplyPoliciesDeps): Promise<ApplyResult> {
+export async function applyPolicies(plan: PolicyPlan, deps: ApplyPoliciesDeps, lease: LeaseContext): Promise<ApplyResult> {
   const all = stores(deps);
   const applied: string[] = [];
   const alreadyApplied: string[] = [];
+  const expiresAt = Math.floor(Date.now() / 1000) + plan.leaseSeconds;
   for (const change of plan.changes) {
-    if (change.action === 'none') continue;
     const { target } = change;
+    const document = documentKey(target);
     const store = storeFor(all, target);
-    try {
-      const now = await store.read(target);
-      if (samePolicy(now.doc, change.desired)) {
-        alreadyApplied.push(target.resource);
-        continue;
+    await lease.leases.withLock(document, lease.owner, async () => {
+      try {
+        const now = await store.read(target);
+        if (samePolicy(now.doc, change.desired)) {
+          if (change.action !== 'none') alreadyApplied.push(target.resource);
+        } else if (!samePolicy(now.doc, change.current)) {
+          throw new PolicyApplyError(`${target.resource} changed since the plan was made (another execution or a person): not overwritten`);
+        } else {
+          await store.write(target, JSON.stringify(change.desired));
+          applied.push(target.resource);
+        }
+        if (change.ownedSids.length > 0) {
+          await lease.leases.hold(lease.owner, { document, target: JSON.stringify(target), sids: change.ownedSids, expiresAt });
+        }
+      } catch (err) {
+        throw new PolicyApplyError(
+          `Writing ${target.resource} failed (${describeError(err)}); written before it: ${applied.join(', ') || 'nothing'}`,
+          { cause: err },
+        );
       }
-      if (!samePolicy(now.doc, change.current)) {
-        throw new PolicyApplyError(`${target.resource} changed since the plan was made (another execution or a person): not overwritten`);
-      }
-      await store.write(target, JSON.stringify(change.desired));
-    } catch (err) {
-      throw new PolicyApplyError(
-        `Writing ${target.resource} failed (${describeError(err)}); written before it: ${applied.join(', ') || 'nothing'}`,
-        { cause: err },
-      );
-    }
-    applied.push(target.resource);
+    });
   }
   return { ...plan, applied, alreadyApplied };
+}
+
+/** `doc` without the statements whose Sid is in `sids`. */
+function withoutSids(doc: PolicyDocument, sids: Set<string>): PolicyDocument {
+  return { ...doc, Statement: doc.Statement.filter((st) => !st.Sid || !sids.has(st.Sid)) };
 }
 
 /**
@@ -389,39 +435,99 @@ export async function applyPolicies(plan: PolicyPlan, deps: ApplyPoliciesDeps): 
  * in reverse order (the bucket Deny goes first). Throws {@link PolicyRollbackError} listing what it
  * could not restore, after trying every target.
  */
-export async function rollbackPolicies(plan: PolicyPlan, deps: ApplyPoliciesDeps): Promise<RollbackResult> {
+export async function rollbackPolicies(plan: PolicyPlan, deps: ApplyPoliciesDeps, lease: LeaseContext): Promise<RollbackResult> {
   const all = stores(deps);
-  const result: Omit<RollbackResult, 'summary'> = { restored: [], deleted: [], leftAlone: [], notWritten: [] };
+  const result: Omit<RollbackResult, 'summary'> = { restored: [], deleted: [], keptForOthers: [], leftAlone: [], notWritten: [] };
   const failures: string[] = [];
   for (const change of [...plan.changes].reverse()) {
-    if (change.action === 'none') continue;
     const { target } = change;
+    const document = documentKey(target);
     const store = storeFor(all, target);
     try {
-      const now = await store.read(target);
-      if (samePolicy(now.doc, change.current)) {
-        result.notWritten.push(target.resource);
-        continue;
-      }
-      if (!samePolicy(now.doc, change.desired)) {
-        result.leftAlone.push(target.resource);
-        continue;
-      }
-      if (change.current === null) {
-        await store.remove(target);
-        result.deleted.push(target.resource);
-      } else {
-        await store.write(target, change.currentText ?? JSON.stringify(change.current));
-        result.restored.push(target.resource);
-      }
+      await lease.leases.withLock(document, lease.owner, async () => {
+        if (change.action !== 'none') {
+          const now = await store.read(target);
+          const others = await lease.leases.heldByOthers(document, lease.owner);
+          const shared = change.ownedSids.filter((sid) => others.has(sid));
+          if (samePolicy(now.doc, change.current)) result.notWritten.push(target.resource);
+          else if (!samePolicy(now.doc, change.desired)) result.leftAlone.push(target.resource);
+          else if (shared.length > 0) {
+            // Another live job relies on statements of this document (it found them applied): keep the
+            // document, remove only this job's statements that nobody else holds.
+            const mine = new Set(change.ownedSids.filter((sid) => !others.has(sid) && !(change.current?.Statement ?? []).some((st) => st.Sid === sid)));
+            if (mine.size > 0) await store.write(target, JSON.stringify(withoutSids(now.doc!, mine)));
+            result.keptForOthers.push(target.resource);
+          } else if (change.current === null) {
+            await store.remove(target);
+            result.deleted.push(target.resource);
+          } else {
+            await store.write(target, change.currentText ?? JSON.stringify(change.current));
+            result.restored.push(target.resource);
+          }
+        }
+        await lease.leases.release(lease.owner, document);
+      });
     } catch (err) {
+      if ((err as { name?: string }).name === 'PolicyLockBusyError') throw err;
       failures.push(`${target.resource}: ${describeError(err)}`);
     }
   }
   const list = (items: string[]) => (items.length ? items.join(', ') : 'none');
-  const summary = `restored: ${list(result.restored)}; deleted: ${list(result.deleted)}; left alone (changed by someone else since): ${list(result.leftAlone)}`;
+  const summary =
+    `restored: ${list(result.restored)}; deleted: ${list(result.deleted)}; kept for another job: ${list(result.keptForOthers)}; ` +
+    `left alone (changed by someone else since): ${list(result.leftAlone)}`;
   if (failures.length > 0) {
     throw new PolicyRollbackError(`Rollback incomplete, restore by hand: ${failures.join('; ')} (${summary})`);
   }
   return { ...result, summary };
+}
+
+export interface RevokeResult {
+  /** Documents whose statements of this job were removed. */
+  revoked: string[];
+  /** Documents where every statement of this job is held by another live job (nothing removed). */
+  keptForOthers: string[];
+  /** Documents left as they are by choice: the stage keeps grants (keepGrants), or removing would empty an endpoint policy. */
+  kept: string[];
+  summary: string;
+}
+
+/**
+ * The job has ended: removes the statements it holds that no other live job holds (its temporary
+ * grants: role statements for its buckets and key, endpoint statements), and releases its holds. With
+ * `keep` (stage param keepGrants) only the holds are released. The bucket Deny is never held, so it
+ * stays. An endpoint policy that would be left without any statement is kept as it is (reported).
+ * Idempotent: a second run finds no hold.
+ */
+export async function revokeGrants(deps: ApplyPoliciesDeps, lease: LeaseContext, keep: boolean): Promise<RevokeResult> {
+  const all = stores(deps);
+  const result: Omit<RevokeResult, 'summary'> = { revoked: [], keptForOthers: [], kept: [] };
+  for (const hold of await lease.leases.heldBy(lease.owner)) {
+    const target = JSON.parse(hold.target) as PolicyTarget;
+    const store = storeFor(all, target);
+    await lease.leases.withLock(hold.document, lease.owner, async () => {
+      if (keep) {
+        result.kept.push(target.resource);
+      } else {
+        const others = await lease.leases.heldByOthers(hold.document, lease.owner);
+        const mine = new Set(hold.sids.filter((sid) => !others.has(sid)));
+        const now = await store.read(target);
+        const present = now.doc?.Statement.filter((st) => st.Sid && mine.has(st.Sid)) ?? [];
+        if (present.length === 0) result.keptForOthers.push(target.resource);
+        else {
+          const rest = withoutSids(now.doc!, mine);
+          if (rest.Statement.length > 0) await store.write(target, JSON.stringify(rest));
+          else if (target.kind !== 'endpoint') await store.remove(target);
+          if (rest.Statement.length === 0 && target.kind === 'endpoint') result.kept.push(target.resource);
+          else result.revoked.push(target.resource);
+        }
+      }
+      await lease.leases.release(lease.owner, hold.document);
+    });
+  }
+  const list = (items: string[]) => (items.length ? items.join(', ') : 'none');
+  return {
+    ...result,
+    summary: `revoked: ${list(result.revoked)}; kept for another job: ${list(result.keptForOthers)}; kept: ${list(result.kept)}`,
+  };
 }

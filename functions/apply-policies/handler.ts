@@ -1,9 +1,10 @@
 /**
- * apply-policies Lambda. One function, three actions chosen by the state machine:
- * `plan` (PlanPolicies state), `apply` (ApplyPolicies), `rollback` (RollbackPolicies).
+ * apply-policies Lambda. One function, four actions chosen by the state machine:
+ * `plan` (PlanPolicies state), `apply` (ApplyPolicies), `rollback` (RollbackPolicies), `revoke`
+ * (RevokeGrants, once the job has ended or its submission failed).
  */
 import * as z from 'zod/mini';
-import { ec2, iam, s3 } from '../shared/clients.js';
+import { dynamodb, ec2, iam, s3 } from '../shared/clients.js';
 import { loadEnv, optional } from '../shared/env.js';
 import { InvalidInputError } from '../shared/errors.js';
 import { jobInputSchema, roleArnSchema, stageViolations } from '../shared/job-input.js';
@@ -11,7 +12,8 @@ import { roleNameFromArn } from '../shared/arn.js';
 import { loadStage, type Stage } from '../shared/stage.js';
 import { makeHandler } from '../shared/handler.js';
 import { log } from '../shared/log.js';
-import { applyPolicies, assertWritable, planPolicies, rollbackPolicies, type PolicyPlan } from './apply-policies.js';
+import { applyPolicies, assertWritable, planPolicies, revokeGrants, rollbackPolicies, type PolicyPlan } from './apply-policies.js';
+import { dynamoLeases } from './leases.js';
 
 /**
  * This function's own environment (the shared env module holds the stage defaults of validate-network).
@@ -21,9 +23,16 @@ import { applyPolicies, assertWritable, planPolicies, rollbackPolicies, type Pol
 const env = loadEnv(
   z.object({
     WORKFLOW_ROLE_ARN: z.pipe(optional, z.optional(roleArnSchema)),
+    // The stack's PolicyLeasesTable: locks and holds (leases.ts).
+    POLICY_LEASES_TABLE: z.string().check(z.minLength(3, 'POLICY_LEASES_TABLE is required (the stack sets it)')),
+    // Stage param keepGrants: 'true' keeps a finished job's grants (revoke only releases its holds).
+    KEEP_GRANTS: z._default(z.enum(['true', 'false']), 'false'),
   }),
 );
 const deps = { iam, ec2, s3 };
+const leases = dynamoLeases(dynamodb, env.POLICY_LEASES_TABLE);
+/** The job's owner in the leases: its chain's first execution ARN (the same across hand-overs). */
+const owner = z.string().check(z.regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^:]+:[^:]+$/, 'must be an execution ARN'));
 
 /** The plan travels through the state machine as data; it is produced by `plan` and not edited. */
 const planSchema = z.custom<PolicyPlan>(
@@ -33,8 +42,9 @@ const planSchema = z.custom<PolicyPlan>(
 
 const eventSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('plan'), job: jobInputSchema }),
-  z.object({ action: z.literal('apply'), plan: planSchema }),
-  z.object({ action: z.literal('rollback'), plan: planSchema }),
+  z.object({ action: z.literal('apply'), plan: planSchema, owner }),
+  z.object({ action: z.literal('rollback'), plan: planSchema, owner }),
+  z.object({ action: z.literal('revoke'), owner }),
 ]);
 
 /** The policies this stage may write (IAM allows no more; this refuses a forged plan before any call). */
@@ -58,14 +68,19 @@ export const handler = makeHandler(eventSchema, async (event) => {
     }
     case 'apply': {
       assertWritable(event.plan, writable(stage));
-      const result = await applyPolicies(event.plan, deps);
+      const result = await applyPolicies(event.plan, deps, { owner: event.owner, leases });
       log.info('policies applied', { applied: result.applied, alreadyApplied: result.alreadyApplied });
       return result;
     }
     case 'rollback': {
       assertWritable(event.plan, writable(stage));
-      const result = await rollbackPolicies(event.plan, deps);
+      const result = await rollbackPolicies(event.plan, deps, { owner: event.owner, leases });
       log.info('policies rolled back', { ...result });
+      return result;
+    }
+    case 'revoke': {
+      const result = await revokeGrants(deps, { owner: event.owner, leases }, env.KEEP_GRANTS === 'true');
+      log.info('grants revoked', { ...result });
       return result;
     }
   }

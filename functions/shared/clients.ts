@@ -31,5 +31,7 @@ export const janitorEc2 = /* @__PURE__ */ new EC2Client({ maxAttempts: 8, retryM
 export const janitorBedrock = /* @__PURE__ */ new BedrockClient({ maxAttempts: 8, retryMode: 'adaptive' });
 /** The janitor's first-sighting table (JanitorSightingsTable). */
 export const janitorDynamodb = /* @__PURE__ */ new DynamoDBClient({ maxAttempts: 8, retryMode: 'adaptive' });
+/** The policy leases table (apply-policies): locks and holds, a few items per document. */
+export const dynamodb = /* @__PURE__ */ new DynamoDBClient({ maxAttempts: 5, retryMode: 'standard' });
 /** Step Functions, for the reaper (reads executions of this state machine). */
 export const sfn = /* @__PURE__ */ new SFNClient({ maxAttempts: 5, retryMode: 'standard' });

@@ -65,6 +65,14 @@ export class HandOverUnverifiedError extends WorkflowError {
   }
 }
 
+/** Another execution holds the lock of a policy document this one must change (PolicyLeasesTable); retried. */
+export class PolicyLockBusyError extends WorkflowError {
+  override readonly name = 'PolicyLockBusyError' as const;
+  constructor(message: string) {
+    super(message);
+  }
+}
+
 /** The network preflight found at least one failing check. The message lists each failure. */
 export class NetworkValidationError extends WorkflowError {
   override readonly name = 'NetworkValidationError' as const;
@@ -236,6 +244,16 @@ export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = [
     terminal: false,
   },
   {
+    name: 'PolicyLockBusyError',
+    raisedBy: 'lambda',
+    states: ['ApplyPolicies', 'RollbackPolicies', 'RevokeAfterSubmitFailed', 'RevokeGrants'],
+    meaning:
+      'Another execution is changing the same policy document (its lock in PolicyLeasesTable, at most 120 s): retried ' +
+      'with backoff for a few minutes. Writes to one document never interleave.',
+    whatToDo: 'Nothing, unless it persists: then look for a stuck lock item (pk lock#…) in PolicyLeasesTable; it expires by itself.',
+    terminal: false,
+  },
+  {
     name: 'NetworkValidationError',
     raisedBy: 'lambda',
     states: ['ValidateNetwork', 'PreflightFailed'],
@@ -270,11 +288,13 @@ export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = [
     name: 'PolicyRollbackError',
     raisedBy: 'lambda',
     states: ['RollbackPolicies', 'RollbackFailed'],
-    meaning: 'Writing the policies failed and restoring the previous documents failed too: some policies are left as this execution wrote them.',
+    meaning:
+      'Writing the policies failed and restoring the previous documents failed too (retried a few times: rollback is ' +
+      'idempotent): some policies are left as this execution wrote them.',
     whatToDo:
       'A person must restore the resources the Cause lists (the previous documents are in the plan, the input of ' +
       'RollbackPolicies) before the next execution.',
-    terminal: true,
+    terminal: false,
   },
   {
     name: 'JobNameConflictError',
@@ -424,9 +444,11 @@ const LAMBDA_STATES = [
   'SubmitJob',
   'PlanQuotaWait',
   'ReconcileSubmission',
+  'RevokeAfterSubmitFailed',
   'PollStatus',
   'ConfirmStopped',
   'CleanupEnis',
+  'RevokeGrants',
 ];
 
 /** The service error names the ASL routes on (for docs/errors.md; no code raises them). Plain literals, so bundles tree-shake it. */
@@ -435,8 +457,8 @@ export const SERVICE_ERRORS: readonly ServiceErrorEntry[] = [
     name: 'States.ALL',
     states: [
       'ResumeJob', 'ValidateNetwork', 'PlanPolicies', 'ApplyPolicies', 'RollbackPolicies', 'SubmitJob', 'PlanQuotaWait',
-      'ReconcileSubmission', 'PollStatus', 'HandOver', 'VerifyHandOver', 'StopJob', 'StopUnwatchedJob', 'ConfirmStopped',
-      'CleanupEnis',
+      'ReconcileSubmission', 'RevokeAfterSubmitFailed', 'PollStatus', 'HandOver', 'VerifyHandOver', 'StopJob', 'StopUnwatchedJob',
+      'ConfirmStopped', 'CleanupEnis', 'RevokeGrants',
     ],
     meaning:
       'Any error. Every Task catches it last: to roll back before failing, to look for a job a failed submission may ' +
@@ -464,17 +486,17 @@ export const SERVICE_ERRORS: readonly ServiceErrorEntry[] = [
   },
   {
     name: 'States.Timeout',
-    states: ['ResumeJob', 'SubmitJob', 'ReconcileSubmission', 'PollStatus', 'ConfirmStopped'],
+    states: ['ResumeJob', 'RollbackPolicies', 'SubmitJob', 'ReconcileSubmission', 'PollStatus', 'ConfirmStopped'],
     meaning: 'The Lambda timed out; retried like HandOverUnverifiedError (hand-over), JobSubmissionUncertainError (submission) or JobStatusUnavailableError (status check).',
   },
   {
     name: 'Lambda.Unknown',
-    states: ['ResumeJob', 'SubmitJob', 'ReconcileSubmission', 'PollStatus', 'ConfirmStopped'],
+    states: ['ResumeJob', 'RollbackPolicies', 'SubmitJob', 'ReconcileSubmission', 'PollStatus', 'ConfirmStopped'],
     meaning: 'The Lambda timed out or crashed; retried like HandOverUnverifiedError (hand-over), JobSubmissionUncertainError (submission) or JobStatusUnavailableError (status check).',
   },
   {
     name: 'Sandbox.Timedout',
-    states: ['ResumeJob', 'SubmitJob', 'ReconcileSubmission', 'PollStatus', 'ConfirmStopped'],
+    states: ['ResumeJob', 'RollbackPolicies', 'SubmitJob', 'ReconcileSubmission', 'PollStatus', 'ConfirmStopped'],
     meaning: 'The Lambda timed out; retried like HandOverUnverifiedError (hand-over), JobSubmissionUncertainError (submission) or JobStatusUnavailableError (status check).',
   },
   { name: 'Bedrock.ThrottlingException', states: ['StopJob', 'StopUnwatchedJob'], meaning: 'StopModelCustomizationJob was throttled; retried.' },

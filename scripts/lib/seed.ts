@@ -20,7 +20,7 @@ import {
   RunInstancesCommand,
   type Tag,
 } from '@aws-sdk/client-ec2';
-import { CreateTableCommand, UpdateTimeToLiveCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { accountOf } from '../../functions/shared/arn.js';
@@ -45,11 +45,21 @@ export interface SeedClients {
   ec2: EC2Client;
   s3: S3Client;
   iam: IAMClient;
+  /** When given, the stack's policy leases table is created too (PolicyLeasesTable: {@link POLICY_LEASES_TABLE_NAME}). */
+  dynamodb?: DynamoDBClient;
 }
+
+/** The name the demo account's policy leases table has (serverless.yml's PolicyLeasesTable, locally). */
+export const POLICY_LEASES_TABLE_NAME = 'policy-leases';
 
 export function clientsFor(endpoint: string, region = 'us-east-1'): SeedClients {
   const common = { endpoint, region, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
-  return { ec2: new EC2Client(common), s3: new S3Client({ ...common, forcePathStyle: true }), iam: new IAMClient(common) };
+  return {
+    ec2: new EC2Client(common),
+    s3: new S3Client({ ...common, forcePathStyle: true }),
+    iam: new IAMClient(common),
+    dynamodb: new DynamoDBClient(common),
+  };
 }
 
 const tags = (resourceType: string, entries: Record<string, string>) => [
@@ -65,6 +75,7 @@ export const DEMO_DATASET = [
   .join('\n');
 
 export async function seedDemoAccount(clients: SeedClients, region = 'us-east-1'): Promise<DemoAccount> {
+  if (clients.dynamodb) await createLeasesTable(clients.dynamodb);
   const { ec2, s3, iam } = clients;
   const vpc = await ec2.send(
     new CreateVpcCommand({ CidrBlock: '10.42.0.0/16', TagSpecifications: tags('vpc', { Name: 'bedrock-customization-demo' }) }),
@@ -232,6 +243,29 @@ export async function createJobEnis(ec2: EC2Client, jobArn: string, subnetIds: s
     ids.push(out.NetworkInterface!.NetworkInterfaceId!);
   }
   return ids;
+}
+
+/**
+ * The policy leases table, as serverless.yml declares it (PolicyLeasesTable): key `pk` + `sk`, TTL on
+ * `expiresAt`. Only `npm run local` and tests call this; the stack creates it.
+ */
+export async function createLeasesTable(dynamodb: DynamoDBClient, tableName = POLICY_LEASES_TABLE_NAME): Promise<string> {
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    }),
+  );
+  await dynamodb.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } }));
+  return tableName;
 }
 
 /**

@@ -14,6 +14,8 @@ export interface StageAccount {
   accountId: string;
   region: string;
   partition?: string;
+  /** What `!Ref <logical id>` of the stack's own resources resolves to locally (e.g. a table's name). */
+  resources?: Record<string, string>;
 }
 
 type Config = ReturnType<typeof loadServerlessConfig>;
@@ -46,10 +48,12 @@ export function resolveParams(overrides: StageParams = {}, config: Config = load
 /**
  * The environment variables of the state machine's Lambdas with `params`, merged (the names do not
  * clash; a clash with different values is an error). `!Ref AWS::AccountId|Region|Partition` resolve to
- * `account`; any other CloudFormation reference (a role's ARN…) has no local value and is left out.
+ * `account`, `!Ref <resource>` to `account.resources`; any other CloudFormation reference (a role's
+ * ARN…) has no local value and is left out.
  */
 export function functionEnvironment(params: StageParams, account: StageAccount, config: Config = loadServerlessConfig()): Record<string, string> {
   const pseudo: Record<string, string> = {
+    ...account.resources,
     'AWS::AccountId': account.accountId,
     'AWS::Region': account.region,
     'AWS::Partition': account.partition ?? 'aws',

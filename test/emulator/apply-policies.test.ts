@@ -12,13 +12,17 @@ import { s3Sid } from '../../functions/shared/policies/s3-access.js';
 import { PolicyApplyError } from '../../functions/shared/errors.js';
 import { resolveJobInput, type JobInput } from '../../functions/shared/job-input.js';
 import { coveringParams, jobPart, testStage } from '../fixtures/stage.js';
-import { demoJobInput, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
+import { POLICY_LEASES_TABLE_NAME, demoJobInput, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
+import { dynamoLeases } from '../../functions/apply-policies/leases.js';
 import { motoClients, resetMoto } from '../support/moto-clients.js';
 
 const clients = motoClients();
 const { ec2, s3, iam } = clients;
 const WORKFLOW_ROLE = 'arn:aws:iam::123456789012:role/bedrock-vpc-customization-dev-us-east-1-lambdaRole';
 const OPERATOR = 'arn:aws:iam::123456789012:role/Operators';
+const OWNER = 'arn:aws:states:us-east-1:123456789012:execution:bedrock-vpc-customization-dev-customize-model:run-1';
+/** The policy leases in moto's DynamoDB (the table seedDemoAccount creates), for the job `owner`. */
+const lease = (owner = OWNER) => ({ owner, leases: dynamoLeases(clients.dynamodb, POLICY_LEASES_TABLE_NAME) });
 const WRITES = new Set([
   'PutRolePolicyCommand',
   'DeleteRolePolicyCommand',
@@ -122,7 +126,7 @@ describe('apply-policies against moto', () => {
   let account: DemoAccount;
   beforeEach(async () => {
     await resetMoto();
-    account = await seedDemoAccount({ ec2, s3, iam });
+    account = await seedDemoAccount({ ec2, s3, iam, dynamodb: motoClients().dynamodb });
   });
 
   it("writes the expected endpoint, bucket and role documents and keeps others' statements", async () => {
@@ -146,7 +150,7 @@ describe('apply-policies against moto', () => {
 
     // Act
     const plan = await planPolicies(job(account), rec.deps, { workflowRoleArn: WORKFLOW_ROLE });
-    const result = await applyPolicies(plan, rec.deps);
+    const result = await applyPolicies(plan, rec.deps, lease());
 
     // Assess: moto's documents
     expect(result.applied).toHaveLength(4);
@@ -208,13 +212,13 @@ describe('apply-policies against moto', () => {
   it('makes no write call on a second run, and never duplicates a statement', async () => {
     // Prepare
     const first = recordingDeps();
-    await applyPolicies(await planPolicies(job(account), first.deps, { workflowRoleArn: WORKFLOW_ROLE }), first.deps);
+    await applyPolicies(await planPolicies(job(account), first.deps, { workflowRoleArn: WORKFLOW_ROLE }), first.deps, lease());
     const before = await snapshot(account);
     const second = recordingDeps();
 
     // Act
     const plan = await planPolicies(job(account), second.deps, { workflowRoleArn: WORKFLOW_ROLE });
-    const result = await applyPolicies(plan, second.deps);
+    const result = await applyPolicies(plan, second.deps, lease());
 
     // Assess
     expect(plan.changes.map((c) => c.action)).toEqual(['none', 'none', 'none', 'none']);
@@ -227,11 +231,11 @@ describe('apply-policies against moto', () => {
     // Prepare
     await s3.send(new CreateBucketCommand({ Bucket: 'second-output-bucket' }));
     const rec = recordingDeps();
-    await applyPolicies(await planPolicies(job(account), rec.deps), rec.deps);
+    await applyPolicies(await planPolicies(job(account), rec.deps), rec.deps, lease());
 
     // Act
     const other = job(account, { outputDataS3Uri: 's3://second-output-bucket/runs/', customModelKmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab' });
-    await applyPolicies(await planPolicies(other, rec.deps), rec.deps);
+    await applyPolicies(await planPolicies(other, rec.deps), rec.deps, lease());
 
     // Assess
     const endpointSids = (JSON.parse(await endpointPolicyText(account.endpointId)) as { Statement: { Sid: string }[] }).Statement.map((s) => s.Sid);
@@ -246,7 +250,7 @@ describe('apply-policies against moto', () => {
   it('append mode keeps the default full-access statement', async () => {
     const rec = recordingDeps();
     const appendJob = job(account, { policies: { endpoint: 'append', role: 'skip' } });
-    await applyPolicies(await planPolicies(appendJob, rec.deps), rec.deps);
+    await applyPolicies(await planPolicies(appendJob, rec.deps), rec.deps, lease());
     const doc = JSON.parse(await endpointPolicyText(account.endpointId)) as { Statement: unknown[] };
     expect(doc.Statement[0]).toEqual({ Effect: 'Allow', Principal: '*', Action: '*', Resource: '*' });
     expect(doc.Statement).toHaveLength(3);
@@ -267,9 +271,9 @@ describe('apply-policies against moto', () => {
     rec.failOnce('ModifyVpcEndpointCommand');
 
     // Act
-    const failure = await applyPolicies(plan, rec.deps).catch((err: unknown) => err);
+    const failure = await applyPolicies(plan, rec.deps, lease()).catch((err: unknown) => err);
     const midway = await rolePolicyText(policyName);
-    const rollback = await rollbackPolicies(plan, rec.deps);
+    const rollback = await rollbackPolicies(plan, rec.deps, lease());
 
     // Assess
     expect(failure).toBeInstanceOf(PolicyApplyError);
@@ -287,8 +291,8 @@ describe('apply-policies against moto', () => {
     const rec = recordingDeps();
     const plan = await planPolicies(job(account), rec.deps);
     rec.failOnce('ModifyVpcEndpointCommand');
-    await expect(applyPolicies(plan, rec.deps)).rejects.toBeInstanceOf(PolicyApplyError);
-    const rollback = await rollbackPolicies(plan, rec.deps);
+    await expect(applyPolicies(plan, rec.deps, lease())).rejects.toBeInstanceOf(PolicyApplyError);
+    const rollback = await rollbackPolicies(plan, rec.deps, lease());
     expect(rollback.deleted).toHaveLength(1);
     expect(await rolePolicyText(`BedrockVpcCustomization-${account.vpcId}`)).toBeNull();
   });
@@ -301,9 +305,9 @@ describe('apply-policies against moto', () => {
     rec.failOnce('PutBucketPolicyCommand', 2);
 
     // Act
-    await expect(applyPolicies(plan, rec.deps)).rejects.toBeInstanceOf(PolicyApplyError);
+    await expect(applyPolicies(plan, rec.deps, lease())).rejects.toBeInstanceOf(PolicyApplyError);
     const midway = await bucketPolicyText(account.outputBucket);
-    const rollback = await rollbackPolicies(plan, rec.deps);
+    const rollback = await rollbackPolicies(plan, rec.deps, lease());
 
     // Assess
     expect(midway).not.toBeNull();

@@ -17,7 +17,7 @@ describe('cleanup-enis against moto', () => {
   let account: DemoAccount;
   beforeEach(async () => {
     await resetMoto();
-    account = await seedDemoAccount({ ec2, s3, iam });
+    account = await seedDemoAccount({ ec2, s3, iam, dynamodb: motoClients().dynamodb });
   });
 
   it("deletes exactly the job's available ENIs and leaves in-use, untagged and other-job ENIs alone", async () => {

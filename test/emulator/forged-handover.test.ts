@@ -43,7 +43,7 @@ describe('a forged hand-over against moto', () => {
   let account: DemoAccount;
   beforeEach(async () => {
     await resetMoto();
-    account = await seedDemoAccount({ ec2, s3, iam });
+    account = await seedDemoAccount({ ec2, s3, iam, dynamodb: motoClients().dynamodb });
     setStage(demoStageParams(account));
     // The state machine the local runner executes, so that the claimed predecessor is one of its executions.
     const name = localStateMachineArn().split(':').at(-1)!;

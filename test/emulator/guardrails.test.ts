@@ -42,7 +42,7 @@ describe('guardrails against moto: a job that widens access fails before any AWS
 
   beforeEach(async () => {
     await resetMoto();
-    account = await seedDemoAccount({ ec2, s3, iam });
+    account = await seedDemoAccount({ ec2, s3, iam, dynamodb: motoClients().dynamodb });
     setStage(demoStageParams(account));
     endpointPolicyBefore = await endpointPolicy(account.endpointId);
     originalSend = base.send;

@@ -54,7 +54,7 @@ describe('janitor against moto', () => {
   let config: JanitorConfig;
   beforeEach(async () => {
     await resetMoto();
-    account = await seedDemoAccount({ ec2, s3, iam });
+    account = await seedDemoAccount({ ec2, s3, iam, dynamodb: motoClients().dynamodb });
     const sightingsTable = await createSightingsTable(dynamodb);
     config = {
       graceSeconds: 24 * 3600,

@@ -20,7 +20,7 @@ describe('submit-job and poll-status against moto', () => {
   let account: DemoAccount;
   beforeEach(async () => {
     await resetMoto();
-    account = await seedDemoAccount({ ec2, s3, iam });
+    account = await seedDemoAccount({ ec2, s3, iam, dynamodb: motoClients().dynamodb });
   });
 
   const job = (overrides: Record<string, unknown> = {}, execution = EXECUTION) =>

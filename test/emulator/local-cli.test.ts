@@ -38,7 +38,7 @@ describe('npm run local', () => {
   beforeAll(async () => {
     await resetMoto();
     const { ec2, s3, iam } = motoClients();
-    account = await seedDemoAccount({ ec2, s3, iam });
+    account = await seedDemoAccount({ ec2, s3, iam, dynamodb: motoClients().dynamodb });
     params = file('params.json', demoStageParams(account));
   });
 

@@ -46,7 +46,7 @@ describe('status checks failing against moto', () => {
   let jobEnis: string[];
   beforeEach(async () => {
     await resetMoto();
-    account = await seedDemoAccount({ ec2, s3, iam });
+    account = await seedDemoAccount({ ec2, s3, iam, dynamodb: motoClients().dynamodb });
     // Deployed into the demo account: its network, role, buckets and endpoint as the stage params.
     setStage(demoStageParams(account));
     jobEnis = [];

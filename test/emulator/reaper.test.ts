@@ -64,7 +64,7 @@ describe('reaper against moto', () => {
   beforeEach(async () => {
     handOvers.clear();
     await resetMoto();
-    account = await seedDemoAccount({ ec2, s3, iam });
+    account = await seedDemoAccount({ ec2, s3, iam, dynamodb: motoClients().dynamodb });
     const machine = await sfn.send(
       new CreateStateMachineCommand({
         name: MACHINE_NAME,

@@ -21,12 +21,12 @@ describe('workflow against moto', () => {
   let account: DemoAccount;
   beforeEach(async () => {
     await resetMoto();
-    account = await seedDemoAccount({ ec2, s3, iam });
+    account = await seedDemoAccount({ ec2, s3, iam, dynamodb: motoClients().dynamodb });
     // Deployed into the demo account: its network, role, buckets and endpoint as the stage params.
     setStage(demoStageParams(account));
   });
 
-  it('runs to the deadline: role policy applied, job stopped in moto, only its ENIs deleted', async () => {
+  it('runs to the deadline: role policy applied, job stopped in moto, only its ENIs deleted, its grants revoked', async () => {
     let jobEnis: string[] = [];
     const handlers = {
       ...lambdas,
@@ -54,11 +54,14 @@ describe('workflow against moto', () => {
     for (const id of jobEnis) expect(live.has(id)).toBe(false);
     for (const id of Object.values(account.leftoverEnis)) expect(live.has(id)).toBe(true);
 
-    const policy = await iam.send(
-      new GetRolePolicyCommand({ RoleName: 'BedrockCustomizationRole', PolicyName: `BedrockVpcCustomization-${account.vpcId}` }),
-    );
-    const doc = JSON.parse(decodeURIComponent(policy.PolicyDocument!));
-    expect(JSON.stringify(doc)).toContain(`subnet/${account.subnetIds[0]}`);
+    // The role policy was written for the job (its subnets), then revoked once the job had stopped.
+    const applied = run.events.flatMap((e: any) => (e.type === 'StateExited' && e.state.name === 'ApplyPolicies' ? [e.state.output.policies] : []))[0];
+    expect(JSON.stringify(applied.changes[0].desired)).toContain(`subnet/${account.subnetIds[0]}`);
+    const revoke = run.events.flatMap((e: any) => (e.type === 'StateExited' && e.state.name === 'RevokeGrants' ? [e.state.output.revoke] : []))[0];
+    expect(revoke.revoked).toHaveLength(2);
+    await expect(
+      iam.send(new GetRolePolicyCommand({ RoleName: 'BedrockCustomizationRole', PolicyName: `BedrockVpcCustomization-${account.vpcId}` })),
+    ).rejects.toMatchObject({ name: 'NoSuchEntityException' });
   });
 
   it('dry run writes nothing and submits nothing', async () => {

@@ -98,8 +98,8 @@ describe('packaged CloudFormation template', () => {
     const lambdaTasks = Object.entries(asl.States as Record<string, any>).filter(([, s]) => s.Resource?.['Fn::GetAtt']);
     expect(lambdaTasks.map(([name]) => name).sort()).toEqual(
       [
-        'ApplyPolicies', 'CleanupEnis', 'ConfirmStopped', 'PlanPolicies', 'PlanQuotaWait', 'PollStatus', 'ReconcileSubmission', 'ResumeJob', 'RollbackPolicies',
-        'SubmitJob', 'ValidateNetwork',
+        'ApplyPolicies', 'CleanupEnis', 'ConfirmStopped', 'PlanPolicies', 'PlanQuotaWait', 'PollStatus', 'ReconcileSubmission', 'ResumeJob',
+        'RevokeAfterSubmitFailed', 'RevokeGrants', 'RollbackPolicies', 'SubmitJob', 'ValidateNetwork',
       ].sort(),
     );
     for (const [name, state] of lambdaTasks) {
@@ -179,7 +179,7 @@ describe('packaged CloudFormation template', () => {
 
   it("keeps the janitor's first sightings in a pay-per-request DynamoDB table of the stack, keyed by ENI id, with a TTL", () => {
     const tables = ofType('AWS::DynamoDB::Table');
-    expect(tables.map(([id]) => id)).toEqual(['JanitorSightingsTable']);
+    expect(tables.map(([id]) => id).sort()).toEqual(['JanitorSightingsTable', 'PolicyLeasesTable']);
     const table = resources.JanitorSightingsTable as Resource & { DeletionPolicy?: string };
     expect(table.DeletionPolicy).toBe('Delete');
     expect(table.Properties).toMatchObject({
@@ -188,6 +188,24 @@ describe('packaged CloudFormation template', () => {
       AttributeDefinitions: [{ AttributeName: 'networkInterfaceId', AttributeType: 'S' }],
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
     });
+  });
+
+  it('keeps the policy leases (locks and holds) in a pay-per-request table keyed by pk and sk, with a TTL, that only apply-policies reads and writes', () => {
+    const table = resources.PolicyLeasesTable as Resource & { DeletionPolicy?: string };
+    expect(table.DeletionPolicy).toBe('Delete');
+    expect(table.Properties).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+    const env = resources.ApplyDashpoliciesLambdaFunction!.Properties.Environment.Variables;
+    expect(env.POLICY_LEASES_TABLE).toEqual({ Ref: 'PolicyLeasesTable' });
+    expect(env.KEEP_GRANTS).toBe('false');
+    const users = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::IAM::Role' && JSON.stringify(r.Properties).includes('PolicyLeasesTable'));
+    expect(users.map(([id]) => id)).toEqual(['ApplyPoliciesRole']);
   });
 
   it('passes the janitorVpcIds param (several VPCs) to the janitor and to its delete condition; lets validate-network read extraBuckets when set', async () => {
@@ -217,7 +235,7 @@ describe('packaged CloudFormation template', () => {
     };
     expect(expected).toMatchObject({ STAGE_VPC_ID: 'vpc-0123456789abcdef0', STAGE_EXTRA_BUCKETS: '', STAGE_ENDPOINT_POLICY: 'append' });
     expect(resources.ValidateDashnetworkLambdaFunction!.Properties.Environment.Variables).toEqual(expected);
-    const { WORKFLOW_ROLE_ARN, ...applyEnv } = resources.ApplyDashpoliciesLambdaFunction!.Properties.Environment.Variables;
+    const { WORKFLOW_ROLE_ARN, POLICY_LEASES_TABLE: _table, KEEP_GRANTS: _keep, ...applyEnv } = resources.ApplyDashpoliciesLambdaFunction!.Properties.Environment.Variables;
     expect(applyEnv).toEqual(expected);
     expect(WORKFLOW_ROLE_ARN).toBeDefined();
   });
@@ -269,15 +287,17 @@ describe('packaged CloudFormation template', () => {
       expect(actionsOf('ValidateDashnetworkLambdaFunction').filter((a) => WRITES.test(a))).toEqual([]);
     });
 
-    it('apply-policies writes only the endpoint, the Bedrock role inline policy and the two buckets', () => {
+    it('apply-policies writes only the endpoint, the Bedrock role inline policy, the two buckets and its leases table', () => {
       const writes = statementsOf('ApplyDashpoliciesLambdaFunction').filter((s) =>
         [s.Action].flat().some((a: string) => WRITES.test(a) && !a.startsWith('logs:')),
       );
       expect(writes.map((s) => [s.Action].flat().sort())).toEqual([
         ['ec2:ModifyVpcEndpoint'],
         ['iam:DeleteRolePolicy', 'iam:GetRolePolicy', 'iam:PutRolePolicy'],
+        ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:Query'],
         ['s3:DeleteBucketPolicy', 's3:GetBucketPolicy', 's3:PutBucketPolicy'],
       ]);
+      expect(writes[2].Resource).toEqual({ 'Fn::GetAtt': ['PolicyLeasesTable', 'Arn'] });
       // Only the endpoints of the s3EndpointIds param, by ARN (ModifyVpcEndpoint has no ec2:Vpc key).
       expect(writes[0].Resource).toEqual({
         'Fn::Split': [
@@ -291,9 +311,9 @@ describe('packaged CloudFormation template', () => {
         ],
       });
       expect(writes[1].Resource).toBe('arn:aws:iam::123456789012:role/BedrockCustomizationRole');
-      expect(JSON.stringify(writes[2].Resource)).toContain('s3:::output-bucket');
-      expect(JSON.stringify(writes[2].Resource)).toContain('s3:::training-bucket');
-      expect(writes[2].Resource).toHaveLength(2);
+      expect(JSON.stringify(writes[3].Resource)).toContain('s3:::output-bucket');
+      expect(JSON.stringify(writes[3].Resource)).toContain('s3:::training-bucket');
+      expect(writes[3].Resource).toHaveLength(2);
     });
 
     it('cleanup-enis and the janitor delete only ENIs tagged BedrockManaged=true; the janitor only in the stage VPC', () => {

@@ -8,6 +8,8 @@ import { afterAll, inject } from 'vitest';
 import '../../scripts/lib/node20.js';
 
 process.env.AWS_ENDPOINT_URL = inject('motoEndpoint');
+// The policy leases table seedDemoAccount creates (serverless.yml's PolicyLeasesTable).
+process.env.POLICY_LEASES_TABLE = 'policy-leases';
 process.env.AWS_REGION = 'us-east-1';
 process.env.AWS_ACCESS_KEY_ID = 'testing';
 process.env.AWS_SECRET_ACCESS_KEY = 'testing';

@@ -8,5 +8,7 @@ process.env.AWS_REGION ??= 'us-east-1';
 process.env.AWS_ACCESS_KEY_ID ??= 'testing';
 process.env.AWS_SECRET_ACCESS_KEY ??= 'testing';
 process.env.AWS_LAMBDA_LOG_LEVEL ??= 'SILENT';
+// The policy leases table apply-policies needs (answered by test/support/mock-leases.ts).
+process.env.POLICY_LEASES_TABLE ??= 'policy-leases';
 // The stage (serverless.yml params as STAGE_* variables) the fixtures' jobs stay within.
 setStage(TEST_STAGE_PARAMS);

@@ -17,6 +17,7 @@ import {
   ResourceNotFoundException,
   ServiceQuotaExceededException,
   StopModelCustomizationJobCommand,
+  ValidationException,
 } from '@aws-sdk/client-bedrock';
 import { DeleteNetworkInterfaceCommand, ModifyVpcEndpointCommand } from '@aws-sdk/client-ec2';
 import { PutRolePolicyCommand } from '@aws-sdk/client-iam';
@@ -143,6 +144,15 @@ const scenarios = {
       })
     ),
   },
+  // Every Create is refused and no job exists: SubmitJob → ReconcileSubmission → RevokeAfterSubmitFailed → SubmitFailed.
+  refused: {
+    input: rawJob(),
+    waitMs: 0,
+    account: () => (
+      mockHealthyAccount(),
+      bedrockAccount({ statuses: ['Completed'], createFails: () => new ValidationException({ message: 'bad hyperparameter', $metadata: {} }), creates: () => false })
+    ),
+  },
   // Every Create answers 5xx after Bedrock created the job: ReconcileSubmission adopts it.
   ambiguousSubmit: {
     input: rawJob(),
@@ -210,7 +220,14 @@ const table: Row[] = [
   { state: 'ValidateNetwork', scenario: 'happy', transient: LAMBDA, persistent: { state: 'PreflightFailed', error: LAMBDA } },
   { state: 'PlanPolicies', scenario: 'happy', transient: LAMBDA, persistent: { state: 'PoliciesFailed', error: LAMBDA } },
   { state: 'ApplyPolicies', scenario: 'happy', transient: LAMBDA, persistent: { state: 'PoliciesFailed', error: LAMBDA } },
-  { state: 'RollbackPolicies', scenario: 'applyTimedOut', transient: LAMBDA, persistent: { state: 'RollbackFailed', error: LAMBDA } },
+  {
+    state: 'RollbackPolicies',
+    scenario: 'applyTimedOut',
+    transient: LAMBDA,
+    persistent: { state: 'RollbackFailed', error: LAMBDA },
+    timeout: { state: 'RollbackFailed', error: 'States.Timeout' },
+  },
+  { state: 'RevokeAfterSubmitFailed', scenario: 'refused', transient: LAMBDA, persistent: { state: 'SubmitFailed', error: 'JobSubmissionError' } },
   {
     state: 'SubmitJob',
     scenario: 'happy',
@@ -238,6 +255,8 @@ const table: Row[] = [
   },
   { state: 'ConfirmStopped', scenario: 'failedPoll', transient: LAMBDA, persistent: { state: 'JobUnwatched', error: 'JobUnwatchedError' }, timeout: { state: 'JobUnwatched', error: 'JobUnwatchedError' } },
   { state: 'CleanupEnis', scenario: 'happy', transient: LAMBDA, persistent: { state: 'JobSucceeded' } },
+  // A failed revoke is reported in $.revokeError; the job's outcome stands.
+  { state: 'RevokeGrants', scenario: 'happy', transient: LAMBDA, persistent: { state: 'JobSucceeded' } },
   { state: 'StopJob', scenario: 'deadline', transient: 'Bedrock.ThrottlingException', persistent: { state: 'JobNotStopped', error: 'JobStopError' } },
   { state: 'StopUnwatchedJob', scenario: 'failedPoll', transient: 'Bedrock.ThrottlingException', persistent: { state: 'JobUnwatched', error: 'JobUnwatchedError' } },
   {

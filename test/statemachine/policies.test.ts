@@ -124,10 +124,17 @@ describe('policy states', () => {
 
   it('applies and moves on to SubmitJob when every write succeeds', async () => {
     const result = await run({});
-    expect(fromPlan(result.states)).toEqual(['PlanPolicies', 'IsDryRun', 'ApplyPolicies', 'SubmitJob', 'SubmitErrorKind', 'ReconcileSubmission', 'SubmitFailed']);
+    expect(fromPlan(result.states)).toEqual(['PlanPolicies', 'IsDryRun', 'ApplyPolicies', 'SubmitJob', 'SubmitErrorKind', 'ReconcileSubmission', 'RevokeAfterSubmitFailed', 'SubmitFailed']);
     const applied = exitOutput(result.events, 'ApplyPolicies') as { policies: { applied: string[] } };
     expect(applied.policies.applied).toHaveLength(3);
-    expect(writeCount()).toBe(3);
+    // The submission failed (stopped here by the test): RevokeAfterSubmitFailed removes the job's grants.
+    // The role gets its original document back (one more write); the restricted endpoint would be left
+    // with no statement, so it is kept; the bucket Deny stays.
+    const revoke = exitOutput(result.events, 'RevokeAfterSubmitFailed') as { revoke: { revoked: string[]; kept: string[] } };
+    expect(revoke.revoke.revoked).toEqual([expect.stringMatching(/^role\/BedrockCustomizationRole/)]);
+    expect(revoke.revoke.kept).toEqual([expect.stringMatching(/^vpc-endpoint\/vpce-0123456789abcdef0/)]);
+    expect(writeCount()).toBe(4);
+    expect(JSON.parse(state.role!)).toEqual(JSON.parse(ORIGINAL_ROLE_POLICY));
     expect(JSON.parse(state.buckets['output-bucket']!).Statement[0].Sid).toBe('BedrockVpcDenyOutsideVpc');
   });
 });

@@ -107,7 +107,7 @@ describe('ambiguous submission failures', () => {
     bedrockJobs({ createFails: () => serverError(), creates: () => false });
     const run = await runWorkflow({ input: rawJob(), handlers: handlers(), ...fast });
     expect(run).toMatchObject({ status: 'FAILED', error: 'JobSubmissionError' });
-    expect(run.states.slice(-3)).toEqual(['SubmitErrorKind', 'ReconcileSubmission', 'SubmitFailed']);
+    expect(run.states.slice(-4)).toEqual(['SubmitErrorKind', 'ReconcileSubmission', 'RevokeAfterSubmitFailed', 'SubmitFailed']);
     expect(run.cause).toContain('no job of that name exists');
     expect(run.cause).toContain('Internal failure');
     expect(run.cause).toContain('nothing to clean up');
@@ -153,7 +153,7 @@ describe('ambiguous submission failures', () => {
     mocks.bedrock.on(GetModelCustomizationJobCommand).resolves({ jobArn: ACCOUNT.jobArn, clientRequestToken: 'someone-else', status: 'InProgress' });
     const run = await runWorkflow({ input: rawJob(), handlers: handlers(), ...fast });
     expect(run).toMatchObject({ status: 'FAILED', error: 'JobNameConflictError' });
-    expect(run.states.slice(-2)).toEqual(['ReconcileSubmission', 'SubmitFailed']);
+    expect(run.states.slice(-3)).toEqual(['ReconcileSubmission', 'RevokeAfterSubmitFailed', 'SubmitFailed']);
     expect(run.states).not.toContain('PollStatus');
   });
 
@@ -162,7 +162,7 @@ describe('ambiguous submission failures', () => {
     bedrockJobs({ createFails: () => new ValidationException({ message: 'Base model not found', $metadata: {} }), creates: () => false });
     const run = await runWorkflow({ input: rawJob(), handlers: handlers(), ...fast });
     expect(run).toMatchObject({ status: 'FAILED', error: 'JobSubmissionError' });
-    expect(run.states.slice(-4)).toEqual(['SubmitJob', 'SubmitErrorKind', 'ReconcileSubmission', 'SubmitFailed']);
+    expect(run.states.slice(-5)).toEqual(['SubmitJob', 'SubmitErrorKind', 'ReconcileSubmission', 'RevokeAfterSubmitFailed', 'SubmitFailed']);
     expect(retries(run, 'SubmitJob')).toBe(0);
     expect(run.cause).toContain('Base model not found');
     expect(run.cause).toContain('nothing to clean up');

@@ -23,8 +23,8 @@ describe('customize-model state machine', () => {
   it('binds every Lambda Task to a function of serverless.yml', () => {
     expect(Object.keys(lambdas).sort()).toEqual(
       [
-        'ApplyPolicies', 'CleanupEnis', 'ConfirmStopped', 'PlanPolicies', 'PlanQuotaWait', 'PollStatus', 'ReconcileSubmission', 'ResumeJob', 'RollbackPolicies',
-        'SubmitJob', 'ValidateNetwork',
+        'ApplyPolicies', 'CleanupEnis', 'ConfirmStopped', 'PlanPolicies', 'PlanQuotaWait', 'PollStatus', 'ReconcileSubmission', 'ResumeJob',
+        'RevokeAfterSubmitFailed', 'RevokeGrants', 'RollbackPolicies', 'SubmitJob', 'ValidateNetwork',
       ].sort(),
     );
   });
@@ -36,7 +36,7 @@ describe('customize-model state machine', () => {
     expect(run.states).toEqual([
       'IsHandover', 'ResolveInput', 'ValidateNetwork', 'PlanPolicies', 'IsDryRun', 'ApplyPolicies', 'SubmitJob',
       'PollStatus', 'JobStatus', 'WaitForJob', 'PollStatus', 'JobStatus', 'WaitForJob', 'PollStatus', 'JobStatus',
-      'CleanupEnis', 'Outcome', 'JobSucceeded',
+      'CleanupEnis', 'RevokeGrants', 'Outcome', 'JobSucceeded',
     ]);
     const output = run.output as Record<string, any>;
     expect(output.submission.jobArn).toBe(ACCOUNT.jobArn);

@@ -20,6 +20,8 @@ import {
 import { GetRolePolicyCommand, IAMClient, NoSuchEntityException, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { S3Client } from '@aws-sdk/client-s3';
 import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { emulateLeasesTable } from './mock-leases.js';
 import { mockClient } from 'aws-sdk-client-mock';
 import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG } from '../../functions/shared/bedrock-enis.js';
 import { scheduledHistory } from '../../scripts/lib/workflow.js';
@@ -39,6 +41,7 @@ export const mocks = {
   s3: mockClient(S3Client),
   bedrock: mockClient(BedrockClient),
   sfn: mockClient(SFNClient),
+  dynamodb: mockClient(DynamoDBClient),
 };
 
 export function resetMocks() {
@@ -49,6 +52,7 @@ export function mockHealthyAccount(jobStatuses: string[] = ['Completed']) {
   resetMocks();
   const { ec2, iam, bedrock } = mocks;
   mockHealthyNetwork(mocks);
+  emulateLeasesTable(mocks.dynamodb);
   ec2.on(DescribeNetworkInterfacesCommand).resolves({
     NetworkInterfaces: ACCOUNT.jobEnis.map((NetworkInterfaceId) => ({
       NetworkInterfaceId,

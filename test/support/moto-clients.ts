@@ -1,5 +1,6 @@
 /** SDK clients aimed at the emulator tier's moto server (for seeding and for asserting on its state). */
 import { BedrockClient } from '@aws-sdk/client-bedrock';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -12,6 +13,7 @@ export function motoClients(region = 'us-east-1') {
     s3: new S3Client({ ...common, forcePathStyle: true }),
     iam: new IAMClient(common),
     bedrock: new BedrockClient(common),
+    dynamodb: new DynamoDBClient(common),
   };
 }
 

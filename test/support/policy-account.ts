@@ -6,7 +6,10 @@
 import { DescribeVpcEndpointsCommand, EC2Client, ModifyVpcEndpointCommand } from '@aws-sdk/client-ec2';
 import { DeleteRolePolicyCommand, GetRolePolicyCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { DeleteBucketPolicyCommand, GetBucketPolicyCommand, PutBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import { dynamoLeases, type Leases } from '../../functions/apply-policies/leases.js';
+import { emulateLeasesTable } from './mock-leases.js';
 
 export const ENDPOINT = 'vpce-0123456789abcdef0';
 
@@ -24,14 +27,24 @@ export const policyMocks = {
   ec2Mock: mockClient(EC2Client),
   iamMock: mockClient(IAMClient),
   s3Mock: mockClient(S3Client),
+  dynamodbMock: mockClient(DynamoDBClient),
 };
+
+/** The chain owner the tests apply for. */
+export const OWNER = 'arn:aws:states:us-east-1:123456789012:execution:bedrock-vpc-customization-dev-customize-model:run-1';
+
+/** The leases (leases.ts over the emulated table of test/support/mock-leases.ts) for `owner`. */
+export function leaseContext(owner = OWNER): { owner: string; leases: Leases } {
+  return { owner, leases: dynamoLeases(new DynamoDBClient({ region: 'us-east-1' }), 'policy-leases') };
+}
 
 /**
  * Wires the mocks to `state()`. With `deletedEndpoint`, an unfiltered DescribeVpcEndpoints also
  * lists a deleted endpoint (which the code must ignore).
  */
 export function emulatePolicyAccount(state: () => PolicyAccountState, options: { deletedEndpoint?: boolean } = {}) {
-  const { ec2Mock, iamMock, s3Mock } = policyMocks;
+  const { ec2Mock, iamMock, s3Mock, dynamodbMock } = policyMocks;
+  emulateLeasesTable(dynamodbMock);
   ec2Mock.on(DescribeVpcEndpointsCommand).callsFake((input: { VpcEndpointIds?: string[] }) => ({
     VpcEndpoints: [
       ...(options.deletedEndpoint && !input.VpcEndpointIds

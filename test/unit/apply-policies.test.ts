@@ -16,6 +16,7 @@ import { PolicyApplyError, PolicyLockoutError, PolicyRollbackError } from '../..
 import { resolvedJob } from '../fixtures/job.js';
 import {
   ENDPOINT,
+  leaseContext,
   awsError,
   emulatePolicyAccount,
   policyMocks,
@@ -151,9 +152,9 @@ describe('applyPolicies', () => {
     const plan = await planPolicies(job(), deps, { workflowRoleArn: WORKFLOW_ROLE });
 
     // Act
-    const first = await applyPolicies(plan, deps);
+    const first = await applyPolicies(plan, deps, leaseContext());
     const writesAfterFirst = writeCount();
-    const second = await applyPolicies(await planPolicies(job(), deps, { workflowRoleArn: WORKFLOW_ROLE }), deps);
+    const second = await applyPolicies(await planPolicies(job(), deps, { workflowRoleArn: WORKFLOW_ROLE }), deps, leaseContext());
 
     // Assess
     expect(first.applied).toHaveLength(4);
@@ -166,8 +167,8 @@ describe('applyPolicies', () => {
 
   it('does not write again what a retried invocation already wrote', async () => {
     const plan = await planPolicies(job(), deps);
-    await applyPolicies(plan, deps);
-    const again = await applyPolicies(plan, deps);
+    await applyPolicies(plan, deps, leaseContext());
+    const again = await applyPolicies(plan, deps, leaseContext());
     expect(again.applied).toEqual([]);
     expect(again.alreadyApplied).toHaveLength(4);
     expect(writeCount()).toBe(4);
@@ -176,7 +177,7 @@ describe('applyPolicies', () => {
   it('stops without overwriting a policy changed by someone else since the plan', async () => {
     const plan = await planPolicies(job(), deps);
     state.endpoint = JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'Someone', Effect: 'Allow', Principal: '*', Action: '*', Resource: '*' }] });
-    await expect(applyPolicies(plan, deps)).rejects.toThrow(/changed since the plan was made/);
+    await expect(applyPolicies(plan, deps, leaseContext())).rejects.toThrow(/changed since the plan was made/);
     expect(ec2Mock.commandCalls(ModifyVpcEndpointCommand)).toHaveLength(0);
     expect(s3Mock.commandCalls(PutBucketPolicyCommand)).toHaveLength(0);
   });
@@ -187,7 +188,7 @@ describe('applyPolicies', () => {
     ec2Mock.on(ModifyVpcEndpointCommand).rejects(awsError('RequestLimitExceeded', 503));
 
     // Act
-    const err = await applyPolicies(plan, deps).catch((e: unknown) => e);
+    const err = await applyPolicies(plan, deps, leaseContext()).catch((e: unknown) => e);
 
     // Assess
     expect(err).toBeInstanceOf(PolicyApplyError);
@@ -202,8 +203,8 @@ describe('applyPolicies', () => {
     s3Mock.on(PutBucketPolicyCommand).rejects(awsError('InternalError', 500));
 
     // Act
-    await expect(applyPolicies(plan, deps)).rejects.toThrow(/s3:\/\/output-bucket .* failed \(InternalError/);
-    const rollback = await rollbackPolicies(plan, deps);
+    await expect(applyPolicies(plan, deps, leaseContext())).rejects.toThrow(/s3:\/\/output-bucket .* failed \(InternalError/);
+    const rollback = await rollbackPolicies(plan, deps, leaseContext());
 
     // Assess
     expect(rollback).toMatchObject({
@@ -225,10 +226,10 @@ describe('rollbackPolicies', () => {
     state.endpoint = endpointText;
     state.buckets['output-bucket'] = bucketText;
     const plan = await planPolicies(job(), deps);
-    await applyPolicies(plan, deps);
+    await applyPolicies(plan, deps, leaseContext());
 
     // Act
-    const result = await rollbackPolicies(plan, deps);
+    const result = await rollbackPolicies(plan, deps, leaseContext());
 
     // Assess
     expect(plan.changes[1]!.currentText).toBe(endpointText);
@@ -245,10 +246,10 @@ describe('rollbackPolicies', () => {
 
   it('leaves alone a policy changed by someone else since, and reports it', async () => {
     const plan = await planPolicies(job(), deps);
-    await applyPolicies(plan, deps);
+    await applyPolicies(plan, deps, leaseContext());
     const theirs = JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'Theirs', Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: '*' }] });
     state.buckets['output-bucket'] = theirs;
-    const result = await rollbackPolicies(plan, deps);
+    const result = await rollbackPolicies(plan, deps, leaseContext());
     expect(result.leftAlone).toEqual(['s3://output-bucket bucket policy (BedrockVpcDenyOutsideVpc)']);
     expect(state.buckets['output-bucket']).toBe(theirs);
   });
@@ -257,17 +258,17 @@ describe('rollbackPolicies', () => {
     state.endpoint = '';
     const plan = await planPolicies(job(), deps);
     expect(plan.changes[1]!.action).toBe('create');
-    await applyPolicies(plan, deps);
-    const result = await rollbackPolicies(plan, deps);
+    await applyPolicies(plan, deps, leaseContext());
+    const result = await rollbackPolicies(plan, deps, leaseContext());
     expect(result.deleted).toContain(`vpc-endpoint/${ENDPOINT} policy (restrict)`);
     expect(JSON.parse(state.endpoint)).toEqual(DEFAULT_ENDPOINT_POLICY);
   });
 
   it('tries every target, then fails with PolicyRollbackError listing what needs a person', async () => {
     const plan: PolicyPlan = await planPolicies(job(), deps);
-    await applyPolicies(plan, deps);
+    await applyPolicies(plan, deps, leaseContext());
     s3Mock.on(DeleteBucketPolicyCommand).rejects(awsError('AccessDenied', 403));
-    const err = await rollbackPolicies(plan, deps).catch((e: unknown) => e);
+    const err = await rollbackPolicies(plan, deps, leaseContext()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PolicyRollbackError);
     expect((err as Error).message).toMatch(/s3:\/\/training-bucket .*AccessDenied.*s3:\/\/output-bucket .*AccessDenied.*restored: vpc-endpoint/);
     expect(state.role).toBeNull();

@@ -96,6 +96,7 @@ const factories: { [K in keyof ErrorClasses]: (C: ErrorClasses[K]) => Error } = 
   StageConfigError: (C) => new C(['stage param subnetIds (STAGE_SUBNET_IDS): needs at least one value']),
   HandOverRejectedError: (C) => new C('arn:…:execution:m:e never started this execution'),
   HandOverUnverifiedError: (C) => new C('Could not read the history', { cause: new Error('ThrottlingException') }),
+  PolicyLockBusyError: (C) => new C('role:R:P is being changed by another execution'),
   NetworkValidationError: (C) => new C('subnet-1: no route to S3', { ok: false, failures: ['subnet-1'] }),
   PolicyApplyError: (C) => new C('Writing the bucket policy failed', { cause: new Error('AccessDenied') }),
   PolicyLockoutError: (C) => new C('Refusing to write the policy of arn:aws:s3:::bucket'),
