@@ -513,7 +513,8 @@ export async function revokeGrants(deps: ApplyPoliciesDeps, lease: LeaseContext,
         const mine = new Set(hold.sids.filter((sid) => !others.has(sid)));
         const now = await store.read(target);
         const present = now.doc?.Statement.filter((st) => st.Sid && mine.has(st.Sid)) ?? [];
-        if (present.length === 0) result.keptForOthers.push(target.resource);
+        if (mine.size === 0) result.keptForOthers.push(target.resource);
+        else if (present.length === 0) result.revoked.push(target.resource); // already gone (removed by hand)
         else {
           const rest = withoutSids(now.doc!, mine);
           if (rest.Statement.length > 0) await store.write(target, JSON.stringify(rest));

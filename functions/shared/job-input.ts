@@ -391,7 +391,11 @@ export function stageViolations(job: StageBoundFields, stage: Stage, trainingFie
     if (!readable.includes(parseS3Uri(uri).bucket)) issues.push({ field: `validationDataS3Uris[${i}]`, message: readMessage });
   });
   const output = parseS3Uri(job.outputDataS3Uri);
-  if (output.bucket !== stage.outputBucket || !output.key.startsWith(stage.outputPrefix)) {
+  // Under the prefix as a path: with outputPrefix "runs", "runs/a/" is under it, "runs-other/" is not.
+  const prefix = stage.outputPrefix;
+  const underPrefix =
+    output.key.startsWith(prefix) && (prefix === '' || prefix.endsWith('/') || output.key.length === prefix.length || output.key[prefix.length] === '/');
+  if (output.bucket !== stage.outputBucket || !underPrefix) {
     issues.push({
       field: 'outputDataS3Uri',
       message: `must be under s3://${stage.outputBucket}/${stage.outputPrefix} (params outputBucket, outputPrefix)`,

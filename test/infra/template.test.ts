@@ -398,6 +398,33 @@ describe('packaged CloudFormation template', () => {
       ]);
     });
 
+    it("README's least-privilege table names exactly each function role's actions (logs and EC2/IAM reads aside)", () => {
+      const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8');
+      const section = readme.slice(readme.indexOf('## Least privilege'), readme.indexOf('## Teardown'));
+      /** `svc:A`/`B`, `svc:Get/Put/DeleteX`, `svc:A/B/C` → the actions they name. */
+      const expand = (cell: string): string[] => {
+        let service = '';
+        return [...cell.matchAll(/`([^`]+)`/g)].flatMap(([, token]) => {
+          const m = /^(?:([a-z0-9]+):)?([A-Za-z*/]+)$/.exec(token!);
+          if (!m) return [];
+          if (m[1]) service = m[1];
+          if (!service) return [];
+          const parts = m[2]!.split('/');
+          const last = parts.at(-1)!;
+          const verb = /^(Get|Put|Delete|List|Describe|Create|Modify)(.+)$/.exec(last);
+          const bareVerbs = parts.slice(0, -1).every((p) => /^(Get|Put|Delete|List|Describe|Create|Modify)$/.test(p));
+          return parts.map((p, i) => `${service}:${bareVerbs && verb && i < parts.length - 1 ? p + verb[2] : p}`);
+        });
+      };
+      for (const key of FUNCTION_KEYS) {
+        const row = section.split('\n').find((line) => line.startsWith(`| ${key} |`));
+        expect(row, key).toBeDefined();
+        const named = new Set(expand(row!.split('|')[2]!));
+        const actual = actionsOf(functionId(key)).filter((a) => !(/^(ec2:Describe|iam:Get|iam:List)/.test(a) && key === 'validate-network'));
+        expect([...new Set(actual)].sort(), key).toEqual([...named].filter((a) => !(/^(ec2:Describe|iam:Get|iam:List)/.test(a) && key === 'validate-network')).sort());
+      }
+    });
+
     it('each role writes logs only to its own function log group', () => {
       for (const key of FUNCTION_KEYS) {
         const logs = statementsOf(functionId(key)).filter((s) => [s.Action].flat().some((a: string) => a.startsWith('logs:')));

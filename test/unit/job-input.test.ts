@@ -126,6 +126,13 @@ describe('resolveJobInput', () => {
     expect(issues.map((i) => i.field)).toContain(field);
   });
 
+  it('keeps the output under the stage prefix as a path: "runs" admits runs/a/, not runs-other/', () => {
+    expect(resolve(rawJob({ outputDataS3Uri: 's3://output-bucket/runs/a/' }), { outputPrefix: 'runs' }).s3.output.key).toBe('runs/a/');
+    expect(issuesOf(() => resolve(rawJob({ outputDataS3Uri: 's3://output-bucket/runs-other/' }), { outputPrefix: 'runs' })).map((i) => i.field)).toEqual([
+      'outputDataS3Uri',
+    ]);
+  });
+
   it('rejects an input that is not an object', () => {
     for (const raw of [null, 'x', 42, []]) {
       expect(issuesOf(() => resolve(raw))).toEqual([{ field: '(input)', message: 'must be a JSON object' }]);
