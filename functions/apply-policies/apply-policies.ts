@@ -397,6 +397,8 @@ export async function applyPolicies(plan: PolicyPlan, deps: ApplyPoliciesDeps, l
   const alreadyApplied: string[] = [];
   const expiresAt = Math.floor(Date.now() / 1000) + plan.leaseSeconds;
   for (const change of plan.changes) {
+    // Nothing to write and nothing this job relies on (a bucket Deny already in place): no lock, no read.
+    if (change.action === 'none' && change.ownedSids.length === 0) continue;
     const { target } = change;
     const document = documentKey(target);
     const store = storeFor(all, target);
@@ -444,26 +446,29 @@ export async function rollbackPolicies(plan: PolicyPlan, deps: ApplyPoliciesDeps
     const document = documentKey(target);
     const store = storeFor(all, target);
     try {
+      // Never written by this job: only its hold goes (a hold is this job's own item: no lock needed).
+      if (change.action === 'none') {
+        await lease.leases.release(lease.owner, document);
+        continue;
+      }
       await lease.leases.withLock(document, lease.owner, async () => {
-        if (change.action !== 'none') {
-          const now = await store.read(target);
-          const others = await lease.leases.heldByOthers(document, lease.owner);
-          const shared = change.ownedSids.filter((sid) => others.has(sid));
-          if (samePolicy(now.doc, change.current)) result.notWritten.push(target.resource);
-          else if (!samePolicy(now.doc, change.desired)) result.leftAlone.push(target.resource);
-          else if (shared.length > 0) {
-            // Another live job relies on statements of this document (it found them applied): keep the
-            // document, remove only this job's statements that nobody else holds.
-            const mine = new Set(change.ownedSids.filter((sid) => !others.has(sid) && !(change.current?.Statement ?? []).some((st) => st.Sid === sid)));
-            if (mine.size > 0) await store.write(target, JSON.stringify(withoutSids(now.doc!, mine)));
-            result.keptForOthers.push(target.resource);
-          } else if (change.current === null) {
-            await store.remove(target);
-            result.deleted.push(target.resource);
-          } else {
-            await store.write(target, change.currentText ?? JSON.stringify(change.current));
-            result.restored.push(target.resource);
-          }
+        const now = await store.read(target);
+        const others = await lease.leases.heldByOthers(document, lease.owner);
+        const shared = change.ownedSids.filter((sid) => others.has(sid));
+        if (samePolicy(now.doc, change.current)) result.notWritten.push(target.resource);
+        else if (!samePolicy(now.doc, change.desired)) result.leftAlone.push(target.resource);
+        else if (shared.length > 0) {
+          // Another live job relies on statements of this document (it found them applied): keep the
+          // document, remove only this job's statements that nobody else holds.
+          const mine = new Set(change.ownedSids.filter((sid) => !others.has(sid) && !(change.current?.Statement ?? []).some((st) => st.Sid === sid)));
+          if (mine.size > 0) await store.write(target, JSON.stringify(withoutSids(now.doc!, mine)));
+          result.keptForOthers.push(target.resource);
+        } else if (change.current === null) {
+          await store.remove(target);
+          result.deleted.push(target.resource);
+        } else {
+          await store.write(target, change.currentText ?? JSON.stringify(change.current));
+          result.restored.push(target.resource);
         }
         await lease.leases.release(lease.owner, document);
       });
@@ -505,23 +510,25 @@ export async function revokeGrants(deps: ApplyPoliciesDeps, lease: LeaseContext,
   for (const hold of await lease.leases.heldBy(lease.owner)) {
     const target = JSON.parse(hold.target) as PolicyTarget;
     const store = storeFor(all, target);
+    if (keep) {
+      // The statements stay: only this job's hold goes (its own item: no lock needed).
+      result.kept.push(target.resource);
+      await lease.leases.release(lease.owner, hold.document);
+      continue;
+    }
     await lease.leases.withLock(hold.document, lease.owner, async () => {
-      if (keep) {
-        result.kept.push(target.resource);
-      } else {
-        const others = await lease.leases.heldByOthers(hold.document, lease.owner);
-        const mine = new Set(hold.sids.filter((sid) => !others.has(sid)));
-        const now = await store.read(target);
-        const present = now.doc?.Statement.filter((st) => st.Sid && mine.has(st.Sid)) ?? [];
-        if (mine.size === 0) result.keptForOthers.push(target.resource);
-        else if (present.length === 0) result.revoked.push(target.resource); // already gone (removed by hand)
-        else {
-          const rest = withoutSids(now.doc!, mine);
-          if (rest.Statement.length > 0) await store.write(target, JSON.stringify(rest));
-          else if (target.kind !== 'endpoint') await store.remove(target);
-          if (rest.Statement.length === 0 && target.kind === 'endpoint') result.kept.push(target.resource);
-          else result.revoked.push(target.resource);
-        }
+      const others = await lease.leases.heldByOthers(hold.document, lease.owner);
+      const mine = new Set(hold.sids.filter((sid) => !others.has(sid)));
+      const now = mine.size === 0 ? undefined : await store.read(target);
+      const present = now?.doc?.Statement.filter((st) => st.Sid && mine.has(st.Sid)) ?? [];
+      if (mine.size === 0) result.keptForOthers.push(target.resource);
+      else if (present.length === 0) result.revoked.push(target.resource); // already gone (removed by hand)
+      else {
+        const rest = withoutSids(now!.doc!, mine);
+        if (rest.Statement.length > 0) await store.write(target, JSON.stringify(rest));
+        else if (target.kind !== 'endpoint') await store.remove(target);
+        if (rest.Statement.length === 0 && target.kind === 'endpoint') result.kept.push(target.resource);
+        else result.revoked.push(target.resource);
       }
       await lease.leases.release(lease.owner, hold.document);
     });

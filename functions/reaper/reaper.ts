@@ -35,7 +35,7 @@ import { executionArnOf, isExecutionOf, JOB_ARN_PATTERN } from '../shared/arn.js
 import { isAwsError } from '../shared/aws-errors.js';
 import { CHAIN_EXECUTION_TAG, handoverExecutionName } from '../shared/chain.js';
 import { HandOverRejectedError } from '../shared/errors.js';
-import { verifyHandover } from '../shared/handover.js';
+import { parseJson, verifyHandover } from '../shared/handover.js';
 
 /** Execution statuses after which the reaper acts (the rule's `detail.status`). */
 export const ENDED_STATUSES = ['ABORTED', 'TIMED_OUT', 'FAILED'] as const;
@@ -95,15 +95,6 @@ interface Chain {
 
 type Found = { jobArn: string } | { jobName: string } | undefined;
 
-function json(text: string | undefined): any {
-  if (!text) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
 const isJobArn = (v: unknown): v is string => typeof v === 'string' && JOB_ARN_PATTERN.test(v);
 
 /**
@@ -127,7 +118,7 @@ async function jobFromHistory(executionArn: string, sfn: ReaperDeps['sfn']): Pro
 
 function jobInEvent(event: HistoryEvent): Found {
   const entered = event.stateEnteredEventDetails;
-  const data = json(entered?.input ?? event.stateExitedEventDetails?.output);
+  const data = parseJson(entered?.input ?? event.stateExitedEventDetails?.output);
   if (isJobArn(data?.submission?.jobArn)) return { jobArn: data.submission.jobArn };
   // Newest first: SubmitJob entered with no submission seen after it, so it never recorded its job.
   if (entered?.name === 'SubmitJob' && typeof data?.job?.jobName === 'string') return { jobName: data.job.jobName };
@@ -164,7 +155,7 @@ export async function reap(input: ReaperInput, config: ReaperConfig, deps: Reape
   }
 
   // 2. Its job, and the chain it belongs to.
-  const claimed = json(execution.input)?.handover;
+  const claimed = parseJson(execution.input)?.handover;
   let chain: Chain;
   let found: Found;
   if (claimed !== undefined) {
@@ -233,7 +224,7 @@ export async function reap(input: ReaperInput, config: ReaperConfig, deps: Reape
     }
     // A running successor that carries this job on follows it. (An execution that merely took the
     // name, without this job in its input, does not: HandOver then skips to the next generation.)
-    if (successor.status === 'RUNNING' && json(successor.input)?.handover?.submission?.jobArn === jobArn) {
+    if (successor.status === 'RUNNING' && parseJson(successor.input)?.handover?.submission?.jobArn === jobArn) {
       return report('successor-running', `Job ${jobArn} is followed by the running execution ${successorArn}: left to it.`, { ...withJob, successorArn });
     }
   }

@@ -59,11 +59,16 @@ export async function resumeJob(self: Self & { startTime: string }, claimed: unk
       `Job ${jobArn} is tagged ${CHAIN_EXECUTION_TAG}=${owner ?? '(none)'}, not ${handover.execution.id}: not this chain's job. Nothing was stopped or cleaned up.`,
     );
   }
+  return resumedState(handover, self.startTime);
+}
+
+/** The state an execution that took `handover` over continues with (it started at `startedAt`). */
+export function resumedState(handover: Handover, startedAt: string): ResumedState {
   return {
     job: handover.job,
     execution: handover.execution,
     submission: handover.submission,
     poll: { pollCount: handover.pollCount, pollsThisExecution: 0 },
-    handover: { generation: handover.generation, previousExecutionId: handover.previousExecutionId, startedAt: self.startTime },
+    handover: { generation: handover.generation, previousExecutionId: handover.previousExecutionId, startedAt },
   };
 }

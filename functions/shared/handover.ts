@@ -37,23 +37,24 @@ export interface Self {
   stateMachineArn: string;
 }
 
-const parse = (text: unknown): any => {
+/** `text` parsed as JSON (undefined when it is not JSON); a value that is not a string is returned as it is. */
+export function parseJson(text: unknown): any {
   if (typeof text !== 'string') return text;
   try {
     return JSON.parse(text);
   } catch {
     return undefined;
   }
-};
+}
 
 /** The hand-over a TaskScheduled event of `states:startExecution` sent to `self`, if it is one. */
 function scheduledFor(event: HistoryEvent, self: Self): unknown {
   const details = event.taskScheduledEventDetails;
   if (event.type !== 'TaskScheduled' || details?.resourceType !== 'states' || !details.resource?.startsWith('startExecution')) return undefined;
-  const parameters = parse(details.parameters);
+  const parameters = parseJson(details.parameters);
   if (parameters?.Name !== self.name || parameters?.StateMachineArn !== self.stateMachineArn) return undefined;
   // Input as the state gave it: an object (serialized by the integration) or a JSON string.
-  return parse(parameters.Input)?.handover ?? null;
+  return parseJson(parameters.Input)?.handover ?? null;
 }
 
 /**

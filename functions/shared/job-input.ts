@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { ROLE_ARN_PATTERN } from './arn.js';
 import { InvalidInputError, type InputIssue } from './errors.js';
-import { parseS3Uri, type BucketAccess } from './s3.js';
+import { CONTROL_CHARACTERS, parseS3Uri, s3KeyProblems, type BucketAccess } from './s3.js';
 import * as z from 'zod/mini';
 import { executionSchema, pollingSchema, type Execution } from './job-state.js';
 import { BUCKET_NAME_PATTERN, MAX_JOB_DURATION_SECONDS, STAGE_PARAMS, type Stage, type StagePolicies } from './stage.js';
@@ -30,28 +30,19 @@ export const HYPERPARAMETER_LIMITS = { count: 30, keyPattern: /^[A-Za-z][A-Za-z0
 
 /** Keys no record of the input may use: they would change the prototype of the parsed object. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
-/** C0, DEL and C1 control characters, and the Unicode line and paragraph separators (a line break in a log or a file). */
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 const text = (min: number, max: number) => z.string().check(z.minLength(min), z.maxLength(max));
 const int = (min: number, max: number) => z.int().check(z.minimum(min), z.maximum(max));
-const safeKeys = z.refine<Record<string, unknown>>(
-  (record) => !Object.keys(record).some((k) => FORBIDDEN_KEYS.has(k)),
-  'must not use the keys __proto__, constructor or prototype',
-);
-/** An S3 object key: at most 1,024 bytes of UTF-8, no control character, no `..` path segment. */
-export const s3KeyChecks = [
-  z.refine<string>((key) => Buffer.byteLength(key, 'utf8') <= 1024, 'must have an object key of at most 1,024 bytes'),
-  z.refine<string>((key) => !CONTROL_CHARACTERS.test(key), 'must not contain control characters'),
-  z.refine<string>((key) => !/(^|\/)\.\.?(\/|$)/.test(key), 'must not contain a "." or ".." path segment'),
-] as const;
+/** The object-key rules of shared/s3.ts, each broken rule an issue, on the key `keyOf` takes from the value. */
+const s3KeyRules = (keyOf: (value: string) => string = (v) => v) =>
+  z.superRefine<string>((value, ctx) => {
+    for (const message of s3KeyProblems(keyOf(value))) ctx.addIssue({ code: 'custom', message, input: value });
+  });
 const s3Uri = z
   .string()
   .check(
     z.regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/s, 'must be an s3:// URI with a valid bucket name'),
-    z.refine((uri: string) => Buffer.byteLength(uri.replace(/^s3:\/\/[^/]+\/?/, ''), 'utf8') <= 1024, 'must have an object key of at most 1,024 bytes'),
-    z.refine((uri: string) => !CONTROL_CHARACTERS.test(uri), 'must not contain control characters'),
-    z.refine((uri: string) => !/(^|\/)\.\.?(\/|$)/.test(uri.replace(/^s3:\/\/[^/]+\/?/, '')), 'must not contain a "." or ".." path segment'),
+    s3KeyRules((uri) => uri.replace(/^s3:\/\/[^/]+\/?/, '')),
   );
 /**
  * Checks each key of a record, the issue at the key with `problem`'s message. (A key schema of
@@ -77,7 +68,6 @@ const tagKeyProblem = (key: string) =>
 const tagMap = z
   .record(z.string(), z.string().check(z.maxLength(256), z.regex(TAG_TEXT, 'must be a tag value (letters, digits, spaces and _.:/=+-@)')))
   .check(
-    safeKeys,
     eachKey(tagKeyProblem),
     z.refine((tags) => Object.keys(tags).length <= 200, 'at most 200 tags'),
   );
@@ -87,7 +77,6 @@ const hyperParametersSchema = z
     text(1, HYPERPARAMETER_LIMITS.valueMax).check(z.refine((v: string) => !CONTROL_CHARACTERS.test(v), 'must not contain control characters')),
   )
   .check(
-    safeKeys,
     eachKey((key) =>
       HYPERPARAMETER_LIMITS.keyPattern.test(key) ? undefined : 'must be a hyperparameter name (a letter, then letters or digits, at most 64)',
     ),
@@ -157,7 +146,7 @@ export const uploadSchema = z
   .looseObject({
     bucket: z.looseObject({ name: z.string().check(z.regex(BUCKET_NAME_PATTERN, 'must be an S3 bucket name')) }),
     object: z.looseObject({
-      key: z.string().check(z.minLength(1), ...s3KeyChecks),
+      key: z.string().check(z.minLength(1), s3KeyRules()),
       size: z.optional(z.int().check(z.minimum(0))),
       etag: z.optional(text(1, 1024)),
       'version-id': z.optional(text(1, 1024)),

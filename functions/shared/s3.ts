@@ -30,6 +30,22 @@ export function bucketArns(partition: string, bucket: string): [string, string] 
   return [`arn:${partition}:s3:::${bucket}`, `arn:${partition}:s3:::${bucket}/*`];
 }
 
+/** C0, DEL and C1 control characters, and the Unicode line and paragraph separators (a line break in a log or a file). */
+export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+/**
+ * What makes `key` unfit as an object key (or key prefix) a job names: over 1,024 bytes of UTF-8, a
+ * control character, a `.` or `..` path segment. Empty when it is fit. The job input's URIs and upload
+ * key and the stage's outputPrefix all use it.
+ */
+export function s3KeyProblems(key: string): string[] {
+  return [
+    ...(Buffer.byteLength(key, 'utf8') > 1024 ? ['must have an object key of at most 1,024 bytes'] : []),
+    ...(CONTROL_CHARACTERS.test(key) ? ['must not contain control characters'] : []),
+    ...(/(^|\/)\.\.?(\/|$)/.test(key) ? ['must not contain a "." or ".." path segment'] : []),
+  ];
+}
+
 /** ARN of an object (or of the bucket when `key` is undefined). */
 export function objectArn(partition: string, bucket: string, key?: string): string {
   return `arn:${partition}:s3:::${bucket}${key === undefined ? '' : `/${key}`}`;

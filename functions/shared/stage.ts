@@ -8,6 +8,7 @@
  */
 import * as z from 'zod/mini';
 import { StageConfigError } from './errors.js';
+import { s3KeyProblems } from './s3.js';
 import { safeParse } from './validation.js';
 
 /** serverless.yml param name → the environment variable it is passed in (validate-network, apply-policies). */
@@ -120,8 +121,9 @@ const stageEnvSchema = z.object({
       // The prefix of every job's output key (the default outputDataS3Uri): the job-input rules for keys.
       z.string().check(
         z.maxLength(512),
-        z.refine((v: string) => !/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(v), 'must not contain control characters'),
-        z.refine((v: string) => !/(^|\/)\.\.?(\/|$)/.test(v), 'must not contain a "." or ".." path segment'),
+        z.superRefine((v: string, ctx) => {
+          for (const message of s3KeyProblems(v)) ctx.addIssue({ code: 'custom', message, input: v });
+        }),
         z.refine((v: string) => !v.startsWith('/'), 'must not start with "/" (a key prefix, without the bucket)'),
       ),
     ),

@@ -11,6 +11,8 @@
  */
 import type { BedrockClient } from '@aws-sdk/client-bedrock';
 import { pollStatus } from '../../functions/poll-status/poll-status.js';
+import { resumedState } from '../../functions/resume-job/resume-job.js';
+import type { Handover } from '../../functions/shared/handover.js';
 import { resolveJobInput, type Execution } from '../../functions/shared/job-input.js';
 import { stageFromParams } from '../../functions/shared/stage.js';
 import { loadDefinition, runWorkflowChain, type TaskHandler, type WorkflowRun } from '../lib/workflow.js';
@@ -89,14 +91,8 @@ export async function simulate(durationSeconds: number, polling: Record<string, 
     CleanupEnis: async () => ({ deleted: [], alreadyGone: [], notAvailable: [], summary: 'stand-in' }),
     // The hand-over it is given, as resume-job returns it once verified (its reads are not what this counts).
     ResumeJob: async (input) => {
-      const { handover: h, self } = input as { handover: any; self: { startTime: string } };
-      return {
-        job: h.job,
-        execution: h.execution,
-        submission: h.submission,
-        poll: { pollCount: h.pollCount, pollsThisExecution: 0 },
-        handover: { generation: h.generation, previousExecutionId: h.previousExecutionId, startedAt: self.startTime },
-      } as never;
+      const { handover, self } = input as { handover: Handover; self: { startTime: string } };
+      return resumedState(handover, self.startTime) as never;
     },
   };
   const input = {

@@ -21,6 +21,7 @@ import {
   type Tag,
 } from '@aws-sdk/client-ec2';
 import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { CreateModelCustomizationJobCommand, type BedrockClient } from '@aws-sdk/client-bedrock';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { accountOf } from '../../functions/shared/arn.js';
@@ -222,6 +223,33 @@ export function demoStageParams(account: DemoAccount, overrides: Record<string, 
     s3EndpointIds: account.endpointId,
     ...overrides,
   };
+}
+
+/**
+ * A customization job in the demo account (moto keeps it InProgress): its training data, output,
+ * VPC (`subnetIds`, or none with `[]`) and job tags (e.g. the chain tag). Only tests call this.
+ */
+export async function createDemoJob(
+  bedrock: BedrockClient,
+  account: DemoAccount,
+  name: string,
+  options: { subnetIds?: string[]; tags?: Record<string, string> } = {},
+): Promise<string> {
+  const subnetIds = options.subnetIds ?? account.subnetIds;
+  const out = await bedrock.send(
+    new CreateModelCustomizationJobCommand({
+      jobName: name,
+      customModelName: `${name}-model`,
+      roleArn: account.roleArn,
+      baseModelIdentifier: 'amazon.titan-text-express-v1',
+      trainingDataConfig: { s3Uri: `s3://${account.trainingBucket}/datasets/support.jsonl` },
+      outputDataConfig: { s3Uri: `s3://${account.outputBucket}/runs/` },
+      hyperParameters: {},
+      ...(subnetIds.length ? { vpcConfig: { subnetIds, securityGroupIds: [account.securityGroupId] } } : {}),
+      ...(options.tags ? { jobTags: Object.entries(options.tags).map(([key, value]) => ({ key, value })) } : {}),
+    }),
+  );
+  return out.jobArn!;
 }
 
 /**

@@ -156,22 +156,27 @@ export type ExecutionRegistry = Map<string, ExecutionRecord>;
  * before the call): by the scheduling execution's ARN. Execution names are unique per run, so one log
  * serves every run.
  */
-const scheduledStarts: { by: string; parameters: Record<string, unknown> }[] = [];
+const scheduledStarts: { by: string; parameters: { StateMachineArn: string; Name: string; Input: unknown } }[] = [];
 
 /**
- * The TaskScheduled events of `executionArn`'s HandOver starts, newest first, shaped as GetExecutionHistory
- * returns them (`taskScheduledEventDetails`: resourceType `states`, resource `startExecution`, `parameters`
- * the JSON text of the state's resolved Parameters: AWS's TaskScheduledEventDetails).
+ * A HandOver's start as GetExecutionHistory returns it: a TaskScheduled event whose
+ * `taskScheduledEventDetails` (AWS's TaskScheduledEventDetails) has resourceType `states`, resource
+ * `startExecution`, and `parameters` the JSON text of the state's resolved Parameters.
  */
-export function scheduledHistory(executionArn: string, region = process.env.AWS_REGION ?? 'us-east-1') {
+export function handOverScheduledEvent(parameters: { StateMachineArn: string; Name: string; Input: unknown }, id = 1, region = process.env.AWS_REGION ?? 'us-east-1') {
+  return {
+    id,
+    type: 'TaskScheduled' as const,
+    timestamp: new Date(),
+    taskScheduledEventDetails: { resourceType: 'states', resource: 'startExecution', region, parameters: JSON.stringify(parameters) },
+  };
+}
+
+/** The TaskScheduled events of `executionArn`'s HandOver starts, newest first ({@link handOverScheduledEvent}). */
+export function scheduledHistory(executionArn: string) {
   return scheduledStarts
     .filter((s) => s.by === executionArn)
-    .map((s, i) => ({
-      id: i + 1,
-      type: 'TaskScheduled' as const,
-      timestamp: new Date(),
-      taskScheduledEventDetails: { resourceType: 'states', resource: 'startExecution', region, parameters: JSON.stringify(s.parameters) },
-    }))
+    .map((s, i) => handOverScheduledEvent(s.parameters, i + 1))
     .reverse();
 }
 

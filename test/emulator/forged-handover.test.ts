@@ -6,33 +6,19 @@
  * HandOverRejected: the job is not stopped, its ENIs are not deleted, no policy is written, and the
  * only AWS call made is that read.
  */
-import { CreateModelCustomizationJobCommand, GetModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
-import { DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { GetModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
+import { DescribeNetworkInterfacesCommand } from '@aws-sdk/client-ec2';
 import { GetRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateStateMachineCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { CHAIN_EXECUTION_TAG, handoverExecutionName } from '../../functions/shared/chain.js';
-import { createJobEnis, demoStageParams, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
+import { createDemoJob, createJobEnis, demoStageParams, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
 import { loadLambdaHandlers, localStateMachineArn, runWorkflow, stopJobIntegration, type TaskHandler } from '../../scripts/lib/workflow.js';
 import { setStage } from '../fixtures/stage.js';
-import { motoClients, resetMoto } from '../support/moto-clients.js';
+import { commandsSentDuring, motoClients, resetMoto } from '../support/moto-clients.js';
 
 const { ec2, s3, iam, bedrock } = motoClients();
 const sfn = new SFNClient({ endpoint: inject('motoEndpoint'), region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
-
-/** Every command any SDK client sends while `record` is on (all clients share one base class). */
-const base = Object.getPrototypeOf(EC2Client.prototype) as { send: (command: object, ...rest: unknown[]) => Promise<unknown> };
-const originalSend = base.send;
-let sent: string[] | undefined;
-beforeAll(() => {
-  base.send = function recording(this: unknown, command: object, ...rest: unknown[]) {
-    sent?.push(command.constructor.name);
-    return originalSend.call(this, command, ...rest);
-  };
-});
-afterEach(() => {
-  sent = undefined;
-});
 
 let lambdas: Record<string, TaskHandler>;
 beforeAll(async () => {
@@ -55,20 +41,8 @@ describe('a forged hand-over against moto', () => {
     // A real execution and the running job it owns (tagged as its chain's), with the job's ENIs.
     const victim = await sfn.send(new StartExecutionCommand({ stateMachineArn: localStateMachineArn(), name: 'victim', input: '{}' }));
     const first = { id: victim.executionArn!, name: 'victim' };
-    const job = await bedrock.send(
-      new CreateModelCustomizationJobCommand({
-        jobName: 'victim-job',
-        customModelName: 'victim-model',
-        roleArn: account.roleArn,
-        baseModelIdentifier: 'amazon.titan-text-express-v1',
-        trainingDataConfig: { s3Uri: `s3://${account.trainingBucket}/datasets/support.jsonl` },
-        outputDataConfig: { s3Uri: `s3://${account.outputBucket}/runs/` },
-        hyperParameters: {},
-        vpcConfig: { subnetIds: account.subnetIds, securityGroupIds: [account.securityGroupId] },
-        jobTags: [{ key: CHAIN_EXECUTION_TAG, value: first.id }],
-      }),
-    );
-    const jobEnis = await createJobEnis(ec2, job.jobArn!, account.subnetIds, [account.securityGroupId]);
+    const job = { jobArn: await createDemoJob(bedrock, account, 'victim-job', { tags: { [CHAIN_EXECUTION_TAG]: first.id } }) };
+    const jobEnis = await createJobEnis(ec2, job.jobArn, account.subnetIds, [account.securityGroupId]);
     // The hand-over the victim would give its successor, with a deadline already passed (so a believed
     // claim would stop the job at once), started under the successor's own name.
     const handover = {
@@ -80,16 +54,15 @@ describe('a forged hand-over against moto', () => {
       previousExecutionId: first.id,
     };
 
-    sent = [];
-    const run = await runWorkflow({
-      input: { handover },
-      handlers: { ...lambdas, StopJob: stopJobIntegration(bedrock) },
-      executionName: handoverExecutionName(first, 1),
-      retryMs: 0,
-      waitMs: 0,
-    });
-    const calls = sent;
-    sent = undefined;
+    const { result: run, sent: calls } = await commandsSentDuring(() =>
+      runWorkflow({
+        input: { handover },
+        handlers: { ...lambdas, StopJob: stopJobIntegration(bedrock) },
+        executionName: handoverExecutionName(first, 1),
+        retryMs: 0,
+        waitMs: 0,
+      }),
+    );
 
     expect(run).toMatchObject({ status: 'FAILED', error: 'HandOverRejectedError' });
     expect(run.states).toEqual(['IsHandover', 'ResumeJob', 'HandOverRejected']);

@@ -5,15 +5,15 @@
  * single command during the run (so nothing is written), and moto shows the role without an inline
  * policy, the endpoint policy and the bucket policies unchanged.
  */
-import { CreateModelCustomizationJobCommand, GetModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
-import { CreateVpcCommand, CreateSecurityGroupCommand, CreateSubnetCommand, DescribeVpcEndpointsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { GetModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
+import { CreateVpcCommand, CreateSecurityGroupCommand, CreateSubnetCommand, DescribeVpcEndpointsCommand } from '@aws-sdk/client-ec2';
 import { CreateRoleCommand, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, GetBucketPolicyCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DEMO_DATASET, demoJobInput, demoStageParams, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
+import { DEMO_DATASET, createDemoJob, demoJobInput, demoStageParams, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
 import { loadLambdaHandlers, runWorkflow, stopJobIntegration, type TaskHandler, type WorkflowRun } from '../../scripts/lib/workflow.js';
 import { setStage } from '../fixtures/stage.js';
-import { motoClients, resetMoto } from '../support/moto-clients.js';
+import { commandsSentDuring, motoClients, resetMoto } from '../support/moto-clients.js';
 
 const { ec2, s3, iam, bedrock } = motoClients();
 const TRUST = JSON.stringify({
@@ -21,15 +21,8 @@ const TRUST = JSON.stringify({
   Statement: [{ Effect: 'Allow', Principal: { Service: 'bedrock.amazonaws.com' }, Action: 'sts:AssumeRole' }],
 });
 
-/**
- * Every command any SDK client sends while `counting` is on: all SDK v3 clients share one base class
- * whose `send` sees each command (as test/setup/emulator.ts records them). Restored after each test.
- */
-type Send = (this: unknown, command: object, ...rest: unknown[]) => Promise<unknown>;
-const base = Object.getPrototypeOf(EC2Client.prototype) as { send: Send };
+/** The commands the SDK clients sent during the last run (test/support/moto-clients.ts). */
 let sentDuringRun: string[] = [];
-let counting = false;
-let originalSend: Send | undefined;
 
 let lambdas: Record<string, TaskHandler>;
 beforeAll(async () => {
@@ -45,29 +38,19 @@ describe('guardrails against moto: a job that widens access fails before any AWS
     account = await seedDemoAccount({ ec2, s3, iam, dynamodb: motoClients().dynamodb });
     setStage(demoStageParams(account));
     endpointPolicyBefore = await endpointPolicy(account.endpointId);
-    originalSend = base.send;
-    const previous = originalSend;
-    base.send = function countingSend(this: unknown, command: object, ...rest: unknown[]) {
-      if (counting) sentDuringRun.push(command.constructor.name);
-      return previous.call(this, command, ...rest);
-    };
     sentDuringRun = [];
   });
   afterEach(() => {
-    counting = false;
-    if (originalSend) base.send = originalSend;
-    originalSend = undefined;
     // Back to the demo stage's own settings (blank: the defaults) for the next test and file.
     setStage(demoStageParams(account, { kmsKeyArns: '', maxJobDurationSeconds: '' }));
   });
 
   async function run(input: Record<string, unknown>): Promise<WorkflowRun> {
-    counting = true;
-    try {
-      return await runWorkflow({ input, handlers: { ...lambdas, StopJob: stopJobIntegration(bedrock) }, retryMs: 0, waitMs: 0 });
-    } finally {
-      counting = false;
-    }
+    const { result, sent } = await commandsSentDuring(() =>
+      runWorkflow({ input, handlers: { ...lambdas, StopJob: stopJobIntegration(bedrock) }, retryMs: 0, waitMs: 0 }),
+    );
+    sentDuringRun = sent;
+    return result;
   }
 
   async function endpointPolicy(id: string): Promise<string | undefined> {
@@ -201,17 +184,7 @@ describe('guardrails against moto: a job that widens access fails before any AWS
   });
   it("a top-level handover naming another's job: never resolved as a job input, and the job is left alone", async () => {
     // Someone else's running job in the account.
-    const created = await bedrock.send(
-      new CreateModelCustomizationJobCommand({
-        jobName: 'someone-elses-job',
-        customModelName: 'someone-elses-model',
-        roleArn: account.roleArn,
-        baseModelIdentifier: 'amazon.titan-text-express-v1',
-        trainingDataConfig: { s3Uri: `s3://${account.trainingBucket}/datasets/support.jsonl` },
-        outputDataConfig: { s3Uri: `s3://${account.outputBucket}/runs/` },
-        hyperParameters: {},
-      }),
-    );
+    const created = { jobArn: await createDemoJob(bedrock, account, 'someone-elses-job', { subnetIds: [] }) };
     // A hand-over as PollStatus would write it, forged: its deadline long past (PollStatus would stop the job).
     const input = {
       handover: {

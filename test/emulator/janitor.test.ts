@@ -1,10 +1,10 @@
-import { CreateModelCustomizationJobCommand, GetModelCustomizationJobCommand, StopModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
+import { GetModelCustomizationJobCommand, StopModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateNetworkInterfaceCommand, CreateSubnetCommand, CreateVpcCommand, DescribeNetworkInterfacesCommand } from '@aws-sdk/client-ec2';
 import { beforeEach, describe, expect, inject, it } from 'vitest';
 import { sweep, type JanitorConfig } from '../../functions/janitor/janitor.js';
 import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG } from '../../functions/shared/bedrock-enis.js';
-import { createJobEnis, createSightingsTable, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
+import { createDemoJob, createJobEnis, createSightingsTable, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
 import { motoClients, resetMoto } from '../support/moto-clients.js';
 
 const { ec2, s3, iam, bedrock } = motoClients();
@@ -15,21 +15,7 @@ const dynamodb = new DynamoDBClient({
 });
 const DAY = 24 * 3600_000;
 
-async function createJob(account: DemoAccount, name: string, subnetIds = account.subnetIds): Promise<string> {
-  const out = await bedrock.send(
-    new CreateModelCustomizationJobCommand({
-      jobName: name,
-      customModelName: `${name}-model`,
-      roleArn: account.roleArn,
-      baseModelIdentifier: 'amazon.titan-text-express-v1',
-      trainingDataConfig: { s3Uri: `s3://${account.trainingBucket}/datasets/support.jsonl` },
-      outputDataConfig: { s3Uri: `s3://${account.outputBucket}/runs/` },
-      hyperParameters: {},
-      vpcConfig: { subnetIds, securityGroupIds: [account.securityGroupId] },
-    }),
-  );
-  return out.jobArn!;
-}
+const createJob = (account: DemoAccount, name: string, subnetIds = account.subnetIds) => createDemoJob(bedrock, account, name, { subnetIds });
 
 /** An ENI with tags anyone holding ec2:CreateTags could write. */
 async function forgedEni(subnetId: string, tags: Record<string, string>): Promise<string> {

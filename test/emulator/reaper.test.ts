@@ -8,14 +8,15 @@
  * tests make real, that one TaskScheduled event is supplied by a stand-in on the reaper's SFN client
  * ({@link recordHandOver}; every other call, DescribeExecution and Bedrock's included, goes to moto).
  */
-import { CreateModelCustomizationJobCommand, GetModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
+import { GetModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
 import { CreateStateMachineCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
 import { beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import type { ReaperReport } from '../../functions/reaper/reaper.js';
 import { CHAIN_EXECUTION_TAG, handoverExecutionName } from '../../functions/shared/chain.js';
 import { sfn as reaperSfn } from '../../functions/shared/clients.js';
-import { seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
+import { createDemoJob, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
+import { handOverScheduledEvent } from '../../scripts/lib/workflow.js';
 import { fixtureEvent } from '../support/event-ruler.js';
 import { motoClients, resetMoto } from '../support/moto-clients.js';
 
@@ -29,8 +30,7 @@ const handOvers = new Map<string, object[]>();
 
 /** Records that `by`'s HandOver started `name` with `input`, as Step Functions records it (TaskScheduledEventDetails). */
 function recordHandOver(by: string, name: string, input: unknown) {
-  const parameters = JSON.stringify({ StateMachineArn: STATE_MACHINE_ARN, Name: name, Input: input });
-  const event = { id: 1, type: 'TaskScheduled', timestamp: new Date(), taskScheduledEventDetails: { resourceType: 'states', resource: 'startExecution', region: 'us-east-1', parameters } };
+  const event = handOverScheduledEvent({ StateMachineArn: STATE_MACHINE_ARN, Name: name, Input: input });
   handOvers.set(by, [...(handOvers.get(by) ?? []), event]);
 }
 
@@ -80,22 +80,7 @@ describe('reaper against moto', () => {
     return out.executionArn!;
   }
 
-  async function createJob(name: string, owner: string): Promise<string> {
-    const out = await bedrock.send(
-      new CreateModelCustomizationJobCommand({
-        jobName: name,
-        customModelName: `${name}-model`,
-        roleArn: account.roleArn,
-        baseModelIdentifier: 'amazon.titan-text-express-v1',
-        trainingDataConfig: { s3Uri: `s3://${account.trainingBucket}/datasets/support.jsonl` },
-        outputDataConfig: { s3Uri: `s3://${account.outputBucket}/runs/` },
-        hyperParameters: {},
-        vpcConfig: { subnetIds: account.subnetIds, securityGroupIds: [account.securityGroupId] },
-        jobTags: [{ key: CHAIN_EXECUTION_TAG, value: owner }],
-      }),
-    );
-    return out.jobArn!;
-  }
+  const createJob = (name: string, owner: string) => createDemoJob(bedrock, account, name, { tags: { [CHAIN_EXECUTION_TAG]: owner } });
 
   const jobStatus = async (jobArn: string) => (await bedrock.send(new GetModelCustomizationJobCommand({ jobIdentifier: jobArn }))).status;
 

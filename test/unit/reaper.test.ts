@@ -11,6 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_SUCCESSORS, reap, type ReaperInput } from '../../functions/reaper/reaper.js';
 import { executionArnOf } from '../../functions/shared/arn.js';
+import { handOverScheduledEvent } from '../../scripts/lib/workflow.js';
 import { CHAIN_EXECUTION_TAG, handoverExecutionName } from '../../functions/shared/chain.js';
 import { buildCreateRequest } from '../../functions/submit-job/submit-job.js';
 import { EXECUTION, resolvedJob } from '../fixtures/job.js';
@@ -59,11 +60,8 @@ const handoverInput = (generation: number, jobArn = JOB) => ({
  * TaskScheduledEventDetails: resourceType, resource, region, parameters as JSON text).
  */
 function scheduled(by: string, name: string, input: unknown) {
-  const parameters = JSON.stringify({ StateMachineArn: STATE_MACHINE, Name: name, Input: input });
   sfn.on(GetExecutionHistoryCommand, { executionArn: by }).resolves({
-    events: [
-      { id: 12, type: 'TaskScheduled', timestamp: new Date(), taskScheduledEventDetails: { resourceType: 'states', resource: 'startExecution', region: 'us-east-1', parameters } },
-    ],
+    events: [handOverScheduledEvent({ StateMachineArn: STATE_MACHINE, Name: name, Input: input }, 12)],
   });
 }
 

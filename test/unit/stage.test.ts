@@ -10,16 +10,9 @@ import { TEST_ACCOUNT_ID, TEST_STAGE_PARAMS, type StageParams } from '../fixture
 const KEY = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const MRK = 'arn:aws:kms:us-east-1:123456789012:key/mrk-0123456789abcdef0123456789abcdef';
 
-/** The fewest params a deployment needs (everything else defaults). */
-const MINIMAL: StageParams = {
-  vpcId: 'vpc-0123456789abcdef0',
-  subnetIds: 'subnet-0123456789abcdef0,subnet-0123456789abcdef1',
-  securityGroupIds: 'sg-0123456789abcdef0',
-  bedrockRoleArn: 'arn:aws:iam::123456789012:role/BedrockCustomizationRole',
-  trainingBucket: 'training-bucket',
-  outputBucket: 'output-bucket',
-  s3EndpointIds: 'vpce-0123456789abcdef0',
-};
+/** The fewest params a deployment needs (everything else defaults): those of the test stage. */
+const REQUIRED = ['vpcId', 'subnetIds', 'securityGroupIds', 'bedrockRoleArn', 'trainingBucket', 'outputBucket', 's3EndpointIds'] as const;
+const MINIMAL: StageParams = Object.fromEntries(REQUIRED.map((name) => [name, TEST_STAGE_PARAMS[name]]));
 
 const source = (params: StageParams, extra: Record<string, string | undefined> = {}) => ({
   AWS_REGION: 'us-east-1',
