@@ -4,7 +4,7 @@
  * `detail.jobArn` and its status in `detail.jobStatus` (AWS's documented sample:
  * test/fixtures/events/bedrock-model-customization-job-state-change.json); the rule in serverless.yml
  * filters on `jobStatus`, and the sweep asks Bedrock for the status itself. A manual invoke may pass
- * `{ "dryRun": true }` and/or `{ "jobArn": "…" }`.
+ * `{ "dryRun": true }` (never `false` over a stage in dry-run mode) and/or `{ "jobArn": "…" }`.
  */
 import * as z from 'zod/mini';
 import { janitorBedrock as bedrock, janitorDynamodb as dynamodb, janitorEc2 as ec2 } from '../shared/clients.js';
@@ -52,7 +52,8 @@ export const handler = makeHandler(eventSchema, async (event) => {
     scope,
     {
       graceSeconds: env.JANITOR_GRACE_SECONDS,
-      dryRun: event.dryRun ?? env.JANITOR_DRY_RUN === 'true',
+      // An invoke may ask for a dry run, never undo the stage's (janitorDryRun: 'true').
+      dryRun: event.dryRun === true || env.JANITOR_DRY_RUN === 'true',
       concurrency: MAX_CONCURRENCY,
       vpcIds: env.JANITOR_VPC_IDS,
       home: { region: env.AWS_REGION, accountId: env.JANITOR_ACCOUNT_ID },

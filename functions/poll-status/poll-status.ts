@@ -206,5 +206,9 @@ export async function pollStatus(input: PollStatusInput, deps: PollStatusDeps): 
     ...(handover ? { handover } : {}),
     ...(out.failureMessage ? { failureMessage: out.failureMessage } : {}),
     ...(out.statusDetails ? { statusDetails: JSON.parse(JSON.stringify(out.statusDetails)) } : {}),
+    // The custom model and the job's metrics, once the job has completed (moto reports both from the start).
+    ...(status === 'Completed' && out.outputModelArn ? { outputModelArn: out.outputModelArn } : {}),
+    ...(status === 'Completed' && out.trainingMetrics ? { trainingMetrics: { ...out.trainingMetrics } } : {}),
+    ...(status === 'Completed' && out.validationMetrics?.length ? { validationMetrics: out.validationMetrics.map((m) => ({ ...m })) } : {}),
   };
 }

@@ -14,6 +14,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
 
 // Standard retry mode with backoff and jitter; throttling is retried by the SDK itself. (Literal
 // options, no spreads: esbuild keeps a pure call whose arguments it cannot prove side-effect free.)
@@ -33,5 +34,7 @@ export const janitorBedrock = /* @__PURE__ */ new BedrockClient({ maxAttempts: 8
 export const janitorDynamodb = /* @__PURE__ */ new DynamoDBClient({ maxAttempts: 8, retryMode: 'adaptive' });
 /** The policy leases table (apply-policies): locks and holds, a few items per document. */
 export const dynamodb = /* @__PURE__ */ new DynamoDBClient({ maxAttempts: 5, retryMode: 'standard' });
-/** Step Functions, for the reaper (reads executions of this state machine). */
+/** Step Functions, for the reaper and notify (read executions of this state machine). */
 export const sfn = /* @__PURE__ */ new SFNClient({ maxAttempts: 5, retryMode: 'standard' });
+/** SNS, for notify (publishes one message per ended execution to the stack's topic). */
+export const sns = /* @__PURE__ */ new SNSClient({ maxAttempts: 5, retryMode: 'standard' });

@@ -415,12 +415,10 @@ export function stageViolations(job: StageBoundFields, stage: Stage, trainingFie
 }
 
 /**
- * Resolves a raw execution input within `stage`: the stage's values first, the caller's fields over
- * them (`vpcConfig` is taken whole from the input when given; `policies` setting by setting), then
- * checked against the stage, then derived names. Throws {@link InvalidInputError} naming each bad
- * field (and the allowed values); makes no AWS call.
+ * The checks of a raw input that need no stage: a JSON object, `upload` not with
+ * `trainingDataS3Uri`, no prototype keys in records, no `policies.exemptPrincipalArns`.
  */
-export function resolveJobInput(raw: unknown, stage: Stage, execution: Execution): JobInput {
+function checkInputStructure(raw: unknown): Record<string, unknown> {
   if (!isPlainObject(raw)) {
     throw new InvalidInputError([{ field: '(input)', message: 'must be a JSON object' }]);
   }
@@ -442,6 +440,29 @@ export function resolveJobInput(raw: unknown, stage: Stage, execution: Execution
       },
     ]);
   }
+  return input;
+}
+
+/**
+ * A raw input checked without its stage (the CLI, before it starts an execution of a deployed stage
+ * whose params it does not know): the structure checks of {@link resolveJobInput} and every field
+ * the input sets against the shared schema. Fields the stage fills in may be absent; the stage's
+ * bounds are checked by the workflow's first state. Throws {@link InvalidInputError}.
+ */
+export function checkJobInputShape(raw: unknown): void {
+  const input = checkInputStructure(raw);
+  if (input.upload !== undefined) parseOrThrow(uploadSchema, input.upload, 'upload');
+  parseOrThrow(z.partial(rawJobInputSchema), input);
+}
+
+/**
+ * Resolves a raw execution input within `stage`: the stage's values first, the caller's fields over
+ * them (`vpcConfig` is taken whole from the input when given; `policies` setting by setting), then
+ * checked against the stage, then derived names. Throws {@link InvalidInputError} naming each bad
+ * field (and the allowed values); makes no AWS call.
+ */
+export function resolveJobInput(raw: unknown, stage: Stage, execution: Execution): JobInput {
+  const input = checkInputStructure(raw);
   // An upload names the training data; parsed first, so that its errors are named `upload.…`.
   const upload = input.upload === undefined ? undefined : parseOrThrow(uploadSchema, input.upload, 'upload');
   const merged = parseOrThrow(rawJobInputSchema, {

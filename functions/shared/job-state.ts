@@ -116,4 +116,8 @@ export interface PollResult {
    */
   handover?: { generation: number; executionName: string; executionArn?: string };
   statusDetails?: unknown;
+  /** With status Completed: the custom model the job created, and Bedrock's loss figures. */
+  outputModelArn?: string;
+  trainingMetrics?: { trainingLoss?: number };
+  validationMetrics?: { validationLoss?: number }[];
 }

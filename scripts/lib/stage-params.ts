@@ -46,12 +46,18 @@ export function resolveParams(overrides: StageParams = {}, config: Config = load
 }
 
 /**
- * The environment variables of the state machine's Lambdas with `params`, merged (the names do not
+ * The environment variables of the state machine's Lambdas (or of `functions`) with `params`, merged (the names do not
  * clash; a clash with different values is an error). `!Ref AWS::AccountId|Region|Partition` resolve to
  * `account`, `!Ref <resource>` to `account.resources`; any other CloudFormation reference (a role's
  * ARN…) has no local value and is left out.
  */
-export function functionEnvironment(params: StageParams, account: StageAccount, config: Config = loadServerlessConfig()): Record<string, string> {
+export function functionEnvironment(
+  params: StageParams,
+  account: StageAccount,
+  config: Config = loadServerlessConfig(),
+  /** The functions (serverless.yml keys) whose environment to build: by default the state machine's. */
+  functions: string[] = Object.values(lambdaTaskFunctions(config)),
+): Record<string, string> {
   const pseudo: Record<string, string> = {
     ...account.resources,
     'AWS::AccountId': account.accountId,
@@ -59,7 +65,8 @@ export function functionEnvironment(params: StageParams, account: StageAccount, 
     'AWS::Partition': account.partition ?? 'aws',
   };
   const env: Record<string, string> = {};
-  for (const key of new Set(Object.values(lambdaTaskFunctions(config)))) {
+  for (const key of new Set(functions)) {
+    if (!Object.hasOwn(config.functions, key)) throw new Error(`${key} is not a function of serverless.yml`);
     for (const [name, raw] of Object.entries(config.functions[key]!.environment ?? {})) {
       let value: string | undefined;
       if (typeof raw === 'string') value = substitute(raw, params, `functions.${key}.environment.${name}`);

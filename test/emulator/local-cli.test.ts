@@ -1,7 +1,8 @@
 /**
- * The `npm run local` contract: `[--input FILE] [--params FILE] [--endpoint URL] [--json]`; exit 0
- * succeeded, 1 failed, 2 bad usage, stage params or input; with --json one JSON document on stdout,
- * progress on stderr.
+ * The `npm run local` contract: `[--input FILE] [--params FILE] [--scenario S] [--endpoint URL] [--json]`;
+ * exit 0 succeeded, 1 failed, 2 bad usage, stage params or input; with --json one JSON document on
+ * stdout (what `bvc status` shows: the execution's view, plus its output when it succeeded), progress
+ * on stderr. Run as a user runs it: a child process.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -25,7 +26,7 @@ function local(args: string[]): Promise<{ code: number; stdout: string; stderr: 
     execFile(
       join(projectRoot, 'node_modules', '.bin', 'tsx'),
       [join(projectRoot, 'scripts', 'local.ts'), ...args],
-      { cwd: projectRoot, env: { ...process.env, AWS_ENDPOINT_URL: '' }, timeout: 120_000 },
+      { cwd: projectRoot, env: { ...process.env, AWS_ENDPOINT_URL: '', BVC_RUNS_DIR: join(dir, 'runs') }, timeout: 150_000 },
       (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -51,10 +52,12 @@ describe('npm run local', () => {
       ['--endpoint', inject('motoEndpoint')],
       ['--endpoint', inject('motoEndpoint'), '--input', input],
       ['--params', file('unknown-param.json', { vpcIds: 'vpc-0123456789abcdef0' })],
+      ['--scenario', 'sometimes'],
+      ['--endpoint', inject('motoEndpoint'), '--params', params, '--scenario', 'failure'],
     ]) {
       const run = await local(args);
       expect(run.code, args.join(' ')).toBe(2);
-      expect(run.stderr).toContain('usage: npm run local');
+      expect(run.stderr).toContain('Run npm run local -- --help for usage.');
     }
   });
 
@@ -80,7 +83,8 @@ describe('npm run local', () => {
     const run = await local(['--endpoint', inject('motoEndpoint'), '--json', '--params', restrict, '--input', file('dry.json', demoJobInput(account, { dryRun: true, policies: undefined }))]);
     expect(run.code).toBe(0);
     const doc = JSON.parse(run.stdout);
-    expect(doc.status).toBe('SUCCEEDED');
+    expect(doc.execution.status).toBe('SUCCEEDED');
+    expect(doc.outcome).toBe('dry-run');
     // The stage's settings, from --params, reached the Lambdas as a deployment's environment would.
     expect(doc.output.policies.summary).toEqual([
       expect.stringMatching(/^create role\//),
@@ -97,18 +101,34 @@ describe('npm run local', () => {
     const run = await local(['--endpoint', inject('motoEndpoint'), '--json', '--params', broken, '--input', file('broken.json', input)]);
     expect(run.code).toBe(1);
     const doc = JSON.parse(run.stdout);
-    expect(doc).toMatchObject({ status: 'FAILED', error: 'NetworkValidationError' });
-    expect(doc.cause).toContain('subnet-0000000000000dead');
+    expect(doc).toMatchObject({ execution: { status: 'FAILED' }, endState: 'PreflightFailed', error: { error: 'NetworkValidationError' } });
+    expect(doc.error.cause).toContain('subnet-0000000000000dead');
+    expect(doc.preflight.problems).toContainEqual(expect.objectContaining({ id: 'subnet.exists', resource: 'subnet-0000000000000dead', remedy: expect.any(String) }));
   });
 
-  it('with no arguments: its own emulator and demo account, every state, the deadline path explained, exit 1', async () => {
-    const run = await local(['--json']);
-    expect(run.code).toBe(1);
-    for (const state of ['ValidateNetwork', 'PlanPolicies', 'ApplyPolicies', 'SubmitJob', 'PollStatus', 'WaitForJob', 'StopJob', 'CleanupEnis', 'JobDeadlineExceeded']) {
-      expect(run.stderr).toContain(`▶ ${state}`);
+  it('with no arguments: its own emulator and demo account, a job the stand-in completes, exit 0; --scenario failure and deadline end as documented', async () => {
+    // Three seeded runs, each with its own moto on its own port, side by side.
+    const [completed, failure, deadline] = await Promise.all([local(['--json']), local(['--json', '--scenario', 'failure']), local(['--json', '--scenario', 'deadline'])]);
+
+    expect(completed.code, completed.stderr).toBe(0);
+    for (const state of ['ValidateNetwork', 'PlanPolicies', 'ApplyPolicies', 'SubmitJob', 'PollStatus', 'WaitForJob', 'CleanupEnis', 'RevokeGrants', 'JobSucceeded']) {
+      expect(completed.stderr).toContain(`▶ ${state}`);
     }
-    expect(run.stderr).toContain('stand-in for Bedrock');
-    expect(run.stderr).toContain('No completion was simulated');
-    expect(JSON.parse(run.stdout)).toMatchObject({ status: 'FAILED', error: 'JobDeadlineExceededError' });
-  });
+    expect(completed.stderr).toContain('stand-in for Bedrock');
+    expect(completed.stderr).toMatch(/◆ job InProgress — validation InProgress/);
+    expect(completed.stderr).toMatch(/◆ job Completed — validation Completed · data processing Completed · training Completed/);
+    expect(completed.stderr).toMatch(/untouched.*untouched.*untouched/);
+    const doc = JSON.parse(completed.stdout);
+    expect(doc).toMatchObject({ execution: { status: 'SUCCEEDED' }, endState: 'JobSucceeded', outcome: 'completed', job: { status: 'Completed', outputModelArn: expect.stringMatching(/^arn:aws:bedrock:us-east-1:\d{12}:custom-model\//) } });
+    expect(doc.output.poll.outputModelArn).toBe(doc.job.outputModelArn);
+    expect(doc.cleanup.summary).toMatch(/Deleted 2 network interface/);
+
+    expect(failure.code, failure.stderr).toBe(1);
+    expect(JSON.parse(failure.stdout)).toMatchObject({ endState: 'JobFailed', job: { status: 'Failed', arn: expect.any(String), failureMessage: expect.any(String) } });
+    expect(failure.stderr).toContain('▶ CleanupEnis');
+
+    expect(deadline.code, deadline.stderr).toBe(1);
+    for (const state of ['StopJob', 'CleanupEnis', 'JobDeadlineExceeded']) expect(deadline.stderr).toContain(`▶ ${state}`);
+    expect(JSON.parse(deadline.stdout)).toMatchObject({ endState: 'JobDeadlineExceeded', error: { error: 'JobDeadlineExceededError', remedy: expect.any(String) } });
+  }, 180_000);
 });

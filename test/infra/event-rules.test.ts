@@ -20,6 +20,7 @@ afterAll(() => rmSync(packaged.dir, { recursive: true, force: true }));
 const targets = (rule: Resource) => JSON.stringify(rule.Properties.Targets);
 const janitorRule = () => rules.find(([, r]) => targets(r).includes('JanitorLambdaFunction'))![1].Properties.EventPattern;
 const reaperRule = () => rules.find(([, r]) => targets(r).includes('ReaperLambdaFunction'))![1].Properties.EventPattern;
+const notifyRule = () => rules.find(([, r]) => targets(r).includes('NotifyLambdaFunction'))![1].Properties.EventPattern;
 const uploadRule = () => rules.find(([, r]) => targets(r).includes('CustomizeModelStateMachine'))![1].Properties.EventPattern;
 
 /** AWS's Bedrock sample with `detail.jobStatus` set (a deep copy). */
@@ -57,11 +58,12 @@ function upload(bucket: string, key: string) {
 }
 
 describe('EventBridge rules against AWS sample events (event-ruler)', () => {
-  it('covers every rule with an event pattern: the janitor job-state rule, the reaper rule and the upload rule', () => {
+  it('covers every rule with an event pattern: the janitor job-state rule, the reaper rule, the notify rule and the upload rule', () => {
     // A new rule must get its fixtures and cases here.
-    expect(rules).toHaveLength(3);
+    expect(rules).toHaveLength(4);
     expect(janitorRule()).toBeDefined();
     expect(reaperRule()).toBeDefined();
+    expect(notifyRule()).toBeDefined();
     expect(uploadRule()).toBeDefined();
   });
 
@@ -106,6 +108,23 @@ describe('EventBridge rules against AWS sample events (event-ruler)', () => {
       ['the sample as published (its own state machine)', fixtureEvent('step-functions-execution-status-change'), false],
     ];
     const results = matchPatterns(cases.map(([, event]) => ({ pattern, event })));
+    expect(Object.fromEntries(cases.map(([name], i) => [name, results[i]]))).toEqual(Object.fromEntries(cases.map(([name, , want]) => [name, want])));
+  });
+
+  it('notify rule: matches the documented Step Functions event of this state machine at every end (success included); nothing else', () => {
+    const pattern = notifyRule();
+    expect(pattern.detail.stateMachineArn).toEqual([{ Ref: 'CustomizeModelStateMachine' }]);
+    const resolved = { ...pattern, detail: { ...pattern.detail, stateMachineArn: [STATE_MACHINE_ARN] } };
+    const cases: [string, Record<string, any>, boolean][] = [
+      ['SUCCEEDED', executionEvent('SUCCEEDED'), true],
+      ['the sample (FAILED) for this state machine', executionEvent('FAILED'), true],
+      ['ABORTED', executionEvent('ABORTED'), true],
+      ['TIMED_OUT', executionEvent('TIMED_OUT'), true],
+      ['RUNNING', executionEvent('RUNNING'), false],
+      ['SUCCEEDED, another state machine', executionEvent('SUCCEEDED', 'arn:aws:states:eu-west-1:123456789012:stateMachine:other'), false],
+      ['the sample as published (its own state machine)', fixtureEvent('step-functions-execution-status-change'), false],
+    ];
+    const results = matchPatterns(cases.map(([, event]) => ({ pattern: resolved, event })));
     expect(Object.fromEntries(cases.map(([name], i) => [name, results[i]]))).toEqual(Object.fromEntries(cases.map(([name, , want]) => [name, want])));
   });
 

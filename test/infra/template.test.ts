@@ -12,6 +12,7 @@ import { parse } from 'yaml';
 import { aslPath, projectRoot } from '../../scripts/lib/paths.js';
 import { resolveParams } from '../../scripts/lib/stage-params.js';
 import { STAGE_PARAMS } from '../../functions/shared/stage.js';
+import { fixtureEvent, matchPatterns } from '../support/event-ruler.js';
 import { packageStage, type Resource } from '../support/package-stage.js';
 
 const run = promisify(execFile);
@@ -34,7 +35,7 @@ function readZip(path: string): Map<string, Buffer> {
 }
 
 /** The function keys of serverless.yml; the step functions are the first six. */
-const FUNCTION_KEYS = ['validate-network', 'apply-policies', 'submit-job', 'poll-status', 'resume-job', 'cleanup-enis', 'janitor', 'reaper'] as const;
+const FUNCTION_KEYS = ['validate-network', 'apply-policies', 'submit-job', 'poll-status', 'resume-job', 'cleanup-enis', 'janitor', 'reaper', 'notify'] as const;
 
 let packaged: Awaited<ReturnType<typeof packageStage>>;
 let resources: Record<string, Resource>;
@@ -59,13 +60,14 @@ describe('packaged CloudFormation template', () => {
     expect(problems).toEqual(["root: unrecognized property 'build'"]);
   });
 
-  it('has the six step functions, the janitor and the reaper on nodejs22.x arm64', () => {
+  it('has the six step functions, the janitor, the reaper and notify on nodejs22.x arm64', () => {
     const functions = ofType('AWS::Lambda::Function');
     expect(functions.map(([id]) => id).sort()).toEqual(
       [
         'ApplyDashpoliciesLambdaFunction',
         'CleanupDashenisLambdaFunction',
         'JanitorLambdaFunction',
+        'NotifyLambdaFunction',
         'PollDashstatusLambdaFunction',
         'ReaperLambdaFunction',
         'ResumeDashjobLambdaFunction',
@@ -177,6 +179,116 @@ describe('packaged CloudFormation template', () => {
     });
   });
 
+  describe('notifications', () => {
+    it("runs notify on every end of this state machine's executions (SUCCEEDED, FAILED, TIMED_OUT, ABORTED)", () => {
+      const rules = ofType('AWS::Events::Rule').filter(([, r]) => JSON.stringify(r.Properties.Targets).includes('NotifyLambdaFunction'));
+      expect(rules).toHaveLength(1);
+      expect(rules[0]![1].Properties.State).toBe('ENABLED');
+      expect(rules[0]![1].Properties.EventPattern).toEqual({
+        source: ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        detail: { status: ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [{ Ref: 'CustomizeModelStateMachine' }] },
+      });
+      expect(resources.NotifyLambdaFunction!.Properties.Environment.Variables).toEqual({
+        NOTIFY_TOPIC_ARN: { Ref: 'NotificationTopic' },
+        NOTIFY_STATE_MACHINE_ARN: { Ref: 'CustomizeModelStateMachine' },
+        NOTIFY_METRIC_NAMESPACE: 'bedrock-vpc-customization/ci',
+        NOTIFY_SUBJECT_PREFIX: '[bedrock-vpc-customization ci] ',
+      });
+    });
+
+    it("notify's rule, checked with AWS's matcher (event-ruler) on AWS's sample event: every end of this state machine's executions, nothing else", () => {
+      const rule = ofType('AWS::Events::Rule').find(([, r]) => JSON.stringify(r.Properties.Targets).includes('NotifyLambdaFunction'))![1];
+      const machine = 'arn:aws:states:eu-west-1:123456789012:stateMachine:bedrock-vpc-customization-ci-customize-model';
+      const pattern = { ...rule.Properties.EventPattern, detail: { ...rule.Properties.EventPattern.detail, stateMachineArn: [machine] } };
+      const event = (status: string, stateMachineArn = machine) => {
+        const e = fixtureEvent('step-functions-execution-status-change');
+        Object.assign(e.detail, { status, stateMachineArn });
+        return e;
+      };
+      const cases: [string, unknown, boolean][] = [
+        ['SUCCEEDED', event('SUCCEEDED'), true],
+        ['FAILED', event('FAILED'), true],
+        ['TIMED_OUT', event('TIMED_OUT'), true],
+        ['ABORTED', event('ABORTED'), true],
+        ['RUNNING', event('RUNNING'), false],
+        ['PENDING_REDRIVE', event('PENDING_REDRIVE'), false],
+        ['another state machine', event('FAILED', `${machine}-other`), false],
+        ['the sample as published (another state machine)', fixtureEvent('step-functions-execution-status-change'), false],
+      ];
+      const results = matchPatterns(cases.map(([, e]) => ({ pattern, event: e })));
+      expect(Object.fromEntries(cases.map(([name], i) => [name, results[i]]))).toEqual(Object.fromEntries(cases.map(([name, , want]) => [name, want])));
+    });
+
+    it('has one topic, encrypted with a rotated customer managed key that CloudWatch may use for this stack\'s alarms only; its ARN is an output', () => {
+      const topics = ofType('AWS::SNS::Topic');
+      expect(topics.map(([id]) => id)).toEqual(['NotificationTopic']);
+      expect(topics[0]![1].Properties).toMatchObject({ TopicName: 'bedrock-vpc-customization-ci-notifications', KmsMasterKeyId: { Ref: 'NotificationKey' } });
+      expect(packaged.template.Outputs.NotificationTopicArn.Value).toEqual({ Ref: 'NotificationTopic' });
+      // The topic's name, as notify's role names it.
+      expect(resources.NotificationKeyAlias!.Properties).toEqual({ AliasName: 'alias/bedrock-vpc-customization-ci-notifications', TargetKeyId: { Ref: 'NotificationKey' } });
+      const key = resources.NotificationKey!.Properties;
+      expect(key.EnableKeyRotation).toBe(true);
+      const cloudwatch = key.KeyPolicy.Statement.find((s: any) => s.Principal?.Service === 'cloudwatch.amazonaws.com');
+      expect(cloudwatch.Action).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
+      expect(cloudwatch.Condition.ArnLike['aws:SourceArn']).toEqual({
+        'Fn::Sub': 'arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:bedrock-vpc-customization-ci-*',
+      });
+      const policy = resources.NotificationTopicPolicy!.Properties;
+      expect(policy.Topics).toEqual([{ Ref: 'NotificationTopic' }]);
+      const sids = policy.PolicyDocument.Statement.map((s: any) => [s.Sid, s.Effect, s.Principal]);
+      expect(sids).toEqual([
+        ['AccountPublishes', 'Allow', { AWS: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:root' } }],
+        ['CloudWatchAlarmsPublish', 'Allow', { Service: 'cloudwatch.amazonaws.com' }],
+        ['TlsOnly', 'Deny', '*'],
+      ]);
+    });
+
+    it('subscribes the notificationEmail param only when it is set (a CloudFormation condition)', async () => {
+      const sub = resources.NotificationEmailSubscription as Resource & { Condition?: string };
+      expect(sub.Condition).toBe('HasNotificationEmail');
+      expect(packaged.template.Conditions?.HasNotificationEmail).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
+      const other = await packageStage('--param', 'notificationEmail=ops@example.com');
+      try {
+        expect(other.template.Conditions?.HasNotificationEmail).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['ops@example.com', ''] }] });
+        expect(other.template.Resources.NotificationEmailSubscription!.Properties).toEqual({
+          TopicArn: { Ref: 'NotificationTopic' },
+          Protocol: 'email',
+          Endpoint: 'ops@example.com',
+        });
+      } finally {
+        rmSync(other.dir, { recursive: true, force: true });
+      }
+    });
+
+    it('alarms on failed, timed-out and aborted executions of the state machine and on RollbackFailed; each publishes to the topic', () => {
+      const alarms = Object.fromEntries(ofType('AWS::CloudWatch::Alarm').map(([id, r]) => [id, r.Properties]));
+      expect(Object.keys(alarms).sort()).toEqual(['ExecutionsAbortedAlarm', 'ExecutionsFailedAlarm', 'ExecutionsTimedOutAlarm', 'RollbackFailedAlarm']);
+      for (const [id, metric] of [['ExecutionsFailedAlarm', 'ExecutionsFailed'], ['ExecutionsTimedOutAlarm', 'ExecutionsTimedOut'], ['ExecutionsAbortedAlarm', 'ExecutionsAborted']] as const) {
+        expect(alarms[id], id).toMatchObject({
+          Namespace: 'AWS/States',
+          MetricName: metric,
+          Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: 'CustomizeModelStateMachine' } }],
+          Statistic: 'Sum',
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+          TreatMissingData: 'notBreaching',
+          AlarmActions: [{ Ref: 'NotificationTopic' }],
+        });
+      }
+      // notify's EMF line: namespace and dimension as functions/notify/notify.ts writes them.
+      expect(alarms.RollbackFailedAlarm).toMatchObject({
+        Namespace: 'bedrock-vpc-customization/ci',
+        MetricName: 'RollbackFailed',
+        Dimensions: [{ Name: 'StateMachine', Value: 'bedrock-vpc-customization-ci-customize-model' }],
+        Threshold: 1,
+        AlarmActions: [{ Ref: 'NotificationTopic' }],
+      });
+      // Every alarm name matches the prefix the key and topic policies admit.
+      for (const a of Object.values(alarms)) expect(a.AlarmName).toMatch(/^bedrock-vpc-customization-ci-/);
+    });
+  });
+
   it("keeps the janitor's first sightings in a pay-per-request DynamoDB table of the stack, keyed by ENI id, with a TTL", () => {
     const tables = ofType('AWS::DynamoDB::Table');
     expect(tables.map(([id]) => id).sort()).toEqual(['JanitorSightingsTable', 'PolicyLeasesTable']);
@@ -274,7 +386,7 @@ describe('packaged CloudFormation template', () => {
     it('no shared Lambda role is generated: each function has a role of its own, which only Lambda may assume', () => {
       expect(resources.IamRoleLambdaExecution).toBeUndefined();
       const roles = FUNCTION_KEYS.map((key) => resources[functionId(key)]!.Properties.Role['Fn::GetAtt'][0]);
-      expect(roles).toEqual(['ValidateNetworkRole', 'ApplyPoliciesRole', 'SubmitJobRole', 'PollStatusRole', 'ResumeJobRole', 'CleanupEnisRole', 'JanitorRole', 'ReaperRole']);
+      expect(roles).toEqual(['ValidateNetworkRole', 'ApplyPoliciesRole', 'SubmitJobRole', 'PollStatusRole', 'ResumeJobRole', 'CleanupEnisRole', 'JanitorRole', 'ReaperRole', 'NotifyRole']);
       for (const role of roles) {
         expect(resources[role]!.Properties.AssumeRolePolicyDocument, role).toEqual({
           Version: '2012-10-17',
@@ -376,7 +488,7 @@ describe('packaged CloudFormation template', () => {
     });
 
     it('the janitor and the reaper (invoked asynchronously by EventBridge) send what still fails to an encrypted dead-letter queue', () => {
-      for (const fn of ['JanitorLambdaFunction', 'ReaperLambdaFunction']) {
+      for (const fn of ['JanitorLambdaFunction', 'ReaperLambdaFunction', 'NotifyLambdaFunction']) {
         expect(resources[fn]!.Properties.DeadLetterConfig, fn).toEqual({ TargetArn: { 'Fn::GetAtt': ['AsyncFailureQueue', 'Arn'] } });
         const send = statementsOf(fn).find((s) => s.Action === 'sqs:SendMessage');
         expect(send.Resource, fn).toEqual({ 'Fn::GetAtt': ['AsyncFailureQueue', 'Arn'] });
@@ -395,6 +507,32 @@ describe('packaged CloudFormation template', () => {
       expect(statements.map((s) => [s.Action, JSON.stringify(s.Resource)])).toEqual([
         ['states:GetExecutionHistory', expect.stringContaining(':execution:bedrock-vpc-customization-ci-customize-model:*')],
         ['bedrock:ListTagsForResource', expect.stringContaining(':model-customization-job/*')],
+      ]);
+    });
+
+    it("notify reads only this state machine's execution histories, publishes only to the notification topic, uses only its key", () => {
+      const statements = statementsOf('NotifyLambdaFunction').filter((s) => ![s.Action].flat().some((a: string) => a.startsWith('logs:')));
+      expect(statements).toEqual([
+        {
+          Effect: 'Allow',
+          Action: 'states:GetExecutionHistory',
+          Resource: {
+            'Fn::Sub': 'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:bedrock-vpc-customization-ci-customize-model:*',
+          },
+        },
+        {
+          Effect: 'Allow',
+          Action: 'sns:Publish',
+          Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:bedrock-vpc-customization-ci-notifications' },
+        },
+        {
+          Effect: 'Allow',
+          Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+          Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*' },
+          // Only through SNS, which it may ask to publish to the notification topic only.
+          Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'sns.${AWS::Region}.amazonaws.com' } } },
+        },
+        { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': ['AsyncFailureQueue', 'Arn'] } },
       ]);
     });
 

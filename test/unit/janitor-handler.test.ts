@@ -2,7 +2,7 @@ import { BedrockClient, GetModelCustomizationJobCommand } from '@aws-sdk/client-
 import { DeleteNetworkInterfaceCommand, DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { BatchGetItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { asLambda, type TaskHandler } from '../../scripts/lib/workflow.js';
 import { fixtureEvent } from '../support/event-ruler.js';
 
@@ -84,6 +84,23 @@ describe('janitor handler', () => {
     const report = (await janitor({ dryRun: true })) as { kept: { reason: string }[] };
     expect(report.kept).toEqual([{ networkInterfaceId: 'eni-2', reason: 'unknown-job-first-seen-now' }]);
     expect(dynamodb).toHaveReceivedCommandWith(BatchGetItemCommand, { RequestItems: { sightings: expect.anything() } });
+  });
+
+  it("a manual invoke cannot turn off the stage's dry run (janitorDryRun: 'true')", async () => {
+    process.env.JANITOR_DRY_RUN = 'true';
+    vi.resetModules();
+    try {
+      const dryStage = asLambda('janitor', (await import('../../functions/janitor/handler.js')).handler as never);
+      ec2.on(DescribeNetworkInterfacesCommand).resolves({
+        NetworkInterfaces: [{ NetworkInterfaceId: 'eni-3', Status: 'available', VpcId: 'vpc-0123456789abcdef0', TagSet: [{ Key: 'BedrockManaged', Value: 'true' }] }],
+      });
+      dynamodb.on(BatchGetItemCommand).resolves({ Responses: { sightings: [{ networkInterfaceId: { S: 'eni-3' }, firstSeen: { N: '0' } }] } });
+      const report = (await dryStage({ dryRun: false })) as { dryRun: boolean };
+      expect(report.dryRun).toBe(true);
+      expect(ec2).toHaveReceivedCommandTimes(DeleteNetworkInterfaceCommand, 0);
+    } finally {
+      process.env.JANITOR_DRY_RUN = 'false';
+    }
   });
 
   it('rejects a malformed job ARN with a field-named error', async () => {

@@ -1,0 +1,369 @@
+/**
+ * One picture of an execution of statemachines/customize-model.asl.yml, built from its history
+ * (GetExecutionHistory, events in id order; a local run's history comes from scripts/lib/local-history.ts).
+ * Pure: no AWS call. Read by the notify Lambda and the CLI.
+ *
+ * It reads the documented event details of @aws-sdk/client-sfn's HistoryEvent: `stateEnteredEventDetails`
+ * and `stateExitedEventDetails` (the state's input/output as JSON text, possibly truncated: then skipped),
+ * `execution{Started,Succeeded,Failed,Aborted,TimedOut}EventDetails`, `lambdaFunctionFailedEventDetails`
+ * and `taskFailedEventDetails`. The execution's data ($.preflight, $.policies, $.submission, $.poll,
+ * $.cleanup…, see the ASL's ResultPaths) is the union of the states' inputs and outputs, later ones
+ * winning, so one truncated output loses only what no other event carried.
+ */
+import type { HistoryEvent } from '@aws-sdk/client-sfn';
+import { ERROR_CATALOGUE } from './errors.js';
+
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE';
+export type Outcome = 'running' | 'completed' | 'dry-run' | 'handed-over' | 'failed' | 'timed-out' | 'aborted';
+
+export interface ViewProblem {
+  id: string;
+  severity: string;
+  resource: string;
+  message: string;
+  remedy?: string;
+}
+
+export interface ExecutionView {
+  execution: { arn: string; name: string; status: ExecutionStatus; startDate?: string; stopDate?: string; durationSeconds?: number };
+  /** The last state entered (e.g. 'JobSucceeded', 'PreflightFailed', 'HandedOver', 'DryRunPlan'). */
+  endState?: string;
+  outcome: Outcome;
+  /** One line a person reads. */
+  headline: string;
+  job?: {
+    name?: string;
+    arn?: string;
+    status?: string;
+    message?: string;
+    failureMessage?: string;
+    outputModelArn?: string;
+    trainingMetrics?: { trainingLoss?: number };
+    phases?: { validation?: string; dataProcessing?: string; training?: string };
+    deadline?: string;
+    pollCount?: number;
+    handedOverTo?: string;
+  };
+  preflight?: {
+    passed: number;
+    warn: number;
+    fail: number;
+    awsCalls?: number;
+    problems: ViewProblem[];
+    /** True when the counts come from the failure's Cause (a failed preflight returns no report). */
+    fromFailure?: boolean;
+  };
+  policies?: { applied: boolean; changes: { action: string; resource: string; added: number; removed: number }[] };
+  rollback?: unknown;
+  cleanup?: { summary?: string; error?: string };
+  grants?: { summary?: string; error?: string };
+  error?: { error: string; cause: string; remedy?: string };
+  states: { name: string; enteredAt?: string; exitedAt?: string; failed?: boolean }[];
+}
+
+export interface ExecutionDescription {
+  arn: string;
+  name?: string;
+  status?: string;
+  startDate?: Date | string;
+  stopDate?: Date | string;
+}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const iso = (d: Date | string | undefined): string | undefined => {
+  if (d === undefined) return undefined;
+  const date = d instanceof Date ? d : new Date(d);
+  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+};
+
+function parseJson(text: string | undefined, truncated: boolean | undefined): unknown {
+  if (text === undefined || truncated) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A Lambda error's Cause is `{"errorType","errorMessage"[,"trace"]}` JSON (Lambda's error response):
+ * the message is what a person reads. Any other Cause is returned as is.
+ */
+export function causeMessage(cause: string | undefined): string {
+  if (!cause) return '';
+  const parsed = parseJson(cause, false);
+  if (isObject(parsed) && typeof parsed.errorMessage === 'string') return parsed.errorMessage;
+  return cause;
+}
+
+/** "45 s", "3 min 5 s", "1 h 2 min", "2 d 3 h". */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min${s % 60 ? ` ${s % 60} s` : ''}`;
+  if (s < 86400) {
+    const min = Math.floor((s % 3600) / 60);
+    return `${Math.floor(s / 3600)} h${min ? ` ${min} min` : ''}`;
+  }
+  const h = Math.floor((s % 86400) / 3600);
+  return `${Math.floor(s / 86400)} d${h ? ` ${h} h` : ''}`;
+}
+
+/**
+ * The failing checks of a NetworkValidationError, read back from its message (validate-network's
+ * failureMessage: `Network preflight failed (N failing checks): [id] resource: message Fix: remedy | …`).
+ * A failed preflight returns no report: the Cause is all the history holds.
+ */
+export function parsePreflightFailure(message: string): ViewProblem[] {
+  const body = message.replace(/^Network preflight failed \(\d+ failing checks?\): /, '');
+  if (body === message) return [];
+  return body.split(' | ').flatMap((part) => {
+    const m = /^\[([^\]]+)\] (.*?): (.*?)(?: Fix: (.*))?$/s.exec(part);
+    if (!m) return [];
+    return [{ id: m[1]!, severity: 'fail', resource: m[2]!, message: m[3]!, ...(m[4] ? { remedy: m[4] } : {}) }];
+  });
+}
+
+const TERMINAL: Record<string, ExecutionStatus> = {
+  ExecutionSucceeded: 'SUCCEEDED',
+  ExecutionFailed: 'FAILED',
+  ExecutionTimedOut: 'TIMED_OUT',
+  ExecutionAborted: 'ABORTED',
+};
+const STATUSES: readonly ExecutionStatus[] = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE'];
+const FAILURE_EVENTS = new Set(['LambdaFunctionFailed', 'LambdaFunctionTimedOut', 'LambdaFunctionStartFailed', 'LambdaFunctionScheduleFailed', 'TaskFailed', 'TaskTimedOut', 'TaskStartFailed', 'TaskSubmitFailed', 'ActivityFailed', 'ActivityTimedOut']);
+const SUCCESS_EVENTS = new Set(['LambdaFunctionSucceeded', 'TaskSucceeded', 'ActivitySucceeded']);
+
+/** `{Error, Cause}` as a Catch records it, for a report line: `Name: message`. */
+function caught(v: unknown): string | undefined {
+  if (!isObject(v)) return undefined;
+  const name = str(v.Error) ?? 'Error';
+  const message = causeMessage(str(v.Cause));
+  return message ? `${name}: ${message}` : name;
+}
+
+/** Builds the view of one execution from its history (events in id order) and its description. */
+export function buildExecutionView(history: HistoryEvent[], execution: ExecutionDescription): ExecutionView {
+  const states: ExecutionView['states'] = [];
+  /** Per state visit: failure seen since its last success. */
+  const failing = new Map<number, boolean>();
+  let data: Json = {};
+  const merge = (value: unknown) => {
+    if (isObject(value)) data = { ...data, ...value };
+  };
+  let terminal: HistoryEvent | undefined;
+  let endError: { error: string; cause: string } | undefined;
+
+  for (const event of history) {
+    const type = event.type ?? '';
+    const at = iso(event.timestamp);
+    if (type === 'ExecutionStarted') {
+      const d = event.executionStartedEventDetails;
+      merge(parseJson(d?.input, d?.inputDetails?.truncated));
+    } else if (type.endsWith('StateEntered') && event.stateEnteredEventDetails) {
+      const d = event.stateEnteredEventDetails;
+      states.push({ name: d.name ?? '?', ...(at ? { enteredAt: at } : {}) });
+      merge(parseJson(d.input, d.inputDetails?.truncated));
+    } else if (type.endsWith('StateExited') && event.stateExitedEventDetails) {
+      const d = event.stateExitedEventDetails;
+      const visit = [...states].reverse().find((s) => s.name === d.name && !s.exitedAt);
+      if (visit && at) visit.exitedAt = at;
+      merge(parseJson(d.output, d.outputDetails?.truncated));
+    } else if (FAILURE_EVENTS.has(type)) {
+      if (states.length) failing.set(states.length - 1, true);
+    } else if (SUCCESS_EVENTS.has(type)) {
+      if (states.length) failing.set(states.length - 1, false);
+    } else if (type in TERMINAL) {
+      terminal = event;
+      const d =
+        event.executionFailedEventDetails ?? event.executionTimedOutEventDetails ?? event.executionAbortedEventDetails;
+      if (type === 'ExecutionSucceeded') {
+        const s = event.executionSucceededEventDetails;
+        merge(parseJson(s?.output, s?.outputDetails?.truncated));
+      } else if (d && (d.error || d.cause)) {
+        endError = { error: d.error ?? type, cause: d.cause ?? '' };
+      }
+    }
+  }
+  for (const [i, failed] of failing) if (failed) states[i]!.failed = true;
+  // The state the execution ended in while failing (a Fail state, or a Task whose error was not caught).
+  if (terminal && terminal.type !== 'ExecutionSucceeded' && states.length) {
+    const last = states.at(-1)!;
+    if (!last.exitedAt) last.failed = true;
+  }
+
+  const status = executionStatus(execution.status, terminal?.type);
+  const startDate = iso(execution.startDate) ?? iso(history[0]?.timestamp);
+  const stopDate = iso(execution.stopDate) ?? (terminal ? iso(terminal.timestamp) : undefined);
+  const durationSeconds =
+    startDate && stopDate ? Math.max(0, Math.round((Date.parse(stopDate) - Date.parse(startDate)) / 1000)) : undefined;
+  const name = execution.name ?? execution.arn.split(':').at(-1) ?? execution.arn;
+  const endState = states.at(-1)?.name;
+
+  const view: ExecutionView = {
+    execution: { arn: execution.arn, name, status, ...(startDate ? { startDate } : {}), ...(stopDate ? { stopDate } : {}), ...(durationSeconds !== undefined ? { durationSeconds } : {}) },
+    ...(endState ? { endState } : {}),
+    outcome: outcomeOf(status, endState),
+    headline: '',
+    states,
+  };
+
+  const job = jobOf(data);
+  if (job) view.job = job;
+  const preflight = preflightOf(data.preflight);
+  if (preflight) view.preflight = preflight;
+  const policies = policiesOf(data.policies);
+  if (policies) view.policies = policies;
+  if (data.rollback !== undefined || data.rollbackError !== undefined) view.rollback = data.rollback ?? { error: caught(data.rollbackError) };
+  const cleanup = summaryOf(data.cleanup, data.cleanupError);
+  if (cleanup) view.cleanup = cleanup;
+  const grants = summaryOf(data.revoke, data.revokeError);
+  if (grants) view.grants = grants;
+
+  if (endError) {
+    const problems = endError.error === 'NetworkValidationError' ? parsePreflightFailure(causeMessage(endError.cause)) : [];
+    if (problems.length && !view.preflight) {
+      view.preflight = { passed: 0, warn: 0, fail: problems.length, problems, fromFailure: true };
+    }
+    const remedy = problems.length
+      ? problems.flatMap((p) => (p.remedy ? [`[${p.id}] ${p.remedy}`] : [])).join(' ')
+      : ERROR_CATALOGUE.find((e) => e.name === endError.error)?.whatToDo;
+    view.error = { error: endError.error, cause: causeMessage(endError.cause), ...(remedy ? { remedy } : {}) };
+  }
+  view.headline = headlineOf(view);
+  return view;
+}
+
+function executionStatus(given: string | undefined, terminalType: string | undefined): ExecutionStatus {
+  if (given && (STATUSES as readonly string[]).includes(given)) return given as ExecutionStatus;
+  return (terminalType && TERMINAL[terminalType]) || 'RUNNING';
+}
+
+function outcomeOf(status: ExecutionStatus, endState: string | undefined): Outcome {
+  switch (status) {
+    case 'SUCCEEDED':
+      return endState === 'DryRunPlan' ? 'dry-run' : endState === 'HandedOver' ? 'handed-over' : 'completed';
+    case 'FAILED':
+      return 'failed';
+    case 'TIMED_OUT':
+      return 'timed-out';
+    case 'ABORTED':
+      return 'aborted';
+    default:
+      return 'running';
+  }
+}
+
+function jobOf(data: Json): ExecutionView['job'] | undefined {
+  const job = isObject(data.job) ? data.job : {};
+  const submission = isObject(data.submission) ? data.submission : {};
+  const poll = isObject(data.poll) ? data.poll : {};
+  const details = isObject(poll.statusDetails) ? poll.statusDetails : {};
+  const phase = (key: string) => (isObject(details[key]) ? str((details[key] as Json).status) : undefined);
+  const phases = { validation: phase('validationDetails'), dataProcessing: phase('dataProcessingDetails'), training: phase('trainingDetails') };
+  const handoverCheck = isObject(data.handoverCheck) ? data.handoverCheck : {};
+  const handedOverTo =
+    (isObject(data.handedOverTo) ? str(data.handedOverTo.ExecutionArn) : undefined) ??
+    str(handoverCheck.executionArn) ??
+    str(handoverCheck.ExecutionArn) ??
+    (isObject(poll.handover) ? str(poll.handover.executionArn) ?? str(poll.handover.executionName) : undefined);
+  const trainingLoss = isObject(poll.trainingMetrics) ? num(poll.trainingMetrics.trainingLoss) : undefined;
+  const out = compact({
+    name: str(submission.jobName) ?? str(job.jobName),
+    arn: str(submission.jobArn),
+    status: str(poll.status),
+    message: str(poll.message),
+    failureMessage: str(poll.failureMessage),
+    outputModelArn: str(poll.outputModelArn),
+    trainingMetrics: trainingLoss !== undefined ? { trainingLoss } : undefined,
+    phases: Object.values(phases).some(Boolean) ? compact(phases) : undefined,
+    deadline: str(submission.deadline),
+    pollCount: num(poll.pollCount),
+    handedOverTo: poll.next === 'handover' || data.handedOverTo ? handedOverTo : undefined,
+  });
+  return Object.keys(out).length ? out : undefined;
+}
+
+function preflightOf(report: unknown): ExecutionView['preflight'] | undefined {
+  if (!isObject(report) || !isObject(report.counts)) return undefined;
+  const counts = report.counts;
+  const checks = Array.isArray(report.checks) ? report.checks.filter(isObject) : [];
+  const problems = checks
+    .filter((c) => c.passed === false)
+    .map((c) => ({
+      id: String(c.id),
+      severity: String(c.severity),
+      resource: String(c.resource),
+      message: String(c.message),
+      ...(str(c.remedy) ? { remedy: str(c.remedy)! } : {}),
+    }));
+  const awsCalls = num(report.awsCalls);
+  return { passed: num(counts.passed) ?? 0, warn: num(counts.warn) ?? 0, fail: num(counts.fail) ?? 0, ...(awsCalls !== undefined ? { awsCalls } : {}), problems };
+}
+
+function policiesOf(policies: unknown): ExecutionView['policies'] | undefined {
+  if (!isObject(policies) || !Array.isArray(policies.changes)) return undefined;
+  const count = (v: unknown) => (Array.isArray(v) ? v.length : num(v) ?? 0);
+  return {
+    applied: Array.isArray(policies.applied),
+    changes: policies.changes.filter(isObject).map((c) => {
+      const target = isObject(c.target) ? c.target : {};
+      const diff = isObject(c.diff) ? c.diff : {};
+      return { action: String(c.action), resource: String(target.resource ?? '?'), added: count(diff.added), removed: count(diff.removed) };
+    }),
+  };
+}
+
+function summaryOf(result: unknown, error: unknown): { summary?: string; error?: string } | undefined {
+  const out = compact({ summary: isObject(result) ? str(result.summary) : undefined, error: caught(error) });
+  return Object.keys(out).length ? out : undefined;
+}
+
+function compact<T extends Record<string, unknown>>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as never;
+}
+
+const ERROR_HEADLINES: Record<string, (v: ExecutionView, job: string) => string> = {
+  JobFailedError: (v, job) => `Job ${job} failed: ${v.job?.failureMessage ?? v.error?.cause ?? 'no failure message'}`,
+  JobDeadlineExceededError: (v, job) => `Job ${job} was stopped at its deadline${v.job?.deadline ? ` (${v.job.deadline})` : ''}`,
+  JobStoppedError: (_v, job) => `Job ${job} was stopped before it completed`,
+  JobUnwatchedError: (_v, job) => `Job ${job} could not be followed: it may still be running`,
+  JobStopError: (_v, job) => `Job ${job} passed its deadline and could not be stopped`,
+};
+
+function headlineOf(v: ExecutionView): string {
+  const took = v.execution.durationSeconds !== undefined ? ` (${formatDuration(v.execution.durationSeconds)})` : '';
+  const job = v.job?.name ?? v.execution.name;
+  switch (v.outcome) {
+    case 'completed':
+      return `Job ${job} completed: custom model ${v.job?.outputModelArn ?? '(ARN not recorded)'}${took}`;
+    case 'dry-run': {
+      const n = v.policies?.changes.filter((c) => c.action !== 'none').length ?? 0;
+      return `Dry run ${v.execution.name}: plan ready, ${n} policy change${n === 1 ? '' : 's'}, preflight passed${v.preflight?.warn ? ` with ${v.preflight.warn} warning${v.preflight.warn === 1 ? '' : 's'}` : ''}`;
+    }
+    case 'handed-over':
+      return `Job ${job} handed over to ${v.job?.handedOverTo?.split(':').at(-1) ?? 'a new execution'} (still ${v.job?.status ?? 'running'})`;
+    case 'running':
+      return `Execution ${v.execution.name} running, in ${v.endState ?? 'no state yet'}${v.job?.status ? `; job ${job} ${v.job.status}` : ''}`;
+    case 'timed-out':
+      return `Execution ${v.execution.name} timed out${took} in ${v.endState ?? '?'}`;
+    case 'aborted':
+      return `Execution ${v.execution.name} was aborted${took} in ${v.endState ?? '?'}${v.job?.arn ? `; job ${job} may still run (the reaper stops it)` : ''}`;
+    case 'failed': {
+      const error = v.error?.error ?? 'unknown error';
+      if (v.endState === 'PreflightFailed' && error === 'NetworkValidationError') {
+        const failing = v.preflight?.problems.filter((p) => p.severity === 'fail') ?? [];
+        // One id per check, however many resources failed it (two subnets: subnet.exists once).
+        const ids = [...new Set(failing.map((p) => p.id))];
+        return `Preflight failed: ${failing.length} check${failing.length === 1 ? '' : 's'} failed (${ids.join(', ')})`;
+      }
+      if (v.endState === 'RollbackFailed') return `Policy rollback failed, needs a person: ${v.error?.cause ?? error}`;
+      const special = ERROR_HEADLINES[error];
+      if (special) return special(v, job);
+      return `${v.endState ?? 'Execution'} failed: ${error}${v.error?.cause ? `: ${v.error.cause}` : ''}`;
+    }
+  }
+}

@@ -1,0 +1,274 @@
+/**
+ * The CLI's local target: the workflow run on this machine against moto (the AWS emulator), as
+ * `npm run local` does — the same ASL file that deploys, each Task bound to its real Lambda handler,
+ * the SDK clients reaching moto over the wire (scripts/lib/workflow.ts).
+ *
+ * - Without `endpoint`: starts moto from .venv (creating .venv first when needed), seeds a demo account
+ *   (scripts/lib/seed.ts) and turns on the launcher's Bedrock stand-in (python/bedrock_standin.py),
+ *   which moves the job like the service would for the chosen {@link Scenario}; stops moto at the end.
+ * - With `endpoint`: uses that emulator as it is (no Python needed, no seeding, no stand-in).
+ *
+ * Every run is recorded as Step Functions would record it (its history, scripts/lib/local-history.ts)
+ * under `.local-run/executions/<name>.json`, so `status` and `list` work on local runs too.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { HistoryEvent } from '@aws-sdk/client-sfn';
+import { DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { buildExecutionView, type ExecutionView } from '../../functions/shared/execution-view.js';
+import { resolveJobInput } from '../../functions/shared/job-input.js';
+import { loadStage } from '../../functions/shared/stage.js';
+import { configureBedrockStandIn } from '../lib/bedrock-standin.js';
+import { LocalHistory } from '../lib/local-history.js';
+import { startMoto, type MotoServer } from '../lib/moto.js';
+import { projectRoot } from '../lib/paths.js';
+import { POLICY_LEASES_TABLE_NAME, clientsFor, createJobEnis, createSightingsTable, demoJobInput, demoStageParams, seedDemoAccount, type DemoAccount } from '../lib/seed.js';
+import { functionEnvironment, resolveParams, type StageParams } from '../lib/stage-params.js';
+import { asLambda, loadLambdaHandlers, localExecutionArn, runWorkflow, stopJobIntegration } from '../lib/workflow.js';
+import type { ExecutionSummary, Target } from './target.js';
+
+export const LOCAL_REGION = 'us-east-1';
+const LOCAL_ACCOUNT = '123456789012';
+/** Where local runs are recorded: `.local-run/executions/` (gitignored), or `$BVC_RUNS_DIR`. */
+export const runsDir = (): string => process.env.BVC_RUNS_DIR ?? join(projectRoot, '.local-run', 'executions');
+
+/** How the stand-in for Bedrock ends the demo's job. */
+export const SCENARIOS = ['complete', 'failure', 'deadline'] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
+/** How long a Wait state lasts in the seeded demo (the state machine asks for at least 10 s). */
+export const DEMO_WAIT_MS = 2000;
+/** Seconds the stand-in takes to finish (or fail) the demo's job. */
+export const DEMO_JOB_SECONDS = 6;
+
+export interface LocalOptions {
+  endpoint?: string;
+  /** serverless.yml stage params laid over the defaults (and over the demo account's resources). */
+  params?: StageParams;
+  scenario?: Scenario;
+  log: (line: string) => void;
+  /** Milliseconds every Wait state lasts (default: DEMO_WAIT_MS when seeded; as the state machine says with an endpoint). */
+  waitMs?: number;
+}
+
+/** What a local run records: enough to rebuild its {@link ExecutionView} later. */
+interface RunRecord {
+  execution: { arn: string; name: string; status: string; startDate: string; stopDate?: string };
+  input: unknown;
+  output?: unknown;
+  history: HistoryEvent[];
+}
+
+/** The demo's job input for a scenario, with `overrides` (an --input file) laid over it. */
+function scenarioInput(account: DemoAccount, scenario: Scenario, overrides: Record<string, unknown>): Record<string, unknown> {
+  // Polls 10 s apart (the shortest a job may ask for); the demo's Wait states last DEMO_WAIT_MS.
+  const polling = { initialSeconds: 10, maxSeconds: 10, growthFactor: 1 };
+  // deadline: the stand-in holds the job, which reaches this deadline (8 s) and is stopped.
+  const maxJobDurationSeconds = scenario === 'deadline' ? 8 : 600;
+  return demoJobInput(account, { maxJobDurationSeconds, polling, ...overrides });
+}
+
+/** Creates .venv (moto) when it is missing: only the seeded mode needs Python. */
+function ensureVenv(log: (line: string) => void) {
+  try {
+    execFileSync(process.execPath, [join(projectRoot, 'scripts', 'ensure-venv.mjs')], { stdio: ['ignore', process.stderr, process.stderr] });
+  } catch (err) {
+    log(`Could not set up the Python environment for moto: ${(err as Error).message}`);
+    throw err;
+  }
+}
+
+export class LocalTarget implements Target {
+  readonly description: string;
+  /** Whether runs seed a demo account in an embedded emulator (no --endpoint). */
+  get seeded(): boolean {
+    return this.options.endpoint === undefined;
+  }
+
+  constructor(private readonly options: LocalOptions) {
+    this.description = options.endpoint ? `the emulator at ${options.endpoint}` : 'a demo account in an embedded emulator';
+  }
+
+  /** Starts moto and seeds the demo account, or takes the given endpoint. */
+  private async environment(): Promise<{ endpoint: string; moto?: MotoServer; account?: DemoAccount }> {
+    if (this.options.endpoint) return { endpoint: this.options.endpoint };
+    const { log } = this.options;
+    ensureVenv(log);
+    log('Starting moto server (AWS emulator) on 127.0.0.1…');
+    const moto = await startMoto();
+    try {
+      log(`moto listening on ${moto.endpoint}; seeding a demo account (VPC, 3 subnets, S3 gateway endpoint, buckets, role, leftover ENIs)…`);
+      const account = await seedDemoAccount(clientsFor(moto.endpoint, LOCAL_REGION), LOCAL_REGION);
+      return { endpoint: moto.endpoint, moto, account };
+    } catch (err) {
+      await moto.stop();
+      throw err;
+    }
+  }
+
+  /** The stage: serverless.yml's defaults, the demo account's resources, then the given params. */
+  private stageEnvironment(account: DemoAccount | undefined, functions?: string[]) {
+    const params = resolveParams({ ...(account ? demoStageParams(account) : {}), ...this.options.params });
+    return functionEnvironment(
+      params,
+      { accountId: account?.accountId ?? LOCAL_ACCOUNT, region: LOCAL_REGION, resources: { PolicyLeasesTable: POLICY_LEASES_TABLE_NAME, JanitorSightingsTable: 'janitor-sightings' } },
+      undefined,
+      functions,
+    );
+  }
+
+  private useEmulator(endpoint: string, environment: Record<string, string>) {
+    Object.assign(process.env, environment, {
+      AWS_ENDPOINT_URL: endpoint,
+      AWS_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'testing',
+      AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'testing',
+      AWS_LAMBDA_LOG_LEVEL: process.env.AWS_LAMBDA_LOG_LEVEL ?? 'SILENT',
+    });
+  }
+
+  /**
+   * Checks the input against the stage before anything runs (InvalidInputError / StageConfigError
+   * name the fields and params). Without an endpoint the demo account is not seeded yet, so only
+   * the fields an input file sets are checked here, over the demo's own input; the run checks again.
+   */
+  validate(input: Record<string, unknown>): void {
+    if (!this.options.endpoint) return;
+    const stage = loadStage({ ...this.stageEnvironment(undefined), AWS_REGION: LOCAL_REGION });
+    resolveJobInput(input, stage, { id: localExecutionArn('validate', LOCAL_REGION), name: 'validate' });
+  }
+
+  async start(input: Record<string, unknown>, options: { follow: boolean; onEvent?: (event: HistoryEvent) => void; name?: string }) {
+    const { log } = this.options;
+    const env = await this.environment();
+    try {
+      const scenario = this.options.scenario ?? 'complete';
+      const jobInput = env.account ? scenarioInput(env.account, scenario, input) : input;
+      const environment = this.stageEnvironment(env.account);
+      const stage = loadStage({ ...environment, AWS_REGION: LOCAL_REGION });
+      resolveJobInput(jobInput, stage, { id: localExecutionArn('validate', LOCAL_REGION), name: 'validate' });
+      this.useEmulator(env.endpoint, environment);
+
+      const handlers = await loadLambdaHandlers();
+      if (env.account) {
+        await this.standIn(env.endpoint, scenario);
+        // Stand-in for Bedrock (moto creates no ENIs for a job): after submission, the two network
+        // interfaces the service would create, tagged as it tags them. Never part of a Lambda.
+        const ec2 = new EC2Client({ region: LOCAL_REGION, endpoint: env.endpoint });
+        const submit = handlers.SubmitJob!;
+        handlers.SubmitJob = async (event) => {
+          const out = (await submit(event)) as { jobArn: string };
+          const job = (event as { job: { vpcConfig: { subnetIds: string[]; securityGroupIds: string[] } } }).job;
+          const ids = await createJobEnis(ec2, out.jobArn, job.vpcConfig.subnetIds, job.vpcConfig.securityGroupIds);
+          log(`  [stand-in for Bedrock, not part of the workflow] created the job's ENIs ${ids.join(', ')}`);
+          return out;
+        };
+        log(`Wait states last ${DEMO_WAIT_MS / 1000} s in the demo (on AWS, as long as the state machine says).`);
+      }
+      handlers.StopJob = stopJobIntegration();
+
+      const name = options.name ?? `local-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${Math.random().toString(36).slice(2, 6)}`;
+      const arn = localExecutionArn(name, LOCAL_REGION);
+      const startDate = new Date();
+      const history = new LocalHistory({ arn, name, startDate });
+      const run = await runWorkflow({
+        input: jobInput,
+        executionName: name,
+        handlers,
+        region: LOCAL_REGION,
+        ...(this.options.waitMs !== undefined ? { waitMs: this.options.waitMs } : env.account ? { waitMs: DEMO_WAIT_MS } : {}),
+        onEvent: (event) => {
+          for (const e of history.push(event)) options.onEvent?.(e);
+        },
+      });
+      const record: RunRecord = {
+        execution: { arn, name, status: run.status, startDate: startDate.toISOString(), stopDate: new Date().toISOString() },
+        input: jobInput,
+        ...(run.output !== undefined ? { output: run.output } : {}),
+        history: history.events,
+      };
+      if (env.account) log(`[demo account] ENIs that are not this job's: ${await leftoversLine(env.endpoint, env.account.leftoverEnis)}`);
+      mkdirSync(runsDir(), { recursive: true });
+      writeFileSync(join(runsDir(), `${name}.json`), JSON.stringify(record));
+      return { arn, name, view: viewOf(record), output: run.output };
+    } finally {
+      await env.moto?.stop();
+    }
+  }
+
+  /** Turns on the launcher's stand-in for Bedrock for every job of this (seeded) emulator. */
+  private async standIn(endpoint: string, scenario: Scenario) {
+    const outcome = scenario === 'complete' ? 'complete' : scenario === 'failure' ? 'fail' : 'hold';
+    await configureBedrockStandIn(endpoint, { enabled: true, default: { outcome, seconds: DEMO_JOB_SECONDS } });
+    const what = { complete: `completes each job after ${DEMO_JOB_SECONDS} s`, failure: `fails each job after ${DEMO_JOB_SECONDS} s`, deadline: 'holds each job InProgress (the deadline stops it)' }[scenario];
+    this.options.log(`[stand-in for Bedrock, not part of the workflow] scenario "${scenario}": the emulator ${what}.`);
+  }
+
+  async view(execution: string): Promise<ExecutionView> {
+    return viewOf(readRecord(execution));
+  }
+
+  async list(max: number): Promise<ExecutionSummary[]> {
+    let files: string[] = [];
+    try {
+      files = readdirSync(runsDir()).filter((f) => f.endsWith('.json'));
+    } catch {
+      return [];
+    }
+    return files
+      .map((f) => ({ f, t: statSync(join(runsDir(), f)).mtimeMs }))
+      .sort((a, b) => b.t - a.t)
+      .slice(0, max)
+      .map(({ f }) => summaryOf(viewOf(readRecord(f.replace(/\.json$/, '')))));
+  }
+
+  /** The janitor handler, run here against the emulator (seeded: the demo's leftover ENIs). */
+  async janitor(dryRun: boolean): Promise<unknown> {
+    const env = await this.environment();
+    try {
+      const environment = this.stageEnvironment(env.account, ['janitor']);
+      if (env.account) await createSightingsTable(clientsFor(env.endpoint, LOCAL_REGION).dynamodb!, 'janitor-sightings');
+      this.useEmulator(env.endpoint, environment);
+      const { handler } = await import('../../functions/janitor/handler.js');
+      return await asLambda('janitor', handler as never)({ dryRun });
+    } finally {
+      await env.moto?.stop();
+    }
+  }
+}
+
+/** Whether the seeded ENIs the workflow did not create are all still there. */
+async function leftoversLine(endpoint: string, leftovers: Record<string, string>): Promise<string> {
+  const ec2 = new EC2Client({ region: LOCAL_REGION, endpoint });
+  const out = await ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'network-interface-id', Values: Object.values(leftovers) }] }));
+  const live = new Set((out.NetworkInterfaces ?? []).map((e) => e.NetworkInterfaceId));
+  return Object.entries(leftovers)
+    .map(([what, id]) => `${id} (${what}): ${live.has(id) ? 'untouched' : 'GONE'}`)
+    .join(', ');
+}
+
+function readRecord(execution: string): RunRecord {
+  const name = execution.split(':').at(-1)!;
+  if (!/^[\w.-]+$/.test(name)) throw new Error(`no local execution named ${execution}`);
+  try {
+    return JSON.parse(readFileSync(join(runsDir(), `${name}.json`), 'utf8')) as RunRecord;
+  } catch {
+    throw new Error(`no local execution named ${name} in ${runsDir()} (npm run local records each run there)`);
+  }
+}
+
+function viewOf(record: RunRecord): ExecutionView {
+  return buildExecutionView(record.history, record.execution);
+}
+
+export function summaryOf(view: ExecutionView): ExecutionSummary {
+  return {
+    arn: view.execution.arn,
+    name: view.execution.name,
+    status: view.execution.status,
+    ...(view.execution.startDate ? { startDate: view.execution.startDate } : {}),
+    ...(view.job?.arn ?? view.job?.name ? { job: view.job?.arn ?? view.job?.name } : {}),
+    outcome: view.headline,
+  };
+}

@@ -1,0 +1,176 @@
+/**
+ * What the CLI prints: a live account of an execution from its history events ({@link FollowRenderer},
+ * the same for a deployed execution and a local run), and the summary of an {@link ExecutionView}
+ * (`status`, the end of `start --follow`, `plan`).
+ *
+ * Both read Step Functions' documented history (`HistoryEvent` of @aws-sdk/client-sfn): a local run
+ * records the same events (scripts/lib/local-history.ts), so there is one renderer for both.
+ */
+import type { HistoryEvent } from '@aws-sdk/client-sfn';
+import { causeMessage, formatDuration, type ExecutionView } from '../../functions/shared/execution-view.js';
+
+type Line = (line: string) => void;
+
+/** Parses a state's input/output JSON text; undefined when absent, truncated or not JSON. */
+function parseData(text: string | undefined): any {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The readable part of an error's Cause (a Lambda error's message). */
+export const readableCause = (cause: unknown): string => (typeof cause === 'string' ? causeMessage(cause) : String(cause ?? ''));
+
+/** One line about a state's result, from its output (undefined: nothing worth a line). */
+export function stateDetail(name: string, out: any): string | undefined {
+  switch (name) {
+    case 'ValidateNetwork':
+      return out?.preflight
+        ? `preflight: ${out.preflight.counts.passed} checks passed, ${out.preflight.counts.warn} warnings, ${out.preflight.counts.fail} failures (${out.preflight.awsCalls} AWS calls); job ${out.job.jobName}`
+        : undefined;
+    case 'PlanPolicies':
+    case 'ApplyPolicies':
+      return out?.policies
+        ? `${name === 'PlanPolicies' ? 'plan' : 'applied'}: ${out.policies.changes.map((c: any) => `${c.action} ${c.target.resource} (+${c.diff.added.length}/-${c.diff.removed.length} statements)`).join('; ') || 'no policy to manage'}`
+        : undefined;
+    case 'SubmitJob':
+      return out?.submission ? `job ${out.submission.jobArn}${out.submission.adopted ? ' (adopted)' : ''}, deadline ${out.submission.deadline}` : undefined;
+    case 'PollStatus':
+      return out?.poll ? `${out.poll.message} next: ${out.poll.next}${out.poll.next === 'wait' ? ` in ${out.poll.nextWaitSeconds} s` : ''}` : undefined;
+    case 'StopJob':
+      return out?.stopError ? `stop failed: ${out.stopError.Error}` : 'StopModelCustomizationJob sent';
+    case 'CleanupEnis':
+      return out?.cleanup?.summary ?? (out?.cleanupError ? `cleanup failed: ${out.cleanupError.Error}` : undefined);
+    case 'RevokeGrants':
+    case 'RevokeAfterSubmitFailed':
+      return out?.revoke ? `grants: ${out.revoke.summary}` : out?.revokeError ? `revoke failed: ${out.revokeError.Error}` : undefined;
+    case 'RollbackPolicies':
+      return out?.rollback ? `restored ${out.rollback.restored.length}, deleted ${out.rollback.deleted.length}, left alone ${out.rollback.leftAlone.length}` : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** Bedrock's phases (GetModelCustomizationJob `statusDetails`) as one line, e.g. "validation Completed · data processing InProgress". */
+export function phasesLine(statusDetails: any): string | undefined {
+  if (!statusDetails || typeof statusDetails !== 'object') return undefined;
+  const parts = [
+    ['validation', statusDetails.validationDetails?.status],
+    ['data processing', statusDetails.dataProcessingDetails?.status],
+    ['training', statusDetails.trainingDetails?.status],
+  ].filter(([, status]) => typeof status === 'string');
+  return parts.length ? parts.map(([phase, status]) => `${phase} ${status}`).join(' · ') : undefined;
+}
+
+const ENTERED = /StateEntered$/;
+const EXITED = /StateExited$/;
+
+/**
+ * Renders history events as they arrive: each state as it starts and ends with the time since the
+ * execution started, one line of what it did, the job's status and Bedrock's phases whenever they
+ * change, retries and errors, and the end.
+ */
+export class FollowRenderer {
+  private start?: number;
+  private readonly entered = new Map<string, number>();
+  private jobLine?: string;
+  /** The execution's end, once its last event has been seen. */
+  ended?: { status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED'; error?: string; cause?: string };
+
+  constructor(private readonly line: Line) {}
+
+  private at(event: HistoryEvent): string {
+    const t = event.timestamp ? new Date(event.timestamp).getTime() : Date.now();
+    this.start ??= t;
+    return `[+${formatDuration((t - this.start) / 1000)}]`.padEnd(12);
+  }
+
+  push(event: HistoryEvent): void {
+    const type = event.type ?? '';
+    const at = this.at(event);
+    if (type === 'ExecutionStarted') {
+      this.line(`${at}execution started`);
+    } else if (ENTERED.test(type) && event.stateEnteredEventDetails?.name) {
+      const name = event.stateEnteredEventDetails.name;
+      this.entered.set(name, event.timestamp ? new Date(event.timestamp).getTime() : Date.now());
+      this.line(`${at}▶ ${name}`);
+    } else if (EXITED.test(type) && event.stateExitedEventDetails?.name) {
+      const name = event.stateExitedEventDetails.name;
+      const out = parseData(event.stateExitedEventDetails.output);
+      const detail = stateDetail(name, out);
+      if (detail) this.line(`${' '.repeat(12)}  ✔ ${detail}`);
+      if (name === 'PollStatus' && out?.poll) this.jobStatus(out.poll);
+    } else if (type === 'LambdaFunctionFailed' || type === 'TaskFailed') {
+      const d = event.lambdaFunctionFailedEventDetails ?? event.taskFailedEventDetails;
+      this.line(`${at}  ✖ ${d?.error ?? 'error'}: ${readableCause(d?.cause)}`);
+    } else if (type === 'LambdaFunctionTimedOut' || type === 'TaskTimedOut') {
+      const d = event.lambdaFunctionTimedOutEventDetails ?? event.taskTimedOutEventDetails;
+      this.line(`${at}  ✖ timed out: ${d?.error ?? ''} ${readableCause(d?.cause)}`.trimEnd());
+    } else if (type === 'ExecutionSucceeded') {
+      this.ended = { status: 'SUCCEEDED' };
+      this.line(`${at}execution succeeded`);
+    } else if (type === 'ExecutionFailed') {
+      const d = event.executionFailedEventDetails;
+      this.ended = { status: 'FAILED', error: d?.error, cause: d?.cause };
+      this.line(`${at}execution failed: ${d?.error ?? ''}`);
+    } else if (type === 'ExecutionTimedOut') {
+      const d = event.executionTimedOutEventDetails;
+      this.ended = { status: 'TIMED_OUT', error: d?.error, cause: d?.cause };
+      this.line(`${at}execution timed out`);
+    } else if (type === 'ExecutionAborted') {
+      const d = event.executionAbortedEventDetails;
+      this.ended = { status: 'ABORTED', error: d?.error, cause: d?.cause };
+      this.line(`${at}execution aborted${d?.cause ? `: ${d.cause}` : ''}`);
+    }
+  }
+
+  /** The job's status and phases, printed only when they change. */
+  private jobStatus(poll: { status?: string; statusDetails?: unknown }) {
+    const phases = phasesLine(poll.statusDetails);
+    const line = `job ${poll.status}${phases ? ` — ${phases}` : ''}`;
+    if (line !== this.jobLine) {
+      this.jobLine = line;
+      this.line(`${' '.repeat(12)}  ◆ ${line}`);
+    }
+  }
+}
+
+/** The summary `status` prints: what the execution did and, when it failed, what to do. */
+export function renderView(view: ExecutionView): string[] {
+  const lines: string[] = [];
+  const e = view.execution;
+  const took = e.durationSeconds !== undefined ? ` after ${formatDuration(e.durationSeconds)}` : '';
+  lines.push(`${e.name}: ${e.status}${took}${view.endState ? ` (ended in ${view.endState})` : ''}`);
+  lines.push(`  ${view.headline}`);
+  if (view.preflight) {
+    const p = view.preflight;
+    lines.push(`  preflight   ${p.passed} passed, ${p.warn} warnings, ${p.fail} failures${p.awsCalls !== undefined ? ` (${p.awsCalls} AWS calls)` : ''}`);
+    for (const problem of p.problems) {
+      lines.push(`    ${problem.severity === 'fail' ? '✖' : '!'} ${problem.id} ${problem.resource}: ${problem.message}`);
+      if (problem.remedy) lines.push(`      fix: ${problem.remedy}`);
+    }
+  }
+  if (view.policies) {
+    const changes = view.policies.changes.map((c) => `${c.action} ${c.resource} (+${c.added}/-${c.removed})`).join('; ') || 'nothing to change';
+    lines.push(`  policies    ${changes}${view.policies.applied ? '' : ' (planned only)'}`);
+  }
+  if (view.job) {
+    const j = view.job;
+    const phases = phasesLine(j.phases ? { validationDetails: { status: j.phases.validation }, dataProcessingDetails: { status: j.phases.dataProcessing }, trainingDetails: { status: j.phases.training } } : undefined);
+    lines.push(`  job         ${j.arn ?? j.name ?? '(not submitted)'}${j.status ? `: ${j.status}` : ''}${phases ? ` — ${phases}` : ''}`);
+    if (j.outputModelArn) lines.push(`  model       ${j.outputModelArn}`);
+    if (j.trainingMetrics?.trainingLoss !== undefined) lines.push(`  metrics     training loss ${j.trainingMetrics.trainingLoss}`);
+    if (j.failureMessage && j.status === 'Failed') lines.push(`  bedrock     ${j.failureMessage}`);
+    if (j.handedOverTo) lines.push(`  handed over ${j.handedOverTo}`);
+  }
+  if (view.cleanup) lines.push(`  cleanup     ${view.cleanup.summary ?? `failed: ${view.cleanup.error}`}`);
+  if (view.grants) lines.push(`  grants      ${view.grants.summary ?? `revoke failed: ${view.grants.error}`}`);
+  if (view.error) {
+    lines.push(`  error       ${view.error.error}: ${readableCause(view.error.cause)}`);
+    if (view.error.remedy) lines.push(`  what to do  ${view.error.remedy}`);
+  }
+  return lines;
+}

@@ -1,0 +1,50 @@
+/**
+ * Where the CLI's commands act: a deployed stage ({@link AwsTarget}, scripts/cli/aws-target.ts) or the
+ * local emulator ({@link LocalTarget}, scripts/cli/local-target.ts). Both speak in Step Functions'
+ * history events and {@link ExecutionView}s, so every command renders the same way for both.
+ */
+import type { HistoryEvent } from '@aws-sdk/client-sfn';
+import type { ExecutionView } from '../../functions/shared/execution-view.js';
+
+/** One line of `list`. */
+export interface ExecutionSummary {
+  arn: string;
+  name: string;
+  status: string;
+  startDate?: string;
+  /** The job's ARN, or its name when it was not submitted. */
+  job?: string;
+  /** What happened, in a line. */
+  outcome: string;
+}
+
+export interface StartOptions {
+  /** Follow the execution to its end (and through hand-overs), calling `onEvent` for each history event. */
+  follow: boolean;
+  onEvent?: (event: HistoryEvent) => void;
+  /** The execution's name (unique per state machine); generated when absent. */
+  name?: string;
+}
+
+export interface StartResult {
+  arn: string;
+  name: string;
+  /** With follow: the execution (the last of its chain) at its end. */
+  view?: ExecutionView;
+  /** The execution's output, when it succeeded and the target has it. */
+  output?: unknown;
+}
+
+export interface Target {
+  /** For messages: what the commands act on. */
+  readonly description: string;
+  /** Checks the input before any AWS call where the target can (throws InvalidInputError / StageConfigError). */
+  validate(input: Record<string, unknown>): void;
+  start(input: Record<string, unknown>, options: StartOptions): Promise<StartResult>;
+  /** The execution (ARN or name), rebuilt from its history. */
+  view(execution: string): Promise<ExecutionView>;
+  /** The most recent executions, newest first. */
+  list(max: number): Promise<ExecutionSummary[]>;
+  /** Runs the janitor once and returns its report. */
+  janitor(dryRun: boolean): Promise<unknown>;
+}

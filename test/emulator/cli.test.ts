@@ -1,0 +1,124 @@
+/**
+ * `bvc` against the local emulator, in process: the real handlers over the wire to the tier's moto
+ * server (--local --endpoint), the launcher's stand-in for Bedrock finishing or failing the job by
+ * name. start --follow to the end, plan writes nothing, status of a failed execution, list, janitor,
+ * and bad input with no call at all.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DescribeNetworkInterfacesCommand, DescribeVpcEndpointsCommand } from '@aws-sdk/client-ec2';
+import { ListRolePoliciesCommand } from '@aws-sdk/client-iam';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { LocalTarget } from '../../scripts/cli/local-target.js';
+import { EXIT } from '../../scripts/cli/main.js';
+import { captureCli } from '../support/cli.js';
+import { configureBedrockStandIn, resetBedrockStandIn } from '../../scripts/lib/bedrock-standin.js';
+import { createSightingsTable, demoJobInput, demoStageParams, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
+import { commandsSentDuring, motoClients, resetMoto } from '../support/moto-clients.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'bvc-cli-emu-'));
+const file = (name: string, content: unknown) => {
+  const path = join(dir, name);
+  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+  return path;
+};
+
+/** The emulator's own waits would be 10 s a poll; the tier does not wait. */
+const cli = (args: string[]) => captureCli(args, { localTarget: (options) => new LocalTarget({ ...options, waitMs: 0 }) });
+
+describe('bvc --local --endpoint (the tier\'s moto, the stand-in for Bedrock)', () => {
+  let account: DemoAccount;
+  let target: string[];
+  const previousRunsDir = process.env.BVC_RUNS_DIR;
+  beforeAll(async () => {
+    process.env.BVC_RUNS_DIR = join(dir, 'runs');
+    await resetMoto();
+    const clients = motoClients();
+    account = await seedDemoAccount({ ...clients });
+    await createSightingsTable(clients.dynamodb, 'janitor-sightings');
+    // Every job the stand-in does not know by name stays InProgress, as moto keeps it.
+    await configureBedrockStandIn(inject('motoEndpoint'), { enabled: true, default: { outcome: 'hold' } });
+    target = ['--local', '--endpoint', inject('motoEndpoint'), '--params', file('params.json', demoStageParams(account))];
+  });
+  afterAll(async () => {
+    await resetBedrockStandIn(inject('motoEndpoint'));
+    if (previousRunsDir === undefined) delete process.env.BVC_RUNS_DIR;
+    else process.env.BVC_RUNS_DIR = previousRunsDir;
+  });
+
+  it('plan: the preflight and each policy diff statement by statement; nothing written', async () => {
+    const { iam, ec2 } = motoClients();
+    const before = [
+      await iam.send(new ListRolePoliciesCommand({ RoleName: account.roleArn.split('/').at(-1)! })),
+      await ec2.send(new DescribeVpcEndpointsCommand({ VpcEndpointIds: [account.endpointId] })),
+    ].map((o) => JSON.stringify({ ...o, $metadata: undefined }));
+    const { result: run, sent } = await commandsSentDuring(() => cli(['plan', '--input', file('plan.json', demoJobInput(account)), ...target]));
+    expect(run.code, run.stderr).toBe(EXIT.ok);
+    expect(run.stderr).toMatch(/\+ create role\/.* \+7 -0, 0 unchanged/);
+    expect(run.stderr).toMatch(/^ {4}\+ BedrockVpcCreateTaggedEni: Allow ec2:CreateNetworkInterface on /m);
+    expect(run.stderr).toContain('Dry run: nothing was written.');
+    expect(sent.filter((c) => /^(Put|Create|Delete|Modify|Update)/.test(c) && c !== 'PutItemCommand' && c !== 'DeleteItemCommand')).toEqual([]);
+    const after = [
+      await iam.send(new ListRolePoliciesCommand({ RoleName: account.roleArn.split('/').at(-1)! })),
+      await ec2.send(new DescribeVpcEndpointsCommand({ VpcEndpointIds: [account.endpointId] })),
+    ].map((o) => JSON.stringify({ ...o, $metadata: undefined }));
+    expect(after).toEqual(before);
+  });
+
+  it('start --follow: each state, the job through its phases to Completed, then status and list read the run back', async () => {
+    await configureBedrockStandIn(inject('motoEndpoint'), { jobs: { 'cli-completes': { outcome: 'complete', seconds: 1 } } });
+    const run = await cli(['start', '--follow', '--name', 'cli-run-completes', '--input', file('ok.json', demoJobInput(account, { jobName: 'cli-completes' })), ...target]);
+    expect(run.code, run.stderr).toBe(EXIT.ok);
+    for (const state of ['ValidateNetwork', 'ApplyPolicies', 'SubmitJob', 'PollStatus', 'CleanupEnis', 'RevokeGrants', 'JobSucceeded']) expect(run.stderr).toContain(`▶ ${state}`);
+    expect(run.stderr).toMatch(/◆ job Completed — validation Completed · data processing Completed · training Completed/);
+    expect(run.stderr).toMatch(/model {7}arn:aws:bedrock:us-east-1:\d{12}:custom-model\//);
+
+    const status = await cli(['status', 'cli-run-completes', ...target]);
+    expect(status.code).toBe(EXIT.ok);
+    expect(status.stdout).toContain('cli-run-completes: SUCCEEDED');
+    expect(status.stdout).toMatch(/job {9}arn:aws:bedrock:us-east-1:\d{12}:model-customization-job\/cli-completes: Completed/);
+
+    const list = await cli(['list', '--json', ...target]);
+    expect(JSON.parse(list.stdout)).toContainEqual(expect.objectContaining({ name: 'cli-run-completes', status: 'SUCCEEDED', job: expect.stringContaining('cli-completes') }));
+  });
+
+  it("status of a failed execution: the job ARN and Bedrock's failure message, and the remedy; exit 1", async () => {
+    await configureBedrockStandIn(inject('motoEndpoint'), { jobs: { 'cli-fails': { outcome: 'fail', seconds: 0.5, failureMessage: 'Maximum input token count 4919 exceeds limit of 4096 for train data' } } });
+    const run = await cli(['start', '--name', 'cli-run-fails', '--input', file('fails.json', demoJobInput(account, { jobName: 'cli-fails' })), ...target]);
+    expect(run.code).toBe(EXIT.failed);
+    const status = await cli(['status', 'cli-run-fails', ...target]);
+    expect(status.code).toBe(EXIT.failed);
+    expect(status.stdout).toMatch(/job {9}arn:aws:bedrock:us-east-1:\d{12}:model-customization-job\/cli-fails: Failed/);
+    expect(status.stdout).toContain('Maximum input token count 4919 exceeds limit of 4096 for train data');
+    expect(status.stdout).toContain('what to do');
+  });
+
+  it('status of a failed preflight: the failing check with its remedy', async () => {
+    const broken = ['--local', '--endpoint', inject('motoEndpoint'), '--params', file('broken.json', demoStageParams(account, { subnetIds: 'subnet-0000000000000dead' }))];
+    const input = file('dead-subnet.json', demoJobInput(account, { vpcConfig: { subnetIds: ['subnet-0000000000000dead'], securityGroupIds: [account.securityGroupId] } }));
+    expect((await cli(['start', '--name', 'cli-run-preflight', '--input', input, ...broken])).code).toBe(EXIT.failed);
+    const status = await cli(['status', 'cli-run-preflight', ...broken]);
+    expect(status.code).toBe(EXIT.failed);
+    expect(status.stdout).toMatch(/✖ subnet\.exists subnet-0000000000000dead/);
+    expect(status.stdout).toMatch(/fix: /);
+  });
+
+  it('janitor --dry-run: the report of the seeded leftovers, nothing deleted', async () => {
+    const { ec2 } = motoClients();
+    const run = await cli(['janitor', '--dry-run', '--json', ...target]);
+    expect(run.code, run.stderr).toBe(EXIT.ok);
+    const report = JSON.parse(run.stdout);
+    expect(report.dryRun).toBe(true);
+    const enis = await ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: Object.values(account.leftoverEnis) }));
+    expect(enis.NetworkInterfaces).toHaveLength(3);
+  });
+
+  it('bad input: exit 2 with the field named, and not one AWS call', async () => {
+    const { result: run, sent } = await commandsSentDuring(() => cli(['start', '--input', file('bad.json', demoJobInput(account, { vpcConfig: { subnetIds: [], securityGroupIds: ['sg-1'] } })), ...target]));
+    expect(run.code).toBe(EXIT.usage);
+    expect(run.stderr).toContain('vpcConfig.subnetIds');
+    expect(run.stderr).toContain('nothing was run');
+    expect(sent).toEqual([]);
+  });
+});

@@ -1,0 +1,241 @@
+/**
+ * The CLI against a deployed stage: its Step Functions, CloudFormation and Lambda calls answered by
+ * aws-sdk-client-mock with what AWS would return — the histories are those of real runs of the ASL
+ * file (the real handlers, mocked account), recorded as Step Functions records them
+ * (scripts/lib/local-history.ts). Exit codes, rendering, the follow loop's reads, bad input.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { DescribeSubnetsCommand } from '@aws-sdk/client-ec2';
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  StartExecutionCommand,
+  type HistoryEvent,
+} from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { deriveJobName } from '../../functions/shared/job-input.js';
+import { AwsTarget } from '../../scripts/cli/aws-target.js';
+import { EXIT } from '../../scripts/cli/main.js';
+import { captureCli } from '../support/cli.js';
+import { historyOf } from '../../scripts/lib/local-history.js';
+import { localExecutionArn, localStateMachineArn, runWorkflow } from '../../scripts/lib/workflow.js';
+import { rawJob } from '../fixtures/job.js';
+import { ACCOUNT, mockHealthyAccount, mocks } from '../support/mock-account.js';
+import { fast, handlers, useRealHandlers } from '../support/state-machine.js';
+
+useRealHandlers();
+
+const cloudformation = mockClient(CloudFormationClient);
+const lambda = mockClient(LambdaClient);
+afterEach(() => {
+  cloudformation.reset();
+  lambda.reset();
+});
+
+const dir = mkdtempSync(join(tmpdir(), 'bvc-cli-sm-'));
+const file = (name: string, content: unknown) => {
+  const path = join(dir, name);
+  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+  return path;
+};
+
+/** A CLI run; the deployed target never sleeps between reads. */
+const cli = (args: string[]) => captureCli(args, { awsTarget: (options) => new AwsTarget({ ...options, sleep: async () => undefined }) });
+
+interface Recorded {
+  arn: string;
+  name: string;
+  status: string;
+  history: HistoryEvent[];
+  output?: unknown;
+  input: unknown;
+}
+
+/** Runs the ASL file (mocked account) and records its history as Step Functions would. */
+async function record(input: unknown, name: string): Promise<Recorded> {
+  const arn = localExecutionArn(name);
+  const run = await runWorkflow({ input, handlers: handlers(), executionName: name, ...fast });
+  return { arn, name, status: run.status, history: historyOf(run, { arn, name, startDate: new Date() }), output: run.output, input };
+}
+
+/**
+ * Step Functions answering for `executions`: GetExecutionHistory as documented (id order, or newest
+ * first with reverseOrder; maxResults; nextToken), the history growing by `growBy` events per read of
+ * the newest page, as a running execution's does.
+ */
+function serveExecutions(executions: Recorded[], growBy = Infinity) {
+  const visible = new Map(executions.map((e) => [e.arn, Number.isFinite(growBy) ? 0 : e.history.length]));
+  const stack = { Stacks: [{ StackName: 'bedrock-vpc-customization-dev', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE' as const, Outputs: [{ OutputKey: 'StateMachineArn', OutputValue: localStateMachineArn() }] }] };
+  cloudformation.on(DescribeStacksCommand).resolves(stack);
+  const byArn = (arn: string | undefined) => {
+    const found = executions.find((e) => e.arn === arn);
+    if (!found) throw Object.assign(new Error(`Execution Does Not Exist: '${arn}'`), { name: 'ExecutionDoesNotExist' });
+    return found;
+  };
+  let started = 0;
+  mocks.sfn.on(StartExecutionCommand).callsFake(() => ({ executionArn: executions[started++]!.arn, startDate: new Date() }));
+  mocks.sfn.on(GetExecutionHistoryCommand).callsFake((input) => {
+    const e = byArn(input.executionArn);
+    const firstRead = !input.nextToken;
+    if (firstRead && input.reverseOrder) visible.set(e.arn, Math.min(e.history.length, visible.get(e.arn)! + growBy));
+    const shown = e.history.slice(0, input.reverseOrder ? visible.get(e.arn)! : e.history.length);
+    const ordered = input.reverseOrder ? [...shown].reverse() : shown;
+    const from = Number(input.nextToken ?? 0);
+    const size = input.maxResults ?? 100;
+    const page = ordered.slice(from, from + size);
+    return { events: page, ...(from + size < ordered.length ? { nextToken: String(from + size) } : {}) };
+  });
+  mocks.sfn.on(DescribeExecutionCommand).callsFake((input) => {
+    const e = byArn(input.executionArn);
+    const failed = e.history.find((h) => h.type === 'ExecutionFailed')?.executionFailedEventDetails;
+    return {
+      executionArn: e.arn,
+      stateMachineArn: localStateMachineArn(),
+      name: e.name,
+      status: e.status as never,
+      startDate: e.history[0]!.timestamp!,
+      stopDate: e.history.at(-1)!.timestamp!,
+      input: JSON.stringify(e.input),
+      ...(e.output !== undefined ? { output: JSON.stringify(e.output) } : {}),
+      ...(failed ? { error: failed.error, cause: failed.cause } : {}),
+    };
+  });
+}
+
+describe('bvc against a deployed stage', () => {
+  let success: Recorded;
+  let preflightFailure: Recorded;
+  let jobFailure: Recorded;
+  beforeAll(async () => {
+    mockHealthyAccount(['InProgress', 'InProgress', 'Completed']);
+    success = await record(rawJob(), 'cli-success');
+    mockHealthyAccount();
+    mocks.ec2.on(DescribeSubnetsCommand).resolves({ Subnets: [] });
+    preflightFailure = await record(rawJob(), 'cli-preflight-failure');
+    mockHealthyAccount(['InProgress', 'Failed']);
+    jobFailure = await record(rawJob(), 'cli-job-failure');
+  });
+
+  it('start --follow: finds the state machine in the stack, shows each state and the job, exits 0 on success', async () => {
+    serveExecutions([success], 7);
+    const run = await cli(['start', '--input', file('job.json', rawJob()), '--follow', '--stage', 'dev']);
+    expect(run.code).toBe(EXIT.ok);
+    expect(cloudformation).toHaveReceivedCommandWith(DescribeStacksCommand, { StackName: 'bedrock-vpc-customization-dev' });
+    expect(mocks.sfn).toHaveReceivedCommandWith(StartExecutionCommand, { stateMachineArn: localStateMachineArn(), input: JSON.stringify(rawJob()) });
+    for (const state of ['ValidateNetwork', 'ApplyPolicies', 'SubmitJob', 'PollStatus', 'CleanupEnis', 'RevokeGrants', 'JobSucceeded']) {
+      expect(run.stderr).toContain(`▶ ${state}`);
+    }
+    // Each state is shown once although the history was read many times while it grew.
+    expect(run.stderr.match(/▶ SubmitJob/g)).toHaveLength(1);
+    expect(mocks.sfn.commandCalls(GetExecutionHistoryCommand).length).toBeGreaterThan(3);
+    // The job's status lines appear when the status changes, not once per poll.
+    expect(run.stderr.match(/◆ job InProgress/g)).toHaveLength(1);
+    expect(run.stderr).toContain('◆ job Completed');
+    expect(run.stderr).toContain(`job         ${ACCOUNT.jobArn}: Completed`);
+    expect(run.stderr).toMatch(/execution succeeded/);
+  });
+
+  it('start without --follow prints the execution and exits 0; --json gives its ARN', async () => {
+    serveExecutions([success]);
+    const run = await cli(['start', '--input', file('job.json', rawJob()), '--stage', 'dev', '--json']);
+    expect(run.code).toBe(EXIT.ok);
+    expect(JSON.parse(run.stdout)).toEqual({ executionArn: success.arn, name: success.name });
+    expect(mocks.sfn).toHaveReceivedCommandTimes(GetExecutionHistoryCommand, 0);
+  });
+
+  it('status of a failed preflight: the failing check and its remedy, exit 1', async () => {
+    serveExecutions([preflightFailure]);
+    const run = await cli(['status', preflightFailure.name, '--stage', 'dev']);
+    expect(run.code).toBe(EXIT.failed);
+    expect(run.stdout).toContain('PreflightFailed');
+    expect(run.stdout).toMatch(/✖ subnet\.exists/);
+    expect(run.stdout).toContain('fix:');
+    const json = await cli(['status', preflightFailure.arn, '--stage', 'dev', '--json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ execution: { status: 'FAILED' }, error: { error: 'NetworkValidationError' } });
+  });
+
+  it("status of a failed job: the job ARN and Bedrock's failure message, exit 1", async () => {
+    serveExecutions([jobFailure]);
+    const run = await cli(['status', jobFailure.name, '--state-machine-arn', localStateMachineArn()]);
+    expect(run.code).toBe(EXIT.failed);
+    expect(run.stdout).toContain(ACCOUNT.jobArn);
+    expect(run.stdout).toContain('Training data is malformed');
+    // --state-machine-arn needs no stack.
+    expect(cloudformation).toHaveReceivedCommandTimes(DescribeStacksCommand, 0);
+  });
+
+  it('list: the newest executions with their job and outcome, without reading histories', async () => {
+    serveExecutions([success, jobFailure]);
+    mocks.sfn.on(ListExecutionsCommand).resolves({
+      executions: [jobFailure, success].map((e) => ({ executionArn: e.arn, stateMachineArn: localStateMachineArn(), name: e.name, status: e.status as never, startDate: new Date() })),
+    });
+    const run = await cli(['list', '--stage', 'dev', '--json']);
+    expect(run.code).toBe(EXIT.ok);
+    const rows = JSON.parse(run.stdout);
+    expect(rows).toEqual([
+      // A failed execution has no output: its job is named as ValidateNetwork derived it.
+      expect.objectContaining({ name: jobFailure.name, status: 'FAILED', job: deriveJobName({ id: jobFailure.arn, name: jobFailure.name }), outcome: expect.stringContaining('JobFailedError') }),
+      expect.objectContaining({ name: success.name, status: 'SUCCEEDED', job: ACCOUNT.jobArn, outcome: expect.stringContaining('completed') }),
+    ]);
+    expect(mocks.sfn).toHaveReceivedCommandTimes(GetExecutionHistoryCommand, 0);
+  });
+
+  it("janitor: invokes the stage's janitor (dry run asked for by payload) and prints its report", async () => {
+    serveExecutions([]);
+    lambda.on(InvokeCommand).resolves({ StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify({ summary: 'swept 2 ENIs: deleted 0 (dry run)' })) as never });
+    const run = await cli(['janitor', '--dry-run', '--stage', 'dev']);
+    expect(run.code).toBe(EXIT.ok);
+    expect(run.stdout).toContain('swept 2 ENIs');
+    const sent = lambda.commandCalls(InvokeCommand)[0]!.args[0].input;
+    expect(sent.FunctionName).toBe('bedrock-vpc-customization-dev-janitor');
+    expect(JSON.parse(new TextDecoder().decode(sent.Payload as Uint8Array))).toEqual({ dryRun: true });
+  });
+
+  it('a stack that cannot be read is exit 3 with the stack named', async () => {
+    cloudformation.on(DescribeStacksCommand).rejects(Object.assign(new Error('Stack with id bedrock-vpc-customization-prod does not exist'), { name: 'ValidationError' }));
+    const run = await cli(['list', '--stage', 'prod']);
+    expect(run.code).toBe(EXIT.target);
+    expect(run.stderr).toContain('bedrock-vpc-customization-prod');
+  });
+
+  it('bad input is exit 2 with the field named, and no AWS call', async () => {
+    const cases: [string[], string][] = [
+      [['start', '--input', file('bad-field.json', { vpcConfig: { subnetIds: 'subnet-1' } }), '--stage', 'dev'], 'vpcConfig'],
+      [['start', '--input', file('bad-json.json', '{nope'), '--stage', 'dev'], 'not valid JSON'],
+      [['start', '--input', file('proto.json', { hyperParameters: JSON.parse('{"__proto__": {"x": 1}}') }), '--stage', 'dev'], 'hyperParameters'],
+      [['plan', '--input', file('exempt.json', { policies: { exemptPrincipalArns: [] } }), '--stage', 'dev'], 'policies.exemptPrincipalArns'],
+      [['start', '--input', file('ok.json', rawJob()), '--stage', 'dev', '--local'], 'choose one target'],
+      [['start', '--input', file('ok.json', rawJob())], 'name a target'],
+      [['status', '--stage', 'dev'], 'takes one execution'],
+      [['list', '--stage', 'dev', '--max', '0'], '--max'],
+      [['start', '--stage', 'dev'], '--input FILE'],
+      [['nope'], 'unknown command'],
+      [['list', '--stage', 'dev', '--bogus'], 'bogus'],
+      [['start', '--input', file('ok.json', rawJob()), '--state-machine-arn', 'arn:aws:states:us-east-1:1:stateMachine:x'], '--state-machine-arn'],
+    ];
+    for (const [args, named] of cases) {
+      const run = await cli(args);
+      expect(run.code, args.join(' ')).toBe(EXIT.usage);
+      expect(run.stderr, args.join(' ')).toContain(named);
+    }
+    for (const m of [...Object.values(mocks), cloudformation, lambda]) expect(m.calls()).toHaveLength(0);
+  });
+
+  it('--help for the CLI and every command, exit 0', async () => {
+    const main = await cli(['--help']);
+    expect(main.code).toBe(EXIT.ok);
+    for (const command of ['start', 'plan', 'status', 'list', 'janitor']) {
+      expect(main.stdout).toContain(command);
+      const help = await cli([command, '--help']);
+      expect(help.code).toBe(EXIT.ok);
+      expect(help.stdout).toContain(`usage: bvc ${command}`);
+      expect(help.stdout).toContain('Exit codes');
+    }
+  });
+});
