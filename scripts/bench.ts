@@ -44,6 +44,11 @@ const groups: Record<string, Group> = {
     run: async (ctx) => (await import('./bench/preflight.js')).run({ endpoint: ctx.endpoint() }),
   },
   polling: { label: 'polling, 24 h and 30-day jobs…', needsMoto: false, run: async () => (await import('./bench/polling.js')).run() },
+  dataset: {
+    label: 'dataset check of a ~100 MB training file in moto…',
+    needsMoto: true,
+    run: async (ctx) => (await import('./bench/dataset.js')).run({ endpoint: ctx.endpoint() }),
+  },
   janitor: {
     label: 'janitor over 2,000 ENIs (seeding takes a while)…',
     needsMoto: true,

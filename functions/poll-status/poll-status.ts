@@ -34,7 +34,7 @@ export const EVENTS_PER_POLL = 9;
  * History events before the first poll: execution start and the states up to SubmitJob (plus
  * {@link EVENTS_PER_QUOTA_WAIT} for each wait for the job quota, `$.quotaWait.attempts`).
  */
-export const EVENTS_BEFORE_FIRST_POLL = 30;
+export const EVENTS_BEFORE_FIRST_POLL = 35;
 /** History events of one retried PollStatus attempt: LambdaFunctionScheduled, Started, Failed. */
 export const EVENTS_PER_RETRY = 3;
 /**

@@ -83,6 +83,25 @@ export class NetworkValidationError extends WorkflowError {
   }
 }
 
+/**
+ * The training or validation data breaks the format or limits of the job's model: the message names
+ * the object, line, field and rule of the first problems, then counts the rest.
+ */
+export class DatasetValidationError extends WorkflowError {
+  override readonly name = 'DatasetValidationError' as const;
+  constructor(message: string) {
+    super(message);
+  }
+}
+
+/** The job's estimated training tokens or cost are above its cap (the stage's or the job's budget). */
+export class TrainingBudgetExceededError extends WorkflowError {
+  override readonly name = 'TrainingBudgetExceededError' as const;
+  constructor(message: string) {
+    super(message);
+  }
+}
+
 /** A policy could not be planned or written. */
 export class PolicyApplyError extends WorkflowError {
   override readonly name = 'PolicyApplyError' as const;
@@ -262,6 +281,24 @@ export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = [
     terminal: true,
   },
   {
+    name: 'DatasetValidationError',
+    raisedBy: 'lambda',
+    states: ['ValidateDataset', 'DatasetRejected'],
+    meaning:
+      "The training or validation data breaks the format or the limits of the job's model (record shape, record counts, " +
+      'tokens per record, file size); the Cause names the object, line, field and rule of the first problems and counts the rest.',
+    whatToDo: 'Fix the named lines (README "Dataset checks" lists each rule and its source), upload the data again and start a new execution. Nothing was written.',
+    terminal: true,
+  },
+  {
+    name: 'TrainingBudgetExceededError',
+    raisedBy: 'lambda',
+    states: ['ValidateDataset', 'DatasetRejected'],
+    meaning: "The job's estimated training tokens (records' tokens x epochs) or cost are above its cap (stage params maxTrainingTokens, maxTrainingCostUsd, or the job's budget).",
+    whatToDo: 'Train on less data or fewer epochs, or raise the cap (the job\'s budget up to the stage\'s, or the stage params), then start a new execution. Nothing was written.',
+    terminal: true,
+  },
+  {
     name: 'PolicyLockoutError',
     raisedBy: 'lambda',
     states: ['PlanPolicies', 'PoliciesFailed'],
@@ -438,6 +475,7 @@ export interface ServiceErrorEntry {
 const LAMBDA_STATES = [
   'ResumeJob',
   'ValidateNetwork',
+  'ValidateDataset',
   'PlanPolicies',
   'ApplyPolicies',
   'RollbackPolicies',
@@ -456,7 +494,7 @@ export const SERVICE_ERRORS: readonly ServiceErrorEntry[] = [
   {
     name: 'States.ALL',
     states: [
-      'ResumeJob', 'ValidateNetwork', 'PlanPolicies', 'ApplyPolicies', 'RollbackPolicies', 'SubmitJob', 'PlanQuotaWait',
+      'ResumeJob', 'ValidateNetwork', 'ValidateDataset', 'PlanPolicies', 'ApplyPolicies', 'RollbackPolicies', 'SubmitJob', 'PlanQuotaWait',
       'ReconcileSubmission', 'RevokeAfterSubmitFailed', 'PollStatus', 'HandOver', 'VerifyHandOver', 'StopJob', 'StopUnwatchedJob',
       'ConfirmStopped', 'CleanupEnis', 'RevokeGrants',
     ],

@@ -54,6 +54,8 @@ export interface ExecutionView {
     fromFailure?: boolean;
   };
   policies?: { applied: boolean; changes: { action: string; resource: string; added: number; removed: number }[] };
+  /** The dataset check (ValidateDataset's `$.dataset`): records, the token estimate and cost, notes. */
+  dataset?: { status: string; format?: string; trainingRecords: number; validationRecords: number; tokens?: number; epochs?: number; costUsd?: number; notes: string[] };
   rollback?: unknown;
   cleanup?: { summary?: string; error?: string };
   grants?: { summary?: string; error?: string };
@@ -217,6 +219,8 @@ export function buildExecutionView(history: HistoryEvent[], execution: Execution
   if (preflight) view.preflight = preflight;
   const policies = policiesOf(data.policies);
   if (policies) view.policies = policies;
+  const dataset = datasetOf(data.dataset);
+  if (dataset) view.dataset = dataset;
   if (data.rollback !== undefined || data.rollbackError !== undefined) view.rollback = data.rollback ?? { error: caught(data.rollbackError) };
   const cleanup = summaryOf(data.cleanup, data.cleanupError);
   if (cleanup) view.cleanup = cleanup;
@@ -333,6 +337,23 @@ const ERROR_HEADLINES: Record<string, (v: ExecutionView, job: string) => string>
   JobUnwatchedError: (_v, job) => `Job ${job} could not be followed: it may still be running`,
   JobStopError: (_v, job) => `Job ${job} passed its deadline and could not be stopped`,
 };
+
+/** The dataset report's summary (functions/validate-network/validate-dataset.ts DatasetReport). */
+function datasetOf(report: unknown): ExecutionView['dataset'] | undefined {
+  if (!isObject(report) || typeof report.status !== 'string') return undefined;
+  const tokens = isObject(report.tokens) ? report.tokens : undefined;
+  const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
+  return {
+    status: report.status,
+    ...(typeof report.format === 'string' ? { format: report.format } : {}),
+    trainingRecords: num(report.trainingRecords) ?? 0,
+    validationRecords: num(report.validationRecords) ?? 0,
+    ...(num(tokens?.total) !== undefined ? { tokens: num(tokens?.total) } : {}),
+    ...(num(tokens?.epochs) !== undefined ? { epochs: num(tokens?.epochs) } : {}),
+    ...(num(report.costUsd) !== undefined ? { costUsd: num(report.costUsd) } : {}),
+    notes: Array.isArray(report.notes) ? report.notes.filter((n): n is string => typeof n === 'string') : [],
+  };
+}
 
 function headlineOf(v: ExecutionView): string {
   const took = v.execution.durationSeconds !== undefined ? ` (${formatDuration(v.execution.durationSeconds)})` : '';

@@ -188,6 +188,17 @@ const jobFields = {
   /** How long SubmitJob keeps retrying while the account's concurrent-job quota is reached. */
   maxQuotaWaitSeconds: z._default(int(0, 7 * 24 * 3600), 6 * 3600),
   dryRun: z._default(z.boolean(), false),
+  /**
+   * The dataset step's caps for this job: at most the stage's (params maxTrainingTokens,
+   * maxTrainingCostUsd); a cost cap needs the stage's price (trainingTokenPriceUsdPer1k).
+   */
+  budget: z._default(
+    z.strictObject({
+      maxTrainingTokens: z.optional(int(1, 1e15)),
+      maxTrainingCostUsd: z.optional(z.number().check(z.gt(0, 'must be more than 0'), z.lte(1e12))),
+    }),
+    {},
+  ),
   /** The uploaded object that started this execution (the upload rule); not with `trainingDataS3Uri`. */
   upload: z.optional(uploadSchema),
 };
@@ -344,6 +355,7 @@ export interface StageBoundFields {
   customModelKmsKeyId?: string | undefined;
   policies: { [K in keyof StagePolicies]: string } & { exemptPrincipalArns?: string[] };
   maxJobDurationSeconds: number;
+  budget?: { maxTrainingTokens?: number | undefined; maxTrainingCostUsd?: number | undefined };
 }
 
 /**
@@ -410,6 +422,17 @@ export function stageViolations(job: StageBoundFields, stage: Stage, trainingFie
   }
   if (job.maxJobDurationSeconds > stage.maxJobDurationSeconds) {
     issues.push({ field: 'maxJobDurationSeconds', message: `must be at most ${stage.maxJobDurationSeconds} (${param('maxJobDurationSeconds')})` });
+  }
+  const { maxTrainingTokens, maxTrainingCostUsd } = job.budget ?? {};
+  if (maxTrainingTokens !== undefined && stage.budget.maxTrainingTokens !== undefined && maxTrainingTokens > stage.budget.maxTrainingTokens) {
+    issues.push({ field: 'budget.maxTrainingTokens', message: `must be at most ${stage.budget.maxTrainingTokens} (${param('maxTrainingTokens')})` });
+  }
+  if (maxTrainingCostUsd !== undefined) {
+    if (stage.budget.priceUsdPer1kTokens === undefined) {
+      issues.push({ field: 'budget.maxTrainingCostUsd', message: `needs a price to estimate the cost: the stage sets none (${param('trainingTokenPriceUsdPer1k')})` });
+    } else if (stage.budget.maxTrainingCostUsd !== undefined && maxTrainingCostUsd > stage.budget.maxTrainingCostUsd) {
+      issues.push({ field: 'budget.maxTrainingCostUsd', message: `must be at most ${stage.budget.maxTrainingCostUsd} (${param('maxTrainingCostUsd')})` });
+    }
   }
   return issues;
 }

@@ -31,6 +31,9 @@ export const STAGE_PARAMS = {
   baseModelIdentifier: 'STAGE_BASE_MODEL_IDENTIFIER',
   customizationType: 'STAGE_CUSTOMIZATION_TYPE',
   maxJobDurationSeconds: 'STAGE_MAX_JOB_DURATION_SECONDS',
+  trainingTokenPriceUsdPer1k: 'STAGE_TRAINING_TOKEN_PRICE_USD_PER_1K',
+  maxTrainingTokens: 'STAGE_MAX_TRAINING_TOKENS',
+  maxTrainingCostUsd: 'STAGE_MAX_TRAINING_COST_USD',
 } as const;
 export type StageParamName = keyof typeof STAGE_PARAMS;
 
@@ -73,6 +76,11 @@ export interface Stage {
   customizationType?: string;
   /** The longest a job may run; a job may ask for less. */
   maxJobDurationSeconds: number;
+  /**
+   * The dataset step's budget: the price of 1,000 training tokens (for the cost estimate) and the most
+   * a job may train (tokens × epochs) or cost; a job may ask for less. Absent: no estimate / no cap.
+   */
+  budget: { priceUsdPer1kTokens?: number; maxTrainingTokens?: number; maxTrainingCostUsd?: number };
 }
 
 export const BUCKET_NAME_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -103,6 +111,18 @@ const list = (pattern: RegExp, what: string, min = 0) =>
   );
 const setting = <T extends string>(values: readonly [T, ...T[]], fallback: T) =>
   z.pipe(text, z.pipe(z.transform((v: string | undefined) => v ?? fallback), z.enum(values)));
+
+/** An optional positive number param ('' = not set). */
+const optionalNumber = (what: string, integer = false) =>
+  z.pipe(
+    text,
+    z.pipe(
+      z.transform((v: string | undefined) => (v === undefined ? undefined : Number(v))),
+      z.optional(
+        (integer ? z.int(`must be a whole number of ${what}`) : z.number(`must be a number of ${what}`)).check(z.gt(0, `must be more than 0 ${what}`), z.lte(1e15)),
+      ),
+    ),
+  );
 
 const stageEnvSchema = z.object({
   AWS_REGION: required(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region'),
@@ -148,6 +168,9 @@ const stageEnvSchema = z.object({
       z.int('must be a whole number of seconds').check(z.minimum(1), z.maximum(MAX_JOB_DURATION_SECONDS)),
     ),
   ),
+  [STAGE_PARAMS.trainingTokenPriceUsdPer1k]: optionalNumber('US dollars'),
+  [STAGE_PARAMS.maxTrainingTokens]: optionalNumber('tokens', true),
+  [STAGE_PARAMS.maxTrainingCostUsd]: optionalNumber('US dollars'),
 });
 
 const ENV_TO_PARAM: Record<string, string> = Object.fromEntries(Object.entries(STAGE_PARAMS).map(([param, env]) => [env, param]));
@@ -197,6 +220,11 @@ export function loadStage(source: Record<string, string | undefined>): Stage {
     ...(p('baseModelIdentifier') ? { baseModelIdentifier: p('baseModelIdentifier') } : {}),
     ...(p('customizationType') ? { customizationType: p('customizationType') } : {}),
     maxJobDurationSeconds: p('maxJobDurationSeconds'),
+    budget: {
+      ...(p('trainingTokenPriceUsdPer1k') !== undefined ? { priceUsdPer1kTokens: p('trainingTokenPriceUsdPer1k') } : {}),
+      ...(p('maxTrainingTokens') !== undefined ? { maxTrainingTokens: p('maxTrainingTokens') } : {}),
+      ...(p('maxTrainingCostUsd') !== undefined ? { maxTrainingCostUsd: p('maxTrainingCostUsd') } : {}),
+    },
   };
   const problems = crossChecks(stage);
   if (problems.length > 0) throw new StageConfigError(problems);
@@ -221,6 +249,9 @@ function crossChecks(stage: Stage): string[] {
   });
   if (stage.policies.endpoint !== 'skip' && stage.s3EndpointIds.length === 0) {
     problems.push(`${nameOf(STAGE_PARAMS.s3EndpointIds)}: needs the S3 gateway endpoint id(s) of ${stage.vpcId} while endpointPolicy is ${stage.policies.endpoint}`);
+  }
+  if (stage.budget.maxTrainingCostUsd !== undefined && stage.budget.priceUsdPer1kTokens === undefined) {
+    problems.push(`${nameOf(STAGE_PARAMS.maxTrainingCostUsd)}: needs ${nameOf(STAGE_PARAMS.trainingTokenPriceUsdPer1k)} to estimate a job's cost`);
   }
   if (stage.extraBuckets.includes(stage.outputBucket)) {
     problems.push(`${nameOf(STAGE_PARAMS.extraBuckets)}: must not list the output bucket ${stage.outputBucket} (extra buckets are read-only)`);

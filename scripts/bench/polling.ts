@@ -70,6 +70,7 @@ export async function simulate(durationSeconds: number, polling: Record<string, 
       const { input: raw, execution } = input as { input: unknown; execution: Execution };
       return { job: resolveJobInput(raw, stage, execution), execution, preflight: { ok: true } } as never;
     },
+    ValidateDataset: async () => ({ status: 'not-checked', notes: [] }),
     PlanPolicies: async () => ({ dryRun: false, changes: [], skipped: [] }),
     ApplyPolicies: async () => ({ dryRun: false, changes: [], skipped: [], applied: [] }),
     SubmitJob: async () => ({

@@ -31,6 +31,12 @@ export function stateDetail(name: string, out: any): string | undefined {
       return out?.preflight
         ? `preflight: ${out.preflight.counts.passed} checks passed, ${out.preflight.counts.warn} warnings, ${out.preflight.counts.fail} failures (${out.preflight.awsCalls} AWS calls); job ${out.job.jobName}`
         : undefined;
+    case 'ValidateDataset': {
+      const d = out?.dataset;
+      if (!d) return undefined;
+      if (d.status !== 'passed') return `dataset: ${d.status} — ${d.notes?.[0] ?? ''}`;
+      return `dataset: ${d.trainingRecords} training and ${d.validationRecords} validation records (${d.format}), ~${d.tokens.total} training tokens (${d.tokens.epochs} epochs)${d.costUsd !== undefined ? `, ~$${d.costUsd}` : ''}`;
+    }
     case 'PlanPolicies':
     case 'ApplyPolicies':
       return out?.policies
@@ -152,6 +158,14 @@ export function renderView(view: ExecutionView): string[] {
       lines.push(`    ${problem.severity === 'fail' ? '✖' : '!'} ${problem.id} ${problem.resource}: ${problem.message}`);
       if (problem.remedy) lines.push(`      fix: ${problem.remedy}`);
     }
+  }
+  if (view.dataset) {
+    const d = view.dataset;
+    lines.push(
+      `  dataset     ${d.status}${d.format ? ` (${d.format})` : ''}: ${d.trainingRecords} training, ${d.validationRecords} validation records` +
+        `${d.tokens !== undefined ? `, ~${d.tokens} training tokens${d.epochs !== undefined ? ` (${d.epochs} epochs)` : ''}` : ''}${d.costUsd !== undefined ? `, ~$${d.costUsd}` : ''}`,
+    );
+    for (const note of d.notes) lines.push(`    ! ${note}`);
   }
   if (view.policies) {
     const changes = view.policies.changes.map((c) => `${c.action} ${c.resource} (+${c.added}/-${c.removed})`).join('; ') || 'nothing to change';

@@ -101,7 +101,7 @@ describe('packaged CloudFormation template', () => {
     expect(lambdaTasks.map(([name]) => name).sort()).toEqual(
       [
         'ApplyPolicies', 'CleanupEnis', 'ConfirmStopped', 'PlanPolicies', 'PlanQuotaWait', 'PollStatus', 'ReconcileSubmission', 'ResumeJob',
-        'RevokeAfterSubmitFailed', 'RevokeGrants', 'RollbackPolicies', 'SubmitJob', 'ValidateNetwork',
+        'RevokeAfterSubmitFailed', 'RevokeGrants', 'RollbackPolicies', 'SubmitJob', 'ValidateDataset', 'ValidateNetwork',
       ].sort(),
     );
     for (const [name, state] of lambdaTasks) {

@@ -115,7 +115,7 @@ interface Scenario {
   account: () => ReturnType<typeof bedrockAccount>;
 }
 
-const longJob = () => rawJob({ polling: { initialSeconds: 10, maxSeconds: 10, growthFactor: 1, handoverAfterEvents: 100 } });
+const longJob = () => rawJob({ polling: { initialSeconds: 10, maxSeconds: 10, growthFactor: 1, handoverAfterEvents: 105 } });
 const firstExecution = { id: localExecutionArn('long-job'), name: 'long-job' };
 const inProgressThenCompleted = (n: number) => [...Array(n).fill('InProgress'), 'Completed'];
 
@@ -218,6 +218,7 @@ interface Row {
 const LAMBDA = 'Lambda.ServiceException';
 const table: Row[] = [
   { state: 'ValidateNetwork', scenario: 'happy', transient: LAMBDA, persistent: { state: 'PreflightFailed', error: LAMBDA } },
+  { state: 'ValidateDataset', scenario: 'happy', transient: LAMBDA, persistent: { state: 'DatasetRejected', error: LAMBDA } },
   { state: 'PlanPolicies', scenario: 'happy', transient: LAMBDA, persistent: { state: 'PoliciesFailed', error: LAMBDA } },
   { state: 'ApplyPolicies', scenario: 'happy', transient: LAMBDA, persistent: { state: 'PoliciesFailed', error: LAMBDA } },
   {

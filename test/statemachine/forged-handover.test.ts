@@ -34,7 +34,7 @@ function expectNothingDone() {
 async function firstExecutionHandingOver(name: string, executions: ExecutionRegistry) {
   mockHealthyAccount(['InProgress']);
   const run = await runWorkflow({
-    input: rawJob({ polling: { initialSeconds: 10, maxSeconds: 10, growthFactor: 1, handoverAfterEvents: 100 } }),
+    input: rawJob({ polling: { initialSeconds: 10, maxSeconds: 10, growthFactor: 1, handoverAfterEvents: 105 } }),
     handlers: handlers(),
     executionName: name,
     executions,

@@ -31,7 +31,7 @@ describe('job lifecycle in the state machine', () => {
   it('hands a long job over to fresh executions and cleans up exactly once, at the end of the chain', async () => {
     mockHealthyAccount(['InProgress', 'InProgress', 'InProgress', 'InProgress', 'InProgress', 'Completed']);
     const runs = await runWorkflowChain({
-      input: rawJob({ polling: { initialSeconds: 10, maxSeconds: 10, growthFactor: 1, handoverAfterEvents: 100 } }),
+      input: rawJob({ polling: { initialSeconds: 10, maxSeconds: 10, growthFactor: 1, handoverAfterEvents: 105 } }),
       handlers: handlers(),
       executionName: 'long-job',
       ...fast,

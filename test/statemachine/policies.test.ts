@@ -35,7 +35,7 @@ function exitOutput(events: WorkflowEvent[], name: string): unknown {
   return exited?.type === 'StateExited' ? exited.state.output : undefined;
 }
 
-/** Runs the ASL with the real apply-policies handler; ValidateNetwork yields the resolved job. */
+/** Runs the ASL with the real apply-policies handler; ValidateNetwork yields the resolved job, ValidateDataset a report. */
 function run(overrides: Record<string, unknown>) {
   const job = resolvedJob({ policies: POLICIES, ...overrides }, EXECUTION, { exemptPrincipalArns: process.env.STAGE_EXEMPT_PRINCIPAL_ARNS ?? '' });
   return runWorkflow({
@@ -43,6 +43,8 @@ function run(overrides: Record<string, unknown>) {
     handlers: {
       ...handlers,
       ValidateNetwork: async () => ({ job, execution: EXECUTION, preflight: { passed: true } }) as never,
+      // The dataset is not this file's subject either (its states: test/statemachine/dataset.test.ts).
+      ValidateDataset: async () => ({ status: 'not-checked', notes: ['not this test\'s subject'] }) as never,
       // The run ends at SubmitJob: the job lifecycle is not this file's subject (and no Bedrock call is made).
       SubmitJob: async () => {
         throw Object.assign(new Error('stopped here by the test'), { name: 'JobSubmissionError' });

@@ -183,7 +183,7 @@ describe('ambiguous submission failures', () => {
 });
 
 describe('hand-over to a name that is already taken', () => {
-  const longJob = () => rawJob({ polling: { initialSeconds: 10, maxSeconds: 10, growthFactor: 1, handoverAfterEvents: 100 } });
+  const longJob = () => rawJob({ polling: { initialSeconds: 10, maxSeconds: 10, growthFactor: 1, handoverAfterEvents: 105 } });
   const first = { id: localExecutionArn('long-job'), name: 'long-job' };
 
   it('a retried HandOver whose first attempt went through: verified with DescribeExecution, then HandedOver', async () => {

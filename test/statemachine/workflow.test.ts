@@ -24,7 +24,7 @@ describe('customize-model state machine', () => {
     expect(Object.keys(lambdas).sort()).toEqual(
       [
         'ApplyPolicies', 'CleanupEnis', 'ConfirmStopped', 'PlanPolicies', 'PlanQuotaWait', 'PollStatus', 'ReconcileSubmission', 'ResumeJob',
-        'RevokeAfterSubmitFailed', 'RevokeGrants', 'RollbackPolicies', 'SubmitJob', 'ValidateNetwork',
+        'RevokeAfterSubmitFailed', 'RevokeGrants', 'RollbackPolicies', 'SubmitJob', 'ValidateDataset', 'ValidateNetwork',
       ].sort(),
     );
   });
@@ -34,7 +34,7 @@ describe('customize-model state machine', () => {
     const run = await runWorkflow({ input: rawJob(), handlers: handlers(), ...fast });
     expect(run.status).toBe('SUCCEEDED');
     expect(run.states).toEqual([
-      'IsHandover', 'ResolveInput', 'ValidateNetwork', 'PlanPolicies', 'IsDryRun', 'ApplyPolicies', 'SubmitJob',
+      'IsHandover', 'ResolveInput', 'ValidateNetwork', 'ValidateDataset', 'PlanPolicies', 'IsDryRun', 'ApplyPolicies', 'SubmitJob',
       'PollStatus', 'JobStatus', 'WaitForJob', 'PollStatus', 'JobStatus', 'WaitForJob', 'PollStatus', 'JobStatus',
       'CleanupEnis', 'RevokeGrants', 'Outcome', 'JobSucceeded',
     ]);

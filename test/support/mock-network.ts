@@ -14,7 +14,9 @@ import {
   type State,
   type Subnet,
 } from '@aws-sdk/client-ec2';
-import { GetBucketLocationCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetBucketLocationCommand, GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Readable } from 'node:stream';
+import { DEMO_DATASET } from '../../scripts/lib/seed.js';
 import {
   GetRoleCommand,
   ListAttachedRolePoliciesCommand,
@@ -110,6 +112,11 @@ export function mockHealthyNetwork(
   });
   mocks.s3.on(GetBucketLocationCommand).resolves({});
   mocks.s3.on(HeadObjectCommand).resolves({ ContentLength: 100 });
+  // The dataset step's read: a valid prompt/completion dataset (a fresh stream per call, as S3 sends).
+  mocks.s3.on(GetObjectCommand).callsFake(() => {
+    const bytes = Buffer.from(DEMO_DATASET);
+    return { ContentLength: bytes.length, Body: Readable.from([bytes]) as never };
+  });
   mocks.iam.on(GetRoleCommand).resolves({
     Role: {
       RoleName: network.roleName,

@@ -98,6 +98,8 @@ const factories: { [K in keyof ErrorClasses]: (C: ErrorClasses[K]) => Error } = 
   HandOverUnverifiedError: (C) => new C('Could not read the history', { cause: new Error('ThrottlingException') }),
   PolicyLockBusyError: (C) => new C('role:R:P is being changed by another execution'),
   NetworkValidationError: (C) => new C('subnet-1: no route to S3', { ok: false, failures: ['subnet-1'] }),
+  DatasetValidationError: (C) => new C('s3://b/train.jsonl line 3, messages[1].role [messages.alternate]: must be assistant'),
+  TrainingBudgetExceededError: (C) => new C('estimated 2,000,000 training tokens, above the cap of 1,000,000'),
   PolicyApplyError: (C) => new C('Writing the bucket policy failed', { cause: new Error('AccessDenied') }),
   PolicyLockoutError: (C) => new C('Refusing to write the policy of arn:aws:s3:::bucket'),
   PolicyRollbackError: (C) => new C('Rollback incomplete', { cause: new Error('AccessDenied') }),

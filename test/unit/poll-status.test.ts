@@ -6,6 +6,7 @@ import { AccessDeniedException, ThrottlingException } from '@aws-sdk/client-bedr
 import { JobStatusUnavailableError, JobStopError } from '../../functions/shared/errors.js';
 import { isTransientAwsError } from '../../functions/shared/aws-errors.js';
 import {
+  EVENTS_BEFORE_FIRST_POLL,
   EVENTS_PER_RETRY,
   handoverExecutionName,
   nextWaitSeconds,
@@ -126,10 +127,10 @@ describe('pollStatus', () => {
     const previous = { pollCount: 3, pollsThisExecution: 3, retriesThisExecution: 1, checkedAt: '2026-11-28T11:00:00.000Z', nextWaitSeconds: 600 };
     // on time (+ a few seconds of Lambda): no retry
     const onTime = await pollStatus(input({ poll: previous }), at('2026-11-28T11:10:05Z'));
-    expect(onTime).toMatchObject({ retriesThisExecution: 1, historyEvents: 30 + 4 * 9 + 1 * EVENTS_PER_RETRY });
+    expect(onTime).toMatchObject({ retriesThisExecution: 1, historyEvents: EVENTS_BEFORE_FIRST_POLL + 4 * 9 + 1 * EVENTS_PER_RETRY });
     // 600 s wait + 60 + 120 + 240 s of retries: 3 more
     const late = await pollStatus(input({ poll: previous }), at('2026-11-28T11:17:05Z'));
-    expect(late).toMatchObject({ retriesThisExecution: 4, historyEvents: 30 + 4 * 9 + 4 * EVENTS_PER_RETRY });
+    expect(late).toMatchObject({ retriesThisExecution: 4, historyEvents: EVENTS_BEFORE_FIRST_POLL + 4 * 9 + 4 * EVENTS_PER_RETRY });
   });
 
   it('fails loudly when the stop request failed and the job still runs past its deadline', async () => {
@@ -144,11 +145,11 @@ describe('pollStatus', () => {
 
   it('hands the job over when this execution\'s history nears the limit, keeping the poll count', async () => {
     bedrock.on(GetModelCustomizationJobCommand).resolves({ status: 'InProgress' });
-    const small = { ...polling, handoverAfterEvents: 200 };
+    const small = { ...polling, handoverAfterEvents: 205 };
     const base = { job: { jobName: 'job-1', polling: small }, submission, execution: FIRST };
-    // 30 + n * 9 + 60 reserved >= 200  <=>  n >= 13
+    // EVENTS_BEFORE_FIRST_POLL (35) + n * 9 + 60 reserved >= 205  <=>  n >= 13
     const before = await pollStatus({ ...base, poll: { pollCount: 40, pollsThisExecution: 11 } }, at('2026-11-28T11:00:00Z'));
-    expect(before).toMatchObject({ next: 'wait', pollsThisExecution: 12, historyEvents: 138 });
+    expect(before).toMatchObject({ next: 'wait', pollsThisExecution: 12, historyEvents: EVENTS_BEFORE_FIRST_POLL + 12 * 9 });
     const due = await pollStatus({ ...base, poll: { pollCount: 41, pollsThisExecution: 12 } }, at('2026-11-28T11:00:00Z'));
     expect(due).toMatchObject({ next: 'handover', pollCount: 42, handover: { generation: 1, executionName: handoverExecutionName(FIRST, 1) } });
     const again = await pollStatus(

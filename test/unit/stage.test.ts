@@ -50,7 +50,23 @@ describe('loadStage', () => {
       s3EndpointIds: ['vpce-0123456789abcdef0'],
       policies: { role: 'apply', endpoint: 'append', outputBucket: 'skip', trainingBucket: 'skip' },
       maxJobDurationSeconds: 86400,
+      budget: {},
     });
+  });
+
+  it("the dataset budget: a price and caps, each optional; a cost cap needs a price; bad numbers named", () => {
+    expect(loadStage(source({ ...MINIMAL, trainingTokenPriceUsdPer1k: '0.008', maxTrainingTokens: '5000000', maxTrainingCostUsd: '40' })).budget).toEqual({
+      priceUsdPer1kTokens: 0.008,
+      maxTrainingTokens: 5_000_000,
+      maxTrainingCostUsd: 40,
+    });
+    expect(loadStage(source({ ...MINIMAL, maxTrainingTokens: ' ' })).budget).toEqual({});
+    expect(problemsOf(source({ ...MINIMAL, maxTrainingCostUsd: '40' }))).toEqual([
+      'stage param maxTrainingCostUsd (STAGE_MAX_TRAINING_COST_USD): needs stage param trainingTokenPriceUsdPer1k (STAGE_TRAINING_TOKEN_PRICE_USD_PER_1K) to estimate a job\'s cost',
+    ]);
+    for (const [name, value] of [['maxTrainingTokens', '1.5'], ['maxTrainingTokens', '-3'], ['trainingTokenPriceUsdPer1k', 'cheap'], ['maxTrainingCostUsd', '0']] as const) {
+      expect(problemsOf(source({ ...MINIMAL, trainingTokenPriceUsdPer1k: '0.01', [name]: value }))[0], `${name}=${value}`).toMatch(new RegExp(`^stage param ${name} `));
+    }
   });
 
   it('parses every param: lists trimmed, settings, keys, exemptions, a role path, blank values as defaults', () => {

@@ -1,0 +1,399 @@
+/**
+ * Per-model-family dataset record rules: from a job's `baseModelIdentifier` and `customizationType`,
+ * which JSONL record format applies and which documented limits, and a check of one parsed record.
+ * Pure logic: the streaming JSONL reader and the Lambda live elsewhere. Every number comes from
+ * {@link MODEL_FAMILIES} in `limits.ts`, where each one carries its source.
+ *
+ * "Not checked" is `undefined` from {@link datasetRulesFor}: a caller must report it as such, never as
+ * passed.
+ */
+import {
+  IMAGE_FORMATS,
+  MODEL_FAMILIES,
+  VIDEO_FORMATS,
+  type FamilyEntry,
+  type KnownCustomizationType,
+  type MediaSupport,
+  type Source,
+  type SourcedLimits,
+} from './limits.js';
+
+export type DatasetFormatId = 'prompt-completion' | 'bedrock-conversation-2024' | 'claude-messages' | 'continued-pretraining';
+
+/** Documented limits for one family and customization type; an absent field is "unknown", not "unlimited". */
+export interface DatasetLimits {
+  minTrainingRecords?: number;
+  maxTrainingRecords?: number;
+  maxValidationRecords?: number;
+  /** Sum of input and output tokens of one record (the batch-size-1 figure where the docs give several). */
+  maxTokensPerRecord?: number;
+  maxCharsPerRecord?: number;
+  /** Training file. */
+  maxFileBytes?: number;
+  maxValidationFileBytes?: number;
+  /** `url (section)` of every number above. */
+  sources: string[];
+}
+
+export interface DatasetRules {
+  format: DatasetFormatId;
+  family: string;
+  limits: DatasetLimits;
+  charsPerToken: number;
+  /** Where `charsPerToken` comes from, or "estimate, no tokenizer". */
+  tokenSource: string;
+  /** The bare model id the rules were chosen for (ARN prefix and `:version:context` suffix removed). */
+  modelId: string;
+  customizationType: KnownCustomizationType;
+  /** Conversation formats: media accepted in user turns. */
+  media: MediaSupport;
+  /** Words that must not appear in any text of the record (documented for Amazon Nova). */
+  reservedKeywords: readonly string[];
+  maxSystemItems?: number;
+  maxImagesPerMessage?: number;
+  maxVideosPerRecord?: number;
+}
+
+/** One thing wrong with a record: `field` like `messages[2].role`, `rule` a stable id like `messages.alternate`. */
+export interface RecordProblem {
+  field: string;
+  rule: string;
+  message: string;
+}
+
+// arn:<partition>:bedrock:<region>::foundation-model/<model id>
+const FOUNDATION_MODEL_ARN = /^arn:aws(?:-[a-z]+)*:bedrock:[a-z0-9-]+::foundation-model\/(.+)$/;
+/** Bare model ids are `<provider>.<name>`; what follows the first `:` is a version/context suffix (`:0:128k`). */
+const BARE_MODEL_ID = /^([a-z0-9-]+\.[a-z0-9.-]+?)(?::.*)?$/;
+
+/**
+ * The model id inside `baseModelIdentifier`: a foundation-model ARN is unwrapped, the `:version` and
+ * `:context` suffixes are dropped. `undefined` for anything else (custom-model ARNs, garbage).
+ */
+export function bareModelId(baseModelIdentifier: string): string | undefined {
+  const id = FOUNDATION_MODEL_ARN.exec(baseModelIdentifier)?.[1] ?? baseModelIdentifier;
+  if (id.startsWith('arn:')) return undefined;
+  return BARE_MODEL_ID.exec(id)?.[1];
+}
+
+const describe = (source: Source) => `${source.url} (${source.section})`;
+
+function flattenLimits(limits: SourcedLimits, extra: readonly Source[]): DatasetLimits {
+  const out: DatasetLimits = { sources: [] };
+  const sources = new Set<string>();
+  for (const [key, sourced] of Object.entries(limits) as [keyof SourcedLimits, SourcedLimits[keyof SourcedLimits]][]) {
+    if (!sourced) continue;
+    out[key] = sourced.value;
+    sources.add(describe(sourced.source));
+  }
+  for (const source of extra) sources.add(describe(source));
+  out.sources = [...sources];
+  return out;
+}
+
+function findFamily(modelId: string): FamilyEntry | undefined {
+  return MODEL_FAMILIES.find((entry) => entry.modelIdPattern.test(modelId));
+}
+
+/**
+ * The rules for a job, or `undefined` when we do not know this model / customization type
+ * ("not checked"): DISTILLATION, REINFORCEMENT_FINE_TUNING, unknown or custom models, and continued
+ * pre-training on models without a documented continued-pre-training format.
+ */
+export function datasetRulesFor(baseModelIdentifier: string, customizationType: string): DatasetRules | undefined {
+  const modelId = bareModelId(baseModelIdentifier);
+  if (!modelId) return undefined;
+  const entry = findFamily(modelId);
+  if (!entry) return undefined;
+  if (customizationType !== 'FINE_TUNING' && customizationType !== 'CONTINUED_PRE_TRAINING') return undefined;
+  const customization = entry.customizations[customizationType];
+  if (!customization) return undefined;
+  const rules: DatasetRules = {
+    format: customization.format.value,
+    family: entry.family,
+    limits: flattenLimits(customization.limits, [customization.format.source]),
+    charsPerToken: entry.charsPerToken.value,
+    tokenSource: entry.charsPerToken.source.note ?? describe(entry.charsPerToken.source),
+    modelId,
+    customizationType,
+    media: entry.media?.value ?? 'none',
+    reservedKeywords: entry.reservedKeywords?.value ?? [],
+  };
+  if (entry.maxSystemItems) rules.maxSystemItems = entry.maxSystemItems.value;
+  if (entry.maxImagesPerMessage) rules.maxImagesPerMessage = entry.maxImagesPerMessage.value;
+  if (entry.maxVideosPerRecord) rules.maxVideosPerRecord = entry.maxVideosPerRecord.value;
+  return rules;
+}
+
+// ---- record checks ---------------------------------------------------------------------------------
+
+type Json = Record<string, unknown>;
+const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+const typeName = (value: unknown) => (value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value);
+/** Characters as people count them (code points), not UTF-16 units. */
+const charCount = (text: string) => Array.from(text).length;
+
+interface Checked {
+  problems: RecordProblem[];
+  /** The texts the record trains on, when its shape is valid. */
+  texts: string[];
+}
+
+class Collector {
+  readonly problems: RecordProblem[] = [];
+  readonly texts: string[] = [];
+  add(field: string, rule: string, message: string) {
+    this.problems.push({ field, rule, message });
+  }
+  /** A required string field; records its text. */
+  string(record: Json, key: string, field = key): string | undefined {
+    if (!(key in record)) {
+      this.add(field, 'field.required', `${field} is required`);
+      return undefined;
+    }
+    const value = record[key];
+    if (typeof value !== 'string') {
+      this.add(field, 'field.type', `${field} must be a string, got ${typeName(value)}`);
+      return undefined;
+    }
+    this.texts.push(value);
+    return value;
+  }
+  unknownKeys(record: Json, allowed: readonly string[], prefix: string) {
+    for (const key of Object.keys(record)) {
+      if (!allowed.includes(key)) this.add(prefix ? `${prefix}.${key}` : key, 'field.unknown', `${key} is not allowed here (allowed: ${allowed.join(', ')})`);
+    }
+  }
+}
+
+function checkPromptCompletion(record: Json): Checked {
+  const c = new Collector();
+  c.string(record, 'prompt');
+  c.string(record, 'completion');
+  return c;
+}
+
+function checkContinuedPretraining(record: Json): Checked {
+  const c = new Collector();
+  c.string(record, 'input');
+  return c;
+}
+
+/** Roles alternate user/assistant, start with user, end with assistant, at least one of each. */
+function checkTurnOrder(c: Collector, roles: readonly (string | undefined)[]) {
+  if (roles.length < 2) {
+    c.add('messages', 'messages.minItems', `messages needs at least a user and an assistant turn, got ${roles.length}`);
+    return;
+  }
+  if (roles[0] !== undefined && roles[0] !== 'user') c.add('messages[0].role', 'messages.firstUser', `the first turn must be "user", got "${roles[0]}"`);
+  const last = roles.length - 1;
+  if (roles[last] !== undefined && roles[last] !== 'assistant') {
+    c.add(`messages[${last}].role`, 'messages.lastAssistant', `the last turn must be "assistant", got "${roles[last]}"`);
+  }
+  for (let i = 1; i < roles.length; i++) {
+    if (roles[i] !== undefined && roles[i] === roles[i - 1]) {
+      c.add(`messages[${i}].role`, 'messages.alternate', `turns must alternate user/assistant: messages[${i - 1}] and messages[${i}] are both "${roles[i]}"`);
+    }
+  }
+}
+
+function checkRole(c: Collector, message: Json, field: string): string | undefined {
+  if (!('role' in message)) {
+    c.add(`${field}.role`, 'field.required', `${field}.role is required`);
+    return undefined;
+  }
+  const role = message.role;
+  if (role !== 'user' && role !== 'assistant') {
+    c.add(`${field}.role`, 'messages.role', `${field}.role must be "user" or "assistant", got ${JSON.stringify(role)}`);
+    return undefined;
+  }
+  return role;
+}
+
+function checkClaudeMessages(record: Json): Checked {
+  const c = new Collector();
+  c.unknownKeys(record, ['system', 'messages'], '');
+  if ('system' in record) c.string(record, 'system');
+  const messages = record.messages;
+  if (!Array.isArray(messages)) {
+    c.add('messages', messages === undefined ? 'field.required' : 'field.type', `messages must be an array, got ${typeName(messages)}`);
+    return c;
+  }
+  const roles = messages.map((message, i) => {
+    const field = `messages[${i}]`;
+    if (!isObject(message)) {
+      c.add(field, 'field.type', `${field} must be an object, got ${typeName(message)}`);
+      return undefined;
+    }
+    c.unknownKeys(message, ['role', 'content'], field);
+    const role = checkRole(c, message, field);
+    c.string(message, 'content', `${field}.content`);
+    return role;
+  });
+  checkTurnOrder(c, roles);
+  return c;
+}
+
+function checkReserved(c: Collector, rules: DatasetRules, text: string, field: string) {
+  for (const keyword of rules.reservedKeywords) {
+    if (text.includes(keyword)) c.add(field, 'text.reservedKeyword', `${field} contains the reserved keyword "${keyword}"`);
+  }
+}
+
+/** A `{format, source: {s3Location: {uri}}}` media item (image or video). */
+function checkMedia(c: Collector, media: unknown, field: string, formats: readonly string[]) {
+  if (!isObject(media)) {
+    c.add(field, 'content.media', `${field} must be an object {format, source: {s3Location: {uri}}}`);
+    return;
+  }
+  const format = media.format;
+  if (typeof format !== 'string' || !formats.includes(format.toLowerCase())) {
+    c.add(`${field}.format`, 'content.mediaFormat', `${field}.format must be one of ${formats.join(', ')}, got ${JSON.stringify(format)}`);
+  }
+  const source = media.source;
+  const uri = isObject(source) && isObject(source.s3Location) ? source.s3Location.uri : undefined;
+  if (typeof uri !== 'string' || !uri.startsWith('s3://')) {
+    c.add(`${field}.source.s3Location.uri`, 'content.mediaUri', `${field}.source.s3Location.uri must be an s3:// URI`);
+  }
+}
+
+function checkConversation(rules: DatasetRules, record: Json): Checked {
+  const c = new Collector();
+  if ('schemaVersion' in record && typeof record.schemaVersion !== 'string') {
+    c.add('schemaVersion', 'field.type', `schemaVersion must be a string, got ${typeName(record.schemaVersion)}`);
+  }
+  if ('system' in record) {
+    const system = record.system;
+    if (!Array.isArray(system)) {
+      c.add('system', 'field.type', `system must be an array of {text}, got ${typeName(system)}`);
+    } else {
+      if (rules.maxSystemItems !== undefined && system.length > rules.maxSystemItems) {
+        c.add('system', 'system.maxItems', `system has ${system.length} items; at most ${rules.maxSystemItems} allowed for ${rules.family}`);
+      }
+      system.forEach((item, i) => {
+        const field = `system[${i}]`;
+        if (!isObject(item)) {
+          c.add(field, 'field.type', `${field} must be an object {text}, got ${typeName(item)}`);
+          return;
+        }
+        const text = c.string(item, 'text', `${field}.text`);
+        if (text !== undefined) checkReserved(c, rules, text, `${field}.text`);
+      });
+    }
+  }
+  const messages = record.messages;
+  if (!Array.isArray(messages)) {
+    c.add('messages', messages === undefined ? 'field.required' : 'field.type', `messages must be an array, got ${typeName(messages)}`);
+    return c;
+  }
+  let images = 0;
+  let videos = 0;
+  const roles = messages.map((message, i) => {
+    const field = `messages[${i}]`;
+    if (!isObject(message)) {
+      c.add(field, 'field.type', `${field} must be an object, got ${typeName(message)}`);
+      return undefined;
+    }
+    const role = checkRole(c, message, field);
+    const content = message.content;
+    if (!Array.isArray(content) || content.length === 0) {
+      c.add(`${field}.content`, Array.isArray(content) ? 'content.empty' : 'field.type', `${field}.content must be a non-empty array of content items`);
+      return role;
+    }
+    let messageImages = 0;
+    let textChars = 0;
+    let hasText = false;
+    content.forEach((item, j) => {
+      const itemField = `${field}.content[${j}]`;
+      if (!isObject(item) || !('text' in item || 'image' in item || 'video' in item)) {
+        c.add(itemField, 'content.item', `${itemField} must hold one of text, image, video`);
+        return;
+      }
+      if ('text' in item) {
+        hasText = true;
+        const text = c.string(item, 'text', `${itemField}.text`);
+        if (text !== undefined) {
+          textChars += text.length;
+          checkReserved(c, rules, text, `${itemField}.text`);
+        }
+      }
+      for (const kind of ['image', 'video'] as const) {
+        if (!(kind in item)) continue;
+        if (kind === 'image') messageImages++;
+        else videos++;
+        const allowed = rules.media === 'image-or-video' || (rules.media === 'image' && kind === 'image');
+        if (!allowed) {
+          c.add(`${itemField}.${kind}`, 'content.mediaNotSupported', `${rules.family} fine-tuning does not take ${kind} content`);
+        } else if (role === 'assistant') {
+          c.add(`${itemField}.${kind}`, 'content.mediaInAssistant', `${kind} content is only allowed in user turns`);
+        } else {
+          checkMedia(c, item[kind], `${itemField}.${kind}`, kind === 'image' ? IMAGE_FORMATS.value : VIDEO_FORMATS.value);
+        }
+      }
+    });
+    if (hasText && messageImages === 0 && textChars === 0 && !content.some((item) => isObject(item) && 'video' in item)) {
+      c.add(`${field}.content`, 'content.emptyText', `${field} has only empty text`);
+    }
+    if (rules.maxImagesPerMessage !== undefined && messageImages > rules.maxImagesPerMessage) {
+      c.add(`${field}.content`, 'content.imageCount', `${field} has ${messageImages} images; at most ${rules.maxImagesPerMessage} allowed`);
+    }
+    images += messageImages;
+    return role;
+  });
+  if (rules.maxVideosPerRecord !== undefined && videos > rules.maxVideosPerRecord) {
+    c.add('messages', 'content.videoCount', `the record has ${videos} videos; at most ${rules.maxVideosPerRecord} allowed`);
+  }
+  if (images > 0 && videos > 0) c.add('messages', 'content.mixedMedia', 'a record cannot mix images and videos');
+  checkTurnOrder(c, roles);
+  return c;
+}
+
+function checkShape(rules: DatasetRules, value: unknown): Checked {
+  if (!isObject(value)) {
+    return { problems: [{ field: '(record)', rule: 'record.object', message: `a record must be a JSON object, got ${typeName(value)}` }], texts: [] };
+  }
+  switch (rules.format) {
+    case 'prompt-completion':
+      return checkPromptCompletion(value);
+    case 'continued-pretraining':
+      return checkContinuedPretraining(value);
+    case 'claude-messages':
+      return checkClaudeMessages(value);
+    case 'bedrock-conversation-2024':
+      return checkConversation(rules, value);
+  }
+}
+
+const tokensOf = (rules: DatasetRules, chars: number) => Math.ceil(chars / rules.charsPerToken);
+
+/**
+ * Problems of one parsed JSONL record under `rules`; `[]` means valid. Includes the per-record
+ * character and token limits (the token figure is {@link estimateTokens}'s estimate).
+ */
+export function checkRecord(rules: DatasetRules, value: unknown): RecordProblem[] {
+  const { problems, texts } = checkShape(rules, value);
+  if (problems.length > 0) return problems;
+  const chars = texts.reduce((sum, text) => sum + charCount(text), 0);
+  const { maxCharsPerRecord, maxTokensPerRecord } = rules.limits;
+  if (maxCharsPerRecord !== undefined && chars > maxCharsPerRecord) {
+    problems.push({ field: '(record)', rule: 'record.maxChars', message: `the record has ${chars} characters; ${rules.family} allows ${maxCharsPerRecord}` });
+  } else if (maxTokensPerRecord !== undefined && tokensOf(rules, chars) > maxTokensPerRecord) {
+    problems.push({
+      field: '(record)',
+      rule: 'record.maxTokens',
+      message: `the record has about ${tokensOf(rules, chars)} tokens (${chars} characters / ${rules.charsPerToken}); ${rules.family} allows ${maxTokensPerRecord}`,
+    });
+  }
+  return problems;
+}
+
+/**
+ * Estimated tokens of the text a record trains on (prompt + completion, input, system + every turn's
+ * text): characters / `rules.charsPerToken`, rounded up. Media items count 0. 0 for a record whose
+ * shape is invalid (size limits aside).
+ */
+export function estimateTokens(rules: DatasetRules, value: unknown): number {
+  const { problems, texts } = checkShape(rules, value);
+  if (problems.length > 0) return 0;
+  return tokensOf(rules, texts.reduce((sum, text) => sum + charCount(text), 0));
+}

@@ -1,0 +1,253 @@
+/**
+ * The one data file for dataset checks: which base models we know, which record format each
+ * customization type uses, and the documented limits, every number with the page (and section) it
+ * comes from. Kept in TypeScript (not JSON) so it is bundled with the Lambda and type-checked.
+ *
+ * Rules for editing: a number goes in only with a `source` a reader can open; a limit we could not
+ * find stays absent (absent = "not checked", never a guess). Where a number comes from AWS's own
+ * sample validator (aws-samples/amazon-bedrock-samples) rather than the User Guide, the source says so.
+ */
+
+/** Where a fact comes from: the page, and the section of it that holds the fact. */
+export interface Source {
+  readonly url: string;
+  readonly section: string;
+  /** Why the reading is not literal, when it is not (e.g. a unit or a heading we had to infer). */
+  readonly note?: string;
+}
+
+/** A number with its source beside it. */
+export interface Sourced<T = number> {
+  readonly value: T;
+  readonly source: Source;
+}
+
+export type RecordFormatId = 'prompt-completion' | 'bedrock-conversation-2024' | 'claude-messages' | 'continued-pretraining';
+export type KnownCustomizationType = 'FINE_TUNING' | 'CONTINUED_PRE_TRAINING';
+
+/** Limits of one model family for one customization type (every field optional: absent = unknown). */
+export interface SourcedLimits {
+  readonly minTrainingRecords?: Sourced;
+  readonly maxTrainingRecords?: Sourced;
+  readonly maxValidationRecords?: Sourced;
+  /** Sum of input and output tokens of one record (the batch-size-1 figure where the docs give several). */
+  readonly maxTokensPerRecord?: Sourced;
+  readonly maxCharsPerRecord?: Sourced;
+  readonly maxFileBytes?: Sourced;
+  readonly maxValidationFileBytes?: Sourced;
+}
+
+/** Media a conversation record may carry besides text. */
+export type MediaSupport = 'none' | 'image' | 'image-or-video';
+
+/** How a customization type of a family is checked. */
+export interface CustomizationEntry {
+  readonly format: Sourced<RecordFormatId>;
+  readonly limits: SourcedLimits;
+}
+
+export interface FamilyEntry {
+  /** Stable family id reported to the user, e.g. `titan-text-express`. */
+  readonly family: string;
+  /** Matches the bare model id (no ARN prefix, no `:version:context` suffix). */
+  readonly modelIdPattern: RegExp;
+  readonly customizations: Partial<Record<KnownCustomizationType, CustomizationEntry>>;
+  readonly charsPerToken: Sourced;
+  /** Conversation formats only: media accepted in user turns. */
+  readonly media?: Sourced<MediaSupport>;
+  /** Words the docs say must not appear in the record's text. */
+  readonly reservedKeywords?: Sourced<readonly string[]>;
+  /** Conversation formats only: most `system` items allowed. */
+  readonly maxSystemItems?: Sourced;
+  /** Conversation formats only: most images in one message. */
+  readonly maxImagesPerMessage?: Sourced;
+  /** Conversation formats only: most videos in one record. */
+  readonly maxVideosPerRecord?: Sourced;
+}
+
+// ---- sources -------------------------------------------------------------------------------------
+const UG = 'https://docs.aws.amazon.com/bedrock/latest/userguide';
+const REQUIREMENTS = `${UG}/model-training-validation-requirements.html`;
+/** The stored copy of the requirements page lost its per-model headings; order and batch sizes tell them apart. */
+const HEADING_NOTE =
+  'page lists Titan tables in the order Premier (fine-tuning only, batch size 2-4 "N/A", matching Premier\'s batchSize fixed at 1 in cm-hp-titan-text.html), Express, Lite';
+const GB_NOTE = 'docs say "GB"/"MB" without a unit definition; read as decimal (10^9 / 10^6 bytes), the stricter reading';
+
+const src = {
+  prepare: { url: `${UG}/model-customization-prepare.html`, section: 'Supported modalities for fine-tuning (Text-to-Text models)' },
+  textPrep: { url: `${UG}/preparing-text-data.html`, section: 'Non-conversational tasks' },
+  cptPrep: { url: `${UG}/dataset-prep-continued-pretraining.html`, section: 'Prepare datasets for continued pre-training' },
+  premier: { url: REQUIREMENTS, section: 'Amazon Titan Text Premier', note: HEADING_NOTE },
+  express: { url: REQUIREMENTS, section: 'Amazon Titan Text G1 - Express', note: HEADING_NOTE },
+  lite: { url: REQUIREMENTS, section: 'Amazon Titan Text G1 - Lite', note: HEADING_NOTE },
+  novaPrep: {
+    url: 'https://docs.aws.amazon.com/nova/latest/userguide/fine-tune-prepare-data-understanding.html',
+    section: 'Preparing data for fine-tuning Understanding models (items 4-12)',
+  },
+  novaValidator: {
+    url: 'https://github.com/aws-samples/amazon-bedrock-samples/blob/main/custom-models/bedrock-fine-tuning/nova/understanding/dataset_validation/nova_ft_dataset_validator.py',
+    section: 'MODEL_TO_NUM_SAMPLES_MAP / MAX_NUM_IMAGES / check_roles_order (AWS sample validator, not the User Guide)',
+  },
+  llamaRegistry: {
+    url: 'https://github.com/aws-samples/amazon-bedrock-samples/blob/main/custom-models/bedrock-fine-tuning/meta-llama/dataset_validation/model_config/models_registry.py',
+    section: 'MODELS (input_type PROMPT_COMPLETION for 3.1, CONVERSE for 3.2; AWS sample validator)',
+  },
+  llamaValidator: {
+    url: 'https://github.com/aws-samples/amazon-bedrock-samples/blob/main/custom-models/bedrock-fine-tuning/meta-llama/dataset_validation/dataset_validation.py',
+    section: 'validate_record_count ("Train datasets must contain less than or equal to 10k rows. Validation datasets … 1k rows") / validate_system_prompt (AWS sample validator)',
+  },
+  claudeFormat: {
+    url: 'https://platform.claude.com/cookbook/finetuning-finetuning-on-bedrock',
+    section: 'Prep a Dataset (Anthropic cookbook for Bedrock fine-tuning; the AWS User Guide page was not found in the stored corpus)',
+  },
+  noTokenizer: {
+    url: 'https://docs.aws.amazon.com/bedrock/latest/userguide/preparing-text-data.html',
+    section: 'Converse API format (no characters-per-token figure is documented for it)',
+    note: 'estimate, no tokenizer: 4 characters per token',
+  },
+} satisfies Record<string, Source>;
+
+const s = <T>(value: T, source: Source): Sourced<T> => ({ value, source });
+
+/** Decimal units, see GB_NOTE. */
+const GB = 1_000_000_000;
+const MB = 1_000_000;
+
+/** 6 characters per token: documented for text-to-text prompt/completion and continued pre-training data. */
+const SIX_CHARS_PER_TOKEN = s(6, src.textPrep);
+const ESTIMATE_CHARS_PER_TOKEN = s(4, src.noTokenizer);
+
+/** Titan Express and Lite share the per-record token figure at batch size 1 and the file sizes. */
+function titanLimits(source: Source, customization: KnownCustomizationType): SourcedLimits {
+  return {
+    maxTokensPerRecord: s(4096, source),
+    // "Character quota per sample in dataset: Token quota x 6" → 4,096 × 6.
+    maxCharsPerRecord: s(4096 * 6, source),
+    maxFileBytes: s(customization === 'CONTINUED_PRE_TRAINING' ? 10 * GB : 1 * GB, { ...source, note: `${source.note ?? ''}; ${GB_NOTE}` }),
+    maxValidationFileBytes: s(100 * MB, { ...source, note: `${source.note ?? ''}; ${GB_NOTE}` }),
+  };
+}
+
+const novaLimits: SourcedLimits = {
+  minTrainingRecords: s(8, src.novaValidator),
+  maxTrainingRecords: s(20_000, src.novaValidator),
+};
+
+const llamaLimits: SourcedLimits = {
+  maxTrainingRecords: s(10_000, src.llamaValidator),
+  maxValidationRecords: s(1_000, src.llamaValidator),
+};
+
+const NOVA_RESERVED = s(['User:', 'Bot:', 'Assistant:', 'System:', '<image>', '<video>', '[EOS]'] as const, {
+  ...src.novaPrep,
+  section: 'Preparing data for fine-tuning Understanding models, item 12 (reserved keywords)',
+});
+
+/**
+ * Every model family we can check. Order matters only where patterns overlap (none do today).
+ * Not listed (so "not checked"): Llama 3.3, Amazon Nova 2, Nova Canvas, Titan image/embeddings models,
+ * any DISTILLATION or REINFORCEMENT_FINE_TUNING job, continued pre-training outside Titan Express/Lite.
+ */
+export const MODEL_FAMILIES: readonly FamilyEntry[] = [
+  {
+    family: 'titan-text-premier',
+    modelIdPattern: /^amazon\.titan-text-premier-v\d+$/,
+    customizations: {
+      FINE_TUNING: {
+        format: s('prompt-completion', src.textPrep),
+        limits: {
+          maxTokensPerRecord: s(4096, src.premier),
+          maxCharsPerRecord: s(4096 * 6, src.premier),
+          maxFileBytes: s(1 * GB, { ...src.premier, note: `${HEADING_NOTE}; ${GB_NOTE}` }),
+          maxValidationFileBytes: s(100 * MB, { ...src.premier, note: `${HEADING_NOTE}; ${GB_NOTE}` }),
+        },
+      },
+    },
+    charsPerToken: SIX_CHARS_PER_TOKEN,
+  },
+  {
+    family: 'titan-text-express',
+    modelIdPattern: /^amazon\.titan-text-express-v\d+$/,
+    customizations: {
+      FINE_TUNING: { format: s('prompt-completion', src.textPrep), limits: titanLimits(src.express, 'FINE_TUNING') },
+      CONTINUED_PRE_TRAINING: { format: s('continued-pretraining', src.cptPrep), limits: titanLimits(src.express, 'CONTINUED_PRE_TRAINING') },
+    },
+    charsPerToken: SIX_CHARS_PER_TOKEN,
+  },
+  {
+    family: 'titan-text-lite',
+    modelIdPattern: /^amazon\.titan-text-lite-v\d+$/,
+    customizations: {
+      FINE_TUNING: { format: s('prompt-completion', src.textPrep), limits: titanLimits(src.lite, 'FINE_TUNING') },
+      CONTINUED_PRE_TRAINING: { format: s('continued-pretraining', src.cptPrep), limits: titanLimits(src.lite, 'CONTINUED_PRE_TRAINING') },
+    },
+    charsPerToken: SIX_CHARS_PER_TOKEN,
+  },
+  {
+    family: 'cohere-command',
+    modelIdPattern: /^cohere\.command-(light-)?text-v\d+$/,
+    customizations: { FINE_TUNING: { format: s('prompt-completion', src.prepare), limits: {} } },
+    charsPerToken: SIX_CHARS_PER_TOKEN,
+  },
+  {
+    family: 'meta-llama2',
+    modelIdPattern: /^meta\.llama2-(13|70)b-v\d+$/,
+    customizations: {
+      FINE_TUNING: {
+        format: s('prompt-completion', { url: `${UG}/model-customization-prepare.html`, section: 'Model support for fine-tuning and continued pre-training data format (Meta Llama 2 13B/70B: Fine-tuning Text-to-text)' }),
+        limits: {},
+      },
+    },
+    charsPerToken: SIX_CHARS_PER_TOKEN,
+  },
+  {
+    family: 'meta-llama3-1',
+    modelIdPattern: /^meta\.llama3-1-(8|70)b-instruct-v\d+$/,
+    customizations: { FINE_TUNING: { format: s('prompt-completion', src.llamaRegistry), limits: llamaLimits } },
+    charsPerToken: SIX_CHARS_PER_TOKEN,
+  },
+  {
+    family: 'meta-llama3-2-text',
+    modelIdPattern: /^meta\.llama3-2-(1|3)b-instruct-v\d+$/,
+    customizations: { FINE_TUNING: { format: s('bedrock-conversation-2024', src.llamaRegistry), limits: llamaLimits } },
+    charsPerToken: ESTIMATE_CHARS_PER_TOKEN,
+    media: s('none', src.llamaRegistry),
+    maxSystemItems: s(1, src.llamaValidator),
+  },
+  {
+    family: 'meta-llama3-2-vision',
+    modelIdPattern: /^meta\.llama3-2-(11|90)b-instruct-v\d+$/,
+    customizations: { FINE_TUNING: { format: s('bedrock-conversation-2024', src.llamaRegistry), limits: llamaLimits } },
+    charsPerToken: ESTIMATE_CHARS_PER_TOKEN,
+    media: s('image', src.llamaRegistry),
+    maxSystemItems: s(1, src.llamaValidator),
+  },
+  {
+    family: 'nova-micro',
+    modelIdPattern: /^amazon\.nova-micro-v1$/,
+    customizations: { FINE_TUNING: { format: s('bedrock-conversation-2024', src.novaPrep), limits: novaLimits } },
+    charsPerToken: ESTIMATE_CHARS_PER_TOKEN,
+    media: s('none', src.novaValidator),
+    reservedKeywords: NOVA_RESERVED,
+  },
+  {
+    family: 'nova-lite-pro',
+    modelIdPattern: /^amazon\.nova-(lite|pro)-v1$/,
+    customizations: { FINE_TUNING: { format: s('bedrock-conversation-2024', src.novaPrep), limits: novaLimits } },
+    charsPerToken: ESTIMATE_CHARS_PER_TOKEN,
+    media: s('image-or-video', src.novaPrep),
+    reservedKeywords: NOVA_RESERVED,
+    maxImagesPerMessage: s(10, src.novaValidator),
+    maxVideosPerRecord: s(1, { ...src.novaPrep, section: 'Preparing data for fine-tuning Understanding models, item 4.3 (one video per sample)' }),
+  },
+  {
+    family: 'claude-3-haiku',
+    modelIdPattern: /^anthropic\.claude-3-haiku-20240307-v1$/,
+    customizations: { FINE_TUNING: { format: s('claude-messages', src.claudeFormat), limits: {} } },
+    charsPerToken: ESTIMATE_CHARS_PER_TOKEN,
+  },
+];
+
+/** Media formats accepted by AWS's Nova sample validator (IMAGE_FORMATS / VIDEO_FORMATS). */
+export const IMAGE_FORMATS = s(['jpeg', 'png', 'gif', 'webp'] as const, src.novaValidator);
+export const VIDEO_FORMATS = s(['mov', 'mkv', 'mp4', 'webm'] as const, src.novaValidator);

@@ -1,0 +1,249 @@
+/**
+ * The dataset step (state ValidateDataset, run by the validate-network function with
+ * `action: "dataset"`): streams the job's training and validation JSONL objects from S3 and checks
+ * every record against the format and limits of the job's model (shared/dataset/), then estimates
+ * the training tokens (× epochs) and cost and holds them to the job's budget. Before any policy
+ * change: a bad line fails the execution in DatasetRejected with nothing written.
+ *
+ * Why in validate-network's function: it reads the same objects with the same read-only role, which
+ * the bucket Deny already exempts (the preflight reads from outside the VPC); a second role able to
+ * read training data would be one more principal to exempt and audit.
+ *
+ * Memory and time: records are read one line at a time (shared/dataset/jsonl.ts); memory holds one
+ * line (≤ 1 MiB) and the first {@link MAX_DETAILED_PROBLEMS} problems. The function has 900 s; when
+ * less than {@link TIME_MARGIN_MS} of it is left, reading stops, the report says `complete: false`
+ * with the bytes read, and counts and tokens are extrapolated from them (README "Dataset checks").
+ */
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { checkRecord, datasetRulesFor, estimateTokens, type DatasetRules } from '../shared/dataset/formats.js';
+import { readJsonl } from '../shared/dataset/jsonl.js';
+import { DatasetValidationError, TrainingBudgetExceededError } from '../shared/errors.js';
+import type { JobInput } from '../shared/job-input.js';
+import type { Stage } from '../shared/stage.js';
+
+/** Problems reported in full (object, line, field, rule, message); the rest are counted by rule. */
+export const MAX_DETAILED_PROBLEMS = 10;
+/** Time left for the report and the state machine when reading stops early. */
+export const TIME_MARGIN_MS = 30_000;
+
+export interface DatasetProblem {
+  object: string;
+  /** 1-based line of the object (0: the object as a whole, e.g. its size or record count). */
+  line: number;
+  field: string;
+  rule: string;
+  message: string;
+}
+
+export interface DatasetFileReport {
+  uri: string;
+  role: 'training' | 'validation';
+  bytes: number;
+  /** Bytes read: less than `bytes` when reading stopped for time. */
+  bytesRead: number;
+  complete: boolean;
+  records: number;
+  invalidLines: number;
+  /** Tokens of the records read, before epochs. */
+  tokens: number;
+}
+
+export interface DatasetReport {
+  /** `passed`: every record read is valid and within the limits; `not-checked`: no rules for this model / customization type. */
+  status: 'passed' | 'not-checked';
+  /** Why not checked, or notes (partial read, epochs unknown). */
+  notes: string[];
+  format?: string;
+  family?: string;
+  files: DatasetFileReport[];
+  trainingRecords: number;
+  validationRecords: number;
+  /** Training tokens: per epoch, the epochs counted, and their product (extrapolated when a file was read in part). */
+  tokens?: { perEpoch: number; epochs: number; total: number; estimator: string };
+  /** With a stage price: the estimated cost of training (tokens × price per 1,000). */
+  costUsd?: number;
+  budget: { maxTrainingTokens?: number; maxTrainingCostUsd?: number; priceUsdPer1kTokens?: number };
+  problems: DatasetProblem[];
+  problemCounts: Record<string, number>;
+  seconds: number;
+}
+
+export interface ValidateDatasetDeps {
+  s3: Pick<S3Client, 'send'>;
+  /** Milliseconds the invocation has left (Lambda's context). */
+  remainingMs: () => number;
+  now?: () => number;
+}
+
+type Job = Pick<JobInput, 'baseModelIdentifier' | 'customizationType' | 'trainingDataS3Uri' | 'validationDataS3Uris' | 'hyperParameters' | 'budget'>;
+
+/** `s3://bucket/key` → its parts. */
+function location(uri: string): { Bucket: string; Key: string } {
+  const rest = uri.slice('s3://'.length);
+  const slash = rest.indexOf('/');
+  return { Bucket: rest.slice(0, slash), Key: rest.slice(slash + 1) };
+}
+
+/** The tightest of the job's and the stage's caps (a job may only narrow), and the stage's price. */
+export function effectiveBudget(job: Job, stage: Pick<Stage, 'budget'>): DatasetReport['budget'] {
+  const min = (a?: number, b?: number) => (a === undefined ? b : b === undefined ? a : Math.min(a, b));
+  const tokens = min(job.budget?.maxTrainingTokens, stage.budget.maxTrainingTokens);
+  const cost = min(job.budget?.maxTrainingCostUsd, stage.budget.maxTrainingCostUsd);
+  return {
+    ...(tokens !== undefined ? { maxTrainingTokens: tokens } : {}),
+    ...(cost !== undefined ? { maxTrainingCostUsd: cost } : {}),
+    ...(stage.budget.priceUsdPer1kTokens !== undefined ? { priceUsdPer1kTokens: stage.budget.priceUsdPer1kTokens } : {}),
+  };
+}
+
+export async function validateDataset(job: Job, stage: Pick<Stage, 'budget'>, deps: ValidateDatasetDeps): Promise<DatasetReport> {
+  const now = deps.now ?? Date.now;
+  const started = now();
+  const budget = effectiveBudget(job, stage);
+  const rules = datasetRulesFor(job.baseModelIdentifier, job.customizationType);
+  const base = { files: [], trainingRecords: 0, validationRecords: 0, budget, problems: [], problemCounts: {} };
+  if (!rules) {
+    const note = `No dataset rules for ${job.customizationType} of ${job.baseModelIdentifier}: the data was not checked, and no token estimate or budget applies.`;
+    if (budget.maxTrainingTokens !== undefined || budget.maxTrainingCostUsd !== undefined) {
+      // A cap that cannot be checked must not pass silently.
+      throw new TrainingBudgetExceededError(`${note} A budget is set (${JSON.stringify(budget)}), so the job is not started.`);
+    }
+    return { status: 'not-checked', notes: [note], ...base, seconds: (now() - started) / 1000 };
+  }
+
+  const problems: DatasetProblem[] = [];
+  const problemCounts: Record<string, number> = {};
+  const report = (p: DatasetProblem) => {
+    problemCounts[p.rule] = (problemCounts[p.rule] ?? 0) + 1;
+    if (problems.length < MAX_DETAILED_PROBLEMS) problems.push(p);
+  };
+  const files: DatasetFileReport[] = [];
+  const inputs: [string, 'training' | 'validation'][] = [
+    [job.trainingDataS3Uri, 'training'],
+    ...job.validationDataS3Uris.map((uri): [string, 'validation'] => [uri, 'validation']),
+  ];
+  for (const [uri, role] of inputs) files.push(await readFile(uri, role, rules, deps, report));
+
+  const notes: string[] = [];
+  const extrapolate = (file: DatasetFileReport, n: number) => (file.complete || file.bytesRead === 0 ? n : Math.round((n * file.bytes) / file.bytesRead));
+  const partial = files.filter((f) => !f.complete);
+  if (partial.length) {
+    notes.push(
+      `Read in part for time: ${partial.map((f) => `${f.uri} ${f.bytesRead} of ${f.bytes} bytes`).join('; ')}. Record counts and tokens are extrapolated from the bytes read.`,
+    );
+  }
+  const trainingRecords = files.filter((f) => f.role === 'training').reduce((n, f) => n + extrapolate(f, f.records), 0);
+  const validationRecords = files.filter((f) => f.role === 'validation').reduce((n, f) => n + extrapolate(f, f.records), 0);
+  const limits = rules.limits;
+  const countProblem = (field: string, rule: string, message: string, object = job.trainingDataS3Uri) => report({ object, line: 0, field, rule, message });
+  if (limits.minTrainingRecords !== undefined && trainingRecords < limits.minTrainingRecords) {
+    countProblem('(records)', 'records.min-training', `${trainingRecords} training records; ${rules.family} needs at least ${limits.minTrainingRecords}`);
+  }
+  if (limits.maxTrainingRecords !== undefined && trainingRecords > limits.maxTrainingRecords) {
+    countProblem('(records)', 'records.max-training', `${trainingRecords} training records; ${rules.family} takes at most ${limits.maxTrainingRecords}`);
+  }
+  if (limits.maxValidationRecords !== undefined && validationRecords > limits.maxValidationRecords) {
+    countProblem('(records)', 'records.max-validation', `${validationRecords} validation records; ${rules.family} takes at most ${limits.maxValidationRecords}`, job.validationDataS3Uris[0]);
+  }
+  const total = Object.values(problemCounts).reduce((a, b) => a + b, 0);
+  if (total > 0) {
+    const detail = problems.map((p) => `${p.object}${p.line ? ` line ${p.line}` : ''}, ${p.field} [${p.rule}]: ${p.message}`).join(' | ');
+    const counts = Object.entries(problemCounts)
+      .map(([rule, n]) => `${rule} ×${n}`)
+      .join(', ');
+    throw new DatasetValidationError(
+      `Dataset check failed for ${rules.family} (${rules.format}): ${total} problem(s) (${counts}). ` +
+        `${total > problems.length ? `First ${problems.length}: ` : ''}${detail}`,
+    );
+  }
+
+  const perEpoch = files.filter((f) => f.role === 'training').reduce((n, f) => n + extrapolate(f, f.tokens), 0);
+  const epochText = job.hyperParameters.epochCount;
+  const epochs = epochText !== undefined && /^\d+$/.test(epochText) && Number(epochText) > 0 ? Number(epochText) : 1;
+  if (epochText === undefined) {
+    // The model's default epochs are not in the limits data: a cap checked against 1 epoch could pass a
+    // job that trains several, so a capped job must name its epochs.
+    if (budget.maxTrainingTokens !== undefined || budget.maxTrainingCostUsd !== undefined) {
+      throw new TrainingBudgetExceededError(
+        "hyperParameters.epochCount is not set, so the training tokens cannot be held to the budget (the model's default epochs are not known here): set epochCount.",
+      );
+    }
+    notes.push("hyperParameters.epochCount is not set: the estimate counts 1 epoch; the model's default may train more.");
+  }
+  const tokens = { perEpoch, epochs, total: perEpoch * epochs, estimator: rules.tokenSource };
+  const costUsd = budget.priceUsdPer1kTokens !== undefined ? Math.round((tokens.total / 1000) * budget.priceUsdPer1kTokens * 100) / 100 : undefined;
+  if (budget.maxTrainingTokens !== undefined && tokens.total > budget.maxTrainingTokens) {
+    throw new TrainingBudgetExceededError(
+      `Estimated ${tokens.total} training tokens (${perEpoch} per epoch × ${epochs} epochs, ${tokens.estimator}) exceed the cap of ${budget.maxTrainingTokens}.`,
+    );
+  }
+  if (budget.maxTrainingCostUsd !== undefined && costUsd !== undefined && costUsd > budget.maxTrainingCostUsd) {
+    throw new TrainingBudgetExceededError(
+      `Estimated training cost $${costUsd} (${tokens.total} tokens at $${budget.priceUsdPer1kTokens} per 1,000) exceeds the cap of $${budget.maxTrainingCostUsd}.`,
+    );
+  }
+  return {
+    status: 'passed',
+    notes,
+    format: rules.format,
+    family: rules.family,
+    files,
+    trainingRecords,
+    validationRecords,
+    tokens,
+    ...(costUsd !== undefined ? { costUsd } : {}),
+    budget,
+    problems,
+    problemCounts,
+    seconds: (now() - started) / 1000,
+  };
+}
+
+/** Streams one object, checking each record; stops early when the invocation runs short of time. */
+async function readFile(
+  uri: string,
+  role: 'training' | 'validation',
+  rules: DatasetRules,
+  deps: ValidateDatasetDeps,
+  report: (p: DatasetProblem) => void,
+): Promise<DatasetFileReport> {
+  const out = await deps.s3.send(new GetObjectCommand(location(uri)));
+  const bytes = out.ContentLength ?? 0;
+  const file: DatasetFileReport = { uri, role, bytes, bytesRead: 0, complete: true, records: 0, invalidLines: 0, tokens: 0 };
+  const maxBytes = role === 'validation' ? (rules.limits.maxValidationFileBytes ?? rules.limits.maxFileBytes) : rules.limits.maxFileBytes;
+  if (maxBytes !== undefined && bytes > maxBytes) {
+    report({ object: uri, line: 0, field: '(object)', rule: 'file.max-bytes', message: `${bytes} bytes; ${rules.family} takes ${role} files of at most ${maxBytes} bytes` });
+  }
+  const body = out.Body as AsyncIterable<Uint8Array> | undefined;
+  if (!body) return file;
+  const stream = readJsonl(body);
+  try {
+    for await (const item of stream) {
+      file.bytesRead += item.bytes + 1;
+      if ('error' in item) {
+        file.invalidLines++;
+        report({ object: uri, line: item.line, field: '(line)', rule: `jsonl.${item.error}`, message: item.message });
+      } else {
+        const found = checkRecord(rules, item.value);
+        if (found.length) {
+          file.invalidLines++;
+          for (const p of found) report({ object: uri, line: item.line, field: p.field, rule: p.rule, message: p.message });
+        } else {
+          file.records++;
+          file.tokens += estimateTokens(rules, item.value);
+        }
+      }
+      if (deps.remainingMs() < TIME_MARGIN_MS) {
+        file.complete = false;
+        break;
+      }
+    }
+  } finally {
+    // Stop the download when reading ended early (a break leaves the socket open otherwise).
+    await stream.return(undefined);
+    (body as { destroy?: () => void }).destroy?.();
+  }
+  file.bytesRead = Math.min(file.bytesRead, bytes || file.bytesRead);
+  if (file.complete && bytes) file.bytesRead = bytes;
+  return file;
+}

@@ -1,0 +1,79 @@
+/**
+ * The dataset step against moto: the ASL file with the real handlers streams the training and
+ * validation objects from moto's S3 over the wire. A bad line fails in DatasetRejected naming the
+ * line, before any policy is written; a valid dataset passes with a token estimate; a budget below
+ * the estimate fails.
+ */
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { DescribeVpcEndpointsCommand } from '@aws-sdk/client-ec2';
+import { ListRolePoliciesCommand } from '@aws-sdk/client-iam';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { demoJobInput, demoStageParams, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
+import { loadLambdaHandlers, runWorkflow, stopJobIntegration, type TaskHandler } from '../../scripts/lib/workflow.js';
+import { setStage } from '../fixtures/stage.js';
+import { motoClients, resetMoto } from '../support/moto-clients.js';
+
+const { ec2, s3, iam, bedrock } = motoClients();
+let lambdas: Record<string, TaskHandler>;
+beforeAll(async () => {
+  lambdas = await loadLambdaHandlers();
+});
+
+const record = (i: number) => JSON.stringify({ prompt: `Customer question ${i}: where is my invoice?`, completion: `Answer ${i}: under Billing > History.` });
+
+describe('dataset step against moto', () => {
+  let account: DemoAccount;
+  beforeEach(async () => {
+    await resetMoto();
+    account = await seedDemoAccount({ ec2, s3, iam, dynamodb: motoClients().dynamodb });
+    setStage(demoStageParams(account));
+  });
+
+  const put = (key: string, body: string) => s3.send(new PutObjectCommand({ Bucket: account.trainingBucket, Key: key, Body: body }));
+  const run = (overrides: Record<string, unknown> = {}) =>
+    runWorkflow({ input: demoJobInput(account, overrides), handlers: { ...lambdas, StopJob: stopJobIntegration(bedrock) }, retryMs: 0, waitMs: 0 });
+  const policiesNow = async () => [
+    await iam.send(new ListRolePoliciesCommand({ RoleName: 'BedrockCustomizationRole' })).then((o) => o.PolicyNames),
+    await ec2.send(new DescribeVpcEndpointsCommand({ VpcEndpointIds: [account.endpointId] })).then((o) => o.VpcEndpoints?.[0]?.PolicyDocument),
+  ];
+
+  it('one bad line: DatasetRejected names the object, the line and the field; no policy written, no job', async () => {
+    const lines = Array.from({ length: 40 }, (_, i) => record(i));
+    lines[16] = JSON.stringify({ prompt: 'a record without its completion' });
+    await put('datasets/bad.jsonl', lines.join('\n'));
+    const before = await policiesNow();
+    const result = await run({ trainingDataS3Uri: `s3://${account.trainingBucket}/datasets/bad.jsonl` });
+    expect(result).toMatchObject({ status: 'FAILED', error: 'DatasetValidationError' });
+    expect(result.states.at(-1)).toBe('DatasetRejected');
+    expect(result.states).not.toContain('PlanPolicies');
+    expect(result.cause).toContain(`s3://${account.trainingBucket}/datasets/bad.jsonl line 17, completion`);
+    expect(result.cause).toContain('1 problem(s)');
+    expect(await policiesNow()).toEqual(before);
+  });
+
+  it('a valid dataset passes with its records and a token estimate (dry run: nothing written)', async () => {
+    await put('datasets/good.jsonl', Array.from({ length: 40 }, (_, i) => record(i)).join('\r\n'));
+    const result = await run({ trainingDataS3Uri: `s3://${account.trainingBucket}/datasets/good.jsonl`, dryRun: true });
+    expect(result.status).toBe('SUCCEEDED');
+    const dataset = (result.output as { dataset: any }).dataset;
+    expect(dataset).toMatchObject({ status: 'passed', format: 'prompt-completion', trainingRecords: 40, validationRecords: 3, tokens: { epochs: 2 } });
+    expect(dataset.tokens.perEpoch).toBeGreaterThan(40 * 5);
+    expect(dataset.tokens.total).toBe(dataset.tokens.perEpoch * 2);
+    expect(dataset.files.every((f: { complete: boolean; bytesRead: number; bytes: number }) => f.complete && f.bytesRead === f.bytes)).toBe(true);
+  });
+
+  it('a budget below the estimate fails before any policy change; the stage caps what a job may ask', async () => {
+    await put('datasets/good.jsonl', Array.from({ length: 40 }, (_, i) => record(i)).join('\n'));
+    const before = await policiesNow();
+    const over = await run({ trainingDataS3Uri: `s3://${account.trainingBucket}/datasets/good.jsonl`, budget: { maxTrainingTokens: 100 } });
+    expect(over).toMatchObject({ status: 'FAILED', error: 'TrainingBudgetExceededError' });
+    expect(over.cause).toMatch(/Estimated \d+ training tokens \(\d+ per epoch × 2 epochs, .*\) exceed the cap of 100/);
+    expect(await policiesNow()).toEqual(before);
+
+    // The stage's cost cap: a price and a cap; a job may not raise it.
+    setStage(demoStageParams(account, { trainingTokenPriceUsdPer1k: '0.008', maxTrainingCostUsd: '5' }));
+    const raise = await run({ trainingDataS3Uri: `s3://${account.trainingBucket}/datasets/good.jsonl`, budget: { maxTrainingCostUsd: 50 } });
+    expect(raise).toMatchObject({ status: 'FAILED', error: 'InvalidInputError' });
+    expect(raise.cause).toContain('budget.maxTrainingCostUsd: must be at most 5 (param maxTrainingCostUsd)');
+  });
+});
