@@ -1,15 +1,20 @@
 /**
- * Benchmark of the janitor against moto: a sweep of 2,000 BedrockManaged ENIs of 20 ended jobs,
- * the janitor (one Bedrock look-up per distinct job, ≤ 10 deletions in flight) vs a sequential
- * baseline (for each ENI in turn: look its job up, then delete it). Both run on the same seeded
- * population; moto is reset between them. The ENIs are seeded in the stage VPC, in the subnet their
- * jobs ran in (each job's vpcConfig), and the janitor gets its first-sightings table (DynamoDB, moto).
+ * Benchmark of the janitor against moto: a sweep of BedrockManaged ENIs of 20 ended jobs, the janitor
+ * (one Bedrock look-up per distinct job, ≤ 10 deletions in flight) vs a sequential baseline that is as
+ * smart as it can be without concurrency: it lists the ENIs the same way, looks each job up ONCE
+ * (cached by job ARN), then deletes the ENIs one at a time. Both run on the same seeded population
+ * (moto is reset between them) with the janitor's own client settings (adaptive retry, 8 attempts).
  *
- * moto is one Python process: each call costs server CPU (≈ 12 ms for a delete among 2,000 ENIs)
- * and concurrent calls mostly queue, so concurrency gains little there. AWS calls cost mostly a
- * network round trip, which concurrency overlaps. A second, smaller run therefore adds a fixed
- * delay to every call on the client side (labelled "modelled 25 ms round trip"): a model of the
- * network, not a measurement of AWS.
+ * Both runs go through a loopback proxy (latency-proxy.ts) that pages DescribeNetworkInterfaces by
+ * its MaxResults as EC2 does (moto answers everything at once), so the janitor's listing (pages of
+ * 1,000) really pages over 2,000 ENIs.
+ * - "moto": the proxy adds nothing else. moto is one Python process: each call costs server CPU
+ *   (≈ 12 ms for a delete among 2,000 ENIs) and concurrent calls mostly queue.
+ * - "modelled": the proxy also adds a fixed 25 ms round trip to every HTTP request (a model of the
+ *   network, labelled so, not a measurement of AWS) and throttles EC2's mutating actions with the
+ *   token bucket AWS documents (50 tokens, 5 a second; 503 RequestLimitExceeded over the rate), so
+ *   concurrency is not free: deletions beyond the burst are bound to 5 a second whoever sends them.
+ *   Fewer ENIs there (the bucket alone makes 2,000 deletions take ~6.5 min per side).
  */
 import { BedrockClient, CreateModelCustomizationJobCommand, GetModelCustomizationJobCommand, StopModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -18,14 +23,22 @@ import pLimit from 'p-limit';
 import { sweep, type JanitorConfig } from '../../functions/janitor/janitor.js';
 import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG, listBedrockEnis } from '../../functions/shared/bedrock-enis.js';
 import { clientsFor, createSightingsTable, seedDemoAccount } from '../lib/seed.js';
+import { EC2_MUTATING_BUCKET, startLatencyProxy, type LatencyProxy } from './latency-proxy.js';
 import type { BenchFigure } from './preflight.js';
 
 const REGION = 'us-east-1';
 const ENIS = 2000;
 const JOBS = 20;
+/** ENIs of the modelled run: beyond the 50-token burst, 5 deletions a second for either side. */
+const MODELLED_ENIS = 300;
+/** The modelled round trip per HTTP request (a model, not a measurement of AWS). */
+const ROUND_TRIP_MS = 25;
+const TERMINAL = ['Completed', 'Failed', 'Stopped'];
+/** The janitor's client settings (functions/shared/clients.ts: janitorEc2, janitorBedrock). */
+const JANITOR_RETRY = { maxAttempts: 8, retryMode: 'adaptive' } as const;
 
-/** Counts calls and the most in flight at once, per command, around a client's `send`; optional delay per call. */
-function instrument<C extends { send: (...args: never[]) => Promise<unknown> }>(client: C, delayMs = 0) {
+/** Counts calls and the most in flight at once, per command, around a client's `send` (retries are one call). */
+function instrument<C extends { send: (...args: never[]) => Promise<unknown> }>(client: C) {
   const stats = { calls: {} as Record<string, number>, inFlight: 0, maxInFlight: 0 };
   const send = client.send.bind(client) as (command: { constructor: { name: string } }) => Promise<unknown>;
   (client as unknown as { send: typeof send }).send = async (command) => {
@@ -34,7 +47,6 @@ function instrument<C extends { send: (...args: never[]) => Promise<unknown> }>(
     stats.inFlight++;
     stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
     try {
-      if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
       return await send(command);
     } finally {
       stats.inFlight--;
@@ -43,15 +55,17 @@ function instrument<C extends { send: (...args: never[]) => Promise<unknown> }>(
   return stats;
 }
 
-async function seed(endpoint: string, enis = ENIS) {
+/** Seeds moto directly (`endpoint`); the returned clients talk through `via` (the proxy). */
+async function seed(endpoint: string, via: string, enis: number) {
   await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
   const clients = clientsFor(endpoint, REGION);
   const account = await seedDemoAccount(clients, REGION);
-  const bedrock = new BedrockClient({ endpoint, region: REGION, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+  const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+  const seedBedrock = new BedrockClient({ endpoint, region: REGION, credentials });
   const big = await clients.ec2.send(new CreateSubnetCommand({ VpcId: account.vpcId, CidrBlock: '10.42.32.0/20', AvailabilityZone: `${REGION}a` }));
   const jobArns: string[] = [];
   for (let j = 0; j < JOBS; j++) {
-    const out = await bedrock.send(
+    const out = await seedBedrock.send(
       new CreateModelCustomizationJobCommand({
         jobName: `bench-job-${j}`,
         customModelName: `bench-model-${j}`,
@@ -64,7 +78,7 @@ async function seed(endpoint: string, enis = ENIS) {
         vpcConfig: { subnetIds: [big.Subnet!.SubnetId!], securityGroupIds: [account.securityGroupId] },
       }),
     );
-    await bedrock.send(new StopModelCustomizationJobCommand({ jobIdentifier: out.jobArn! }));
+    await seedBedrock.send(new StopModelCustomizationJobCommand({ jobIdentifier: out.jobArn! }));
     jobArns.push(out.jobArn!);
   }
   const limit = pLimit(10);
@@ -88,9 +102,10 @@ async function seed(endpoint: string, enis = ENIS) {
       ),
     ),
   );
-  const ec2 = new EC2Client({ endpoint, region: REGION, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
-  const dynamodb = new DynamoDBClient({ endpoint, region: REGION, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
-  const sightingsTable = await createSightingsTable(dynamodb);
+  const ec2 = new EC2Client({ endpoint: via, region: REGION, credentials, ...JANITOR_RETRY });
+  const bedrock = new BedrockClient({ endpoint: via, region: REGION, credentials, ...JANITOR_RETRY });
+  const dynamodb = new DynamoDBClient({ endpoint: via, region: REGION, credentials, ...JANITOR_RETRY });
+  const sightingsTable = await createSightingsTable(new DynamoDBClient({ endpoint, region: REGION, credentials }));
   const config: JanitorConfig = {
     graceSeconds: 86_400,
     dryRun: false,
@@ -102,16 +117,26 @@ async function seed(endpoint: string, enis = ENIS) {
   return { ec2, bedrock, dynamodb, config };
 }
 
-/** The sequential baseline: every ENI in turn, its job looked up, then the ENI deleted. */
-async function sequentialBaseline(ec2: EC2Client, bedrock: BedrockClient) {
-  const enis = await listBedrockEnis(ec2);
+/**
+ * The sequential baseline: the same listing as the janitor, each distinct job looked up once
+ * (cached by job ARN), then each ENI of an ended job deleted, one at a time.
+ */
+async function sequentialBaseline(ec2: EC2Client, bedrock: BedrockClient, vpcIds: readonly string[]) {
+  const enis = await listBedrockEnis(ec2, undefined, vpcIds);
+  const statusOf = new Map<string, string>();
   let deleted = 0;
   for (const eni of enis) {
     const jobArn = eni.TagSet?.find((t) => t.Key === BEDROCK_JOB_ARN_TAG)?.Value;
-    const job = await bedrock
-      .send(new GetModelCustomizationJobCommand({ jobIdentifier: jobArn! }))
-      .catch((err: Error) => (err.name === 'ResourceNotFoundException' ? { status: 'unknown' } : Promise.reject(err)));
-    if (eni.Status === 'available' && ['Completed', 'Failed', 'Stopped'].includes(String(job.status))) {
+    if (!jobArn) continue;
+    let status = statusOf.get(jobArn);
+    if (status === undefined) {
+      const job = await bedrock
+        .send(new GetModelCustomizationJobCommand({ jobIdentifier: jobArn }))
+        .catch((err: Error) => (err.name === 'ResourceNotFoundException' ? { status: 'unknown' } : Promise.reject(err)));
+      status = String(job.status);
+      statusOf.set(jobArn, status);
+    }
+    if (eni.Status === 'available' && TERMINAL.includes(status)) {
       await ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: eni.NetworkInterfaceId! }));
       deleted++;
     }
@@ -119,52 +144,78 @@ async function sequentialBaseline(ec2: EC2Client, bedrock: BedrockClient) {
   return deleted;
 }
 
-/** Baseline then janitor on the same population of `enis` ENIs, every call delayed by `delayMs`. */
-async function compare(endpoint: string, enis: number, delayMs: number) {
-  const base = await seed(endpoint, enis);
-  instrument(base.ec2, delayMs);
-  const baseBedrock = instrument(base.bedrock, delayMs);
+/** Baseline then janitor on the same population of `enis` ENIs, both through `proxy`. */
+async function compare(endpoint: string, proxy: LatencyProxy, enis: number) {
+  const base = await seed(endpoint, proxy.endpoint, enis);
+  const baseEc2 = instrument(base.ec2);
+  const baseBedrock = instrument(base.bedrock);
+  proxy.reset();
   let started = performance.now();
-  const baselineDeleted = await sequentialBaseline(base.ec2, base.bedrock);
+  const baselineDeleted = await sequentialBaseline(base.ec2, base.bedrock, base.config.vpcIds);
   const baselineMs = performance.now() - started;
+  const baseProxy = { ...proxy.stats };
 
-  const ours = await seed(endpoint, enis);
+  const ours = await seed(endpoint, proxy.endpoint, enis);
   const distinctJobs = new Set((await listBedrockEnis(ours.ec2)).map((e) => e.TagSet?.find((t) => t.Key === BEDROCK_JOB_ARN_TAG)?.Value)).size;
-  const ec2Stats = instrument(ours.ec2, delayMs);
-  const bedrockStats = instrument(ours.bedrock, delayMs);
+  const ec2Stats = instrument(ours.ec2);
+  const bedrockStats = instrument(ours.bedrock);
+  proxy.reset();
   started = performance.now();
   const report = await sweep({}, ours.config, { ec2: ours.ec2, bedrock: ours.bedrock, dynamodb: ours.dynamodb, now: () => new Date() });
   const oursMs = performance.now() - started;
+  const oursProxy = { ...proxy.stats };
   if (report.deleted.length !== enis || baselineDeleted !== enis) {
-    throw new Error(`janitor bench: expected ${enis} deletions, got ${report.deleted.length} (baseline ${baselineDeleted})`);
+    throw new Error(`janitor bench: expected ${enis} deletions, got ${report.deleted.length} (baseline ${baselineDeleted}); kept: ${JSON.stringify(report.kept.slice(0, 3))}`);
   }
-  return { baselineMs, oursMs, baseBedrock, ec2Stats, bedrockStats, distinctJobs };
+  return { baselineMs, oursMs, baseEc2, baseBedrock, baseProxy, ec2Stats, bedrockStats, oursProxy, distinctJobs };
 }
 
+const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+const ratio = (a: number, b: number) => Number((a / b).toFixed(2));
+
 export async function run(ctx: { endpoint: string }): Promise<BenchFigure[]> {
-  const raw = await compare(ctx.endpoint, ENIS, 0);
-  const modelled = await compare(ctx.endpoint, 500, 25);
-  return [
-    { name: 'janitor, 2000 ENIs / 20 jobs, moto: sequential baseline', value: Math.round(raw.baselineMs), unit: 'ms' },
-    { name: 'janitor, 2000 ENIs / 20 jobs, moto: janitor sweep', value: Math.round(raw.oursMs), unit: 'ms' },
-    { name: 'janitor, moto: faster than the sequential baseline', value: Number((raw.baselineMs / raw.oursMs).toFixed(1)), unit: 'x', target: '>= 4' },
-    { name: 'janitor, moto: most calls in flight', value: raw.ec2Stats.maxInFlight, unit: 'calls', target: '<= 10' },
-    { name: 'janitor, moto: Bedrock look-ups (baseline)', value: raw.baseBedrock.calls.GetModelCustomizationJobCommand ?? 0, unit: 'calls' },
-    {
-      name: `janitor, moto: Bedrock look-ups (janitor; ${raw.distinctJobs} distinct jobs incl. the seed's leftover)`,
-      value: raw.bedrockStats.calls.GetModelCustomizationJobCommand ?? 0,
-      unit: 'calls',
-      target: `= ${raw.distinctJobs}`,
-    },
-    { name: 'janitor, moto: DescribeNetworkInterfaces pages', value: raw.ec2Stats.calls.DescribeNetworkInterfacesCommand ?? 0, unit: 'calls' },
-    { name: 'janitor, 500 ENIs, modelled 25 ms round trip: sequential baseline', value: Math.round(modelled.baselineMs), unit: 'ms' },
-    { name: 'janitor, 500 ENIs, modelled 25 ms round trip: janitor sweep', value: Math.round(modelled.oursMs), unit: 'ms' },
-    {
-      name: 'janitor, modelled 25 ms round trip: faster than the sequential baseline',
-      value: Number((modelled.baselineMs / modelled.oursMs).toFixed(1)),
-      unit: 'x',
-      target: '>= 4',
-    },
-    { name: 'janitor, modelled round trip: most calls in flight', value: modelled.ec2Stats.maxInFlight, unit: 'calls', target: '<= 10' },
-  ];
+  const pagingOnly = await startLatencyProxy({ target: ctx.endpoint, roundTripMs: 0 });
+  const modelledProxy = await startLatencyProxy({ target: ctx.endpoint, roundTripMs: ROUND_TRIP_MS, ec2MutatingBucket: EC2_MUTATING_BUCKET });
+  try {
+    const raw = await compare(ctx.endpoint, pagingOnly, ENIS);
+    const m = await compare(ctx.endpoint, modelledProxy, MODELLED_ENIS);
+    const label = `janitor, ${MODELLED_ENIS} ENIs, modelled ${ROUND_TRIP_MS} ms round trip + EC2 throttling (${EC2_MUTATING_BUCKET.capacity} tokens, ${EC2_MUTATING_BUCKET.refillPerSecond}/s)`;
+    return [
+      { name: 'janitor, 2000 ENIs / 20 jobs, moto: sequential baseline, look-ups cached', value: Math.round(raw.baselineMs), unit: 'ms' },
+      { name: 'janitor, 2000 ENIs / 20 jobs, moto: janitor sweep', value: Math.round(raw.oursMs), unit: 'ms' },
+      { name: 'janitor, moto: faster than the cached sequential baseline', value: ratio(raw.baselineMs, raw.oursMs), unit: 'x', target: '>= 4' },
+      { name: 'janitor, moto: most calls in flight', value: raw.ec2Stats.maxInFlight, unit: 'calls', target: '<= 10' },
+      {
+        name: `janitor, moto: Bedrock look-ups (cached baseline; ${raw.distinctJobs} distinct jobs)`,
+        value: raw.baseBedrock.calls.GetModelCustomizationJobCommand ?? 0,
+        unit: 'calls',
+        target: `= ${raw.distinctJobs}`,
+      },
+      {
+        name: `janitor, moto: Bedrock look-ups (janitor; ${raw.distinctJobs} distinct jobs incl. the seed's leftover)`,
+        value: raw.bedrockStats.calls.GetModelCustomizationJobCommand ?? 0,
+        unit: 'calls',
+        target: `= ${raw.distinctJobs}`,
+      },
+      {
+        name: 'janitor, moto: DescribeNetworkInterfaces pages (≤ 1,000 ENIs a page, paged by the proxy)',
+        value: raw.ec2Stats.calls.DescribeNetworkInterfacesCommand ?? 0,
+        unit: 'calls',
+        target: '>= 2',
+      },
+      { name: 'janitor, moto: janitor AWS calls (SDK calls, EC2 + Bedrock)', value: sum(raw.ec2Stats.calls) + sum(raw.bedrockStats.calls), unit: 'calls' },
+      { name: `${label}: sequential baseline, look-ups cached`, value: Math.round(m.baselineMs), unit: 'ms' },
+      { name: `${label}: janitor sweep`, value: Math.round(m.oursMs), unit: 'ms' },
+      { name: 'janitor, modelled: faster than the cached sequential baseline', value: ratio(m.baselineMs, m.oursMs), unit: 'x', target: '>= 4' },
+      { name: 'janitor, modelled: most calls in flight', value: m.ec2Stats.maxInFlight, unit: 'calls', target: '<= 10' },
+      { name: 'janitor, modelled: DeleteNetworkInterface answered 503 RequestLimitExceeded (baseline)', value: m.baseProxy.throttled.DeleteNetworkInterface ?? 0, unit: 'requests' },
+      { name: 'janitor, modelled: DeleteNetworkInterface answered 503 RequestLimitExceeded (janitor)', value: m.oursProxy.throttled.DeleteNetworkInterface ?? 0, unit: 'requests' },
+      { name: 'janitor, modelled: HTTP requests incl. retries (baseline)', value: m.baseProxy.requests, unit: 'requests' },
+      { name: 'janitor, modelled: HTTP requests incl. retries (janitor)', value: m.oursProxy.requests, unit: 'requests' },
+      { name: 'janitor, modelled: janitor AWS calls (SDK calls, EC2 + Bedrock)', value: sum(m.ec2Stats.calls) + sum(m.bedrockStats.calls), unit: 'calls' },
+    ];
+  } finally {
+    await pagingOnly.close();
+    await modelledProxy.close();
+  }
 }

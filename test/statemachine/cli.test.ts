@@ -24,7 +24,7 @@ import { AwsTarget } from '../../scripts/cli/aws-target.js';
 import { EXIT } from '../../scripts/cli/main.js';
 import { captureCli } from '../support/cli.js';
 import { historyOf } from '../../scripts/lib/local-history.js';
-import { localExecutionArn, localStateMachineArn, runWorkflow } from '../../scripts/lib/workflow.js';
+import { localExecutionArn, localStateMachineArn, runWorkflow, runWorkflowChain } from '../../scripts/lib/workflow.js';
 import { rawJob } from '../fixtures/job.js';
 import { ACCOUNT, mockHealthyAccount, mocks } from '../support/mock-account.js';
 import { fast, handlers, useRealHandlers } from '../support/state-machine.js';
@@ -139,6 +139,29 @@ describe('bvc against a deployed stage', () => {
     expect(run.stderr).toContain('◆ job Completed');
     expect(run.stderr).toContain(`job         ${ACCOUNT.jobArn}: Completed`);
     expect(run.stderr).toMatch(/execution succeeded/);
+  });
+
+  it('start --follow follows a hand-over into the successor execution and ends with the job', async () => {
+    mockHealthyAccount(['InProgress', 'InProgress', 'InProgress', 'Completed']);
+    const runs = await runWorkflowChain({
+      input: rawJob({ polling: { initialSeconds: 10, maxSeconds: 10, growthFactor: 1, handoverAfterEvents: 105 } }),
+      handlers: handlers(),
+      executionName: 'cli-chain',
+      ...fast,
+    });
+    expect(runs.length).toBeGreaterThan(1);
+    const recorded = runs.map((r): Recorded => {
+      const arn = localExecutionArn(r.name);
+      return { arn, name: r.name, status: r.status, history: historyOf(r, { arn, name: r.name, startDate: new Date() }), output: r.output, input: {} };
+    });
+    serveExecutions(recorded, 9);
+    const run = await cli(['start', '--input', file('chain.json', rawJob()), '--follow', '--stage', 'dev', '--json']);
+    expect(run.code, run.stderr).toBe(EXIT.ok);
+    // Each execution's history was followed: every one started, the last one ended the job.
+    expect(run.stderr.match(/execution started/g)).toHaveLength(runs.length);
+    expect(run.stderr).toContain('▶ HandedOver');
+    expect(run.stderr).toContain('▶ JobSucceeded');
+    expect(JSON.parse(run.stdout)).toMatchObject({ execution: { name: runs.at(-1)!.name, status: 'SUCCEEDED' }, outcome: 'completed' });
   });
 
   it('start without --follow prints the execution and exits 0; --json gives its ARN', async () => {
