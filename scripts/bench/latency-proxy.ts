@@ -38,7 +38,10 @@ export interface TokenBucketSpec {
   refillPerSecond: number;
 }
 
-/** EC2's documented bucket for mutating actions (see the file comment for the source). */
+/**
+ * EC2's bucket for mutating actions (see the file comment for the source). NOT CONFIRMED: the stored
+ * copies of the page lost the table's rows; check the figures against the live page.
+ */
 export const EC2_MUTATING_BUCKET: TokenBucketSpec = { capacity: 50, refillPerSecond: 5 };
 
 export interface LatencyProxyOptions {
