@@ -43,7 +43,12 @@ const groups: Record<string, Group> = {
     needsMoto: true,
     run: async (ctx) => (await import('./bench/preflight.js')).run({ endpoint: ctx.endpoint() }),
   },
-  polling: { label: 'polling, 24 h and 30-day jobs…', needsMoto: false, run: async () => (await import('./bench/polling.js')).run() },
+  polling: { label: 'following a job: event-driven and polling, 1 h to 30 days…', needsMoto: false, run: async () => (await import('./bench/polling.js')).run() },
+  'event-latency': {
+    label: 'event-driven wait: from the job-end event to the released wait, against moto…',
+    needsMoto: true,
+    run: async (ctx) => (await import('./bench/event-latency.js')).run({ endpoint: ctx.endpoint() }),
+  },
   dataset: {
     label: 'dataset check of a ~100 MB training file in moto…',
     needsMoto: true,

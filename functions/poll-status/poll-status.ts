@@ -31,6 +31,12 @@ import { isTransientAwsError } from '../shared/aws-errors.js';
 /** History events of one poll iteration: Wait (2) + Lambda Task (5) + Choice (2). */
 export const EVENTS_PER_POLL = 9;
 /**
+ * History events of one event-wait iteration: the `.waitForTaskToken` Task (TaskStateEntered,
+ * TaskScheduled, TaskStarted, TaskSubmitted, TaskSucceeded or TaskTimedOut, TaskStateExited: 6) +
+ * the Lambda Task PollStatus (5) + Choice (2).
+ */
+export const EVENTS_PER_EVENT_WAIT = 13;
+/**
  * History events before the first poll: execution start and the states up to SubmitJob (plus
  * {@link EVENTS_PER_QUOTA_WAIT} for each wait for the job quota, `$.quotaWait.attempts`).
  */
@@ -94,10 +100,14 @@ export interface PollStatusInput {
   handoverRefused?: { generation: number };
 }
 
-/** The wait before poll number `pollCount + 1`, capped, and not past the deadline (at least 1 s). */
+/**
+ * The wait before poll number `pollCount + 1`, capped, and not past the deadline (at least 1 s). With
+ * mode `event` it is the safety net: how long to wait for the job's event before checking anyway.
+ */
 export function nextWaitSeconds(polling: JobInput['polling'], pollCount: number, secondsToDeadline: number): number {
-  const grown = Math.round(polling.initialSeconds * polling.growthFactor ** Math.max(0, pollCount - 1));
-  const capped = Math.min(polling.maxSeconds, grown);
+  const grown =
+    polling.mode === 'event' ? polling.eventSafetyNetSeconds : Math.round(polling.initialSeconds * polling.growthFactor ** Math.max(0, pollCount - 1));
+  const capped = polling.mode === 'event' ? grown : Math.min(polling.maxSeconds, grown);
   return Math.max(1, secondsToDeadline > 0 ? Math.min(capped, Math.ceil(secondsToDeadline)) : capped);
 }
 
@@ -131,7 +141,7 @@ export async function pollStatus(input: PollStatusInput, deps: PollStatusDeps): 
   const historyEvents =
     EVENTS_BEFORE_FIRST_POLL +
     (input.quotaWait?.attempts ?? 0) * EVENTS_PER_QUOTA_WAIT +
-    pollsThisExecution * EVENTS_PER_POLL +
+    pollsThisExecution * (job.polling.mode === 'event' ? EVENTS_PER_EVENT_WAIT : EVENTS_PER_POLL) +
     retriesThisExecution * EVENTS_PER_RETRY;
   const generation = input.handover?.generation ?? 0;
   const startedAt = Date.parse(input.handover?.startedAt ?? input.execution?.startTime ?? '');

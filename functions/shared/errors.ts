@@ -484,6 +484,7 @@ const LAMBDA_STATES = [
   'ReconcileSubmission',
   'RevokeAfterSubmitFailed',
   'PollStatus',
+  'WaitForJobEvent',
   'ConfirmStopped',
   'CleanupEnis',
   'RevokeGrants',
@@ -495,13 +496,13 @@ export const SERVICE_ERRORS: readonly ServiceErrorEntry[] = [
     name: 'States.ALL',
     states: [
       'ResumeJob', 'ValidateNetwork', 'ValidateDataset', 'PlanPolicies', 'ApplyPolicies', 'RollbackPolicies', 'SubmitJob', 'PlanQuotaWait',
-      'ReconcileSubmission', 'RevokeAfterSubmitFailed', 'PollStatus', 'HandOver', 'VerifyHandOver', 'StopJob', 'StopUnwatchedJob',
+      'ReconcileSubmission', 'RevokeAfterSubmitFailed', 'PollStatus', 'HandOver', 'VerifyHandOver', 'WaitForJobEvent', 'StopJob', 'StopUnwatchedJob',
       'ConfirmStopped', 'CleanupEnis', 'RevokeGrants',
     ],
     meaning:
       'Any error. Every Task catches it last: to roll back before failing, to look for a job a failed submission may ' +
-      'have created (SubmitJob), to stop a job that can no longer be followed (PollStatus), or (HandOver, ' +
-      'VerifyHandOver, StopJob, StopUnwatchedJob) to go on checking the job.',
+      'have created (SubmitJob), to stop a job that can no longer be followed (PollStatus), or (WaitForJobEvent: its ' +
+      'safety-net timeout; HandOver, VerifyHandOver, StopJob, StopUnwatchedJob) to go on checking the job.',
   },
   { name: 'Lambda.ServiceException', states: LAMBDA_STATES, meaning: 'A transient Lambda service error while invoking the function; retried.' },
   { name: 'Lambda.AWSLambdaException', states: LAMBDA_STATES, meaning: 'A transient Lambda service error while invoking the function; retried.' },

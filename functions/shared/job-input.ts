@@ -356,6 +356,7 @@ export interface StageBoundFields {
   policies: { [K in keyof StagePolicies]: string } & { exemptPrincipalArns?: string[] };
   maxJobDurationSeconds: number;
   budget?: { maxTrainingTokens?: number | undefined; maxTrainingCostUsd?: number | undefined };
+  polling?: { mode?: 'event' | 'poll' | undefined };
 }
 
 /**
@@ -422,6 +423,9 @@ export function stageViolations(job: StageBoundFields, stage: Stage, trainingFie
   }
   if (job.maxJobDurationSeconds > stage.maxJobDurationSeconds) {
     issues.push({ field: 'maxJobDurationSeconds', message: `must be at most ${stage.maxJobDurationSeconds} (${param('maxJobDurationSeconds')})` });
+  }
+  if (job.polling?.mode === 'event' && stage.jobWait !== 'event') {
+    issues.push({ field: 'polling.mode', message: `must be "poll": the stage routes no job-state events (param jobWait is ${stage.jobWait})` });
   }
   const { maxTrainingTokens, maxTrainingCostUsd } = job.budget ?? {};
   if (maxTrainingTokens !== undefined && stage.budget.maxTrainingTokens !== undefined && maxTrainingTokens > stage.budget.maxTrainingTokens) {
@@ -492,6 +496,8 @@ export function resolveJobInput(raw: unknown, stage: Stage, execution: Execution
     ...stageValues(stage),
     ...input,
     policies: isPlainObject(input.policies) ? { ...stage.policies, ...input.policies } : (input.policies ?? stage.policies),
+    // The stage's way of following jobs unless the input asks for one (stageViolations: only poll may narrow event).
+    polling: isPlainObject(input.polling) ? { mode: stage.jobWait, ...input.polling } : (input.polling ?? { mode: stage.jobWait }),
     ...(upload ? { trainingDataS3Uri: uploadS3Uri(upload) } : {}),
   });
   const violations = stageViolations(merged, stage, upload ? 'upload.bucket.name' : 'trainingDataS3Uri');

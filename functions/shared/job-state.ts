@@ -37,6 +37,15 @@ export const pollingSchema = z.strictObject({
   growthFactor: z._default(z.number().check(z.minimum(1), z.maximum(4)), 2),
   /** Hand the job over to a fresh execution when this one's history reaches this many events. */
   handoverAfterEvents: z._default(count(100, 12_000), DEFAULT_HANDOVER_AFTER_EVENTS),
+  /**
+   * How the job is followed between checks: `event` waits for Bedrock's job-state event (a task token,
+   * released by the job-events Lambda) with a safety-net check every `eventSafetyNetSeconds`; `poll`
+   * waits `initialSeconds` growing to `maxSeconds`. The stage param jobWait decides the default; a job
+   * may ask for `poll` (an execution resumed from before this field polls).
+   */
+  mode: z._default(z.enum(['event', 'poll']), 'poll'),
+  /** With mode `event`: the longest wait for the event before a safety-net status check (events are best effort). */
+  eventSafetyNetSeconds: z._default(count(600, 86_400), 43_200),
 });
 
 /**

@@ -34,6 +34,7 @@ export const STAGE_PARAMS = {
   trainingTokenPriceUsdPer1k: 'STAGE_TRAINING_TOKEN_PRICE_USD_PER_1K',
   maxTrainingTokens: 'STAGE_MAX_TRAINING_TOKENS',
   maxTrainingCostUsd: 'STAGE_MAX_TRAINING_COST_USD',
+  jobWait: 'STAGE_JOB_WAIT',
 } as const;
 export type StageParamName = keyof typeof STAGE_PARAMS;
 
@@ -81,6 +82,11 @@ export interface Stage {
    * a job may train (tokens × epochs) or cost; a job may ask for less. Absent: no estimate / no cap.
    */
   budget: { priceUsdPer1kTokens?: number; maxTrainingTokens?: number; maxTrainingCostUsd?: number };
+  /**
+   * How jobs are followed: `event` (Bedrock's job-state events release the wait; the stack routes them)
+   * or `poll`. Absent: `poll` (a stage deployed before the param existed routes no events).
+   */
+  jobWait: 'event' | 'poll';
 }
 
 export const BUCKET_NAME_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -171,6 +177,7 @@ const stageEnvSchema = z.object({
   [STAGE_PARAMS.trainingTokenPriceUsdPer1k]: optionalNumber('US dollars'),
   [STAGE_PARAMS.maxTrainingTokens]: optionalNumber('tokens', true),
   [STAGE_PARAMS.maxTrainingCostUsd]: optionalNumber('US dollars'),
+  [STAGE_PARAMS.jobWait]: setting(['event', 'poll'], 'poll'),
 });
 
 const ENV_TO_PARAM: Record<string, string> = Object.fromEntries(Object.entries(STAGE_PARAMS).map(([param, env]) => [env, param]));
@@ -225,6 +232,7 @@ export function loadStage(source: Record<string, string | undefined>): Stage {
       ...(p('maxTrainingTokens') !== undefined ? { maxTrainingTokens: p('maxTrainingTokens') } : {}),
       ...(p('maxTrainingCostUsd') !== undefined ? { maxTrainingCostUsd: p('maxTrainingCostUsd') } : {}),
     },
+    jobWait: p('jobWait'),
   };
   const problems = crossChecks(stage);
   if (problems.length > 0) throw new StageConfigError(problems);

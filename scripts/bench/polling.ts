@@ -37,10 +37,19 @@ interface Simulation {
   maxEventsPerExecution: number;
   polls: number;
   outcome: string;
+  /** Seconds between the job's end and the first status check that saw it (simulated clock). */
+  noticedAfterSeconds: number;
 }
 
+/**
+ * How the simulated job is followed: `poll` (adaptive polling), or the event-driven wait with Bedrock's
+ * job-state event delivered when the job ends (`event`) or every event lost (`event-lost`: only the
+ * safety-net checks notice the end).
+ */
+export type FollowMode = 'poll' | 'event' | 'event-lost';
+
 /** Follows a job of `durationSeconds` with the workflow and the given polling settings. */
-export async function simulate(durationSeconds: number, polling: Record<string, number> = {}): Promise<Simulation> {
+export async function simulate(durationSeconds: number, polling: Record<string, number | string> = {}, mode: FollowMode = 'poll'): Promise<Simulation> {
   const stateTypes = Object.fromEntries(Object.entries(loadDefinition().States).map(([n, s]) => [n, String(s.Type)]));
   let clock = Date.parse('2026-01-01T00:00:00Z');
   const jobEnd = clock + durationSeconds * 1000;
@@ -49,6 +58,7 @@ export async function simulate(durationSeconds: number, polling: Record<string, 
     send: async () => ({ status: clock >= jobEnd ? 'Completed' : 'InProgress' }),
   } as unknown as Pick<BedrockClient, 'send'>;
   let polls = 0;
+  let noticedAt: number | undefined;
   let executionStartedAt = clock;
 
   const stage = stageFromParams(
@@ -62,6 +72,7 @@ export async function simulate(durationSeconds: number, polling: Record<string, 
       outputPrefix: 'runs/',
       endpointPolicy: 'skip',
       maxJobDurationSeconds: String(30 * DAY),
+      jobWait: mode === 'poll' ? 'poll' : 'event',
     },
     { accountId: '123456789012', region: 'us-east-1' },
   );
@@ -87,9 +98,24 @@ export async function simulate(durationSeconds: number, polling: Record<string, 
       const started = new Date(executionStartedAt).toISOString();
       if (state.handover) state.handover.startedAt = started;
       else if (state.execution) state.execution.startTime = started;
-      return (await pollStatus(input as never, { bedrock, now })) as never;
+      const result = await pollStatus(input as never, { bedrock, now });
+      if (result.status === 'Completed') noticedAt ??= clock;
+      return result as never;
     },
     CleanupEnis: async () => ({ deleted: [], alreadyGone: [], notAvailable: [], summary: 'stand-in' }),
+    // The callback Task on the simulated clock: released when the job ends within the wait (its event
+    // delivered), else it times out at its TimeoutSeconds (the safety net) and PollStatus checks.
+    WaitForJobEvent: async (input) => {
+      const waitMs = Number((input as { Payload: { waitSeconds: number } }).Payload.waitSeconds) * 1000;
+      if (mode === 'event' && jobEnd <= clock + waitMs) {
+        clock = Math.max(clock, jobEnd);
+        return { jobArn: 'bench', status: 'Completed', source: 'event' } as never;
+      }
+      clock += waitMs;
+      const timeout = new Error('the safety net passed');
+      timeout.name = 'States.Timeout';
+      throw timeout;
+    },
     // The hand-over it is given, as resume-job returns it once verified (its reads are not what this counts).
     ResumeJob: async (input) => {
       const { handover, self } = input as { handover: Handover; self: { startTime: string } };
@@ -125,6 +151,7 @@ export async function simulate(durationSeconds: number, polling: Record<string, 
     maxEventsPerExecution: Math.max(...runs.map((r) => historyEvents(r, stateTypes))),
     polls,
     outcome: runs.at(-1)!.status,
+    noticedAfterSeconds: ((noticedAt ?? clock) - jobEnd) / 1000,
   };
 }
 
@@ -137,8 +164,36 @@ export function fixed60Model(durationSeconds: number, overhead: { transitions: n
   return { polls, transitions: overhead.transitions + 3 * polls, events: overhead.events + 9 * polls };
 }
 
-export async function run(): Promise<BenchFigure[]> {
+/** Transitions and history events for 1 h … 30 d jobs, event-driven (delivered, all lost), adaptive and fixed 60 s, side by side. */
+async function followingModes(): Promise<BenchFigure[]> {
   const figures: BenchFigure[] = [];
+  for (const [label, seconds] of [
+    ['1 h', 3600],
+    ['24 h', DAY],
+    ['7 days', 7 * DAY],
+    ['30 days', 30 * DAY],
+  ] as const) {
+    const delivered = await simulate(seconds, { mode: 'event' }, 'event');
+    const lost = await simulate(seconds, { mode: 'event' }, 'event-lost');
+    const adaptive = await simulate(seconds);
+    const fixed = fixed60Model(seconds, { transitions: adaptive.transitions - 3 * adaptive.polls, events: 45 });
+    for (const sim of [delivered, lost, adaptive]) if (sim.outcome !== 'SUCCEEDED') throw new Error(`the ${label} simulation ended ${sim.outcome}`);
+    figures.push(
+      { name: `${label} job, event delivered: state transitions`, value: delivered.transitions, unit: 'transitions', ...(seconds === DAY ? { target: '<= 20' } : {}) },
+      { name: `${label} job, every event lost: state transitions`, value: lost.transitions, unit: 'transitions', ...(seconds === DAY ? { target: '<= 60' } : {}) },
+      { name: `${label} job, adaptive polling: state transitions`, value: adaptive.transitions, unit: 'transitions' },
+      { name: `${label} job, fixed 60 s: state transitions`, value: fixed.transitions, unit: 'transitions' },
+      { name: `${label} job, event wait (delivered or lost): most history events in one execution`, value: Math.max(delivered.maxEventsPerExecution, lost.maxEventsPerExecution), unit: 'events', target: '<= 12500' },
+      { name: `${label} job, event delivered: end noticed after`, value: Math.round(delivered.noticedAfterSeconds), unit: 's' },
+      { name: `${label} job, every event lost: end noticed after (the 12 h safety net; worst case 12 h)`, value: Number((lost.noticedAfterSeconds / 3600).toFixed(1)), unit: 'h' },
+      { name: `${label} job, adaptive polling: end noticed after`, value: Math.round(adaptive.noticedAfterSeconds), unit: 's' },
+    );
+  }
+  return figures;
+}
+
+export async function run(): Promise<BenchFigure[]> {
+  const figures: BenchFigure[] = await followingModes();
   for (const [label, seconds] of [
     ['24 h', DAY],
     ['30 days', 30 * DAY],

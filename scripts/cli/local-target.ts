@@ -19,13 +19,13 @@ import { DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2
 import { buildExecutionView, type ExecutionView } from '../../functions/shared/execution-view.js';
 import { resolveJobInput } from '../../functions/shared/job-input.js';
 import { loadStage } from '../../functions/shared/stage.js';
-import { configureBedrockStandIn } from '../lib/bedrock-standin.js';
+import { configureBedrockStandIn, standInEvents } from '../lib/bedrock-standin.js';
 import { LocalHistory } from '../lib/local-history.js';
 import { startMoto, type MotoServer } from '../lib/moto.js';
 import { projectRoot } from '../lib/paths.js';
-import { POLICY_LEASES_TABLE_NAME, clientsFor, createJobEnis, createSightingsTable, demoJobInput, demoStageParams, seedDemoAccount, type DemoAccount } from '../lib/seed.js';
+import { JOB_WAITS_TABLE_NAME, POLICY_LEASES_TABLE_NAME, clientsFor, createJobEnis, createSightingsTable, demoJobInput, demoStageParams, seedDemoAccount, type DemoAccount } from '../lib/seed.js';
 import { functionEnvironment, resolveParams, type StageParams } from '../lib/stage-params.js';
-import { asLambda, loadLambdaHandlers, localExecutionArn, runWorkflow, stopJobIntegration } from '../lib/workflow.js';
+import { asLambda, deliverJobEvent, loadLambdaHandlers, localExecutionArn, runWorkflow, stopJobIntegration } from '../lib/workflow.js';
 import type { ExecutionSummary, Target } from './target.js';
 
 export const LOCAL_REGION = 'us-east-1';
@@ -41,6 +41,8 @@ export type Scenario = (typeof SCENARIOS)[number];
 export const DEMO_WAIT_MS = 2000;
 /** Seconds the stand-in takes to finish (or fail) the demo's job. */
 export const DEMO_JOB_SECONDS = 6;
+/** The longest WaitForJobEvent waits for the job's event in the demo before its safety-net check. */
+export const DEMO_EVENT_WAIT_MS = 30_000;
 
 export interface LocalOptions {
   endpoint?: string;
@@ -112,7 +114,7 @@ export class LocalTarget implements Target {
     const params = resolveParams({ ...(account ? demoStageParams(account) : {}), ...this.options.params });
     return functionEnvironment(
       params,
-      { accountId: account?.accountId ?? LOCAL_ACCOUNT, region: LOCAL_REGION, resources: { PolicyLeasesTable: POLICY_LEASES_TABLE_NAME, JanitorSightingsTable: 'janitor-sightings' } },
+      { accountId: account?.accountId ?? LOCAL_ACCOUNT, region: LOCAL_REGION, resources: { PolicyLeasesTable: POLICY_LEASES_TABLE_NAME, JanitorSightingsTable: 'janitor-sightings', JobWaitsTable: JOB_WAITS_TABLE_NAME } },
       undefined,
       functions,
     );
@@ -172,16 +174,23 @@ export class LocalTarget implements Target {
       const arn = localExecutionArn(name, LOCAL_REGION);
       const startDate = new Date();
       const history = new LocalHistory({ arn, name, startDate });
-      const run = await runWorkflow({
-        input: jobInput,
-        executionName: name,
-        handlers,
-        region: LOCAL_REGION,
-        ...(this.options.waitMs !== undefined ? { waitMs: this.options.waitMs } : env.account ? { waitMs: DEMO_WAIT_MS } : {}),
-        onEvent: (event) => {
-          for (const e of history.push(event)) options.onEvent?.(e);
-        },
-      });
+      // The stand-in's job-state events reach job-events as the stack's EventBridge rule would deliver them.
+      const events = env.account ? this.forwardJobEvents(env.endpoint) : undefined;
+      let run;
+      try {
+        run = await runWorkflow({
+          input: jobInput,
+          executionName: name,
+          handlers,
+          region: LOCAL_REGION,
+          ...(this.options.waitMs !== undefined ? { waitMs: this.options.waitMs } : env.account ? { waitMs: DEMO_WAIT_MS, eventWaitMs: DEMO_EVENT_WAIT_MS } : {}),
+          onEvent: (event) => {
+            for (const e of history.push(event)) options.onEvent?.(e);
+          },
+        });
+      } finally {
+        await events?.stop();
+      }
       const record: RunRecord = {
         execution: { arn, name, status: run.status, startDate: startDate.toISOString(), stopDate: new Date().toISOString() },
         input: jobInput,
@@ -195,6 +204,33 @@ export class LocalTarget implements Target {
     } finally {
       await env.moto?.stop();
     }
+  }
+
+  /**
+   * Stand-in for the stack's EventBridge rule on Bedrock's job-state events: reads the events the
+   * stand-in for Bedrock recorded (every 250 ms) and hands each new terminal one to job-events.
+   */
+  private forwardJobEvents(endpoint: string): { stop: () => Promise<void> } {
+    let seen = 0;
+    let stopped = false;
+    const { log } = this.options;
+    const loop = (async () => {
+      while (!stopped) {
+        const events = await standInEvents(endpoint).catch(() => []);
+        for (const event of events.slice(seen)) {
+          const result = await deliverJobEvent(event.detail);
+          log(`  [EventBridge stand-in] ${event['detail-type']} ${event.detail.jobStatus} → job-events: ${'released' in result ? 'released the waiting execution' : result.ignored}`);
+        }
+        seen = Math.max(seen, events.length);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    })();
+    return {
+      stop: async () => {
+        stopped = true;
+        await loop;
+      },
+    };
   }
 
   /** Turns on the launcher's stand-in for Bedrock for every job of this (seeded) emulator. */

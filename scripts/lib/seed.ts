@@ -50,6 +50,9 @@ export interface SeedClients {
   dynamodb?: DynamoDBClient;
 }
 
+/** The name the demo account's job-waits table has (serverless.yml's JobWaitsTable, locally). */
+export const JOB_WAITS_TABLE_NAME = 'job-waits';
+
 /** The name the demo account's policy leases table has (serverless.yml's PolicyLeasesTable, locally). */
 export const POLICY_LEASES_TABLE_NAME = 'policy-leases';
 
@@ -76,7 +79,10 @@ export const DEMO_DATASET = [
   .join('\n');
 
 export async function seedDemoAccount(clients: SeedClients, region = 'us-east-1'): Promise<DemoAccount> {
-  if (clients.dynamodb) await createLeasesTable(clients.dynamodb);
+  if (clients.dynamodb) {
+    await createLeasesTable(clients.dynamodb);
+    await createJobWaitsTable(clients.dynamodb);
+  }
   const { ec2, s3, iam } = clients;
   const vpc = await ec2.send(
     new CreateVpcCommand({ CidrBlock: '10.42.0.0/16', TagSpecifications: tags('vpc', { Name: 'bedrock-customization-demo' }) }),
@@ -310,5 +316,22 @@ export async function createSightingsTable(dynamodb: DynamoDBClient, tableName =
     }),
   );
   await dynamodb.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } }));
+  return tableName;
+}
+
+/**
+ * The job-waits table, as serverless.yml declares it (JobWaitsTable): key `pk` (the job ARN), TTL on
+ * `ttl`. The stack creates it; the demo account and tests create it here.
+ */
+export async function createJobWaitsTable(dynamodb: DynamoDBClient, tableName = JOB_WAITS_TABLE_NAME): Promise<string> {
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+    }),
+  );
+  await dynamodb.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true } }));
   return tableName;
 }

@@ -5,7 +5,7 @@
  * (`npm run local -- --params FILE`, README "The local run").
  */
 import { readFileSync } from 'node:fs';
-import { lambdaTaskFunctions, loadServerlessConfig } from './workflow.js';
+import { callbackTaskFunctions, lambdaTaskFunctions, loadServerlessConfig } from './workflow.js';
 
 export type StageParams = Record<string, string>;
 
@@ -56,7 +56,7 @@ export function functionEnvironment(
   account: StageAccount,
   config: Config = loadServerlessConfig(),
   /** The functions (serverless.yml keys) whose environment to build: by default the state machine's. */
-  functions: string[] = Object.values(lambdaTaskFunctions(config)),
+  functions: string[] = [...Object.values(lambdaTaskFunctions(config)), ...Object.values(callbackTaskFunctions())],
 ): Record<string, string> {
   const pseudo: Record<string, string> = {
     ...account.resources,

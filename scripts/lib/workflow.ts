@@ -11,6 +11,9 @@
  *   same API call, made with the SDK (errors named `Bedrock.<code>` as Step Functions names them);
  * - the `states:startExecution` (HandOver) and `aws-sdk:sfn:describeExecution` (VerifyHandOver)
  *   integrations: an {@link ExecutionRegistry} of the executions started, shared by a chain's runs;
+ * - the `lambda:invoke.waitForTaskToken` integration (WaitForJobEvent): a task token from
+ *   {@link LocalCallbacks} (Step Functions' callback service), the job-events step's `register` run with
+ *   it, then a wait for SendTaskSuccess until the state's timeout ({@link jobEventWaitIntegration});
  * - the part of an execution's history that resume-job and the reaper read (GetExecutionHistory): the
  *   TaskScheduled event of each HandOver start, recorded as Step Functions records it
  *   ({@link scheduledHistory}; tests answer the SDK's GetExecutionHistory with it).
@@ -21,6 +24,7 @@ import { pathToFileURL } from 'node:url';
 import { BedrockClient, StopModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
 import { StateMachine, type RunOptions } from 'aws-local-stepfunctions';
 import { parse } from 'yaml';
+import { LocalCallbacks, waitForTaskTokenIntegration } from './callbacks.js';
 import { aslPath, projectRoot, serverlessPath } from './paths.js';
 
 type JSONValue = Parameters<StateMachine['run']>[0];
@@ -63,6 +67,62 @@ export function lambdaTaskFunctions(config = loadServerlessConfig()): Record<str
     out[name] = key;
   }
   return out;
+}
+
+/** The callback Tasks (`lambda:invoke.waitForTaskToken`): state name → serverless function key of Parameters.FunctionName. */
+export function callbackTaskFunctions(): Record<string, string> {
+  const { States } = loadDefinition();
+  const out: Record<string, string> = {};
+  for (const [name, state] of Object.entries(States)) {
+    if (state.Type !== 'Task' || state.Resource !== 'arn:aws:states:::lambda:invoke.waitForTaskToken') continue;
+    const getAtt = ((state.Parameters as { FunctionName?: { 'Fn::GetAtt'?: [string, string] } } | undefined)?.FunctionName ?? {})['Fn::GetAtt'];
+    if (getAtt) out[name] = getAtt[0];
+  }
+  return out;
+}
+
+/**
+ * Stand-in for WaitForJobEvent's `lambda:invoke.waitForTaskToken`: job-events' `register` (its step
+ * logic, with `callbacks` as its Step Functions client: the token is released here, not in moto),
+ * then the wait, `States.Timeout` after the payload's `waitSeconds` (the state's TimeoutSecondsPath),
+ * or after `waitMs` when that is shorter. The job-events config comes from the environment a deployment sets
+ * (JOB_WAITS_TABLE, JOB_EVENTS_ACCOUNT_ID, AWS_REGION).
+ */
+export function jobEventWaitIntegration(callbacks: LocalCallbacks, waitMs?: number): TaskHandler {
+  return waitForTaskTokenIntegration(
+    callbacks,
+    async (payload) => {
+      const [{ registerWait }, clients] = await Promise.all([import('../../functions/job-events/job-events.js'), import('../../functions/shared/clients.js')]);
+      const waitSeconds = Number(payload.waitSeconds ?? 0);
+      return registerWait(
+        { taskToken: String(payload.taskToken), jobArn: String(payload.jobArn), expiresAt: new Date(Date.now() + waitSeconds * 1000).toISOString() },
+        jobEventsConfig(),
+        { dynamodb: clients.dynamodb, bedrock: clients.bedrock, sfn: callbacks as never, now: () => new Date() },
+      );
+    },
+    // The state's timeout, shortened to `waitMs` when given (tests, the demo), as Wait states are.
+    (payload) => Math.min(Number(payload.waitSeconds ?? 0) * 1000, waitMs ?? Number.POSITIVE_INFINITY),
+  );
+}
+
+/** The job-events step's config from the environment (as its handler reads it). */
+export function jobEventsConfig() {
+  return {
+    table: process.env.JOB_WAITS_TABLE ?? 'job-waits',
+    home: { region: process.env.AWS_REGION ?? 'us-east-1', accountId: process.env.JOB_EVENTS_ACCOUNT_ID ?? '123456789012' },
+  };
+}
+
+/** The callback service of every local run in this process (events delivered by tests or the local driver reach it). */
+export const localCallbacks = new LocalCallbacks();
+
+/**
+ * What the stack's EventBridge rule does with Bedrock's job-state event: job-events' step logic, with
+ * the local callback service as its Step Functions client (the local driver and tests call this).
+ */
+export async function deliverJobEvent(detail: { jobArn?: string; jobStatus?: string }) {
+  const [{ onJobStateChange }, clients] = await Promise.all([import('../../functions/job-events/job-events.js'), import('../../functions/shared/clients.js')]);
+  return onJobStateChange(detail, jobEventsConfig(), { dynamodb: clients.dynamodb, bedrock: clients.bedrock, sfn: localCallbacks as never, now: () => new Date() });
 }
 
 /** A minimal Lambda context, as Lambda passes it to a handler (and to any middleware that reads it). */
@@ -272,6 +332,8 @@ export interface RunWorkflowOptions {
   waitMs?: number;
   /** Milliseconds between retries instead of the ASL backoff (0 in tests). */
   retryMs?: number;
+  /** The longest WaitForJobEvent waits for its callback, in milliseconds, instead of its timeout (default: `waitMs`). */
+  eventWaitMs?: number;
   region?: string;
   onEvent?: (event: WorkflowEvent) => void;
   /**
@@ -289,6 +351,11 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
   const name = options.executionName ?? `local-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
   const stateMachineArn = localStateMachineArn(region);
   const executionArn = localExecutionArn(name, region);
+  // aws-local-stepfunctions 3 resolves a Task's TimeoutSecondsPath against its Parameters' output
+  // (Step Functions: against the state input), so WaitForJobEvent's `$.poll.nextWaitSeconds` would not
+  // resolve. The callback stand-in enforces that timeout itself, from the Payload's `waitSeconds`: the
+  // same path (test/infra/template.test.ts keeps the two equal in the deployed definition).
+  for (const name of Object.keys(callbackTaskFunctions())) delete definition.States[name]!.TimeoutSecondsPath;
   const machine = new StateMachine(definition as never);
   // Stand-ins for HandOver's `states:startExecution` and VerifyHandOver's `aws-sdk:sfn:describeExecution`:
   // the started executions are recorded; runWorkflowChain then runs the one this execution handed over to.
@@ -305,6 +372,7 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
       taskResourceLocalHandlers: {
         HandOver: startExecution,
         VerifyHandOver: describeExecution,
+        ...Object.fromEntries(Object.keys(callbackTaskFunctions()).map((n) => [n, jobEventWaitIntegration(localCallbacks, options.eventWaitMs ?? options.waitMs)])),
         ...(stopJob ? Object.fromEntries(sameAsStopJob.map(([n]) => [n, stopJob])) : {}),
         ...options.handlers,
       },
@@ -320,6 +388,8 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
         : {}),
     },
     context: {
+      // Step Functions sets $$.Task.Token only in a callback Task; the WaitForJobEvent stand-in replaces it.
+      Task: { Token: 'local-token-replaced-by-the-stand-in' },
       Execution: { Id: executionArn, Name: name },
       StateMachine: { Id: stateMachineArn, Name: stateMachineArn.split(':').at(-1) },
     } as never,

@@ -111,9 +111,12 @@ describe('npm run local', () => {
     const [completed, failure, deadline] = await Promise.all([local(['--json']), local(['--json', '--scenario', 'failure']), local(['--json', '--scenario', 'deadline'])]);
 
     expect(completed.code, completed.stderr).toBe(0);
-    for (const state of ['ValidateNetwork', 'PlanPolicies', 'ApplyPolicies', 'SubmitJob', 'PollStatus', 'WaitForJob', 'CleanupEnis', 'RevokeGrants', 'JobSucceeded']) {
+    for (const state of ['ValidateNetwork', 'ValidateDataset', 'PlanPolicies', 'ApplyPolicies', 'SubmitJob', 'PollStatus', 'WaitForJobEvent', 'CleanupEnis', 'RevokeGrants', 'JobSucceeded']) {
       expect(completed.stderr).toContain(`▶ ${state}`);
     }
+    // The demo stage follows jobs by event (serverless.yml's jobWait): the stand-in's event released the wait.
+    expect(completed.stderr).toContain('[EventBridge stand-in] Model Customization Job State Change Completed → job-events: released the waiting execution');
+    expect(completed.stderr.match(/▶ WaitForJobEvent/g)).toHaveLength(1);
     expect(completed.stderr).toContain('stand-in for Bedrock');
     expect(completed.stderr).toMatch(/◆ job InProgress — validation InProgress/);
     expect(completed.stderr).toMatch(/◆ job Completed — validation Completed · data processing Completed · training Completed/);

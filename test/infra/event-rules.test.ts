@@ -19,6 +19,7 @@ afterAll(() => rmSync(packaged.dir, { recursive: true, force: true }));
 
 const targets = (rule: Resource) => JSON.stringify(rule.Properties.Targets);
 const janitorRule = () => rules.find(([, r]) => targets(r).includes('JanitorLambdaFunction'))![1].Properties.EventPattern;
+const jobEventsRule = () => rules.find(([, r]) => targets(r).includes('JobDasheventsLambdaFunction'))![1].Properties.EventPattern;
 const reaperRule = () => rules.find(([, r]) => targets(r).includes('ReaperLambdaFunction'))![1].Properties.EventPattern;
 const notifyRule = () => rules.find(([, r]) => targets(r).includes('NotifyLambdaFunction'))![1].Properties.EventPattern;
 const uploadRule = () => rules.find(([, r]) => targets(r).includes('CustomizeModelStateMachine'))![1].Properties.EventPattern;
@@ -58,9 +59,10 @@ function upload(bucket: string, key: string) {
 }
 
 describe('EventBridge rules against AWS sample events (event-ruler)', () => {
-  it('covers every rule with an event pattern: the janitor job-state rule, the reaper rule, the notify rule and the upload rule', () => {
+  it('covers every rule with an event pattern: the janitor and job-events job-state rules, the reaper rule, the notify rule and the upload rule', () => {
     // A new rule must get its fixtures and cases here.
-    expect(rules).toHaveLength(4);
+    expect(rules).toHaveLength(5);
+    expect(jobEventsRule()).toBeDefined();
     expect(janitorRule()).toBeDefined();
     expect(reaperRule()).toBeDefined();
     expect(notifyRule()).toBeDefined();
@@ -78,6 +80,21 @@ describe('EventBridge rules against AWS sample events (event-ruler)', () => {
     ];
     const sample: Pair = { pattern, event: fixtureEvent('bedrock-model-customization-job-state-change') };
     const results = matchPatterns([sample, ...cases.map(([status]) => ({ pattern, event: jobEvent(status) }))]);
+    expect(results[0], 'the sample as published (jobStatus Failed)').toBe(true);
+    expect(Object.fromEntries(cases.map(([status], i) => [status, results[i + 1]]))).toEqual(Object.fromEntries(cases));
+  });
+
+  it('job-events rule: the documented Bedrock event in a terminal status releases a wait; a running one does not', () => {
+    const pattern = jobEventsRule();
+    expect(pattern).toEqual(janitorRule());
+    const cases: [string, boolean][] = [
+      ['Completed', true],
+      ['Failed', true],
+      ['Stopped', true],
+      ['InProgress', false],
+      ['Stopping', false],
+    ];
+    const results = matchPatterns([{ pattern, event: fixtureEvent('bedrock-model-customization-job-state-change') }, ...cases.map(([status]) => ({ pattern, event: jobEvent(status) }))]);
     expect(results[0], 'the sample as published (jobStatus Failed)').toBe(true);
     expect(Object.fromEntries(cases.map(([status], i) => [status, results[i + 1]]))).toEqual(Object.fromEntries(cases));
   });

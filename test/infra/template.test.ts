@@ -35,7 +35,7 @@ function readZip(path: string): Map<string, Buffer> {
 }
 
 /** The function keys of serverless.yml; the step functions are the first six. */
-const FUNCTION_KEYS = ['validate-network', 'apply-policies', 'submit-job', 'poll-status', 'resume-job', 'cleanup-enis', 'janitor', 'reaper', 'notify'] as const;
+const FUNCTION_KEYS = ['validate-network', 'apply-policies', 'submit-job', 'poll-status', 'resume-job', 'cleanup-enis', 'job-events', 'janitor', 'reaper', 'notify'] as const;
 
 let packaged: Awaited<ReturnType<typeof packageStage>>;
 let resources: Record<string, Resource>;
@@ -60,13 +60,14 @@ describe('packaged CloudFormation template', () => {
     expect(problems).toEqual(["root: unrecognized property 'build'"]);
   });
 
-  it('has the six step functions, the janitor, the reaper and notify on nodejs22.x arm64', () => {
+  it('has the six step functions, job-events, the janitor, the reaper and notify on nodejs22.x arm64', () => {
     const functions = ofType('AWS::Lambda::Function');
     expect(functions.map(([id]) => id).sort()).toEqual(
       [
         'ApplyDashpoliciesLambdaFunction',
         'CleanupDashenisLambdaFunction',
         'JanitorLambdaFunction',
+        'JobDasheventsLambdaFunction',
         'NotifyLambdaFunction',
         'PollDashstatusLambdaFunction',
         'ReaperLambdaFunction',
@@ -291,7 +292,7 @@ describe('packaged CloudFormation template', () => {
 
   it("keeps the janitor's first sightings in a pay-per-request DynamoDB table of the stack, keyed by ENI id, with a TTL", () => {
     const tables = ofType('AWS::DynamoDB::Table');
-    expect(tables.map(([id]) => id).sort()).toEqual(['JanitorSightingsTable', 'PolicyLeasesTable']);
+    expect(tables.map(([id]) => id).sort()).toEqual(['JanitorSightingsTable', 'JobWaitsTable', 'PolicyLeasesTable']);
     const table = resources.JanitorSightingsTable as Resource & { DeletionPolicy?: string };
     expect(table.DeletionPolicy).toBe('Delete');
     expect(table.Properties).toMatchObject({
@@ -370,7 +371,28 @@ describe('packaged CloudFormation template', () => {
       expect([s.Action].flat().every((a: string) => a.startsWith('logs:') || a.startsWith('xray:'))).toBe(true);
     }
     const invoke = statements.find((s: any) => [s.Action].flat().includes('lambda:InvokeFunction'));
-    expect(invoke.Resource).toEqual(FUNCTION_KEYS.slice(0, 6).map((key) => ({ 'Fn::GetAtt': [functionId(key), 'Arn'] })));
+    expect(invoke.Resource).toEqual(FUNCTION_KEYS.slice(0, 7).map((key) => ({ 'Fn::GetAtt': [functionId(key), 'Arn'] })));
+  });
+
+  it('WaitForJobEvent waits for a task token job-events releases, timing out at the safety net the poll computed', () => {
+    const props = resources.CustomizeModelStateMachine!.Properties;
+    const [template, vars] = props.DefinitionString['Fn::Sub'] as [string, Record<string, unknown>];
+    const deployed = JSON.parse(template.replace(/"\$\{([^}]+)\}"/g, (whole, name: string) => (name in vars ? JSON.stringify(vars[name]) : whole)));
+    const wait = deployed.States.WaitForJobEvent;
+    expect(wait.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
+    expect(wait.Parameters.FunctionName).toEqual({ 'Fn::GetAtt': [functionId('job-events'), 'Arn'] });
+    expect(wait.Parameters.Payload).toEqual({ action: 'register', 'taskToken.$': '$$.Task.Token', 'jobArn.$': '$.submission.jobArn', 'waitSeconds.$': '$.poll.nextWaitSeconds' });
+    // The local runner enforces the timeout from the Payload's waitSeconds (scripts/lib/workflow.ts): the same path.
+    expect(wait.TimeoutSecondsPath).toBe(wait.Parameters.Payload['waitSeconds.$']);
+    expect(wait.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.jobEvent', Next: 'PollStatus' }]);
+    // The job-waits table: one item per job, its token, a TTL.
+    expect(resources.JobWaitsTable!.Properties).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+    });
+    const env = resources[functionId('job-events')]!.Properties.Environment.Variables;
+    expect(env).toMatchObject({ JOB_WAITS_TABLE: { Ref: 'JobWaitsTable' }, JOB_EVENTS_ACCOUNT_ID: { Ref: 'AWS::AccountId' } });
   });
 
   describe('each function has its own least-privilege role', () => {
@@ -386,7 +408,7 @@ describe('packaged CloudFormation template', () => {
     it('no shared Lambda role is generated: each function has a role of its own, which only Lambda may assume', () => {
       expect(resources.IamRoleLambdaExecution).toBeUndefined();
       const roles = FUNCTION_KEYS.map((key) => resources[functionId(key)]!.Properties.Role['Fn::GetAtt'][0]);
-      expect(roles).toEqual(['ValidateNetworkRole', 'ApplyPoliciesRole', 'SubmitJobRole', 'PollStatusRole', 'ResumeJobRole', 'CleanupEnisRole', 'JanitorRole', 'ReaperRole', 'NotifyRole']);
+      expect(roles).toEqual(['ValidateNetworkRole', 'ApplyPoliciesRole', 'SubmitJobRole', 'PollStatusRole', 'ResumeJobRole', 'CleanupEnisRole', 'JobEventsRole', 'JanitorRole', 'ReaperRole', 'NotifyRole']);
       for (const role of roles) {
         expect(resources[role]!.Properties.AssumeRolePolicyDocument, role).toEqual({
           Version: '2012-10-17',

@@ -26,7 +26,10 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { handoverExecutionName } from '../../functions/poll-status/poll-status.js';
 import {
   describeExecutionIntegration,
+  jobEventWaitIntegration,
+  jobEventsConfig,
   loadDefinition,
+  localCallbacks,
   loadLambdaHandlers,
   localExecutionArn,
   runWorkflowChain,
@@ -37,6 +40,8 @@ import {
   type WorkflowRun,
 } from '../../scripts/lib/workflow.js';
 import { rawJob } from '../fixtures/job.js';
+import { TEST_STAGE_PARAMS, setStage, type StageParams } from '../fixtures/stage.js';
+import { DeleteItemCommand as DeleteWaitCommand, GetItemCommand as GetWaitCommand, PutItemCommand as PutWaitCommand } from '@aws-sdk/client-dynamodb';
 import { ACCOUNT, mockHealthyAccount, mocks, resetMocks } from '../support/mock-account.js';
 
 let lambdas: Record<string, TaskHandler>;
@@ -113,6 +118,8 @@ interface Scenario {
   handlers?: (executions: ExecutionRegistry, base: Record<string, TaskHandler>) => Record<string, TaskHandler>;
   /** Sets the mocked account up; returns the Bedrock model. */
   account: () => ReturnType<typeof bedrockAccount>;
+  /** Stage params over the test stage's. */
+  stage?: StageParams;
 }
 
 const longJob = () => rawJob({ polling: { initialSeconds: 10, maxSeconds: 10, growthFactor: 1, handoverAfterEvents: 105 } });
@@ -122,6 +129,20 @@ const inProgressThenCompleted = (n: number) => [...Array(n).fill('InProgress'), 
 /** The setups of the other state-machine tests, one per path that reaches a Task. */
 const scenarios = {
   happy: { input: rawJob(), waitMs: 0, account: () => (mockHealthyAccount(), bedrockAccount({ statuses: ['InProgress', 'Completed'] })) },
+  // A stage that follows jobs by event: no event comes (the wait times out at once), the safety-net poll finds the end.
+  eventWait: {
+    input: rawJob(),
+    waitMs: 0,
+    stage: { jobWait: 'event' },
+    account: () => {
+      mockHealthyAccount();
+      const table = jobEventsConfig().table;
+      mocks.dynamodb.on(PutWaitCommand, { TableName: table }).resolves({});
+      mocks.dynamodb.on(GetWaitCommand, { TableName: table }).resolves({});
+      mocks.dynamodb.on(DeleteWaitCommand, { TableName: table }).resolves({});
+      return bedrockAccount({ statuses: ['InProgress', 'InProgress', 'Completed'] });
+    },
+  },
   // ApplyPolicies wrote, then its Lambda timed out: the Catch leads through RollbackPolicies.
   applyTimedOut: {
     input: rawJob(),
@@ -219,6 +240,8 @@ const LAMBDA = 'Lambda.ServiceException';
 const table: Row[] = [
   { state: 'ValidateNetwork', scenario: 'happy', transient: LAMBDA, persistent: { state: 'PreflightFailed', error: LAMBDA } },
   { state: 'ValidateDataset', scenario: 'happy', transient: LAMBDA, persistent: { state: 'DatasetRejected', error: LAMBDA } },
+  // The wait cannot register or be released: its Catch goes on checking by polling; the job is followed to its end.
+  { state: 'WaitForJobEvent', scenario: 'eventWait', transient: LAMBDA, persistent: { state: 'JobSucceeded' } },
   { state: 'PlanPolicies', scenario: 'happy', transient: LAMBDA, persistent: { state: 'PoliciesFailed', error: LAMBDA } },
   { state: 'ApplyPolicies', scenario: 'happy', transient: LAMBDA, persistent: { state: 'PoliciesFailed', error: LAMBDA } },
   {
@@ -291,6 +314,7 @@ function inject(handler: TaskHandler, fault: Fault): TaskHandler {
 /** Runs the scenario's chain with `fault` at `state`; returns the runs, the Bedrock model and the policy writes. */
 async function runScenario(name: ScenarioName, state: string, fault: Fault) {
   const scenario: Scenario = scenarios[name];
+  setStage({ ...TEST_STAGE_PARAMS, ...scenario.stage });
   const bedrock = scenario.account();
   const executions: ExecutionRegistry = new Map();
   const stop = stopJobIntegration();
@@ -300,6 +324,7 @@ async function runScenario(name: ScenarioName, state: string, fault: Fault) {
     StopUnwatchedJob: stop,
     HandOver: startExecutionIntegration(executions),
     VerifyHandOver: describeExecutionIntegration(executions),
+    WaitForJobEvent: jobEventWaitIntegration(localCallbacks, scenario.waitMs),
   };
   Object.assign(base, scenario.handlers?.(executions, base));
   const handlers = { ...base, [state]: inject(base[state]!, fault) };

@@ -7,6 +7,7 @@ import { JobStatusUnavailableError, JobStopError } from '../../functions/shared/
 import { isTransientAwsError } from '../../functions/shared/aws-errors.js';
 import {
   EVENTS_BEFORE_FIRST_POLL,
+  EVENTS_PER_EVENT_WAIT,
   EVENTS_PER_RETRY,
   handoverExecutionName,
   nextWaitSeconds,
@@ -18,7 +19,7 @@ import {
 const bedrock = mockClient(BedrockClient);
 afterEach(() => bedrock.reset());
 
-const polling = { initialSeconds: 60, maxSeconds: 900, growthFactor: 1.5, handoverAfterEvents: 10_000 };
+const polling = { initialSeconds: 60, maxSeconds: 900, growthFactor: 1.5, handoverAfterEvents: 10_000, mode: 'poll' as const, eventSafetyNetSeconds: 43_200 };
 const submission = {
   jobArn: 'arn:aws:bedrock:us-east-1:123456789012:model-customization-job/abc',
   jobName: 'job-1',
@@ -46,6 +47,21 @@ describe('nextWaitSeconds', () => {
     expect(nextWaitSeconds(polling, 8, 42.2)).toBe(43);
     expect(nextWaitSeconds(polling, 8, 0.1)).toBe(1);
     expect(nextWaitSeconds(polling, 1, -5)).toBe(60);
+  });
+});
+
+describe('nextWaitSeconds with mode event', () => {
+  it('waits the safety net for the job\'s event, whatever the poll count, never past the deadline', () => {
+    const event = { ...polling, mode: 'event' as const, eventSafetyNetSeconds: 43_200 };
+    expect([1, 5, 50].map((n) => nextWaitSeconds(event, n, 1e9))).toEqual([43_200, 43_200, 43_200]);
+    expect(nextWaitSeconds(event, 3, 3600.2)).toBe(3601);
+  });
+
+  it('counts an event-wait iteration as 13 history events (the callback Task has 6)', async () => {
+    bedrock.on(GetModelCustomizationJobCommand).resolves({ status: 'InProgress' });
+    const event = { ...polling, mode: 'event' as const, eventSafetyNetSeconds: 43_200 };
+    const out = await pollStatus({ job: { jobName: 'job-1', polling: event }, submission, poll: { pollCount: 3, pollsThisExecution: 3 } }, at('2026-11-28T11:00:00Z'));
+    expect(out).toMatchObject({ next: 'wait', nextWaitSeconds: 43_200, historyEvents: EVENTS_BEFORE_FIRST_POLL + 4 * EVENTS_PER_EVENT_WAIT });
   });
 });
 

@@ -51,6 +51,7 @@ describe('loadStage', () => {
       policies: { role: 'apply', endpoint: 'append', outputBucket: 'skip', trainingBucket: 'skip' },
       maxJobDurationSeconds: 86400,
       budget: {},
+      jobWait: 'poll',
     });
   });
 
