@@ -44,6 +44,11 @@ export function stateDetail(name: string, out: any): string | undefined {
         : undefined;
     case 'SubmitJob':
       return out?.submission ? `job ${out.submission.jobArn}${out.submission.adopted ? ' (adopted)' : ''}, deadline ${out.submission.deadline}` : undefined;
+    case 'WaitForJobEvent': {
+      const e = out?.jobEvent;
+      if (e?.source) return `released by ${e.source === 'event' ? "the job's event" : 'its registration (the job had already ended)'}: ${e.status}`;
+      return e?.Error === 'States.Timeout' ? 'no job event within the safety net: checking the status' : undefined;
+    }
     case 'PollStatus':
       return out?.poll ? `${out.poll.message} next: ${out.poll.next}${out.poll.next === 'wait' ? ` in ${out.poll.nextWaitSeconds} s` : ''}` : undefined;
     case 'StopJob':
@@ -83,6 +88,7 @@ export class FollowRenderer {
   private start?: number;
   private readonly entered = new Map<string, number>();
   private jobLine?: string;
+  private current?: string;
   /** The execution's end, once its last event has been seen. */
   ended?: { status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED'; error?: string; cause?: string };
 
@@ -102,6 +108,7 @@ export class FollowRenderer {
     } else if (ENTERED.test(type) && event.stateEnteredEventDetails?.name) {
       const name = event.stateEnteredEventDetails.name;
       this.entered.set(name, event.timestamp ? new Date(event.timestamp).getTime() : Date.now());
+      this.current = name;
       this.line(`${at}▶ ${name}`);
     } else if (EXITED.test(type) && event.stateExitedEventDetails?.name) {
       const name = event.stateExitedEventDetails.name;
@@ -114,7 +121,8 @@ export class FollowRenderer {
       this.line(`${at}  ✖ ${d?.error ?? 'error'}: ${readableCause(d?.cause)}`);
     } else if (type === 'LambdaFunctionTimedOut' || type === 'TaskTimedOut') {
       const d = event.lambdaFunctionTimedOutEventDetails ?? event.taskTimedOutEventDetails;
-      this.line(`${at}  ✖ timed out: ${d?.error ?? ''} ${readableCause(d?.cause)}`.trimEnd());
+      // The event wait's timeout is its safety net, not a failure (its exit line says so).
+      if (this.current !== 'WaitForJobEvent') this.line(`${at}  ✖ timed out: ${d?.error ?? ''} ${readableCause(d?.cause)}`.trimEnd());
     } else if (type === 'ExecutionSucceeded') {
       this.ended = { status: 'SUCCEEDED' };
       this.line(`${at}execution succeeded`);
