@@ -38,6 +38,12 @@ function readZip(path: string): Map<string, Buffer> {
 const FUNCTION_KEYS = ['validate-network', 'apply-policies', 'submit-job', 'poll-status', 'resume-job', 'cleanup-enis', 'job-events', 'janitor', 'reaper', 'notify'] as const;
 
 let packaged: Awaited<ReturnType<typeof packageStage>>;
+
+/** The deployed state machine definition: each Lambda ARN, a "${placeholder}" of the Fn::Sub, put back as its Fn::GetAtt. */
+function deployedDefinition() {
+  const [template, vars] = resources.CustomizeModelStateMachine!.Properties.DefinitionString['Fn::Sub'] as [string, Record<string, unknown>];
+  return JSON.parse(template.replace(/"\$\{([^}]+)\}"/g, (whole, name: string) => (name in vars ? JSON.stringify(vars[name]) : whole)));
+}
 let resources: Record<string, Resource>;
 
 beforeAll(async () => {
@@ -91,11 +97,8 @@ describe('packaged CloudFormation template', () => {
   });
 
   it('deploys the ASL file as is, each Lambda Task resolved to the function its key names', () => {
-    const props = resources.CustomizeModelStateMachine!.Properties;
-    const [template, vars] = props.DefinitionString['Fn::Sub'] as [string, Record<string, unknown>];
     const asl = parse(readFileSync(aslPath, 'utf8'));
-    // Each Lambda ARN is a "${placeholder}" of the Fn::Sub: put its Fn::GetAtt back in the definition.
-    const deployed = JSON.parse(template.replace(/"\$\{([^}]+)\}"/g, (whole, name: string) => (name in vars ? JSON.stringify(vars[name]) : whole)));
+    const deployed = deployedDefinition();
     expect(Object.keys(deployed.States).sort()).toEqual(Object.keys(asl.States).sort());
     expect(deployed.TimeoutSeconds).toBe(asl.TimeoutSeconds);
     const lambdaTasks = Object.entries(asl.States as Record<string, any>).filter(([, s]) => s.Resource?.['Fn::GetAtt']);
@@ -375,10 +378,7 @@ describe('packaged CloudFormation template', () => {
   });
 
   it('WaitForJobEvent waits for a task token job-events releases, timing out at the safety net the poll computed', () => {
-    const props = resources.CustomizeModelStateMachine!.Properties;
-    const [template, vars] = props.DefinitionString['Fn::Sub'] as [string, Record<string, unknown>];
-    const deployed = JSON.parse(template.replace(/"\$\{([^}]+)\}"/g, (whole, name: string) => (name in vars ? JSON.stringify(vars[name]) : whole)));
-    const wait = deployed.States.WaitForJobEvent;
+    const wait = deployedDefinition().States.WaitForJobEvent;
     expect(wait.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
     expect(wait.Parameters.FunctionName).toEqual({ 'Fn::GetAtt': [functionId('job-events'), 'Arn'] });
     expect(wait.Parameters.Payload).toEqual({ action: 'register', 'taskToken.$': '$$.Task.Token', 'jobArn.$': '$.submission.jobArn', 'waitSeconds.$': '$.poll.nextWaitSeconds' });
