@@ -126,7 +126,14 @@ describe('policy leases against moto', () => {
   it("a document's lock keeps a second writer out until released (DynamoDB's conditional write)", async () => {
     const plan = await planPolicies(job(B), deps);
     let release!: () => void;
-    const held = lease(A).leases.withLock(`role:BedrockCustomizationRole:${rolePolicyName(account.vpcId)}`, A, () => new Promise<void>((r) => (release = r)));
+    let acquired!: () => void;
+    const isHeld = new Promise<void>((r) => (acquired = r));
+    const held = lease(A).leases.withLock(`role:BedrockCustomizationRole:${rolePolicyName(account.vpcId)}`, A, () => {
+      acquired();
+      return new Promise<void>((r) => (release = r));
+    });
+    // B tries only once A's conditional write has taken the lock (withLock runs its body after it).
+    await isHeld;
     await expect(applyPolicies(plan, deps, lease(B))).rejects.toBeInstanceOf(PolicyLockBusyError);
     expect(await rolePolicy()).toBeNull();
     release();
