@@ -26,7 +26,7 @@ import { GetModelCustomizationJobCommand, type BedrockClient } from '@aws-sdk/cl
 import { BatchGetItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import pLimit from 'p-limit';
-import { JOB_ARN_PATTERN, parseArn } from '../shared/arn.js';
+import { jobOutsideHome } from '../shared/arn.js';
 import { awsErrorCode } from '../shared/aws-errors.js';
 import { BEDROCK_JOB_ARN_TAG, deleteEni, listBedrockEnis, tagOf } from '../shared/bedrock-enis.js';
 import { describeError } from '../shared/errors.js';
@@ -101,11 +101,9 @@ type JobState =
 
 /** A job ARN the janitor may ask about: well-formed, of its own region and account; else why not. */
 function foreignOrInvalid(jobArn: string, home: JanitorConfig['home']): JobState | undefined {
-  if (!JOB_ARN_PATTERN.test(jobArn)) return { kind: 'keep', reason: 'job-arn-invalid', detail: jobArn };
-  const { region, accountId } = parseArn(jobArn);
-  if (region !== home.region || accountId !== home.accountId) {
-    return { kind: 'keep', reason: 'job-of-another-account-or-region', detail: `${accountId}/${region}` };
-  }
+  const outside = jobOutsideHome(jobArn, home);
+  if (outside?.kind === 'invalid') return { kind: 'keep', reason: 'job-arn-invalid', detail: jobArn };
+  if (outside) return { kind: 'keep', reason: 'job-of-another-account-or-region', detail: `${outside.accountId}/${outside.region}` };
   return undefined;
 }
 

@@ -21,7 +21,7 @@
 import { GetModelCustomizationJobCommand, type BedrockClient } from '@aws-sdk/client-bedrock';
 import { DeleteItemCommand, GetItemCommand, PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import { JOB_ARN_PATTERN, parseArn } from '../shared/arn.js';
+import { jobOutsideHome } from '../shared/arn.js';
 import { awsErrorCode, isTransientAwsError } from '../shared/aws-errors.js';
 import { describeError, InvalidInputError } from '../shared/errors.js';
 import { log } from '../shared/log.js';
@@ -95,10 +95,9 @@ const isTerminal = (status: unknown): status is string => TERMINAL_STATUSES.incl
 
 /** Why `jobArn` is not a customization job of this account and region; undefined when it is. */
 export function notOurJob(jobArn: unknown, home: JobEventsConfig['home']): string | undefined {
-  if (typeof jobArn !== 'string' || !JOB_ARN_PATTERN.test(jobArn)) return 'not a model customization job ARN';
-  const { region, accountId } = parseArn(jobArn);
-  if (region !== home.region || accountId !== home.accountId) return `a job of another account or region (${accountId}/${region})`;
-  return undefined;
+  const outside = jobOutsideHome(jobArn, home);
+  if (outside?.kind === 'invalid') return 'not a model customization job ARN';
+  return outside ? `a job of another account or region (${outside.accountId}/${outside.region})` : undefined;
 }
 
 /**

@@ -16,6 +16,19 @@ export interface ArnScope {
 /** A model customization job ARN (any partition, region, account). */
 export const JOB_ARN_PATTERN = /^arn:aws[a-z-]*:bedrock:[a-z0-9-]+:\d{12}:model-customization-job\/.+$/;
 
+/**
+ * Whether `jobArn` is a customization job of `home` (the caller's account and region): `invalid` when
+ * it is not a job ARN, `foreign` (with its account and region) when it is another's, undefined when ours.
+ */
+export function jobOutsideHome(
+  jobArn: unknown,
+  home: { region: string; accountId: string },
+): { kind: 'invalid' } | { kind: 'foreign'; accountId: string; region: string } | undefined {
+  if (typeof jobArn !== 'string' || !JOB_ARN_PATTERN.test(jobArn)) return { kind: 'invalid' };
+  const { region, accountId } = parse(jobArn);
+  return region === home.region && accountId === home.accountId ? undefined : { kind: 'foreign', accountId, region };
+}
+
 /** An IAM role ARN (any path). */
 export const ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/;
 

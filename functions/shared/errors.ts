@@ -550,3 +550,18 @@ export const SERVICE_ERRORS: readonly ServiceErrorEntry[] = [
     meaning: 'Bedrock was unavailable for StopModelCustomizationJob; retried.',
   },
 ];
+
+/**
+ * A Lambda error's Cause is `{"errorType","errorMessage"[,"trace"]}` JSON (Lambda's error response):
+ * the message is what a person reads. Any other Cause is returned as is ('' when there is none).
+ */
+export function causeMessage(cause: string | undefined): string {
+  if (!cause) return '';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown } | null;
+    if (typeof parsed?.errorMessage === 'string') return parsed.errorMessage;
+  } catch {
+    // not JSON: the cause as is
+  }
+  return cause;
+}

@@ -11,7 +11,9 @@
  * winning, so one truncated output loses only what no other event carried.
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
-import { ERROR_CATALOGUE } from './errors.js';
+import { causeMessage, ERROR_CATALOGUE } from './errors.js';
+
+export { causeMessage };
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE';
 export type Outcome = 'running' | 'completed' | 'dry-run' | 'handed-over' | 'failed' | 'timed-out' | 'aborted';
@@ -88,17 +90,6 @@ function parseJson(text: string | undefined, truncated: boolean | undefined): un
   } catch {
     return undefined;
   }
-}
-
-/**
- * A Lambda error's Cause is `{"errorType","errorMessage"[,"trace"]}` JSON (Lambda's error response):
- * the message is what a person reads. Any other Cause is returned as is.
- */
-export function causeMessage(cause: string | undefined): string {
-  if (!cause) return '';
-  const parsed = parseJson(cause, false);
-  if (isObject(parsed) && typeof parsed.errorMessage === 'string') return parsed.errorMessage;
-  return cause;
 }
 
 /** "45 s", "3 min 5 s", "1 h 2 min", "2 d 3 h". */

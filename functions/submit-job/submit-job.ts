@@ -24,6 +24,7 @@ import {
   JobSubmissionError,
   JobSubmissionUncertainError,
   describeError,
+  causeMessage,
 } from '../shared/errors.js';
 import { CHAIN_EXECUTION_TAG } from '../shared/chain.js';
 
@@ -133,14 +134,14 @@ export interface CaughtError {
  * (retried by the state machine).
  */
 export async function reconcileSubmission(job: JobInput, error: CaughtError, deps: SubmitJobDeps): Promise<Submission> {
-  const failure = `${error.Error ?? 'Error'}: ${causeMessage(error.Cause)}`;
+  const failure = `${error.Error ?? 'Error'}: ${(causeMessage(error.Cause) || 'no cause given')}`;
   let existing;
   try {
     existing = await deps.bedrock.send(new GetModelCustomizationJobCommand({ jobIdentifier: job.jobName }));
   } catch (err) {
     if (isAwsError(err, 'ResourceNotFoundException') && error.Error === 'JobSubmissionError') {
       // A refusal, and no earlier attempt created the job: the refusal as it was.
-      throw new JobSubmissionError(`${causeMessage(error.Cause)} | No job named "${job.jobName}" exists: there is nothing to clean up.`, {
+      throw new JobSubmissionError(`${(causeMessage(error.Cause) || 'no cause given')} | No job named "${job.jobName}" exists: there is nothing to clean up.`, {
         cause: err,
       });
     }
@@ -159,18 +160,6 @@ export async function reconcileSubmission(job: JobInput, error: CaughtError, dep
     );
   }
   return adoptExisting(job, existing, deps);
-}
-
-/** The message of a Lambda error Cause (`{"errorType","errorMessage"}` JSON), or the Cause as is. */
-function causeMessage(cause: string | undefined): string {
-  if (!cause) return 'no cause given';
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
-    if (typeof parsed?.errorMessage === 'string') return parsed.errorMessage;
-  } catch {
-    // not JSON: the cause as is
-  }
-  return cause;
 }
 
 /**

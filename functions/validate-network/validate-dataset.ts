@@ -18,6 +18,7 @@ import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { checkRecord, datasetRulesFor, estimateTokens, type DatasetRules } from '../shared/dataset/formats.js';
 import { readJsonl } from '../shared/dataset/jsonl.js';
 import { DatasetValidationError, TrainingBudgetExceededError } from '../shared/errors.js';
+import { parseS3Uri } from '../shared/s3.js';
 import type { JobInput } from '../shared/job-input.js';
 import type { Stage } from '../shared/stage.js';
 
@@ -76,13 +77,6 @@ export interface ValidateDatasetDeps {
 }
 
 type Job = Pick<JobInput, 'baseModelIdentifier' | 'customizationType' | 'trainingDataS3Uri' | 'validationDataS3Uris' | 'hyperParameters' | 'budget'>;
-
-/** `s3://bucket/key` → its parts. */
-function location(uri: string): { Bucket: string; Key: string } {
-  const rest = uri.slice('s3://'.length);
-  const slash = rest.indexOf('/');
-  return { Bucket: rest.slice(0, slash), Key: rest.slice(slash + 1) };
-}
 
 /** The tightest of the job's and the stage's caps (a job may only narrow), and the stage's price. */
 export function effectiveBudget(job: Job, stage: Pick<Stage, 'budget'>): DatasetReport['budget'] {
@@ -207,7 +201,8 @@ async function readFile(
   deps: ValidateDatasetDeps,
   report: (p: DatasetProblem) => void,
 ): Promise<DatasetFileReport> {
-  const out = await deps.s3.send(new GetObjectCommand(location(uri)));
+  const { bucket, key } = parseS3Uri(uri);
+  const out = await deps.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   const bytes = out.ContentLength ?? 0;
   const file: DatasetFileReport = { uri, role, bytes, bytesRead: 0, complete: true, records: 0, invalidLines: 0, tokens: 0 };
   const maxBytes = role === 'validation' ? (rules.limits.maxValidationFileBytes ?? rules.limits.maxFileBytes) : rules.limits.maxFileBytes;
@@ -243,7 +238,7 @@ async function readFile(
     await stream.return(undefined);
     (body as { destroy?: () => void }).destroy?.();
   }
-  file.bytesRead = Math.min(file.bytesRead, bytes || file.bytesRead);
-  if (file.complete && bytes) file.bytesRead = bytes;
+  // Read whole: every byte (blank lines and CRs are not in the items' counts); in part: what the items counted.
+  if (file.complete) file.bytesRead = bytes;
   return file;
 }

@@ -18,7 +18,10 @@ import {
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
 import pLimit from 'p-limit';
+import { executionArnOf } from '../../functions/shared/arn.js';
 import { buildExecutionView, type ExecutionView } from '../../functions/shared/execution-view.js';
+import { parseJson } from '../../functions/shared/handover.js';
+import { readHistory } from '../../functions/notify/notify.js';
 import { checkJobInputShape, deriveJobName } from '../../functions/shared/job-input.js';
 import { readableCause } from './render.js';
 import type { ExecutionSummary, StartOptions, StartResult, Target } from './target.js';
@@ -86,7 +89,7 @@ export class AwsTarget implements Target {
   private async executionArn(execution: string): Promise<string> {
     if (execution.startsWith('arn:')) return execution;
     const { stateMachineArn } = await this.resolve();
-    return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${execution}`;
+    return executionArnOf(stateMachineArn, execution);
   }
 
   validate(input: Record<string, unknown>): void {
@@ -100,24 +103,16 @@ export class AwsTarget implements Target {
     );
     let arn = out.executionArn!;
     if (!options.follow) return { arn, name: arn.split(':').at(-1)! };
-    // Follow the execution and, when it hands the job over, its successor, to the job's end.
+    // Follow the execution and, when it hands the job over, its successor, to the job's end. What the
+    // follow read is the whole history: the view is built from it, with one DescribeExecution.
     for (;;) {
-      await this.follow(arn, options.onEvent);
-      const view = await this.view(arn);
+      const history = await this.follow(arn, options.onEvent);
+      const { view, output } = await this.describe(arn, history);
       if (view.outcome !== 'handed-over' || !view.job?.handedOverTo) {
-        return { arn, name: view.execution.name, view, ...(view.outcome === 'completed' || view.outcome === 'dry-run' ? { output: await this.output(arn) } : {}) };
+        return { arn, name: view.execution.name, view, ...(view.outcome === 'completed' || view.outcome === 'dry-run' ? { output } : {}) };
       }
       // The successor's history starts with its own ExecutionStarted: the renderer shows it.
       arn = await this.executionArn(view.job.handedOverTo);
-    }
-  }
-
-  private async output(arn: string): Promise<unknown> {
-    const out = await this.call('DescribeExecution', () => this.sfn.send(new DescribeExecutionCommand({ executionArn: arn })));
-    try {
-      return out.output ? JSON.parse(out.output) : undefined;
-    } catch {
-      return undefined;
     }
   }
 
@@ -125,7 +120,8 @@ export class AwsTarget implements Target {
    * Passes each new history event of `arn` to `onEvent`, in order, until the execution ends. Each poll
    * reads newest first and stops at the first event already seen: a long history is read once.
    */
-  private async follow(arn: string, onEvent?: (event: HistoryEvent) => void): Promise<void> {
+  private async follow(arn: string, onEvent?: (event: HistoryEvent) => void): Promise<HistoryEvent[]> {
+    const all: HistoryEvent[] = [];
     let lastId = 0;
     for (;;) {
       const fresh: HistoryEvent[] = [];
@@ -141,31 +137,30 @@ export class AwsTarget implements Target {
       } while (nextToken);
       fresh.reverse();
       for (const e of fresh) onEvent?.(e);
+      all.push(...fresh);
       if (fresh.length) lastId = fresh.at(-1)!.id ?? lastId;
-      if (fresh.some((e) => TERMINAL.has(e.type ?? ''))) return;
+      if (fresh.some((e) => TERMINAL.has(e.type ?? ''))) return all;
       await this.sleep(this.options.pollMs ?? 5000);
     }
   }
 
   async view(execution: string): Promise<ExecutionView> {
     const arn = await this.executionArn(execution);
+    const history = await this.call('GetExecutionHistory', () => readHistory(this.sfn, arn));
+    return (await this.describe(arn, history)).view;
+  }
+
+  /** The execution's view from its `history`, and its output, with one DescribeExecution. */
+  private async describe(arn: string, history: HistoryEvent[]): Promise<{ view: ExecutionView; output: unknown }> {
     const described = await this.call('DescribeExecution', () => this.sfn.send(new DescribeExecutionCommand({ executionArn: arn })));
-    const history: HistoryEvent[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await this.call('GetExecutionHistory', () =>
-        this.sfn.send(new GetExecutionHistoryCommand({ executionArn: arn, maxResults: 1000, ...(nextToken ? { nextToken } : {}) })),
-      );
-      history.push(...(page.events ?? []));
-      nextToken = page.nextToken;
-    } while (nextToken);
-    return buildExecutionView(history, {
+    const view = buildExecutionView(history, {
       arn,
       name: described.name ?? arn.split(':').at(-1)!,
       ...(described.status ? { status: described.status } : {}),
       ...(described.startDate ? { startDate: described.startDate } : {}),
       ...(described.stopDate ? { stopDate: described.stopDate } : {}),
     });
+    return { view, output: parseJson(described.output) };
   }
 
   /**
@@ -221,14 +216,5 @@ export class AwsTarget implements Target {
     } catch (err) {
       throw new TargetError(`${what} failed: ${(err as Error).name}: ${(err as Error).message}`);
     }
-  }
-}
-
-function parseJson(text: string | undefined): unknown {
-  if (!text) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
   }
 }

@@ -8,18 +8,9 @@
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { causeMessage, formatDuration, type ExecutionView } from '../../functions/shared/execution-view.js';
+import { parseJson } from '../../functions/shared/handover.js';
 
 type Line = (line: string) => void;
-
-/** Parses a state's input/output JSON text; undefined when absent, truncated or not JSON. */
-function parseData(text: string | undefined): any {
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
 
 /** The readable part of an error's Cause (a Lambda error's message). */
 export const readableCause = (cause: unknown): string => (typeof cause === 'string' ? causeMessage(cause) : String(cause ?? ''));
@@ -112,7 +103,7 @@ export class FollowRenderer {
       this.line(`${at}▶ ${name}`);
     } else if (EXITED.test(type) && event.stateExitedEventDetails?.name) {
       const name = event.stateExitedEventDetails.name;
-      const out = parseData(event.stateExitedEventDetails.output);
+      const out = parseJson(event.stateExitedEventDetails.output);
       const detail = stateDetail(name, out);
       if (detail) this.line(`${' '.repeat(12)}  ✔ ${detail}`);
       if (name === 'PollStatus' && out?.poll) this.jobStatus(out.poll);

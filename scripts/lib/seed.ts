@@ -239,7 +239,14 @@ export async function createDemoJob(
   bedrock: BedrockClient,
   account: DemoAccount,
   name: string,
-  options: { subnetIds?: string[]; tags?: Record<string, string> } = {},
+  options: {
+    subnetIds?: string[];
+    tags?: Record<string, string>;
+    /** Also the demo's validation data, with the demo input's hyperparameters (a job as the workflow submits it). */
+    asSubmitted?: boolean;
+    /** The output key prefix under the output bucket (default `runs/`). */
+    outputPrefix?: string;
+  } = {},
 ): Promise<string> {
   const subnetIds = options.subnetIds ?? account.subnetIds;
   const out = await bedrock.send(
@@ -249,8 +256,14 @@ export async function createDemoJob(
       roleArn: account.roleArn,
       baseModelIdentifier: 'amazon.titan-text-express-v1',
       trainingDataConfig: { s3Uri: `s3://${account.trainingBucket}/datasets/support.jsonl` },
-      outputDataConfig: { s3Uri: `s3://${account.outputBucket}/runs/` },
-      hyperParameters: {},
+      outputDataConfig: { s3Uri: `s3://${account.outputBucket}/${options.outputPrefix ?? 'runs/'}` },
+      hyperParameters: options.asSubmitted ? { ...(demoJobInput(account).hyperParameters as Record<string, string>) } : {},
+      ...(options.asSubmitted
+        ? {
+            customizationType: 'FINE_TUNING' as const,
+            validationDataConfig: { validators: (demoJobInput(account).validationDataS3Uris as string[]).map((s3Uri) => ({ s3Uri })) },
+          }
+        : {}),
       ...(subnetIds.length ? { vpcConfig: { subnetIds, securityGroupIds: [account.securityGroupId] } } : {}),
       ...(options.tags ? { jobTags: Object.entries(options.tags).map(([key, value]) => ({ key, value })) } : {}),
     }),

@@ -92,12 +92,12 @@ export function jobEventWaitIntegration(callbacks: LocalCallbacks, waitMs?: numb
   return waitForTaskTokenIntegration(
     callbacks,
     async (payload) => {
-      const [{ registerWait }, clients] = await Promise.all([import('../../functions/job-events/job-events.js'), import('../../functions/shared/clients.js')]);
+      const { step, config, deps } = await jobEventsStep(callbacks);
       const waitSeconds = Number(payload.waitSeconds ?? 0);
-      return registerWait(
+      return step.registerWait(
         { taskToken: String(payload.taskToken), jobArn: String(payload.jobArn), expiresAt: new Date(Date.now() + waitSeconds * 1000).toISOString() },
-        jobEventsConfig(),
-        { dynamodb: clients.dynamodb, bedrock: clients.bedrock, sfn: callbacks as never, now: () => new Date() },
+        config,
+        deps,
       );
     },
     // The state's timeout, shortened to `waitMs` when given (tests, the demo), as Wait states are.
@@ -121,8 +121,18 @@ export const localCallbacks = new LocalCallbacks();
  * the local callback service as its Step Functions client (the local driver and tests call this).
  */
 export async function deliverJobEvent(detail: { jobArn?: string; jobStatus?: string }) {
-  const [{ onJobStateChange }, clients] = await Promise.all([import('../../functions/job-events/job-events.js'), import('../../functions/shared/clients.js')]);
-  return onJobStateChange(detail, jobEventsConfig(), { dynamodb: clients.dynamodb, bedrock: clients.bedrock, sfn: localCallbacks as never, now: () => new Date() });
+  const { step, config, deps } = await jobEventsStep(localCallbacks);
+  return step.onJobStateChange(detail, config, deps);
+}
+
+/**
+ * job-events' step logic with its config from the environment and its deps: the functions' own
+ * DynamoDB and Bedrock clients (imported on first use, once the runner has set the endpoint) and
+ * `callbacks` as its Step Functions client.
+ */
+async function jobEventsStep(callbacks: LocalCallbacks) {
+  const [step, clients] = await Promise.all([import('../../functions/job-events/job-events.js'), import('../../functions/shared/clients.js')]);
+  return { step, config: jobEventsConfig(), deps: { dynamodb: clients.dynamodb, bedrock: clients.bedrock, sfn: callbacks as never, now: () => new Date() } };
 }
 
 /** A minimal Lambda context, as Lambda passes it to a handler (and to any middleware that reads it). */

@@ -6,7 +6,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  CreateModelCustomizationJobCommand,
   GetCustomModelCommand,
   GetModelCustomizationJobCommand,
   ListCustomModelsCommand,
@@ -23,7 +22,7 @@ import {
   standInEvents,
 } from '../../scripts/lib/bedrock-standin.js';
 import { projectRoot } from '../../scripts/lib/paths.js';
-import { seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
+import { createDemoJob, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
 import { motoClients, resetMoto } from '../support/moto-clients.js';
 
 const { ec2, s3, iam, bedrock } = motoClients();
@@ -36,22 +35,8 @@ let seq = 0;
 const uniqueName = (what: string) => `standin-${what}-${Date.now().toString(36)}-${++seq}`;
 
 let account: DemoAccount;
-async function createJob(name: string): Promise<string> {
-  const out = await bedrock.send(
-    new CreateModelCustomizationJobCommand({
-      jobName: name,
-      customModelName: `${name}-model`,
-      roleArn: account.roleArn,
-      baseModelIdentifier: 'amazon.titan-text-express-v1',
-      customizationType: 'FINE_TUNING',
-      trainingDataConfig: { s3Uri: `s3://${account.trainingBucket}/datasets/support.jsonl` },
-      validationDataConfig: { validators: [{ s3Uri: `s3://${account.trainingBucket}/datasets/support-validation.jsonl` }] },
-      outputDataConfig: { s3Uri: `s3://${account.outputBucket}/runs/${name}/` },
-      hyperParameters: { epochCount: '2', batchSize: '1', learningRate: '0.00001' },
-    }),
-  );
-  return out.jobArn!;
-}
+/** A job as the workflow submits it (validation data, hyperparameters), without a VPC, its output under runs/<name>/. */
+const createJob = (name: string) => createDemoJob(bedrock, account, name, { subnetIds: [], asSubmitted: true, outputPrefix: `runs/${name}/` });
 const getJob = (jobIdentifier: string) => bedrock.send(new GetModelCustomizationJobCommand({ jobIdentifier }));
 
 /** Polls the job until `done` or `ms` pass; returns every response seen. */

@@ -24,10 +24,10 @@ import { AwsTarget } from '../../scripts/cli/aws-target.js';
 import { EXIT } from '../../scripts/cli/main.js';
 import { captureCli } from '../support/cli.js';
 import { historyOf } from '../../scripts/lib/local-history.js';
-import { localExecutionArn, localStateMachineArn, runWorkflow, runWorkflowChain } from '../../scripts/lib/workflow.js';
+import { localExecutionArn, localStateMachineArn, runWorkflowChain } from '../../scripts/lib/workflow.js';
 import { rawJob } from '../fixtures/job.js';
 import { ACCOUNT, mockHealthyAccount, mocks } from '../support/mock-account.js';
-import { fast, handlers, useRealHandlers } from '../support/state-machine.js';
+import { fast, handlers, recordedRun, useRealHandlers } from '../support/state-machine.js';
 
 useRealHandlers();
 
@@ -59,9 +59,8 @@ interface Recorded {
 
 /** Runs the ASL file (mocked account) and records its history as Step Functions would. */
 async function record(input: unknown, name: string): Promise<Recorded> {
-  const arn = localExecutionArn(name);
-  const run = await runWorkflow({ input, handlers: handlers(), executionName: name, ...fast });
-  return { arn, name, status: run.status, history: historyOf(run, { arn, name, startDate: new Date() }), output: run.output, input };
+  const { run, arn, history } = await recordedRun(input, name);
+  return { arn, name, status: run.status, history, output: run.output, input };
 }
 
 /**

@@ -10,11 +10,11 @@ import { DescribeSubnetsCommand } from '@aws-sdk/client-ec2';
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
 import { buildExecutionView } from '../../functions/shared/execution-view.js';
-import { historyOf, LocalHistory } from '../../scripts/lib/local-history.js';
-import { localExecutionArn, runWorkflow, type TaskHandler, type WorkflowRun } from '../../scripts/lib/workflow.js';
+import { LocalHistory } from '../../scripts/lib/local-history.js';
+import { localExecutionArn, type TaskHandler, type WorkflowRun } from '../../scripts/lib/workflow.js';
 import { rawJob } from '../fixtures/job.js';
 import { ACCOUNT, mockHealthyAccount, mocks } from '../support/mock-account.js';
-import { fast, handlers, useRealHandlers } from '../support/state-machine.js';
+import { handlers, recordedRun, useRealHandlers } from '../support/state-machine.js';
 
 useRealHandlers();
 
@@ -22,10 +22,8 @@ const MODEL_ARN = 'arn:aws:bedrock:us-east-1:123456789012:custom-model/amazon.ti
 
 async function run(input: unknown, options: { handlers?: Record<string, TaskHandler>; waitMs?: number } = {}) {
   const name = `hist-${Math.random().toString(36).slice(2, 10)}`;
-  const result = await runWorkflow({ input, executionName: name, handlers: options.handlers ?? handlers(), ...fast, ...(options.waitMs !== undefined ? { waitMs: options.waitMs } : {}) });
-  const execution = { arn: localExecutionArn(name), name };
-  const history = historyOf(result, execution);
-  return { result, history, view: buildExecutionView(history, { ...execution, status: result.status }) };
+  const { run: result, arn, history } = await recordedRun(input, name, options);
+  return { result, history, view: buildExecutionView(history, { arn, name, status: result.status }) };
 }
 
 const types = (history: HistoryEvent[]) => history.map((e) => e.type);

@@ -10,11 +10,10 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { notify, type NotifyConfig } from '../../functions/notify/notify.js';
-import { historyOf } from '../../scripts/lib/local-history.js';
-import { localExecutionArn, localStateMachineArn, runWorkflow } from '../../scripts/lib/workflow.js';
+import { localStateMachineArn } from '../../scripts/lib/workflow.js';
 import { rawJob } from '../fixtures/job.js';
 import { ACCOUNT, mockHealthyAccount, mocks } from '../support/mock-account.js';
-import { fast, handlers, useRealHandlers } from '../support/state-machine.js';
+import { recordedRun, useRealHandlers } from '../support/state-machine.js';
 
 useRealHandlers();
 const sns = mockClient(SNSClient);
@@ -27,9 +26,7 @@ const MODEL_ARN = 'arn:aws:bedrock:us-east-1:123456789012:custom-model/amazon.ti
 const START = Date.parse('2026-11-29T08:00:00Z');
 
 async function runAndNotify(name: string, input: unknown, stopAfterSeconds: number) {
-  const run = await runWorkflow({ input, executionName: name, handlers: handlers(), ...fast });
-  const executionArn = localExecutionArn(name);
-  const history = historyOf(run, { arn: executionArn, name });
+  const { run, arn: executionArn, history } = await recordedRun(input, name);
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
   const lines: string[] = [];
   const report = await notify(

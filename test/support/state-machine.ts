@@ -3,7 +3,8 @@
  * (loaded once per file), the mocked clients reset after each test, zero waits and retry delays.
  */
 import { afterEach, beforeAll } from 'vitest';
-import { loadLambdaHandlers, stopJobIntegration, type TaskHandler } from '../../scripts/lib/workflow.js';
+import { historyOf } from '../../scripts/lib/local-history.js';
+import { loadLambdaHandlers, localExecutionArn, runWorkflow, stopJobIntegration, type RunWorkflowOptions, type TaskHandler } from '../../scripts/lib/workflow.js';
 import { resetMocks } from './mock-account.js';
 
 /** The real handlers by state name; filled before the file's tests run (see {@link useRealHandlers}). */
@@ -29,3 +30,13 @@ export const count = (states: string[], name: string) => states.filter((s) => s 
 /** How often `state` was retried in a run. */
 export const retries = (run: { events: unknown[] }, state: string) =>
   run.events.filter((e) => (e as { type?: string; state?: { name?: string } }).type === 'StateRetried' && (e as { state?: { name?: string } }).state?.name === state).length;
+
+/**
+ * Runs the ASL file as execution `name` (the real handlers and the StopJob integration unless
+ * `options` says otherwise, no waits) and records its history as Step Functions records it.
+ */
+export async function recordedRun(input: unknown, name: string, options: Partial<RunWorkflowOptions> = {}) {
+  const run = await runWorkflow({ input, executionName: name, handlers: handlers(), ...fast, ...options });
+  const arn = localExecutionArn(name);
+  return { run, arn, history: historyOf(run, { arn, name, startDate: new Date() }) };
+}
