@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 /**
  * Four tiers, all run by `npm test` (see README "Tests"):
  * unit (logic, mocked clients) · statemachine (the ASL file with the real handlers, mocked clients)
- * · emulator (real SDK calls to moto server) · infra (`osls package` + cfn-lint on the template).
+ * · emulator (real SDK calls to moto server) · abuse (attacks, against moto or the ASL) · infra (`osls package` + cfn-lint on the template).
  */
 export default defineConfig({
   test: {
@@ -39,6 +39,18 @@ export default defineConfig({
           setupFiles: ['test/setup/emulator.ts'],
           // One moto server for the tier; files run one after another so account-wide
           // queries (all BedrockManaged ENIs…) see only their own file's resources.
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          // Attacks (test/abuse/README.md): each capability an attacker may hold, each invariant.
+          name: 'abuse',
+          include: ['test/abuse/**/*.test.ts'],
+          globalSetup: ['test/setup/abuse-global.ts'],
+          setupFiles: ['test/setup/abuse.ts'],
           fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 60_000,

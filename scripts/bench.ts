@@ -49,6 +49,11 @@ const groups: Record<string, Group> = {
     needsMoto: true,
     run: async (ctx) => (await import('./bench/event-latency.js')).run({ endpoint: ctx.endpoint() }),
   },
+  dynamodb: {
+    label: "DynamoDB requests per job, local run against moto (one whole local workflow; latency is moto's, not DynamoDB's)…",
+    needsMoto: true,
+    run: async (ctx) => (await import('./bench/dynamodb.js')).run({ endpoint: ctx.endpoint() }),
+  },
   dataset: {
     label: 'dataset check of a ~100 MB training file in moto…',
     needsMoto: true,

@@ -111,6 +111,11 @@ export interface PlanOptions {
   /** This workflow's own Lambda role: never locked out of a bucket (also added to the exemptions). */
   workflowRoleArn?: string;
   /**
+   * The role that copies the checked data into the job's snapshot (submit-job: reads the training
+   * bucket, writes the output prefix from outside the VPC): exempt and protected like the workflow role.
+   */
+  snapshotRoleArn?: string;
+  /**
    * The S3 gateway endpoints whose policy the stage lets the workflow write (param s3EndpointIds).
    * A live S3 gateway endpoint of the VPC outside this list fails the plan: the job's S3 traffic could
    * take it, and its policy is not ours to write. Undefined: every endpoint of the VPC (unit tests).
@@ -283,9 +288,10 @@ async function specsFor(
     }
   } else skipped.push('endpoint');
 
-  const exempt = [...policies.exemptPrincipalArns, ...(options.workflowRoleArn ? [options.workflowRoleArn] : [])];
+  const ownRoles = [options.workflowRoleArn, options.snapshotRoleArn].filter((arn): arn is string => Boolean(arn));
+  const exempt = [...policies.exemptPrincipalArns, ...ownRoles];
   const protectedPrincipals: ProtectedPrincipal[] = [
-    ...(options.workflowRoleArn ? [{ arn: options.workflowRoleArn, role: 'workflow role' as const }] : []),
+    ...ownRoles.map((arn) => ({ arn, role: 'workflow role' as const })),
     ...policies.exemptPrincipalArns.map((arn) => ({ arn, role: 'exempt principal' as const })),
   ];
   const restricted = new Set<string>();

@@ -23,6 +23,8 @@ import { dynamoLeases } from './leases.js';
 const env = loadEnv(
   z.object({
     WORKFLOW_ROLE_ARN: z.pipe(optional, z.optional(roleArnSchema)),
+    // submit-job's role: it copies the checked data into the job's snapshot from outside the VPC.
+    SNAPSHOT_ROLE_ARN: z.pipe(optional, z.optional(roleArnSchema)),
     // The stack's PolicyLeasesTable: locks and holds (leases.ts).
     POLICY_LEASES_TABLE: z.string().check(z.minLength(3, 'POLICY_LEASES_TABLE is required (the stack sets it)')),
     // Stage param keepGrants: 'true' keeps a finished job's grants (revoke only releases its holds).
@@ -32,7 +34,7 @@ const env = loadEnv(
 const deps = { iam, ec2, s3 };
 const leases = dynamoLeases(dynamodb, env.POLICY_LEASES_TABLE);
 /** The job's owner in the leases: its chain's first execution ARN (the same across hand-overs). */
-const owner = z.string().check(z.regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^:]+:[^:]+$/, 'must be an execution ARN'));
+const owner = z.string().check(z.maxLength(2048, { abort: true }), z.regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^:]+:[^:]+$/, 'must be an execution ARN'));
 
 /** The plan travels through the state machine as data; it is produced by `plan` and not edited. */
 const planSchema = z.custom<PolicyPlan>(
@@ -61,7 +63,7 @@ export const handler = makeHandler(eventSchema, async (event) => {
       // The job travels in the execution state: check it against the stage again before reading anything.
       const violations = stageViolations(event.job, stage);
       if (violations.length > 0) throw new InvalidInputError(violations);
-      const plan = await planPolicies(event.job, deps, { workflowRoleArn: env.WORKFLOW_ROLE_ARN, s3EndpointIds: stage.s3EndpointIds });
+      const plan = await planPolicies(event.job, deps, { workflowRoleArn: env.WORKFLOW_ROLE_ARN, snapshotRoleArn: env.SNAPSHOT_ROLE_ARN, s3EndpointIds: stage.s3EndpointIds });
       assertWritable(plan, writable(stage));
       log.info('policy plan', { changes: plan.summary, skipped: plan.skipped });
       return plan;

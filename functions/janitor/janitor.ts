@@ -1,53 +1,47 @@
 /**
- * janitor: sweeps network interfaces that Bedrock tagged `BedrockManaged=true` and left behind
- * (an execution that timed out, was stopped by hand, or a job run outside this workflow).
+ * janitor: sweeps network interfaces that Bedrock created for this workflow's jobs and left behind
+ * (an execution that timed out, was stopped by hand, or whose cleanup gave up on an attached ENI).
  *
- * Tags are not proof: anyone with `ec2:CreateTags` can write them. So it deletes an ENI only when ALL
- * of these hold:
+ * A tag is not proof: anyone with `ec2:CreateTags` can write `BedrockManaged=true` and a job's ARN on a
+ * customer's ENI, even one in the job's own subnet with the job's security group. What is proof is the
+ * job ledger (functions/shared/ledger.ts): while a job runs, its supervising execution records there
+ * the ENIs it sees in the job's network, and only this workflow's functions write it. An ENI tagged
+ * later, or one the workflow never saw, is not in it. So the janitor deletes an ENI only when ALL of
+ * these hold:
  * - it is in one of the stage's VPCs (`vpcIds`: an API filter, checked again in code; IAM conditions
  *   the delete on `ec2:Vpc` too);
- * - it carries `BedrockManaged=true` (checked in code, not only by the API filter);
  * - its status is `available` (an `in-use` ENI is attached: never detached or forced);
- * - either its job (tag `BedrockModelCustomizationJobArn`, a well-formed job ARN of the janitor's own
- *   region and account) is terminal (Completed, Failed, Stopped) AND the ENI's subnet is one of that
- *   job's subnets (its `vpcConfig`, as Bedrock reports it);
- * - or its job is unknown (no job tag, or Bedrock answers ResourceNotFoundException for that ARN) and
- *   the janitor first saw the ENI more than `graceSeconds` ago. ENIs carry no creation time, so first
- *   sightings are kept in the stack's DynamoDB table (never in a tag, which anyone could back-date),
- *   written only if absent, so a concurrent sweep cannot move one later.
- * A job ARN of another account or region, a malformed one, or one Bedrock rejects as invalid
- * (ValidationException) keeps the ENI: never "unknown, delete after the grace period".
+ * - its job tag (`BedrockModelCustomizationJobArn`) is a well-formed job ARN of the janitor's own
+ *   region and account, and Bedrock says that job is terminal (Completed, Failed, Stopped);
+ * - the ledger entry of that job's name (GetModelCustomizationJob's `jobName`) exists, records this
+ *   very job ARN, and lists this ENI among the ENIs recorded while the job ran;
+ * - the ENI is in the job's network as the entry records it: both tags for the job, its VPC, one of
+ *   its subnets, only its security groups (`notInJobNetwork`).
+ * Every other ENI is kept and reported with its reason. There is no "unknown job, delete it after a
+ * while": how long an ENI has been around says nothing about whose it is. An ENI with no job tag, of a
+ * job Bedrock does not know, or of a job this workflow did not run (no ledger entry) stays; so does one
+ * whose ledger entry has expired (its TTL: 90 days past the job's deadline): delete those by hand.
  *
- * Bedrock is asked once per distinct job; first sightings are read 100 ENIs a call (BatchGetItem);
- * deletions run with bounded concurrency (≤ 10 in flight); the SDK's retry (adaptive mode on the
+ * Bedrock is asked once per distinct job, the ledger read once per distinct job name; look-ups, reads
+ * and deletions run with bounded concurrency (≤ 10 in flight); the SDK's retry (adaptive mode on the
  * janitor's clients) backs off on `RequestLimitExceeded`.
  */
 import { GetModelCustomizationJobCommand, type BedrockClient } from '@aws-sdk/client-bedrock';
-import { BatchGetItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import pLimit from 'p-limit';
 import { jobOutsideHome } from '../shared/arn.js';
 import { awsErrorCode } from '../shared/aws-errors.js';
-import { BEDROCK_JOB_ARN_TAG, deleteEni, listBedrockEnis, tagOf } from '../shared/bedrock-enis.js';
+import { BEDROCK_JOB_ARN_TAG, deleteEni, listBedrockEnis, notInJobNetwork, tagOf } from '../shared/bedrock-enis.js';
 import { describeError } from '../shared/errors.js';
+import type { Ledger, LedgerEntry } from '../shared/ledger.js';
 
-/** Most deletions (and Bedrock look-ups, and sighting writes) in flight at once. */
+/** Most deletions (and Bedrock look-ups, and ledger reads) in flight at once. */
 export const MAX_CONCURRENCY = 10;
-/** Most keys of one BatchGetItem call (DynamoDB's limit). */
-export const SIGHTINGS_PER_READ = 100;
-/** How long a sighting outlives the grace period before DynamoDB's TTL removes it. */
-export const SIGHTING_TTL_MARGIN_SECONDS = 30 * 24 * 3600;
-/** Attributes of the sightings table: key (the ENI id), first sighting (ISO time), TTL (epoch seconds). */
-export const SIGHTING_KEY = 'networkInterfaceId';
-export const SIGHTING_FIRST_SEEN = 'firstSeen';
-export const SIGHTING_TTL = 'expiresAt';
 
 const TERMINAL = new Set(['Completed', 'Failed', 'Stopped']);
 
 export interface JanitorConfig {
-  /** How long an ENI of an unknown job must have been seen before it is deleted. */
-  graceSeconds: number;
-  /** Report what would be deleted; delete and write nothing. */
+  /** Report what would be deleted; delete nothing. */
   dryRun: boolean;
   /** Deletions in flight at once (1–10). */
   concurrency: number;
@@ -55,27 +49,26 @@ export interface JanitorConfig {
   vpcIds: readonly string[];
   /** The janitor's own region and account: only jobs of these are looked up. */
   home: { region: string; accountId: string };
-  /** The DynamoDB table of first sightings (key `networkInterfaceId`). */
-  sightingsTable: string;
 }
 
 export interface JanitorDeps {
   ec2: EC2Client;
   bedrock: Pick<BedrockClient, 'send'>;
-  dynamodb: Pick<DynamoDBClient, 'send'>;
-  now: () => Date;
+  /** The stack's job ledger (read only). */
+  ledger: Pick<Ledger, 'read'>;
 }
 
 export type KeepReason =
   | 'not-available'
-  | 'job-running'
-  | 'subnet-not-the-jobs'
+  | 'no-job-tag'
   | 'job-arn-invalid'
   | 'job-of-another-account-or-region'
-  | 'unknown-job-first-seen-now'
-  | 'unknown-job-within-grace'
+  | 'job-not-found'
   | 'job-lookup-failed'
-  | 'sighting-write-failed'
+  | 'job-running'
+  | 'ledger-read-failed'
+  | 'not-recorded'
+  | 'not-in-job-network'
   | 'delete-failed';
 
 export interface JanitorReport {
@@ -89,18 +82,16 @@ export interface JanitorReport {
   wouldDelete: string[];
   alreadyGone: string[];
   kept: { networkInterfaceId: string; reason: KeepReason; detail?: string }[];
-  /** ENIs of unknown jobs whose first sighting this run recorded. */
-  marked: string[];
 }
 
-/** What is known of a job: its status and subnets, `unknown` (not found), or a reason to keep its ENIs. */
-type JobState =
-  | { kind: 'status'; status: string; subnetIds: string[] }
-  | { kind: 'unknown' }
-  | { kind: 'keep'; reason: KeepReason; detail: string };
+type Keep = { kind: 'keep'; reason: KeepReason; detail: string };
+/** What is known of a job: it ended (and its name), or a reason to keep its ENIs. */
+type JobState = { kind: 'terminal'; jobName: string } | Keep;
+/** The ledger entry of a job name (undefined: none), or why it could not be read. */
+type LedgerRead = { kind: 'entry'; entry: LedgerEntry | undefined } | Keep;
 
 /** A job ARN the janitor may ask about: well-formed, of its own region and account; else why not. */
-function foreignOrInvalid(jobArn: string, home: JanitorConfig['home']): JobState | undefined {
+function foreignOrInvalid(jobArn: string, home: JanitorConfig['home']): Keep | undefined {
   const outside = jobOutsideHome(jobArn, home);
   if (outside?.kind === 'invalid') return { kind: 'keep', reason: 'job-arn-invalid', detail: jobArn };
   if (outside) return { kind: 'keep', reason: 'job-of-another-account-or-region', detail: `${outside.accountId}/${outside.region}` };
@@ -110,63 +101,41 @@ function foreignOrInvalid(jobArn: string, home: JanitorConfig['home']): JobState
 async function lookUpJob(bedrock: JanitorDeps['bedrock'], jobArn: string): Promise<JobState> {
   try {
     const out = await bedrock.send(new GetModelCustomizationJobCommand({ jobIdentifier: jobArn }));
-    return { kind: 'status', status: String(out.status), subnetIds: out.vpcConfig?.subnetIds ?? [] };
+    const status = String(out.status);
+    if (!TERMINAL.has(status)) return { kind: 'keep', reason: 'job-running', detail: status };
+    if (!out.jobName) return { kind: 'keep', reason: 'job-lookup-failed', detail: 'Bedrock returned no jobName' };
+    return { kind: 'terminal', jobName: out.jobName };
   } catch (err) {
     const code = awsErrorCode(err);
-    if (code === 'ResourceNotFoundException') return { kind: 'unknown' };
+    if (code === 'ResourceNotFoundException') return { kind: 'keep', reason: 'job-not-found', detail: jobArn };
     if (code === 'ValidationException') return { kind: 'keep', reason: 'job-arn-invalid', detail: describeError(err) };
     return { kind: 'keep', reason: 'job-lookup-failed', detail: describeError(err) };
   }
 }
 
-/** First sightings of `ids` (ENI id → ISO time), 100 keys a call; unprocessed keys are asked again. */
-async function readSightings(dynamodb: JanitorDeps['dynamodb'], table: string, ids: string[]): Promise<Map<string, string>> {
-  const seen = new Map<string, string>();
-  for (let i = 0; i < ids.length; i += SIGHTINGS_PER_READ) {
-    let keys: Record<string, { S: string }>[] | undefined = ids.slice(i, i + SIGHTINGS_PER_READ).map((id) => ({ [SIGHTING_KEY]: { S: id } }));
-    for (let attempt = 0; keys && keys.length > 0; attempt++) {
-      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
-      const out = await dynamodb.send(
-        new BatchGetItemCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true, ProjectionExpression: `${SIGHTING_KEY}, ${SIGHTING_FIRST_SEEN}` } } }),
-      );
-      for (const item of out.Responses?.[table] ?? []) {
-        const id = item[SIGHTING_KEY]?.S;
-        const firstSeen = item[SIGHTING_FIRST_SEEN]?.S;
-        if (id && firstSeen) seen.set(id, firstSeen);
-      }
-      keys = out.UnprocessedKeys?.[table]?.Keys as typeof keys;
-      if (keys?.length && attempt >= 7) throw new Error(`janitor: DynamoDB left ${keys.length} sighting reads unprocessed`);
-    }
+async function readLedger(ledger: JanitorDeps['ledger'], jobName: string): Promise<LedgerRead> {
+  try {
+    return { kind: 'entry', entry: await ledger.read(jobName) };
+  } catch (err) {
+    return { kind: 'keep', reason: 'ledger-read-failed', detail: describeError(err) };
   }
-  return seen;
 }
 
-/** Records the first sighting of `id` unless one exists; `false` when another sweep recorded it first. */
-async function recordSighting(deps: JanitorDeps, config: JanitorConfig, id: string, now: Date): Promise<boolean> {
-  try {
-    await deps.dynamodb.send(
-      new PutItemCommand({
-        TableName: config.sightingsTable,
-        Item: {
-          [SIGHTING_KEY]: { S: id },
-          [SIGHTING_FIRST_SEEN]: { S: now.toISOString() },
-          [SIGHTING_TTL]: { N: String(Math.floor(now.getTime() / 1000) + config.graceSeconds + SIGHTING_TTL_MARGIN_SECONDS) },
-        },
-        ConditionExpression: 'attribute_not_exists(#key)',
-        ExpressionAttributeNames: { '#key': SIGHTING_KEY },
-      }),
-    );
-    return true;
-  } catch (err) {
-    if (awsErrorCode(err) === 'ConditionalCheckFailedException') return false;
-    throw err;
+/** The ledger entry that vouches for ENI `id` of the job `jobName` tagged `jobArn`, or why none does. */
+function recordedIn(read: LedgerRead, jobName: string, jobArn: string, id: string): { kind: 'recorded'; entry: LedgerEntry } | Keep {
+  if (read.kind === 'keep') return read;
+  const { entry } = read;
+  if (!entry) return { kind: 'keep', reason: 'not-recorded', detail: `the job ledger has no entry for "${jobName}"` };
+  if (entry.jobArn !== jobArn) {
+    return { kind: 'keep', reason: 'not-recorded', detail: `the job ledger records another job under "${jobName}" (${entry.jobArn ?? 'none yet'})` };
   }
+  if (!entry.enis.includes(id)) return { kind: 'keep', reason: 'not-recorded', detail: `not among the ENIs recorded while "${jobName}" ran` };
+  return { kind: 'recorded', entry };
 }
 
 /** One sweep. `jobArn` limits it to that job's ENIs (the Bedrock state-change event). */
 export async function sweep(scope: { jobArn?: string }, config: JanitorConfig, deps: JanitorDeps): Promise<JanitorReport> {
   const limit = pLimit(Math.min(MAX_CONCURRENCY, Math.max(1, config.concurrency)));
-  const now = deps.now();
   const enis = await listBedrockEnis(deps.ec2, scope.jobArn, config.vpcIds);
   const report: JanitorReport = {
     dryRun: config.dryRun,
@@ -176,9 +145,9 @@ export async function sweep(scope: { jobArn?: string }, config: JanitorConfig, d
     wouldDelete: [],
     alreadyGone: [],
     kept: [],
-    marked: [],
   };
 
+  // Bedrock: once per distinct job ARN of ours.
   const jobArns = [...new Set(enis.map((e) => tagOf(e, BEDROCK_JOB_ARN_TAG)).filter((a): a is string => Boolean(a)))];
   const jobs = new Map<string, JobState>();
   const toLookUp: string[] = [];
@@ -192,8 +161,14 @@ export async function sweep(scope: { jobArn?: string }, config: JanitorConfig, d
   }
   report.jobsLookedUp = toLookUp.length;
 
+  // The ledger: once per distinct name of an ended job.
+  const jobNames = [...new Set([...jobs.values()].flatMap((j) => (j.kind === 'terminal' ? [j.jobName] : [])))];
+  const entries = new Map<string, LedgerRead>(
+    await Promise.all(jobNames.map((name) => limit(async () => [name, await readLedger(deps.ledger, name)] as const))),
+  );
+
   const toDelete: string[] = [];
-  const unknown: string[] = [];
+  const keep = (id: string, why: Keep) => report.kept.push({ networkInterfaceId: id, reason: why.reason, detail: why.detail });
   for (const eni of enis) {
     const id = eni.NetworkInterfaceId!;
     if (eni.Status !== 'available') {
@@ -201,48 +176,34 @@ export async function sweep(scope: { jobArn?: string }, config: JanitorConfig, d
       continue;
     }
     const jobArn = tagOf(eni, BEDROCK_JOB_ARN_TAG);
-    const job: JobState = jobArn ? jobs.get(jobArn)! : { kind: 'unknown' };
+    if (!jobArn) {
+      report.kept.push({ networkInterfaceId: id, reason: 'no-job-tag' });
+      continue;
+    }
+    const job = jobs.get(jobArn)!;
     if (job.kind === 'keep') {
-      report.kept.push({ networkInterfaceId: id, reason: job.reason, detail: job.detail });
-    } else if (job.kind === 'status') {
-      if (!TERMINAL.has(job.status)) report.kept.push({ networkInterfaceId: id, reason: 'job-running', detail: job.status });
-      else if (eni.SubnetId && job.subnetIds.includes(eni.SubnetId)) toDelete.push(id);
-      else report.kept.push({ networkInterfaceId: id, reason: 'subnet-not-the-jobs', detail: eni.SubnetId });
-    } else {
-      unknown.push(id);
+      keep(id, job);
+      continue;
     }
-  }
-
-  const sightings = unknown.length > 0 ? await readSightings(deps.dynamodb, config.sightingsTable, unknown) : new Map<string, string>();
-  const toMark: string[] = [];
-  for (const id of unknown) {
-    const firstSeen = Date.parse(sightings.get(id) ?? '');
-    if (Number.isNaN(firstSeen)) {
-      toMark.push(id);
-    } else if ((now.getTime() - firstSeen) / 1000 > config.graceSeconds) {
-      toDelete.push(id);
-    } else {
-      report.kept.push({ networkInterfaceId: id, reason: 'unknown-job-within-grace', detail: new Date(firstSeen).toISOString() });
+    const recorded = recordedIn(entries.get(job.jobName)!, job.jobName, jobArn, id);
+    if (recorded.kind === 'keep') {
+      keep(id, recorded);
+      continue;
     }
+    const outside = notInJobNetwork(eni, jobArn, recorded.entry.network);
+    if (outside) {
+      report.kept.push({ networkInterfaceId: id, reason: 'not-in-job-network', detail: outside });
+      continue;
+    }
+    toDelete.push(id);
   }
 
   if (config.dryRun) {
-    for (const id of toMark) report.kept.push({ networkInterfaceId: id, reason: 'unknown-job-first-seen-now' });
     report.wouldDelete = toDelete;
     return report;
   }
-  await Promise.all([
-    ...toMark.map((id) =>
-      limit(async () => {
-        try {
-          if (await recordSighting(deps, config, id, now)) report.marked.push(id);
-          report.kept.push({ networkInterfaceId: id, reason: 'unknown-job-first-seen-now' });
-        } catch (err) {
-          report.kept.push({ networkInterfaceId: id, reason: 'sighting-write-failed', detail: describeError(err) });
-        }
-      }),
-    ),
-    ...toDelete.map((id) =>
+  await Promise.all(
+    toDelete.map((id) =>
       limit(async () => {
         try {
           if ((await deleteEni(deps.ec2, id)) === 'deleted') report.deleted.push(id);
@@ -252,6 +213,6 @@ export async function sweep(scope: { jobArn?: string }, config: JanitorConfig, d
         }
       }),
     ),
-  ]);
+  );
   return report;
 }

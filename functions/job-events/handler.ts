@@ -13,6 +13,7 @@ import { bedrock, dynamodb, sfn } from '../shared/clients.js';
 import { loadEnv } from '../shared/env.js';
 import { makeHandler } from '../shared/handler.js';
 import { jobArnSchema } from '../shared/job-state.js';
+import { jobLedger } from '../shared/ledger-env.js';
 import { log } from '../shared/log.js';
 import { MAX_TASK_TOKEN_LENGTH, onJobStateChange, registerWait, type JobEventsConfig } from './job-events.js';
 
@@ -21,18 +22,22 @@ const env = loadEnv(
     // The stack's table of waits (key `pk` = job ARN; TTL on `ttl`).
     JOB_WAITS_TABLE: z.string().check(z.minLength(1)),
     // This Lambda's account (CloudFormation's AWS::AccountId); its region is AWS_REGION (Lambda sets it).
-    JOB_EVENTS_ACCOUNT_ID: z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit account id')),
+    JOB_EVENTS_ACCOUNT_ID: z.string().check(z.maxLength(12, { abort: true }), z.regex(/^\d{12}$/, 'must be a 12-digit account id')),
     AWS_REGION: z.string().check(z.minLength(1, 'AWS_REGION is required (Lambda sets it)')),
   }),
 );
 
 const config: JobEventsConfig = { table: env.JOB_WAITS_TABLE, home: { region: env.AWS_REGION, accountId: env.JOB_EVENTS_ACCOUNT_ID } };
-const deps = { dynamodb, bedrock, sfn, now: () => new Date() };
+const deps = { dynamodb, bedrock, sfn, get ledger() { return jobLedger(); }, now: () => new Date() };
 
 const registerSchema = z.object({
   action: z.literal('register'),
   taskToken: z.string().check(z.minLength(1), z.maxLength(MAX_TASK_TOKEN_LENGTH)),
   jobArn: jobArnSchema,
+  jobName: z.string().check(z.minLength(1), z.maxLength(63)),
+  /** `$$.Execution.Id` of the waiting execution, and `$.execution.id` (the chain's first: the job's owner). */
+  executionArn: z.string().check(z.minLength(1), z.maxLength(2048)),
+  owner: z.string().check(z.minLength(1), z.maxLength(2048)),
   expiresAt: z.optional(z.iso.datetime({ offset: true })),
   /** The Task's TimeoutSecondsPath value (polling.eventSafetyNetSeconds, never past the deadline). */
   waitSeconds: z.optional(z.int().check(z.minimum(1), z.maximum(366 * 86_400))),
@@ -48,9 +53,9 @@ const stateChangeSchema = z.object({
   }),
 });
 
-const register = makeHandler(registerSchema, async ({ taskToken, jobArn, expiresAt: given, waitSeconds }) => {
+const register = makeHandler(registerSchema, async ({ taskToken, jobArn, jobName, executionArn, owner, expiresAt: given, waitSeconds }) => {
   const expiresAt = given ?? new Date(deps.now().getTime() + waitSeconds! * 1000).toISOString();
-  const result = await registerWait({ taskToken, jobArn, expiresAt }, config, deps);
+  const result = await registerWait({ taskToken, jobArn, jobName, executionArn, owner, expiresAt }, config, deps);
   log.info('job-events: wait registered', { jobArn, expiresAt, ...result });
   return result;
 });

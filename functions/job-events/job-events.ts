@@ -11,6 +11,12 @@
  *   possibly duplicated, possibly for jobs that are not ours). The event is a hint; the job's status
  *   is read from the API (GetModelCustomizationJob) before anything is released.
  *
+ * Ownership (the job ledger, shared/ledger.ts): a wait is registered only for the execution the ledger
+ * names as the job's claimed supervisor, and stored with that execution's ARN; it replaces only an
+ * expired wait or one of the same execution, never another execution's live one. A wait is
+ * released only while the ledger still names the execution that registered it. So this function sends
+ * SendTaskSuccess only for a token a supervisor registered, whatever token or job an event names.
+ *
  * Releasing is "conditional DeleteItem on this token, then SendTaskSuccess": of two concurrent
  * releasers (the event and the register call, or a duplicate event) only the one whose delete went
  * through sends. SendTaskSuccess answering TaskTimedOut / InvalidToken / TaskDoesNotExist means the
@@ -23,7 +29,8 @@ import { DeleteItemCommand, GetItemCommand, PutItemCommand, type AttributeValue,
 import { SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { jobOutsideHome } from '../shared/arn.js';
 import { awsErrorCode, isTransientAwsError } from '../shared/aws-errors.js';
-import { describeError, InvalidInputError } from '../shared/errors.js';
+import { describeError, InvalidInputError, JobNotOursError } from '../shared/errors.js';
+import { notSupervisor, type Ledger } from '../shared/ledger.js';
 import { log } from '../shared/log.js';
 
 /** Job statuses after which a job never changes again. */
@@ -38,6 +45,9 @@ export const WAIT_KEY = 'pk';
 export const WAIT_TOKEN = 'taskToken';
 export const WAIT_EXPIRES_AT = 'expiresAt';
 export const WAIT_TTL = 'ttl';
+/** The execution that registered the wait (its ARN), and the job's name (the ledger's key). */
+export const WAIT_EXECUTION = 'executionArn';
+export const WAIT_JOB_NAME = 'jobName';
 
 /** SendTaskSuccess errors that mean the waiting task is gone (timed out, execution ended, bad token). */
 const WAIT_ENDED_ERRORS = ['TaskTimedOut', 'InvalidToken', 'TaskDoesNotExist'];
@@ -53,6 +63,7 @@ export interface JobEventsDeps {
   dynamodb: Pick<DynamoDBClient, 'send'>;
   bedrock: Pick<BedrockClient, 'send'>;
   sfn: Pick<SFNClient, 'send'>;
+  ledger: Ledger;
   now: () => Date;
 }
 
@@ -60,6 +71,11 @@ export interface JobEventsDeps {
 export interface RegisterWaitInput {
   taskToken: string;
   jobArn: string;
+  /** The job's name (the ledger's key). */
+  jobName: string;
+  /** The waiting execution (`$$.Execution.Id`) and its chain's first execution (the job's owner). */
+  executionArn: string;
+  owner: string;
   /** ISO time at which the wait times out (the Task's timeout). */
   expiresAt: string;
 }
@@ -159,13 +175,29 @@ export async function registerWait(input: RegisterWaitInput, config: JobEventsCo
     throw new InvalidInputError([{ field: 'taskToken', message: `must be 1–${MAX_TASK_TOKEN_LENGTH} characters` }]);
   }
 
+  const entry = await deps.ledger.read(input.jobName);
+  const why = notSupervisor(entry, { owner: input.owner, jobArn: input.jobArn, self: input.executionArn });
+  if (why) throw new JobNotOursError(`Not registering a wait of ${input.executionArn} for job ${input.jobArn}: ${why}.`);
+
   const item: Record<string, AttributeValue> = {
     [WAIT_KEY]: { S: input.jobArn },
     [WAIT_TOKEN]: { S: input.taskToken },
     [WAIT_EXPIRES_AT]: { S: new Date(expiresAtMs).toISOString() },
     [WAIT_TTL]: { N: String(Math.floor(expiresAtMs / 1000) + WAIT_TTL_MARGIN_SECONDS) },
+    [WAIT_EXECUTION]: { S: input.executionArn },
+    [WAIT_JOB_NAME]: { S: input.jobName },
   };
-  await deps.dynamodb.send(new PutItemCommand({ TableName: config.table, Item: item }));
+  // Never over another execution's live wait: only a new one, one of this same execution (it waits in
+  // one WaitForJobEvent at a time, so its earlier wait has ended), or an expired one.
+  await deps.dynamodb.send(
+    new PutItemCommand({
+      TableName: config.table,
+      Item: item,
+      ConditionExpression: 'attribute_not_exists(#key) OR #execution = :execution OR #expiresAt <= :now',
+      ExpressionAttributeNames: { '#key': WAIT_KEY, '#execution': WAIT_EXECUTION, '#expiresAt': WAIT_EXPIRES_AT },
+      ExpressionAttributeValues: { ':execution': { S: input.executionArn }, ':now': { S: deps.now().toISOString() } },
+    }),
+  );
 
   // The job may have ended (and its event come and gone) before the token was stored.
   let status: string;
@@ -204,6 +236,12 @@ export async function onJobStateChange(detail: JobStateChange, config: JobEvents
   );
   const item = found.Item;
   if (!item?.[WAIT_TOKEN]?.S) return { ignored: 'no execution waits for this job', jobArn };
+  // Released only for the execution that registered it, while the ledger names it the supervisor.
+  const waiting = item[WAIT_EXECUTION]?.S;
+  const entry = item[WAIT_JOB_NAME]?.S ? await deps.ledger.read(item[WAIT_JOB_NAME].S) : undefined;
+  if (!waiting || !entry || entry.jobArn !== jobArn || entry.supervisor !== waiting || !entry.claimed) {
+    return { ignored: 'the waiting execution is not the job\'s supervisor in the job ledger', jobArn };
+  }
 
   // The event is a hint; the API is the truth (a late or reordered event must not end a wait early).
   const job = await deps.bedrock.send(new GetModelCustomizationJobCommand({ jobIdentifier: jobArn }));

@@ -19,9 +19,9 @@ import { notify } from './notify.js';
 
 const env = loadEnv(
   z.object({
-    NOTIFY_TOPIC_ARN: z.string().check(z.regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/, 'must be an SNS topic ARN')),
+    NOTIFY_TOPIC_ARN: z.string().check(z.maxLength(2048, { abort: true }), z.regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/, 'must be an SNS topic ARN')),
     // This stack's state machine (CloudFormation's Ref: CustomizeModelStateMachine, its ARN).
-    NOTIFY_STATE_MACHINE_ARN: z.string().check(z.regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]+$/, 'must be a state machine ARN')),
+    NOTIFY_STATE_MACHINE_ARN: z.string().check(z.maxLength(2048, { abort: true }), z.regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]+$/, 'must be a state machine ARN')),
     NOTIFY_METRIC_NAMESPACE: z.string().check(z.minLength(1), z.maxLength(255)),
     NOTIFY_SUBJECT_PREFIX: z._default(z.string(), ''),
   }),

@@ -13,10 +13,12 @@
  * is handed over to a fresh execution (continue-as-new).
  */
 import { GetModelCustomizationJobCommand, type BedrockClient, type GetModelCustomizationJobCommandOutput } from '@aws-sdk/client-bedrock';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { JobInput } from '../shared/job-input.js';
 import {
   EVENTS_PER_QUOTA_WAIT,
   HANDOVER_AFTER_SECONDS,
+  MIN_POLL_SECONDS,
   type Execution,
   type JobStatus,
   type PollNext,
@@ -25,8 +27,10 @@ import {
 } from '../shared/job-state.js';
 import { siblingExecutionArn } from '../shared/arn.js';
 import { handoverExecutionName } from '../shared/chain.js';
-import { describeError, JobStatusUnavailableError, JobStopError } from '../shared/errors.js';
+import { describeError, JobNotOursError, JobStatusUnavailableError, JobStopError } from '../shared/errors.js';
 import { isTransientAwsError } from '../shared/aws-errors.js';
+import { notSupervisor, type Ledger, type LedgerEntry } from '../shared/ledger.js';
+import { jobEnisInNetwork } from '../shared/bedrock-enis.js';
 
 /** History events of one poll iteration: Wait (2) + Lambda Task (5) + Choice (2). */
 export const EVENTS_PER_POLL = 9;
@@ -72,11 +76,14 @@ export const EVENTS_RESERVED_FOR_END = 60;
 
 export interface PollStatusDeps {
   bedrock: Pick<BedrockClient, 'send'>;
+  /** The ENIs of the job, recorded in the ledger while it runs (cleanup-enis deletes only those). */
+  ec2: EC2Client;
+  ledger: Ledger;
   now: () => Date;
 }
 
 export interface PollStatusInput {
-  job: Pick<JobInput, 'polling' | 'jobName'>;
+  job: Pick<JobInput, 'polling' | 'jobName'> & { vpcConfig?: { vpcId?: string; subnetIds: string[]; securityGroupIds: string[] } };
   /**
    * The execution that submitted the job: the first of the chain (hand-overs carry it along). Its ARN
    * and name seed hand-over names; its start, the first execution's age.
@@ -87,8 +94,11 @@ export interface PollStatusInput {
   submission: Submission;
   /** The previous poll, absent on the first one. */
   poll?: Partial<Pick<PollResult, 'pollCount' | 'pollsThisExecution' | 'retriesThisExecution' | 'checkedAt' | 'nextWaitSeconds'>>;
-  /** Present in an execution that took the job over from another one (`startedAt`: its own start). */
-  handover?: { generation: number; startedAt?: string };
+  /**
+   * Present in an execution that took the job over from another one (`startedAt`: its own start;
+   * `self`: its own ARN, as ResumeJob read it from the context object).
+   */
+  handover?: { generation: number; startedAt?: string; self?: string };
   /** Present once the StopJob state has asked Bedrock to stop the job. */
   stopRequest?: unknown;
   /** Present when StopJob failed (its Catch writes here). */
@@ -101,21 +111,57 @@ export interface PollStatusInput {
 }
 
 /**
- * The wait before poll number `pollCount + 1`, capped, and not past the deadline (at least 1 s). With
+ * The wait before poll number `pollCount + 1`, capped, and not past the deadline (at least
+ * {@link MIN_POLL_SECONDS}). With
  * mode `event` it is the safety net: how long to wait for the job's event before checking anyway.
  */
-export function nextWaitSeconds(polling: JobInput['polling'], pollCount: number, secondsToDeadline: number): number {
+export function nextWaitSeconds(
+  polling: Pick<JobInput['polling'], 'mode' | 'eventSafetyNetSeconds' | 'initialSeconds' | 'growthFactor' | 'maxSeconds'>,
+  pollCount: number,
+  secondsToDeadline: number,
+): number {
   const grown =
     polling.mode === 'event' ? polling.eventSafetyNetSeconds : Math.round(polling.initialSeconds * polling.growthFactor ** Math.max(0, pollCount - 1));
   const capped = polling.mode === 'event' ? grown : Math.min(polling.maxSeconds, grown);
-  return Math.max(1, secondsToDeadline > 0 ? Math.min(capped, Math.ceil(secondsToDeadline)) : capped);
+  // Never under the polling floor, so no path back to a status check loops faster than it.
+  return Math.max(MIN_POLL_SECONDS, secondsToDeadline > 0 ? Math.min(capped, Math.ceil(secondsToDeadline)) : capped);
 }
 
 /** The name of the execution that takes over at a generation (shared with the reaper). */
 export { handoverExecutionName };
 
+/**
+ * This execution's ARN: a fresh execution's is the chain's first (`$.execution.id`, from the context
+ * object), a resumed one's is `$.handover.self` (ResumeJob, from the context object).
+ */
+export function selfOf(input: Pick<PollStatusInput, 'execution' | 'handover' | 'submission'>): string {
+  return input.handover?.self ?? input.execution?.id ?? '';
+}
+
+/**
+ * The ledger entry of the job, with this execution as its supervisor: a successor this execution
+ * designated but that never claimed the job (its start failed, or its name was taken) is taken back
+ * first. `superseded` when another execution (or the reaper) supervises the job now; a job the ledger
+ * does not record as this chain's is {@link JobNotOursError}.
+ */
+export async function superviseJob(input: Pick<PollStatusInput, 'execution' | 'handover' | 'submission'>, ledger: Ledger): Promise<LedgerEntry | 'superseded'> {
+  const { submission } = input;
+  const self = selfOf(input);
+  let entry = await ledger.read(submission.jobName);
+  if (entry && entry.supervisor !== self && !entry.claimed && entry.handoverFrom === self) {
+    entry = (await ledger.takeBack(submission.jobName, self, entry.supervisor)) ? { ...entry, supervisor: self, claimed: true } : await ledger.read(submission.jobName);
+  }
+  const owner = input.execution?.id ?? '';
+  const why = notSupervisor(entry, { owner, jobArn: submission.jobArn, self });
+  if (!why) return entry!;
+  if (entry && entry.owner === owner && entry.jobArn === submission.jobArn) return 'superseded';
+  throw new JobNotOursError(`Job ${submission.jobName} (${submission.jobArn}) is not this execution's to follow: ${why}. Nothing was stopped or deleted.`);
+}
+
 export async function pollStatus(input: PollStatusInput, deps: PollStatusDeps): Promise<PollResult> {
   const { submission, job } = input;
+  const entry = await superviseJob(input, deps.ledger);
+  if (entry === 'superseded') return superseded(input, deps.now());
   let out: GetModelCustomizationJobCommandOutput;
   try {
     out = await deps.bedrock.send(new GetModelCustomizationJobCommand({ jobIdentifier: submission.jobArn }));
@@ -129,6 +175,7 @@ export async function pollStatus(input: PollStatusInput, deps: PollStatusDeps): 
   }
   const status = out.status as JobStatus;
   const now = deps.now();
+  if (status === 'InProgress' || status === 'Stopping') await recordEnis(input, entry, deps);
   const secondsToDeadline = (Date.parse(submission.deadline) - now.getTime()) / 1000;
   const deadlineExceeded = secondsToDeadline <= 0;
   const pollCount = (input.poll?.pollCount ?? 0) + 1;
@@ -152,6 +199,7 @@ export async function pollStatus(input: PollStatusInput, deps: PollStatusDeps): 
   let next: PollNext;
   let message: string;
   let handover: PollResult['handover'];
+  let stopReason: PollResult['stopReason'];
   switch (status) {
     case 'Completed':
       next = 'completed';
@@ -163,9 +211,13 @@ export async function pollStatus(input: PollStatusInput, deps: PollStatusDeps): 
       break;
     case 'Stopped':
       next = 'stopped';
-      message = input.stopRequest
-        ? `Job ${submission.jobName} was stopped by this workflow: its deadline ${submission.deadline} passed.`
-        : `Job ${submission.jobName} was stopped outside this workflow.`;
+      message = !input.stopRequest
+        ? `Job ${submission.jobName} was stopped outside this workflow.`
+        : (input.stopRequest as { reason?: string }).reason === 'executions'
+          ? `Job ${submission.jobName} was stopped by this workflow: it used its ${job.polling.maxExecutions} executions (stage param maxExecutionsPerJob).`
+          : (input.stopRequest as { reason?: string }).reason === 'unwatched'
+            ? `Job ${submission.jobName} was stopped by this workflow: it could no longer be followed.`
+            : `Job ${submission.jobName} was stopped by this workflow: its deadline ${submission.deadline} passed.`;
       break;
     case 'InProgress':
     case 'Stopping':
@@ -178,17 +230,29 @@ export async function pollStatus(input: PollStatusInput, deps: PollStatusDeps): 
       }
       if (status === 'InProgress' && deadlineExceeded && !input.stopRequest) {
         next = 'stop';
+        stopReason = 'deadline';
         message = `Job ${submission.jobName} passed its deadline ${submission.deadline}: stopping it.`;
+      } else if (!input.stopRequest && (historyFull || tooOld) && generation + 1 >= job.polling.maxExecutions) {
+        // The job has used every execution the stage allows it (maxExecutionsPerJob): stop it rather
+        // than hand it over again, so what one job can cost in executions stays bounded.
+        next = 'stop';
+        stopReason = 'executions';
+        message = `Job ${submission.jobName} has used its ${job.polling.maxExecutions} executions (stage param maxExecutionsPerJob): stopping it.`;
       } else if (!input.stopRequest && (historyFull || tooOld)) {
         next = 'handover';
         // A name taken by an execution that is not ours (HandOverRefused) is skipped: the successor
         // takes the next generation's name, which no execution of this chain uses.
-        const nextGeneration = Math.max(generation + 1, (input.handoverRefused?.generation ?? 0) + 1);
+        const nextGeneration = Math.max(generation + 1, entry.generation + 1, (input.handoverRefused?.generation ?? 0) + 1);
         const first = { id: input.execution?.id ?? submission.jobArn, name: input.execution?.name ?? submission.jobName };
-        const executionName = handoverExecutionName(first, nextGeneration);
+        const executionName = handoverExecutionName(first, nextGeneration, entry.nonce);
         // The chain's first execution is of this same state machine: the successor's ARN is its sibling.
         const executionArn = siblingExecutionArn(first.id, executionName);
-        handover = { generation: nextGeneration, executionName, ...(executionArn ? { executionArn } : {}) };
+        // The successor is designated in the ledger before HandOver starts it: it claims the job once
+        // it has verified the hand-over; until then this execution may take it back (superviseJob).
+        if (!executionArn || !(await deps.ledger.designate(submission.jobName, selfOf(input), executionArn, nextGeneration))) {
+          return superseded(input, now);
+        }
+        handover = { generation: nextGeneration, executionName, executionArn };
         message =
           `Job ${submission.jobName} is ${status}; this execution ` +
           (historyFull ? `has about ${historyEvents} history events` : `has run ${Math.round(ageSeconds / 86400)} days`) +
@@ -210,15 +274,51 @@ export async function pollStatus(input: PollStatusInput, deps: PollStatusDeps): 
     retriesThisExecution,
     historyEvents,
     nextWaitSeconds: nextWaitSeconds(job.polling, pollCount, secondsToDeadline),
+    fallbackWaitSeconds: nextWaitSeconds({ ...job.polling, mode: 'poll' }, pollCount, secondsToDeadline),
     deadlineExceeded,
     checkedAt: now.toISOString(),
     message,
     ...(handover ? { handover } : {}),
+    ...(stopReason ? { stopReason } : {}),
     ...(out.failureMessage ? { failureMessage: out.failureMessage } : {}),
     ...(out.statusDetails ? { statusDetails: JSON.parse(JSON.stringify(out.statusDetails)) } : {}),
     // The custom model and the job's metrics, once the job has completed (moto reports both from the start).
     ...(status === 'Completed' && out.outputModelArn ? { outputModelArn: out.outputModelArn } : {}),
     ...(status === 'Completed' && out.trainingMetrics ? { trainingMetrics: { ...out.trainingMetrics } } : {}),
     ...(status === 'Completed' && out.validationMetrics?.length ? { validationMetrics: out.validationMetrics.map((m) => ({ ...m })) } : {}),
+  };
+}
+
+/**
+ * Records in the ledger the job's ENIs seen while it runs: tagged for the job by Bedrock's two tags, in
+ * the job's VPC and subnets, with only the job's security groups (shared/bedrock-enis.ts). Only these
+ * are ever deleted by cleanup-enis. A failed describe only delays the record to the next check.
+ */
+async function recordEnis(input: PollStatusInput, entry: LedgerEntry, deps: PollStatusDeps): Promise<void> {
+  let ids: string[];
+  try {
+    ids = (await jobEnisInNetwork(deps.ec2, input.submission.jobArn, entry.network)).map((e) => e.NetworkInterfaceId!);
+  } catch (err) {
+    if (isTransientAwsError(err)) return;
+    throw err;
+  }
+  const known = new Set(entry.enis);
+  const fresh = ids.filter((id) => !known.has(id));
+  if (fresh.length > 0) await deps.ledger.recordEnis(input.submission.jobName, selfOf(input), fresh);
+}
+
+/** Another execution (or the reaper) supervises the job now: this one ends without acting on it. */
+function superseded(input: PollStatusInput, now: Date): PollResult {
+  return {
+    status: 'InProgress',
+    next: 'superseded',
+    pollCount: input.poll?.pollCount ?? 0,
+    pollsThisExecution: input.poll?.pollsThisExecution ?? 0,
+    retriesThisExecution: input.poll?.retriesThisExecution ?? 0,
+    historyEvents: 0,
+    nextWaitSeconds: MIN_POLL_SECONDS,
+    deadlineExceeded: false,
+    checkedAt: now.toISOString(),
+    message: `Job ${input.submission.jobName} is supervised by another execution now (job ledger): this execution ends without acting on it.`,
   };
 }

@@ -9,13 +9,14 @@ import * as z from 'zod/mini';
 import { bedrock, sfn } from '../shared/clients.js';
 import { loadEnv } from '../shared/env.js';
 import { makeHandler } from '../shared/handler.js';
+import { jobLedger } from '../shared/ledger-env.js';
 import { log } from '../shared/log.js';
 import { reap } from './reaper.js';
 
 const env = loadEnv(
   z.object({
     // This stack's state machine (CloudFormation's Ref: CustomizeModelStateMachine, its ARN).
-    REAPER_STATE_MACHINE_ARN: z.string().check(z.regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]+$/, 'must be a state machine ARN')),
+    REAPER_STATE_MACHINE_ARN: z.string().check(z.maxLength(2048, { abort: true }), z.regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]+$/, 'must be a state machine ARN')),
   }),
 );
 
@@ -31,7 +32,7 @@ export const handler = makeHandler(eventSchema, async (event) => {
   const report = await reap(
     { executionArn: event.detail.executionArn, stateMachineArn: event.detail.stateMachineArn },
     { stateMachineArn: env.REAPER_STATE_MACHINE_ARN },
-    { sfn, bedrock },
+    { sfn, bedrock, ledger: jobLedger() },
   );
   log.info('reaper', { ...report });
   return report;

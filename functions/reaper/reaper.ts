@@ -1,46 +1,37 @@
 /**
  * reaper: an execution of this state machine that was aborted, timed out or failed must not leave its
- * customization job running, unbounded. On Step Functions' "Execution Status Change" event (ABORTED,
- * TIMED_OUT, FAILED) it finds the execution's job and stops it, after these checks, in this order:
+ * customization job running with nobody following it. On Step Functions' "Execution Status Change"
+ * event (ABORTED, TIMED_OUT, FAILED), in this order:
  *
  * 1. The execution is of this stack's state machine and has ended (DescribeExecution: a duplicate or
  *    late event of a redriven, RUNNING execution does nothing).
- * 2. Its job: an execution started by HandOver carries it in its input (`handover.submission.jobArn`),
- *    which is believed only once verified as resume-job verifies it (the predecessor's history started
- *    this execution with that hand-over: shared/handover.ts); a forged hand-over stops nothing. Any
- *    other execution has it in its history, as `$.submission` in the data of every state
- *    after a successful SubmitJob or ReconcileSubmission. The history is read newest first, so the
- *    last state's data is on the first page. An execution that ended before a submission was recorded
- *    (during SubmitJob, its quota wait or its reconciliation: the job may exist) is looked up by the
- *    job name SubmitJob was given (`$.job.jobName`). No job: nothing to do.
- * 3. The job is this chain's: its tag `bedrock-vpc-customization:execution-arn` (ListTagsForResource;
- *    GetModelCustomizationJob does not return tags) is the chain's first execution ARN.
- * 4. No successor of the chain owns it: the executions HandOver would have started after this one
- *    (`<first name>-<hash>-h<generation>`, generation + 1, + 2, …) are looked up until one does not
- *    exist; a RUNNING one whose input carries this job follows it, so the reaper leaves it alone.
- * 5. The job is InProgress (GetModelCustomizationJob): StopModelCustomizationJob. Any other status
- *    (Stopping, Stopped, Completed, Failed) needs nothing. ENIs are left to the janitor.
+ * 2. The job it may have followed, by name only as a key to look up: from its input's hand-over
+ *    (`handover.submission.jobName`, believed for nothing else) or from its history (`$.submission` /
+ *    `$.job.jobName` of the newest state data that has one; read newest first).
+ * 3. The job ledger (shared/ledger.ts) decides, never a tag or an input: the reaper acts only when
+ *    the ledger names this very execution as the job's supervisor (it died supervising), or names a
+ *    successor this execution designated and that does not run (it died mid-hand-over); a designated
+ *    successor that died before claiming the job is the supervisor only once its predecessor has ended
+ *    too (a running predecessor takes the job back itself). Then it takes
+ *    the job over in the ledger (supervisor = reaper: one conditional write, so two reapers never both
+ *    act) and stops the job if it runs — the job of the ledger's ARN, or, when the execution died before
+ *    recording one, the job of that name whose client request token is the ledger's. A successor that
+ *    runs (it claims the job) or any other supervisor: nothing is done.
  *
- * Idempotent: a repeated event finds the job Stopping or Stopped. An AWS error other than "does not
+ * The reaper stops; it does not take supervision on (no execution would follow the job's ENIs and
+ * grants): ENIs are left to the janitor (ledger-recorded ones), grants expire with their leases.
+ * Idempotent: a repeated event finds the ledger already reaped. An AWS error other than "does not
  * exist" is thrown as is (the Lambda's asynchronous retries run it again).
  */
-import {
-  GetModelCustomizationJobCommand,
-  ListTagsForResourceCommand,
-  StopModelCustomizationJobCommand,
-  type BedrockClient,
-} from '@aws-sdk/client-bedrock';
+import { GetModelCustomizationJobCommand, StopModelCustomizationJobCommand, type BedrockClient } from '@aws-sdk/client-bedrock';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
-import { executionArnOf, isExecutionOf, JOB_ARN_PATTERN } from '../shared/arn.js';
+import { isExecutionOf } from '../shared/arn.js';
 import { isAwsError } from '../shared/aws-errors.js';
-import { CHAIN_EXECUTION_TAG, handoverExecutionName } from '../shared/chain.js';
-import { HandOverRejectedError } from '../shared/errors.js';
-import { parseJson, verifyHandover } from '../shared/handover.js';
+import { parseJson } from '../shared/handover.js';
+import { REAPER_SUPERVISOR, type Ledger, type LedgerEntry } from '../shared/ledger.js';
 
 /** Execution statuses after which the reaper acts (the rule's `detail.status`). */
 export const ENDED_STATUSES = ['ABORTED', 'TIMED_OUT', 'FAILED'] as const;
-/** Most successors of one execution looked up (a chain hands over every 10,000 history events or 20 days). */
-export const MAX_SUCCESSORS = 100;
 /** History events per GetExecutionHistory page (the API's maximum is 1000). */
 export const HISTORY_PAGE_SIZE = 200;
 
@@ -58,18 +49,19 @@ export interface ReaperConfig {
 export interface ReaperDeps {
   sfn: Pick<SFNClient, 'send'>;
   bedrock: Pick<BedrockClient, 'send'>;
+  ledger: Ledger;
 }
 
 export type ReaperOutcome =
   | 'not-this-state-machine'
   | 'execution-not-found'
   | 'execution-not-ended'
-  | 'handover-not-verified'
   | 'no-job'
-  | 'job-not-found'
-  | 'job-not-this-chain'
+  | 'not-supervisor'
   | 'successor-running'
-  | 'successors-not-all-checked'
+  | 'predecessor-running'
+  | 'already-reaped'
+  | 'job-not-found'
   | 'job-ended'
   | 'stopped';
 
@@ -79,36 +71,23 @@ export interface ReaperReport {
   /** True only when this call sent StopModelCustomizationJob. */
   stopped: boolean;
   executionStatus?: string;
+  jobName?: string;
   jobArn?: string;
   jobStatus?: string;
-  /** The chain's first execution (the job's owner tag). */
-  firstExecutionArn?: string;
-  /** A successor that follows the job. */
-  successorArn?: string;
+  /** The supervisor the ledger names (when it is not this execution). */
+  supervisor?: string;
   message: string;
 }
 
-interface Chain {
-  first: { id: string; name: string };
-  generation: number;
-}
-
-type Found = { jobArn: string } | { jobName: string } | undefined;
-
-const isJobArn = (v: unknown): v is string => typeof v === 'string' && JOB_ARN_PATTERN.test(v);
-
-/**
- * The job recorded in the execution's history: `$.submission.jobArn` of the newest state data that has
- * one, or, when the newest SubmitJob never recorded one, the job name it was given.
- */
-async function jobFromHistory(executionArn: string, sfn: ReaperDeps['sfn']): Promise<Found> {
+/** The job name recorded in the execution's history: `$.submission.jobName` or `$.job.jobName` of the newest state data that has one. */
+async function jobNameFromHistory(executionArn: string, sfn: ReaperDeps['sfn']): Promise<string | undefined> {
   let nextToken: string | undefined;
   do {
     const page = await sfn.send(
       new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, includeExecutionData: true, maxResults: HISTORY_PAGE_SIZE, nextToken }),
     );
     for (const event of page.events ?? []) {
-      const found = jobInEvent(event);
+      const found = jobNameInEvent(event);
       if (found) return found;
     }
     nextToken = page.nextToken;
@@ -116,13 +95,10 @@ async function jobFromHistory(executionArn: string, sfn: ReaperDeps['sfn']): Pro
   return undefined;
 }
 
-function jobInEvent(event: HistoryEvent): Found {
-  const entered = event.stateEnteredEventDetails;
-  const data = parseJson(entered?.input ?? event.stateExitedEventDetails?.output);
-  if (isJobArn(data?.submission?.jobArn)) return { jobArn: data.submission.jobArn };
-  // Newest first: SubmitJob entered with no submission seen after it, so it never recorded its job.
-  if (entered?.name === 'SubmitJob' && typeof data?.job?.jobName === 'string') return { jobName: data.job.jobName };
-  return undefined;
+function jobNameInEvent(event: HistoryEvent): string | undefined {
+  const data = parseJson(event.stateEnteredEventDetails?.input ?? event.stateExitedEventDetails?.output);
+  const name = data?.submission?.jobName ?? data?.job?.jobName;
+  return typeof name === 'string' && name.length > 0 ? name : undefined;
 }
 
 export async function reap(input: ReaperInput, config: ReaperConfig, deps: ReaperDeps): Promise<ReaperReport> {
@@ -149,102 +125,93 @@ export async function reap(input: ReaperInput, config: ReaperConfig, deps: Reape
   }
   const executionStatus = execution.status;
   if (!ENDED_STATUSES.includes(executionStatus as (typeof ENDED_STATUSES)[number])) {
-    return report('execution-not-ended', `Execution ${executionArn} is ${executionStatus}: it still owns its job (or ended well); nothing to do.`, {
+    return report('execution-not-ended', `Execution ${executionArn} is ${executionStatus}: it still follows its job (or ended well); nothing to do.`, {
       executionStatus,
     });
   }
 
-  // 2. Its job, and the chain it belongs to.
-  const claimed = parseJson(execution.input)?.handover;
-  let chain: Chain;
-  let found: Found;
-  if (claimed !== undefined) {
-    let handover;
-    try {
-      const self = { executionArn, name: execution.name ?? executionArn.split(':').at(-1)!, stateMachineArn: config.stateMachineArn };
-      handover = await verifyHandover(self, claimed, deps.sfn);
-    } catch (err) {
-      if (!(err instanceof HandOverRejectedError)) throw err;
-      return report('handover-not-verified', `${err.message} The reaper stops nothing for it.`, { executionStatus });
-    }
-    chain = { first: { id: handover.execution.id, name: handover.execution.name }, generation: handover.generation };
-    found = { jobArn: handover.submission.jobArn };
-  } else {
-    chain = { first: { id: executionArn, name: execution.name ?? executionArn.split(':').at(-1)! }, generation: 0 };
-    found = await jobFromHistory(executionArn, deps.sfn);
-  }
-  const known = { executionStatus, firstExecutionArn: chain.first.id };
-  if (!found) return report('no-job', `Execution ${executionArn} (${executionStatus}) submitted no job: nothing to stop.`, known);
+  // 2. The job's name: a key to look up in the ledger, nothing more.
+  const claimedName = parseJson(execution.input)?.handover?.submission?.jobName;
+  const jobName = typeof claimedName === 'string' && claimedName.length > 0 ? claimedName : await jobNameFromHistory(executionArn, deps.sfn);
+  if (!jobName) return report('no-job', `Execution ${executionArn} (${executionStatus}) named no job: nothing to stop.`, { executionStatus });
 
-  let jobArn: string;
-  if ('jobArn' in found) jobArn = found.jobArn;
-  else {
-    // SubmitJob ran but recorded nothing: the job may exist under the name it was given.
-    try {
-      const byName = await deps.bedrock.send(new GetModelCustomizationJobCommand({ jobIdentifier: found.jobName }));
-      jobArn = byName.jobArn!;
-    } catch (err) {
-      if (isAwsError(err, 'ResourceNotFoundException')) {
-        return report('no-job', `Execution ${executionArn} (${executionStatus}) ended before SubmitJob recorded a job, and no job is named ${found.jobName}: nothing to stop.`, known);
-      }
-      throw err;
-    }
+  // 3. The ledger decides.
+  const entry = await deps.ledger.read(jobName);
+  const known = { executionStatus, jobName, ...(entry?.jobArn ? { jobArn: entry.jobArn } : {}) };
+  if (!entry) return report('no-job', `The job ledger has no job named ${jobName}: nothing of this workflow's to stop.`, known);
+  if (entry.supervisor === REAPER_SUPERVISOR) return report('already-reaped', `Job ${jobName} was already taken over by the reaper.`, known);
+  let dead = executionArn;
+  if (entry.supervisor === executionArn && !entry.claimed && entry.handoverFrom && (await running(entry.handoverFrom, deps))) {
+    // Designated but never claimed, and the predecessor still runs: it takes the job back at its next
+    // check (an execution that merely took the successor's name must not get the job stopped).
+    return report('predecessor-running', `Job ${jobName} was designated to ${executionArn}, which never claimed it; ${entry.handoverFrom} still runs and takes it back.`, {
+      ...known,
+      supervisor: entry.handoverFrom,
+    });
   }
-  const withJob = { ...known, jobArn };
+  if (entry.supervisor !== executionArn) {
+    // Died mid-hand-over: the successor it designated claims the job if it runs.
+    if (!(entry.handoverFrom === executionArn && !entry.claimed)) {
+      return report('not-supervisor', `The job ledger names ${entry.supervisor} as the supervisor of job ${jobName}, not ${executionArn}: left to it.`, {
+        ...known,
+        supervisor: entry.supervisor,
+      });
+    }
+    if (await running(entry.supervisor, deps)) {
+      return report('successor-running', `Job ${jobName} is designated to the running execution ${entry.supervisor}, which claims it: left to it.`, {
+        ...known,
+        supervisor: entry.supervisor,
+      });
+    }
+    dead = entry.supervisor;
+  }
+  if (!(await deps.ledger.reap(jobName, dead))) {
+    return report('not-supervisor', `The job ledger's supervisor of job ${jobName} changed meanwhile: left to it.`, known);
+  }
+  return stopIfRunning(entry, known, report, deps);
+}
 
-  // 3. The job is this chain's (tags are not in GetModelCustomizationJob's output).
-  let owner: string | undefined;
+/** True when `executionArn` exists and runs. */
+async function running(executionArn: string, deps: ReaperDeps): Promise<boolean> {
   try {
-    const tags = await deps.bedrock.send(new ListTagsForResourceCommand({ resourceARN: jobArn }));
-    owner = tags.tags?.find((t) => t.key === CHAIN_EXECUTION_TAG)?.value;
+    return (await deps.sfn.send(new DescribeExecutionCommand({ executionArn }))).status === 'RUNNING';
   } catch (err) {
-    if (isAwsError(err, 'ResourceNotFoundException')) return report('job-not-found', `Job ${jobArn} does not exist: nothing to stop.`, withJob);
+    if (isAwsError(err, 'ExecutionDoesNotExist')) return false;
     throw err;
   }
-  if (owner !== chain.first.id) {
-    return report(
-      'job-not-this-chain',
-      `Job ${jobArn} is tagged ${CHAIN_EXECUTION_TAG}=${owner ?? '(none)'}, not ${chain.first.id}: not this workflow's job, left alone.`,
-      withJob,
-    );
-  }
+}
 
-  // 4. No successor of the chain follows the job.
-  for (let generation = chain.generation + 1; ; generation++) {
-    if (generation > chain.generation + MAX_SUCCESSORS) {
-      return report('successors-not-all-checked', `Execution ${executionArn} has more than ${MAX_SUCCESSORS} successors: job ${jobArn} left alone, check it by hand.`, withJob);
-    }
-    const successorArn = executionArnOf(config.stateMachineArn, handoverExecutionName(chain.first, generation));
-    let successor;
-    try {
-      successor = await deps.sfn.send(new DescribeExecutionCommand({ executionArn: successorArn }));
-    } catch (err) {
-      if (isAwsError(err, 'ExecutionDoesNotExist')) break;
-      throw err;
-    }
-    // A running successor that carries this job on follows it. (An execution that merely took the
-    // name, without this job in its input, does not: HandOver then skips to the next generation.)
-    if (successor.status === 'RUNNING' && parseJson(successor.input)?.handover?.submission?.jobArn === jobArn) {
-      return report('successor-running', `Job ${jobArn} is followed by the running execution ${successorArn}: left to it.`, { ...withJob, successorArn });
-    }
+async function stopIfRunning(
+  entry: LedgerEntry,
+  known: Partial<ReaperReport>,
+  report: (outcome: ReaperOutcome, message: string, more?: Partial<ReaperReport>) => ReaperReport,
+  deps: ReaperDeps,
+): Promise<ReaperReport> {
+  // The job of the ledger's ARN; before one was recorded, the job of that name created with the ledger's token.
+  let job;
+  try {
+    job = await deps.bedrock.send(new GetModelCustomizationJobCommand({ jobIdentifier: entry.jobArn ?? entry.jobName }));
+  } catch (err) {
+    if (isAwsError(err, 'ResourceNotFoundException')) return report('job-not-found', `No job ${entry.jobArn ?? entry.jobName} exists: nothing to stop.`, known);
+    throw err;
   }
-
-  // 5. Stop it if it still runs.
-  const job = await deps.bedrock.send(new GetModelCustomizationJobCommand({ jobIdentifier: jobArn }));
-  if (job.status !== 'InProgress') {
-    return report('job-ended', `Job ${jobArn} is ${job.status}: nothing to stop.`, { ...withJob, jobStatus: job.status });
+  const jobArn = job.jobArn ?? entry.jobArn;
+  if (!entry.jobArn && job.clientRequestToken !== entry.clientRequestToken) {
+    return report('job-not-found', `The job named ${entry.jobName} was not created with this workflow's request token: not ours, left alone.`, known);
   }
+  const withJob = { ...known, ...(jobArn ? { jobArn } : {}) };
+  if (job.status !== 'InProgress') return report('job-ended', `Job ${jobArn} is ${job.status}: nothing to stop.`, { ...withJob, jobStatus: job.status });
   try {
     await deps.bedrock.send(new StopModelCustomizationJobCommand({ jobIdentifier: jobArn }));
   } catch (err) {
-    // A concurrent duplicate event may have stopped it first: refused because it no longer runs.
+    // A concurrent stop may have come first: refused because it no longer runs.
     if (!isAwsError(err, 'ValidationException', 'ConflictException')) throw err;
     const again = await deps.bedrock.send(new GetModelCustomizationJobCommand({ jobIdentifier: jobArn }));
     if (again.status === 'InProgress') throw err;
     return report('job-ended', `Job ${jobArn} is ${again.status}: nothing to stop.`, { ...withJob, jobStatus: again.status });
   }
   return {
-    ...report('stopped', `Execution ${executionArn} ended ${executionStatus} and left job ${jobArn} InProgress: stop requested. The janitor deletes its ENIs once it has stopped.`, {
+    ...report('stopped', `The supervisor of job ${jobArn} ended without finishing it: the reaper took it over in the job ledger and asked Bedrock to stop it. The janitor deletes its recorded ENIs once it has stopped.`, {
       ...withJob,
       jobStatus: 'InProgress',
     }),

@@ -1,7 +1,8 @@
 /** resume-job Lambda: the ResumeJob state. Verifies a hand-over before the execution acts on it. */
 import * as z from 'zod/mini';
-import { bedrock, sfn } from '../shared/clients.js';
+import { sfn } from '../shared/clients.js';
 import { makeHandler } from '../shared/handler.js';
+import { jobLedger } from '../shared/ledger-env.js';
 import { log } from '../shared/log.js';
 import { resumeJob } from './resume-job.js';
 
@@ -17,7 +18,7 @@ const eventSchema = z.object({
 });
 
 export const handler = makeHandler(eventSchema, async ({ handover, self }) => {
-  const state = await resumeJob(self, handover, { sfn, bedrock });
+  const state = await resumeJob(self, handover, { sfn, ledger: jobLedger() });
   log.info('hand-over verified', { jobArn: state.submission.jobArn, generation: state.handover.generation, previous: state.handover.previousExecutionId });
   return state;
 });

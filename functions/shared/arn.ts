@@ -13,6 +13,9 @@ export interface ArnScope {
   accountId: string;
 }
 
+/** Longest ARN a pattern here is tried on (AWS ARNs are at most 2,048 characters): a longer string is not an ARN. */
+export const MAX_ARN_LENGTH = 2048;
+
 /** A model customization job ARN (any partition, region, account). */
 export const JOB_ARN_PATTERN = /^arn:aws[a-z-]*:bedrock:[a-z0-9-]+:\d{12}:model-customization-job\/.+$/;
 
@@ -24,7 +27,7 @@ export function jobOutsideHome(
   jobArn: unknown,
   home: { region: string; accountId: string },
 ): { kind: 'invalid' } | { kind: 'foreign'; accountId: string; region: string } | undefined {
-  if (typeof jobArn !== 'string' || !JOB_ARN_PATTERN.test(jobArn)) return { kind: 'invalid' };
+  if (typeof jobArn !== 'string' || jobArn.length > MAX_ARN_LENGTH || !JOB_ARN_PATTERN.test(jobArn)) return { kind: 'invalid' };
   const { region, accountId } = parse(jobArn);
   return region === home.region && accountId === home.accountId ? undefined : { kind: 'foreign', accountId, region };
 }
@@ -71,7 +74,7 @@ export function isExecutionOf(executionArn: string, stateMachineArn: string): bo
 
 /** ARN of the execution named `name` of the same state machine as `executionArn`; undefined when it is not an execution ARN. */
 export function siblingExecutionArn(executionArn: string, name: string): string | undefined {
-  if (!/^arn:[^:]+:states:[^:]+:[^:]+:execution:[^:]+:[^:]+$/.test(executionArn)) return undefined;
+  if (executionArn.length > MAX_ARN_LENGTH || !/^arn:[^:]+:states:[^:]+:[^:]+:execution:[^:]+:[^:]+$/.test(executionArn)) return undefined;
   const execution = parse(executionArn);
   const machineName = execution.resource.split(':')[1]!;
   return build({ ...execution, resource: `execution:${machineName}:${name}` });

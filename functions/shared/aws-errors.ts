@@ -18,6 +18,9 @@ export function isAwsError(err: unknown, ...codes: string[]): boolean {
 const TRANSIENT_NAMES = new Set([
   'ThrottlingException',
   'Throttling',
+  // DynamoDB (the job ledger, the tables of the stack): throttled or conflicting, answered with 400.
+  'ProvisionedThroughputExceededException',
+  'TransactionConflictException',
   'TooManyRequestsException',
   'RequestLimitExceeded',
   'RequestThrottled',

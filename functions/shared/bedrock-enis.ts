@@ -45,3 +45,38 @@ export async function deleteEni(ec2: EC2Client, networkInterfaceId: string): Pro
     throw err;
   }
 }
+
+/** The network a job runs in (its `vpcConfig`, as the job ledger records it). */
+export interface JobNetwork {
+  vpcId: string;
+  subnetIds: readonly string[];
+  securityGroupIds: readonly string[];
+}
+
+/**
+ * Why `eni` cannot be one Bedrock created for the job in `network` (undefined when it can): both of
+ * Bedrock's tags for the job, in the job's VPC and one of its subnets, and no security group but the
+ * job's (Bedrock gives its ENIs the job's `vpcConfig.securityGroupIds`). Tags alone are not proof
+ * (anyone with ec2:CreateTags writes them): these are the checks the ENI's own attributes allow; the
+ * job ledger adds "seen while the job ran" (shared/ledger.ts).
+ */
+export function notInJobNetwork(eni: NetworkInterface, jobArn: string, network: JobNetwork): string | undefined {
+  if (tagOf(eni, BEDROCK_MANAGED_TAG) !== 'true' || tagOf(eni, BEDROCK_JOB_ARN_TAG) !== jobArn) return 'not tagged for the job';
+  if (eni.VpcId !== network.vpcId) return `in VPC ${eni.VpcId ?? '(none)'}, not the job's`;
+  if (!eni.SubnetId || !network.subnetIds.includes(eni.SubnetId)) return `in subnet ${eni.SubnetId ?? '(none)'}, not one of the job's`;
+  const groups = (eni.Groups ?? []).map((g) => g.GroupId ?? '');
+  if (groups.length === 0 || groups.some((g) => !network.securityGroupIds.includes(g))) return `security groups ${groups.join(',') || '(none)'} are not the job's`;
+  return undefined;
+}
+
+/** The ENIs tagged for `jobArn` that sit in the job's network ({@link notInJobNetwork}). */
+export async function jobEnisInNetwork(ec2: EC2Client, jobArn: string, network: JobNetwork): Promise<NetworkInterface[]> {
+  const Filters = [
+    { Name: `tag:${BEDROCK_MANAGED_TAG}`, Values: ['true'] },
+    { Name: `tag:${BEDROCK_JOB_ARN_TAG}`, Values: [jobArn] },
+    { Name: 'vpc-id', Values: [network.vpcId] },
+    { Name: 'subnet-id', Values: [...network.subnetIds] },
+  ];
+  const enis = await collect(paginateDescribeNetworkInterfaces({ client: ec2, pageSize: 1000 }, { Filters }), (p) => p.NetworkInterfaces);
+  return enis.filter((eni) => notInJobNetwork(eni, jobArn, network) === undefined);
+}

@@ -30,7 +30,7 @@ export const s3 = /* @__PURE__ */ new S3Client({ maxAttempts: 5, retryMode: 'sta
  */
 export const janitorEc2 = /* @__PURE__ */ new EC2Client({ maxAttempts: 8, retryMode: 'adaptive' });
 export const janitorBedrock = /* @__PURE__ */ new BedrockClient({ maxAttempts: 8, retryMode: 'adaptive' });
-/** The janitor's first-sighting table (JanitorSightingsTable). */
+/** The janitor's reads of the job ledger (JobLedgerTable: the ENIs recorded while each job ran). */
 export const janitorDynamodb = /* @__PURE__ */ new DynamoDBClient({ maxAttempts: 8, retryMode: 'adaptive' });
 /** The policy leases table (apply-policies): locks and holds, a few items per document. */
 export const dynamodb = /* @__PURE__ */ new DynamoDBClient({ maxAttempts: 5, retryMode: 'standard' });

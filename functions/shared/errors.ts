@@ -94,6 +94,19 @@ export class DatasetValidationError extends WorkflowError {
   }
 }
 
+/**
+ * A training or validation object is no longer the version the dataset step checked (its ETag no
+ * longer matches, or the version is gone) when submit-job copies it into the workflow's snapshot
+ * prefix (submit-job/snapshot.ts): someone replaced or deleted it after the check. Nothing was copied
+ * for it and no job was submitted; the message names the object, never its content.
+ */
+export class DatasetChangedError extends WorkflowError {
+  override readonly name = 'DatasetChangedError' as const;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
 /** The job's estimated training tokens or cost are above its cap (the stage's or the job's budget). */
 export class TrainingBudgetExceededError extends WorkflowError {
   override readonly name = 'TrainingBudgetExceededError' as const;
@@ -131,6 +144,25 @@ export class JobNameConflictError extends WorkflowError {
   override readonly name = 'JobNameConflictError' as const;
   constructor(message: string) {
     super(message);
+  }
+}
+
+/**
+ * The job ledger (shared/ledger.ts) does not record this execution as the job's owner or supervisor: the
+ * job (or its name) is another execution's. Nothing is stopped, released or deleted; the execution ends.
+ */
+export class JobNotOursError extends WorkflowError {
+  override readonly name = 'JobNotOursError' as const;
+  constructor(message: string) {
+    super(message);
+  }
+}
+
+/** A StopModelCustomizationJob request failed with a transient error (throttling, 5xx) after the SDK's attempts; retried. */
+export class JobStopUnavailableError extends WorkflowError {
+  override readonly name = 'JobStopUnavailableError' as const;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
   }
 }
 
@@ -291,6 +323,20 @@ export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = [
     terminal: true,
   },
   {
+    name: 'DatasetChangedError',
+    raisedBy: 'lambda',
+    states: ['SubmitJob', 'SubmitErrorKind', 'ReconcileSubmission', 'RevokeAfterSubmitFailed', 'SubmitFailed'],
+    meaning:
+      'A training or validation object changed (replaced or deleted) after ValidateDataset checked it: SubmitJob copies ' +
+      'exactly the checked version (its ETag, and its version id when the bucket has versioning) into the output prefix ' +
+      'before submitting, and S3 refused the copy (precondition failed, or no such version). No job was submitted for ' +
+      'it; the Cause names the object, never its content.',
+    whatToDo:
+      'Find out who wrote the object after the check (CloudTrail data events: PutObject, DeleteObject); if the new data ' +
+      'is wanted, start a new execution, which checks it again. Keep writers off the data while a job starts.',
+    terminal: true,
+  },
+  {
     name: 'TrainingBudgetExceededError',
     raisedBy: 'lambda',
     states: ['ValidateDataset', 'DatasetRejected'],
@@ -342,6 +388,31 @@ export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = [
       'ReconcileSubmission after a submission that kept failing).',
     whatToDo: 'Choose another jobName, or leave it out to derive one from the execution. The applied policies stay (idempotent).',
     terminal: true,
+  },
+  {
+    name: 'JobNotOursError',
+    raisedBy: 'lambda',
+    states: [
+      'SubmitJob', 'SubmitErrorKind', 'ReconcileSubmission', 'RevokeAfterSubmitFailed', 'SubmitFailed', 'PollStatus', 'WaitForJobEvent',
+      'StopJob', 'StopUnwatchedJob', 'CleanupEnis', 'NotOurJob',
+    ],
+    meaning:
+      'The job ledger (JobLedgerTable) does not record this execution as the owner or the supervisor of the job: the job ' +
+      'name was reserved by another execution (a duplicate upload delivery, a second start with the same name), or ' +
+      'another execution supervises the job now. Nothing was stopped, released or deleted; the other execution\'s job ' +
+      'goes on under its own supervision. (WaitForJobEvent and CleanupEnis report it in $.jobEvent / $.cleanupError.)',
+    whatToDo:
+      'Nothing to undo. Follow the execution the Cause names (bvc status). To run the same data again, start with another ' +
+      'jobName. An execution started before the ledger existed is not in it: let such executions end before upgrading.',
+    terminal: false,
+  },
+  {
+    name: 'JobStopUnavailableError',
+    raisedBy: 'lambda',
+    states: ['StopJob', 'StopUnwatchedJob'],
+    meaning: 'StopModelCustomizationJob failed with a transient error (throttling, 5xx) after the SDK\'s own attempts; retried a few times.',
+    whatToDo: 'Nothing, unless it persists: then the execution goes on checking the job, and stops it by hand if the Cause says it could not.',
+    terminal: false,
   },
   {
     name: 'JobQuotaExceededError',
@@ -427,8 +498,10 @@ export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = [
     name: 'JobDeadlineExceededError',
     raisedBy: 'state machine',
     states: ['Outcome', 'JobDeadlineExceeded'],
-    meaning: 'The job ran past maxJobDurationSeconds and this workflow stopped it. Its ENIs were cleaned up.',
-    whatToDo: 'Raise maxJobDurationSeconds or make the job smaller, then start a new execution.',
+    meaning:
+      'The job ran past maxJobDurationSeconds, or used the executions the stage allows one job (maxExecutionsPerJob; the Cause ' +
+      'says which), and this workflow stopped it. Its ENIs were cleaned up.',
+    whatToDo: 'Raise maxJobDurationSeconds (or maxExecutionsPerJob, or the job\'s polling intervals) or make the job smaller, then start a new execution.',
     terminal: true,
   },
   {
@@ -485,6 +558,8 @@ const LAMBDA_STATES = [
   'RevokeAfterSubmitFailed',
   'PollStatus',
   'WaitForJobEvent',
+  'StopJob',
+  'StopUnwatchedJob',
   'ConfirmStopped',
   'CleanupEnis',
   'RevokeGrants',
@@ -496,13 +571,13 @@ export const SERVICE_ERRORS: readonly ServiceErrorEntry[] = [
     name: 'States.ALL',
     states: [
       'ResumeJob', 'ValidateNetwork', 'ValidateDataset', 'PlanPolicies', 'ApplyPolicies', 'RollbackPolicies', 'SubmitJob', 'PlanQuotaWait',
-      'ReconcileSubmission', 'RevokeAfterSubmitFailed', 'PollStatus', 'HandOver', 'VerifyHandOver', 'WaitForJobEvent', 'StopJob', 'StopUnwatchedJob',
+      'ReconcileSubmission', 'RevokeAfterSubmitFailed', 'PollStatus', 'HandOver', 'WaitForJobEvent', 'StopJob', 'StopUnwatchedJob',
       'ConfirmStopped', 'CleanupEnis', 'RevokeGrants',
     ],
     meaning:
       'Any error. Every Task catches it last: to roll back before failing, to look for a job a failed submission may ' +
-      'have created (SubmitJob), to stop a job that can no longer be followed (PollStatus), or (WaitForJobEvent: its ' +
-      'safety-net timeout; HandOver, VerifyHandOver, StopJob, StopUnwatchedJob) to go on checking the job.',
+      'have created (SubmitJob), to stop a job that can no longer be followed (PollStatus), or (WaitForJobEvent: a wait ' +
+      'that could not register, after a wait of the polling interval; HandOver, StopJob, StopUnwatchedJob) to go on checking the job.',
   },
   { name: 'Lambda.ServiceException', states: LAMBDA_STATES, meaning: 'A transient Lambda service error while invoking the function; retried.' },
   { name: 'Lambda.AWSLambdaException', states: LAMBDA_STATES, meaning: 'A transient Lambda service error while invoking the function; retried.' },
@@ -519,35 +594,24 @@ export const SERVICE_ERRORS: readonly ServiceErrorEntry[] = [
     name: 'StepFunctions.ExecutionAlreadyExistsException',
     states: ['HandOver'],
     meaning:
-      'An execution of the successor\'s name exists. VerifyHandOver reads it (DescribeExecution): when its input hands ' +
-      'over this job from this execution (an earlier attempt went through), the job is handed over; otherwise this ' +
-      'execution keeps following the job and hands it over later under the next generation\'s name.',
+      'An execution of the successor\'s name exists and is not this start (a repeated start of a running execution with ' +
+      'the same input answers that execution instead): this execution keeps following the job (PollStatus takes it back ' +
+      'from the unclaimed successor in the job ledger) and hands it over later under the next generation\'s name.',
   },
   {
     name: 'States.Timeout',
-    states: ['ResumeJob', 'RollbackPolicies', 'SubmitJob', 'ReconcileSubmission', 'PollStatus', 'ConfirmStopped'],
+    states: ['ResumeJob', 'RollbackPolicies', 'SubmitJob', 'ReconcileSubmission', 'PollStatus', 'WaitForJobEvent', 'StopJob', 'StopUnwatchedJob', 'ConfirmStopped'],
     meaning: 'The Lambda timed out; retried like HandOverUnverifiedError (hand-over), JobSubmissionUncertainError (submission) or JobStatusUnavailableError (status check).',
   },
   {
     name: 'Lambda.Unknown',
-    states: ['ResumeJob', 'RollbackPolicies', 'SubmitJob', 'ReconcileSubmission', 'PollStatus', 'ConfirmStopped'],
+    states: ['ResumeJob', 'RollbackPolicies', 'SubmitJob', 'ReconcileSubmission', 'PollStatus', 'StopJob', 'StopUnwatchedJob', 'ConfirmStopped'],
     meaning: 'The Lambda timed out or crashed; retried like HandOverUnverifiedError (hand-over), JobSubmissionUncertainError (submission) or JobStatusUnavailableError (status check).',
   },
   {
     name: 'Sandbox.Timedout',
-    states: ['ResumeJob', 'RollbackPolicies', 'SubmitJob', 'ReconcileSubmission', 'PollStatus', 'ConfirmStopped'],
+    states: ['ResumeJob', 'RollbackPolicies', 'SubmitJob', 'ReconcileSubmission', 'PollStatus', 'StopJob', 'StopUnwatchedJob', 'ConfirmStopped'],
     meaning: 'The Lambda timed out; retried like HandOverUnverifiedError (hand-over), JobSubmissionUncertainError (submission) or JobStatusUnavailableError (status check).',
-  },
-  { name: 'Bedrock.ThrottlingException', states: ['StopJob', 'StopUnwatchedJob'], meaning: 'StopModelCustomizationJob was throttled; retried.' },
-  {
-    name: 'Bedrock.InternalServerException',
-    states: ['StopJob', 'StopUnwatchedJob'],
-    meaning: 'A transient Bedrock error on StopModelCustomizationJob; retried.',
-  },
-  {
-    name: 'Bedrock.ServiceUnavailableException',
-    states: ['StopUnwatchedJob'],
-    meaning: 'Bedrock was unavailable for StopModelCustomizationJob; retried.',
   },
 ];
 

@@ -240,7 +240,8 @@ function executionStatus(given: string | undefined, terminalType: string | undef
 function outcomeOf(status: ExecutionStatus, endState: string | undefined): Outcome {
   switch (status) {
     case 'SUCCEEDED':
-      return endState === 'DryRunPlan' ? 'dry-run' : endState === 'HandedOver' ? 'handed-over' : 'completed';
+      // Superseded: the job ledger names another supervisor, which follows the job on (as after a hand-over).
+      return endState === 'DryRunPlan' ? 'dry-run' : endState === 'HandedOver' || endState === 'Superseded' ? 'handed-over' : 'completed';
     case 'FAILED':
       return 'failed';
     case 'TIMED_OUT':
@@ -357,6 +358,7 @@ function headlineOf(v: ExecutionView): string {
       return `Dry run ${v.execution.name}: plan ready, ${n} policy change${n === 1 ? '' : 's'}, preflight passed${v.preflight?.warn ? ` with ${v.preflight.warn} warning${v.preflight.warn === 1 ? '' : 's'}` : ''}`;
     }
     case 'handed-over':
+      if (v.endState === 'Superseded') return `Job ${job} is followed by another execution now (job ledger); ${v.execution.name} ended without acting on it`;
       return `Job ${job} handed over to ${v.job?.handedOverTo?.split(':').at(-1) ?? 'a new execution'} (still ${v.job?.status ?? 'running'})`;
     case 'running':
       return `Execution ${v.execution.name} running, in ${v.endState ?? 'no state yet'}${v.job?.status ? `; job ${job} ${v.job.status}` : ''}`;

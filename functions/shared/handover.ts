@@ -4,8 +4,8 @@
  * can write such an input, so the claim is never trusted: the predecessor's own history is. The
  * predecessor's HandOver state scheduled `states:startExecution` with this execution's name and this
  * state machine, and the input it scheduled (`handover`) is what the successor continues — not the
- * input it received. Used by resume-job (before the successor acts) and by the reaper (before it
- * stops a job because a successor failed).
+ * input it received. Used by resume-job (before the successor claims the job in the job ledger);
+ * `parseJson` also by the reaper.
  */
 import { GetExecutionHistoryCommand, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
 import * as z from 'zod/mini';

@@ -6,7 +6,7 @@
  * from the uploaded object's identity), S3 locations parsed once. Makes no AWS call.
  */
 import { createHash } from 'node:crypto';
-import { ROLE_ARN_PATTERN } from './arn.js';
+import { MAX_ARN_LENGTH, ROLE_ARN_PATTERN } from './arn.js';
 import { InvalidInputError, type InputIssue } from './errors.js';
 import { CONTROL_CHARACTERS, parseS3Uri, s3KeyProblems, type BucketAccess } from './s3.js';
 import * as z from 'zod/mini';
@@ -16,8 +16,17 @@ import { parseOrThrow } from './validation.js';
 
 export { executionSchema, pollingSchema, MAX_JOB_DURATION_SECONDS, type Execution };
 
-/** Bedrock API patterns (CreateModelCustomizationJob). */
-export const JOB_NAME_PATTERN = /^[a-zA-Z0-9](-*[a-zA-Z0-9+\-.])*$/;
+/**
+ * Bedrock API patterns (CreateModelCustomizationJob), each in a form that runs in linear time (every
+ * regex applied to input is checked by test/unit/regex-safety.test.ts; the rewrites are proven to
+ * accept the same strings there).
+ * - jobName: the API's `[a-zA-Z0-9](-*[a-zA-Z0-9\+\-\.])*`, 1-63. Its class already holds `-`, so the
+ *   `-*` adds nothing to the language but made the regex backtrack exponentially: the same language, linear.
+ * - customModelName: the API's `([0-9a-zA-Z][_-]?)+`, 1-63 (unambiguous as it is: each repetition
+ *   starts with the one letter or digit).
+ * - clientRequestToken: the API's `^[a-zA-Z0-9](-*[a-zA-Z0-9])*$`, 1-256 (unambiguous: a run of `-` ends on a letter or digit).
+ */
+export const JOB_NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9+\-.]*$/;
 export const CUSTOM_MODEL_NAME_PATTERN = /^([0-9a-zA-Z][_-]?)+$/;
 export const CLIENT_REQUEST_TOKEN_PATTERN = /^[a-zA-Z0-9](-*[a-zA-Z0-9])*$/;
 
@@ -31,7 +40,16 @@ export const HYPERPARAMETER_LIMITS = { count: 30, keyPattern: /^[A-Za-z][A-Za-z0
 /** Keys no record of the input may use: they would change the prototype of the parsed object. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
-const text = (min: number, max: number) => z.string().check(z.minLength(min), z.maxLength(max));
+/**
+ * The length caps come first and stop the parse (`abort`): zod runs a string's later checks after a
+ * failed one unless it aborts, so without it a regex or refine would still see an over-long string.
+ */
+const text = (min: number, max: number) => z.string().check(z.minLength(min), z.maxLength(max, { abort: true }));
+/** A string of at most `max` characters matching `pattern`; the regex never sees a longer one. */
+const matching = (max: number, pattern: RegExp, message?: string) =>
+  z.string().check(z.maxLength(max, { abort: true }), z.regex(pattern, message));
+/** Longest s3:// URI: `s3://`, a bucket name (63), `/`, a key of at most 1,024 bytes (a UTF-8 byte per character at least). */
+const MAX_S3_URI_LENGTH = 's3://'.length + 63 + 1 + 1024;
 const int = (min: number, max: number) => z.int().check(z.minimum(min), z.maximum(max));
 /** The object-key rules of shared/s3.ts, each broken rule an issue, on the key `keyOf` takes from the value. */
 const s3KeyRules = (keyOf: (value: string) => string = (v) => v) =>
@@ -41,6 +59,7 @@ const s3KeyRules = (keyOf: (value: string) => string = (v) => v) =>
 const s3Uri = z
   .string()
   .check(
+    z.maxLength(MAX_S3_URI_LENGTH, { abort: true }),
     z.regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/s, 'must be an s3:// URI with a valid bucket name'),
     s3KeyRules((uri) => uri.replace(/^s3:\/\/[^/]+\/?/, '')),
   );
@@ -66,7 +85,7 @@ const tagKeyProblem = (key: string) =>
         : undefined;
 /** Resource tags as Bedrock takes them; `aws:` keys are AWS's own. */
 const tagMap = z
-  .record(z.string(), z.string().check(z.maxLength(256), z.regex(TAG_TEXT, 'must be a tag value (letters, digits, spaces and _.:/=+-@)')))
+  .record(z.string(), matching(256, TAG_TEXT, 'must be a tag value (letters, digits, spaces and _.:/=+-@)'))
   .check(
     eachKey(tagKeyProblem),
     z.refine((tags) => Object.keys(tags).length <= 200, 'at most 200 tags'),
@@ -78,28 +97,31 @@ const hyperParametersSchema = z
   )
   .check(
     eachKey((key) =>
-      HYPERPARAMETER_LIMITS.keyPattern.test(key) ? undefined : 'must be a hyperparameter name (a letter, then letters or digits, at most 64)',
+      key.length <= 64 && HYPERPARAMETER_LIMITS.keyPattern.test(key) ? undefined : 'must be a hyperparameter name (a letter, then letters or digits, at most 64)',
     ),
     z.refine((h) => Object.keys(h).length <= HYPERPARAMETER_LIMITS.count, `at most ${HYPERPARAMETER_LIMITS.count} hyperparameters`),
   );
 /** The records of the input whose keys {@link FORBIDDEN_KEYS} are checked before parsing (z.record drops a `__proto__` key silently). */
 const RECORD_FIELDS = ['hyperParameters', 'jobTags', 'customModelTags'] as const;
-const uniqueIds = (prefix: string, min: number, max: number) =>
+/** EC2 ids: the prefix, `-` and 8 or 17 hex digits (the patterns are literals, so that the regex check finds them). */
+const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
+const SG_ID = /^sg-[0-9a-f]{8,17}$/;
+const uniqueIds = (prefix: string, pattern: RegExp, min: number, max: number) =>
   z
-    .array(z.string().check(z.regex(new RegExp(`^${prefix}-[0-9a-f]{8,17}$`), `must look like ${prefix}-0123456789abcdef0`)))
+    .array(matching(prefix.length + 18, pattern, `must look like ${prefix}-0123456789abcdef0`))
     .check(
       z.minLength(min),
       z.maxLength(max),
       z.refine((ids) => new Set(ids).size === ids.length, 'must not contain duplicates'),
     );
 
-const vpcIdSchema = z.string().check(z.regex(/^vpc-[0-9a-f]{8,17}$/, 'must look like vpc-0123456789abcdef0'));
+const vpcIdSchema = matching(21, /^vpc-[0-9a-f]{8,17}$/, 'must look like vpc-0123456789abcdef0');
 
 /** `vpcConfig` as a job gives it: the VPC (the stage's, when given), some of the stage's subnets and groups. */
 export const vpcConfigSchema = z.strictObject({
   vpcId: z.optional(vpcIdSchema),
-  subnetIds: uniqueIds('subnet', 1, 16),
-  securityGroupIds: uniqueIds('sg', 1, 5),
+  subnetIds: uniqueIds('subnet', SUBNET_ID, 1, 16),
+  securityGroupIds: uniqueIds('sg', SG_ID, 1, 5),
 });
 
 const policySettings = {
@@ -120,7 +142,7 @@ export const policiesInputSchema = z.strictObject(policySettings);
 export const policiesSchema = z.strictObject({
   ...policySettings,
   /** Principals kept out of the bucket Deny: the stage param exemptPrincipalArns. */
-  exemptPrincipalArns: z.array(z.string().check(z.regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/))).check(z.maxLength(20)),
+  exemptPrincipalArns: z.array(matching(MAX_ARN_LENGTH, /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/)).check(z.maxLength(20)),
 });
 
 export const preflightSchema = z.strictObject({
@@ -129,12 +151,10 @@ export const preflightSchema = z.strictObject({
 });
 
 /** An IAM role ARN. */
-export const roleArnSchema = z.string().check(z.regex(ROLE_ARN_PATTERN, 'must be an IAM role ARN'));
+export const roleArnSchema = matching(MAX_ARN_LENGTH, ROLE_ARN_PATTERN, 'must be an IAM role ARN');
 
-const jobNameSchema = z.string().check(z.maxLength(63), z.regex(JOB_NAME_PATTERN, 'must match [a-zA-Z0-9](-*[a-zA-Z0-9+-.])*'));
-const customModelNameSchema = z
-  .string()
-  .check(z.maxLength(63), z.regex(CUSTOM_MODEL_NAME_PATTERN, 'must match ([0-9a-zA-Z][_-]?)+'));
+const jobNameSchema = matching(63, JOB_NAME_PATTERN, 'must match [a-zA-Z0-9](-*[a-zA-Z0-9+-.])*');
+const customModelNameSchema = matching(63, CUSTOM_MODEL_NAME_PATTERN, 'must match ([0-9a-zA-Z][_-]?)+');
 
 /**
  * The uploaded object, as the upload rule passes it: the `detail` of S3's EventBridge "Object Created"
@@ -144,7 +164,7 @@ const customModelNameSchema = z
  */
 export const uploadSchema = z
   .looseObject({
-    bucket: z.looseObject({ name: z.string().check(z.regex(BUCKET_NAME_PATTERN, 'must be an S3 bucket name')) }),
+    bucket: z.looseObject({ name: matching(63, BUCKET_NAME_PATTERN, 'must be an S3 bucket name') }),
     object: z.looseObject({
       key: z.string().check(z.minLength(1), s3KeyRules()),
       size: z.optional(z.int().check(z.minimum(0))),
@@ -237,9 +257,9 @@ export const jobInputSchema = z
     policies: policiesSchema,
     jobName: jobNameSchema,
     customModelName: customModelNameSchema,
-    clientRequestToken: text(1, 256).check(z.regex(CLIENT_REQUEST_TOKEN_PATTERN)),
-    region: z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region')),
-    accountId: z.string().check(z.regex(/^\d{12}$/)),
+    clientRequestToken: matching(256, CLIENT_REQUEST_TOKEN_PATTERN),
+    region: matching(32, /^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region'),
+    accountId: matching(12, /^\d{12}$/),
     partition: text(3, 20),
     s3: jobS3Schema,
   })
@@ -271,7 +291,7 @@ export function deriveCustomModelName(jobName: string): string {
     .replace(/[^0-9a-zA-Z_-]+/g, '-')
     .replace(/[_-]{2,}/g, '-')
     .replace(/^[_-]+/, '');
-  const cut = name.length <= 63 ? name : `${name.slice(0, 54).replace(/[_-]+$/, '')}-${shortHash(name)}`;
+  const cut = name.length <= 63 ? name : `${name.slice(0, 54).replace(/^([\s\S]*[^_-])?[_-]*$/, '$1')}-${shortHash(name)}`;
   return cut;
 }
 
@@ -356,7 +376,7 @@ export interface StageBoundFields {
   policies: { [K in keyof StagePolicies]: string } & { exemptPrincipalArns?: string[] };
   maxJobDurationSeconds: number;
   budget?: { maxTrainingTokens?: number | undefined; maxTrainingCostUsd?: number | undefined };
-  polling?: { mode?: 'event' | 'poll' | undefined };
+  polling?: { mode?: 'event' | 'poll' | undefined; maxExecutions?: number | undefined };
 }
 
 /**
@@ -423,6 +443,9 @@ export function stageViolations(job: StageBoundFields, stage: Stage, trainingFie
   }
   if (job.maxJobDurationSeconds > stage.maxJobDurationSeconds) {
     issues.push({ field: 'maxJobDurationSeconds', message: `must be at most ${stage.maxJobDurationSeconds} (${param('maxJobDurationSeconds')})` });
+  }
+  if (job.polling?.maxExecutions !== undefined && job.polling.maxExecutions > stage.maxExecutionsPerJob) {
+    issues.push({ field: 'polling.maxExecutions', message: `must be at most ${stage.maxExecutionsPerJob} (${param('maxExecutionsPerJob')})` });
   }
   if (job.polling?.mode === 'event' && stage.jobWait !== 'event') {
     issues.push({ field: 'polling.mode', message: `must be "poll": the stage routes no job-state events (param jobWait is ${stage.jobWait})` });
@@ -497,7 +520,9 @@ export function resolveJobInput(raw: unknown, stage: Stage, execution: Execution
     ...input,
     policies: isPlainObject(input.policies) ? { ...stage.policies, ...input.policies } : (input.policies ?? stage.policies),
     // The stage's way of following jobs unless the input asks for one (stageViolations: only poll may narrow event).
-    polling: isPlainObject(input.polling) ? { mode: stage.jobWait, ...input.polling } : (input.polling ?? { mode: stage.jobWait }),
+    polling: isPlainObject(input.polling)
+      ? { mode: stage.jobWait, maxExecutions: stage.maxExecutionsPerJob, ...input.polling }
+      : (input.polling ?? { mode: stage.jobWait, maxExecutions: stage.maxExecutionsPerJob }),
     ...(upload ? { trainingDataS3Uri: uploadS3Uri(upload) } : {}),
   });
   const violations = stageViolations(merged, stage, upload ? 'upload.bucket.name' : 'trainingDataS3Uri');

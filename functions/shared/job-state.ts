@@ -27,6 +27,12 @@ export const HANDOVER_AFTER_SECONDS = 20 * 24 * 3600;
  */
 export const MIN_POLL_SECONDS = 10;
 
+/**
+ * The lowest hand-over threshold a job may ask for: the states before the first status check already
+ * cost about a hundred events, so a lower one would hand over at every check.
+ */
+export const MIN_HANDOVER_AFTER_EVENTS = 2_000;
+
 /** How the job is polled (`job.polling`). */
 export const pollingSchema = z.strictObject({
   /** First wait between status checks. */
@@ -35,8 +41,12 @@ export const pollingSchema = z.strictObject({
   maxSeconds: z._default(count(MIN_POLL_SECONDS, 3600), 1800),
   /** Each wait is the previous one times this factor, up to `maxSeconds`. */
   growthFactor: z._default(z.number().check(z.minimum(1), z.maximum(4)), 2),
-  /** Hand the job over to a fresh execution when this one's history reaches this many events. */
-  handoverAfterEvents: z._default(count(100, 12_000), DEFAULT_HANDOVER_AFTER_EVENTS),
+  /**
+   * Hand the job over to a fresh execution when this one's history reaches this many events. At least
+   * {@link MIN_HANDOVER_AFTER_EVENTS}: an execution then lasts hundreds of status checks, each behind a
+   * wait of at least {@link MIN_POLL_SECONDS}, so hand-overs cannot storm.
+   */
+  handoverAfterEvents: z._default(count(MIN_HANDOVER_AFTER_EVENTS, 12_000), DEFAULT_HANDOVER_AFTER_EVENTS),
   /**
    * How the job is followed between checks: `event` waits for Bedrock's job-state event (a task token,
    * released by the job-events Lambda) with a safety-net check every `eventSafetyNetSeconds`; `poll`
@@ -44,8 +54,17 @@ export const pollingSchema = z.strictObject({
    * may ask for `poll` (an execution resumed from before this field polls).
    */
   mode: z._default(z.enum(['event', 'poll']), 'poll'),
-  /** With mode `event`: the longest wait for the event before a safety-net status check (events are best effort). */
-  eventSafetyNetSeconds: z._default(count(600, 86_400), 43_200),
+  /**
+   * With mode `event`: the longest wait for the event before a safety-net status check (events are best
+   * effort). 15 minutes by default: each check also records the job's ENIs while it runs (shared/ledger.ts).
+   */
+  eventSafetyNetSeconds: z._default(count(600, 86_400), 900),
+  /**
+   * The most executions that may follow this job (the first and its hand-overs): at most the stage's
+   * maxExecutionsPerJob, which the job input resolution sets when the job names none. Past it the job
+   * is stopped instead of handed over again.
+   */
+  maxExecutions: z._default(count(2, 1_000), 50),
 });
 
 /**
@@ -83,7 +102,7 @@ export const JOB_STATUSES = ['InProgress', 'Completed', 'Failed', 'Stopping', 'S
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
 /** A model customization job ARN. */
-export const jobArnSchema = z.string().check(z.regex(JOB_ARN_PATTERN, 'must be a model customization job ARN'));
+export const jobArnSchema = z.string().check(z.maxLength(2048, { abort: true }), z.regex(JOB_ARN_PATTERN, 'must be a model customization job ARN'));
 
 /** `$.submission`: the job this execution follows. */
 export const submissionSchema = z.object({
@@ -94,11 +113,13 @@ export const submissionSchema = z.object({
   submittedAt: z.string(),
   /** ISO time after which the job is stopped (`maxJobDurationSeconds` after submission). */
   deadline: z.string(),
+  /** The data the job trains on: the snapshot of the checked objects (functions/submit-job/snapshot.ts). */
+  trainedOn: z.optional(z.object({ trainingDataS3Uri: z.string(), validationDataS3Uris: z.array(z.string()) })),
 });
 export type Submission = z.infer<typeof submissionSchema>;
 
 /** What the Choice after PollStatus routes on. */
-export const POLL_NEXT = ['wait', 'stop', 'handover', 'completed', 'failed', 'stopped'] as const;
+export const POLL_NEXT = ['wait', 'stop', 'handover', 'completed', 'failed', 'stopped', 'superseded'] as const;
 export type PollNext = (typeof POLL_NEXT)[number];
 
 /** `$.poll`: the latest status check (produced by poll-status; the ASL routes on `next`). */
@@ -114,16 +135,23 @@ export interface PollResult {
   /** Estimated history events of this execution after this poll. */
   historyEvents: number;
   nextWaitSeconds: number;
+  /**
+   * The wait polling would use now (initialSeconds growing to maxSeconds): after a failed event wait
+   * (WaitAfterEventFailure), so even a wait that cannot register never loops faster than the floor.
+   */
+  fallbackWaitSeconds?: number;
   deadlineExceeded: boolean;
   checkedAt: string;
   /** One line a person can read: what the job is doing, or why it ended. */
   message: string;
   failureMessage?: string;
   /**
-   * With next = handover: the fresh execution that carries the job on (its ARN, for VerifyHandOver,
-   * when the chain's first execution ARN is known).
+   * With next = handover: the fresh execution that carries the job on (its ARN: the supervisor the
+   * job ledger now designates).
    */
   handover?: { generation: number; executionName: string; executionArn?: string };
+  /** With next = stop: why (StopJob passes it on, and the stopped job's message says it). */
+  stopReason?: 'deadline' | 'executions';
   statusDetails?: unknown;
   /** With status Completed: the custom model the job created, and Bedrock's loss figures. */
   outputModelArn?: string;

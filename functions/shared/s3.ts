@@ -39,8 +39,9 @@ export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
  * key and the stage's outputPrefix all use it.
  */
 export function s3KeyProblems(key: string): string[] {
+  // An over-long key is reported alone: the regexes below never run on it.
+  if (Buffer.byteLength(key, 'utf8') > 1024) return ['must have an object key of at most 1,024 bytes'];
   return [
-    ...(Buffer.byteLength(key, 'utf8') > 1024 ? ['must have an object key of at most 1,024 bytes'] : []),
     ...(CONTROL_CHARACTERS.test(key) ? ['must not contain control characters'] : []),
     ...(/(^|\/)\.\.?(\/|$)/.test(key) ? ['must not contain a "." or ".." path segment'] : []),
   ];

@@ -35,6 +35,7 @@ export const STAGE_PARAMS = {
   maxTrainingTokens: 'STAGE_MAX_TRAINING_TOKENS',
   maxTrainingCostUsd: 'STAGE_MAX_TRAINING_COST_USD',
   jobWait: 'STAGE_JOB_WAIT',
+  maxExecutionsPerJob: 'STAGE_MAX_EXECUTIONS_PER_JOB',
 } as const;
 export type StageParamName = keyof typeof STAGE_PARAMS;
 
@@ -87,6 +88,11 @@ export interface Stage {
    * or `poll`. Absent: `poll` (a stage deployed before the param existed routes no events).
    */
   jobWait: 'event' | 'poll';
+  /**
+   * The most executions (the first and its hand-overs) that may follow one job; a job may ask for
+   * fewer. Past it the job is stopped rather than handed over again. Default 50.
+   */
+  maxExecutionsPerJob: number;
 }
 
 export const BUCKET_NAME_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -94,21 +100,32 @@ const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
 const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
 const SG_ID = /^sg-[0-9a-f]{8,17}$/;
 const ENDPOINT_ID = /^vpce-[0-9a-f]{8,17}$/;
-const KEY_ID = '(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})';
+/** A KMS key ARN; the key id a multi-Region key id (mrk-…) or a UUID. */
+const KMS_KEY_ARN = /^arn:aws(-[a-z]+)*:kms:[a-z0-9-]+:\d{12}:key\/(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+/** Longest value of one param (or one item of a list param) a pattern is tried on: an ARN is at most 2,048 characters. */
+const MAX_PARAM_LENGTH = 2048;
 /** Longest job the workflow follows (30 days, across hand-overs); README "Limits". */
 export const MAX_JOB_DURATION_SECONDS = 30 * 24 * 3600;
+/**
+ * Executions per job (stage param maxExecutionsPerJob): 50 by default, at most 1,000. An execution hands
+ * over after at least 2,000 history events (hundreds of status checks, each behind a wait of at least
+ * 10 s) or 20 days, so 50 follow even a 30-day job polled every 10 s (about 35 minutes an execution
+ * at that extreme would need ~1,200: the job is stopped at 50, bounding what one job can cost).
+ */
+export const DEFAULT_MAX_EXECUTIONS_PER_JOB = 50;
+export const MAX_EXECUTIONS_PER_JOB = 1_000;
 
 const blankToUndefined = (v: string | undefined) => (v === undefined || v.trim() === '' ? undefined : v.trim());
 const text = z.pipe(z.optional(z.string()), z.transform(blankToUndefined));
 const required = (pattern: RegExp, what: string) =>
-  z.pipe(text, z.string({ error: 'is required' }).check(z.regex(pattern, `must be ${what}`)));
+  z.pipe(text, z.string({ error: 'is required' }).check(z.maxLength(MAX_PARAM_LENGTH, { abort: true }), z.regex(pattern, `must be ${what}`)));
 const list = (pattern: RegExp, what: string, min = 0) =>
   z.pipe(
     text,
     z.pipe(
       z.transform((v: string | undefined) => (v === undefined ? [] : v.split(',').map((s) => s.trim()).filter(Boolean))),
       z
-        .array(z.string().check(z.regex(pattern, `each must be ${what}`)))
+        .array(z.string().check(z.maxLength(MAX_PARAM_LENGTH, { abort: true }), z.regex(pattern, `each must be ${what}`)))
         .check(
           z.minLength(min, min === 1 ? 'needs at least one value' : `needs at least ${min} values`),
           z.refine((items) => new Set(items).size === items.length, 'must not repeat a value'),
@@ -133,7 +150,7 @@ const optionalNumber = (what: string, integer = false) =>
 const stageEnvSchema = z.object({
   AWS_REGION: required(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region'),
   [STAGE_ACCOUNT_ENV]: required(/^\d{12}$/, 'a 12-digit account id'),
-  [STAGE_PARTITION_ENV]: z.pipe(text, z.pipe(z.transform((v: string | undefined) => v ?? 'aws'), z.string().check(z.regex(/^aws(-[a-z]+)*$/)))),
+  [STAGE_PARTITION_ENV]: z.pipe(text, z.pipe(z.transform((v: string | undefined) => v ?? 'aws'), z.string().check(z.maxLength(20, { abort: true }), z.regex(/^aws(-[a-z]+)*$/)))),
   [STAGE_PARAMS.vpcId]: required(VPC_ID, 'a VPC id (vpc-0123456789abcdef0)'),
   [STAGE_PARAMS.subnetIds]: list(SUBNET_ID, 'a subnet id', 1),
   [STAGE_PARAMS.securityGroupIds]: list(SG_ID, 'a security group id', 1),
@@ -155,7 +172,7 @@ const stageEnvSchema = z.object({
     ),
   ),
   [STAGE_PARAMS.extraBuckets]: list(BUCKET_NAME_PATTERN, 'an S3 bucket name'),
-  [STAGE_PARAMS.kmsKeyArns]: list(new RegExp(`^arn:aws(-[a-z]+)*:kms:[a-z0-9-]+:\\d{12}:key/${KEY_ID}$`), 'a KMS key ARN (arn:…:kms:<region>:<account>:key/<key id>)'),
+  [STAGE_PARAMS.kmsKeyArns]: list(KMS_KEY_ARN, 'a KMS key ARN (arn:…:kms:<region>:<account>:key/<key id>)'),
   [STAGE_PARAMS.exemptPrincipalArns]: list(
     /^arn:aws(-[a-z]+)*:iam::\d{12}:(role|user)\/[\w+=,.@/-]{1,512}$/,
     'an IAM role or user ARN without wildcards',
@@ -178,6 +195,13 @@ const stageEnvSchema = z.object({
   [STAGE_PARAMS.maxTrainingTokens]: optionalNumber('tokens', true),
   [STAGE_PARAMS.maxTrainingCostUsd]: optionalNumber('US dollars'),
   [STAGE_PARAMS.jobWait]: setting(['event', 'poll'], 'poll'),
+  [STAGE_PARAMS.maxExecutionsPerJob]: z.pipe(
+    text,
+    z.pipe(
+      z.transform((v: string | undefined) => (v === undefined ? DEFAULT_MAX_EXECUTIONS_PER_JOB : Number(v))),
+      z.int('must be a whole number of executions').check(z.minimum(2), z.maximum(MAX_EXECUTIONS_PER_JOB)),
+    ),
+  ),
 });
 
 const ENV_TO_PARAM: Record<string, string> = Object.fromEntries(Object.entries(STAGE_PARAMS).map(([param, env]) => [env, param]));
@@ -233,6 +257,7 @@ export function loadStage(source: Record<string, string | undefined>): Stage {
       ...(p('maxTrainingCostUsd') !== undefined ? { maxTrainingCostUsd: p('maxTrainingCostUsd') } : {}),
     },
     jobWait: p('jobWait'),
+    maxExecutionsPerJob: p('maxExecutionsPerJob'),
   };
   const problems = crossChecks(stage);
   if (problems.length > 0) throw new StageConfigError(problems);

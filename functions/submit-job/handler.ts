@@ -5,14 +5,18 @@
  */
 import * as z from 'zod/mini';
 import type { Context } from 'aws-lambda';
-import { bedrock } from '../shared/clients.js';
+import { bedrock, s3 } from '../shared/clients.js';
+import { datasetObjectsSchema } from '../shared/dataset/objects.js';
 import { executionSchema, jobInputSchema } from '../shared/job-input.js';
 import { quotaWaitSchema } from '../shared/job-state.js';
 import { makeHandler } from '../shared/handler.js';
 import { log } from '../shared/log.js';
+import { jobLedger } from '../shared/ledger-env.js';
 import { planQuotaWait, reconcileSubmission, submitJob } from './submit-job.js';
 
-const submitEventSchema = z.object({ job: jobInputSchema, execution: executionSchema });
+/** `$.dataset` as ValidateDataset returned it: the objects it read (their ETag and version), for the snapshot. */
+const datasetSchema = z.looseObject({ objects: z.optional(datasetObjectsSchema) });
+const submitEventSchema = z.object({ job: jobInputSchema, execution: executionSchema, dataset: datasetSchema });
 const planEventSchema = z.object({
   action: z.literal('planQuotaWait'),
   job: z.object({ maxQuotaWaitSeconds: z.int().check(z.minimum(0)) }),
@@ -26,8 +30,8 @@ const reconcileEventSchema = z.object({
   error: z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) }),
 });
 
-const submit = makeHandler(submitEventSchema, async ({ job, execution }) => {
-  const submission = await submitJob(job, execution, { bedrock, now: () => new Date() });
+const submit = makeHandler(submitEventSchema, async ({ job, execution, dataset }) => {
+  const submission = await submitJob(job, execution, dataset, { bedrock, s3, ledger: jobLedger(), now: () => new Date() });
   log.info('job submitted', { ...submission });
   return submission;
 });
@@ -38,8 +42,8 @@ const plan = makeHandler(planEventSchema, async ({ job, execution, quotaWait }) 
   return next;
 });
 
-const reconcile = makeHandler(reconcileEventSchema, async ({ job, error }) => {
-  const submission = await reconcileSubmission(job, error, { bedrock, now: () => new Date() });
+const reconcile = makeHandler(reconcileEventSchema, async ({ job, execution, error }) => {
+  const submission = await reconcileSubmission(job, execution, error, { bedrock, s3, ledger: jobLedger(), now: () => new Date() });
   log.info('job adopted after a failed submission', { ...submission, error: error.Error });
   return submission;
 });

@@ -12,6 +12,7 @@
 import {
   CreateModelCustomizationJobCommand,
   GetModelCustomizationJobCommand,
+  StopModelCustomizationJobCommand,
   type BedrockClient,
   type CreateModelCustomizationJobCommandInput,
 } from '@aws-sdk/client-bedrock';
@@ -20,6 +21,7 @@ import { QUOTA_WAIT, type QuotaWait, type Submission } from '../shared/job-state
 import { awsErrorCode, isAwsError, isTransientAwsError } from '../shared/aws-errors.js';
 import {
   JobNameConflictError,
+  JobNotOursError,
   JobQuotaExceededError,
   JobSubmissionError,
   JobSubmissionUncertainError,
@@ -27,17 +29,26 @@ import {
   causeMessage,
 } from '../shared/errors.js';
 import { CHAIN_EXECUTION_TAG } from '../shared/chain.js';
+import type { Ledger } from '../shared/ledger.js';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { snapshotDatasets, type SnapshotInput } from './snapshot.js';
 
 /** Tag put on every job: the chain's first execution, which created it (audits; the reaper's ownership check). */
 export const EXECUTION_TAG = CHAIN_EXECUTION_TAG;
 
 export interface SubmitJobDeps {
   bedrock: Pick<BedrockClient, 'send'>;
+  /** The job ledger: the name is reserved for this chain before the job is created (shared/ledger.ts). */
+  ledger: Ledger;
+  /** Copies the checked data into the job's snapshot (snapshot.ts). */
+  s3: Pick<S3Client, 'send'>;
   now: () => Date;
 }
 
 /** The CreateModelCustomizationJob request for `job` (pure: exported for tests). */
-export function buildCreateRequest(job: JobInput, execution: Execution): CreateModelCustomizationJobCommandInput {
+export function buildCreateRequest(job: JobInput, execution: Execution, trainedOn?: Submission['trainedOn']): CreateModelCustomizationJobCommandInput {
+  const training = trainedOn?.trainingDataS3Uri ?? job.trainingDataS3Uri;
+  const validation = trainedOn?.validationDataS3Uris ?? job.validationDataS3Uris;
   const tags = (map: Record<string, string>) => Object.entries(map).map(([key, value]) => ({ key, value }));
   return {
     jobName: job.jobName,
@@ -49,10 +60,8 @@ export function buildCreateRequest(job: JobInput, execution: Execution): CreateM
     ...(job.customModelKmsKeyId ? { customModelKmsKeyId: job.customModelKmsKeyId } : {}),
     jobTags: tags({ ...job.jobTags, [EXECUTION_TAG]: execution.id }),
     ...(Object.keys(job.customModelTags).length > 0 ? { customModelTags: tags(job.customModelTags) } : {}),
-    trainingDataConfig: { s3Uri: job.trainingDataS3Uri },
-    ...(job.validationDataS3Uris.length > 0
-      ? { validationDataConfig: { validators: job.validationDataS3Uris.map((s3Uri) => ({ s3Uri })) } }
-      : {}),
+    trainingDataConfig: { s3Uri: training },
+    ...(validation.length > 0 ? { validationDataConfig: { validators: validation.map((s3Uri) => ({ s3Uri })) } } : {}),
     outputDataConfig: { s3Uri: job.outputDataS3Uri },
     hyperParameters: job.hyperParameters,
     vpcConfig: { subnetIds: job.vpcConfig.subnetIds, securityGroupIds: job.vpcConfig.securityGroupIds },
@@ -60,15 +69,44 @@ export function buildCreateRequest(job: JobInput, execution: Execution): CreateM
 }
 
 /** Submits (or adopts) the job and returns what the rest of the execution follows. */
-export async function submitJob(job: JobInput, execution: Execution, deps: SubmitJobDeps): Promise<Submission> {
-  const request = buildCreateRequest(job, execution);
+export async function submitJob(job: JobInput, execution: Execution, dataset: SnapshotInput['dataset'], deps: SubmitJobDeps): Promise<Submission> {
+  // The ledger first: a name another chain reserved is JobNotOursError, before any call to Bedrock.
+  await deps.ledger.reserve({
+    jobName: job.jobName,
+    owner: execution.id,
+    clientRequestToken: job.clientRequestToken,
+    network: job.vpcConfig,
+    maxJobDurationSeconds: job.maxJobDurationSeconds + job.maxQuotaWaitSeconds,
+  });
+  // Trained bytes = checked bytes: the job trains on a copy of exactly the objects ValidateDataset read.
+  const snapshot = await snapshotDatasets({ job, dataset }, { s3: deps.s3 });
+  const trainedOn = { trainingDataS3Uri: snapshot.trainingDataS3Uri, validationDataS3Uris: snapshot.validationDataS3Uris };
+  const request = buildCreateRequest(job, execution, trainedOn);
+  let result: Submission;
   try {
     const out = await deps.bedrock.send(new CreateModelCustomizationJobCommand(request));
-    return submission(job, out.jobArn!, false, deps.now());
+    result = submission(job, out.jobArn!, false, deps.now());
   } catch (err) {
     if (!isNameInUse(err)) throw classify(err, job, execution, deps.now());
-    return adopt(job, deps);
+    result = await adopt(job, deps);
   }
+  await record(result, execution, deps);
+  return { ...result, trainedOn };
+}
+
+/**
+ * Records the created or adopted job in the ledger entry this chain reserved (JobNotOursError otherwise).
+ * When the reaper took the entry over meanwhile (this execution ended while Create was in flight), no
+ * execution will follow the job this call created: it is stopped here, then JobNotOursError.
+ */
+async function record(result: Submission, execution: Execution, deps: SubmitJobDeps): Promise<void> {
+  const recorded = await deps.ledger.recordSubmission(result.jobName, execution.id, { jobArn: result.jobArn, submittedAt: result.submittedAt, deadline: result.deadline });
+  if (recorded === 'recorded') return;
+  await deps.bedrock.send(new StopModelCustomizationJobCommand({ jobIdentifier: result.jobArn }));
+  throw new JobNotOursError(
+    `Execution ${execution.id} ended while job ${result.jobArn} was being created, and the reaper took its ledger entry over: ` +
+      'the job was stopped, since no execution follows it.',
+  );
 }
 
 /** The name is taken: adopt the job when it was created with our token (a retried task). */
@@ -133,7 +171,15 @@ export interface CaughtError {
  * {@link JobNameConflictError}. A lookup that fails transiently is {@link JobSubmissionUncertainError}
  * (retried by the state machine).
  */
-export async function reconcileSubmission(job: JobInput, error: CaughtError, deps: SubmitJobDeps): Promise<Submission> {
+export async function reconcileSubmission(job: JobInput, execution: Execution, error: CaughtError, deps: SubmitJobDeps): Promise<Submission> {
+  // Only a name this chain reserved can hold a job of ours (a refusal before the reservation left none).
+  const entry = await deps.ledger.read(job.jobName);
+  if (!entry || entry.owner !== execution.id) {
+    if (error.Error === 'JobNotOursError') throw new JobNotOursError(causeMessage(error.Cause) || `The job name "${job.jobName}" is another execution's.`);
+    throw new JobSubmissionError(
+      `${error.Error ?? 'Error'}: ${causeMessage(error.Cause) || 'no cause given'} | The job ledger holds no reservation of "${job.jobName}" by this execution: no job was created for it.`,
+    );
+  }
   const failure = `${error.Error ?? 'Error'}: ${(causeMessage(error.Cause) || 'no cause given')}`;
   let existing;
   try {
@@ -159,7 +205,9 @@ export async function reconcileSubmission(job: JobInput, error: CaughtError, dep
       { cause: err },
     );
   }
-  return adoptExisting(job, existing, deps);
+  const adopted = adoptExisting(job, existing, deps);
+  await record(adopted, execution, deps);
+  return adopted;
 }
 
 /**

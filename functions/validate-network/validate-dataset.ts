@@ -13,10 +13,21 @@
  * line (≤ 1 MiB) and the first {@link MAX_DETAILED_PROBLEMS} problems. The function has 900 s; when
  * less than {@link TIME_MARGIN_MS} of it is left, reading stops, the report says `complete: false`
  * with the bytes read, and counts and tokens are extrapolated from them (README "Dataset checks").
+ *
+ * Which bytes were checked: each object is read with one GetObject (no ranges), so every byte read
+ * belongs to the one version S3 answered with; its ETag and VersionId go into the report's `objects`
+ * (`$.dataset.objects`, shared/dataset/objects.ts), and submit-job trains on a copy of exactly that
+ * version (submit-job/snapshot.ts). A read in several ranged GETs would have to send `IfMatch` with the
+ * first answer's ETag on the later ones.
+ *
+ * No data in errors: a problem names the object, line, field and rule, with a fixed message (counts,
+ * JSON types, limits); never a value, a key of the writer's or a parser message quoting the line
+ * (shared/dataset/jsonl.ts, formats.ts). {@link DatasetValidationError} carries no `cause`.
  */
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { checkRecord, datasetRulesFor, estimateTokens, type DatasetRules } from '../shared/dataset/formats.js';
 import { readJsonl } from '../shared/dataset/jsonl.js';
+import { pinnedBy, type DatasetObject } from '../shared/dataset/objects.js';
 import { DatasetValidationError, TrainingBudgetExceededError } from '../shared/errors.js';
 import { parseS3Uri } from '../shared/s3.js';
 import type { JobInput } from '../shared/job-input.js';
@@ -57,6 +68,13 @@ export interface DatasetReport {
   format?: string;
   family?: string;
   files: DatasetFileReport[];
+  /**
+   * The bytes this step checked, object by object: ETag and VersionId as S3 returned them with the
+   * bytes read (training first, then validation in the job's order). Submit-job trains on a copy of
+   * exactly these versions (README "Dataset checks"). For a model without rules the objects are only
+   * looked up (HeadObject) to pin them, with `checked: false`.
+   */
+  objects: DatasetObject[];
   trainingRecords: number;
   validationRecords: number;
   /** Training tokens: per epoch, the epochs counted, and their product (extrapolated when a file was read in part). */
@@ -95,14 +113,35 @@ export async function validateDataset(job: Job, stage: Pick<Stage, 'budget'>, de
   const started = now();
   const budget = effectiveBudget(job, stage);
   const rules = datasetRulesFor(job.baseModelIdentifier, job.customizationType);
-  const base = { files: [], trainingRecords: 0, validationRecords: 0, budget, problems: [], problemCounts: {} };
+  const inputs: [string, 'training' | 'validation', number][] = [
+    [job.trainingDataS3Uri, 'training', 0],
+    ...job.validationDataS3Uris.map((uri, i): [string, 'validation', number] => [uri, 'validation', i]),
+  ];
   if (!rules) {
     const note = `No dataset rules for ${job.customizationType} of ${job.baseModelIdentifier}: the data was not checked, and no token estimate or budget applies.`;
     if (budget.maxTrainingTokens !== undefined || budget.maxTrainingCostUsd !== undefined) {
       // A cap that cannot be checked must not pass silently.
       throw new TrainingBudgetExceededError(`${note} A budget is set (${JSON.stringify(budget)}), so the job is not started.`);
     }
-    return { status: 'not-checked', notes: [note], ...base, seconds: (now() - started) / 1000 };
+    // Not checked, but pinned all the same: the job trains on the versions this execution saw.
+    const objects: DatasetObject[] = [];
+    for (const [uri, role, index] of inputs) {
+      const { bucket, key } = parseS3Uri(uri);
+      const head = await deps.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      objects.push({ role, index, uri, ...pinnedBy(head), checked: false });
+    }
+    return {
+      status: 'not-checked',
+      notes: [note],
+      files: [],
+      objects,
+      trainingRecords: 0,
+      validationRecords: 0,
+      budget,
+      problems: [],
+      problemCounts: {},
+      seconds: (now() - started) / 1000,
+    };
   }
 
   const problems: DatasetProblem[] = [];
@@ -112,11 +151,12 @@ export async function validateDataset(job: Job, stage: Pick<Stage, 'budget'>, de
     if (problems.length < MAX_DETAILED_PROBLEMS) problems.push(p);
   };
   const files: DatasetFileReport[] = [];
-  const inputs: [string, 'training' | 'validation'][] = [
-    [job.trainingDataS3Uri, 'training'],
-    ...job.validationDataS3Uris.map((uri): [string, 'validation'] => [uri, 'validation']),
-  ];
-  for (const [uri, role] of inputs) files.push(await readFile(uri, role, rules, deps, report));
+  const objects: DatasetObject[] = [];
+  for (const [uri, role, index] of inputs) {
+    const read = await readFile(uri, role, rules, deps, report);
+    files.push(read.file);
+    objects.push({ role, index, uri, ...read.pin, checked: read.file.complete });
+  }
 
   const notes: string[] = [];
   const extrapolate = (file: DatasetFileReport, n: number) => (file.complete || file.bytesRead === 0 ? n : Math.round((n * file.bytes) / file.bytesRead));
@@ -153,16 +193,22 @@ export async function validateDataset(job: Job, stage: Pick<Stage, 'budget'>, de
 
   const perEpoch = files.filter((f) => f.role === 'training').reduce((n, f) => n + extrapolate(f, f.tokens), 0);
   const epochText = job.hyperParameters.epochCount;
-  const epochs = epochText !== undefined && /^\d+$/.test(epochText) && Number(epochText) > 0 ? Number(epochText) : 1;
-  if (epochText === undefined) {
-    // The model's default epochs are not in the limits data: a cap checked against 1 epoch could pass a
-    // job that trains several, so a capped job must name its epochs.
+  const parsedEpochs = epochCount(epochText);
+  const epochs = parsedEpochs ?? 1;
+  if (parsedEpochs === undefined) {
+    // The model's default epochs are not in the limits data, and a value that is not a whole number
+    // says nothing either: a cap checked against 1 epoch could pass a job that trains several, so a
+    // capped job must name its epochs.
+    const why =
+      epochText === undefined
+        ? 'hyperParameters.epochCount is not set'
+        : `hyperParameters.epochCount ${JSON.stringify(epochText)} is not a whole number of epochs (1 or more; Bedrock takes an integer)`;
     if (budget.maxTrainingTokens !== undefined || budget.maxTrainingCostUsd !== undefined) {
       throw new TrainingBudgetExceededError(
-        "hyperParameters.epochCount is not set, so the training tokens cannot be held to the budget (the model's default epochs are not known here): set epochCount.",
+        `${why}, so the training tokens cannot be held to the budget (the model's default epochs are not known here): set epochCount${epochText === undefined ? '' : ' to a whole number'}.`,
       );
     }
-    notes.push("hyperParameters.epochCount is not set: the estimate counts 1 epoch; the model's default may train more.");
+    notes.push(`${why}: the estimate counts 1 epoch; the model${epochText === undefined ? "'s default" : ''} may train more.`);
   }
   const tokens = { perEpoch, epochs, total: perEpoch * epochs, estimator: rules.tokenSource };
   const costUsd = budget.priceUsdPer1kTokens !== undefined ? Math.round((tokens.total / 1000) * budget.priceUsdPer1kTokens * 100) / 100 : undefined;
@@ -182,6 +228,7 @@ export async function validateDataset(job: Job, stage: Pick<Stage, 'budget'>, de
     format: rules.format,
     family: rules.family,
     files,
+    objects,
     trainingRecords,
     validationRecords,
     tokens,
@@ -193,16 +240,33 @@ export async function validateDataset(job: Job, stage: Pick<Stage, 'budget'>, de
   };
 }
 
-/** Streams one object, checking each record; stops early when the invocation runs short of time. */
+/**
+ * The epochs `hyperParameters.epochCount` asks for: its value as a number when that is a whole number
+ * of 1 or more ("5", "5.0", "05" and "5e0" all count 5), else `undefined` (unset, "2.5", "0", "Auto").
+ * (A digits-only test counted "5.0" as unknown, and so as 1 epoch against the cap.) A number that is
+ * not a safe integer ("1e30") is unknown too: with a cap, the job is refused.
+ */
+export function epochCount(text: string | undefined): number | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  const value = Number(text);
+  return Number.isSafeInteger(value) && value >= 1 ? value : undefined;
+}
+
+/**
+ * Streams one object, checking each record; stops early when the invocation runs short of time.
+ * Returns the file's report and what pins the bytes read: the ETag and VersionId of the one GetObject
+ * answer they all came from.
+ */
 async function readFile(
   uri: string,
   role: 'training' | 'validation',
   rules: DatasetRules,
   deps: ValidateDatasetDeps,
   report: (p: DatasetProblem) => void,
-): Promise<DatasetFileReport> {
+): Promise<{ file: DatasetFileReport; pin: ReturnType<typeof pinnedBy> }> {
   const { bucket, key } = parseS3Uri(uri);
   const out = await deps.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  const pin = pinnedBy(out);
   const bytes = out.ContentLength ?? 0;
   const file: DatasetFileReport = { uri, role, bytes, bytesRead: 0, complete: true, records: 0, invalidLines: 0, tokens: 0 };
   const maxBytes = role === 'validation' ? (rules.limits.maxValidationFileBytes ?? rules.limits.maxFileBytes) : rules.limits.maxFileBytes;
@@ -210,7 +274,7 @@ async function readFile(
     report({ object: uri, line: 0, field: '(object)', rule: 'file.max-bytes', message: `${bytes} bytes; ${rules.family} takes ${role} files of at most ${maxBytes} bytes` });
   }
   const body = out.Body as AsyncIterable<Uint8Array> | undefined;
-  if (!body) return file;
+  if (!body) return { file, pin };
   const stream = readJsonl(body);
   try {
     for await (const item of stream) {
@@ -240,5 +304,5 @@ async function readFile(
   }
   // Read whole: every byte (blank lines and CRs are not in the items' counts); in part: what the items counted.
   if (file.complete) file.bytesRead = bytes;
-  return file;
+  return { file, pin };
 }

@@ -43,6 +43,7 @@ import { promisify } from 'node:util';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
 import ts from 'typescript';
 import { projectRoot } from '../lib/paths.js';
+import { isCfnValue, resolveCfnValue, stackResources } from '../lib/cfn-values.js';
 import { loadServerlessConfig } from '../lib/workflow.js';
 import type { BenchFigure } from './preflight.js';
 
@@ -50,6 +51,8 @@ const execFileAsync = promisify(execFile);
 /** Cold imports per bundle (BENCH_BUNDLE_RUNS to change): 15 keeps the group around a minute. */
 const RUNS = Number(process.env.BENCH_BUNDLE_RUNS ?? 15);
 const REGION = 'us-east-1';
+/** The account and region the bundles' CloudFormation values stand for (any will do: the imports only parse them). */
+const BENCH_ACCOUNT = { accountId: '123456789012', region: REGION };
 const CLIENTS_FILE = 'functions/shared/clients.ts';
 /** The stage `npm run package` builds. */
 const STAGE = 'dev';
@@ -137,7 +140,6 @@ function resolveVariables(config: ServerlessConfig, value: unknown, where: strin
 
 /** The function's environment on Lambda: provider + function `environment`, and the logging variables Lambda sets. */
 function lambdaEnvironment(config: ServerlessConfig, key: string): Record<string, string> {
-  const service = config.service ?? 'service';
   const fn = config.functions[key] as { environment?: unknown };
   const provider = (config.provider ?? {}) as { environment?: unknown; logs?: unknown };
   const merged = {
@@ -148,28 +150,14 @@ function lambdaEnvironment(config: ServerlessConfig, key: string): Record<string
   const logs = resolveVariables(config, provider.logs ?? {}, 'provider.logs') as { lambda?: { logFormat?: string; applicationLogLevel?: string } };
   if (logs.lambda?.logFormat) env.AWS_LAMBDA_LOG_FORMAT = logs.lambda.logFormat;
   if (logs.lambda?.logFormat === 'JSON' && logs.lambda.applicationLogLevel) env.AWS_LAMBDA_LOG_LEVEL = logs.lambda.applicationLogLevel;
+  // CloudFormation values (`!Ref AWS::AccountId`, `!Ref <table>`, `!GetAtt <role>.Arn`…): the local
+  // stand-ins every local run uses (scripts/lib/cfn-values.ts), one rule by the resource's Type.
+  const resources = stackResources(config);
   for (const [name, value] of Object.entries(merged)) {
-    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
-      env[name] = String(value);
-      continue;
-    }
-    const getAtt = (value as { 'Fn::GetAtt'?: string | string[] } | null)?.['Fn::GetAtt'];
-    const [resource, attribute] = typeof getAtt === 'string' ? getAtt.split('.') : (getAtt ?? []);
-    if (attribute === 'Arn' && resource && config.resources?.Resources?.[resource]?.Type === 'AWS::IAM::Role') {
-      env[name] = `arn:aws:iam::123456789012:role/${service}-${STAGE}-${resource}`;
-      continue;
-    }
-    // A Ref: a resource of the stack (its name) or a pseudo parameter such as AWS::AccountId.
-    const ref = (value as { Ref?: string } | null)?.Ref;
-    if (ref === 'AWS::AccountId') {
-      env[name] = '123456789012';
-      continue;
-    }
-    if (ref && config.resources?.Resources?.[ref]) {
-      env[name] = `${service}-${STAGE}-${ref}`;
-      continue;
-    }
-    throw new Error(`${key}: environment ${name} is a CloudFormation value the bench cannot stand in for`);
+    const where = `functions.${key}.environment.${name}`;
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') env[name] = String(value);
+    else if (isCfnValue(value)) env[name] = resolveCfnValue(value, where, BENCH_ACCOUNT, resources);
+    else throw new Error(`${where}: ${JSON.stringify(value)} is neither text nor a CloudFormation value`);
   }
   return env;
 }

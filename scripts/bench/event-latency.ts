@@ -8,9 +8,9 @@
  * is not in it (there is none locally; AWS documents delivery as best effort, typically within seconds).
  */
 import { configureBedrockStandIn, standInEvents } from '../lib/bedrock-standin.js';
-import { JOB_WAITS_TABLE_NAME, clientsFor, createJobEnis, demoJobInput, demoStageParams, seedDemoAccount, POLICY_LEASES_TABLE_NAME } from '../lib/seed.js';
+import { clientsFor, createJobEnis, demoJobInput, demoStageParams, seedDemoAccount } from '../lib/seed.js';
 import { functionEnvironment, resolveParams } from '../lib/stage-params.js';
-import { deliverJobEvent, loadLambdaHandlers, runWorkflow, stopJobIntegration, type TaskHandler } from '../lib/workflow.js';
+import { deliverJobEvent, loadLambdaHandlers, runWorkflow, type TaskHandler } from '../lib/workflow.js';
 import type { BenchFigure } from './preflight.js';
 
 const REGION = 'us-east-1';
@@ -20,11 +20,7 @@ export async function run(ctx: { endpoint: string }): Promise<BenchFigure[]> {
   await fetch(`${ctx.endpoint}/moto-api/reset`, { method: 'POST' });
   const clients = clientsFor(ctx.endpoint, REGION);
   const account = await seedDemoAccount(clients, REGION);
-  const environment = functionEnvironment(resolveParams({ ...demoStageParams(account), jobWait: 'event' }), {
-    accountId: account.accountId,
-    region: REGION,
-    resources: { PolicyLeasesTable: POLICY_LEASES_TABLE_NAME, JobWaitsTable: JOB_WAITS_TABLE_NAME },
-  });
+  const environment = functionEnvironment(resolveParams({ ...demoStageParams(account), jobWait: 'event' }), { accountId: account.accountId, region: REGION });
   Object.assign(process.env, environment, { AWS_ENDPOINT_URL: ctx.endpoint, AWS_REGION: REGION, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' });
   const lambdas = await loadLambdaHandlers();
   const fromEvent: number[] = [];
@@ -34,7 +30,6 @@ export async function run(ctx: { endpoint: string }): Promise<BenchFigure[]> {
     await configureBedrockStandIn(ctx.endpoint, { enabled: true, default: { outcome: 'hold' }, jobs: { [jobName]: { outcome: 'complete', seconds: 2 } } });
     const handlers: Record<string, TaskHandler> = {
       ...lambdas,
-      StopJob: stopJobIntegration(),
       SubmitJob: async (input) => {
         const out = (await lambdas.SubmitJob!(input)) as { jobArn: string };
         await createJobEnis(clients.ec2, out.jobArn, account.subnetIds, [account.securityGroupId]);

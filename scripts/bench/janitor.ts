@@ -1,9 +1,12 @@
 /**
- * Benchmark of the janitor against moto: a sweep of BedrockManaged ENIs of 20 ended jobs, the janitor
- * (one Bedrock look-up per distinct job, ≤ 10 deletions in flight) vs a sequential baseline that is as
- * smart as it can be without concurrency: it lists the ENIs the same way, looks each job up ONCE
- * (cached by job ARN), then deletes the ENIs one at a time. Both run on the same seeded population
- * (moto is reset between them) with the janitor's own client settings (adaptive retry, 8 attempts).
+ * Benchmark of the janitor against moto: a sweep of BedrockManaged ENIs of 20 ended jobs of the
+ * workflow (each job's ledger entry records its ENIs, written by the ledger's own functions as the
+ * workflow writes them), the janitor (one Bedrock look-up per distinct job, one ledger read per job
+ * name, ≤ 10 calls in flight) vs a sequential baseline that is as smart as it can be without
+ * concurrency: it lists the ENIs the same way, looks each job up ONCE (cached by job ARN), then deletes
+ * the ENIs one at a time (it reads no ledger: the janitor's extra reads are on its side of the scale).
+ * Both run on the same seeded population (moto is reset between them) with the janitor's own client
+ * settings (adaptive retry, 8 attempts).
  *
  * Both runs go through a loopback proxy (latency-proxy.ts) that pages DescribeNetworkInterfaces by
  * its MaxResults as EC2 does (moto answers everything at once), so the janitor's listing (pages of
@@ -22,7 +25,8 @@ import { CreateNetworkInterfaceCommand, CreateSubnetCommand, DeleteNetworkInterf
 import pLimit from 'p-limit';
 import { sweep, type JanitorConfig } from '../../functions/janitor/janitor.js';
 import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG, listBedrockEnis } from '../../functions/shared/bedrock-enis.js';
-import { clientsFor, createSightingsTable, seedDemoAccount } from '../lib/seed.js';
+import { dynamoLedger, type LedgerNetwork } from '../../functions/shared/ledger.js';
+import { JOB_LEDGER_TABLE_NAME, clientsFor, seedDemoAccount } from '../lib/seed.js';
 import { EC2_MUTATING_BUCKET, startLatencyProxy, type LatencyProxy } from './latency-proxy.js';
 import type { BenchFigure } from './preflight.js';
 
@@ -36,6 +40,8 @@ const ROUND_TRIP_MS = 25;
 const TERMINAL = ['Completed', 'Failed', 'Stopped'];
 /** The janitor's client settings (functions/shared/clients.ts: janitorEc2, janitorBedrock). */
 const JANITOR_RETRY = { maxAttempts: 8, retryMode: 'adaptive' } as const;
+/** The execution that "ran" the bench's jobs, as the job ledger records it. */
+const OWNER = 'arn:aws:states:us-east-1:123456789012:execution:bedrock-vpc-customization-bench-customize-model:bench';
 
 /** Counts calls and the most in flight at once, per command, around a client's `send` (retries are one call). */
 function instrument<C extends { send: (...args: never[]) => Promise<unknown> }>(client: C) {
@@ -63,31 +69,43 @@ async function seed(endpoint: string, via: string, enis: number) {
   const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
   const seedBedrock = new BedrockClient({ endpoint, region: REGION, credentials });
   const big = await clients.ec2.send(new CreateSubnetCommand({ VpcId: account.vpcId, CidrBlock: '10.42.32.0/20', AvailabilityZone: `${REGION}a` }));
+  // The jobs ran in the big subnet of the stage VPC with the demo's security group: the janitor deletes
+  // a job's ENIs only there, and only those its ledger entry recorded.
+  const network: LedgerNetwork = { vpcId: account.vpcId, subnetIds: [big.Subnet!.SubnetId!], securityGroupIds: [account.securityGroupId] };
+  const ledger = dynamoLedger(JOB_LEDGER_TABLE_NAME, { dynamodb: clients.dynamodb!, now: () => new Date() });
   const jobArns: string[] = [];
   for (let j = 0; j < JOBS; j++) {
+    const jobName = `bench-job-${j}`;
+    await ledger.reserve({ jobName, owner: OWNER, clientRequestToken: jobName, network, maxJobDurationSeconds: 86_400 });
     const out = await seedBedrock.send(
       new CreateModelCustomizationJobCommand({
-        jobName: `bench-job-${j}`,
+        jobName,
         customModelName: `bench-model-${j}`,
         roleArn: account.roleArn,
         baseModelIdentifier: 'amazon.titan-text-express-v1',
         trainingDataConfig: { s3Uri: `s3://${account.trainingBucket}/datasets/support.jsonl` },
         outputDataConfig: { s3Uri: `s3://${account.outputBucket}/runs/` },
         hyperParameters: {},
-        // The jobs ran in the big subnet of the stage VPC: the janitor deletes a job's ENIs only there.
-        vpcConfig: { subnetIds: [big.Subnet!.SubnetId!], securityGroupIds: [account.securityGroupId] },
+        vpcConfig: { subnetIds: network.subnetIds, securityGroupIds: network.securityGroupIds },
       }),
     );
+    const submittedAt = new Date();
+    await ledger.recordSubmission(jobName, OWNER, {
+      jobArn: out.jobArn!,
+      submittedAt: submittedAt.toISOString(),
+      deadline: new Date(submittedAt.getTime() + 86_400_000).toISOString(),
+    });
     await seedBedrock.send(new StopModelCustomizationJobCommand({ jobIdentifier: out.jobArn! }));
     jobArns.push(out.jobArn!);
   }
   const limit = pLimit(10);
-  await Promise.all(
+  const created = await Promise.all(
     Array.from({ length: enis }, (_, i) =>
       limit(() =>
         clients.ec2.send(
           new CreateNetworkInterfaceCommand({
             SubnetId: big.Subnet!.SubnetId!,
+            Groups: network.securityGroupIds,
             TagSpecifications: [
               {
                 ResourceType: 'network-interface',
@@ -102,17 +120,19 @@ async function seed(endpoint: string, via: string, enis: number) {
       ),
     ),
   );
+  // What poll-status records while each job runs: its ENIs, in the job's ledger entry.
+  for (let j = 0; j < JOBS; j++) {
+    const ids = created.flatMap((out, i) => (i % JOBS === j ? [out.NetworkInterface!.NetworkInterfaceId!] : []));
+    if (!(await ledger.recordEnis(`bench-job-${j}`, OWNER, ids))) throw new Error(`janitor bench: the ledger did not record bench-job-${j}'s ENIs`);
+  }
   const ec2 = new EC2Client({ endpoint: via, region: REGION, credentials, ...JANITOR_RETRY });
   const bedrock = new BedrockClient({ endpoint: via, region: REGION, credentials, ...JANITOR_RETRY });
   const dynamodb = new DynamoDBClient({ endpoint: via, region: REGION, credentials, ...JANITOR_RETRY });
-  const sightingsTable = await createSightingsTable(new DynamoDBClient({ endpoint, region: REGION, credentials }));
   const config: JanitorConfig = {
-    graceSeconds: 86_400,
     dryRun: false,
     concurrency: 10,
     vpcIds: [account.vpcId],
     home: { region: REGION, accountId: account.accountId },
-    sightingsTable,
   };
   return { ec2, bedrock, dynamodb, config };
 }
@@ -159,15 +179,17 @@ async function compare(endpoint: string, proxy: LatencyProxy, enis: number) {
   const distinctJobs = new Set((await listBedrockEnis(ours.ec2)).map((e) => e.TagSet?.find((t) => t.Key === BEDROCK_JOB_ARN_TAG)?.Value)).size;
   const ec2Stats = instrument(ours.ec2);
   const bedrockStats = instrument(ours.bedrock);
+  const dynamodbStats = instrument(ours.dynamodb);
+  const ledger = dynamoLedger(JOB_LEDGER_TABLE_NAME, { dynamodb: ours.dynamodb, now: () => new Date() });
   proxy.reset();
   started = performance.now();
-  const report = await sweep({}, ours.config, { ec2: ours.ec2, bedrock: ours.bedrock, dynamodb: ours.dynamodb, now: () => new Date() });
+  const report = await sweep({}, ours.config, { ec2: ours.ec2, bedrock: ours.bedrock, ledger });
   const oursMs = performance.now() - started;
   const oursProxy = { ...proxy.stats };
   if (report.deleted.length !== enis || baselineDeleted !== enis) {
     throw new Error(`janitor bench: expected ${enis} deletions, got ${report.deleted.length} (baseline ${baselineDeleted}); kept: ${JSON.stringify(report.kept.slice(0, 3))}`);
   }
-  return { baselineMs, oursMs, baseEc2, baseBedrock, baseProxy, ec2Stats, bedrockStats, oursProxy, distinctJobs };
+  return { baselineMs, oursMs, baseEc2, baseBedrock, baseProxy, ec2Stats, bedrockStats, dynamodbStats, oursProxy, distinctJobs };
 }
 
 const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
@@ -202,6 +224,12 @@ export async function run(ctx: { endpoint: string }): Promise<BenchFigure[]> {
         value: raw.ec2Stats.calls.DescribeNetworkInterfacesCommand ?? 0,
         unit: 'calls',
         target: '>= 2',
+      },
+      {
+        name: `janitor, moto: job ledger reads (janitor; ${JOBS} ended jobs of the workflow)`,
+        value: raw.dynamodbStats.calls.GetItemCommand ?? 0,
+        unit: 'calls',
+        target: `= ${JOBS}`,
       },
       { name: 'janitor, moto: janitor AWS calls (SDK calls, EC2 + Bedrock)', value: sum(raw.ec2Stats.calls) + sum(raw.bedrockStats.calls), unit: 'calls' },
       { name: `${label}: sequential baseline, look-ups cached`, value: Math.round(m.baselineMs), unit: 'ms' },

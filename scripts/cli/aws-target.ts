@@ -5,7 +5,8 @@
  *
  * Calls, all documented Step Functions / CloudFormation / Lambda APIs: DescribeStacks (once, to find
  * the state machine and the janitor), StartExecution, GetExecutionHistory (newest first while
- * following, so each poll reads only the new events), DescribeExecution, ListExecutions, Invoke.
+ * following, so each poll reads only the new events; `list`: one page of a hand-over's), DescribeExecution,
+ * ListExecutions, Invoke.
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
@@ -18,11 +19,12 @@ import {
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
 import pLimit from 'p-limit';
-import { executionArnOf } from '../../functions/shared/arn.js';
+import { executionArnOf, isExecutionOf } from '../../functions/shared/arn.js';
 import { buildExecutionView, type ExecutionView } from '../../functions/shared/execution-view.js';
 import { parseJson } from '../../functions/shared/handover.js';
 import { readHistory } from '../../functions/notify/notify.js';
 import { checkJobInputShape, deriveJobName } from '../../functions/shared/job-input.js';
+import { HANDOVER_HISTORY_PAGE, HANDOVER_UNVERIFIED, isHandoverInput, verifiedHandoverJob } from './handover-job.js';
 import { readableCause } from './render.js';
 import type { ExecutionSummary, StartOptions, StartResult, Target } from './target.js';
 
@@ -85,11 +87,15 @@ export class AwsTarget implements Target {
     return this.stack;
   }
 
-  /** An execution's ARN from its ARN or its name (an execution of the stage's state machine). */
+  /**
+   * An execution's ARN from its ARN or its name: an execution of the stage's state machine, never
+   * another ARN (the CLI checked the form before any call; this checks whose execution it is).
+   */
   private async executionArn(execution: string): Promise<string> {
-    if (execution.startsWith('arn:')) return execution;
     const { stateMachineArn } = await this.resolve();
-    return executionArnOf(stateMachineArn, execution);
+    if (!execution.startsWith('arn:')) return executionArnOf(stateMachineArn, execution);
+    if (!isExecutionOf(execution, stateMachineArn)) throw new TargetError(`${execution} is not an execution of ${this.description} (${stateMachineArn})`);
+    return execution;
   }
 
   validate(input: Record<string, unknown>): void {
@@ -165,7 +171,9 @@ export class AwsTarget implements Target {
 
   /**
    * The newest executions: ListExecutions, then DescribeExecution of each (its output names the job
-   * when it succeeded; its error tells the outcome) — no history read per execution.
+   * when it succeeded; its error tells the outcome). No history is read, but for a hand-over: its
+   * input's job is a claim, so its job is the one ResumeJob verified, from the first page of its own
+   * history (scripts/cli/handover-job.ts), or `hand-over (unverified)`.
    */
   async list(max: number): Promise<ExecutionSummary[]> {
     const { stateMachineArn } = await this.resolve();
@@ -178,8 +186,13 @@ export class AwsTarget implements Target {
           const input = parseJson(d.input) as { jobName?: string; handover?: { submission?: { jobArn?: string } } } | undefined;
           const output = parseJson(d.output) as { submission?: { jobArn?: string }; poll?: { message?: string }; job?: { dryRun?: boolean } } | undefined;
           // The job's ARN once submitted (a failed execution has no output: then the job's name, which
-          // the input gives or ValidateNetwork derives from the execution).
-          const job = output?.submission?.jobArn ?? input?.handover?.submission?.jobArn ?? input?.jobName ?? deriveJobName({ id: e.executionArn!, name: e.name! });
+          // the input gives or ValidateNetwork derives from the execution). A hand-over's input names
+          // a job it claims: only the job ResumeJob verified is shown.
+          const handover = isHandoverInput(input);
+          const verified = handover ? await this.verifiedHandoverJob(e.executionArn!) : undefined;
+          const job = handover
+            ? (verified ?? HANDOVER_UNVERIFIED)
+            : (output?.submission?.jobArn ?? input?.jobName ?? deriveJobName({ id: e.executionArn!, name: e.name! }));
           const outcome =
             d.status === 'SUCCEEDED'
               ? (output?.poll?.message ?? (output?.job?.dryRun ? 'dry run: plan ready' : 'succeeded'))
@@ -192,11 +205,20 @@ export class AwsTarget implements Target {
             status: e.status!,
             ...(e.startDate ? { startDate: new Date(e.startDate).toISOString() } : {}),
             ...(job ? { job } : {}),
+            ...(handover ? { handover: verified ? ('verified' as const) : ('unverified' as const) } : {}),
             outcome,
           };
         }),
       ),
     );
+  }
+
+  /** The job ResumeJob verified for the hand-over `arn`: one page of its history, oldest first (ResumeJob is its first Task). */
+  private async verifiedHandoverJob(arn: string): Promise<string | undefined> {
+    const page = await this.call('GetExecutionHistory', () =>
+      this.sfn.send(new GetExecutionHistoryCommand({ executionArn: arn, maxResults: HANDOVER_HISTORY_PAGE, includeExecutionData: true })),
+    );
+    return verifiedHandoverJob(page.events ?? []);
   }
 
   async janitor(dryRun: boolean): Promise<unknown> {

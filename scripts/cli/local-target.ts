@@ -16,6 +16,7 @@ import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { isExecutionOf } from '../../functions/shared/arn.js';
 import { buildExecutionView, type ExecutionView } from '../../functions/shared/execution-view.js';
 import { resolveJobInput } from '../../functions/shared/job-input.js';
 import { loadStage } from '../../functions/shared/stage.js';
@@ -23,9 +24,10 @@ import { configureBedrockStandIn, standInEvents } from '../lib/bedrock-standin.j
 import { LocalHistory } from '../lib/local-history.js';
 import { startMoto, type MotoServer } from '../lib/moto.js';
 import { projectRoot } from '../lib/paths.js';
-import { JOB_WAITS_TABLE_NAME, POLICY_LEASES_TABLE_NAME, clientsFor, createJobEnis, createSightingsTable, demoJobInput, demoStageParams, seedDemoAccount, type DemoAccount } from '../lib/seed.js';
+import { clientsFor, createJobEnis, demoJobInput, demoStageParams, seedDemoAccount, type DemoAccount } from '../lib/seed.js';
 import { functionEnvironment, resolveParams, type StageParams } from '../lib/stage-params.js';
-import { asLambda, deliverJobEvent, loadLambdaHandlers, localExecutionArn, runWorkflow, stopJobIntegration } from '../lib/workflow.js';
+import { asLambda, deliverJobEvent, loadLambdaHandlers, localExecutionArn, localStateMachineArn, runWorkflow } from '../lib/workflow.js';
+import { HANDOVER_UNVERIFIED, isHandoverInput, verifiedHandoverJob } from './handover-job.js';
 import type { ExecutionSummary, Target } from './target.js';
 
 export const LOCAL_REGION = 'us-east-1';
@@ -114,7 +116,7 @@ export class LocalTarget implements Target {
     const params = resolveParams({ ...(account ? demoStageParams(account) : {}), ...this.options.params });
     return functionEnvironment(
       params,
-      { accountId: account?.accountId ?? LOCAL_ACCOUNT, region: LOCAL_REGION, resources: { PolicyLeasesTable: POLICY_LEASES_TABLE_NAME, JanitorSightingsTable: 'janitor-sightings', JobWaitsTable: JOB_WAITS_TABLE_NAME } },
+      { accountId: account?.accountId ?? LOCAL_ACCOUNT, region: LOCAL_REGION },
       undefined,
       functions,
     );
@@ -168,7 +170,6 @@ export class LocalTarget implements Target {
         };
         log(`Wait states last ${DEMO_WAIT_MS / 1000} s in the demo (on AWS, as long as the state machine says).`);
       }
-      handlers.StopJob = stopJobIntegration();
 
       const name = options.name ?? `local-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${Math.random().toString(36).slice(2, 6)}`;
       const arn = localExecutionArn(name, LOCAL_REGION);
@@ -256,7 +257,10 @@ export class LocalTarget implements Target {
       .map((f) => ({ f, t: statSync(join(runsDir(), f)).mtimeMs }))
       .sort((a, b) => b.t - a.t)
       .slice(0, max)
-      .map(({ f }) => summaryOf(viewOf(readRecord(f.replace(/\.json$/, '')))));
+      .map(({ f }) => {
+        const record = readRecord(f.replace(/\.json$/, ''));
+        return summaryOf(viewOf(record), isHandoverInput(record.input) ? verifiedHandoverJob(record.history) ?? null : undefined);
+      });
   }
 
   /** The janitor handler, run here against the emulator (seeded: the demo's leftover ENIs). */
@@ -264,7 +268,6 @@ export class LocalTarget implements Target {
     const env = await this.environment();
     try {
       const environment = this.stageEnvironment(env.account, ['janitor']);
-      if (env.account) await createSightingsTable(clientsFor(env.endpoint, LOCAL_REGION).dynamodb!, 'janitor-sightings');
       this.useEmulator(env.endpoint, environment);
       const { handler } = await import('../../functions/janitor/handler.js');
       return await asLambda('janitor', handler as never)({ dryRun });
@@ -285,8 +288,11 @@ async function leftoversLine(endpoint: string, leftovers: Record<string, string>
 }
 
 function readRecord(execution: string): RunRecord {
+  if (execution.startsWith('arn:') && !isExecutionOf(execution, localStateMachineArn(LOCAL_REGION))) {
+    throw new Error(`${execution} is not an execution of the local state machine ${localStateMachineArn(LOCAL_REGION)}`);
+  }
   const name = execution.split(':').at(-1)!;
-  if (!/^[\w.-]+$/.test(name)) throw new Error(`no local execution named ${execution}`);
+  if (name.length > 256 || !/^[\w.-]+$/.test(name)) throw new Error(`no local execution named ${execution}`);
   try {
     return JSON.parse(readFileSync(join(runsDir(), `${name}.json`), 'utf8')) as RunRecord;
   } catch {
@@ -298,13 +304,19 @@ function viewOf(record: RunRecord): ExecutionView {
   return buildExecutionView(record.history, record.execution);
 }
 
-export function summaryOf(view: ExecutionView): ExecutionSummary {
+/**
+ * A run's line in `list`. `handoverJob`: for a hand-over (an input with `handover`), the job ResumeJob
+ * verified, or null when it did not: the view's job would be the input's claim, never shown.
+ */
+export function summaryOf(view: ExecutionView, handoverJob?: string | null): ExecutionSummary {
+  const job = handoverJob === undefined ? (view.job?.arn ?? view.job?.name) : (handoverJob ?? HANDOVER_UNVERIFIED);
   return {
     arn: view.execution.arn,
     name: view.execution.name,
     status: view.execution.status,
     ...(view.execution.startDate ? { startDate: view.execution.startDate } : {}),
-    ...(view.job?.arn ?? view.job?.name ? { job: view.job?.arn ?? view.job?.name } : {}),
+    ...(job ? { job } : {}),
+    ...(handoverJob !== undefined ? { handover: handoverJob ? ('verified' as const) : ('unverified' as const) } : {}),
     outcome: view.headline,
   };
 }

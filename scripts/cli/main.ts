@@ -6,18 +6,22 @@
  * Exit codes (README "The CLI"):
  *   0  done: the execution succeeded (job completed, plan ready, hand-over followed to the end), or the command's report was printed
  *   1  the execution failed, timed out or was aborted (status/start --follow/plan)
- *   2  bad usage or a bad input file: the field is named and no AWS call was made
+ *   2  bad usage or a bad input file: the field is named and no AWS call was made (an ARN the CLI takes is
+ *      checked with the SDK's ARN parser: only a Step Functions state machine, resp. execution, ARN passes)
  *   3  the target could not be used: stack or execution not found, an AWS call failed
  *   4  the execution is still running (status)
  */
 import '../lib/node20.js';
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { isExecutionOf, parseArn } from '../../functions/shared/arn.js';
 import { InvalidInputError, StageConfigError } from '../../functions/shared/errors.js';
 import type { ExecutionView } from '../../functions/shared/execution-view.js';
 import { readParamsFile } from '../lib/stage-params.js';
+import { localStateMachineArn } from '../lib/workflow.js';
+import { EXECUTION_ARN_FORM, STATE_MACHINE_ARN_FORM, executionArnProblem, executionNameProblem, stateMachineArnProblem } from './arns.js';
 import { AwsTarget, TargetError } from './aws-target.js';
-import { LocalTarget, SCENARIOS, type Scenario } from './local-target.js';
+import { LOCAL_REGION, LocalTarget, SCENARIOS, type Scenario } from './local-target.js';
 import { FollowRenderer, renderView } from './render.js';
 import type { Target } from './target.js';
 
@@ -47,13 +51,13 @@ const COMMANDS: Record<string, { summary: string; usage: string; options: NonNul
     options: { input: { type: 'string' }, json: { type: 'boolean' } },
   },
   status: {
-    summary: 'what an execution did, rebuilt from its history (also a failed one): job, preflight, policies, cleanup, error and remedy',
+    summary: "what an execution did, rebuilt from its history (also a failed one): job, preflight, policies, cleanup, error and remedy; an ARN must be an execution of the target's state machine",
     usage: 'bvc status <execution ARN or name> [--json] <target>',
     options: { json: { type: 'boolean' } },
     positional: 'execution',
   },
   list: {
-    summary: 'the most recent executions with their job and outcome',
+    summary: 'the most recent executions with their job and outcome (a hand-over shows only the job ResumeJob verified, else "hand-over (unverified)")',
     usage: 'bvc list [--max N] [--json] <target>',
     options: { max: { type: 'string' }, json: { type: 'boolean' } },
   },
@@ -141,7 +145,7 @@ function targetOf(values: Record<string, unknown>, io: CliIo): Target {
   if (local) {
     if (values.region !== undefined) throw new UsageError('--region is for a deployed stage (the local emulator runs in us-east-1)');
     const endpoint = values.endpoint as string | undefined;
-    if (endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(endpoint)) throw new UsageError(`--endpoint must be an http(s) URL, got "${endpoint}"`);
+    if (endpoint !== undefined && (endpoint.length > 2048 || !/^https?:\/\/[^\s/]+/.test(endpoint))) throw new UsageError(`--endpoint must be an http(s) URL, got "${endpoint}"`);
     const scenario = values.scenario as string | undefined;
     if (scenario !== undefined && !SCENARIOS.includes(scenario as Scenario)) throw new UsageError(`--scenario must be one of ${SCENARIOS.join(', ')}, got "${scenario}"`);
     if (endpoint !== undefined && scenario !== undefined) throw new UsageError('--scenario drives the embedded emulator\'s stand-in for Bedrock; with --endpoint the emulator is used as it is');
@@ -156,13 +160,33 @@ function targetOf(values: Record<string, unknown>, io: CliIo): Target {
     return io.localTarget ? io.localTarget(options) : new LocalTarget(options);
   }
   const arn = values['state-machine-arn'] as string | undefined;
-  if (arn !== undefined && !/^arn:aws[\w-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[\w-]{1,80}$/.test(arn)) throw new UsageError(`--state-machine-arn must be a state machine ARN, got "${arn}"`);
+  const arnProblem = arn === undefined ? undefined : stateMachineArnProblem(arn);
+  if (arnProblem) throw new UsageError(`--state-machine-arn must be a Step Functions state machine ARN (${STATE_MACHINE_ARN_FORM}), got "${arn}": ${arnProblem}`);
   const stage = values.stage as string | undefined;
-  if (stage !== undefined && !/^[a-zA-Z0-9-]+$/.test(stage)) throw new UsageError(`--stage must be letters, digits and hyphens, got "${stage}"`);
-  const region = (values.region as string | undefined) ?? arn?.split(':')[3] ?? process.env.AWS_REGION ?? 'us-east-1';
-  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) throw new UsageError(`--region must be an AWS region such as us-east-1, got "${region}"`);
+  if (stage !== undefined && (stage.length > 128 || !/^[a-zA-Z0-9-]+$/.test(stage))) throw new UsageError(`--stage must be letters, digits and hyphens, got "${stage}"`);
+  const region = (values.region as string | undefined) ?? (arn ? parseArn(arn).region : undefined) ?? process.env.AWS_REGION ?? 'us-east-1';
+  if (region.length > 32 || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) throw new UsageError(`--region must be an AWS region such as us-east-1, got "${region}"`);
   const options = { region, ...(stage ? { stage } : {}), ...(arn ? { stateMachineArn: arn } : {}) };
   return io.awsTarget ? io.awsTarget(options) : new AwsTarget(options);
+}
+
+/**
+ * Checks `status`'s execution (an ARN or a name) before any AWS call: an ARN must be a Step Functions
+ * execution ARN and, when the target's state machine is known without a call (--state-machine-arn,
+ * --local), one of its executions. With --stage the target checks it once it has read the stack.
+ */
+function checkExecution(execution: string, values: Record<string, unknown>): void {
+  if (!execution.startsWith('arn:')) {
+    const problem = executionNameProblem(execution);
+    if (problem) throw new UsageError(`execution must be an execution ARN or name, got "${execution}": ${problem}`);
+    return;
+  }
+  const problem = executionArnProblem(execution);
+  if (problem) throw new UsageError(`execution must be a Step Functions execution ARN (${EXECUTION_ARN_FORM}) or name, got "${execution}": ${problem}`);
+  const machine = values.local === true ? localStateMachineArn(LOCAL_REGION) : (values['state-machine-arn'] as string | undefined);
+  if (machine !== undefined && !isExecutionOf(execution, machine)) {
+    throw new UsageError(`execution "${execution}" is not an execution of the target's state machine ${machine}`);
+  }
 }
 
 /** The exit code of an execution's view. */
@@ -241,7 +265,7 @@ async function dispatch(argv: string[], io: CliIo, program: string): Promise<num
       const file = values.input === undefined ? {} : readInputFile(values.input as string);
       const input = command === 'plan' ? { ...file, dryRun: true } : file;
       const name = values.name as string | undefined;
-      if (name !== undefined && !/^[\w-]{1,80}$/.test(name)) throw new UsageError(`--name must be 1-80 letters, digits, - or _, got "${name}"`);
+      if (name !== undefined && (name.length > 80 || !/^[\w-]{1,80}$/.test(name))) throw new UsageError(`--name must be 1-80 letters, digits, - or _, got "${name}"`);
       target.validate(input);
       const follow = command === 'plan' || values.follow === true || target instanceof LocalTarget;
       const renderer = new FollowRenderer(io.err);
@@ -263,6 +287,7 @@ async function dispatch(argv: string[], io: CliIo, program: string): Promise<num
     }
     case 'status': {
       const target = targetOf(values, io);
+      checkExecution(parsed.positionals[0]!, values);
       const view = await target.view(parsed.positionals[0]!);
       if (json) printJson(view);
       else io.out(`${renderView(view).join('\n')}\n`);

@@ -12,8 +12,13 @@ export interface ExecutionSummary {
   name: string;
   status: string;
   startDate?: string;
-  /** The job's ARN, or its name when it was not submitted. */
+  /**
+   * The job's ARN, or its name when it was not submitted. For a hand-over (an input with `handover`),
+   * only the job ResumeJob verified; `hand-over (unverified)` until then (scripts/cli/handover-job.ts).
+   */
   job?: string;
+  /** Set for a hand-over: whether ResumeJob verified it (its job is then `job`). */
+  handover?: 'verified' | 'unverified';
   /** What happened, in a line. */
   outcome: string;
 }

@@ -50,11 +50,27 @@ export interface SeedClients {
   dynamodb?: DynamoDBClient;
 }
 
-/** The name the demo account's job-waits table has (serverless.yml's JobWaitsTable, locally). */
-export const JOB_WAITS_TABLE_NAME = 'job-waits';
+/**
+ * The local name of a DynamoDB table of serverless.yml: its logical id without `Table`, in kebab case
+ * (`JobWaitsTable` → `job-waits`). The one rule for the demo account's tables (the constants below)
+ * and for what `!Ref <table>` resolves to in the Lambdas' local environment (scripts/lib/cfn-values.ts).
+ */
+export function localTableName(logicalId: string): string {
+  const base = logicalId.endsWith('Table') && logicalId !== 'Table' ? logicalId.slice(0, -'Table'.length) : logicalId;
+  return base
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1-$2')
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .toLowerCase();
+}
 
-/** The name the demo account's policy leases table has (serverless.yml's PolicyLeasesTable, locally). */
-export const POLICY_LEASES_TABLE_NAME = 'policy-leases';
+/** The name the demo account's job-waits table has (serverless.yml's JobWaitsTable, locally): `job-waits`. */
+export const JOB_WAITS_TABLE_NAME = localTableName('JobWaitsTable');
+
+/** The name the demo account's policy leases table has (serverless.yml's PolicyLeasesTable, locally): `policy-leases`. */
+export const POLICY_LEASES_TABLE_NAME = localTableName('PolicyLeasesTable');
+
+/** The name the job ledger has locally (serverless.yml's JobLedgerTable): `job-ledger`. */
+export const JOB_LEDGER_TABLE_NAME = localTableName('JobLedgerTable');
 
 export function clientsFor(endpoint: string, region = 'us-east-1'): SeedClients {
   const common = { endpoint, region, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
@@ -82,6 +98,7 @@ export async function seedDemoAccount(clients: SeedClients, region = 'us-east-1'
   if (clients.dynamodb) {
     await createLeasesTable(clients.dynamodb);
     await createJobWaitsTable(clients.dynamodb);
+    await createJobLedgerTable(clients.dynamodb);
   }
   const { ec2, s3, iam } = clients;
   const vpc = await ec2.send(
@@ -316,23 +333,6 @@ export async function createLeasesTable(dynamodb: DynamoDBClient, tableName = PO
 }
 
 /**
- * The janitor's first-sightings table, as serverless.yml declares it (JanitorSightingsTable): key
- * `networkInterfaceId`, TTL on `expiresAt`. Only the bench and tests call this; the stack creates it.
- */
-export async function createSightingsTable(dynamodb: DynamoDBClient, tableName = 'janitor-sightings'): Promise<string> {
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'networkInterfaceId', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'networkInterfaceId', KeyType: 'HASH' }],
-    }),
-  );
-  await dynamodb.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } }));
-  return tableName;
-}
-
-/**
  * The job-waits table, as serverless.yml declares it (JobWaitsTable): key `pk` (the job ARN), TTL on
  * `ttl`. The stack creates it; the demo account and tests create it here.
  */
@@ -347,4 +347,45 @@ export async function createJobWaitsTable(dynamodb: DynamoDBClient, tableName = 
   );
   await dynamodb.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true } }));
   return tableName;
+}
+
+/**
+ * The job ledger, as serverless.yml declares it (JobLedgerTable): key `pk` (the job name), TTL on
+ * `expiresAt`. The stack creates it; the demo account and tests create it here.
+ */
+export async function createJobLedgerTable(dynamodb: DynamoDBClient, tableName = JOB_LEDGER_TABLE_NAME): Promise<string> {
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+    }),
+  );
+  await dynamodb.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } }));
+  return tableName;
+}
+
+/** The execution that "ran" a demo job in tests: the owner and supervisor of its ledger entry. */
+export const DEMO_EXECUTION_ARN = 'arn:aws:states:us-east-1:123456789012:execution:bedrock-vpc-customization-local-customize-model:demo-run';
+
+/**
+ * Records a demo job (created with {@link createDemoJob}) in the job ledger as the workflow would: the
+ * name reserved by `owner` (its supervisor), then the job recorded, then `enis` seen while it ran.
+ * Through the real ledger functions (functions/shared/ledger.ts), never by writing items by hand.
+ */
+export async function recordDemoJob(
+  dynamodb: DynamoDBClient,
+  account: DemoAccount,
+  jobName: string,
+  jobArn: string,
+  options: { owner?: string; enis?: string[]; table?: string } = {},
+): Promise<void> {
+  const { dynamoLedger } = await import('../../functions/shared/ledger.js');
+  const ledger = dynamoLedger(options.table ?? JOB_LEDGER_TABLE_NAME, { dynamodb, now: () => new Date() });
+  const owner = options.owner ?? DEMO_EXECUTION_ARN;
+  const network = { vpcId: account.vpcId, subnetIds: account.subnetIds, securityGroupIds: [account.securityGroupId] };
+  await ledger.reserve({ jobName, owner, clientRequestToken: `${jobName}-token`, network, maxJobDurationSeconds: 86_400 });
+  await ledger.recordSubmission(jobName, owner, { jobArn, submittedAt: new Date().toISOString(), deadline: new Date(Date.now() + 86_400_000).toISOString() });
+  if (options.enis?.length) await ledger.recordEnis(jobName, owner, options.enis);
 }

@@ -5,18 +5,16 @@
  * (`npm run local -- --params FILE`, README "The local run").
  */
 import { readFileSync } from 'node:fs';
+import { isCfnValue, resolveCfnValue, stackResources, type LocalAccount } from './cfn-values.js';
 import { callbackTaskFunctions, lambdaTaskFunctions, loadServerlessConfig } from './workflow.js';
 
 export type StageParams = Record<string, string>;
 
-/** Where the stage is deployed: what `!Ref AWS::AccountId`, `AWS::Region` and `AWS::Partition` resolve to. */
-export interface StageAccount {
-  accountId: string;
-  region: string;
-  partition?: string;
-  /** What `!Ref <logical id>` of the stack's own resources resolves to locally (e.g. a table's name). */
-  resources?: Record<string, string>;
-}
+/**
+ * Where the stage runs: what `!Ref AWS::AccountId`, `AWS::Region` and `AWS::Partition` resolve to, and
+ * the account of the local stand-ins for the stack's resources (scripts/lib/cfn-values.ts).
+ */
+export type StageAccount = LocalAccount;
 
 type Config = ReturnType<typeof loadServerlessConfig>;
 
@@ -47,9 +45,10 @@ export function resolveParams(overrides: StageParams = {}, config: Config = load
 
 /**
  * The environment variables of the state machine's Lambdas (or of `functions`) with `params`, merged (the names do not
- * clash; a clash with different values is an error). `!Ref AWS::AccountId|Region|Partition` resolve to
- * `account`, `!Ref <resource>` to `account.resources`; any other CloudFormation reference (a role's
- * ARN…) has no local value and is left out.
+ * clash; a clash with different values is an error). Every CloudFormation value (`!Ref AWS::AccountId`,
+ * `!Ref <table>`, `!GetAtt <role>.Arn`…) resolves to its local stand-in (scripts/lib/cfn-values.ts): one
+ * rule by the resource's Type, so a new `!Ref` needs no change here; one without a stand-in is an error
+ * naming the function, the variable and the logical id.
  */
 export function functionEnvironment(
   params: StageParams,
@@ -58,22 +57,19 @@ export function functionEnvironment(
   /** The functions (serverless.yml keys) whose environment to build: by default the state machine's. */
   functions: string[] = [...Object.values(lambdaTaskFunctions(config)), ...Object.values(callbackTaskFunctions())],
 ): Record<string, string> {
-  const pseudo: Record<string, string> = {
-    ...account.resources,
-    'AWS::AccountId': account.accountId,
-    'AWS::Region': account.region,
-    'AWS::Partition': account.partition ?? 'aws',
-  };
+  const resources = stackResources(config);
   const env: Record<string, string> = {};
   for (const key of new Set(functions)) {
     if (!Object.hasOwn(config.functions, key)) throw new Error(`${key} is not a function of serverless.yml`);
     for (const [name, raw] of Object.entries(config.functions[key]!.environment ?? {})) {
-      let value: string | undefined;
-      if (typeof raw === 'string') value = substitute(raw, params, `functions.${key}.environment.${name}`);
-      else if (raw && typeof raw === 'object' && 'Ref' in raw && Object.hasOwn(pseudo, String(raw.Ref))) value = pseudo[String(raw.Ref)];
-      else continue;
+      const where = `functions.${key}.environment.${name}`;
+      let value: string;
+      if (typeof raw === 'string') value = substitute(raw, params, where);
+      else if (typeof raw === 'number' || typeof raw === 'boolean') value = String(raw);
+      else if (isCfnValue(raw)) value = resolveCfnValue(raw, where, account, resources);
+      else throw new Error(`${where}: ${JSON.stringify(raw)} is neither text nor a CloudFormation value`);
       if (env[name] !== undefined && env[name] !== value) throw new Error(`environment variable ${name} differs between functions`);
-      env[name] = value!;
+      env[name] = value;
     }
   }
   return env;

@@ -7,10 +7,8 @@
  * What stands in for AWS here, and only here:
  * - Lambda's invoke: the event and the result go through JSON, and a thrown error reaches the state
  *   machine as Lambda reports it (Error = the error's name, Cause = {"errorType","errorMessage"} JSON);
- * - the `aws-sdk:bedrock:stopModelCustomizationJob` service integration (StopJob, StopUnwatchedJob): the
- *   same API call, made with the SDK (errors named `Bedrock.<code>` as Step Functions names them);
- * - the `states:startExecution` (HandOver) and `aws-sdk:sfn:describeExecution` (VerifyHandOver)
- *   integrations: an {@link ExecutionRegistry} of the executions started, shared by a chain's runs;
+ * - the `states:startExecution` integration (HandOver): an {@link ExecutionRegistry} of the executions
+ *   started, shared by a chain's runs;
  * - the `lambda:invoke.waitForTaskToken` integration (WaitForJobEvent): a task token from
  *   {@link LocalCallbacks} (Step Functions' callback service), the job-events step's `register` run with
  *   it, then a wait for SendTaskSuccess until the state's timeout ({@link jobEventWaitIntegration});
@@ -21,7 +19,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BedrockClient, StopModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
 import { StateMachine, type RunOptions } from 'aws-local-stepfunctions';
 import { parse } from 'yaml';
 import { LocalCallbacks, waitForTaskTokenIntegration } from './callbacks.js';
@@ -95,7 +92,14 @@ export function jobEventWaitIntegration(callbacks: LocalCallbacks, waitMs?: numb
       const { step, config, deps } = await jobEventsStep(callbacks);
       const waitSeconds = Number(payload.waitSeconds ?? 0);
       return step.registerWait(
-        { taskToken: String(payload.taskToken), jobArn: String(payload.jobArn), expiresAt: new Date(Date.now() + waitSeconds * 1000).toISOString() },
+        {
+          taskToken: String(payload.taskToken),
+          jobArn: String(payload.jobArn),
+          jobName: String(payload.jobName),
+          executionArn: String(payload.executionArn),
+          owner: String(payload.owner),
+          expiresAt: new Date(Date.now() + waitSeconds * 1000).toISOString(),
+        },
         config,
         deps,
       );
@@ -131,8 +135,16 @@ export async function deliverJobEvent(detail: { jobArn?: string; jobStatus?: str
  * `callbacks` as its Step Functions client.
  */
 async function jobEventsStep(callbacks: LocalCallbacks) {
-  const [step, clients] = await Promise.all([import('../../functions/job-events/job-events.js'), import('../../functions/shared/clients.js')]);
-  return { step, config: jobEventsConfig(), deps: { dynamodb: clients.dynamodb, bedrock: clients.bedrock, sfn: callbacks as never, now: () => new Date() } };
+  const [step, clients, ledger] = await Promise.all([
+    import('../../functions/job-events/job-events.js'),
+    import('../../functions/shared/clients.js'),
+    import('../../functions/shared/ledger-env.js'),
+  ]);
+  return {
+    step,
+    config: jobEventsConfig(),
+    deps: { dynamodb: clients.dynamodb, bedrock: clients.bedrock, sfn: callbacks as never, ledger: ledger.jobLedger(), now: () => new Date() },
+  };
 }
 
 /** A minimal Lambda context, as Lambda passes it to a handler (and to any middleware that reads it). */
@@ -186,21 +198,6 @@ export async function loadLambdaHandlers(): Promise<Record<string, TaskHandler>>
 function splitHandler(handler: string): [string, string] {
   const dot = handler.lastIndexOf('.');
   return [handler.slice(0, dot), handler.slice(dot + 1)];
-}
-
-/** The StopJob state's service integration (`arn:aws:states:::aws-sdk:bedrock:stopModelCustomizationJob`). */
-export function stopJobIntegration(bedrock = new BedrockClient({})): TaskHandler {
-  return async (input) => {
-    const { JobIdentifier } = input as { JobIdentifier: string };
-    try {
-      await bedrock.send(new StopModelCustomizationJobCommand({ jobIdentifier: JobIdentifier }));
-      return {};
-    } catch (err) {
-      const e = new Error(err instanceof Error ? err.message : String(err));
-      e.name = `Bedrock.${err instanceof Error ? err.name : 'Error'}`;
-      throw e;
-    }
-  };
 }
 
 /** The HandOver state's service integration (`arn:aws:states:::states:startExecution`), recorded for a chain. */
@@ -294,27 +291,6 @@ export function startExecutionIntegration(registry: ExecutionRegistry, stateMach
   };
 }
 
-/**
- * Stand-in for `arn:aws:states:::aws-sdk:sfn:describeExecution` (VerifyHandOver): the execution's
- * record, its input as the JSON string DescribeExecution returns; an unknown ARN is
- * `Sfn.ExecutionDoesNotExistException`.
- */
-export function describeExecutionIntegration(registry: ExecutionRegistry): TaskHandler {
-  return async (input) => {
-    const { ExecutionArn } = input as { ExecutionArn: string };
-    const record = [...registry.values()].find((r) => r.arn === ExecutionArn);
-    if (!record) throw integrationError('Sfn.ExecutionDoesNotExistException', `Execution Does Not Exist: '${ExecutionArn}'`);
-    return {
-      ExecutionArn: record.arn,
-      Name: record.name,
-      StateMachineArn: record.arn.replace(':execution:', ':stateMachine:').replace(/:[^:]+$/, ''),
-      Status: record.status,
-      StartDate: record.startDate,
-      Input: JSON.stringify(record.input),
-    };
-  };
-}
-
 export interface WorkflowRun {
   /** Execution name (the last part of its ARN). */
   name: string;
@@ -333,10 +309,7 @@ export interface RunWorkflowOptions {
   input: unknown;
   /** Execution name (the ARN is built from it); unique per run by default. */
   executionName?: string;
-  /**
-   * Handlers by state name: the real Lambdas and the StopJob integration unless replaced here. Every
-   * other state with StopJob's Resource (StopUnwatchedJob) gets the StopJob handler unless given its own.
-   */
+  /** Handlers by state name: the real Lambdas unless replaced here. */
   handlers: Record<string, TaskHandler>;
   /** Milliseconds every Wait state waits instead of its SecondsPath (0 in tests). */
   waitMs?: number;
@@ -347,7 +320,7 @@ export interface RunWorkflowOptions {
   region?: string;
   onEvent?: (event: WorkflowEvent) => void;
   /**
-   * The executions HandOver started and VerifyHandOver reads (shared by the runs of a chain). A test
+   * The executions HandOver started (shared by the runs of a chain). A test
    * can put another execution here, or pass its own HandOver handler built on
    * {@link startExecutionIntegration} with this registry.
    */
@@ -367,23 +340,17 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
   // same path (test/infra/template.test.ts keeps the two equal in the deployed definition).
   for (const name of Object.keys(callbackTaskFunctions())) delete definition.States[name]!.TimeoutSecondsPath;
   const machine = new StateMachine(definition as never);
-  // Stand-ins for HandOver's `states:startExecution` and VerifyHandOver's `aws-sdk:sfn:describeExecution`:
-  // the started executions are recorded; runWorkflowChain then runs the one this execution handed over to.
+  // Stand-in for HandOver's `states:startExecution`: the started executions are recorded;
+  // runWorkflowChain then runs the one this execution handed over to.
   const executions = options.executions ?? new Map();
   const startExecution = startExecutionIntegration(executions, stateMachineArn);
-  const describeExecution = describeExecutionIntegration(executions);
   const waits = Object.entries(definition.States).filter(([, s]) => s.Type === 'Wait');
   const retriable = Object.entries(definition.States).filter(([, s]) => Array.isArray(s.Retry));
-  const stopJobResource = definition.States.StopJob?.Resource;
-  const sameAsStopJob = Object.entries(definition.States).filter(([n, s]) => n !== 'StopJob' && s.Resource === stopJobResource);
-  const stopJob = options.handlers.StopJob;
   const runOptions: RunOptions = {
     overrides: {
       taskResourceLocalHandlers: {
         HandOver: startExecution,
-        VerifyHandOver: describeExecution,
         ...Object.fromEntries(Object.keys(callbackTaskFunctions()).map((n) => [n, jobEventWaitIntegration(localCallbacks, options.eventWaitMs ?? options.waitMs)])),
-        ...(stopJob ? Object.fromEntries(sameAsStopJob.map(([n]) => [n, stopJob])) : {}),
         ...options.handlers,
       },
       ...(options.waitMs !== undefined
@@ -424,8 +391,7 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
   }
   await collecting;
   const states = events.flatMap((e) => (e.type === 'StateEntered' ? [(e as { state: { name: string } }).state.name] : []));
-  // Handed over: the successor is the last execution this one started (verified by VerifyHandOver
-  // when HandOver's start was retried).
+  // Handed over: the successor is the last execution this one started.
   const started = states.at(-1) === 'HandedOver' ? [...executions.values()].filter((r) => r.startedBy === executionArn).at(-1) : undefined;
   const startedExecution: StartedExecution | undefined = started ? { name: started.name, input: started.input } : undefined;
   return { name, ...outcome, ...(startedExecution ? { startedExecution } : {}), events, states };

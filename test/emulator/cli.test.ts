@@ -14,7 +14,7 @@ import { LocalTarget } from '../../scripts/cli/local-target.js';
 import { EXIT } from '../../scripts/cli/main.js';
 import { captureCli } from '../support/cli.js';
 import { configureBedrockStandIn, resetBedrockStandIn } from '../../scripts/lib/bedrock-standin.js';
-import { createSightingsTable, demoJobInput, demoStageParams, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
+import { demoJobInput, demoStageParams, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
 import { commandsSentDuring, motoClients, resetMoto } from '../support/moto-clients.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bvc-cli-emu-'));
@@ -35,8 +35,8 @@ describe('bvc --local --endpoint (the tier\'s moto, the stand-in for Bedrock)', 
     process.env.BVC_RUNS_DIR = join(dir, 'runs');
     await resetMoto();
     const clients = motoClients();
+    // With the stack's tables (the job ledger the janitor reads among them).
     account = await seedDemoAccount({ ...clients });
-    await createSightingsTable(clients.dynamodb, 'janitor-sightings');
     // Every job the stand-in does not know by name stays InProgress, as moto keeps it.
     await configureBedrockStandIn(inject('motoEndpoint'), { enabled: true, default: { outcome: 'hold' } });
     target = ['--local', '--endpoint', inject('motoEndpoint'), '--params', file('params.json', demoStageParams(account))];
@@ -110,8 +110,35 @@ describe('bvc --local --endpoint (the tier\'s moto, the stand-in for Bedrock)', 
     expect(run.code, run.stderr).toBe(EXIT.ok);
     const report = JSON.parse(run.stdout);
     expect(report.dryRun).toBe(true);
+    // The seeded leftover of a job Bedrock does not know is kept, as is the attached one (never "delete after a while").
+    expect(report.kept).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ networkInterfaceId: account.leftoverEnis.otherJobAvailable, reason: 'job-not-found' }),
+        expect.objectContaining({ networkInterfaceId: account.leftoverEnis.otherJobInUse, reason: 'not-available' }),
+      ]),
+    );
+    expect(report.wouldDelete).not.toContain(account.leftoverEnis.otherJobAvailable);
     const enis = await ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: Object.values(account.leftoverEnis) }));
     expect(enis.NetworkInterfaces).toHaveLength(3);
+  });
+
+  it('status takes only an execution ARN of the local state machine (or a name): exit 2 naming the field, and not one AWS call', async () => {
+    const foreign = 'arn:aws:states:us-east-1:123456789012:execution:another-machine:cli-run-completes';
+    for (const [execution, named] of [
+      ['arn:aws:s3:::demo-output-bucket', 'execution must be a Step Functions execution ARN'],
+      ['arn:aws:states:us-east-1:123456789012:stateMachine:bedrock-vpc-customization-local-customize-model', 'not an execution'],
+      [foreign, 'not an execution of the target'],
+      ['runs/a run', 'execution must be an execution ARN or name'],
+    ] as const) {
+      const { result: run, sent } = await commandsSentDuring(() => cli(['status', execution, ...target]));
+      expect(run.code, execution).toBe(EXIT.usage);
+      expect(run.stderr, execution).toContain(named);
+      expect(sent).toEqual([]);
+    }
+    // A well-formed ARN of the local state machine passes the check: this one was never run (exit 3).
+    const missing = await cli(['status', `${foreign.replace('another-machine', 'bedrock-vpc-customization-local-customize-model')}-never`, ...target]);
+    expect(missing.code).toBe(EXIT.target);
+    expect(missing.stderr).toContain('no local execution named cli-run-completes-never');
   });
 
   it('bad input: exit 2 with the field named, and not one AWS call', async () => {

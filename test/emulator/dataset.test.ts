@@ -9,11 +9,11 @@ import { DescribeVpcEndpointsCommand } from '@aws-sdk/client-ec2';
 import { ListRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { demoJobInput, demoStageParams, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
-import { loadLambdaHandlers, runWorkflow, stopJobIntegration, type TaskHandler } from '../../scripts/lib/workflow.js';
+import { loadLambdaHandlers, runWorkflow, type TaskHandler } from '../../scripts/lib/workflow.js';
 import { setStage } from '../fixtures/stage.js';
 import { motoClients, resetMoto } from '../support/moto-clients.js';
 
-const { ec2, s3, iam, bedrock } = motoClients();
+const { ec2, s3, iam } = motoClients();
 let lambdas: Record<string, TaskHandler>;
 beforeAll(async () => {
   lambdas = await loadLambdaHandlers();
@@ -31,7 +31,7 @@ describe('dataset step against moto', () => {
 
   const put = (key: string, body: string) => s3.send(new PutObjectCommand({ Bucket: account.trainingBucket, Key: key, Body: body }));
   const run = (overrides: Record<string, unknown> = {}) =>
-    runWorkflow({ input: demoJobInput(account, overrides), handlers: { ...lambdas, StopJob: stopJobIntegration(bedrock) }, retryMs: 0, waitMs: 0 });
+    runWorkflow({ input: demoJobInput(account, overrides), handlers: { ...lambdas }, retryMs: 0, waitMs: 0 });
   const policiesNow = async () => [
     await iam.send(new ListRolePoliciesCommand({ RoleName: 'BedrockCustomizationRole' })).then((o) => o.PolicyNames),
     await ec2.send(new DescribeVpcEndpointsCommand({ VpcEndpointIds: [account.endpointId] })).then((o) => o.VpcEndpoints?.[0]?.PolicyDocument),

@@ -12,11 +12,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { configureBedrockStandIn, resetBedrockStandIn, standInEvents } from '../../scripts/lib/bedrock-standin.js';
 import { JOB_WAITS_TABLE_NAME, createJobEnis, demoJobInput, demoStageParams, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
-import { asLambda, loadLambdaHandlers, localCallbacks, runWorkflow, stopJobIntegration, type TaskHandler } from '../../scripts/lib/workflow.js';
+import { asLambda, loadLambdaHandlers, localCallbacks, runWorkflow, type TaskHandler } from '../../scripts/lib/workflow.js';
 import { setStage } from '../fixtures/stage.js';
 import { motoClients, resetMoto } from '../support/moto-clients.js';
 
-const { ec2, s3, iam, bedrock, dynamodb } = motoClients();
+const { ec2, s3, iam, dynamodb } = motoClients();
 const sfn = mockClient(SFNClient);
 let lambdas: Record<string, TaskHandler>;
 let jobEvents: TaskHandler;
@@ -44,7 +44,6 @@ describe('event-driven wait against moto', () => {
     await configureBedrockStandIn(inject('motoEndpoint'), { enabled: true, default: { outcome: 'hold' }, jobs: { [jobName]: { outcome: 'complete', seconds: 1.5 } } });
     const handlers = {
       ...lambdas,
-      StopJob: stopJobIntegration(bedrock),
       SubmitJob: async (input: any) => {
         const out = (await lambdas.SubmitJob!(input)) as { jobArn: string };
         await createJobEnis(ec2, out.jobArn, account.subnetIds, [account.securityGroupId]);

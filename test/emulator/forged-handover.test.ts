@@ -13,7 +13,7 @@ import { CreateStateMachineCommand, SFNClient, StartExecutionCommand } from '@aw
 import { beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { CHAIN_EXECUTION_TAG, handoverExecutionName } from '../../functions/shared/chain.js';
 import { createDemoJob, createJobEnis, demoStageParams, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
-import { loadLambdaHandlers, localStateMachineArn, runWorkflow, stopJobIntegration, type TaskHandler } from '../../scripts/lib/workflow.js';
+import { loadLambdaHandlers, localStateMachineArn, runWorkflow, type TaskHandler } from '../../scripts/lib/workflow.js';
 import { setStage } from '../fixtures/stage.js';
 import { commandsSentDuring, motoClients, resetMoto } from '../support/moto-clients.js';
 
@@ -57,7 +57,7 @@ describe('a forged hand-over against moto', () => {
     const { result: run, sent: calls } = await commandsSentDuring(() =>
       runWorkflow({
         input: { handover },
-        handlers: { ...lambdas, StopJob: stopJobIntegration(bedrock) },
+        handlers: { ...lambdas },
         executionName: handoverExecutionName(first, 1),
         retryMs: 0,
         waitMs: 0,

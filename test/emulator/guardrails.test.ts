@@ -11,7 +11,7 @@ import { CreateRoleCommand, ListRolePoliciesCommand } from '@aws-sdk/client-iam'
 import { CreateBucketCommand, GetBucketPolicyCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEMO_DATASET, createDemoJob, demoJobInput, demoStageParams, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
-import { loadLambdaHandlers, runWorkflow, stopJobIntegration, type TaskHandler, type WorkflowRun } from '../../scripts/lib/workflow.js';
+import { loadLambdaHandlers, runWorkflow, type TaskHandler, type WorkflowRun } from '../../scripts/lib/workflow.js';
 import { setStage } from '../fixtures/stage.js';
 import { commandsSentDuring, motoClients, resetMoto } from '../support/moto-clients.js';
 
@@ -47,7 +47,7 @@ describe('guardrails against moto: a job that widens access fails before any AWS
 
   async function run(input: Record<string, unknown>): Promise<WorkflowRun> {
     const { result, sent } = await commandsSentDuring(() =>
-      runWorkflow({ input, handlers: { ...lambdas, StopJob: stopJobIntegration(bedrock) }, retryMs: 0, waitMs: 0 }),
+      runWorkflow({ input, handlers: { ...lambdas }, retryMs: 0, waitMs: 0 }),
     );
     sentDuringRun = sent;
     return result;

@@ -16,7 +16,8 @@ import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { onJobStateChange, registerWait, type JobEventsConfig, type JobEventsDeps } from '../../functions/job-events/job-events.js';
 import { configureBedrockStandIn } from '../../scripts/lib/bedrock-standin.js';
-import { JOB_WAITS_TABLE_NAME, createDemoJob, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
+import { DEMO_EXECUTION_ARN, JOB_WAITS_TABLE_NAME, createDemoJob, recordDemoJob, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
+import { dynamoLedger } from '../../functions/shared/ledger.js';
 import { fixtureEvent } from '../support/event-ruler.js';
 import { commandsSentDuring, motoClients, resetMoto } from '../support/moto-clients.js';
 
@@ -52,7 +53,7 @@ function eventFor(jobArn: string, jobStatus: string) {
 describe('job-events against moto', () => {
   let account: DemoAccount;
   let config: JobEventsConfig;
-  const deps: JobEventsDeps = { dynamodb, bedrock, sfn, now: () => new Date() };
+  const deps: JobEventsDeps = { dynamodb, bedrock, sfn, ledger: dynamoLedger('job-ledger', { dynamodb, now: () => new Date() }), now: () => new Date() };
   // Only this file turns moto's executor on (and always back off): start from moto's default.
   beforeAll(() => motoExecutesStateMachines(false));
   beforeEach(async () => {
@@ -67,15 +68,18 @@ describe('job-events against moto', () => {
 
   it('register on a running job stores the token; the Stopped event releases it once; a duplicate is ignored', async () => {
     const jobArn = await createDemoJob(bedrock, account, 'wait-job');
+    await recordDemoJob(dynamodb, account, 'wait-job', jobArn);
     const expires = expiresAt();
 
-    const registered = await registerWait({ taskToken: TOKEN, jobArn, expiresAt: expires }, config, deps);
+    const registered = await registerWait({ taskToken: TOKEN, jobArn, jobName: 'wait-job', executionArn: DEMO_EXECUTION_ARN, owner: DEMO_EXECUTION_ARN, expiresAt: expires }, config, deps);
     expect(registered).toEqual({ registered: true, released: false, status: 'InProgress' });
     expect(await waitOf(jobArn)).toEqual({
       pk: { S: jobArn },
       taskToken: { S: TOKEN },
       expiresAt: { S: expires },
       ttl: { N: String(Math.floor(Date.parse(expires) / 1000) + 24 * 3600) },
+      executionArn: { S: DEMO_EXECUTION_ARN },
+      jobName: { S: 'wait-job' },
     });
 
     // An early or reordered "Completed" event while the API still says InProgress: the API wins.
@@ -89,7 +93,7 @@ describe('job-events against moto', () => {
     await bedrock.send(new StopModelCustomizationJobCommand({ jobIdentifier: jobArn }));
     const { result, sent } = await commandsSentDuring(() => onJobStateChange(eventFor(jobArn, 'Stopped').detail, config, deps));
     expect(result).toEqual({ released: true, jobArn, status: 'Stopped' });
-    expect(sent).toEqual(['GetItemCommand', 'GetModelCustomizationJobCommand', 'DeleteItemCommand', 'SendTaskSuccessCommand']);
+    expect(sent).toEqual(['GetItemCommand', 'GetItemCommand', 'GetModelCustomizationJobCommand', 'DeleteItemCommand', 'SendTaskSuccessCommand']);
     expect(await waitOf(jobArn)).toBeUndefined();
 
     // EventBridge delivers at least once: the duplicate finds no wait.
@@ -98,25 +102,27 @@ describe('job-events against moto', () => {
 
   it('register after the job ended (its event came first) releases the token itself', async () => {
     const jobArn = await createDemoJob(bedrock, account, 'early-event-job');
+    await recordDemoJob(dynamodb, account, 'early-event-job', jobArn);
     await bedrock.send(new StopModelCustomizationJobCommand({ jobIdentifier: jobArn }));
     // The event came before any token was stored: nothing waits yet.
     expect(await onJobStateChange(eventFor(jobArn, 'Stopped').detail, config, deps)).toEqual({ ignored: 'no execution waits for this job', jobArn });
 
-    const { result, sent } = await commandsSentDuring(() => registerWait({ taskToken: TOKEN, jobArn, expiresAt: expiresAt() }, config, deps));
+    const { result, sent } = await commandsSentDuring(() => registerWait({ taskToken: TOKEN, jobArn, jobName: 'early-event-job', executionArn: DEMO_EXECUTION_ARN, owner: DEMO_EXECUTION_ARN, expiresAt: expiresAt() }, config, deps));
     expect(result).toEqual({ registered: true, released: true, status: 'Stopped' });
-    expect(sent).toEqual(['PutItemCommand', 'GetModelCustomizationJobCommand', 'DeleteItemCommand', 'SendTaskSuccessCommand']);
+    expect(sent).toEqual(['GetItemCommand', 'PutItemCommand', 'GetModelCustomizationJobCommand', 'DeleteItemCommand', 'SendTaskSuccessCommand']);
     expect(await waitOf(jobArn)).toBeUndefined();
   });
 
   it('a job the Bedrock stand-in completes is released with status Completed (handler, real clients)', async () => {
     await configureBedrockStandIn(endpoint, { enabled: true, jobs: { 'completing-job': { outcome: 'complete', seconds: 1 } } });
     const jobArn = await createDemoJob(bedrock, account, 'completing-job');
+    await recordDemoJob(dynamodb, account, 'completing-job', jobArn);
     process.env.JOB_WAITS_TABLE = TABLE;
     process.env.JOB_EVENTS_ACCOUNT_ID = account.accountId;
     const { handler } = await import('../../functions/job-events/handler.js');
     const ctx = {} as never;
 
-    expect(await handler({ action: 'register', taskToken: TOKEN, jobArn, expiresAt: expiresAt() }, ctx)).toMatchObject({ registered: true, released: false });
+    expect(await handler({ action: 'register', taskToken: TOKEN, jobArn, jobName: 'completing-job', executionArn: DEMO_EXECUTION_ARN, owner: DEMO_EXECUTION_ARN, expiresAt: expiresAt() }, ctx)).toMatchObject({ registered: true, released: false });
     for (let i = 0; i < 50; i++) {
       const job = await bedrock.send(new GetModelCustomizationJobCommand({ jobIdentifier: jobArn }));
       if (job.status === 'Completed') break;
@@ -139,11 +145,19 @@ describe('job-events against moto', () => {
       });
 
       const jobArn = await createDemoJob(bedrock, account, 'stale-wait-job');
+      await recordDemoJob(dynamodb, account, 'stale-wait-job', jobArn);
       // A wait whose task already ended (timed out into the safety-net poll): its token is dead.
       await dynamodb.send(
         new PutItemCommand({
           TableName: TABLE,
-          Item: { pk: { S: jobArn }, taskToken: { S: 'token-of-a-task-that-timed-out' }, expiresAt: { S: new Date().toISOString() }, ttl: { N: '0' } },
+          Item: {
+            pk: { S: jobArn },
+            taskToken: { S: 'token-of-a-task-that-timed-out' },
+            expiresAt: { S: new Date().toISOString() },
+            ttl: { N: '0' },
+            executionArn: { S: DEMO_EXECUTION_ARN },
+            jobName: { S: 'stale-wait-job' },
+          },
         }),
       );
       await bedrock.send(new StopModelCustomizationJobCommand({ jobIdentifier: jobArn }));
@@ -157,6 +171,7 @@ describe('job-events against moto', () => {
 
   it('events for jobs of another account or region send nothing to moto', async () => {
     const jobArn = await createDemoJob(bedrock, account, 'foreign-check-job');
+    await recordDemoJob(dynamodb, account, 'foreign-check-job', jobArn);
     for (const foreign of [jobArn.replace(account.accountId, '999999999999'), jobArn.replace(account.region, 'eu-west-1')]) {
       const { result, sent } = await commandsSentDuring(() => onJobStateChange(eventFor(foreign, 'Completed').detail, config, deps));
       expect(result).toMatchObject({ ignored: expect.stringMatching(/^not our job/) });

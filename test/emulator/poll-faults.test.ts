@@ -10,7 +10,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { bedrock as lambdaBedrock } from '../../functions/shared/clients.js';
 import { createJobEnis, demoJobInput, demoStageParams, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
 import { setStage } from '../fixtures/stage.js';
-import { loadLambdaHandlers, runWorkflow, stopJobIntegration, type TaskHandler, type WorkflowRun } from '../../scripts/lib/workflow.js';
+import { loadLambdaHandlers, runWorkflow, type TaskHandler, type WorkflowRun } from '../../scripts/lib/workflow.js';
 import { motoClients, resetMoto } from '../support/moto-clients.js';
 
 const { ec2, s3, iam, bedrock } = motoClients();
@@ -60,7 +60,6 @@ describe('status checks failing against moto', () => {
       input: demoJobInput(account, { maxJobDurationSeconds: 2, polling: { initialSeconds: 10, maxSeconds: 10, growthFactor: 1 } }),
       handlers: {
         ...lambdas,
-        StopJob: stopJobIntegration(lambdaBedrock),
         // Stand-in for Bedrock creating the job's ENIs (moto does not).
         SubmitJob: async (input: any) => {
           const out = (await lambdas.SubmitJob!(input)) as { jobArn: string };

@@ -8,7 +8,7 @@ import { GetRolePolicyCommand } from '@aws-sdk/client-iam';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createJobEnis, demoJobInput, demoStageParams, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
 import { setStage } from '../fixtures/stage.js';
-import { loadLambdaHandlers, runWorkflow, stopJobIntegration, type TaskHandler } from '../../scripts/lib/workflow.js';
+import { loadLambdaHandlers, runWorkflow, type TaskHandler } from '../../scripts/lib/workflow.js';
 import { motoClients, resetMoto } from '../support/moto-clients.js';
 
 const { ec2, s3, iam, bedrock } = motoClients();
@@ -30,7 +30,6 @@ describe('workflow against moto', () => {
     let jobEnis: string[] = [];
     const handlers = {
       ...lambdas,
-      StopJob: stopJobIntegration(bedrock),
       // Stand-in for Bedrock creating the job's ENIs (moto does not).
       SubmitJob: async (input: any) => {
         const out = (await lambdas.SubmitJob!(input)) as { jobArn: string };
@@ -67,7 +66,7 @@ describe('workflow against moto', () => {
   it('dry run writes nothing and submits nothing', async () => {
     const run = await runWorkflow({
       input: demoJobInput(account, { dryRun: true }),
-      handlers: { ...lambdas, StopJob: stopJobIntegration(bedrock) },
+      handlers: { ...lambdas },
       retryMs: 0,
     });
     expect(run.status).toBe('SUCCEEDED');

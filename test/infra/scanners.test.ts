@@ -9,7 +9,7 @@
  * cfn-lint runs on the same template in template.test.ts.
  */
 import { execFile } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -117,21 +117,13 @@ const PARLIAMENT_ALLOWLIST: { document: RegExp; issue: string; match?: string; r
       'validate-network reads them (GetPolicy/GetPolicyVersion) to check what the Bedrock role has attached.',
   },
   {
-    document: /^(ReaperRole|CustomizeModelStateMachineRole) /,
+    document: /^ReaperRole /,
     issue: 'RESOURCE_MISMATCH',
     match: '"states:DescribeExecution","required_format":"arn:*:states:*:*:express:*:*:*"',
     reason:
       'False positive: parliament wants a resource of every type an action takes, but they are alternatives; ' +
       'DescribeExecution takes a standard execution or an express one, and this state machine is STANDARD: ' +
       'its execution:<name>:* ARNs are the right scope.',
-  },
-  {
-    document: /^(ReaperRole|ResumeJobRole) /,
-    issue: 'RESOURCE_MISMATCH',
-    match: '"bedrock:ListTagsForResource"',
-    reason:
-      'False positive of the same kind: ListTagsForResource takes any taggable Bedrock resource (agents, ' +
-      'models, profiles…); the reaper and resume-job read only the tags of customization jobs, their model-customization-job/* scope.',
   },
   {
     document: /^ApplyPoliciesRole /,
@@ -314,6 +306,8 @@ describe('parliament', () => {
       'endpoint policy, append': buildEndpointPolicy(job, 'append', null),
       'bucket policy, output': buildBucketPolicy({ partition: 'aws', bucket: 'output-bucket', vpcId: VPC, exemptPrincipalArns: exempt }, null),
       'bucket policy, no exemption': buildBucketPolicy({ partition: 'aws', bucket: 'training-bucket', vpcId: VPC, exemptPrincipalArns: [] }, null),
+      // And the optional guardrail's examples (docs/threat-model.md), as a reader deploys them.
+      ...Object.fromEntries(['scp', 'boundary'].map((k) => [`guardrail ${k}`, JSON.parse(readFileSync(join(projectRoot, 'examples', 'guardrails', `deny-bedrock-eni-tags.${k}.json`), 'utf8'))])),
     };
     const findings = await parliament(documents);
     expect(findings.filter((f) => !allowed(f)).map(describeFinding)).toEqual([]);

@@ -105,7 +105,7 @@ describe('packaged CloudFormation template', () => {
     expect(lambdaTasks.map(([name]) => name).sort()).toEqual(
       [
         'ApplyPolicies', 'CleanupEnis', 'ConfirmStopped', 'PlanPolicies', 'PlanQuotaWait', 'PollStatus', 'ReconcileSubmission', 'ResumeJob',
-        'RevokeAfterSubmitFailed', 'RevokeGrants', 'RollbackPolicies', 'SubmitJob', 'ValidateDataset', 'ValidateNetwork',
+        'RevokeAfterSubmitFailed', 'RevokeGrants', 'RollbackPolicies', 'StopJob', 'StopUnwatchedJob', 'SubmitJob', 'ValidateDataset', 'ValidateNetwork',
       ].sort(),
     );
     for (const [name, state] of lambdaTasks) {
@@ -160,11 +160,11 @@ describe('packaged CloudFormation template', () => {
       detail: { jobStatus: ['Completed', 'Failed', 'Stopped'] },
     });
     expect(resources.JanitorLambdaFunction!.Properties.Environment.Variables).toEqual({
-      JANITOR_GRACE_SECONDS: '86400',
       JANITOR_DRY_RUN: 'false',
       // janitorVpcIds defaults to the stage's vpcId.
       JANITOR_VPC_IDS: 'vpc-0123456789abcdef0',
-      JANITOR_SIGHTINGS_TABLE: { Ref: 'JanitorSightingsTable' },
+      // The job ledger: the ENIs recorded while each job ran (no grace period, no table of its own).
+      JOB_LEDGER_TABLE: { Ref: 'JobLedgerTable' },
       JANITOR_ACCOUNT_ID: { Ref: 'AWS::AccountId' },
     });
   });
@@ -180,6 +180,7 @@ describe('packaged CloudFormation template', () => {
     });
     expect(resources.ReaperLambdaFunction!.Properties.Environment.Variables).toEqual({
       REAPER_STATE_MACHINE_ARN: { Ref: 'CustomizeModelStateMachine' },
+      JOB_LEDGER_TABLE: { Ref: 'JobLedgerTable' },
     });
   });
 
@@ -293,19 +294,6 @@ describe('packaged CloudFormation template', () => {
     });
   });
 
-  it("keeps the janitor's first sightings in a pay-per-request DynamoDB table of the stack, keyed by ENI id, with a TTL", () => {
-    const tables = ofType('AWS::DynamoDB::Table');
-    expect(tables.map(([id]) => id).sort()).toEqual(['JanitorSightingsTable', 'JobWaitsTable', 'PolicyLeasesTable']);
-    const table = resources.JanitorSightingsTable as Resource & { DeletionPolicy?: string };
-    expect(table.DeletionPolicy).toBe('Delete');
-    expect(table.Properties).toMatchObject({
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [{ AttributeName: 'networkInterfaceId', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'networkInterfaceId', AttributeType: 'S' }],
-      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
-    });
-  });
-
   it('keeps the policy leases (locks and holds) in a pay-per-request table keyed by pk and sk, with a TTL, that only apply-policies reads and writes', () => {
     const table = resources.PolicyLeasesTable as Resource & { DeletionPolicy?: string };
     expect(table.DeletionPolicy).toBe('Delete');
@@ -351,24 +339,26 @@ describe('packaged CloudFormation template', () => {
     };
     expect(expected).toMatchObject({ STAGE_VPC_ID: 'vpc-0123456789abcdef0', STAGE_EXTRA_BUCKETS: '', STAGE_ENDPOINT_POLICY: 'append' });
     expect(resources.ValidateDashnetworkLambdaFunction!.Properties.Environment.Variables).toEqual(expected);
-    const { WORKFLOW_ROLE_ARN, POLICY_LEASES_TABLE: _table, KEEP_GRANTS: _keep, ...applyEnv } = resources.ApplyDashpoliciesLambdaFunction!.Properties.Environment.Variables;
+    const { WORKFLOW_ROLE_ARN, SNAPSHOT_ROLE_ARN, POLICY_LEASES_TABLE: _table, KEEP_GRANTS: _keep, ...applyEnv } =
+      resources.ApplyDashpoliciesLambdaFunction!.Properties.Environment.Variables;
     expect(applyEnv).toEqual(expected);
-    expect(WORKFLOW_ROLE_ARN).toBeDefined();
+    // Both roles that read or write the job's buckets from outside the VPC are exempt from the bucket Deny.
+    expect(WORKFLOW_ROLE_ARN).toEqual({ 'Fn::GetAtt': ['ValidateNetworkRole', 'Arn'] });
+    expect(SNAPSHOT_ROLE_ARN).toEqual({ 'Fn::GetAtt': ['SubmitJobRole', 'Arn'] });
   });
 
-  it('lets the state machine stop jobs, start only itself and read only its own executions (hand-over)', () => {
+  it('lets the state machine start only itself (hand-over); it may not stop jobs (poll-status does, as the supervisor) nor read executions', () => {
     const machine = ofType('AWS::StepFunctions::StateMachine')[0]![1];
     expect(machine.Properties.RoleArn).toEqual({ 'Fn::GetAtt': ['CustomizeModelStateMachineRole', 'Arn'] });
     const role = resources.CustomizeModelStateMachineRole!;
     const statements = role.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
     const actions = statements.flatMap((s: any) => [s.Action].flat());
-    expect(actions).toContain('bedrock:StopModelCustomizationJob');
+    expect(actions).not.toContain('bedrock:StopModelCustomizationJob');
+    expect(actions.filter((a: string) => a.startsWith('bedrock:'))).toEqual([]);
+    expect(actions).not.toContain('states:DescribeExecution');
     expect(actions).not.toContain('*');
     const start = statements.find((s: any) => [s.Action].flat().includes('states:StartExecution'));
     expect(JSON.stringify(start.Resource)).toContain(':stateMachine:bedrock-vpc-customization-ci-customize-model');
-    const describe = statements.find((s: any) => [s.Action].flat().includes('states:DescribeExecution'));
-    expect([describe.Action].flat()).toEqual(['states:DescribeExecution']);
-    expect(JSON.stringify(describe.Resource)).toContain(':execution:bedrock-vpc-customization-ci-customize-model:*');
     // only the log/trace delivery actions (which take no resource) are on "*"
     for (const s of statements.filter((s: any) => s.Resource === '*')) {
       expect([s.Action].flat().every((a: string) => a.startsWith('logs:') || a.startsWith('xray:'))).toBe(true);
@@ -381,10 +371,23 @@ describe('packaged CloudFormation template', () => {
     const wait = deployedDefinition().States.WaitForJobEvent;
     expect(wait.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
     expect(wait.Parameters.FunctionName).toEqual({ 'Fn::GetAtt': [functionId('job-events'), 'Arn'] });
-    expect(wait.Parameters.Payload).toEqual({ action: 'register', 'taskToken.$': '$$.Task.Token', 'jobArn.$': '$.submission.jobArn', 'waitSeconds.$': '$.poll.nextWaitSeconds' });
+    expect(wait.Parameters.Payload).toEqual({
+      action: 'register',
+      'taskToken.$': '$$.Task.Token',
+      'jobArn.$': '$.submission.jobArn',
+      'jobName.$': '$.submission.jobName',
+      'executionArn.$': '$$.Execution.Id',
+      'owner.$': '$.execution.id',
+      'waitSeconds.$': '$.poll.nextWaitSeconds',
+    });
     // The local runner enforces the timeout from the Payload's waitSeconds (scripts/lib/workflow.ts): the same path.
     expect(wait.TimeoutSecondsPath).toBe(wait.Parameters.Payload['waitSeconds.$']);
-    expect(wait.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.jobEvent', Next: 'PollStatus' }]);
+    // The safety net's timeout checks at once; any other failure waits the polling interval first (no loop).
+    expect(wait.Catch).toEqual([
+      { ErrorEquals: ['States.Timeout'], ResultPath: '$.jobEvent', Next: 'PollStatus' },
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.jobEvent', Next: 'WaitAfterEventFailure' },
+    ]);
+    expect(deployedDefinition().States.WaitAfterEventFailure).toMatchObject({ Type: 'Wait', SecondsPath: '$.poll.fallbackWaitSeconds', Next: 'PollStatus' });
     // The job-waits table: one item per job, its token, a TTL.
     expect(resources.JobWaitsTable!.Properties).toMatchObject({
       BillingMode: 'PAY_PER_REQUEST',
@@ -455,7 +458,8 @@ describe('packaged CloudFormation template', () => {
         const del = statementsOf(fn).find((s) => [s.Action].flat().includes('ec2:DeleteNetworkInterface'));
         expect(del.Condition.StringEquals).toEqual({ 'ec2:ResourceTag/BedrockManaged': 'true' });
       }
-      expect(actionsOf('CleanupDashenisLambdaFunction').sort()).toEqual(['ec2:DeleteNetworkInterface', 'ec2:DescribeNetworkInterfaces']);
+      // and reads the job ledger (which ENIs were recorded while the job ran; whether it is the supervisor)
+      expect(actionsOf('CleanupDashenisLambdaFunction').sort()).toEqual(['dynamodb:GetItem', 'ec2:DeleteNetworkInterface', 'ec2:DescribeNetworkInterfaces']);
       // cleanup-enis: the stage's VPC only.
       expect(statementsOf('CleanupDashenisLambdaFunction').find((s) => [s.Action].flat().includes('ec2:DeleteNetworkInterface')).Condition.ArnLike).toEqual({
         'ec2:Vpc': 'arn:*:ec2:eu-west-1:*:vpc/vpc-0123456789abcdef0',
@@ -477,20 +481,22 @@ describe('packaged CloudFormation template', () => {
       });
     });
 
-    it('the janitor tags nothing; it looks jobs up and reads and writes only its sightings table', () => {
+    it('the janitor tags nothing and writes no table; it looks jobs up and reads the job ledger only', () => {
       expect(actionsOf('JanitorLambdaFunction').sort()).toEqual([
         'bedrock:GetModelCustomizationJob',
-        'dynamodb:BatchGetItem',
-        'dynamodb:PutItem',
+        'dynamodb:GetItem',
         'ec2:DeleteNetworkInterface',
         'ec2:DescribeNetworkInterfaces',
         'sqs:SendMessage',
       ]);
-      const table = statementsOf('JanitorLambdaFunction').find((s) => [s.Action].flat().some((a: string) => a.startsWith('dynamodb:')));
-      expect(table.Resource).toEqual({ 'Fn::GetAtt': ['JanitorSightingsTable', 'Arn'] });
+      const tables = statementsOf('JanitorLambdaFunction').filter((s) => [s.Action].flat().some((a: string) => a.startsWith('dynamodb:')));
+      expect(tables).toEqual([{ Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: { 'Fn::GetAtt': ['JobLedgerTable', 'Arn'] } }]);
+      // Its first-sightings table (the "unknown job after a grace period" rule) is gone.
+      expect(resources.JanitorSightingsTable).toBeUndefined();
+      expect(JSON.stringify(resources)).not.toContain('JANITOR_GRACE_SECONDS');
     });
 
-    it("the reaper reads only this state machine's executions, and reads, lists the tags of and stops only customization jobs", () => {
+    it("the reaper reads only this state machine's executions, reads and stops only customization jobs, and takes a job over only in the ledger", () => {
       const statements = statementsOf('ReaperLambdaFunction').filter((s) => ![s.Action].flat().some((a: string) => a.startsWith('logs:')));
       expect(statements).toEqual([
         {
@@ -502,9 +508,10 @@ describe('packaged CloudFormation template', () => {
         },
         {
           Effect: 'Allow',
-          Action: ['bedrock:GetModelCustomizationJob', 'bedrock:ListTagsForResource', 'bedrock:StopModelCustomizationJob'],
+          Action: ['bedrock:GetModelCustomizationJob', 'bedrock:StopModelCustomizationJob'],
           Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:bedrock:${AWS::Region}:${AWS::AccountId}:model-customization-job/*' },
         },
+        { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Resource: { 'Fn::GetAtt': ['JobLedgerTable', 'Arn'] } },
         { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': ['AsyncFailureQueue', 'Arn'] } },
       ]);
     });
@@ -518,18 +525,45 @@ describe('packaged CloudFormation template', () => {
       expect(resources.AsyncFailureQueue!.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
     });
 
-    it('submit-job passes the Bedrock role only to Bedrock; poll-status only reads the job', () => {
+    it('submit-job passes the Bedrock role only to Bedrock, copies the checked data only into the output prefix; poll-status stops jobs and writes only the ledger', () => {
       const passRole = statementsOf('SubmitDashjobLambdaFunction').find((s) => [s.Action].flat().includes('iam:PassRole'));
       expect(passRole.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'bedrock.amazonaws.com' } });
-      expect(actionsOf('PollDashstatusLambdaFunction')).toEqual(['bedrock:GetModelCustomizationJob']);
+      const put = statementsOf('SubmitDashjobLambdaFunction').find((s) => [s.Action].flat().includes('s3:PutObject'));
+      expect(put.Resource).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:s3:::output-bucket/runs/*' });
+      const ledgerWrites = (fn: string) => statementsOf(fn).filter((s) => [s.Action].flat().some((a: string) => a.startsWith('dynamodb:')));
+      expect(ledgerWrites('SubmitDashjobLambdaFunction').map((s) => s.Resource)).toEqual([{ 'Fn::GetAtt': ['JobLedgerTable', 'Arn'] }]);
+      expect(actionsOf('PollDashstatusLambdaFunction').sort()).toEqual([
+        'bedrock:GetModelCustomizationJob',
+        'bedrock:StopModelCustomizationJob',
+        'dynamodb:GetItem',
+        'dynamodb:UpdateItem',
+        'ec2:DescribeNetworkInterfaces',
+      ]);
+      expect(ledgerWrites('PollDashstatusLambdaFunction').map((s) => s.Resource)).toEqual([{ 'Fn::GetAtt': ['JobLedgerTable', 'Arn'] }]);
     });
 
-    it("resume-job only reads: this state machine's execution histories and the jobs' tags", () => {
+    it("resume-job reads this state machine's execution histories and claims a job only in the job ledger", () => {
       const statements = statementsOf('ResumeDashjobLambdaFunction').filter((s) => ![s.Action].flat().some((a: string) => a.startsWith('logs:')));
       expect(statements.map((s) => [s.Action, JSON.stringify(s.Resource)])).toEqual([
         ['states:GetExecutionHistory', expect.stringContaining(':execution:bedrock-vpc-customization-ci-customize-model:*')],
-        ['bedrock:ListTagsForResource', expect.stringContaining(':model-customization-job/*')],
+        [['dynamodb:GetItem', 'dynamodb:UpdateItem'], expect.stringContaining('JobLedgerTable')],
       ]);
+    });
+
+    it('the job ledger: one item per job name, kept (Retain) with point-in-time recovery, a TTL; only the workflow\'s roles name it', () => {
+      expect(resources.JobLedgerTable).toMatchObject({
+        DeletionPolicy: 'Retain',
+        Properties: {
+          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+          TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        },
+      });
+      const naming = Object.entries(resources)
+        .filter(([, r]) => r.Type === 'AWS::IAM::Role' && JSON.stringify(r).includes('JobLedgerTable'))
+        .map(([id]) => id)
+        .sort();
+      expect(naming).toEqual(['CleanupEnisRole', 'JanitorRole', 'JobEventsRole', 'PollStatusRole', 'ReaperRole', 'ResumeJobRole', 'SubmitJobRole']);
     });
 
     it("notify reads only this state machine's execution histories, publishes only to the notification topic, uses only its key", () => {

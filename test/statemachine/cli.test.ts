@@ -4,7 +4,7 @@
  * file (the real handlers, mocked account), recorded as Step Functions records them
  * (scripts/lib/local-history.ts). Exit codes, rendering, the follow loop's reads, bad input.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
@@ -21,13 +21,14 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { deriveJobName } from '../../functions/shared/job-input.js';
 import { AwsTarget } from '../../scripts/cli/aws-target.js';
+import { HANDOVER_UNVERIFIED } from '../../scripts/cli/handover-job.js';
 import { EXIT } from '../../scripts/cli/main.js';
 import { captureCli } from '../support/cli.js';
 import { historyOf } from '../../scripts/lib/local-history.js';
-import { localExecutionArn, localStateMachineArn, runWorkflowChain } from '../../scripts/lib/workflow.js';
+import { localExecutionArn, localStateMachineArn, runWorkflow, runWorkflowChain, type ExecutionRegistry } from '../../scripts/lib/workflow.js';
 import { rawJob } from '../fixtures/job.js';
 import { ACCOUNT, mockHealthyAccount, mocks } from '../support/mock-account.js';
-import { fast, handlers, recordedRun, useRealHandlers } from '../support/state-machine.js';
+import { chainStatuses, fast, handlers, handoverPolling, recordedRun, useRealHandlers } from '../support/state-machine.js';
 
 useRealHandlers();
 
@@ -141,9 +142,9 @@ describe('bvc against a deployed stage', () => {
   });
 
   it('start --follow follows a hand-over into the successor execution and ends with the job', async () => {
-    mockHealthyAccount(['InProgress', 'InProgress', 'InProgress', 'Completed']);
+    mockHealthyAccount(chainStatuses(2));
     const runs = await runWorkflowChain({
-      input: rawJob({ polling: { initialSeconds: 10, maxSeconds: 10, growthFactor: 1, handoverAfterEvents: 105 } }),
+      input: rawJob({ polling: handoverPolling }),
       handlers: handlers(),
       executionName: 'cli-chain',
       ...fast,
@@ -258,6 +259,158 @@ describe('bvc against a deployed stage', () => {
       expect(help.code).toBe(EXIT.ok);
       expect(help.stdout).toContain(`usage: bvc ${command}`);
       expect(help.stdout).toContain('Exit codes');
+    }
+  });
+});
+
+describe('bvc takes only Step Functions ARNs', () => {
+  const MACHINE = localStateMachineArn();
+  const OTHER_MACHINE = 'arn:aws:states:us-east-1:123456789012:stateMachine:another-machine';
+
+  it('a state machine or execution ARN that is not one (or not of the target) is exit 2 naming the field, before any AWS call', async () => {
+    const cases: [string[], string][] = [
+      [['list', '--state-machine-arn', 'arn:aws:iam::123456789012:role/Admin'], '--state-machine-arn'],
+      [['list', '--state-machine-arn', 'arn:aws:states:us-east-1:123456789012:execution:m:run-1'], '--state-machine-arn'],
+      [['list', '--state-machine-arn', `${MACHINE}:1`], '--state-machine-arn'],
+      [['list', '--state-machine-arn', 'arn:aws:states:us-east-1:12345:stateMachine:m'], '--state-machine-arn'],
+      [['list', '--state-machine-arn', 'arn:nope'], '--state-machine-arn'],
+      [['status', 'arn:aws:s3:::training-bucket', '--stage', 'dev'], 'execution must be a Step Functions execution ARN'],
+      [['status', 'arn:aws:lambda:us-east-1:123456789012:function:bedrock-vpc-customization-dev-janitor', '--stage', 'dev'], 'execution'],
+      [['status', MACHINE, '--stage', 'dev'], 'not an execution'],
+      [['status', 'arn:aws:states:us-east-1:123456789012:execution:m', '--stage', 'dev'], 'execution name'],
+      [['status', 'arn:aws:states:us-east-1:123456789012:execution:m:a:b', '--stage', 'dev'], 'execution name'],
+      [['status', 'arn:aws:states:us-east-1:123456789012:express:m:run-1:1', '--stage', 'dev'], 'execution'],
+      [['status', 'arn:', '--stage', 'dev'], 'not an ARN'],
+      [['status', 'run 1', '--stage', 'dev'], 'execution must be an execution ARN or name'],
+      // An execution ARN of another state machine than the one named.
+      [['status', `${OTHER_MACHINE.replace(':stateMachine:', ':execution:')}:run-1`, '--state-machine-arn', MACHINE], 'not an execution of the target'],
+      [['status', `${OTHER_MACHINE.replace(':stateMachine:', ':execution:')}:run-1`, '--local'], 'not an execution of the target'],
+    ];
+    for (const [args, named] of cases) {
+      const run = await cli(args);
+      expect(run.code, args.join(' ')).toBe(EXIT.usage);
+      expect(run.stderr, args.join(' ')).toContain(named);
+    }
+    for (const m of [...Object.values(mocks), cloudformation, lambda]) expect(m.calls()).toHaveLength(0);
+  });
+
+  it("with --stage, an execution ARN of another state machine is refused once the stack is read (exit 3): no execution of it is read", async () => {
+    serveExecutions([]);
+    const foreign = `${OTHER_MACHINE.replace(':stateMachine:', ':execution:')}:run-1`;
+    const run = await cli(['status', foreign, '--stage', 'dev']);
+    expect(run.code).toBe(EXIT.target);
+    expect(run.stderr).toContain(`${foreign} is not an execution of stage dev`);
+    expect(mocks.sfn.calls()).toHaveLength(0);
+  });
+
+  it('a state machine ARN gives the region; an execution ARN of it is read as is', async () => {
+    const machine = 'arn:aws:states:eu-west-1:123456789012:stateMachine:bedrock-vpc-customization-dev-customize-model';
+    let region: string | undefined;
+    const run = await captureCli(['status', `${machine.replace(':stateMachine:', ':execution:')}:run-1`, '--state-machine-arn', machine], {
+      awsTarget: (options) => {
+        region = options.region;
+        return new AwsTarget({ ...options, sleep: async () => undefined });
+      },
+    });
+    expect(region).toBe('eu-west-1');
+    // The execution does not exist in the mocked account: exit 3, after a DescribeExecution of that very ARN.
+    expect(run.code).toBe(EXIT.target);
+  });
+});
+
+describe('bvc list: a hand-over shows only the job ResumeJob verified', () => {
+  const FORGED_JOB = 'arn:aws:bedrock:us-east-1:123456789012:model-customization-job/someone-elses-job';
+  let predecessor: Recorded;
+  let successor: Recorded;
+  /** The successor as listed while ResumeJob has verified it and it still runs. */
+  let resumed: Recorded;
+  /** A hand-over whose ResumeJob is still at work. */
+  let resuming: Recorded;
+  let forged: Recorded;
+  beforeAll(async () => {
+    mockHealthyAccount(chainStatuses(2));
+    const executions: ExecutionRegistry = new Map();
+    const input = rawJob({ polling: handoverPolling });
+    const runs = await runWorkflowChain({ input, handlers: handlers(), executionName: 'cli-list-chain', executions, ...fast });
+    expect(runs.length).toBeGreaterThan(1);
+    const recorded = (run: (typeof runs)[number], runInput: unknown): Recorded => {
+      const arn = localExecutionArn(run.name);
+      return { arn, name: run.name, status: run.status, history: historyOf(run, { arn, name: run.name, startDate: new Date() }), output: run.output, input: runInput };
+    };
+    predecessor = recorded(runs[0]!, input);
+    successor = recorded(runs[1]!, runs[0]!.startedExecution!.input);
+    const exited = successor.history.findIndex((e) => e.type === 'TaskStateExited' && e.stateExitedEventDetails?.name === 'ResumeJob');
+    const entered = successor.history.findIndex((e) => e.type === 'TaskStateEntered' && e.stateEnteredEventDetails?.name === 'ResumeJob');
+    expect(entered).toBeGreaterThan(0);
+    expect(exited).toBeGreaterThan(entered);
+    const running = (name: string, events: HistoryEvent[]): Recorded => ({ ...successor, arn: localExecutionArn(name), name, status: 'RUNNING', history: events, output: undefined });
+    resumed = running('cli-list-resumed', successor.history.slice(0, exited + 3));
+    resuming = running('cli-list-resuming', successor.history.slice(0, entered + 1));
+
+    // A real hand-over's input, its job changed to someone else's, started under another name; a
+    // top-level `submission` for good measure (the execution view merges the input it started with).
+    const claim = (runs[0]!.startedExecution!.input as { handover: { submission: Record<string, unknown> } }).handover;
+    const forgedInput = { handover: { ...claim, submission: { ...claim.submission, jobArn: FORGED_JOB } }, submission: { jobArn: FORGED_JOB } };
+    const run = await runWorkflow({ input: forgedInput, handlers: handlers(), executionName: 'cli-list-forged', executions, ...fast });
+    expect(run).toMatchObject({ status: 'FAILED', error: 'HandOverRejectedError' });
+    forged = recorded(run, forgedInput);
+  });
+
+  const noForgedJob = (rows: unknown) => expect(JSON.stringify(rows)).not.toContain('someone-elses-job');
+
+  it('deployed: the forged hand-over is "hand-over (unverified)"; a verified one shows its job; one history page per hand-over, none for the others', async () => {
+    const all = [forged, resuming, resumed, successor, predecessor];
+    // Only this test's reads (recording the runs read the predecessor's history too).
+    mocks.sfn.reset();
+    serveExecutions(all);
+    mocks.sfn.on(ListExecutionsCommand).resolves({
+      executions: all.map((e) => ({ executionArn: e.arn, stateMachineArn: localStateMachineArn(), name: e.name, status: e.status as never, startDate: new Date() })),
+    });
+    const run = await cli(['list', '--stage', 'dev', '--json']);
+    expect(run.code, run.stderr).toBe(EXIT.ok);
+    const rows = JSON.parse(run.stdout);
+    expect(rows).toEqual([
+      expect.objectContaining({ name: forged.name, status: 'FAILED', job: HANDOVER_UNVERIFIED, handover: 'unverified', outcome: expect.stringContaining('HandOverRejectedError') }),
+      expect.objectContaining({ name: resuming.name, status: 'RUNNING', job: HANDOVER_UNVERIFIED, handover: 'unverified' }),
+      expect.objectContaining({ name: resumed.name, status: 'RUNNING', job: ACCOUNT.jobArn, handover: 'verified' }),
+      expect.objectContaining({ name: successor.name, status: 'SUCCEEDED', job: ACCOUNT.jobArn, handover: 'verified' }),
+      expect.objectContaining({ name: predecessor.name, status: 'SUCCEEDED', job: ACCOUNT.jobArn }),
+    ]);
+    expect(rows[4]).not.toHaveProperty('handover');
+    noForgedJob(rows);
+    const reads = mocks.sfn.commandCalls(GetExecutionHistoryCommand).map((c) => c.args[0].input);
+    expect(reads.map((r) => r.executionArn).sort()).toEqual([forged, resuming, resumed, successor].map((e) => e.arn).sort());
+    // One page each, oldest first (ResumeJob is the execution's first Task).
+    for (const r of reads) expect(r).toEqual({ executionArn: r.executionArn, maxResults: 100, includeExecutionData: true });
+
+    const text = await cli(['list', '--stage', 'dev']);
+    expect(text.stdout).toContain(`${forged.name}  ${HANDOVER_UNVERIFIED}`);
+  });
+
+  it('local: the runs recorded in .local-run read the same way', async () => {
+    const runs = join(dir, 'local-runs');
+    mkdirSync(runs, { recursive: true });
+    for (const [i, e] of [predecessor, successor, resumed, forged].entries()) {
+      const startDate = new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString();
+      writeFileSync(join(runs, `${e.name}.json`), JSON.stringify({ execution: { arn: e.arn, name: e.name, status: e.status, startDate }, input: e.input, ...(e.output !== undefined ? { output: e.output } : {}), history: e.history }));
+    }
+    const previous = process.env.BVC_RUNS_DIR;
+    process.env.BVC_RUNS_DIR = runs;
+    try {
+      const rows = JSON.parse((await cli(['list', '--local', '--json'])).stdout) as { name: string }[];
+      const byName = Object.fromEntries(rows.map((r) => [r.name, r]));
+      expect(byName[forged.name]).toMatchObject({ job: HANDOVER_UNVERIFIED, handover: 'unverified' });
+      expect(byName[resumed.name]).toMatchObject({ job: ACCOUNT.jobArn, handover: 'verified' });
+      expect(byName[successor.name]).toMatchObject({ job: ACCOUNT.jobArn, handover: 'verified' });
+      expect(byName[predecessor.name]).toMatchObject({ job: ACCOUNT.jobArn });
+      noForgedJob(rows);
+      // status still shows the forged execution as it ran: rejected by ResumeJob.
+      const status = await cli(['status', forged.name, '--local']);
+      expect(status.code).toBe(EXIT.failed);
+      expect(status.stdout).toContain('HandOverRejectedError');
+    } finally {
+      if (previous === undefined) delete process.env.BVC_RUNS_DIR;
+      else process.env.BVC_RUNS_DIR = previous;
     }
   });
 });

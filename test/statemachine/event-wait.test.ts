@@ -2,24 +2,25 @@
  * The event-driven wait (stage jobWait: event): after SubmitJob the workflow waits in WaitForJobEvent
  * (`lambda:invoke.waitForTaskToken`, the runner's stand-in: scripts/lib/callbacks.ts) for job-events
  * to release its task token on Bedrock's job-state event, with a safety-net status check when no
- * event comes. The job-events step logic runs for real against a mocked DynamoDB table and Bedrock;
+ * event comes. The job-events step logic runs for real against the mocked account's in-memory DynamoDB
+ * (job-waits table and job ledger) and a mocked Bedrock;
  * events are AWS's documented sample with this job's ARN and status (deep copies).
  */
-import { GetModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
-import { DeleteItemCommand, GetItemCommand, PutItemCommand, ConditionalCheckFailedException, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { BedrockClient, GetModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { jobLedger } from '../../functions/shared/ledger-env.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { onJobStateChange } from '../../functions/job-events/job-events.js';
 import { jobEventsConfig, localCallbacks, runWorkflow } from '../../scripts/lib/workflow.js';
 import { TEST_STAGE_PARAMS, setStage } from '../fixtures/stage.js';
 import { rawJob } from '../fixtures/job.js';
 import { fixtureEvent } from '../support/event-ruler.js';
-import { ACCOUNT, mockHealthyAccount, mocks } from '../support/mock-account.js';
+import { ACCOUNT, mockHealthyAccount, mocks, tables } from '../support/mock-account.js';
 import { count, handlers, useRealHandlers } from '../support/state-machine.js';
 
 useRealHandlers();
 
-type Item = Record<string, AttributeValue>;
-let waits: Map<string, Item>;
+let waits: { has(pk: string): boolean };
 let status: string;
 
 beforeEach(() => {
@@ -28,23 +29,10 @@ beforeEach(() => {
   // The job's status as Bedrock reports it now (the test moves it).
   status = 'InProgress';
   mocks.bedrock.on(GetModelCustomizationJobCommand, { jobIdentifier: ACCOUNT.jobArn }).callsFake(() => ({ jobArn: ACCOUNT.jobArn, status }));
-  // The job-waits table (pk → item), as DynamoDB answers job-events' three calls.
-  waits = new Map();
-  const table = jobEventsConfig().table;
-  mocks.dynamodb.on(PutItemCommand, { TableName: table }).callsFake((input: { Item: Item }) => {
-    waits.set(input.Item.pk!.S!, input.Item);
-    return {};
-  });
-  mocks.dynamodb.on(GetItemCommand, { TableName: table }).callsFake((input: { Key: Item }) => ({ Item: waits.get(input.Key.pk!.S!) }));
-  mocks.dynamodb.on(DeleteItemCommand, { TableName: table }).callsFake((input: { Key: Item; ExpressionAttributeValues?: Item }) => {
-    const item = waits.get(input.Key.pk!.S!);
-    const token = Object.values(input.ExpressionAttributeValues ?? {})[0]?.S;
-    if (!item || (token !== undefined && item.taskToken!.S !== token)) {
-      throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
-    }
-    waits.delete(input.Key.pk!.S!);
-    return {};
-  });
+  // The job-waits table as the in-memory DynamoDB of the mocked account holds it (pk → item).
+  waits = {
+    has: (pk: string) => tables.getItem({ TableName: jobEventsConfig().table, Key: { pk: { S: pk } } }).Item !== undefined,
+  };
 });
 afterEach(() => setStage(TEST_STAGE_PARAMS));
 
@@ -59,7 +47,13 @@ function jobEvent(jobArn = ACCOUNT.jobArn, jobStatus = 'Completed') {
 
 /** What EventBridge does: the event to job-events (its step logic; Step Functions is the runner's stand-in). */
 const deliver = (event = jobEvent()) =>
-  onJobStateChange(event.detail, jobEventsConfig(), { dynamodb: mocks.dynamodb as never, bedrock: mocks.bedrock as never, sfn: localCallbacks as never, now: () => new Date() } as never);
+  onJobStateChange(event.detail, jobEventsConfig(), {
+    dynamodb: new DynamoDBClient({}),
+    bedrock: new BedrockClient({}),
+    sfn: localCallbacks as never,
+    ledger: jobLedger(),
+    now: () => new Date(),
+  });
 
 /** Resolves once an execution waits for the job (its token is in the table). */
 async function waiting(): Promise<void> {
@@ -81,7 +75,7 @@ describe('event-driven wait', () => {
       'SubmitJob', 'PollStatus', 'JobStatus', 'WaitForJobEvent', 'PollStatus', 'JobStatus', 'CleanupEnis', 'RevokeGrants', 'Outcome', 'JobSucceeded',
     ]);
     expect((result.output as { jobEvent: unknown }).jobEvent).toMatchObject({ jobArn: ACCOUNT.jobArn, status: 'Completed', source: 'event' });
-    expect(waits.size).toBe(0);
+    expect(waits.has(ACCOUNT.jobArn)).toBe(false);
   });
 
   it('every event lost: the wait times out (safety net) and PollStatus finds the terminal status', async () => {

@@ -4,8 +4,11 @@
  * - transient: one failure its Retry covers, then success → the execution ends as the fault-free run;
  * - persistent: every call fails (and, where the ASL retries States.Timeout, every call times out after
  *   the handler did its work) → the execution ends in the state the ASL documents for that state.
- * After every run the invariants hold: a created job is stopped, followed to a terminal status, or the
- * run ends JobUnwatched/JobNotStopped; no ENI is deleted while the job is InProgress; policies written
+ * After every chain, the reaper (functions/reaper/reaper.ts, its real logic) runs on every execution
+ * that ended FAILED, as the stack's rule runs it on Step Functions' status-change event (seconds after
+ * the execution ended). Then the invariants hold: no created job is left running without a supervisor:
+ * it is stopped (by the workflow or by the reaper), followed to a terminal status, or the run ends
+ * JobUnwatched/JobNotStopped (reported); no ENI is deleted while the job is InProgress; policies written
  * before submission are rolled back when the run fails before SubmitJob.
  */
 import {
@@ -19,29 +22,33 @@ import {
   StopModelCustomizationJobCommand,
   ValidationException,
 } from '@aws-sdk/client-bedrock';
+import { BedrockClient } from '@aws-sdk/client-bedrock';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteNetworkInterfaceCommand, ModifyVpcEndpointCommand } from '@aws-sdk/client-ec2';
+import { DescribeExecutionCommand, ExecutionDoesNotExist, GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { PutBucketPolicyCommand } from '@aws-sdk/client-s3';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { handoverExecutionName } from '../../functions/poll-status/poll-status.js';
+import { EVENTS_BEFORE_FIRST_POLL, EVENTS_PER_POLL, EVENTS_RESERVED_FOR_END } from '../../functions/poll-status/poll-status.js';
+import { reap, type ReaperReport } from '../../functions/reaper/reaper.js';
+import { MIN_HANDOVER_AFTER_EVENTS } from '../../functions/shared/job-state.js';
+import { dynamoLedger } from '../../functions/shared/ledger.js';
+import { historyOf } from '../../scripts/lib/local-history.js';
 import {
-  describeExecutionIntegration,
   jobEventWaitIntegration,
-  jobEventsConfig,
   loadDefinition,
   localCallbacks,
   loadLambdaHandlers,
   localExecutionArn,
+  localStateMachineArn,
   runWorkflowChain,
   startExecutionIntegration,
-  stopJobIntegration,
   type ExecutionRegistry,
   type TaskHandler,
   type WorkflowRun,
 } from '../../scripts/lib/workflow.js';
 import { rawJob } from '../fixtures/job.js';
 import { TEST_STAGE_PARAMS, setStage, type StageParams } from '../fixtures/stage.js';
-import { DeleteItemCommand as DeleteWaitCommand, GetItemCommand as GetWaitCommand, PutItemCommand as PutWaitCommand } from '@aws-sdk/client-dynamodb';
 import { ACCOUNT, mockHealthyAccount, mocks, resetMocks } from '../support/mock-account.js';
 
 let lambdas: Record<string, TaskHandler>;
@@ -122,8 +129,9 @@ interface Scenario {
   stage?: StageParams;
 }
 
-const longJob = () => rawJob({ polling: { initialSeconds: 10, maxSeconds: 10, growthFactor: 1, handoverAfterEvents: 105 } });
-const firstExecution = { id: localExecutionArn('long-job'), name: 'long-job' };
+const longJob = () => rawJob({ polling: { initialSeconds: 10, maxSeconds: 10, growthFactor: 1, handoverAfterEvents: MIN_HANDOVER_AFTER_EVENTS } });
+/** The status checks after which an execution of {@link longJob} hands the job over (poll-status's history estimate). */
+const POLLS_TO_HANDOVER = Math.ceil((MIN_HANDOVER_AFTER_EVENTS - EVENTS_RESERVED_FOR_END - EVENTS_BEFORE_FIRST_POLL) / EVENTS_PER_POLL);
 const inProgressThenCompleted = (n: number) => [...Array(n).fill('InProgress'), 'Completed'];
 
 /** The setups of the other state-machine tests, one per path that reaches a Task. */
@@ -134,14 +142,8 @@ const scenarios = {
     input: rawJob(),
     waitMs: 0,
     stage: { jobWait: 'event' },
-    account: () => {
-      mockHealthyAccount();
-      const table = jobEventsConfig().table;
-      mocks.dynamodb.on(PutWaitCommand, { TableName: table }).resolves({});
-      mocks.dynamodb.on(GetWaitCommand, { TableName: table }).resolves({});
-      mocks.dynamodb.on(DeleteWaitCommand, { TableName: table }).resolves({});
-      return bedrockAccount({ statuses: ['InProgress', 'InProgress', 'Completed'] });
-    },
+    // The job-waits table (and the ledger) are answered by the mocked account's in-memory store.
+    account: () => (mockHealthyAccount(), bedrockAccount({ statuses: ['InProgress', 'InProgress', 'Completed'] })),
   },
   // ApplyPolicies wrote, then its Lambda timed out: the Catch leads through RollbackPolicies.
   applyTimedOut: {
@@ -187,33 +189,13 @@ const scenarios = {
     waitMs: 0,
     account: () => (mockHealthyAccount(), bedrockAccount({ statuses: ['InProgress'], getFails: (call) => (call === 2 ? denied() : undefined) })),
   },
+  // The first execution hands the job over once (designated in the ledger, then started); the successor
+  // claims it and finds it InProgress, then Completed (a successor that fails leaves it running).
   handover: {
     input: longJob(),
     executionName: 'long-job',
     waitMs: 0,
-    account: () => (mockHealthyAccount(), bedrockAccount({ statuses: inProgressThenCompleted(5) })),
-  },
-  // The first start of generation 1 goes through but its answer is lost; the retry finds the name taken.
-  handoverNameTaken: {
-    input: longJob(),
-    executionName: 'long-job',
-    waitMs: 0,
-    handlers: (executions) => {
-      const start = startExecutionIntegration(executions);
-      const gen1 = handoverExecutionName(firstExecution, 1);
-      let gen1Calls = 0;
-      return {
-        HandOver: async (input) => {
-          if ((input as { Name: string }).Name !== gen1) return start(input);
-          if (++gen1Calls === 1) {
-            await start(input);
-            throw taskError('StepFunctions.SdkClientException', 'socket hang up');
-          }
-          throw taskError('StepFunctions.ExecutionAlreadyExistsException', `Execution Already Exists: '${localExecutionArn(gen1)}'`);
-        },
-      };
-    },
-    account: () => (mockHealthyAccount(), bedrockAccount({ statuses: inProgressThenCompleted(5) })),
+    account: () => (mockHealthyAccount(), bedrockAccount({ statuses: inProgressThenCompleted(POLLS_TO_HANDOVER + 1) })),
   },
 } satisfies Record<string, Scenario>;
 type ScenarioName = keyof typeof scenarios;
@@ -221,6 +203,11 @@ type ScenarioName = keyof typeof scenarios;
 interface End {
   state: string;
   error?: string;
+  /**
+   * The chain left the job running without a supervisor (an execution failed holding it in the job ledger):
+   * the reaper, on that execution's FAILED event (seconds later), takes it over and stops it.
+   */
+  reaperStops?: true;
 }
 
 interface Row {
@@ -232,8 +219,6 @@ interface Row {
   persistent: End;
   /** Every call times out after the handler ran (only where the ASL retries States.Timeout). */
   timeout?: End;
-  /** Why this state's persistent failure does not uphold an invariant (a finding, asserted as it is). */
-  knownGap?: string;
 }
 
 const LAMBDA = 'Lambda.ServiceException';
@@ -265,10 +250,11 @@ const table: Row[] = [
     state: 'ReconcileSubmission',
     scenario: 'ambiguousSubmit',
     transient: LAMBDA,
-    persistent: { state: 'SubmitFailed', error: LAMBDA },
-    timeout: { state: 'SubmitFailed', error: 'States.Timeout' },
-    knownGap:
-      'Bedrock created the job (every Create answered 5xx), ReconcileSubmission cannot look it up: SubmitFailed, the job runs on with no stop sent',
+    // Bedrock created the job (every Create answered 5xx) and ReconcileSubmission cannot look it up: the
+    // ledger holds the reserved name (and its token) under this execution, so the reaper finds the job by
+    // name, checks its token and stops it.
+    persistent: { state: 'SubmitFailed', error: LAMBDA, reaperStops: true },
+    timeout: { state: 'SubmitFailed', error: 'States.Timeout', reaperStops: true },
   },
   {
     state: 'PollStatus',
@@ -281,21 +267,33 @@ const table: Row[] = [
   { state: 'CleanupEnis', scenario: 'happy', transient: LAMBDA, persistent: { state: 'JobSucceeded' } },
   // A failed revoke is reported in $.revokeError; the job's outcome stands.
   { state: 'RevokeGrants', scenario: 'happy', transient: LAMBDA, persistent: { state: 'JobSucceeded' } },
-  { state: 'StopJob', scenario: 'deadline', transient: 'Bedrock.ThrottlingException', persistent: { state: 'JobNotStopped', error: 'JobStopError' } },
-  { state: 'StopUnwatchedJob', scenario: 'failedPoll', transient: 'Bedrock.ThrottlingException', persistent: { state: 'JobUnwatched', error: 'JobUnwatchedError' } },
+  {
+    state: 'StopJob',
+    scenario: 'deadline',
+    transient: 'JobStopUnavailableError',
+    persistent: { state: 'JobNotStopped', error: 'JobStopError', reaperStops: true },
+    // the stop went through each time before the Lambda timed out: the job is followed to Stopped
+    timeout: { state: 'JobStopped', error: 'JobStoppedError' },
+  },
+  {
+    state: 'StopUnwatchedJob',
+    scenario: 'failedPoll',
+    transient: 'JobStopUnavailableError',
+    persistent: { state: 'JobUnwatched', error: 'JobUnwatchedError', reaperStops: true },
+    timeout: { state: 'JobUnwatched', error: 'JobUnwatchedError' },
+  },
   {
     state: 'ResumeJob',
     scenario: 'handover',
     transient: LAMBDA,
-    persistent: { state: 'HandOverRejected', error: LAMBDA },
-    timeout: { state: 'HandOverRejected', error: 'States.Timeout' },
-    knownGap:
-      'the predecessor handed over and ended; the successor cannot verify the hand-over and ends in HandOverRejected without ' +
-      'following the job: the reaper (on its FAILED event) verifies the hand-over itself and stops the job (test/unit/reaper.test.ts)',
+    // The predecessor designated the successor in the ledger, started it and ended; the successor cannot
+    // verify the hand-over and ends HandOverRejected without following the job: the ledger names it (the
+    // dead execution) as the supervisor, so the reaper takes the job over and stops it.
+    persistent: { state: 'HandOverRejected', error: LAMBDA, reaperStops: true },
+    timeout: { state: 'HandOverRejected', error: 'States.Timeout', reaperStops: true },
   },
+  // The start fails for good: the predecessor takes the job back from its unclaimed successor and follows it to its end.
   { state: 'HandOver', scenario: 'handover', transient: 'StepFunctions.ThrottlingException', persistent: { state: 'JobSucceeded' } },
-  // No Retry: a failed read is caught and the next poll hands over (and verifies) again.
-  { state: 'VerifyHandOver', scenario: 'handoverNameTaken', transient: 'Sfn.ThrottlingException', persistent: { state: 'JobSucceeded' } },
 ];
 
 type Fault = { kind: 'none' } | { kind: 'once' | 'always'; error: string } | { kind: 'timeout' };
@@ -311,19 +309,52 @@ function inject(handler: TaskHandler, fault: Fault): TaskHandler {
   };
 }
 
-/** Runs the scenario's chain with `fault` at `state`; returns the runs, the Bedrock model and the policy writes. */
+/**
+ * What the stack's reaper rule does after the chain: the reaper's real logic on every execution of the
+ * chain that ended FAILED, with the mocked account's clients. Step Functions' DescribeExecution and
+ * GetExecutionHistory (newest first, with data) answer from the local runs (scripts/lib/local-history.ts).
+ */
+async function reapFailed(runs: WorkflowRun[], firstInput: unknown, executions: ExecutionRegistry): Promise<ReaperReport[]> {
+  const known = new Map<string, { run?: WorkflowRun; status: string; input: unknown }>();
+  for (const record of executions.values()) known.set(record.arn, { status: record.status, input: record.input });
+  runs.forEach((run, i) =>
+    known.set(localExecutionArn(run.name), { run, status: run.status, input: i === 0 ? firstInput : runs[i - 1]!.startedExecution?.input }),
+  );
+  const notFound = (executionArn: string) => new ExecutionDoesNotExist({ message: `Execution Does Not Exist: '${executionArn}'`, $metadata: {} });
+  mocks.sfn.on(DescribeExecutionCommand).callsFake(({ executionArn }) => {
+    const execution = known.get(executionArn);
+    if (!execution) throw notFound(executionArn);
+    return { executionArn, stateMachineArn: localStateMachineArn(), status: execution.status, input: JSON.stringify(execution.input) };
+  });
+  mocks.sfn.on(GetExecutionHistoryCommand).callsFake(({ executionArn, reverseOrder }) => {
+    const run = known.get(executionArn)?.run;
+    if (!run) throw notFound(executionArn);
+    const events = historyOf(run, { arn: executionArn, name: run.name });
+    return { events: reverseOrder ? events.reverse() : events };
+  });
+  const deps = {
+    sfn: new SFNClient({}),
+    bedrock: new BedrockClient({}),
+    ledger: dynamoLedger(process.env.JOB_LEDGER_TABLE ?? 'job-ledger', { dynamodb: new DynamoDBClient({}), now: () => new Date() }),
+  };
+  const reports: ReaperReport[] = [];
+  for (const run of runs.filter((r) => r.status === 'FAILED')) {
+    const executionArn = localExecutionArn(run.name);
+    reports.push(await reap({ executionArn, stateMachineArn: localStateMachineArn() }, { stateMachineArn: localStateMachineArn() }, deps));
+  }
+  return reports;
+}
+
+/** Runs the scenario's chain with `fault` at `state`, then the reaper; returns the runs, the Bedrock model and the reaper's reports. */
 async function runScenario(name: ScenarioName, state: string, fault: Fault) {
   const scenario: Scenario = scenarios[name];
-  setStage({ ...TEST_STAGE_PARAMS, ...scenario.stage });
+  // setStage only adds variables: name the default job wait, or an earlier eventWait scenario's would stay.
+  setStage({ ...TEST_STAGE_PARAMS, jobWait: 'poll', ...scenario.stage });
   const bedrock = scenario.account();
   const executions: ExecutionRegistry = new Map();
-  const stop = stopJobIntegration();
   const base: Record<string, TaskHandler> = {
     ...lambdas,
-    StopJob: stop,
-    StopUnwatchedJob: stop,
     HandOver: startExecutionIntegration(executions),
-    VerifyHandOver: describeExecutionIntegration(executions),
     WaitForJobEvent: jobEventWaitIntegration(localCallbacks, scenario.waitMs),
   };
   Object.assign(base, scenario.handlers?.(executions, base));
@@ -336,22 +367,26 @@ async function runScenario(name: ScenarioName, state: string, fault: Fault) {
     retryMs: 0,
     ...(scenario.executionName ? { executionName: scenario.executionName } : {}),
   });
-  return { runs, last: runs.at(-1)!, bedrock: bedrock.seen, jobExists: bedrock.jobs.size > 0 };
+  const workflowStops = mocks.bedrock.commandCalls(StopModelCustomizationJobCommand).length;
+  const reaper = await reapFailed(runs, scenario.input, executions);
+  return { runs, last: runs.at(-1)!, bedrock: bedrock.seen, jobExists: bedrock.jobs.size > 0, workflowStops, reaper };
 }
 
 const policyWrites = () =>
   mocks.iam.commandCalls(PutRolePolicyCommand).length + mocks.ec2.commandCalls(ModifyVpcEndpointCommand).length + mocks.s3.commandCalls(PutBucketPolicyCommand).length;
 const endOf = (run: WorkflowRun): End => ({ state: run.states.at(-1)!, ...(run.status === 'FAILED' ? { error: run.error } : {}) });
 const cleanups = (runs: WorkflowRun[]) => runs.flatMap((r) => r.states).filter((s) => s === 'CleanupEnis').length;
+const reaperStopped = (reports: ReaperReport[]) => reports.some((r) => r.outcome === 'stopped' && r.stopped);
 
 /** The invariants every run upholds, whatever the fault. Returns the broken ones. */
-function brokenInvariants({ runs, last, bedrock, jobExists }: Awaited<ReturnType<typeof runScenario>>, jobCreated: boolean): string[] {
+function brokenInvariants({ runs, last, bedrock, jobExists, workflowStops, reaper }: Awaited<ReturnType<typeof runScenario>>, jobCreated: boolean): string[] {
   const broken: string[] = [];
   const end = last.states.at(-1)!;
-  const stopSent = mocks.bedrock.commandCalls(StopModelCustomizationJobCommand).length > 0;
   const terminal = bedrock.lastStatus !== undefined && TERMINAL.includes(bedrock.lastStatus);
-  if (jobCreated && !stopSent && !terminal && !['JobUnwatched', 'JobNotStopped'].includes(end)) {
-    broken.push(`job ${jobExists ? 'exists' : 'created'} but ended ${end} with it running (last status ${bedrock.lastStatus ?? 'never read'}) and no stop sent`);
+  // No job left running without a supervisor: stopped by the workflow, followed to its end, reported
+  // (JobUnwatched / JobNotStopped), or taken over and stopped by the reaper once its supervisor failed.
+  if (jobCreated && workflowStops === 0 && !terminal && !reaperStopped(reaper) && !['JobUnwatched', 'JobNotStopped'].includes(end)) {
+    broken.push(`job ${jobExists ? 'exists' : 'created'} but ended ${end} with it running (last status ${bedrock.lastStatus ?? 'never read'}), no stop sent and not reaped`);
   }
   if (bedrock.deletedWhileInProgress) broken.push('DeleteNetworkInterface sent while the job was InProgress');
   const all = runs.flatMap((r) => r.states);
@@ -363,7 +398,7 @@ function brokenInvariants({ runs, last, bedrock, jobExists }: Awaited<ReturnType
 }
 
 /** The fault-free run of each scenario, run once (its mocks reset after it). */
-const baselines = new Map<ScenarioName, Promise<{ end: End; cleanups: number; states: string[]; broken: string[] }>>();
+const baselines = new Map<ScenarioName, Promise<{ end: End; cleanups: number; states: string[]; broken: string[]; reaperStopped: boolean }>>();
 function baseline(name: ScenarioName) {
   if (!baselines.has(name)) {
     baselines.set(
@@ -374,6 +409,7 @@ function baseline(name: ScenarioName) {
           cleanups: cleanups(clean.runs),
           states: clean.runs.flatMap((r) => r.states),
           broken: brokenInvariants(clean, clean.bedrock.createSucceeded || clean.jobExists),
+          reaperStopped: reaperStopped(clean.reaper),
         };
         resetMocks();
         return summary;
@@ -397,7 +433,7 @@ describe('fault matrix', () => {
     const { States } = loadDefinition();
     for (const row of table) {
       const retried = ((States[row.state]!.Retry as { ErrorEquals: string[] }[] | undefined) ?? []).flatMap((r) => r.ErrorEquals);
-      if (row.state !== 'VerifyHandOver') expect(retried, row.state).toContain(row.transient);
+      expect(retried, row.state).toContain(row.transient);
       expect(retried.includes('States.Timeout'), row.state).toBe(row.timeout !== undefined);
     }
   });
@@ -417,6 +453,7 @@ describe('fault matrix', () => {
       expect(endOf(faulty.last)).toEqual(clean.end);
       expect(cleanups(faulty.runs)).toBe(clean.cleanups);
       expect(brokenInvariants(faulty, faulty.bedrock.createSucceeded)).toEqual([]);
+      expect(reaperStopped(faulty.reaper)).toBe(clean.reaperStopped);
     });
 
     const persistent: [string, Fault, End][] = [[`persistent ${row.transient}`, { kind: 'always', error: row.transient }, row.persistent]];
@@ -427,10 +464,17 @@ describe('fault matrix', () => {
 
       // Assess
       expect(result.runs.flatMap((r) => r.states)).toContain(row.state);
-      expect(endOf(result.last)).toEqual(expected);
-      const broken = brokenInvariants(result, result.bedrock.createSucceeded || result.jobExists);
-      if (row.knownGap) expect(broken).toEqual([expect.stringContaining(`job exists but ended ${expected.state}`)]);
-      else expect(broken).toEqual([]);
+      const { reaperStops, ...end } = expected;
+      expect(endOf(result.last)).toEqual(end);
+      expect(brokenInvariants(result, result.bedrock.createSucceeded || result.jobExists)).toEqual([]);
+      // The reaper stops the job exactly when the chain left it running under a failed supervisor, and says so.
+      const stopped = result.reaper.filter((r) => r.stopped);
+      if (reaperStops) {
+        expect(stopped).toEqual([expect.objectContaining({ outcome: 'stopped', jobArn: ACCOUNT.jobArn })]);
+        expect(stopped[0]!.message).toContain('reaper took it over in the job ledger');
+      } else {
+        expect(stopped).toEqual([]);
+      }
     });
   });
 

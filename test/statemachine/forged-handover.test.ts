@@ -1,16 +1,21 @@
 /**
  * A `handover` input is a claim, checked by ResumeJob before anything is done (real handlers, mocked
- * clients; the predecessor's history is what the runner recorded of its HandOver starts). Whoever may
- * start executions can write such an input: it must never stop a job, delete an ENI or write a policy
- * unless the predecessor really started this execution with it — and then the predecessor's hand-over
- * is what is continued, not the input.
+ * clients; the predecessor's history is what the runner recorded of its HandOver starts; the job ledger
+ * is the mocked account's in-memory store). Whoever may start executions can write such an input: it must
+ * never stop a job, delete an ENI or write a policy unless the predecessor really started this execution
+ * with it and the job ledger designates it — and then the predecessor's hand-over is what is continued,
+ * not the input.
  */
 import { DeleteNetworkInterfaceCommand, ModifyVpcEndpointCommand } from '@aws-sdk/client-ec2';
-import { GetModelCustomizationJobCommand, ListTagsForResourceCommand, StopModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
+import { GetModelCustomizationJobCommand, StopModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
 import { PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { PutBucketPolicyCommand } from '@aws-sdk/client-s3';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { EVENTS_BEFORE_FIRST_POLL, EVENTS_PER_POLL, EVENTS_RESERVED_FOR_END } from '../../functions/poll-status/poll-status.js';
 import { handoverExecutionName } from '../../functions/shared/chain.js';
+import { MIN_HANDOVER_AFTER_EVENTS } from '../../functions/shared/job-state.js';
+import { dynamoLedger } from '../../functions/shared/ledger.js';
 import { localExecutionArn, runWorkflow, type ExecutionRegistry } from '../../scripts/lib/workflow.js';
 import { rawJob } from '../fixtures/job.js';
 import { ACCOUNT, mockHealthyAccount, mocks } from '../support/mock-account.js';
@@ -27,21 +32,31 @@ function expectNothingDone() {
   expect(mocks.s3).not.toHaveReceivedCommand(PutBucketPolicyCommand);
 }
 
+/** The job ledger the handlers write (the mocked account's in-memory store). */
+const jobLedger = () => dynamoLedger(process.env.JOB_LEDGER_TABLE ?? 'job-ledger', { dynamodb: new DynamoDBClient({}), now: () => new Date() });
+
+/** The status checks after which an execution hands the job over at the lowest threshold (poll-status's history estimate). */
+const POLLS_TO_HANDOVER = Math.ceil((MIN_HANDOVER_AFTER_EVENTS - EVENTS_RESERVED_FOR_END - EVENTS_BEFORE_FIRST_POLL) / EVENTS_PER_POLL);
+
 /**
- * A real first execution that hands its job over once (its HandOver starts generation 1 in `executions`):
- * returns the hand-over it scheduled and the successor's name.
+ * A real first execution that hands its job over once (it designates generation 1 in the job ledger,
+ * then its HandOver starts it in `executions`): returns the hand-over it scheduled and the successor's
+ * name (with the ledger's nonce).
  */
 async function firstExecutionHandingOver(name: string, executions: ExecutionRegistry) {
   mockHealthyAccount(['InProgress']);
   const run = await runWorkflow({
-    input: rawJob({ polling: { initialSeconds: 10, maxSeconds: 10, growthFactor: 1, handoverAfterEvents: 105 } }),
+    input: rawJob({ polling: { initialSeconds: 10, maxSeconds: 10, growthFactor: 1, handoverAfterEvents: MIN_HANDOVER_AFTER_EVENTS } }),
     handlers: handlers(),
     executionName: name,
     executions,
     ...fast,
   });
   expect(run.states.at(-1)).toBe('HandedOver');
-  const successor = handoverExecutionName({ id: localExecutionArn(name), name }, 1);
+  expect(run.states.filter((s) => s === 'PollStatus')).toHaveLength(POLLS_TO_HANDOVER);
+  const jobName = (run.output as { submission: { jobName: string } }).submission.jobName;
+  const entry = await jobLedger().read(jobName);
+  const successor = handoverExecutionName({ id: localExecutionArn(name), name }, 1, entry!.nonce);
   const input = executions.get(successor)!.input as { handover: Record<string, any> };
   mocks.bedrock.resetHistory();
   mocks.ec2.resetHistory();
@@ -95,15 +110,19 @@ describe('a hand-over input', () => {
     expect(output.job.maxJobDurationSeconds).toBe(handover.job.maxJobDurationSeconds);
   });
 
-  it('whose job is not tagged as the chain\'s: rejected, nothing is done', async () => {
+  it('a real hand-over the predecessor took back in the job ledger: rejected, nothing is done', async () => {
     const executions: ExecutionRegistry = new Map();
-    const { successor } = await firstExecutionHandingOver('victim3', executions);
-    mocks.bedrock.on(ListTagsForResourceCommand).resolves({ tags: [{ key: 'bedrock-vpc-customization:execution-arn', value: localExecutionArn('someone-else') }] });
+    const { handover, successor } = await firstExecutionHandingOver('victim3', executions);
+    // The predecessor takes the job back from its unclaimed successor (as PollStatus does after a failed start).
+    expect(await jobLedger().takeBack(handover.submission.jobName, localExecutionArn('victim3'), localExecutionArn(successor))).toBe(true);
 
     const run = await runWorkflow({ input: executions.get(successor)!.input as never, handlers: handlers(), executionName: successor, executions, ...fast });
 
     expect(run).toMatchObject({ status: 'FAILED', error: 'HandOverRejectedError' });
-    expect(run.cause).toContain('not this chain');
+    expect(run.states).toEqual(['IsHandover', 'ResumeJob', 'HandOverRejected']);
+    expect(run.cause).toContain('does not designate');
+    expect(run.cause).toContain('took the job back');
+    expect(await jobLedger().read(handover.submission.jobName)).toMatchObject({ supervisor: localExecutionArn('victim3'), claimed: true });
     expectNothingDone();
   });
 

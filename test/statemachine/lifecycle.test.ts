@@ -10,7 +10,11 @@ import { DeleteNetworkInterfaceCommand, DescribeNetworkInterfacesCommand } from 
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { handoverExecutionName } from '../../functions/poll-status/poll-status.js';
 import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG } from '../../functions/shared/bedrock-enis.js';
-import { loadLambdaHandlers, runWorkflowChain, runWorkflow, stopJobIntegration, type TaskHandler } from '../../scripts/lib/workflow.js';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { dynamoLedger } from '../../functions/shared/ledger.js';
+import { MIN_HANDOVER_AFTER_EVENTS } from '../../functions/shared/job-state.js';
+import { EVENTS_BEFORE_FIRST_POLL, EVENTS_PER_POLL, EVENTS_RESERVED_FOR_END } from '../../functions/poll-status/poll-status.js';
+import { loadLambdaHandlers, runWorkflowChain, runWorkflow, type TaskHandler } from '../../scripts/lib/workflow.js';
 import { historyEvents } from '../../scripts/bench/polling.js';
 import { loadDefinition } from '../../scripts/lib/workflow.js';
 import { rawJob } from '../fixtures/job.js';
@@ -24,21 +28,24 @@ afterEach(() => {
   resetMocks();
   vi.useRealTimers();
 });
-const handlers = () => ({ ...lambdas, StopJob: stopJobIntegration() });
+const handlers = () => ({ ...lambdas });
 const fast = { waitMs: 0, retryMs: 0 };
 
 describe('job lifecycle in the state machine', () => {
   it('hands a long job over to fresh executions and cleans up exactly once, at the end of the chain', async () => {
-    mockHealthyAccount(['InProgress', 'InProgress', 'InProgress', 'InProgress', 'InProgress', 'Completed']);
+    // Each execution hands over after PER status checks at the lowest threshold a job may ask for.
+    const PER = Math.ceil((MIN_HANDOVER_AFTER_EVENTS - EVENTS_RESERVED_FOR_END - EVENTS_BEFORE_FIRST_POLL) / EVENTS_PER_POLL);
+    mockHealthyAccount([...Array<string>(2 * PER + 1).fill('InProgress'), 'Completed']);
     const runs = await runWorkflowChain({
-      input: rawJob({ polling: { initialSeconds: 10, maxSeconds: 10, growthFactor: 1, handoverAfterEvents: 105 } }),
+      input: rawJob({ polling: { initialSeconds: 10, maxSeconds: 10, growthFactor: 1, handoverAfterEvents: MIN_HANDOVER_AFTER_EVENTS } }),
       handlers: handlers(),
       executionName: 'long-job',
       ...fast,
     });
 
     const first = { id: (runs[0]!.output as any).execution.id, name: 'long-job' };
-    expect(runs.map((r) => r.name)).toEqual(['long-job', handoverExecutionName(first, 1), handoverExecutionName(first, 2)]);
+    const nonce = (await dynamoLedger(process.env.JOB_LEDGER_TABLE!, { dynamodb: new DynamoDBClient({}), now: () => new Date() }).read((runs[0]!.output as any).job.jobName))!.nonce;
+    expect(runs.map((r) => r.name)).toEqual(['long-job', handoverExecutionName(first, 1, nonce), handoverExecutionName(first, 2, nonce)]);
     expect(runs[1]!.name).toMatch(/^long-job-[0-9a-f]{12}-h1$/);
     expect(runs.map((r) => r.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
     expect(runs[0]!.states.at(-1)).toBe('HandedOver');
@@ -50,7 +57,7 @@ describe('job lifecycle in the state machine', () => {
 
     const last = runs[2]!.output as any;
     expect(last.submission.jobArn).toBe(ACCOUNT.jobArn);
-    expect(last.poll).toMatchObject({ status: 'Completed', pollCount: 6, pollsThisExecution: 2 });
+    expect(last.poll).toMatchObject({ status: 'Completed', pollCount: 2 * PER + 2, pollsThisExecution: 2 });
     expect(last.handover.generation).toBe(2);
     expect(last.job.jobName).toBe((runs[0]!.output as any).job.jobName);
     // the deadline travels intact
@@ -132,10 +139,14 @@ describe('job lifecycle in the state machine', () => {
   });
 
   it('retries cleanup while an ENI is still attached, then deletes it; CleanupEnis is entered once', async () => {
-    mockHealthyAccount(['Completed']);
+    // Seen (and recorded in the job ledger) while the job runs, then cleaned up once it has completed.
+    mockHealthyAccount(['InProgress', 'Completed']);
     const eni = (status: 'in-use' | 'available') => ({
       NetworkInterfaceId: 'eni-0000000000000000a',
       Status: status,
+      VpcId: ACCOUNT.vpcId,
+      SubnetId: ACCOUNT.subnetIds[0],
+      Groups: [{ GroupId: ACCOUNT.securityGroupId }],
       TagSet: [
         { Key: BEDROCK_MANAGED_TAG, Value: 'true' },
         { Key: BEDROCK_JOB_ARN_TAG, Value: ACCOUNT.jobArn },
@@ -143,6 +154,7 @@ describe('job lifecycle in the state machine', () => {
     });
     mocks.ec2
       .on(DescribeNetworkInterfacesCommand)
+      .resolvesOnce({ NetworkInterfaces: [eni('in-use')] })
       .resolvesOnce({ NetworkInterfaces: [eni('in-use')] })
       .resolves({ NetworkInterfaces: [eni('available')] });
     const run = await runWorkflow({ input: rawJob(), handlers: handlers(), ...fast });
@@ -154,12 +166,15 @@ describe('job lifecycle in the state machine', () => {
   });
 
   it('reports ENIs that stay attached, without failing the job outcome or forcing them', async () => {
-    mockHealthyAccount(['Completed']);
+    mockHealthyAccount(['InProgress', 'Completed']);
     mocks.ec2.on(DescribeNetworkInterfacesCommand).resolves({
       NetworkInterfaces: [
         {
           NetworkInterfaceId: 'eni-0000000000000000a',
           Status: 'in-use',
+          VpcId: ACCOUNT.vpcId,
+          SubnetId: ACCOUNT.subnetIds[0],
+          Groups: [{ GroupId: ACCOUNT.securityGroupId }],
           TagSet: [
             { Key: BEDROCK_MANAGED_TAG, Value: 'true' },
             { Key: BEDROCK_JOB_ARN_TAG, Value: ACCOUNT.jobArn },

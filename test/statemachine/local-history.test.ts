@@ -9,6 +9,8 @@ import { GetModelCustomizationJobCommand, StopModelCustomizationJobCommand } fro
 import { DescribeSubnetsCommand } from '@aws-sdk/client-ec2';
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
+import { MIN_HANDOVER_AFTER_EVENTS } from '../../functions/shared/job-state.js';
+import { EVENTS_BEFORE_FIRST_POLL, EVENTS_PER_POLL, EVENTS_RESERVED_FOR_END } from '../../functions/poll-status/poll-status.js';
 import { buildExecutionView } from '../../functions/shared/execution-view.js';
 import { LocalHistory } from '../../scripts/lib/local-history.js';
 import { localExecutionArn, type TaskHandler, type WorkflowRun } from '../../scripts/lib/workflow.js';
@@ -132,7 +134,7 @@ describe('LocalHistory: Step Functions history of a local run', () => {
     expect(view.headline).toBe(`Job ${view.job!.name} failed: Training data is malformed`);
   });
 
-  it('deadline stop: StopJob, a service integration, records TaskSucceeded; the view says the deadline stopped it', async () => {
+  it('deadline stop: StopJob, a Lambda Task (poll-status as the supervisor), records LambdaFunctionSucceeded; the view says the deadline stopped it', async () => {
     mockHealthyAccount(['InProgress']);
     let stopped = false;
     mocks.bedrock.on(StopModelCustomizationJobCommand).callsFake(() => {
@@ -144,24 +146,27 @@ describe('LocalHistory: Step Functions history of a local run', () => {
     expect(result).toMatchObject({ status: 'FAILED', error: 'JobDeadlineExceededError' });
     expectWellFormed(history, result);
     const stop = history.findIndex((e) => e.stateEnteredEventDetails?.name === 'StopJob');
-    expect(types(history).slice(stop, stop + 3)).toEqual(['TaskStateEntered', 'TaskSucceeded', 'TaskStateExited']);
-    expect(history[stop + 1]!.taskSucceededEventDetails).toEqual({ resourceType: 'aws-sdk:bedrock', resource: 'stopModelCustomizationJob' });
+    expect(types(history).slice(stop, stop + 3)).toEqual(['TaskStateEntered', 'LambdaFunctionSucceeded', 'TaskStateExited']);
+    expect(stopped).toBe(true);
     expect(view.outcome).toBe('failed');
     expect(view.endState).toBe('JobDeadlineExceeded');
     expect(view.job!.deadline).toBe((JSON.parse(history.find((e) => e.stateExitedEventDetails?.name === 'SubmitJob')!.stateExitedEventDetails!.output!) as any).submission.deadline);
     expect(view.headline).toBe(`Job ${view.job!.name} was stopped at its deadline (${view.job!.deadline})`);
   });
 
-  it('a failing service integration is TaskFailed with resourceType/resource; a caught Lambda failure then exits', async () => {
-    mockHealthyAccount(['InProgress']);
-    const err = Object.assign(new Error('not authorized'), { name: 'Bedrock.AccessDeniedException' });
+  it('a failing service integration is TaskFailed with resourceType/resource; a caught failure then exits', async () => {
+    // A job long enough to hand over at the lowest threshold a job may ask for; the start is refused.
+    const per = Math.ceil((MIN_HANDOVER_AFTER_EVENTS - EVENTS_RESERVED_FOR_END - EVENTS_BEFORE_FIRST_POLL) / EVENTS_PER_POLL);
+    mockHealthyAccount([...Array<string>(per).fill('InProgress'), 'Completed']);
+    const err = Object.assign(new Error('not authorized'), { name: 'StepFunctions.AccessDeniedException' });
     const refuse: TaskHandler = async () => {
       throw err;
     };
-    const { result, history } = await run(rawJob({ maxJobDurationSeconds: 1 }), { handlers: { ...handlers(), StopJob: refuse }, waitMs: 200 });
-    expect(result.status).toBe('FAILED');
+    const input = rawJob({ polling: { initialSeconds: 10, maxSeconds: 10, growthFactor: 1, handoverAfterEvents: MIN_HANDOVER_AFTER_EVENTS } });
+    const { result, history } = await run(input, { handlers: { ...handlers(), HandOver: refuse }, waitMs: 0 });
+    expect(result.status).toBe('SUCCEEDED');
     const failed = history.find((e) => e.type === 'TaskFailed')!;
-    expect(failed.taskFailedEventDetails).toEqual({ resourceType: 'aws-sdk:bedrock', resource: 'stopModelCustomizationJob', error: 'Bedrock.AccessDeniedException', cause: 'not authorized' });
+    expect(failed.taskFailedEventDetails).toEqual({ resourceType: 'states', resource: 'startExecution', error: 'StepFunctions.AccessDeniedException', cause: 'not authorized' });
     expect(history[failed.id!]!.type).toBe('TaskStateExited'); // caught: no TaskSucceeded in between
   });
 

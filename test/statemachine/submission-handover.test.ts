@@ -1,8 +1,8 @@
 /**
  * Submissions that fail ambiguously (5xx, timeouts, Lambda errors after Bedrock created the job) and
- * hand-overs whose successor name is already taken (real handlers, mocked clients, zero waits): a job
- * that was created is always followed, and a hand-over ends an execution only when the successor is
- * verified to carry the job on.
+ * hand-overs whose start is retried or whose successor name is already taken (real handlers, mocked
+ * clients and the emulated job ledger, zero waits): a job that was created is always followed, and a
+ * hand-over ends an execution only once the successor it designated in the job ledger has started.
  */
 import {
   CreateModelCustomizationJobCommand,
@@ -10,10 +10,19 @@ import {
   InternalServerException,
   ResourceInUseException,
   ResourceNotFoundException,
+  StopModelCustomizationJobCommand,
   ValidationException,
 } from '@aws-sdk/client-bedrock';
+import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { handoverExecutionName } from '../../functions/poll-status/poll-status.js';
+import {
+  EVENTS_BEFORE_FIRST_POLL,
+  EVENTS_PER_POLL,
+  EVENTS_RESERVED_FOR_END,
+  handoverExecutionName,
+} from '../../functions/poll-status/poll-status.js';
+import { MIN_HANDOVER_AFTER_EVENTS } from '../../functions/shared/job-state.js';
+import { dynamoLedger } from '../../functions/shared/ledger.js';
 import {
   loadDefinition,
   localExecutionArn,
@@ -182,73 +191,94 @@ describe('ambiguous submission failures', () => {
   });
 });
 
-describe('hand-over to a name that is already taken', () => {
-  const longJob = () => rawJob({ polling: { initialSeconds: 10, maxSeconds: 10, growthFactor: 1, handoverAfterEvents: 105 } });
+describe('hand-over whose start is retried or whose name is taken', () => {
+  const longJob = () => rawJob({ polling: { initialSeconds: 10, maxSeconds: 10, growthFactor: 1, handoverAfterEvents: MIN_HANDOVER_AFTER_EVENTS } });
+  /** The status checks after which an execution of {@link longJob} hands the job over (poll-status's history estimate). */
+  const POLLS_TO_HANDOVER = Math.ceil((MIN_HANDOVER_AFTER_EVENTS - EVENTS_RESERVED_FOR_END - EVENTS_BEFORE_FIRST_POLL) / EVENTS_PER_POLL);
   const first = { id: localExecutionArn('long-job'), name: 'long-job' };
+  const ledger = () => dynamoLedger(process.env.JOB_LEDGER_TABLE ?? 'job-ledger', { dynamodb: new DynamoDBClient({}), now: () => new Date() });
+  const jobNameOf = (output: unknown) => (output as { submission: { jobName: string } }).submission.jobName;
+  const startError = (name: string, message: string) => Object.assign(new Error(message), { name });
 
-  it('a retried HandOver whose first attempt went through: verified with DescribeExecution, then HandedOver', async () => {
-    mockHealthyAccount(['InProgress', 'InProgress', 'InProgress', 'InProgress', 'InProgress', 'Completed']);
+  it('a retried HandOver whose first attempt went through: the repeated start answers that execution, HandedOver', async () => {
+    mockHealthyAccount([...Array(POLLS_TO_HANDOVER).fill('InProgress'), 'Completed']);
     const executions: ExecutionRegistry = new Map();
     const start = startExecutionIntegration(executions);
-    const gen1 = handoverExecutionName(first, 1);
-    let gen1Calls = 0;
-    // The first start goes through but its answer is lost; the retry finds the name taken.
+    const names: string[] = [];
+    // The first start goes through but its answer is lost; the retry starts the same name with the same input.
     const HandOver: TaskHandler = async (input) => {
-      if ((input as { Name: string }).Name !== gen1) return start(input);
-      if (++gen1Calls === 1) {
-        await start(input);
-        const e = new Error('socket hang up');
-        e.name = 'StepFunctions.SdkClientException';
-        throw e;
-      }
-      const e = new Error(`Execution Already Exists: '${localExecutionArn(gen1)}'`);
-      e.name = 'StepFunctions.ExecutionAlreadyExistsException';
-      throw e;
+      names.push((input as { Name: string }).Name);
+      const out = await start(input);
+      if (names.length === 1) throw startError('StepFunctions.SdkClientException', 'socket hang up');
+      return out;
     };
     const runs = await runWorkflowChain({ input: longJob(), handlers: { ...handlers(), HandOver }, executionName: 'long-job', executions, ...fast });
 
-    expect(runs.map((r) => r.name)).toEqual(['long-job', gen1, handoverExecutionName(first, 2)]);
-    expect(runs.map((r) => r.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
-    expect(runs[0]!.states.slice(-6)).toEqual(['HandOver', 'VerifyHandOver', 'HandOverInputKnown', 'ReadHandOverInput', 'IsOurHandOver', 'HandedOver']);
-    expect((runs[0]!.output as any).handoverCheck).toMatchObject({ executionArn: localExecutionArn(gen1) });
-    expect(runs[2]!.states.at(-1)).toBe('JobSucceeded');
+    const jobName = jobNameOf(runs.at(-1)!.output);
+    const entry = (await ledger().read(jobName))!;
+    const gen1 = handoverExecutionName(first, 1, entry.nonce);
+    expect(names).toEqual([gen1, gen1]);
+    expect(retries(runs[0]!, 'HandOver')).toBe(1);
+    expect([...executions.keys()]).toEqual([gen1]); // one execution started, answered twice
+    expect(runs.map((r) => r.name)).toEqual(['long-job', gen1]);
+    expect(runs.map((r) => r.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    expect(runs[0]!.states.slice(-3)).toEqual(['JobStatus', 'HandOver', 'HandedOver']);
+    expect((runs[0]!.output as any).handedOverTo).toMatchObject({ ExecutionArn: localExecutionArn(gen1) });
+    expect(runs[1]!.states.slice(0, 3)).toEqual(['IsHandover', 'ResumeJob', 'PollStatus']);
+    expect(runs[1]!.states.at(-1)).toBe('JobSucceeded');
+    expect(entry).toMatchObject({ supervisor: localExecutionArn(gen1), claimed: true, generation: 1 });
     expect(runs.flatMap((r) => r.states).filter((s) => s === 'CleanupEnis')).toHaveLength(1);
+    expect(mocks.bedrock).not.toHaveReceivedCommand(StopModelCustomizationJobCommand);
   });
 
-  it('the name taken by a foreign execution: keeps following the job, hands over under the next name, never abandons it', async () => {
-    mockHealthyAccount(['InProgress', 'InProgress', 'InProgress', 'InProgress', 'InProgress', 'InProgress', 'Completed']);
-    const gen1 = handoverExecutionName(first, 1);
-    const foreignArn = localExecutionArn(gen1);
-    const executions: ExecutionRegistry = new Map([
-      [
-        gen1,
-        {
-          name: gen1,
-          arn: foreignArn,
-          status: 'RUNNING' as const,
-          startDate: new Date().toISOString(),
-          startedBy: localExecutionArn('someone-else'),
-          input: { handover: { previousExecutionId: localExecutionArn('someone-else'), submission: { jobArn: 'arn:aws:bedrock:us-east-1:123456789012:model-customization-job/other' } } },
-        },
-      ],
-    ]);
-    const runs = await runWorkflowChain({ input: longJob(), handlers: handlers(), executionName: 'long-job', executions, ...fast });
+  it('the name taken by a foreign execution: takes the job back, hands over under the next generation, never abandons it', async () => {
+    mockHealthyAccount([...Array(POLLS_TO_HANDOVER + 1).fill('InProgress'), 'Completed']);
+    const executions: ExecutionRegistry = new Map();
+    const start = startExecutionIntegration(executions);
+    const someoneElse = localExecutionArn('someone-else');
+    const foreign = { handover: { previousExecutionId: someoneElse, submission: { jobArn: 'arn:aws:bedrock:us-east-1:123456789012:model-customization-job/other' } } };
+    const names: string[] = [];
+    const ledgerAtStart: unknown[] = [];
+    let jobName = '';
+    // Another execution takes the successor's name just before the first start.
+    const HandOver: TaskHandler = async (input) => {
+      const { Name, Input } = input as { Name: string; Input: { handover: { submission: { jobName: string } } } };
+      names.push(Name);
+      jobName = Input.handover.submission.jobName;
+      ledgerAtStart.push(await ledger().read(jobName));
+      if (names.length === 1) {
+        executions.set(Name, { name: Name, arn: localExecutionArn(Name), status: 'RUNNING', startDate: new Date().toISOString(), startedBy: someoneElse, input: foreign });
+      }
+      return start(input);
+    };
+    const runs = await runWorkflowChain({ input: longJob(), handlers: { ...handlers(), HandOver }, executionName: 'long-job', executions, ...fast });
 
+    const entry = (await ledger().read(jobName))!;
+    const gen1 = handoverExecutionName(first, 1, entry.nonce);
+    const gen2 = handoverExecutionName(first, 2, entry.nonce);
+    expect(names).toEqual([gen1, gen2]);
     const states = runs[0]!.states;
     const refused = states.indexOf('HandOverRefused');
     expect(refused).toBeGreaterThan(0);
-    expect(states.slice(refused - 5, refused + 3)).toEqual([
-      'HandOver', 'VerifyHandOver', 'HandOverInputKnown', 'ReadHandOverInput', 'IsOurHandOver', 'HandOverRefused', 'WaitForJob', 'PollStatus',
-    ]);
-    expect(states.at(-1)).toBe('HandedOver');
+    expect(states.slice(refused - 1)).toEqual(['HandOver', 'HandOverRefused', 'WaitForJob', 'PollStatus', 'JobStatus', 'HandOver', 'HandedOver']);
     expect((runs[0]!.output as any).handoverRefused).toMatchObject({ generation: 1, executionName: gen1 });
-    expect((runs[0]!.output as any).handoverRefused.reason).toContain(foreignArn);
-    // the successor skipped the taken name and carries the job on to its end
-    expect(runs[1]!.name).toBe(handoverExecutionName(first, 2));
+    expect((runs[0]!.output as any).handoverRefused.reason).toContain(localExecutionArn(gen1));
+    // Designated to gen1, then taken back by the predecessor (one conditional write) and designated to gen2.
+    expect(ledgerAtStart[0]).toMatchObject({ supervisor: localExecutionArn(gen1), claimed: false, handoverFrom: first.id, generation: 1 });
+    const takeBacks = mocks.dynamodb
+      .commandCalls(UpdateItemCommand)
+      .map((c) => c.args[0].input)
+      .filter((i) => i.UpdateExpression?.startsWith('SET supervisorExecution = :self') && i.ExpressionAttributeValues?.[':successor']?.S === localExecutionArn(gen1));
+    expect(takeBacks).toHaveLength(1);
+    expect(takeBacks[0]!.ExpressionAttributeValues![':self']!.S).toBe(first.id);
+    expect(ledgerAtStart[1]).toMatchObject({ supervisor: localExecutionArn(gen2), claimed: false, handoverFrom: first.id, generation: 2 });
+    // The successor under the next generation's name claims the job and carries it on to its end.
+    expect(runs.map((r) => r.name)).toEqual(['long-job', gen2]);
     expect(runs.every((r) => r.status === 'SUCCEEDED')).toBe(true);
     expect(runs.at(-1)!.states.at(-1)).toBe('JobSucceeded');
-    expect(runs.map((r) => r.name)).not.toContain(undefined);
+    expect(entry).toMatchObject({ supervisor: localExecutionArn(gen2), claimed: true, generation: 2 });
     expect(runs.flatMap((r) => r.states).filter((s) => s === 'CleanupEnis')).toHaveLength(1);
-    expect(executions.get(gen1)!.startedBy).toBe(localExecutionArn('someone-else')); // untouched
+    expect(mocks.bedrock).not.toHaveReceivedCommand(StopModelCustomizationJobCommand);
+    expect(executions.get(gen1)).toMatchObject({ startedBy: someoneElse, status: 'RUNNING', input: foreign }); // untouched
   });
 });

@@ -1,10 +1,13 @@
 /**
  * The upload rule's input (`{"upload": <S3 event detail>}`) through the ASL file with the real handlers:
- * EventBridge delivers at least once, and a duplicate delivery starts another execution. Both must send
- * the same CreateModelCustomizationJob request (same name, same token), so Bedrock creates one job.
+ * EventBridge delivers at least once, and a duplicate delivery starts another execution. Both derive the
+ * same job name and token; the job ledger records the name for the first, so the duplicate ends
+ * (JobNotOursError) without creating, adopting or stopping anything: Bedrock runs one job, followed once.
  */
 import { CreateModelCustomizationJobCommand, type CreateModelCustomizationJobCommandInput } from '@aws-sdk/client-bedrock';
+import { CopyObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
+import { copySource } from '../../functions/submit-job/snapshot.js';
 import { runWorkflow } from '../../scripts/lib/workflow.js';
 import { rawJob } from '../fixtures/job.js';
 import { fixtureEvent } from '../support/event-ruler.js';
@@ -30,18 +33,21 @@ const createRequests = () =>
   mocks.bedrock.commandCalls(CreateModelCustomizationJobCommand).map((c) => c.args[0].input as CreateModelCustomizationJobCommandInput);
 
 describe('upload trigger: a duplicate delivery', () => {
-  it('two executions started with the same upload send the same job name and token (one job)', async () => {
+  it('a duplicate delivery derives the same job name and token, and the job ledger ends it without touching the job', async () => {
     mockHealthyAccount(['Completed']);
     const input = uploadInput({ key: 'datasets/say "hi" \\ café.jsonl' });
     const first = await runWorkflow({ input, handlers: handlers(), executionName: 'delivery-1', ...fast });
     const second = await runWorkflow({ input: structuredClone(input), handlers: handlers(), executionName: 'delivery-2', ...fast });
-    expect([first.status, second.status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
-    const [a, b] = createRequests();
-    expect(createRequests()).toHaveLength(2);
-    expect(b!.clientRequestToken).toBe(a!.clientRequestToken);
-    expect(b!.jobName).toBe(a!.jobName);
-    expect(b!.customModelName).toBe(a!.customModelName);
-    expect(a!.trainingDataConfig).toEqual({ s3Uri: 's3://training-bucket/datasets/say "hi" \\ café.jsonl' });
+    expect(first.status).toBe('SUCCEEDED');
+    // The name is the first delivery's in the job ledger: the second stops before any call to Bedrock's Create.
+    expect(second).toMatchObject({ status: 'FAILED', error: 'JobNotOursError' });
+    expect(second.states.slice(-4)).toEqual(['SubmitJob', 'SubmitErrorKind', 'RevokeAfterSubmitFailed', 'SubmitFailed']);
+    expect(createRequests()).toHaveLength(1);
+    const jobName = (first.output as { job: { jobName: string; clientRequestToken: string } }).job;
+    const secondJob = second.events.flatMap((e: any) => (e.type === 'StateEntered' && e.state.name === 'SubmitJob' ? [e.state.input.job] : []))[0];
+    expect(secondJob).toMatchObject({ jobName: jobName.jobName, clientRequestToken: jobName.clientRequestToken });
+    // The key with a quote, a backslash and a non-ASCII character reaches S3 intact (the snapshot copies it).
+    expect(mocks.s3.commandCalls(CopyObjectCommand)[0]!.args[0].input.CopySource).toBe(copySource('training-bucket', 'datasets/say "hi" \\ café.jsonl'));
   });
 
   it('a new version of the object is a new job: another name and token', async () => {

@@ -24,7 +24,7 @@ describe('customize-model state machine', () => {
     expect(Object.keys(lambdas).sort()).toEqual(
       [
         'ApplyPolicies', 'CleanupEnis', 'ConfirmStopped', 'PlanPolicies', 'PlanQuotaWait', 'PollStatus', 'ReconcileSubmission', 'ResumeJob',
-        'RevokeAfterSubmitFailed', 'RevokeGrants', 'RollbackPolicies', 'SubmitJob', 'ValidateDataset', 'ValidateNetwork',
+        'RevokeAfterSubmitFailed', 'RevokeGrants', 'RollbackPolicies', 'StopJob', 'StopUnwatchedJob', 'SubmitJob', 'ValidateDataset', 'ValidateNetwork',
       ].sort(),
     );
   });

@@ -22,6 +22,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { emulateLeasesTable } from './mock-leases.js';
+import { MemoryDynamoDB } from '../../scripts/lib/dynamodb-memory.js';
 import { mockClient } from 'aws-sdk-client-mock';
 import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG } from '../../functions/shared/bedrock-enis.js';
 import { scheduledHistory } from '../../scripts/lib/workflow.js';
@@ -44,6 +45,9 @@ export const mocks = {
   dynamodb: mockClient(DynamoDBClient),
 };
 
+/** The in-memory DynamoDB tables of the last mockHealthyAccount (policy leases, job ledger, job waits). */
+export let tables: MemoryDynamoDB = new MemoryDynamoDB();
+
 export function resetMocks() {
   for (const m of Object.values(mocks)) m.reset();
 }
@@ -52,11 +56,15 @@ export function mockHealthyAccount(jobStatuses: string[] = ['Completed']) {
   resetMocks();
   const { ec2, iam, bedrock } = mocks;
   mockHealthyNetwork(mocks);
-  emulateLeasesTable(mocks.dynamodb);
+  tables = emulateLeasesTable(mocks.dynamodb);
   ec2.on(DescribeNetworkInterfacesCommand).resolves({
-    NetworkInterfaces: ACCOUNT.jobEnis.map((NetworkInterfaceId) => ({
+    NetworkInterfaces: ACCOUNT.jobEnis.map((NetworkInterfaceId, i) => ({
       NetworkInterfaceId,
       Status: 'available',
+      // Where Bedrock puts a job's ENIs: the job's VPC, one of its subnets, its security group.
+      VpcId: ACCOUNT.vpcId,
+      SubnetId: ACCOUNT.subnetIds[i % ACCOUNT.subnetIds.length],
+      Groups: [{ GroupId: ACCOUNT.securityGroupId }],
       TagSet: [
         { Key: BEDROCK_MANAGED_TAG, Value: 'true' },
         { Key: BEDROCK_JOB_ARN_TAG, Value: ACCOUNT.jobArn },

@@ -1,48 +1,29 @@
 /**
- * The policy leases table (serverless.yml's PolicyLeasesTable) for the unit and state-machine tiers:
- * a mocked DynamoDBClient answering the three calls functions/apply-policies/leases.ts makes —
- * PutItem (with the lock's condition), DeleteItem (with the owner condition) and Query by `pk` — from
- * an in-memory table, as DynamoDB would (ConditionalCheckFailedException on a failed condition). The
- * same code runs against moto's DynamoDB in the emulator tier (test/emulator/apply-policies.test.ts).
+ * The stack's DynamoDB tables (PolicyLeasesTable, JobLedgerTable, JobWaitsTable) for the unit and
+ * state-machine tiers: a mocked DynamoDBClient answering GetItem, PutItem, UpdateItem, DeleteItem and
+ * Query from an in-memory store that evaluates DynamoDB's condition and update expressions
+ * (scripts/lib/dynamodb-memory.ts): ConditionalCheckFailedException on a failed condition, as DynamoDB
+ * answers. The same code runs against moto's DynamoDB in the emulator and abuse tiers.
  */
-import {
-  ConditionalCheckFailedException,
-  DeleteItemCommand,
-  PutItemCommand,
-  QueryCommand,
-  type AttributeValue,
-} from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AwsStub } from 'aws-sdk-client-mock';
+import { MemoryDynamoDB } from '../../scripts/lib/dynamodb-memory.js';
 
-type Item = Record<string, AttributeValue>;
+/** Key attributes of each table (serverless.yml's KeySchema): the leases table has a sort key. */
+const keyNames = (table: string | undefined) => (table === (process.env.POLICY_LEASES_TABLE ?? 'policy-leases') ? ['pk', 'sk'] : ['pk']);
 
-const failed = () => new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: { httpStatusCode: 400 } });
+/** Answers `mock`'s DynamoDB calls from a fresh in-memory store; returns the store. */
+export function emulateTables(mock: AwsStub<any, any, any>): MemoryDynamoDB {
+  const db = new MemoryDynamoDB();
+  mock.on(GetItemCommand).callsFake((input) => db.getItem(input));
+  mock.on(PutItemCommand).callsFake((input) => db.putItem(input, keyNames(input.TableName)));
+  mock.on(UpdateItemCommand).callsFake((input) => db.updateItem(input));
+  mock.on(DeleteItemCommand).callsFake((input) => db.deleteItem(input));
+  mock.on(QueryCommand).callsFake((input) => db.query(input));
+  return db;
+}
 
-/** Answers `mock`'s DynamoDB calls from a fresh in-memory table; returns the table (pk → sk → item). */
-export function emulateLeasesTable(mock: AwsStub<any, any, any>): Map<string, Map<string, Item>> {
-  const table = new Map<string, Map<string, Item>>();
-  const get = (key: Item) => table.get(key.pk!.S!)?.get(key.sk!.S!);
-  mock.on(PutItemCommand).callsFake((input: { Item: Item; ConditionExpression?: string; ExpressionAttributeValues?: Item }) => {
-    const existing = get(input.Item);
-    if (input.ConditionExpression) {
-      // The lock's condition: attribute_not_exists(pk) OR expiresAt < :now OR #owner = :owner
-      const v = input.ExpressionAttributeValues!;
-      const free = !existing || Number(existing.expiresAt!.N) < Number(v[':now']!.N) || existing.owner?.S === v[':owner']!.S;
-      if (!free) throw failed();
-    }
-    const partition = table.get(input.Item.pk!.S!) ?? new Map<string, Item>();
-    partition.set(input.Item.sk!.S!, input.Item);
-    table.set(input.Item.pk!.S!, partition);
-    return {};
-  });
-  mock.on(DeleteItemCommand).callsFake((input: { Key: Item; ConditionExpression?: string; ExpressionAttributeValues?: Item }) => {
-    const existing = get(input.Key);
-    if (input.ConditionExpression && existing?.owner?.S !== input.ExpressionAttributeValues![':owner']!.S) throw failed();
-    table.get(input.Key.pk!.S!)?.delete(input.Key.sk!.S!);
-    return {};
-  });
-  mock.on(QueryCommand).callsFake((input: { ExpressionAttributeValues: Item }) => ({
-    Items: [...(table.get(input.ExpressionAttributeValues[':pk']!.S!)?.values() ?? [])],
-  }));
-  return table;
+/** The policy leases table (and the others) answered by a fresh in-memory store on `mock`. */
+export function emulateLeasesTable(mock: AwsStub<any, any, any>): MemoryDynamoDB {
+  return emulateTables(mock);
 }

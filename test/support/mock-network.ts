@@ -14,7 +14,7 @@ import {
   type State,
   type Subnet,
 } from '@aws-sdk/client-ec2';
-import { GetBucketLocationCommand, GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, GetBucketLocationCommand, GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
 import { DEMO_DATASET } from '../../scripts/lib/seed.js';
 import {
@@ -111,12 +111,16 @@ export function mockHealthyNetwork(
     ],
   });
   mocks.s3.on(GetBucketLocationCommand).resolves({});
-  mocks.s3.on(HeadObjectCommand).resolves({ ContentLength: 100 });
+  // S3 answers a read with the object's ETag (the dataset step records it; submit-job's snapshot copies that version).
+  const ETag = '"0123456789abcdef0123456789abcdef"';
+  mocks.s3.on(HeadObjectCommand).resolves({ ContentLength: 100, ETag });
   // The dataset step's read: a valid prompt/completion dataset (a fresh stream per call, as S3 sends).
   mocks.s3.on(GetObjectCommand).callsFake(() => {
     const bytes = Buffer.from(DEMO_DATASET);
-    return { ContentLength: bytes.length, Body: Readable.from([bytes]) as never };
+    return { ContentLength: bytes.length, ETag, Body: Readable.from([bytes]) as never };
   });
+  // submit-job's snapshot of the checked objects (CopyObject, conditional on that ETag).
+  mocks.s3.on(CopyObjectCommand).resolves({ CopyObjectResult: { ETag } });
   mocks.iam.on(GetRoleCommand).resolves({
     Role: {
       RoleName: network.roleName,

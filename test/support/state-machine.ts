@@ -4,8 +4,10 @@
  */
 import { afterEach, beforeAll } from 'vitest';
 import { historyOf } from '../../scripts/lib/local-history.js';
-import { loadLambdaHandlers, localExecutionArn, runWorkflow, stopJobIntegration, type RunWorkflowOptions, type TaskHandler } from '../../scripts/lib/workflow.js';
+import { loadLambdaHandlers, localExecutionArn, runWorkflow, type RunWorkflowOptions, type TaskHandler } from '../../scripts/lib/workflow.js';
 import { resetMocks } from './mock-account.js';
+import { MIN_HANDOVER_AFTER_EVENTS } from '../../functions/shared/job-state.js';
+import { EVENTS_BEFORE_FIRST_POLL, EVENTS_PER_POLL, EVENTS_RESERVED_FOR_END } from '../../functions/poll-status/poll-status.js';
 
 /** The real handlers by state name; filled before the file's tests run (see {@link useRealHandlers}). */
 export const lambdas: Record<string, TaskHandler> = {};
@@ -21,8 +23,20 @@ export function useRealHandlers(): void {
 /** Every Wait and every Retry interval takes no time. */
 export const fast = { waitMs: 0, retryMs: 0 };
 
-/** The real handlers plus the StopJob service integration (the same API call, made by the runner). */
-export const handlers = (): Record<string, TaskHandler> => ({ ...lambdas, StopJob: stopJobIntegration() });
+/** The real handlers, by state name. */
+export const handlers = (): Record<string, TaskHandler> => ({ ...lambdas });
+
+/**
+ * Status checks an execution makes before it hands the job over, at the lowest threshold a job may ask
+ * for ({@link MIN_HANDOVER_AFTER_EVENTS}) with poll-mode waits.
+ */
+export const POLLS_PER_EXECUTION = Math.ceil((MIN_HANDOVER_AFTER_EVENTS - EVENTS_RESERVED_FOR_END - EVENTS_BEFORE_FIRST_POLL) / EVENTS_PER_POLL);
+
+/** The polling of a job that hands over as soon as a job may ask: 10 s waits, the lowest threshold. */
+export const handoverPolling = { initialSeconds: 10, maxSeconds: 10, growthFactor: 1, handoverAfterEvents: MIN_HANDOVER_AFTER_EVENTS };
+
+/** Job statuses for a chain of `executions` executions: InProgress until the last one's second check, then `end`. */
+export const chainStatuses = (executions: number, end = 'Completed') => [...Array<string>((executions - 1) * POLLS_PER_EXECUTION + 1).fill('InProgress'), end];
 
 /** How often a run entered `name`. */
 export const count = (states: string[], name: string) => states.filter((s) => s === name).length;

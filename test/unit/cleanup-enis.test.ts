@@ -1,18 +1,30 @@
 import { DeleteNetworkInterfaceCommand, DescribeNetworkInterfacesCommand, EC2Client, type NetworkInterface } from '@aws-sdk/client-ec2';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { dynamoLedger, type Ledger } from '../../functions/shared/ledger.js';
+import { emulateTables } from '../support/mock-leases.js';
 import { cleanupEnis } from '../../functions/cleanup-enis/cleanup-enis.js';
 import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG, listBedrockEnis } from '../../functions/shared/bedrock-enis.js';
-import { EnisStillInUseError } from '../../functions/shared/errors.js';
+import { EnisStillInUseError, JobNotOursError } from '../../functions/shared/errors.js';
 
 const ec2 = mockClient(EC2Client);
-afterEach(() => ec2.reset());
+const dynamodb = mockClient(DynamoDBClient);
+afterEach(() => {
+  ec2.reset();
+  dynamodb.reset();
+});
 
 const JOB = 'arn:aws:bedrock:us-east-1:123456789012:model-customization-job/j1';
-const eni = (id: string, status: string, tags: Record<string, string>): NetworkInterface => ({
+const NETWORK = { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'], securityGroupIds: ['sg-0123456789abcdef0'] };
+const eni = (id: string, status: string, tags: Record<string, string>, over: Partial<NetworkInterface> = {}): NetworkInterface => ({
   NetworkInterfaceId: id,
   Status: status as NetworkInterface['Status'],
+  VpcId: NETWORK.vpcId,
+  SubnetId: NETWORK.subnetIds[0],
+  Groups: [{ GroupId: NETWORK.securityGroupIds[0] }],
   TagSet: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+  ...over,
 });
 const ours = { [BEDROCK_MANAGED_TAG]: 'true', [BEDROCK_JOB_ARN_TAG]: JOB };
 
@@ -37,39 +49,74 @@ describe('listBedrockEnis', () => {
 });
 
 describe('cleanupEnis', () => {
-  it('filters by both tags, pages, re-checks tags in code and deletes only available ENIs of the job', async () => {
-    ec2
-      .on(DescribeNetworkInterfacesCommand)
-      .resolvesOnce({ NetworkInterfaces: [eni('eni-1', 'available', ours), eni('eni-foreign', 'available', { Name: 'x' })], NextToken: 't' })
-      .resolvesOnce({ NetworkInterfaces: [eni('eni-2', 'available', ours)] });
-    ec2.on(DeleteNetworkInterfaceCommand).resolves({});
-    const result = await cleanupEnis(JOB, { ec2: new EC2Client({}) });
-    expect(result.deleted).toEqual(['eni-1', 'eni-2']);
-    expect(ec2).toHaveReceivedCommandWith(DescribeNetworkInterfacesCommand, {
-      Filters: [
-        { Name: `tag:${BEDROCK_MANAGED_TAG}`, Values: ['true'] },
-        { Name: `tag:${BEDROCK_JOB_ARN_TAG}`, Values: [JOB] },
-      ],
-      MaxResults: 1000,
+  const FIRST = 'arn:aws:states:us-east-1:123456789012:execution:sm:run-1';
+  const submission = { jobArn: JOB, jobName: 'job-1' };
+  let ledger: Ledger;
+  const input = (self = FIRST) => ({ submission, execution: { id: FIRST }, self });
+  const deps = () => ({ ec2: new EC2Client({}), ledger });
+  /** The ledger as the workflow leaves it: the job of FIRST, `recorded` seen while it ran. */
+  async function recorded(...ids: string[]) {
+    await ledger.reserve({ jobName: 'job-1', owner: FIRST, clientRequestToken: 't', network: NETWORK, maxJobDurationSeconds: 3600 });
+    await ledger.recordSubmission('job-1', FIRST, { jobArn: JOB, submittedAt: '2026-11-28T10:00:00Z', deadline: '2026-11-28T11:00:00Z' });
+    await ledger.recordEnis('job-1', FIRST, ids);
+  }
+  /** DescribeNetworkInterfaces answers: by id filter (the recorded ones) from `byId`, by tag filter from `tagged`. */
+  function describe2(byId: NetworkInterface[], tagged: NetworkInterface[] = byId) {
+    ec2.on(DescribeNetworkInterfacesCommand).callsFake((input: { Filters?: { Name: string; Values: string[] }[] }) => {
+      const ids = input.Filters?.find((f) => f.Name === 'network-interface-id')?.Values;
+      return { NetworkInterfaces: ids ? byId.filter((e) => ids.includes(e.NetworkInterfaceId!)) : tagged };
     });
-    expect(ec2).toHaveReceivedCommandWith(DescribeNetworkInterfacesCommand, { NextToken: 't' });
-    expect(ec2).not.toHaveReceivedCommandWith(DeleteNetworkInterfaceCommand, { NetworkInterfaceId: 'eni-foreign' });
+  }
+  beforeEach(() => {
+    emulateTables(dynamodb);
+    ledger = dynamoLedger('job-ledger', { dynamodb: new DynamoDBClient({}), now: () => new Date('2026-11-28T10:00:00Z') });
+    ec2.on(DeleteNetworkInterfaceCommand).resolves({});
   });
 
-  it('counts an ENI that vanished before deletion as cleaned', async () => {
-    ec2.on(DescribeNetworkInterfacesCommand).resolves({ NetworkInterfaces: [eni('eni-1', 'available', ours)] });
+  it('deletes only the available ENIs the ledger recorded, re-checked now; tagged but unrecorded ones are reported, not deleted', async () => {
+    await recorded('eni-1', 'eni-2', 'eni-moved');
+    const forged = eni('eni-forged', 'available', ours);
+    describe2(
+      [eni('eni-1', 'available', ours), eni('eni-2', 'available', ours), eni('eni-moved', 'available', ours, { SubnetId: 'subnet-0ffffffffffffffff' })],
+      [eni('eni-1', 'available', ours), eni('eni-2', 'available', ours), forged],
+    );
+    const result = await cleanupEnis(input(), deps());
+    expect(result.deleted).toEqual(['eni-1', 'eni-2']);
+    expect(result.notRecorded).toEqual(['eni-forged']);
+    expect(result.changed).toEqual([{ networkInterfaceId: 'eni-moved', reason: expect.stringContaining('subnet') }]);
+    expect(ec2).not.toHaveReceivedCommandWith(DeleteNetworkInterfaceCommand, { NetworkInterfaceId: 'eni-forged' });
+    expect(ec2).not.toHaveReceivedCommandWith(DeleteNetworkInterfaceCommand, { NetworkInterfaceId: 'eni-moved' });
+    expect(result.summary).toContain('never seen while it ran');
+  });
+
+  it('a recorded ENI whose tags were removed since is left alone', async () => {
+    await recorded('eni-1');
+    describe2([eni('eni-1', 'available', { Name: 'customer' })], []);
+    const result = await cleanupEnis(input(), deps());
+    expect(result.deleted).toEqual([]);
+    expect(result.changed).toHaveLength(1);
+  });
+
+  it('an execution that is not the supervisor deletes nothing (JobNotOursError)', async () => {
+    await recorded('eni-1');
+    describe2([eni('eni-1', 'available', ours)]);
+    await expect(cleanupEnis(input('arn:aws:states:us-east-1:123456789012:execution:sm:other'), deps())).rejects.toBeInstanceOf(JobNotOursError);
+    expect(ec2).not.toHaveReceivedCommand(DeleteNetworkInterfaceCommand);
+  });
+
+  it('counts an ENI that vanished before deletion (or is no longer described) as cleaned', async () => {
+    await recorded('eni-1', 'eni-gone');
+    describe2([eni('eni-1', 'available', ours)], []);
     ec2.on(DeleteNetworkInterfaceCommand).rejects(Object.assign(new Error('gone'), { name: 'InvalidNetworkInterfaceID.NotFound', $metadata: {} }));
-    const result = await cleanupEnis(JOB, { ec2: new EC2Client({}) });
-    expect(result).toMatchObject({ deleted: [], alreadyGone: ['eni-1'] });
-    expect(result.summary).toContain('1 already gone');
+    const result = await cleanupEnis(input(), deps());
+    expect(result).toMatchObject({ deleted: [], alreadyGone: ['eni-1', 'eni-gone'] });
+    expect(result.summary).toContain('2 already gone');
   });
 
   it('deletes what it can, then throws EnisStillInUseError naming the attached ones (never detaches)', async () => {
-    ec2.on(DescribeNetworkInterfacesCommand).resolves({
-      NetworkInterfaces: [eni('eni-1', 'available', ours), eni('eni-2', 'in-use', ours)],
-    });
-    ec2.on(DeleteNetworkInterfaceCommand).resolves({});
-    const error = await cleanupEnis(JOB, { ec2: new EC2Client({}) }).catch((e: unknown) => e);
+    await recorded('eni-1', 'eni-2');
+    describe2([eni('eni-1', 'available', ours), eni('eni-2', 'in-use', ours)]);
+    const error = await cleanupEnis(input(), deps()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EnisStillInUseError);
     expect((error as Error).name).toBe('EnisStillInUseError');
     expect((error as Error).message).toContain('eni-2 (in-use)');
@@ -77,8 +124,9 @@ describe('cleanupEnis', () => {
   });
 
   it('lets other delete errors through (retried by the state machine)', async () => {
-    ec2.on(DescribeNetworkInterfacesCommand).resolves({ NetworkInterfaces: [eni('eni-1', 'available', ours)] });
+    await recorded('eni-1');
+    describe2([eni('eni-1', 'available', ours)]);
     ec2.on(DeleteNetworkInterfaceCommand).rejects(Object.assign(new Error('denied'), { name: 'UnauthorizedOperation', $metadata: {} }));
-    await expect(cleanupEnis(JOB, { ec2: new EC2Client({}) })).rejects.toMatchObject({ name: 'UnauthorizedOperation' });
+    await expect(cleanupEnis(input(), deps())).rejects.toMatchObject({ name: 'UnauthorizedOperation' });
   });
 });

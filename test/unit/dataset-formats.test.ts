@@ -219,8 +219,8 @@ describe('checkRecord: claude-messages (Claude 3 Haiku)', () => {
     [{ system: 'x' }, 'messages', 'field.required'],
     [{ messages: 'hi' }, 'messages', 'field.type'],
     [{ system: ['x'], messages: valid.messages }, 'system', 'field.type'],
-    [{ ...valid, extra: 1 }, 'extra', 'field.unknown'],
-    [{ messages: [{ role: 'user', content: 'a', name: 'n' }, valid.messages[1]] }, 'messages[0].name', 'field.unknown'],
+    [{ ...valid, extra: 1 }, '(record)', 'field.unknown'],
+    [{ messages: [{ role: 'user', content: 'a', name: 'n' }, valid.messages[1]] }, 'messages[0]', 'field.unknown'],
     [{ messages: [{ role: 'user', content: 'only' }] }, 'messages', 'messages.minItems'],
     [{ messages: [{ role: 'assistant', content: 'a' }, { role: 'user', content: 'b' }] }, 'messages[0].role', 'messages.firstUser'],
     [{ messages: [{ role: 'system', content: 'a' }, valid.messages[1]] }, 'messages[0].role', 'messages.role'],
@@ -331,5 +331,50 @@ describe('estimateTokens', () => {
 
   it('still estimates a record that is only too long', () => {
     expect(estimateTokens(TITAN_CPT, { input: 'x'.repeat(60_000) })).toBe(10_000);
+  });
+});
+
+describe('no data in problems', () => {
+  // A writer's record may hold personal data; a problem's field and message reach the execution's
+  // Cause, the logs and the notification, so they name documented fields, positions, types and counts only.
+  const SECRET = 'SSN-078-05-1120-SENTINEL';
+  /** Every 4-character piece of SECRET: none may appear in a problem. */
+  const expectNoSecret = (problems: { field: string; message: string }[]) => {
+    expect(problems.length).toBeGreaterThan(0);
+    const text = JSON.stringify(problems);
+    for (let at = 0; at + 4 <= SECRET.length; at++) expect(text).not.toContain(SECRET.slice(at, at + 4));
+  };
+
+  it('unknown keys: one problem per object with their count and positions, never the keys', () => {
+    const problems = checkRecord(HAIKU, { messages: [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }], [SECRET]: 1, [`${SECRET}2`]: 2 });
+    expect(problems).toEqual([
+      { field: '(record)', rule: 'field.unknown', message: 'the record has 2 unknown fields (key 2, 3 of 3); allowed: system, messages' },
+    ]);
+    expectNoSecret(problems);
+    const inMessage = checkRecord(HAIKU, { messages: [{ role: 'user', content: 'a', [SECRET]: 'x' }, { role: 'assistant', content: 'b' }] });
+    expect(inMessage).toEqual([
+      { field: 'messages[0]', rule: 'field.unknown', message: 'messages[0] has an unknown field (key 3 of 3); allowed: role, content' },
+    ]);
+    expectNoSecret(inMessage);
+  });
+
+  it('a role or a media format that is not allowed is not echoed', () => {
+    expectNoSecret(checkRecord(HAIKU, { messages: [{ role: SECRET, content: 'a' }, { role: 'assistant', content: 'b' }] }));
+    expectNoSecret(checkRecord(NOVA_LITE, conversation(turn(SECRET, text('q')), turn('assistant', text('a')))));
+    const format = checkRecord(NOVA_LITE, conversation(turn('user', text('q'), image(SECRET)), turn('assistant', text('a'))));
+    expect(format).toContainEqual(expect.objectContaining({ rule: 'content.mediaFormat', message: expect.stringContaining('got another string') }));
+    expectNoSecret(format);
+  });
+
+  it.each<[string, DatasetRules, unknown]>([
+    ['a value of the wrong type', TITAN, { prompt: [SECRET], completion: { [SECRET]: SECRET } }],
+    ['an over-long record', TITAN, { prompt: SECRET.repeat(2000), completion: SECRET }],
+    ['a reserved keyword', NOVA_LITE, conversation(turn('user', text(`${SECRET} Bot: ${SECRET}`)), turn('assistant', text(SECRET)))],
+    ['a media uri', NOVA_LITE, conversation(turn('user', text('q'), image('png', SECRET)), turn('assistant', text('a')))],
+    ['a record that is not an object', TITAN, [SECRET]],
+    ['a system item of the wrong shape', NOVA_LITE, { ...qa, system: [SECRET, { [SECRET]: SECRET }] }],
+    ['a content item of unknown kind', NOVA_LITE, conversation(turn('user', { [SECRET]: SECRET }), turn('assistant', text('a')))],
+  ])('%s: the problem names field and rule, not the value', (_name, rules, record) => {
+    expectNoSecret(checkRecord(rules, record));
   });
 });

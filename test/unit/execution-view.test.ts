@@ -266,6 +266,14 @@ describe('buildExecutionView', () => {
     expect(view.headline).toBe('Job support-ft handed over to run-1-0123456789ab-h1 (still InProgress)');
   });
 
+  it('superseded (the job ledger names another supervisor): like a hand-over, nothing to notify; the headline says why', () => {
+    const state = { job, submission, poll: { status: 'InProgress', next: 'superseded', pollCount: 3 } };
+    const events = history().started({}).entered('Succeed', 'Superseded', state).exited('Succeed', 'Superseded', state).succeeded(state);
+    const view = buildExecutionView(events, { arn: ARN, status: 'SUCCEEDED' });
+    expect(view).toMatchObject({ outcome: 'handed-over', endState: 'Superseded' });
+    expect(view.headline).toBe('Job support-ft is followed by another execution now (job ledger); run-1 ended without acting on it');
+  });
+
   it('a dry run: dry-run, the plan counted (policies not applied)', () => {
     const state = { job: { ...job, dryRun: true }, preflight, policies: { ...plan, dryRun: true } };
     const events = history().started({}).entered('Succeed', 'DryRunPlan', state).exited('Succeed', 'DryRunPlan', state).succeeded(state);

@@ -1,6 +1,6 @@
 import { BedrockClient, GetModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
 import { DeleteNetworkInterfaceCommand, DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { BatchGetItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { asLambda, type TaskHandler } from '../../scripts/lib/workflow.js';
@@ -12,10 +12,9 @@ const dynamodb = mockClient(DynamoDBClient);
 let janitor: TaskHandler;
 
 beforeAll(async () => {
-  process.env.JANITOR_GRACE_SECONDS = '3600';
   process.env.JANITOR_DRY_RUN = 'false';
   process.env.JANITOR_VPC_IDS = 'vpc-0123456789abcdef0, vpc-0123456789abcdef1';
-  process.env.JANITOR_SIGHTINGS_TABLE = 'sightings';
+  process.env.JOB_LEDGER_TABLE = 'ledger';
   process.env.JANITOR_ACCOUNT_ID = '123456789012';
   process.env.AWS_REGION = 'us-east-1';
   const mod = await import('../../functions/janitor/handler.js');
@@ -27,30 +26,48 @@ afterEach(() => {
   dynamodb.reset();
 });
 
+/** The job ledger's item for a job (the attributes functions/shared/ledger.ts reads), with the ENIs it recorded. */
+const ledgerItem = (jobName: string, jobArn: string, enis: string[]) => ({
+  pk: { S: jobName },
+  ownerExecution: { S: 'arn:aws:states:us-east-1:123456789012:execution:customize-model:first' },
+  supervisorExecution: { S: 'arn:aws:states:us-east-1:123456789012:execution:customize-model:first' },
+  isClaimed: { BOOL: true },
+  jobArn: { S: jobArn },
+  vpcId: { S: 'vpc-0123456789abcdef1' },
+  subnetIds: { SS: ['subnet-1'] },
+  securityGroupIds: { SS: ['sg-1'] },
+  recordedEnis: { SS: enis },
+  entryStatus: { S: 'submitted' },
+});
+
+/** An ENI Bedrock created for `job` in its network (subnet-1, sg-1). */
+const jobEni = (id: string, job: string) => ({
+  NetworkInterfaceId: id,
+  Status: 'available' as const,
+  VpcId: 'vpc-0123456789abcdef1',
+  SubnetId: 'subnet-1',
+  Groups: [{ GroupId: 'sg-1' }],
+  TagSet: [
+    { Key: 'BedrockManaged', Value: 'true' },
+    { Key: 'BedrockModelCustomizationJobArn', Value: job },
+  ],
+});
+
 describe('janitor handler', () => {
-  it("sweeps only the job named by Bedrock's state-change event (AWS's documented sample)", async () => {
+  it("sweeps only the job named by Bedrock's state-change event (AWS's documented sample), as the job ledger recorded it", async () => {
     // AWS's sample event (test/fixtures/events), with a terminal status the janitor's rule matches.
     const event = fixtureEvent('bedrock-model-customization-job-state-change');
     event.detail.jobStatus = 'Completed';
     const job: string = event.detail.jobArn;
-    ec2.on(DescribeNetworkInterfacesCommand).resolves({
-      NetworkInterfaces: [
-        {
-          NetworkInterfaceId: 'eni-1',
-          Status: 'available',
-          VpcId: 'vpc-0123456789abcdef1',
-          SubnetId: 'subnet-1',
-          TagSet: [
-            { Key: 'BedrockManaged', Value: 'true' },
-            { Key: 'BedrockModelCustomizationJobArn', Value: job },
-          ],
-        },
-      ],
-    });
-    bedrock.on(GetModelCustomizationJobCommand).resolves({ status: 'Completed', vpcConfig: { subnetIds: ['subnet-1'], securityGroupIds: ['sg-1'] } });
+    ec2.on(DescribeNetworkInterfacesCommand).resolves({ NetworkInterfaces: [jobEni('eni-1', job), jobEni('eni-forged', job)] });
+    bedrock
+      .on(GetModelCustomizationJobCommand)
+      .resolves({ jobArn: job, jobName: event.detail.jobName, status: 'Completed', vpcConfig: { subnetIds: ['subnet-1'], securityGroupIds: ['sg-1'] } });
+    dynamodb.on(GetItemCommand).resolves({ Item: ledgerItem(event.detail.jobName, job, ['eni-1']) });
     ec2.on(DeleteNetworkInterfaceCommand).resolves({});
-    const report = (await janitor(event)) as { deleted: string[] };
+    const report = (await janitor(event)) as { deleted: string[]; kept: { networkInterfaceId: string; reason: string }[] };
     expect(report.deleted).toEqual(['eni-1']);
+    expect(report.kept).toEqual([expect.objectContaining({ networkInterfaceId: 'eni-forged', reason: 'not-recorded' })]);
     expect(ec2).toHaveReceivedCommandWith(DescribeNetworkInterfacesCommand, {
       Filters: [
         { Name: 'tag:BedrockManaged', Values: ['true'] },
@@ -58,6 +75,9 @@ describe('janitor handler', () => {
         { Name: 'vpc-id', Values: ['vpc-0123456789abcdef0', 'vpc-0123456789abcdef1'] },
       ],
     });
+    // The ledger table its environment names, by the job's name, read once, consistently.
+    expect(dynamodb).toHaveReceivedCommandTimes(GetItemCommand, 1);
+    expect(dynamodb).toHaveReceivedCommandWith(GetItemCommand, { TableName: 'ledger', Key: { pk: { S: event.detail.jobName } }, ConsistentRead: true });
   });
 
   it('sweeps everything on the schedule, and honours a manual dry run', async () => {
@@ -74,16 +94,23 @@ describe('janitor handler', () => {
     });
   });
 
-  it('reads sightings from the table its environment names', async () => {
+  it('keeps an ENI with no job tag, and one of a job the ledger has no entry for, whatever its age', async () => {
+    const job = 'arn:aws:bedrock:us-east-1:123456789012:model-customization-job/outside';
     ec2.on(DescribeNetworkInterfacesCommand).resolves({
       NetworkInterfaces: [
         { NetworkInterfaceId: 'eni-2', Status: 'available', VpcId: 'vpc-0123456789abcdef0', TagSet: [{ Key: 'BedrockManaged', Value: 'true' }] },
+        jobEni('eni-3', job),
       ],
     });
-    dynamodb.on(BatchGetItemCommand).resolves({ Responses: { sightings: [] } });
-    const report = (await janitor({ dryRun: true })) as { kept: { reason: string }[] };
-    expect(report.kept).toEqual([{ networkInterfaceId: 'eni-2', reason: 'unknown-job-first-seen-now' }]);
-    expect(dynamodb).toHaveReceivedCommandWith(BatchGetItemCommand, { RequestItems: { sightings: expect.anything() } });
+    bedrock.on(GetModelCustomizationJobCommand).resolves({ jobArn: job, jobName: 'outside', status: 'Stopped' });
+    dynamodb.on(GetItemCommand).resolves({});
+    const report = (await janitor({})) as { deleted: string[]; kept: { reason: string }[] };
+    expect(report.deleted).toEqual([]);
+    expect(report.kept).toEqual([
+      { networkInterfaceId: 'eni-2', reason: 'no-job-tag' },
+      { networkInterfaceId: 'eni-3', reason: 'not-recorded', detail: 'the job ledger has no entry for "outside"' },
+    ]);
+    expect(ec2).not.toHaveReceivedCommand(DeleteNetworkInterfaceCommand);
   });
 
   it("a manual invoke cannot turn off the stage's dry run (janitorDryRun: 'true')", async () => {
@@ -91,12 +118,13 @@ describe('janitor handler', () => {
     vi.resetModules();
     try {
       const dryStage = asLambda('janitor', (await import('../../functions/janitor/handler.js')).handler as never);
-      ec2.on(DescribeNetworkInterfacesCommand).resolves({
-        NetworkInterfaces: [{ NetworkInterfaceId: 'eni-3', Status: 'available', VpcId: 'vpc-0123456789abcdef0', TagSet: [{ Key: 'BedrockManaged', Value: 'true' }] }],
-      });
-      dynamodb.on(BatchGetItemCommand).resolves({ Responses: { sightings: [{ networkInterfaceId: { S: 'eni-3' }, firstSeen: { N: '0' } }] } });
-      const report = (await dryStage({ dryRun: false })) as { dryRun: boolean };
+      const job = 'arn:aws:bedrock:us-east-1:123456789012:model-customization-job/done';
+      ec2.on(DescribeNetworkInterfacesCommand).resolves({ NetworkInterfaces: [jobEni('eni-3', job)] });
+      bedrock.on(GetModelCustomizationJobCommand).resolves({ jobArn: job, jobName: 'done', status: 'Completed' });
+      dynamodb.on(GetItemCommand).resolves({ Item: ledgerItem('done', job, ['eni-3']) });
+      const report = (await dryStage({ dryRun: false })) as { dryRun: boolean; wouldDelete: string[] };
       expect(report.dryRun).toBe(true);
+      expect(report.wouldDelete).toEqual(['eni-3']);
       expect(ec2).toHaveReceivedCommandTimes(DeleteNetworkInterfaceCommand, 0);
     } finally {
       process.env.JANITOR_DRY_RUN = 'false';

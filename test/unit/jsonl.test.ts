@@ -7,7 +7,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_LINE_BYTES, JsonlSplitter, readJsonl, type JsonlItem, type JsonlOptions } from '../../functions/shared/dataset/jsonl.js';
+import { DEFAULT_MAX_LINE_BYTES, INVALID_JSON_MESSAGE, JsonlSplitter, readJsonl, type JsonlItem, type JsonlOptions } from '../../functions/shared/dataset/jsonl.js';
 
 const utf8 = new TextEncoder();
 const BOM = [0xef, 0xbb, 0xbf];
@@ -209,7 +209,7 @@ describe('readJsonl: examples', () => {
     }
   });
 
-  it('reports invalid JSON with the parser message and keeps reading', async () => {
+  it('reports invalid JSON with a fixed message (never the parser\'s, which quotes the line) and keeps reading', async () => {
     // Prepare / Act
     const items = await collect(text('{"a":1}\n{"a":1,}\n{"b":\n"x"}\n{"c":3}'));
 
@@ -221,8 +221,41 @@ describe('readJsonl: examples', () => {
       [4, 'invalid-json'],
       [5, { c: 3 }],
     ]);
-    const second = items[1];
-    expect(second && 'message' in second && second.message).toMatch(/JSON/);
+    for (const item of items.filter((i) => 'error' in i)) expect(item).toMatchObject({ message: INVALID_JSON_MESSAGE });
+  });
+
+  it('never puts a part of the line into a message (the parser quotes it: Unexpected token \'S\', "SSN 078-05"...)', async () => {
+    // Prepare: lines each error kind rejects, every one full of a secret
+    const secret = 'SSN 078-05-1120 SECRETSENTINEL';
+    const lines = [
+      secret,
+      `{"prompt": "${secret}"`,
+      `{"${secret}": 1,}`,
+      `"${secret}"`,
+      `["${secret}"]`,
+      `{"a": "${secret}", "b": tru}`,
+      `{"a": 1} ${secret}`,
+    ];
+    const bytes = Buffer.concat([
+      Buffer.from(lines.join('\n') + '\n'),
+      Buffer.from(`{"a": "${secret} `),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('"}\n' + `{"long": "${secret.repeat(10)}"}`),
+    ]);
+
+    // Act
+    const items = await collect([bytes], { maxLineBytes: 200 });
+
+    // Assess
+    expect(items).toHaveLength(lines.length + 2);
+    expect(items.every((i) => 'error' in i)).toBe(true);
+    for (const item of items) {
+      const message = 'message' in item ? item.message : '';
+      for (let at = 0; at + 4 <= secret.length; at++) expect(message).not.toContain(secret.slice(at, at + 4));
+    }
+    expect(items.map((i) => ('error' in i ? i.error : ''))).toEqual([
+      'invalid-json', 'invalid-json', 'invalid-json', 'not-an-object', 'not-an-object', 'invalid-json', 'invalid-json', 'invalid-utf8', 'line-too-long',
+    ]);
   });
 
   it('reports a JSON value that is not an object as not-an-object', async () => {

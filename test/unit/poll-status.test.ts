@@ -1,9 +1,13 @@
 import { siblingExecutionArn } from '../../functions/shared/arn.js';
 import { BedrockClient, GetModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { dynamoLedger, type Ledger } from '../../functions/shared/ledger.js';
+import { emulateTables } from '../support/mock-leases.js';
 import { AccessDeniedException, ThrottlingException } from '@aws-sdk/client-bedrock';
-import { JobStatusUnavailableError, JobStopError } from '../../functions/shared/errors.js';
+import { JobNotOursError, JobStatusUnavailableError, JobStopError } from '../../functions/shared/errors.js';
 import { isTransientAwsError } from '../../functions/shared/aws-errors.js';
 import {
   EVENTS_BEFORE_FIRST_POLL,
@@ -17,9 +21,16 @@ import {
 } from '../../functions/poll-status/poll-status.js';
 
 const bedrock = mockClient(BedrockClient);
-afterEach(() => bedrock.reset());
+const ec2 = mockClient(EC2Client);
+const dynamodb = mockClient(DynamoDBClient);
+let ledger: Ledger;
+afterEach(() => {
+  bedrock.reset();
+  ec2.reset();
+  dynamodb.reset();
+});
 
-const polling = { initialSeconds: 60, maxSeconds: 900, growthFactor: 1.5, handoverAfterEvents: 10_000, mode: 'poll' as const, eventSafetyNetSeconds: 43_200 };
+const polling = { initialSeconds: 60, maxSeconds: 900, growthFactor: 1.5, handoverAfterEvents: 10_000, mode: 'poll' as const, eventSafetyNetSeconds: 43_200, maxExecutions: 50 };
 const submission = {
   jobArn: 'arn:aws:bedrock:us-east-1:123456789012:model-customization-job/abc',
   jobName: 'job-1',
@@ -27,15 +38,26 @@ const submission = {
   submittedAt: '2026-11-28T10:00:00.000Z',
   deadline: '2026-11-29T10:00:00.000Z',
 };
-const input = (extra: Partial<PollStatusInput> = {}): PollStatusInput => ({ job: { jobName: 'job-1', polling }, submission, ...extra });
 const FIRST = {
   id: 'arn:aws:states:us-east-1:123456789012:execution:bedrock-vpc-customization-dev-customize-model:run-1',
   name: 'run-1',
 };
+const input = (extra: Partial<PollStatusInput> = {}): PollStatusInput => ({ job: { jobName: 'job-1', polling }, execution: FIRST, submission, ...extra });
 /** The ARN of FIRST's sibling execution `name` (same state machine). */
 const arnOf = (name: string) => FIRST.id.replace(/:run-1$/, `:${name}`);
 const chainHash = (name: string) => name.match(/-([0-9a-f]{12})-h\d+$/)?.[1];
-const at = (iso: string) => ({ bedrock: new BedrockClient({}), now: () => new Date(iso) });
+const at = (iso: string) => ({ bedrock: new BedrockClient({}), ec2: new EC2Client({}), ledger, now: () => new Date(iso) });
+/** The job ledger's nonce for the job (hand-over names hash it in: no one without the ledger can compute them). */
+const nonce = async () => (await ledger.read(submission.jobName))!.nonce;
+const NETWORK = { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'], securityGroupIds: ['sg-0123456789abcdef0'] };
+// The job ledger as SubmitJob leaves it: the job reserved and recorded by the chain's first execution, its supervisor.
+beforeEach(async () => {
+  emulateTables(dynamodb);
+  ec2.on(DescribeNetworkInterfacesCommand).resolves({ NetworkInterfaces: [] });
+  ledger = dynamoLedger('job-ledger', { dynamodb: new DynamoDBClient({}), now: () => new Date('2026-11-28T10:00:00Z') });
+  await ledger.reserve({ jobName: submission.jobName, owner: FIRST.id, clientRequestToken: 'token', network: NETWORK, maxJobDurationSeconds: 86_400 });
+  await ledger.recordSubmission(submission.jobName, FIRST.id, submission);
+});
 
 describe('nextWaitSeconds', () => {
   it('grows from the initial interval to the cap', () => {
@@ -43,9 +65,9 @@ describe('nextWaitSeconds', () => {
     expect(waits).toEqual([60, 90, 135, 203, 304, 456, 683, 900, 900]);
   });
 
-  it('never waits past the deadline, and at least one second', () => {
+  it('never waits past the deadline, and at least the polling floor (10 s)', () => {
     expect(nextWaitSeconds(polling, 8, 42.2)).toBe(43);
-    expect(nextWaitSeconds(polling, 8, 0.1)).toBe(1);
+    expect(nextWaitSeconds(polling, 8, 0.1)).toBe(10);
     expect(nextWaitSeconds(polling, 1, -5)).toBe(60);
   });
 });
@@ -60,7 +82,7 @@ describe('nextWaitSeconds with mode event', () => {
   it('counts an event-wait iteration as 13 history events (the callback Task has 6)', async () => {
     bedrock.on(GetModelCustomizationJobCommand).resolves({ status: 'InProgress' });
     const event = { ...polling, mode: 'event' as const, eventSafetyNetSeconds: 43_200 };
-    const out = await pollStatus({ job: { jobName: 'job-1', polling: event }, submission, poll: { pollCount: 3, pollsThisExecution: 3 } }, at('2026-11-28T11:00:00Z'));
+    const out = await pollStatus({ job: { jobName: 'job-1', polling: event }, execution: FIRST, submission, poll: { pollCount: 3, pollsThisExecution: 3 } }, at('2026-11-28T11:00:00Z'));
     expect(out).toMatchObject({ next: 'wait', nextWaitSeconds: 43_200, historyEvents: EVENTS_BEFORE_FIRST_POLL + 4 * EVENTS_PER_EVENT_WAIT });
   });
 });
@@ -167,19 +189,19 @@ describe('pollStatus', () => {
     const before = await pollStatus({ ...base, poll: { pollCount: 40, pollsThisExecution: 11 } }, at('2026-11-28T11:00:00Z'));
     expect(before).toMatchObject({ next: 'wait', pollsThisExecution: 12, historyEvents: EVENTS_BEFORE_FIRST_POLL + 12 * 9 });
     const due = await pollStatus({ ...base, poll: { pollCount: 41, pollsThisExecution: 12 } }, at('2026-11-28T11:00:00Z'));
-    expect(due).toMatchObject({ next: 'handover', pollCount: 42, handover: { generation: 1, executionName: handoverExecutionName(FIRST, 1) } });
+    expect(due).toMatchObject({ next: 'handover', pollCount: 42, handover: { generation: 1, executionName: handoverExecutionName(FIRST, 1, await nonce()) } });
     const again = await pollStatus(
       { ...base, handover: { generation: 1 }, poll: { pollCount: 80, pollsThisExecution: 12 } },
       at('2026-11-28T11:00:00Z'),
     );
-    expect(again.handover).toEqual({ generation: 2, executionName: handoverExecutionName(FIRST, 2), executionArn: arnOf(handoverExecutionName(FIRST, 2)) });
+    expect(again.handover).toEqual({ generation: 2, executionName: handoverExecutionName(FIRST, 2, await nonce()), executionArn: arnOf(handoverExecutionName(FIRST, 2, await nonce())) });
   });
 
   it('skips a successor name taken by an execution that is not ours (HandOverRefused), and gives the successor\'s ARN', async () => {
     bedrock.on(GetModelCustomizationJobCommand).resolves({ status: 'InProgress' });
     const base = { job: { jobName: 'job-1', polling: { ...polling, handoverAfterEvents: 100 } }, submission, execution: FIRST, poll: { pollCount: 20, pollsThisExecution: 20 } };
     const refusedOnce = await pollStatus({ ...base, handoverRefused: { generation: 1 } }, at('2026-11-28T11:00:00Z'));
-    expect(refusedOnce.handover).toEqual({ generation: 2, executionName: handoverExecutionName(FIRST, 2), executionArn: arnOf(handoverExecutionName(FIRST, 2)) });
+    expect(refusedOnce.handover).toEqual({ generation: 2, executionName: handoverExecutionName(FIRST, 2, await nonce()), executionArn: arnOf(handoverExecutionName(FIRST, 2, await nonce())) });
     const refusedTwice = await pollStatus({ ...base, handoverRefused: { generation: 2 } }, at('2026-11-28T11:00:00Z'));
     expect(refusedTwice.handover!.generation).toBe(3);
     // in a resumed execution (generation 3), a refusal recorded for an older generation changes nothing
@@ -227,8 +249,8 @@ describe('pollStatus', () => {
     const small = { ...polling, handoverAfterEvents: 100 };
     const full = { pollCount: 99, pollsThisExecution: 99 };
     const late = at('2026-11-29T10:00:01Z');
-    expect(await pollStatus({ job: { jobName: 'j', polling: small }, submission, poll: full }, late)).toMatchObject({ next: 'stop' });
-    expect(await pollStatus({ job: { jobName: 'j', polling: small }, submission, poll: full, stopRequest: {} }, late)).toMatchObject({ next: 'wait' });
+    expect(await pollStatus({ job: { jobName: 'j', polling: small }, execution: FIRST, submission, poll: full }, late)).toMatchObject({ next: 'stop' });
+    expect(await pollStatus({ job: { jobName: 'j', polling: small }, execution: FIRST, submission, poll: full, stopRequest: {} }, late)).toMatchObject({ next: 'wait' });
   });
 
   it('counts the quota-wait iterations before submission in the history estimate', async () => {
@@ -282,8 +304,8 @@ describe('pollStatus', () => {
       { job: { jobName: 'j', polling: small }, submission, execution: FIRST, poll: full, handover: { generation: 1 } },
       at('2026-11-28T11:00:00Z'),
     );
-    expect(fromGen1.handover).toEqual({ generation: 2, executionName: handoverExecutionName(FIRST, 2), executionArn: arnOf(handoverExecutionName(FIRST, 2)) });
-    expect(chainHash(fromGen1.handover!.executionName)).toBe(chainHash(handoverExecutionName(FIRST, 1)));
+    expect(fromGen1.handover).toEqual({ generation: 2, executionName: handoverExecutionName(FIRST, 2, await nonce()), executionArn: arnOf(handoverExecutionName(FIRST, 2, await nonce())) });
+    expect(chainHash(fromGen1.handover!.executionName)).toBe(chainHash(handoverExecutionName(FIRST, 1, await nonce())));
   });
 
   it('rejects a status it does not know', async () => {
@@ -291,3 +313,94 @@ describe('pollStatus', () => {
     await expect(pollStatus(input(), at('2026-11-28T11:00:00Z'))).rejects.toThrow(/Unexpected job status "Paused"/);
   });
 });
+
+describe('pollStatus as the job\'s supervisor (the job ledger)', () => {
+  const tagged = (id: string, over: Record<string, unknown> = {}) => ({
+    NetworkInterfaceId: id,
+    VpcId: NETWORK.vpcId,
+    SubnetId: NETWORK.subnetIds[0],
+    Groups: [{ GroupId: NETWORK.securityGroupIds[0] }],
+    TagSet: [
+      { Key: 'BedrockManaged', Value: 'true' },
+      { Key: 'BedrockModelCustomizationJobArn', Value: submission.jobArn },
+    ],
+    ...over,
+  });
+
+  it('records the job\'s ENIs while it runs, only those in its subnets with its security groups', async () => {
+    bedrock.on(GetModelCustomizationJobCommand).resolves({ status: 'InProgress' });
+    ec2.on(DescribeNetworkInterfacesCommand).resolves({
+      NetworkInterfaces: [
+        tagged('eni-00000000000000001'),
+        tagged('eni-00000000000000002', { SubnetId: 'subnet-0ffffffffffffffff' }),
+        tagged('eni-00000000000000003', { Groups: [{ GroupId: 'sg-0ffffffffffffffff' }] }),
+        tagged('eni-00000000000000004', { VpcId: 'vpc-0ffffffffffffffff' }),
+      ],
+    });
+    await pollStatus(input(), at('2026-11-28T11:00:00Z'));
+    expect((await ledger.read(submission.jobName))!.enis).toEqual(['eni-00000000000000001']);
+    expect(ec2).toHaveReceivedCommandWith(DescribeNetworkInterfacesCommand, {
+      Filters: expect.arrayContaining([{ Name: 'tag:BedrockModelCustomizationJobArn', Values: [submission.jobArn] }, { Name: 'subnet-id', Values: NETWORK.subnetIds }]),
+    });
+  });
+
+  it('records nothing once the job has ended (a tag written after the job is not proof)', async () => {
+    bedrock.on(GetModelCustomizationJobCommand).resolves({ status: 'Completed' });
+    ec2.on(DescribeNetworkInterfacesCommand).resolves({ NetworkInterfaces: [tagged('eni-00000000000000001')] });
+    await pollStatus(input(), at('2026-11-28T11:00:00Z'));
+    expect((await ledger.read(submission.jobName))!.enis).toEqual([]);
+    expect(ec2).not.toHaveReceivedCommand(DescribeNetworkInterfacesCommand);
+  });
+
+  it('an execution the ledger does not name for this job: JobNotOursError, Bedrock not asked', async () => {
+    const other = { id: FIRST.id.replace(/run-1$/, 'intruder'), name: 'intruder' };
+    await expect(pollStatus(input({ execution: other }), at('2026-11-28T11:00:00Z'))).rejects.toBeInstanceOf(JobNotOursError);
+    expect(bedrock.calls()).toHaveLength(0);
+  });
+
+  it('a successor that claimed the job supersedes this execution: it ends without a status check', async () => {
+    const successor = arnOf('run-1-next-h1');
+    expect(await ledger.designate(submission.jobName, FIRST.id, successor, 1)).toBe(true);
+    expect(await ledger.claim(submission.jobName, successor, FIRST.id, submission.jobArn)).toBe(true);
+    const out = await pollStatus(input(), at('2026-11-28T11:00:00Z'));
+    expect(out.next).toBe('superseded');
+    expect(bedrock.calls()).toHaveLength(0);
+  });
+
+  it('a designated successor that never claimed the job: this execution takes it back and goes on', async () => {
+    bedrock.on(GetModelCustomizationJobCommand).resolves({ status: 'InProgress' });
+    const successor = arnOf('run-1-next-h1');
+    await ledger.designate(submission.jobName, FIRST.id, successor, 1);
+    const out = await pollStatus(input(), at('2026-11-28T11:00:00Z'));
+    expect(out.next).toBe('wait');
+    expect(await ledger.read(submission.jobName)).toMatchObject({ supervisor: FIRST.id, claimed: true });
+    // and the successor can no longer claim it
+    expect(await ledger.claim(submission.jobName, successor, FIRST.id, submission.jobArn)).toBe(false);
+  });
+
+  it('designates the successor in the ledger before handing over', async () => {
+    bedrock.on(GetModelCustomizationJobCommand).resolves({ status: 'InProgress' });
+    const out = await pollStatus(input({ job: { jobName: 'job-1', polling: { ...polling, handoverAfterEvents: 100 } }, poll: { pollCount: 20, pollsThisExecution: 20 } }), at('2026-11-28T11:00:00Z'));
+    expect(out.next).toBe('handover');
+    expect(await ledger.read(submission.jobName)).toMatchObject({ supervisor: out.handover!.executionArn, claimed: false, handoverFrom: FIRST.id, generation: 1 });
+  });
+});
+
+describe('pollStatus: executions per job (stage param maxExecutionsPerJob)', () => {
+  it('stops the job instead of handing it over past its last allowed execution, and says why once it is Stopped', async () => {
+    bedrock.on(GetModelCustomizationJobCommand).resolves({ status: 'InProgress' });
+    const full = { pollCount: 20, pollsThisExecution: 20 };
+    const small = { ...polling, handoverAfterEvents: 100, maxExecutions: 3 };
+    // Generation 1 of 3 (the second execution) still hands over; generation 2 (the third) stops.
+    const second = await pollStatus(input({ job: { jobName: 'job-1', polling: small }, poll: full, handover: { generation: 1 } }), at('2026-11-28T11:00:00Z'));
+    expect(second.next).toBe('handover');
+    await ledger.takeBack(submission.jobName, FIRST.id, second.handover!.executionArn!);
+    const third = await pollStatus(input({ job: { jobName: 'job-1', polling: small }, poll: full, handover: { generation: 2 } }), at('2026-11-28T11:00:00Z'));
+    expect(third).toMatchObject({ next: 'stop', stopReason: 'executions', message: expect.stringContaining('used its 3 executions') });
+    bedrock.on(GetModelCustomizationJobCommand).resolves({ status: 'Stopped' });
+    const stopRequest = { requested: true, reason: 'executions' };
+    const stopped = await pollStatus(input({ job: { jobName: 'job-1', polling: small }, poll: full, handover: { generation: 2 }, stopRequest }), at('2026-11-28T11:00:00Z'));
+    expect(stopped).toMatchObject({ next: 'stopped', message: expect.stringContaining('maxExecutionsPerJob') });
+  });
+});
+

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { StageConfigError } from '../../functions/shared/errors.js';
 import { loadStage, stageEnv, stageFromParams, STAGE_PARAMS, type StageParamName } from '../../functions/shared/stage.js';
-import { TEST_ACCOUNT_ID, TEST_STAGE_PARAMS, type StageParams } from '../fixtures/stage.js';
+import { TEST_ACCOUNT_ID, TEST_STAGE_PARAMS, testStage, type StageParams } from '../fixtures/stage.js';
 
 const KEY = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const MRK = 'arn:aws:kms:us-east-1:123456789012:key/mrk-0123456789abcdef0123456789abcdef';
@@ -52,6 +52,7 @@ describe('loadStage', () => {
       maxJobDurationSeconds: 86400,
       budget: {},
       jobWait: 'poll',
+      maxExecutionsPerJob: 50,
     });
   });
 
@@ -210,3 +211,16 @@ describe('loadStage', () => {
     expect(() => loadStage(source({ ...MINIMAL, rolePolicy: 'maybe' }))).toThrow(/stage param rolePolicy \(STAGE_ROLE_POLICY\)/);
   });
 });
+
+describe('stage param maxExecutionsPerJob', () => {
+  it('bounds the executions per job: 2 to 1,000 (default 50); a job may ask for fewer, never more', async () => {
+    const { resolveJobInput } = await import('../../functions/shared/job-input.js');
+    const { EXECUTION, rawJob } = await import('../fixtures/job.js');
+    expect(testStage({ maxExecutionsPerJob: '7' }).maxExecutionsPerJob).toBe(7);
+    for (const bad of ['1', '1001', 'many']) expect(() => testStage({ maxExecutionsPerJob: bad })).toThrow(/maxExecutionsPerJob/);
+    expect(resolveJobInput(rawJob(), testStage({ maxExecutionsPerJob: '7' }), EXECUTION).polling.maxExecutions).toBe(7);
+    expect(resolveJobInput(rawJob({ polling: { maxExecutions: 3 } }), testStage({ maxExecutionsPerJob: '7' }), EXECUTION).polling.maxExecutions).toBe(3);
+    expect(() => resolveJobInput(rawJob({ polling: { maxExecutions: 8 } }), testStage({ maxExecutionsPerJob: '7' }), EXECUTION)).toThrow(/polling\.maxExecutions: must be at most 7/);
+  });
+});
+

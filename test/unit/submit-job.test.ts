@@ -9,10 +9,15 @@ import {
   ThrottlingException,
   ValidationException,
 } from '@aws-sdk/client-bedrock';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CopyObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { dynamoLedger, type Ledger } from '../../functions/shared/ledger.js';
+import { emulateTables } from '../support/mock-leases.js';
 import {
   JobNameConflictError,
+  JobNotOursError,
   JobQuotaExceededError,
   JobSubmissionError,
   JobSubmissionUncertainError,
@@ -24,7 +29,31 @@ const bedrock = mockClient(BedrockClient);
 const now = () => new Date('2026-11-28T10:00:00Z');
 const jobArn = 'arn:aws:bedrock:us-east-1:123456789012:model-customization-job/abc123';
 
-afterEach(() => bedrock.reset());
+const dynamodb = mockClient(DynamoDBClient);
+let ledger: Ledger;
+beforeEach(() => {
+  s3.on(CopyObjectCommand).resolves({});
+  emulateTables(dynamodb);
+  ledger = dynamoLedger('job-ledger', { dynamodb: new DynamoDBClient({}), now });
+});
+afterEach(() => {
+  bedrock.reset();
+  dynamodb.reset();
+  s3.reset();
+});
+/** The step's deps: the mocked Bedrock, and the real ledger over an in-memory table. */
+const s3 = mockClient(S3Client);
+const deps = () => ({ bedrock: new BedrockClient({}), s3: new S3Client({}), ledger, now });
+/** `$.dataset` as ValidateDataset returns it for the fixture job: each object it read, with S3's ETag. */
+const CHECKED = {
+  objects: [
+    { role: 'training' as const, index: 0, uri: resolvedJob().trainingDataS3Uri, etag: '"etag-training"', bytes: 100, checked: true },
+    ...resolvedJob().validationDataS3Uris.map((uri, index) => ({ role: 'validation' as const, index, uri, etag: `"etag-validation-${index}"`, bytes: 10, checked: true })),
+  ],
+};
+/** The reservation SubmitJob made before its failed attempts (ReconcileSubmission runs after one). */
+const reserve = (job = resolvedJob(), owner = EXECUTION.id) =>
+  ledger.reserve({ jobName: job.jobName, owner, clientRequestToken: job.clientRequestToken, network: job.vpcConfig, maxJobDurationSeconds: 3600 });
 
 const KEY_ARN = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 
@@ -65,13 +94,22 @@ describe('submitJob', () => {
   it('creates the job and sets the deadline maxJobDurationSeconds after submission', async () => {
     bedrock.on(CreateModelCustomizationJobCommand).resolves({ jobArn });
     const job = resolvedJob({ maxJobDurationSeconds: 3600 });
-    const submission = await submitJob(job, EXECUTION, { bedrock: new BedrockClient({}), now });
+    const submission = await submitJob(job, EXECUTION, CHECKED, deps());
     expect(submission).toEqual({
       jobArn,
       jobName: job.jobName,
       adopted: false,
       submittedAt: '2026-11-28T10:00:00.000Z',
       deadline: '2026-11-28T11:00:00.000Z',
+      trainedOn: {
+        trainingDataS3Uri: expect.stringMatching(/^s3:\/\/output-bucket\/runs\/.+\/input\/.+\/training\.jsonl$/),
+        validationDataS3Uris: [expect.stringMatching(/\/validation-0\.jsonl$/)],
+      },
+    });
+    // The job trains on the snapshot of the checked objects, copied on the ETag the dataset step read.
+    expect(s3).toHaveReceivedCommandWith(CopyObjectCommand, { CopySourceIfMatch: '"etag-training"' });
+    expect(bedrock).toHaveReceivedCommandWith(CreateModelCustomizationJobCommand, {
+      trainingDataConfig: { s3Uri: submission.trainedOn!.trainingDataS3Uri },
     });
     expect(bedrock).toHaveReceivedCommandWith(CreateModelCustomizationJobCommand, {
       clientRequestToken: job.clientRequestToken,
@@ -89,7 +127,7 @@ describe('submitJob', () => {
       clientRequestToken: job.clientRequestToken,
       creationTime: new Date('2026-11-28T09:59:00Z'),
     });
-    const submission = await submitJob(job, EXECUTION, { bedrock: new BedrockClient({}), now });
+    const submission = await submitJob(job, EXECUTION, CHECKED, deps());
     expect(submission).toMatchObject({ jobArn, adopted: true, deadline: '2026-11-28T10:00:00.000Z' });
     expect(bedrock).toHaveReceivedCommandWith(GetModelCustomizationJobCommand, { jobIdentifier: job.jobName });
   });
@@ -100,7 +138,7 @@ describe('submitJob', () => {
       .on(CreateModelCustomizationJobCommand)
       .rejects(new ValidationException({ message: 'The provided job name is currently in use.', $metadata: {} }));
     bedrock.on(GetModelCustomizationJobCommand).resolves({ jobArn, clientRequestToken: job.clientRequestToken });
-    await expect(submitJob(job, EXECUTION, { bedrock: new BedrockClient({}), now })).resolves.toMatchObject({ adopted: true });
+    await expect(submitJob(job, EXECUTION, CHECKED, deps())).resolves.toMatchObject({ adopted: true });
   });
 
   it('refuses a name taken by another request (different token)', async () => {
@@ -109,7 +147,7 @@ describe('submitJob', () => {
       .on(CreateModelCustomizationJobCommand)
       .rejects(new ResourceInUseException({ message: 'Model customization job shared-name already exists', $metadata: {} }));
     bedrock.on(GetModelCustomizationJobCommand).resolves({ jobArn, clientRequestToken: 'someone-else' });
-    const error = await submitJob(job, EXECUTION, { bedrock: new BedrockClient({}), now }).catch((e: unknown) => e);
+    const error = await submitJob(job, EXECUTION, CHECKED, deps()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(JobNameConflictError);
     expect((error as Error).name).toBe('JobNameConflictError');
     expect((error as Error).message).toContain('shared-name');
@@ -119,7 +157,7 @@ describe('submitJob', () => {
     bedrock
       .on(CreateModelCustomizationJobCommand)
       .rejects(new ValidationException({ message: 'Base model not found', $metadata: {} }));
-    const error = await submitJob(resolvedJob(), EXECUTION, { bedrock: new BedrockClient({}), now }).catch((e: unknown) => e);
+    const error = await submitJob(resolvedJob(), EXECUTION, CHECKED, deps()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(JobSubmissionError);
     expect((error as Error).message).toContain('Base model not found');
   });
@@ -129,7 +167,7 @@ describe('submitJob', () => {
       .on(CreateModelCustomizationJobCommand)
       .rejects(new ServiceQuotaExceededException({ message: 'Too many jobs', $metadata: {} }));
     const started = { ...EXECUTION, startTime: '2026-11-28T09:00:00.000Z' }; // one hour before `now`
-    const waiting = await submitJob(resolvedJob({ maxQuotaWaitSeconds: 7200 }), started, { bedrock: new BedrockClient({}), now }).catch((e: unknown) => e);
+    const waiting = await submitJob(resolvedJob({ maxQuotaWaitSeconds: 7200 }), started, CHECKED, deps()).catch((e: unknown) => e);
     expect(waiting).toBeInstanceOf(JobQuotaExceededError);
     expect((waiting as Error).message).toContain('Too many jobs');
   });
@@ -139,7 +177,7 @@ describe('submitJob', () => {
       .on(CreateModelCustomizationJobCommand)
       .rejects(new ThrottlingException({ message: 'Rate exceeded', $metadata: {} }));
     const started = { ...EXECUTION, startTime: '2026-11-28T09:00:00.000Z' };
-    const error = await submitJob(resolvedJob({ maxQuotaWaitSeconds: 1800 }), started, { bedrock: new BedrockClient({}), now }).catch((e: unknown) => e);
+    const error = await submitJob(resolvedJob({ maxQuotaWaitSeconds: 1800 }), started, CHECKED, deps()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(JobSubmissionError);
     expect((error as Error).message).toContain('after waiting 3600 s');
   });
@@ -147,20 +185,20 @@ describe('submitJob', () => {
   it('turns a transient error (5xx, timeout) into JobSubmissionUncertainError: the job may exist', async () => {
     const boom = new InternalServerException({ message: 'Internal error', $metadata: { httpStatusCode: 500 } });
     bedrock.on(CreateModelCustomizationJobCommand).rejects(boom);
-    const error = await submitJob(resolvedJob(), EXECUTION, { bedrock: new BedrockClient({}), now }).catch((e: unknown) => e);
+    const error = await submitJob(resolvedJob(), EXECUTION, CHECKED, deps()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(JobSubmissionUncertainError);
     expect((error as Error).name).toBe('JobSubmissionUncertainError');
     expect((error as Error).message).toContain('Internal error');
     expect((error as Error).cause).toBe(boom);
     const timeout = Object.assign(new Error('socket timed out'), { name: 'TimeoutError' });
     bedrock.on(CreateModelCustomizationJobCommand).rejects(timeout);
-    await expect(submitJob(resolvedJob(), EXECUTION, { bedrock: new BedrockClient({}), now })).rejects.toBeInstanceOf(JobSubmissionUncertainError);
+    await expect(submitJob(resolvedJob(), EXECUTION, CHECKED, deps())).rejects.toBeInstanceOf(JobSubmissionUncertainError);
   });
 
   it('lets other errors through unchanged', async () => {
     const boom = new Error('unexpected');
     bedrock.on(CreateModelCustomizationJobCommand).rejects(boom);
-    await expect(submitJob(resolvedJob(), EXECUTION, { bedrock: new BedrockClient({}), now })).rejects.toBe(boom);
+    await expect(submitJob(resolvedJob(), EXECUTION, CHECKED, deps())).rejects.toBe(boom);
   });
 });
 
@@ -174,7 +212,8 @@ describe('reconcileSubmission', () => {
       clientRequestToken: job.clientRequestToken,
       creationTime: new Date('2026-11-28T09:59:00Z'),
     });
-    const submission = await reconcileSubmission(job, caught, { bedrock: new BedrockClient({}), now });
+    await reserve(job);
+    const submission = await reconcileSubmission(job, EXECUTION, caught, deps());
     expect(submission).toEqual({ jobArn, jobName: job.jobName, adopted: true, submittedAt: '2026-11-28T09:59:00.000Z', deadline: '2026-11-28T10:00:00.000Z' });
     expect(bedrock).toHaveReceivedCommandWith(GetModelCustomizationJobCommand, { jobIdentifier: job.jobName });
     expect(bedrock).not.toHaveReceivedCommand(CreateModelCustomizationJobCommand);
@@ -182,7 +221,8 @@ describe('reconcileSubmission', () => {
 
   it('no job of that name: JobSubmissionError naming the submission error, nothing to clean up', async () => {
     bedrock.on(GetModelCustomizationJobCommand).rejects(new ResourceNotFoundException({ message: 'not found', $metadata: { httpStatusCode: 404 } }));
-    const error = await reconcileSubmission(resolvedJob(), caught, { bedrock: new BedrockClient({}), now }).catch((e: unknown) => e);
+    await reserve();
+    const error = await reconcileSubmission(resolvedJob(), EXECUTION, caught, deps()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(JobSubmissionError);
     expect((error as Error).message).toContain('JobSubmissionUncertainError: Internal error');
     expect((error as Error).message).toContain('no job of that name exists');
@@ -191,23 +231,59 @@ describe('reconcileSubmission', () => {
   it('a refusal and no job of that name: JobSubmissionError with the refusal\'s message', async () => {
     bedrock.on(GetModelCustomizationJobCommand).rejects(new ResourceNotFoundException({ message: 'not found', $metadata: { httpStatusCode: 404 } }));
     const refused = { Error: 'JobSubmissionError', Cause: JSON.stringify({ errorType: 'JobSubmissionError', errorMessage: 'refused: Base model not found' }) };
-    const error = await reconcileSubmission(resolvedJob(), refused, { bedrock: new BedrockClient({}), now }).catch((e: unknown) => e);
+    await reserve();
+    const error = await reconcileSubmission(resolvedJob(), EXECUTION, refused, deps()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(JobSubmissionError);
     expect((error as Error).message).toMatch(/^refused: Base model not found \| No job named .* exists: there is nothing to clean up\.$/);
   });
 
   it('a job of that name with another token: JobNameConflictError', async () => {
     bedrock.on(GetModelCustomizationJobCommand).resolves({ jobArn, clientRequestToken: 'someone-else' });
-    await expect(reconcileSubmission(resolvedJob(), caught, { bedrock: new BedrockClient({}), now })).rejects.toBeInstanceOf(JobNameConflictError);
+    await reserve();
+    await expect(reconcileSubmission(resolvedJob(), EXECUTION, caught, deps())).rejects.toBeInstanceOf(JobNameConflictError);
   });
 
   it('a look-up that fails: JobSubmissionUncertainError saying how to check by hand', async () => {
     bedrock.on(GetModelCustomizationJobCommand).rejects(new ThrottlingException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } }));
     const job = resolvedJob();
-    const error = await reconcileSubmission(job, { Error: 'Lambda.Unknown', Cause: 'not json' }, { bedrock: new BedrockClient({}), now }).catch((e: unknown) => e);
+    await reserve(job);
+    const error = await reconcileSubmission(job, EXECUTION, { Error: 'Lambda.Unknown', Cause: 'not json' }, deps()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(JobSubmissionUncertainError);
     expect((error as Error).message).toContain('Lambda.Unknown: not json');
     expect((error as Error).message).toContain(`get-model-customization-job --job-identifier ${job.jobName}`);
+  });
+});
+
+describe('the job ledger (ownership)', () => {
+  it('reserves the name for the chain before creating the job, then records the job', async () => {
+    bedrock.on(CreateModelCustomizationJobCommand).resolves({ jobArn });
+    const job = resolvedJob();
+    await submitJob(job, EXECUTION, CHECKED, deps());
+    expect(await ledger.read(job.jobName)).toMatchObject({ owner: EXECUTION.id, supervisor: EXECUTION.id, claimed: true, jobArn, status: 'submitted' });
+  });
+
+  it('a name another execution reserved: JobNotOursError before any call to Bedrock', async () => {
+    const job = resolvedJob();
+    await reserve(job, `${EXECUTION.id}-first`);
+    await expect(submitJob(job, EXECUTION, CHECKED, deps())).rejects.toBeInstanceOf(JobNotOursError);
+    expect(bedrock.calls()).toHaveLength(0);
+  });
+
+  it('a retried task of the same execution adopts its own job', async () => {
+    const job = resolvedJob();
+    bedrock.on(CreateModelCustomizationJobCommand).resolves({ jobArn });
+    await submitJob(job, EXECUTION, CHECKED, deps());
+    bedrock.on(CreateModelCustomizationJobCommand).rejects(new ResourceInUseException({ message: 'in use', $metadata: {} }));
+    bedrock.on(GetModelCustomizationJobCommand).resolves({ jobArn, clientRequestToken: job.clientRequestToken });
+    await expect(submitJob(job, EXECUTION, CHECKED, deps())).resolves.toMatchObject({ jobArn, adopted: true });
+  });
+
+  it('ReconcileSubmission without this chain\'s reservation adopts nothing', async () => {
+    const job = resolvedJob();
+    bedrock.on(GetModelCustomizationJobCommand).resolves({ jobArn, clientRequestToken: job.clientRequestToken });
+    await reserve(job, `${EXECUTION.id}-first`);
+    await expect(reconcileSubmission(job, EXECUTION, { Error: 'JobSubmissionUncertainError', Cause: '5xx' }, deps())).rejects.toBeInstanceOf(JobSubmissionError);
+    expect(bedrock.calls()).toHaveLength(0);
   });
 });
 

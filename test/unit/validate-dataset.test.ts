@@ -4,11 +4,14 @@
  * counts and file sizes, the token estimate × epochs, the budget, "not checked", a read cut short by time.
  */
 import { Readable } from 'node:stream';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { datasetRulesFor, estimateTokens } from '../../functions/shared/dataset/formats.js';
-import { MAX_DETAILED_PROBLEMS, TIME_MARGIN_MS, effectiveBudget, validateDataset } from '../../functions/validate-network/validate-dataset.js';
+import { MAX_DETAILED_PROBLEMS, TIME_MARGIN_MS, effectiveBudget, epochCount, validateDataset } from '../../functions/validate-network/validate-dataset.js';
+import { datasetObjectsSchema } from '../../functions/shared/dataset/objects.js';
+import { describeError } from '../../functions/shared/errors.js';
+import { errorAsData } from '../../functions/shared/log.js';
 
 const s3 = mockClient(S3Client);
 afterEach(() => s3.reset());
@@ -20,13 +23,17 @@ const TITAN = 'amazon.titan-text-express-v1';
 const record = (i: number) => ({ prompt: `Question ${i}: how do I reset my password?`, completion: `Answer ${i}: open Settings, then Security.` });
 const jsonl = (lines: unknown[]) => lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n');
 
-/** S3 answering GetObject with `objects` (uri → text), each body a fresh stream in small chunks. */
-function serve(objects: Record<string, string | Buffer>) {
+/** The ETag a served object answers with (S3's: quoted). */
+const etagOf = (uri: string) => `"etag-of-${uri.split('/').pop()}"`;
+
+/** S3 answering GetObject with `objects` (uri → text), each body a fresh stream in small chunks, with an ETag (and a version id when given). */
+function serve(objects: Record<string, string | Buffer>, versions: Record<string, string> = {}) {
   s3.on(GetObjectCommand).callsFake((input: { Bucket: string; Key: string }) => {
-    const bytes = Buffer.from(objects[`s3://${input.Bucket}/${input.Key}`] ?? '');
+    const uri = `s3://${input.Bucket}/${input.Key}`;
+    const bytes = Buffer.from(objects[uri] ?? '');
     const chunks: Buffer[] = [];
     for (let i = 0; i < bytes.length; i += 7) chunks.push(bytes.subarray(i, i + 7));
-    return { ContentLength: bytes.length, Body: Readable.from(chunks) as never };
+    return { ContentLength: bytes.length, ETag: etagOf(uri), ...(versions[uri] ? { VersionId: versions[uri] } : {}), Body: Readable.from(chunks) as never };
   });
 }
 
@@ -147,14 +154,120 @@ describe('validateDataset', () => {
     await expect(validateDataset(job({ hyperParameters: {} }), { budget: { maxTrainingTokens: 10 ** 9 } }, deps)).rejects.toThrow('set epochCount');
   });
 
-  it('a model or customization type without rules is "not checked", never passed; with a budget it fails', async () => {
+  it('a model or customization type without rules is "not checked", never passed, its objects pinned by HeadObject; with a budget it fails', async () => {
+    s3.on(HeadObjectCommand).callsFake((input: { Bucket: string; Key: string }) => ({ ContentLength: 42, ETag: etagOf(`s3://${input.Bucket}/${input.Key}`), VersionId: 'v1' }));
     const report = await validateDataset(job({ customizationType: 'DISTILLATION' }), NO_BUDGET, deps);
     expect(report.status).toBe('not-checked');
     expect(report.notes[0]).toContain('not checked');
-    expect(s3.calls()).toHaveLength(0);
+    // Not read: only looked up, so the job trains on the versions this execution saw.
+    expect(s3.commandCalls(GetObjectCommand)).toHaveLength(0);
+    expect(report.objects).toEqual([
+      { role: 'training', index: 0, uri: TRAIN, etag: etagOf(TRAIN), versionId: 'v1', bytes: 42, checked: false },
+      { role: 'validation', index: 0, uri: VALIDATE, etag: etagOf(VALIDATE), versionId: 'v1', bytes: 42, checked: false },
+    ]);
+    s3.resetHistory();
     await expect(validateDataset(job({ baseModelIdentifier: 'example.unknown-model-v1' }), { budget: { maxTrainingTokens: 1000 } }, deps)).rejects.toMatchObject({
       name: 'TrainingBudgetExceededError',
     });
+    expect(s3.calls()).toHaveLength(0);
+  });
+
+  it('records the ETag and VersionId S3 returned with the bytes it checked, object by object ($.dataset.objects)', async () => {
+    const second = 's3://extra-bucket/more/validation-2.jsonl';
+    serve({ [TRAIN]: jsonl([record(1), record(2)]), [VALIDATE]: jsonl([record(3)]), [second]: jsonl([record(4)]) }, { [TRAIN]: 'version-7' });
+    const report = await validateDataset(job({ validationDataS3Uris: [VALIDATE, second] }), NO_BUDGET, deps);
+    expect(report.objects).toEqual([
+      { role: 'training', index: 0, uri: TRAIN, etag: etagOf(TRAIN), versionId: 'version-7', bytes: jsonl([record(1), record(2)]).length, checked: true },
+      { role: 'validation', index: 0, uri: VALIDATE, etag: etagOf(VALIDATE), bytes: jsonl([record(3)]).length, checked: true },
+      { role: 'validation', index: 1, uri: second, etag: etagOf(second), bytes: jsonl([record(4)]).length, checked: true },
+    ]);
+    // One GetObject per object, whole (no Range): every byte checked is of the version answered.
+    expect(s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input)).toEqual([
+      { Bucket: 'training-bucket', Key: 'datasets/support.jsonl' },
+      { Bucket: 'training-bucket', Key: 'datasets/support-validation.jsonl' },
+      { Bucket: 'extra-bucket', Key: 'more/validation-2.jsonl' },
+    ]);
+    // The shape submit-job parses.
+    expect(datasetObjectsSchema.safeParse(report.objects).success).toBe(true);
+  });
+
+  it('an object S3 answers without an ETag is recorded without one (the snapshot then refuses it)', async () => {
+    const body = jsonl([record(1)]);
+    s3.on(GetObjectCommand).callsFake(() => ({ ContentLength: body.length, Body: Readable.from([Buffer.from(body)]) as never }));
+    const report = await validateDataset(job({ validationDataS3Uris: [] }), NO_BUDGET, deps);
+    expect(report.objects).toEqual([{ role: 'training', index: 0, uri: TRAIN, bytes: body.length, checked: true }]);
+  });
+
+  it('a read cut short for time is recorded as not checked whole', async () => {
+    serve({ [TRAIN]: jsonl(Array.from({ length: 50 }, (_, i) => record(i))), [VALIDATE]: jsonl([record(1)]) });
+    let reads = 0;
+    const report = await validateDataset(job(), NO_BUDGET, { s3: s3 as never, remainingMs: () => (++reads >= 5 ? TIME_MARGIN_MS - 1 : 600_000) });
+    expect(report.objects.map((o) => [o.role, o.checked])).toEqual([
+      ['training', false],
+      ['validation', false],
+    ]);
+  });
+
+  it.each<[string | undefined, number | undefined]>([
+    ['5', 5],
+    ['5.0', 5],
+    ['05', 5],
+    ['5e0', 5],
+    [' 3 ', 3],
+    ['1', 1],
+    ['2.5', undefined],
+    ['0', undefined],
+    ['-2', undefined],
+    ['', undefined],
+    ['Auto', undefined],
+    ['Infinity', undefined],
+    [undefined, undefined],
+  ])('epochCount(%j) = %j', (text, epochs) => {
+    expect(epochCount(text)).toBe(epochs);
+  });
+
+  it('epochCount "5.0" counts 5 epochs against the cap (not 1)', async () => {
+    serve({ [TRAIN]: jsonl([record(1), record(2)]), [VALIDATE]: jsonl([record(3)]) });
+    const report = await validateDataset(job({ hyperParameters: { epochCount: '5.0' } }), NO_BUDGET, deps);
+    expect(report.tokens).toMatchObject({ epochs: 5, total: report.tokens!.perEpoch * 5 });
+    // A cap above one epoch's tokens and below five: refused.
+    const cap = report.tokens!.perEpoch * 3;
+    await expect(validateDataset(job({ hyperParameters: { epochCount: '5.0' } }), { budget: { maxTrainingTokens: cap } }, deps)).rejects.toThrow(
+      `(${report.tokens!.perEpoch} per epoch × 5 epochs`,
+    );
+  });
+
+  it('an epochCount that is not a whole number: refused with a cap, noted without one', async () => {
+    serve({ [TRAIN]: jsonl([record(1)]), [VALIDATE]: jsonl([record(2)]) });
+    await expect(validateDataset(job({ hyperParameters: { epochCount: '2.5' } }), { budget: { maxTrainingTokens: 10 ** 9 } }, deps)).rejects.toMatchObject({
+      name: 'TrainingBudgetExceededError',
+      message: expect.stringContaining('hyperParameters.epochCount "2.5" is not a whole number of epochs'),
+    });
+    const report = await validateDataset(job({ hyperParameters: { epochCount: 'Auto' } }), NO_BUDGET, deps);
+    expect(report.tokens!.epochs).toBe(1);
+    expect(report.notes.join(' ')).toContain('epochCount "Auto" is not a whole number');
+  });
+
+  it('no record content in the error: not its message, its cause chain, its JSON or its log form', async () => {
+    const secret = 'SSN 078-05-1120 SENTINELQZX';
+    const lines = [
+      secret,
+      `{"prompt": "${secret}", "completion": ${secret}}`,
+      JSON.stringify({ prompt: [secret], completion: secret }),
+      JSON.stringify({ prompt: secret.repeat(2000), completion: secret }),
+      JSON.stringify(secret),
+      `{"prompt": "${secret}"`,
+    ];
+    serve({ [TRAIN]: Buffer.concat([Buffer.from(lines.join('\n') + '\n{"prompt": "'), Buffer.from([0xc3, 0x28]), Buffer.from(`${secret}"}`)]), [VALIDATE]: jsonl([record(1)]) });
+    const error = (await validateDataset(job(), NO_BUDGET, deps).catch((e: Error) => e)) as Error;
+    expect(error).toMatchObject({ name: 'DatasetValidationError' });
+    expect(error.message).toContain(`${TRAIN} line 1, (line) [jsonl.invalid-json]: not valid JSON`);
+    expect(error.message).toContain('7 problem(s)');
+    expect(error.cause).toBeUndefined();
+    const forms = [error.name, error.message, String(error.stack), describeError(error), JSON.stringify(error), JSON.stringify(errorAsData(error))];
+    for (const form of forms) {
+      for (let at = 0; at + 4 <= secret.length; at++) expect(form).not.toContain(secret.slice(at, at + 4));
+    }
   });
 
   it('running short of time: stops reading, says how much was read, extrapolates counts and tokens', async () => {

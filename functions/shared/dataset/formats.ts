@@ -54,7 +54,14 @@ export interface DatasetRules {
   maxVideosPerRecord?: number;
 }
 
-/** One thing wrong with a record: `field` like `messages[2].role`, `rule` a stable id like `messages.alternate`. */
+/**
+ * One thing wrong with a record: `field` like `messages[2].role`, `rule` a stable id like `messages.alternate`.
+ *
+ * No data in problems: `field` is built from the documented field names and positions only, and
+ * `message` from fixed text, JSON type names, counts and the limits; never a value of the record, nor
+ * a key the format does not define (a writer's key can be data too: `{"078-05-1120": …}`). These
+ * texts reach the execution's Cause, the logs and the SNS notification.
+ */
 export interface RecordProblem {
   field: string;
   rule: string;
@@ -159,10 +166,22 @@ class Collector {
     this.texts.push(value);
     return value;
   }
+  /**
+   * Keys the format does not define: one problem per object, naming the object, how many and their
+   * positions among its keys (1-based), never the keys themselves (they may be data).
+   */
   unknownKeys(record: Json, allowed: readonly string[], prefix: string) {
-    for (const key of Object.keys(record)) {
-      if (!allowed.includes(key)) this.add(prefix ? `${prefix}.${key}` : key, 'field.unknown', `${key} is not allowed here (allowed: ${allowed.join(', ')})`);
-    }
+    const positions = Object.keys(record)
+      .map((key, i) => (allowed.includes(key) ? 0 : i + 1))
+      .filter((position) => position > 0);
+    if (positions.length === 0) return;
+    const where = prefix || 'the record';
+    const shown = positions.slice(0, 5).join(', ') + (positions.length > 5 ? ', …' : '');
+    this.add(
+      prefix || '(record)',
+      'field.unknown',
+      `${where} has ${positions.length === 1 ? 'an unknown field' : `${positions.length} unknown fields`} (key ${shown} of ${Object.keys(record).length}); allowed: ${allowed.join(', ')}`,
+    );
   }
 }
 
@@ -204,7 +223,8 @@ function checkRole(c: Collector, message: Json, field: string): string | undefin
   }
   const role = message.role;
   if (role !== 'user' && role !== 'assistant') {
-    c.add(`${field}.role`, 'messages.role', `${field}.role must be "user" or "assistant", got ${JSON.stringify(role)}`);
+    // Not the value itself: a role that is not one of the two is whatever the writer put there.
+    c.add(`${field}.role`, 'messages.role', `${field}.role must be "user" or "assistant", got ${typeof role === 'string' ? 'another string' : typeName(role)}`);
     return undefined;
   }
   return role;
@@ -248,7 +268,7 @@ function checkMedia(c: Collector, media: unknown, field: string, formats: readon
   }
   const format = media.format;
   if (typeof format !== 'string' || !formats.includes(format.toLowerCase())) {
-    c.add(`${field}.format`, 'content.mediaFormat', `${field}.format must be one of ${formats.join(', ')}, got ${JSON.stringify(format)}`);
+    c.add(`${field}.format`, 'content.mediaFormat', `${field}.format must be one of ${formats.join(', ')}, got ${typeof format === 'string' ? 'another string' : typeName(format)}`);
   }
   const source = media.source;
   const uri = isObject(source) && isObject(source.s3Location) ? source.s3Location.uri : undefined;

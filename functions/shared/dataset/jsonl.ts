@@ -30,13 +30,21 @@ export interface JsonlOptions {
   maxLineBytes?: number;
 }
 
+/**
+ * The message of an `invalid-json` item, always this text: the parser's own message quotes the line,
+ * and a dataset's lines may hold personal data. Every message of an item is a fixed text or counts
+ * (bytes, a JSON type), never a part of the line.
+ */
+export const INVALID_JSON_MESSAGE = 'not valid JSON';
+
 /** Why a non-blank line is not a record. */
 export type JsonlErrorKind = 'invalid-json' | 'invalid-utf8' | 'line-too-long' | 'not-an-object';
 
 /**
  * One non-blank line: a parsed record or the reason it is not one. `line` is the 1-based physical
  * line number (blank lines count); `bytes` is the raw byte length of the line without its
- * terminator (`\n` or `\r\n`) and without the leading BOM, for throughput figures.
+ * terminator (`\n` or `\r\n`) and without the leading BOM, for throughput figures. `message` never
+ * holds any part of the line (see {@link INVALID_JSON_MESSAGE}).
  */
 export type JsonlItem =
   | { line: number; value: unknown; bytes: number }
@@ -244,8 +252,10 @@ export class JsonlSplitter {
     let value: unknown;
     try {
       value = JSON.parse(text);
-    } catch (err) {
-      out.push({ line, error: 'invalid-json', message: err instanceof Error ? err.message : String(err), bytes });
+    } catch {
+      // Never JSON.parse's own message: it quotes the line ("Unexpected token 'S', "SSN 078-05"..."),
+      // and this message ends up in the execution's Cause, the logs and the notification.
+      out.push({ line, error: 'invalid-json', message: INVALID_JSON_MESSAGE, bytes });
       return;
     }
     if (!isRecord(value)) {

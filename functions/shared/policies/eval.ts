@@ -30,10 +30,49 @@ export interface PolicyRequest {
   principals?: string[];
 }
 
-/** IAM wildcard match (`*` any run, `?` one character); case-insensitive when `ignoreCase`. */
+/**
+ * IAM wildcard match (`*` any run, `?` one character, per UTF-16 unit); case-insensitive when
+ * `ignoreCase`. Not a regex: policies come from AWS (bucket policies anyone with PutBucketPolicy
+ * writes), and a pattern such as `*a*a*a*a*b` compiled to `.*a.*a…` backtracks polynomially in the
+ * number of stars. This walk keeps one back-up point (the last `*`): O(pattern × value) at worst.
+ */
 export function globMatch(pattern: string, value: string, ignoreCase = false): boolean {
-  const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${escaped}$`, ignoreCase ? 'is' : 's').test(value);
+  const p = ignoreCase ? foldCase(pattern) : pattern;
+  const v = ignoreCase ? foldCase(value) : value;
+  let pi = 0;
+  let vi = 0;
+  let star = -1; // index in p of the last `*` seen
+  let resume = 0; // index in v that `*` matched up to
+  while (vi < v.length) {
+    if (pi < p.length && p[pi] === '*') {
+      star = pi++;
+      resume = vi;
+    } else if (pi < p.length && (p[pi] === '?' || p[pi] === v[vi])) {
+      pi++;
+      vi++;
+    } else if (star >= 0) {
+      pi = star + 1;
+      vi = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (pi < p.length && p[pi] === '*') pi++;
+  return pi === p.length;
+}
+
+/**
+ * Each UTF-16 unit in the case a regex with the `i` flag (and no `u`) compares it in (ECMA-262
+ * Canonicalize): upper case when that is one unit, except a non-ASCII unit never becomes ASCII.
+ */
+function foldCase(text: string): string {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const unit = text[i]!;
+    const upper = unit.toUpperCase();
+    out += upper.length === 1 && !(unit.charCodeAt(0) >= 128 && upper.charCodeAt(0) < 128) ? upper : unit;
+  }
+  return out;
 }
 
 const list = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);

@@ -1,0 +1,53 @@
+/**
+ * StopJob and StopUnwatchedJob: StopModelCustomizationJob, sent only by the job's supervisor. The job
+ * ledger must record the job under this chain's first execution, with this execution as its claimed
+ * supervisor (shared/ledger.ts); anything else is {@link JobNotOursError} and nothing is sent. (Step
+ * Functions' own Bedrock integration could stop any job of the account: the state machine's role no
+ * longer may.)
+ */
+import { StopModelCustomizationJobCommand, type BedrockClient } from '@aws-sdk/client-bedrock';
+import { awsErrorCode, isTransientAwsError } from '../shared/aws-errors.js';
+import { describeError, JobNotOursError, JobStopUnavailableError } from '../shared/errors.js';
+import { notSupervisor, type Ledger } from '../shared/ledger.js';
+import type { Submission } from '../shared/job-state.js';
+
+export interface StopJobInput {
+  submission: Pick<Submission, 'jobArn' | 'jobName'>;
+  /** The chain's first execution (the job's owner). */
+  execution: { id: string };
+  /** This execution (`$$.Execution.Id`). */
+  self: string;
+  /** Why: the deadline passed, the job used its executions (maxExecutionsPerJob), or it can no longer be followed. */
+  reason: 'deadline' | 'executions' | 'unwatched';
+}
+
+export interface StopJobResult {
+  /** True when Bedrock accepted the stop request. */
+  requested: boolean;
+  /** The input's reason, kept in `$.stopRequest` (the stopped job's message says it). */
+  reason: StopJobInput['reason'];
+  /** Why no request went through (the job no longer runs). */
+  detail?: string;
+}
+
+export interface StopJobDeps {
+  bedrock: Pick<BedrockClient, 'send'>;
+  ledger: Ledger;
+}
+
+export async function stopJob(input: StopJobInput, deps: StopJobDeps): Promise<StopJobResult> {
+  const { submission } = input;
+  const entry = await deps.ledger.read(submission.jobName);
+  const why = notSupervisor(entry, { owner: input.execution.id, jobArn: submission.jobArn, self: input.self });
+  if (why) throw new JobNotOursError(`Not stopping job ${submission.jobArn} (${input.reason}): ${why}. Nothing was sent.`);
+  try {
+    await deps.bedrock.send(new StopModelCustomizationJobCommand({ jobIdentifier: submission.jobArn }));
+    return { requested: true, reason: input.reason };
+  } catch (err) {
+    // Refused because it no longer runs (it ended, or is already stopping): the next check sees its status.
+    const code = awsErrorCode(err);
+    if (code === 'ValidationException' || code === 'ConflictException') return { requested: false, reason: input.reason, detail: describeError(err) };
+    if (isTransientAwsError(err)) throw new JobStopUnavailableError(`Could not ask Bedrock to stop job ${submission.jobName}: ${describeError(err)}`, { cause: err });
+    throw err;
+  }
+}
