@@ -11,7 +11,7 @@ import { InvalidInputError, type InputIssue } from './errors.js';
 import { CONTROL_CHARACTERS, parseS3Uri, s3KeyProblems, type BucketAccess } from './s3.js';
 import * as z from 'zod/mini';
 import { executionSchema, pollingSchema, type Execution } from './job-state.js';
-import { BUCKET_NAME_PATTERN, MAX_JOB_DURATION_SECONDS, STAGE_PARAMS, type Stage, type StagePolicies } from './stage.js';
+import { BUCKET_NAME_PATTERN, MAX_JOB_DURATION_SECONDS, STAGE_PARAMS, trainingPriceFor, type Stage, type StagePolicies } from './stage.js';
 import { parseOrThrow } from './validation.js';
 
 export { executionSchema, pollingSchema, MAX_JOB_DURATION_SECONDS, type Execution };
@@ -367,6 +367,7 @@ const POLICY_PARAMS: Record<keyof StagePolicies, string> = {
 
 /** The fields of a job that the stage bounds (a raw input once parsed, or a resolved job). */
 export interface StageBoundFields {
+  baseModelIdentifier: string;
   roleArn: string;
   vpcConfig: { vpcId?: string | undefined; subnetIds: string[]; securityGroupIds: string[] };
   trainingDataS3Uri: string;
@@ -454,12 +455,22 @@ export function stageViolations(job: StageBoundFields, stage: Stage, trainingFie
   if (maxTrainingTokens !== undefined && stage.budget.maxTrainingTokens !== undefined && maxTrainingTokens > stage.budget.maxTrainingTokens) {
     issues.push({ field: 'budget.maxTrainingTokens', message: `must be at most ${stage.budget.maxTrainingTokens} (${param('maxTrainingTokens')})` });
   }
+  const priced = trainingPriceFor(stage.budget, job.baseModelIdentifier) !== undefined;
   if (maxTrainingCostUsd !== undefined) {
-    if (stage.budget.priceUsdPer1kTokens === undefined) {
-      issues.push({ field: 'budget.maxTrainingCostUsd', message: `needs a price to estimate the cost: the stage sets none (${param('trainingTokenPriceUsdPer1k')})` });
+    if (!priced) {
+      issues.push({
+        field: 'budget.maxTrainingCostUsd',
+        message: `needs a price to estimate the cost: the stage sets none for this base model (${param('trainingTokenPricesUsdPer1k')}, ${param('trainingTokenPriceUsdPer1k')})`,
+      });
     } else if (stage.budget.maxTrainingCostUsd !== undefined && maxTrainingCostUsd > stage.budget.maxTrainingCostUsd) {
       issues.push({ field: 'budget.maxTrainingCostUsd', message: `must be at most ${stage.budget.maxTrainingCostUsd} (${param('maxTrainingCostUsd')})` });
     }
+  } else if (stage.budget.maxTrainingCostUsd !== undefined && !priced) {
+    // The stage caps every job's cost but prices only some models: a job on another cannot be held to it.
+    issues.push({
+      field: 'baseModelIdentifier',
+      message: `has no training price, so the stage's cost cap (${param('maxTrainingCostUsd')}) cannot be held: the stage prices only ${oneOf(Object.keys(stage.budget.pricesUsdPer1kTokens ?? {}))} (${param('trainingTokenPricesUsdPer1k')})`,
+    });
   }
   return issues;
 }

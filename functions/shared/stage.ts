@@ -32,6 +32,7 @@ export const STAGE_PARAMS = {
   customizationType: 'STAGE_CUSTOMIZATION_TYPE',
   maxJobDurationSeconds: 'STAGE_MAX_JOB_DURATION_SECONDS',
   trainingTokenPriceUsdPer1k: 'STAGE_TRAINING_TOKEN_PRICE_USD_PER_1K',
+  trainingTokenPricesUsdPer1k: 'STAGE_TRAINING_TOKEN_PRICES_USD_PER_1K',
   maxTrainingTokens: 'STAGE_MAX_TRAINING_TOKENS',
   maxTrainingCostUsd: 'STAGE_MAX_TRAINING_COST_USD',
   jobWait: 'STAGE_JOB_WAIT',
@@ -79,10 +80,17 @@ export interface Stage {
   /** The longest a job may run; a job may ask for less. */
   maxJobDurationSeconds: number;
   /**
-   * The dataset step's budget: the price of 1,000 training tokens (for the cost estimate) and the most
-   * a job may train (tokens × epochs) or cost; a job may ask for less. Absent: no estimate / no cap.
+   * The dataset step's budget: the price of 1,000 training tokens (for the cost estimate) — per base
+   * model (`pricesUsdPer1kTokens`, model id → price; see {@link trainingPriceFor}) and for any other
+   * model (`priceUsdPer1kTokens`) — and the most a job may train (tokens × epochs) or cost; a job may
+   * ask for less. Absent: no estimate / no cap.
    */
-  budget: { priceUsdPer1kTokens?: number; maxTrainingTokens?: number; maxTrainingCostUsd?: number };
+  budget: {
+    priceUsdPer1kTokens?: number;
+    pricesUsdPer1kTokens?: Record<string, number>;
+    maxTrainingTokens?: number;
+    maxTrainingCostUsd?: number;
+  };
   /**
    * How jobs are followed: `event` (Bedrock's job-state events release the wait; the stack routes them)
    * or `poll`. Absent: `poll` (a stage deployed before the param existed routes no events).
@@ -147,6 +155,67 @@ const optionalNumber = (what: string, integer = false) =>
     ),
   );
 
+/**
+ * A Bedrock base model id as the price list keys it (`amazon.titan-text-express-v1:0:8k`): lower-case
+ * letters, digits and `.-:` (the model ids of Bedrock's "Supported foundation models" page).
+ */
+const MODEL_ID = /^[a-z0-9][a-z0-9.:-]{0,127}$/;
+
+/** `model=price, model=price`: the training token price per base model ('' = none). */
+const priceList = z.pipe(
+  text,
+  z.pipe(
+    z.transform((v: string | undefined) => (v === undefined ? [] : v.split(',').map((s) => s.trim()).filter(Boolean))),
+    z.pipe(
+      z.array(z.string().check(z.maxLength(MAX_PARAM_LENGTH, { abort: true }))).check(
+        z.superRefine((items: string[], ctx) => {
+          const seen = new Set<string>();
+          items.forEach((item, i) => {
+            const at = item.lastIndexOf('=');
+            const model = at < 0 ? '' : item.slice(0, at).trim();
+            const price = at < 0 ? Number.NaN : Number(item.slice(at + 1).trim());
+            if (!MODEL_ID.test(model) || !(price > 0 && price <= 1e15)) {
+              ctx.addIssue({ code: 'custom', path: [i], input: item, message: 'each must be <base model id>=<US dollars per 1,000 tokens, more than 0>' });
+            } else if (seen.has(model)) {
+              ctx.addIssue({ code: 'custom', path: [i], input: item, message: 'must not price a model twice' });
+            }
+            seen.add(model);
+          });
+        }),
+      ),
+      z.transform((items: string[]) =>
+        items.length === 0
+          ? undefined
+          : Object.fromEntries(items.map((item) => [item.slice(0, item.lastIndexOf('=')).trim(), Number(item.slice(item.lastIndexOf('=') + 1))])),
+      ),
+    ),
+  ),
+);
+
+/**
+ * The price of 1,000 training tokens of a job's base model: the stage's price for that model
+ * (param trainingTokenPricesUsdPer1k) — its id exactly, else the longest listed id it extends by a
+ * `:` version suffix (`amazon.titan-text-express-v1` prices `amazon.titan-text-express-v1:0:8k`); a
+ * foundation-model ARN is looked up by the id it ends in — else the stage's price for any model
+ * (param trainingTokenPriceUsdPer1k), else none.
+ */
+export function trainingPriceFor(
+  budget: Stage['budget'],
+  baseModelIdentifier: string,
+): { usdPer1kTokens: number; pricedAs: string } | undefined {
+  const marker = ':foundation-model/';
+  const at = baseModelIdentifier.startsWith('arn:') ? baseModelIdentifier.indexOf(marker) : -1;
+  const id = at < 0 ? baseModelIdentifier : baseModelIdentifier.slice(at + marker.length);
+  let best: string | undefined;
+  for (const model of Object.keys(budget.pricesUsdPer1kTokens ?? {})) {
+    const matches = id === model || (id.startsWith(model) && id[model.length] === ':');
+    if (matches && (best === undefined || model.length > best.length)) best = model;
+  }
+  if (best !== undefined) return { usdPer1kTokens: budget.pricesUsdPer1kTokens![best]!, pricedAs: best };
+  if (budget.priceUsdPer1kTokens !== undefined) return { usdPer1kTokens: budget.priceUsdPer1kTokens, pricedAs: 'any model' };
+  return undefined;
+}
+
 const stageEnvSchema = z.object({
   AWS_REGION: required(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region'),
   [STAGE_ACCOUNT_ENV]: required(/^\d{12}$/, 'a 12-digit account id'),
@@ -192,6 +261,7 @@ const stageEnvSchema = z.object({
     ),
   ),
   [STAGE_PARAMS.trainingTokenPriceUsdPer1k]: optionalNumber('US dollars'),
+  [STAGE_PARAMS.trainingTokenPricesUsdPer1k]: priceList,
   [STAGE_PARAMS.maxTrainingTokens]: optionalNumber('tokens', true),
   [STAGE_PARAMS.maxTrainingCostUsd]: optionalNumber('US dollars'),
   [STAGE_PARAMS.jobWait]: setting(['event', 'poll'], 'poll'),
@@ -253,6 +323,7 @@ export function loadStage(source: Record<string, string | undefined>): Stage {
     maxJobDurationSeconds: p('maxJobDurationSeconds'),
     budget: {
       ...(p('trainingTokenPriceUsdPer1k') !== undefined ? { priceUsdPer1kTokens: p('trainingTokenPriceUsdPer1k') } : {}),
+      ...(p('trainingTokenPricesUsdPer1k') !== undefined ? { pricesUsdPer1kTokens: p('trainingTokenPricesUsdPer1k') } : {}),
       ...(p('maxTrainingTokens') !== undefined ? { maxTrainingTokens: p('maxTrainingTokens') } : {}),
       ...(p('maxTrainingCostUsd') !== undefined ? { maxTrainingCostUsd: p('maxTrainingCostUsd') } : {}),
     },
@@ -283,8 +354,10 @@ function crossChecks(stage: Stage): string[] {
   if (stage.policies.endpoint !== 'skip' && stage.s3EndpointIds.length === 0) {
     problems.push(`${nameOf(STAGE_PARAMS.s3EndpointIds)}: needs the S3 gateway endpoint id(s) of ${stage.vpcId} while endpointPolicy is ${stage.policies.endpoint}`);
   }
-  if (stage.budget.maxTrainingCostUsd !== undefined && stage.budget.priceUsdPer1kTokens === undefined) {
-    problems.push(`${nameOf(STAGE_PARAMS.maxTrainingCostUsd)}: needs ${nameOf(STAGE_PARAMS.trainingTokenPriceUsdPer1k)} to estimate a job's cost`);
+  if (stage.budget.maxTrainingCostUsd !== undefined && stage.budget.priceUsdPer1kTokens === undefined && stage.budget.pricesUsdPer1kTokens === undefined) {
+    problems.push(
+      `${nameOf(STAGE_PARAMS.maxTrainingCostUsd)}: needs ${nameOf(STAGE_PARAMS.trainingTokenPriceUsdPer1k)} or ${nameOf(STAGE_PARAMS.trainingTokenPricesUsdPer1k)} to estimate a job's cost`,
+    );
   }
   if (stage.extraBuckets.includes(stage.outputBucket)) {
     problems.push(`${nameOf(STAGE_PARAMS.extraBuckets)}: must not list the output bucket ${stage.outputBucket} (extra buckets are read-only)`);

@@ -31,7 +31,7 @@ import { pinnedBy, type DatasetObject } from '../shared/dataset/objects.js';
 import { DatasetValidationError, TrainingBudgetExceededError } from '../shared/errors.js';
 import { parseS3Uri } from '../shared/s3.js';
 import type { JobInput } from '../shared/job-input.js';
-import type { Stage } from '../shared/stage.js';
+import { trainingPriceFor, type Stage } from '../shared/stage.js';
 
 /** Problems reported in full (object, line, field, rule, message); the rest are counted by rule. */
 export const MAX_DETAILED_PROBLEMS = 10;
@@ -81,7 +81,8 @@ export interface DatasetReport {
   tokens?: { perEpoch: number; epochs: number; total: number; estimator: string };
   /** With a stage price: the estimated cost of training (tokens × price per 1,000). */
   costUsd?: number;
-  budget: { maxTrainingTokens?: number; maxTrainingCostUsd?: number; priceUsdPer1kTokens?: number };
+  /** The caps held, and the price used: `pricedAs` is the stage's price-list model id it came from, or "any model". */
+  budget: { maxTrainingTokens?: number; maxTrainingCostUsd?: number; priceUsdPer1kTokens?: number; pricedAs?: string };
   problems: DatasetProblem[];
   problemCounts: Record<string, number>;
   seconds: number;
@@ -96,15 +97,16 @@ export interface ValidateDatasetDeps {
 
 type Job = Pick<JobInput, 'baseModelIdentifier' | 'customizationType' | 'trainingDataS3Uri' | 'validationDataS3Uris' | 'hyperParameters' | 'budget'>;
 
-/** The tightest of the job's and the stage's caps (a job may only narrow), and the stage's price. */
+/** The tightest of the job's and the stage's caps (a job may only narrow), and the stage's price for the job's base model. */
 export function effectiveBudget(job: Job, stage: Pick<Stage, 'budget'>): DatasetReport['budget'] {
   const min = (a?: number, b?: number) => (a === undefined ? b : b === undefined ? a : Math.min(a, b));
   const tokens = min(job.budget?.maxTrainingTokens, stage.budget.maxTrainingTokens);
   const cost = min(job.budget?.maxTrainingCostUsd, stage.budget.maxTrainingCostUsd);
+  const price = trainingPriceFor(stage.budget, job.baseModelIdentifier);
   return {
     ...(tokens !== undefined ? { maxTrainingTokens: tokens } : {}),
     ...(cost !== undefined ? { maxTrainingCostUsd: cost } : {}),
-    ...(stage.budget.priceUsdPer1kTokens !== undefined ? { priceUsdPer1kTokens: stage.budget.priceUsdPer1kTokens } : {}),
+    ...(price ? { priceUsdPer1kTokens: price.usdPer1kTokens, pricedAs: price.pricedAs } : {}),
   };
 }
 
@@ -217,9 +219,15 @@ export async function validateDataset(job: Job, stage: Pick<Stage, 'budget'>, de
       `Estimated ${tokens.total} training tokens (${perEpoch} per epoch × ${epochs} epochs, ${tokens.estimator}) exceed the cap of ${budget.maxTrainingTokens}.`,
     );
   }
+  if (budget.maxTrainingCostUsd !== undefined && costUsd === undefined) {
+    // The job input's resolution refuses this already; a cap is never passed for want of a price.
+    throw new TrainingBudgetExceededError(
+      `The stage sets no training price for this base model, so the cost cap of $${budget.maxTrainingCostUsd} cannot be held (stage params trainingTokenPricesUsdPer1k, trainingTokenPriceUsdPer1k).`,
+    );
+  }
   if (budget.maxTrainingCostUsd !== undefined && costUsd !== undefined && costUsd > budget.maxTrainingCostUsd) {
     throw new TrainingBudgetExceededError(
-      `Estimated training cost $${costUsd} (${tokens.total} tokens at $${budget.priceUsdPer1kTokens} per 1,000) exceeds the cap of $${budget.maxTrainingCostUsd}.`,
+      `Estimated training cost $${costUsd} (${tokens.total} tokens at $${budget.priceUsdPer1kTokens} per 1,000, priced as ${budget.pricedAs}) exceeds the cap of $${budget.maxTrainingCostUsd}.`,
     );
   }
   return {

@@ -75,5 +75,12 @@ describe('dataset step against moto', () => {
     const raise = await run({ trainingDataS3Uri: `s3://${account.trainingBucket}/datasets/good.jsonl`, budget: { maxTrainingCostUsd: 50 } });
     expect(raise).toMatchObject({ status: 'FAILED', error: 'InvalidInputError' });
     expect(raise.cause).toContain('budget.maxTrainingCostUsd: must be at most 5 (param maxTrainingCostUsd)');
+
+    // Prices per base model: one the stage does not price cannot be held to its cost cap, before any call.
+    setStage(demoStageParams(account, { trainingTokenPricesUsdPer1k: 'amazon.nova-micro-v1:0=0.001', maxTrainingCostUsd: '5' }));
+    const unpriced = await run({ trainingDataS3Uri: `s3://${account.trainingBucket}/datasets/good.jsonl` });
+    expect(unpriced).toMatchObject({ status: 'FAILED', error: 'InvalidInputError' });
+    expect(unpriced.cause).toContain("baseModelIdentifier: has no training price, so the stage's cost cap (param maxTrainingCostUsd) cannot be held");
+    expect(await policiesNow()).toEqual(before);
   });
 });

@@ -272,6 +272,20 @@ const rows: Row[] = [
   { name: 'budget.maxTrainingTokens a string', input: rawJob({ budget: { maxTrainingTokens: '1000' } }), field: 'budget.maxTrainingTokens' },
   { name: 'budget.maxTrainingCostUsd negative', input: rawJob({ budget: { maxTrainingCostUsd: -5 } }), field: 'budget.maxTrainingCostUsd' },
   { name: 'budget.maxTrainingCostUsd without a stage price', input: rawJob({ budget: { maxTrainingCostUsd: 5 } }), field: 'budget.maxTrainingCostUsd' },
+  {
+    name: 'budget.maxTrainingCostUsd for a base model the stage does not price',
+    input: rawJob({ baseModelIdentifier: 'meta.llama3-1-8b-instruct-v1:0', budget: { maxTrainingCostUsd: 5 } }),
+    stage: { trainingTokenPricesUsdPer1k: 'amazon.titan-text-express-v1=0.008' },
+    field: 'budget.maxTrainingCostUsd',
+    message: /sets none for this base model \(param trainingTokenPricesUsdPer1k, param trainingTokenPriceUsdPer1k\)/,
+  },
+  {
+    name: "a base model the stage does not price under the stage's cost cap",
+    input: rawJob({ baseModelIdentifier: 'meta.llama3-1-8b-instruct-v1:0' }),
+    stage: { trainingTokenPricesUsdPer1k: 'amazon.titan-text-express-v1=0.008', maxTrainingCostUsd: '50' },
+    field: 'baseModelIdentifier',
+    message: /has no training price, so the stage's cost cap \(param maxTrainingCostUsd\) cannot be held: the stage prices only amazon.titan-text-express-v1/,
+  },
   { name: 'budget with an unknown key', input: rawJob({ budget: { maxEpochs: 3 } }), field: 'budget' },
   { name: 'maxJobDurationSeconds negative', input: rawJob({ maxJobDurationSeconds: -1 }), field: 'maxJobDurationSeconds' },
   { name: 'maxJobDurationSeconds fractional', input: rawJob({ maxJobDurationSeconds: 3600.5 }), field: 'maxJobDurationSeconds' },
@@ -349,6 +363,16 @@ const controls: { name: string; input: Record<string, unknown>; stage?: StagePar
   { name: 'validation data in an extra bucket', input: rawJob({ validationDataS3Uris: ['s3://extra-bucket/v.jsonl'] }) },
   { name: 'an upload in the training bucket', input: withUpload(upload()), check: (j) => expect(j.trainingDataS3Uri).toBe('s3://training-bucket/datasets/new.jsonl') },
   { name: 'the stage defaults alone', input: { trainingDataS3Uri: 's3://training-bucket/d.jsonl' } },
+  {
+    name: "a priced base model under the stage's cost cap, with its own lower cap",
+    input: rawJob({ baseModelIdentifier: 'amazon.titan-text-express-v1:0:8k', budget: { maxTrainingCostUsd: 5 } }),
+    stage: { trainingTokenPricesUsdPer1k: 'amazon.titan-text-express-v1=0.008', maxTrainingCostUsd: '50' },
+  },
+  {
+    name: 'an unlisted base model priced by the price for any model',
+    input: rawJob({ baseModelIdentifier: 'meta.llama3-1-8b-instruct-v1:0' }),
+    stage: { trainingTokenPricesUsdPer1k: 'amazon.titan-text-express-v1=0.008', trainingTokenPriceUsdPer1k: '0.002', maxTrainingCostUsd: '50' },
+  },
 ];
 
 function rejection(row: Row): InvalidInputError {

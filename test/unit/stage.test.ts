@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { StageConfigError } from '../../functions/shared/errors.js';
-import { loadStage, stageEnv, stageFromParams, STAGE_PARAMS, type StageParamName } from '../../functions/shared/stage.js';
+import { loadStage, stageEnv, stageFromParams, STAGE_PARAMS, trainingPriceFor, type StageParamName } from '../../functions/shared/stage.js';
 import { TEST_ACCOUNT_ID, TEST_STAGE_PARAMS, testStage, type StageParams } from '../fixtures/stage.js';
 
 const KEY = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
@@ -64,11 +64,56 @@ describe('loadStage', () => {
     });
     expect(loadStage(source({ ...MINIMAL, maxTrainingTokens: ' ' })).budget).toEqual({});
     expect(problemsOf(source({ ...MINIMAL, maxTrainingCostUsd: '40' }))).toEqual([
-      'stage param maxTrainingCostUsd (STAGE_MAX_TRAINING_COST_USD): needs stage param trainingTokenPriceUsdPer1k (STAGE_TRAINING_TOKEN_PRICE_USD_PER_1K) to estimate a job\'s cost',
+      'stage param maxTrainingCostUsd (STAGE_MAX_TRAINING_COST_USD): needs stage param trainingTokenPriceUsdPer1k (STAGE_TRAINING_TOKEN_PRICE_USD_PER_1K) or stage param trainingTokenPricesUsdPer1k (STAGE_TRAINING_TOKEN_PRICES_USD_PER_1K) to estimate a job\'s cost',
     ]);
     for (const [name, value] of [['maxTrainingTokens', '1.5'], ['maxTrainingTokens', '-3'], ['trainingTokenPriceUsdPer1k', 'cheap'], ['maxTrainingCostUsd', '0']] as const) {
       expect(problemsOf(source({ ...MINIMAL, trainingTokenPriceUsdPer1k: '0.01', [name]: value }))[0], `${name}=${value}`).toMatch(new RegExp(`^stage param ${name} `));
     }
+  });
+
+  it('training prices per base model: parsed, trimmed; a malformed or repeated entry named by its position', () => {
+    const prices = 'amazon.titan-text-express-v1=0.008, amazon.titan-text-express-v1:0:8k=0.01 ,meta.llama3-1-8b-instruct-v1:0=0.0015';
+    expect(loadStage(source({ ...MINIMAL, trainingTokenPricesUsdPer1k: prices, maxTrainingCostUsd: '40' })).budget).toEqual({
+      pricesUsdPer1kTokens: { 'amazon.titan-text-express-v1': 0.008, 'amazon.titan-text-express-v1:0:8k': 0.01, 'meta.llama3-1-8b-instruct-v1:0': 0.0015 },
+      maxTrainingCostUsd: 40,
+    });
+    for (const [value, at, why] of [
+      ['amazon.titan-text-express-v1', 0, /each must be <base model id>=/],
+      ['a=0.1,b=', 1, /each must be/],
+      ['a=0.1,b=0', 1, /each must be/],
+      ['a=0.1,b=-1', 1, /each must be/],
+      ['a=0.1,b=cheap', 1, /each must be/],
+      ['Amazon.Titan=0.1', 0, /each must be/],
+      ['arn:aws:bedrock:us-east-1::foundation-model/a=0.1', 0, /each must be/],
+      ['a=0.1,a=0.2', 1, /must not price a model twice/],
+    ] as const) {
+      const problems = problemsOf(source({ ...MINIMAL, trainingTokenPricesUsdPer1k: value }));
+      expect(problems, value).toHaveLength(1);
+      expect(problems[0], value).toMatch(new RegExp(`^stage param trainingTokenPricesUsdPer1k \\(STAGE_TRAINING_TOKEN_PRICES_USD_PER_1K\\)\\[${at}\\]: `));
+      expect(problems[0], value).toMatch(why);
+    }
+  });
+
+  it('the price of a base model: its id, else the longest listed id it extends by a version suffix, else the price for any model', () => {
+    const budget = {
+      pricesUsdPer1kTokens: { 'amazon.titan-text-express-v1': 0.008, 'amazon.titan-text-express-v1:0:8k': 0.01, 'amazon.nova-micro-v1:0': 0.001 },
+      priceUsdPer1kTokens: 0.5,
+    };
+    expect(trainingPriceFor(budget, 'amazon.titan-text-express-v1')).toEqual({ usdPer1kTokens: 0.008, pricedAs: 'amazon.titan-text-express-v1' });
+    expect(trainingPriceFor(budget, 'amazon.titan-text-express-v1:0:8k')).toEqual({ usdPer1kTokens: 0.01, pricedAs: 'amazon.titan-text-express-v1:0:8k' });
+    expect(trainingPriceFor(budget, 'amazon.titan-text-express-v1:0:32k')).toEqual({ usdPer1kTokens: 0.008, pricedAs: 'amazon.titan-text-express-v1' });
+    expect(trainingPriceFor(budget, 'arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-micro-v1:0:128k')).toEqual({
+      usdPer1kTokens: 0.001,
+      pricedAs: 'amazon.nova-micro-v1:0',
+    });
+    // A longer name is another model, not a version of a listed one.
+    expect(trainingPriceFor(budget, 'amazon.titan-text-express-v10')).toEqual({ usdPer1kTokens: 0.5, pricedAs: 'any model' });
+    expect(trainingPriceFor(budget, 'arn:aws:bedrock:us-east-1:123456789012:custom-model/amazon.titan-text-express-v1:0:8k/abc')).toEqual({
+      usdPer1kTokens: 0.5,
+      pricedAs: 'any model',
+    });
+    expect(trainingPriceFor({ pricesUsdPer1kTokens: budget.pricesUsdPer1kTokens }, 'meta.llama3-1-8b-instruct-v1:0')).toBeUndefined();
+    expect(trainingPriceFor({}, 'amazon.titan-text-express-v1')).toBeUndefined();
   });
 
   it('parses every param: lists trimmed, settings, keys, exemptions, a role path, blank values as defaults', () => {

@@ -145,6 +145,31 @@ describe('validateDataset', () => {
     await expect(validateDataset(job(), { budget: { priceUsdPer1kTokens: 10, maxTrainingCostUsd: 0.01 } }, deps)).rejects.toThrow(/Estimated training cost \$[\d.]+ .* exceeds the cap of \$0.01/);
   });
 
+  it("the cost uses the stage's price for the job's base model, else the price for any model; a cost cap without a price fails", async () => {
+    const training = Array.from({ length: 50 }, (_, i) => record(i));
+    serve({ [TRAIN]: jsonl(training), [VALIDATE]: jsonl([record(3)]) });
+    const rules = datasetRulesFor(TITAN, 'FINE_TUNING')!;
+    const total = training.reduce((n, r) => n + estimateTokens(rules, r), 0) * 3;
+    const cost = (price: number) => Math.round((total / 1000) * price * 100) / 100;
+    const prices = { [TITAN]: 0.008, 'amazon.titan-text-lite-v1': 0.0004 };
+    const perModel = await validateDataset(job({ baseModelIdentifier: `${TITAN}:0:8k` }), { budget: { pricesUsdPer1kTokens: prices, priceUsdPer1kTokens: 1 } }, deps);
+    expect(perModel).toMatchObject({ costUsd: cost(0.008), budget: { priceUsdPer1kTokens: 0.008, pricedAs: TITAN } });
+    const lite = await validateDataset(job({ baseModelIdentifier: 'amazon.titan-text-lite-v1' }), { budget: { pricesUsdPer1kTokens: prices } }, deps);
+    expect(lite).toMatchObject({ costUsd: cost(0.0004), budget: { pricedAs: 'amazon.titan-text-lite-v1' } });
+    const other = await validateDataset(job(), { budget: { pricesUsdPer1kTokens: { 'amazon.nova-micro-v1:0': 0.001 }, priceUsdPer1kTokens: 1 } }, deps);
+    expect(other).toMatchObject({ costUsd: cost(1), budget: { priceUsdPer1kTokens: 1, pricedAs: 'any model' } });
+    // Cheap at its own price, too dear at the price for any model: the cap sees the model's price.
+    const cap = (cost(0.008) + cost(1)) / 2;
+    await expect(
+      validateDataset(job(), { budget: { pricesUsdPer1kTokens: prices, priceUsdPer1kTokens: 1, maxTrainingCostUsd: cap } }, deps),
+    ).resolves.toMatchObject({ status: 'passed' });
+    await expect(validateDataset(job(), { budget: { priceUsdPer1kTokens: 1, maxTrainingCostUsd: cap } }, deps)).rejects.toThrow(/priced as any model\) exceeds the cap/);
+    // No price for this model and a cap: never passed unpriced (the input's resolution refuses it first).
+    const unpriced = { budget: { pricesUsdPer1kTokens: { 'amazon.nova-micro-v1:0': 0.001 }, maxTrainingCostUsd: 1000 } };
+    await expect(validateDataset(job(), unpriced, deps)).rejects.toMatchObject({ name: 'TrainingBudgetExceededError' });
+    await expect(validateDataset(job(), unpriced, deps)).rejects.toThrow(/no training price for this base model, so the cost cap of \$1000 cannot be held/);
+  });
+
   it('no epochCount: one epoch is counted and the report says so; with a cap the job is refused', async () => {
     serve({ [TRAIN]: jsonl([record(1)]), [VALIDATE]: jsonl([record(2)]) });
     const report = await validateDataset(job({ hyperParameters: {} }), NO_BUDGET, deps);
