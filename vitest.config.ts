@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 /**
  * Four tiers, all run by `npm test` (see README "Tests"):
  * unit (logic, mocked clients) · statemachine (the ASL file with the real handlers, mocked clients)
- * · emulator (real SDK calls to moto server) · abuse (attacks, against moto or the ASL) · infra (`osls package` + cfn-lint on the template).
+ * · emulator (real SDK calls to moto server) · abuse (attacks, against moto or the ASL) · infra (`osls package` + cfn-lint on the template; `osls deploy` into moto's CloudFormation).
  */
 export default defineConfig({
   test: {

@@ -10,6 +10,25 @@ behaviours of the real service:
 2. moto looks jobs up by name only; the real API (and the JS SDK, which percent-encodes it into the
    path) also takes the job ARN as `jobIdentifier`.
 
+And three fixes to its CloudFormation, which `osls deploy` needs (the deploy rehearsal, test/infra/deploy.test.ts):
+
+3. moto substitutes the variables of `Fn::Sub [text, {name: value}]` with Python's string.Template,
+   whose names cannot start with a digit; CloudFormation's Fn::Sub takes any name of its variable
+   map (AWS CloudFormation Template Reference, "Fn::Sub": VarName is "the name of a variable that
+   you included in the String parameter"), and serverless-step-functions, whose stacks deploy on
+   AWS, names the state machine's Lambda ARNs by md5 hex digests. moto left "${5637...}" in place,
+   then looked it up as a logical id and failed the deploy (KeyError, HTTP 500). Substituted here
+   by name first.
+4. ExecuteChangeSet (how `osls deploy` creates and updates the stack) applies the change set's
+   resources but keeps the stack's template and outputs of before: DescribeStacks showed no
+   Outputs (CloudFormation shows those of the template deployed), and the outputs' exports were never
+   registered, so DeleteStack failed popping them (KeyError, HTTP 500) halfway through the deletion.
+   Refreshed and registered here after the change set, as CreateStack does.
+5. moto resolves an output's export value anew on every DescribeStacks (ExportName of each output):
+   after DeleteStack, DescribeStacks of the deleted stack (osls remove and the test read it by its id)
+   resolved `Ref CustomizeModelStateMachine` again, which re-created the state machine and the seven
+   functions its definition names, in no stack. Resolved once per deployed template here.
+
 It also installs the stand-in for Bedrock (python/bedrock_standin.py: jobs that complete or fail
 on a configured schedule, controlled over /_standin/bedrock/*); disabled until configured, so moto's
 behaviour (every job InProgress until stopped) stays the default.
@@ -69,6 +88,57 @@ def _patch_identifier(name):
     setattr(bedrock_models.BedrockBackend, name, by_name_or_arn)
 
 
+def _patch_fn_sub_variables():
+    import moto.cloudformation.parsing as cfn_parsing
+
+    original = cfn_parsing.clean_json
+
+    def clean_json(resource_json, resources_map):
+        sub = resource_json.get("Fn::Sub") if isinstance(resource_json, dict) else None
+        if isinstance(sub, list) and len(sub) == 2 and isinstance(sub[0], str) and isinstance(sub[1], dict) and sub[1]:
+            text, variables = sub
+            for name, value in variables.items():
+                text = text.replace("${" + name + "}", str(clean_json(value, resources_map)))
+            # The pseudo parameters, ${LogicalId} and ${LogicalId.Attribute} left: moto's own handling.
+            return original({"Fn::Sub": [text, {}]}, resources_map)
+        return original(resource_json, resources_map)
+
+    # clean_json calls itself through the module's global name, so nested values get the fix too.
+    cfn_parsing.clean_json = clean_json
+
+
+def _patch_change_set_outputs():
+    from moto.cloudformation.models import CloudFormationBackend, Stack
+
+    original = CloudFormationBackend.execute_change_set
+    resolve_exports = Stack.exports.fget
+
+    def exports(self):
+        cached = getattr(self, "_exports_of", None)
+        if cached is None or cached[0] is not self.output_map:
+            cached = (self.output_map, resolve_exports(self))
+            self._exports_of = cached
+        return cached[1]
+
+    Stack.exports = property(exports)
+
+    def execute_change_set(self, change_set_name, stack_name=None):
+        original(self, change_set_name, stack_name)
+        change_set = self.change_sets.get(change_set_name) or next(
+            cs for cs in self.change_sets.values() if cs.change_set_name == change_set_name
+        )
+        stack = self.stacks[change_set.stack_id]
+        stack._parse_template()  # the change set's template, which execute_change_set stored
+        stack.output_map = stack._create_output_map()
+        for export in stack.exports:
+            self.exports[export.name] = export
+        stack.outputs  # resolved now, while the resources exist (then read from the output map's cache)
+
+    CloudFormationBackend.execute_change_set = execute_change_set
+
+
+_patch_fn_sub_variables()
+_patch_change_set_outputs()
 _patch_to_dict(bedrock_models.ModelCustomizationJob)
 _patch_to_dict(bedrock_models.CustomModel)
 _patch_list_response("list_model_customization_jobs", "modelCustomizationJobSummaries")

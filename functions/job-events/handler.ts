@@ -39,7 +39,7 @@ const registerSchema = z.object({
   executionArn: z.string().check(z.minLength(1), z.maxLength(2048)),
   owner: z.string().check(z.minLength(1), z.maxLength(2048)),
   expiresAt: z.optional(z.iso.datetime({ offset: true })),
-  /** The Task's TimeoutSecondsPath value (polling.eventSafetyNetSeconds, never past the deadline). */
+  /** The Task's TimeoutSecondsPath value ($.poll.nextWaitSeconds: the safety net, at most the 900 s detection bound). */
   waitSeconds: z.optional(z.int().check(z.minimum(1), z.maximum(366 * 86_400))),
 }).check(z.refine((e) => (e.expiresAt === undefined) !== (e.waitSeconds === undefined), { message: 'needs exactly one of expiresAt and waitSeconds', path: ['waitSeconds'] }));
 

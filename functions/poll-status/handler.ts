@@ -54,7 +54,7 @@ const poll = makeHandler(eventSchema, async (event) => {
 });
 
 const stop = makeHandler(stopEventSchema, async (event) => {
-  const result = await stopJob(event, { bedrock, ledger: jobLedger() });
+  const result = await stopJob(event, { bedrock, ledger: jobLedger(), now: () => new Date() });
   log.info('job stop', { jobArn: event.submission.jobArn, ...result });
   return result;
 });

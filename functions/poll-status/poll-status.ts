@@ -16,6 +16,7 @@ import { GetModelCustomizationJobCommand, type BedrockClient, type GetModelCusto
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { JobInput } from '../shared/job-input.js';
 import {
+  DETECTION_BOUND_SECONDS,
   EVENTS_PER_QUOTA_WAIT,
   HANDOVER_AFTER_SECONDS,
   MIN_POLL_SECONDS,
@@ -111,20 +112,43 @@ export interface PollStatusInput {
 }
 
 /**
- * The wait before poll number `pollCount + 1`, capped, and not past the deadline (at least
- * {@link MIN_POLL_SECONDS}). With
- * mode `event` it is the safety net: how long to wait for the job's event before checking anyway.
+ * The wait before poll number `pollCount + 1`: `initialSeconds` times `growthFactor` per check, up to
+ * the mode's cap, never past the deadline, and at least {@link MIN_POLL_SECONDS}.
+ *
+ * - `poll`: capped at `maxSeconds`.
+ * - `event`: the safety net of WaitForJobEvent (its TimeoutSeconds): the job's event releases the
+ *   wait within seconds; when it is lost, the wait times out and PollStatus checks anyway. Capped at
+ *   `eventSafetyNetSeconds`, at most {@link DETECTION_BOUND_SECONDS}, so a finished job is noticed
+ *   within the bound even when every event is lost. It grows with the job's age because a job that
+ *   fails early (its data or role refused) is noticed sooner, and a long job pays the bound's rate.
+ * - After a stop request (`stoppingForSeconds`: how long ago it went out; 0 for the poll that decides
+ *   to stop): Stopping → Stopped is quick, so the first check comes after `initialSeconds`, each next
+ *   one after as long as the stop has taken so far (the waits double), up to the mode's cap and never
+ *   past {@link DETECTION_BOUND_SECONDS}: the stopped job's end, its ENI cleanup and grant revocation
+ *   start within the bound in either mode.
  */
 export function nextWaitSeconds(
   polling: Pick<JobInput['polling'], 'mode' | 'eventSafetyNetSeconds' | 'initialSeconds' | 'growthFactor' | 'maxSeconds'>,
   pollCount: number,
   secondsToDeadline: number,
+  stoppingForSeconds?: number,
 ): number {
-  const grown =
-    polling.mode === 'event' ? polling.eventSafetyNetSeconds : Math.round(polling.initialSeconds * polling.growthFactor ** Math.max(0, pollCount - 1));
-  const capped = polling.mode === 'event' ? grown : Math.min(polling.maxSeconds, grown);
+  const cap = polling.mode === 'event' ? Math.min(polling.eventSafetyNetSeconds, DETECTION_BOUND_SECONDS) : polling.maxSeconds;
+  let wait: number;
+  if (stoppingForSeconds !== undefined) {
+    wait = Math.min(cap, DETECTION_BOUND_SECONDS, Math.max(polling.initialSeconds, Math.ceil(stoppingForSeconds)));
+  } else {
+    wait = Math.min(cap, Math.round(polling.initialSeconds * polling.growthFactor ** Math.max(0, pollCount - 1)));
+    if (secondsToDeadline > 0) wait = Math.min(wait, Math.ceil(secondsToDeadline));
+  }
   // Never under the polling floor, so no path back to a status check loops faster than it.
-  return Math.max(MIN_POLL_SECONDS, secondsToDeadline > 0 ? Math.min(capped, Math.ceil(secondsToDeadline)) : capped);
+  return Math.max(MIN_POLL_SECONDS, wait);
+}
+
+/** Seconds since the stop request in `$.stopRequest` went out (StopJob's `requestedAt`); 0 when it does not say. */
+export function secondsSinceStop(stopRequest: unknown, now: Date): number {
+  const at = Date.parse(String((stopRequest as { requestedAt?: unknown } | null)?.requestedAt ?? ''));
+  return Number.isNaN(at) ? 0 : Math.max(0, (now.getTime() - at) / 1000);
 }
 
 /** The name of the execution that takes over at a generation (shared with the reaper). */
@@ -266,6 +290,11 @@ export async function pollStatus(input: PollStatusInput, deps: PollStatusDeps): 
       throw new Error(`Unexpected job status "${String(out.status)}" for ${submission.jobArn}`);
   }
 
+  // Every poll after the stop request, and the one that decides to stop: the short waits after a stop.
+  // Not when an earlier stop request failed (StopJob's Catch): a stop that keeps failing retries at the
+  // job's own pace, not every minute.
+  const stoppingFor = input.stopRequest ? secondsSinceStop(input.stopRequest, now) : next === 'stop' && !input.stopError ? 0 : undefined;
+  const wait = nextWaitSeconds(job.polling, pollCount, secondsToDeadline, stoppingFor);
   return {
     status,
     next,
@@ -273,8 +302,9 @@ export async function pollStatus(input: PollStatusInput, deps: PollStatusDeps): 
     pollsThisExecution,
     retriesThisExecution,
     historyEvents,
-    nextWaitSeconds: nextWaitSeconds(job.polling, pollCount, secondsToDeadline),
-    fallbackWaitSeconds: nextWaitSeconds({ ...job.polling, mode: 'poll' }, pollCount, secondsToDeadline),
+    nextWaitSeconds: wait,
+    // After a failed event wait (WaitAfterEventFailure) the same wait: the same bound, never under the floor.
+    fallbackWaitSeconds: wait,
     deadlineExceeded,
     checkedAt: now.toISOString(),
     message,

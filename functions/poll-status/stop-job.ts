@@ -28,11 +28,14 @@ export interface StopJobResult {
   reason: StopJobInput['reason'];
   /** Why no request went through (the job no longer runs). */
   detail?: string;
+  /** When the request went out (or was refused): the waits after a stop grow from it (poll-status nextWaitSeconds). */
+  requestedAt: string;
 }
 
 export interface StopJobDeps {
   bedrock: Pick<BedrockClient, 'send'>;
   ledger: Ledger;
+  now: () => Date;
 }
 
 export async function stopJob(input: StopJobInput, deps: StopJobDeps): Promise<StopJobResult> {
@@ -41,12 +44,13 @@ export async function stopJob(input: StopJobInput, deps: StopJobDeps): Promise<S
   const why = notSupervisor(entry, { owner: input.execution.id, jobArn: submission.jobArn, self: input.self });
   if (why) throw new JobNotOursError(`Not stopping job ${submission.jobArn} (${input.reason}): ${why}. Nothing was sent.`);
   try {
+    const requestedAt = deps.now().toISOString();
     await deps.bedrock.send(new StopModelCustomizationJobCommand({ jobIdentifier: submission.jobArn }));
-    return { requested: true, reason: input.reason };
+    return { requested: true, reason: input.reason, requestedAt };
   } catch (err) {
     // Refused because it no longer runs (it ended, or is already stopping): the next check sees its status.
     const code = awsErrorCode(err);
-    if (code === 'ValidationException' || code === 'ConflictException') return { requested: false, reason: input.reason, detail: describeError(err) };
+    if (code === 'ValidationException' || code === 'ConflictException') return { requested: false, reason: input.reason, detail: describeError(err), requestedAt: deps.now().toISOString() };
     if (isTransientAwsError(err)) throw new JobStopUnavailableError(`Could not ask Bedrock to stop job ${submission.jobName}: ${describeError(err)}`, { cause: err });
     throw err;
   }

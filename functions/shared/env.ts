@@ -5,12 +5,13 @@
  */
 import * as z from 'zod/mini';
 import { safeParse, type Schema } from './validation.js';
+// Module-level schemas: built in `/* @__PURE__ */ (() => …)()`, so a bundle that does not use one drops it (shared/validation.ts).
 
 /** An optional variable: unset or blank is undefined, otherwise trimmed. */
-export const optional = z.pipe(
+export const optional = /* @__PURE__ */ (() => z.pipe(
   z.optional(z.string()),
   z.transform((v: string | undefined) => (v === undefined || v.trim() === '' ? undefined : v.trim())),
-);
+))();
 /** Parses `source` (default `process.env`) with `schema`; throws naming each bad variable. */
 export function loadEnv<S extends Schema>(schema: S, source: NodeJS.ProcessEnv = process.env): z.output<S> {
   const result = safeParse(schema, source);

@@ -107,6 +107,18 @@ export class DatasetChangedError extends WorkflowError {
   }
 }
 
+/**
+ * S3 refused to serve a training or validation object to the dataset step (GetObject or HeadObject):
+ * the message names the object (its s3:// URI), the call and S3's error code and HTTP status (e.g.
+ * AccessDenied, 403), never any of the object's data.
+ */
+export class DatasetUnreadableError extends WorkflowError {
+  override readonly name = 'DatasetUnreadableError' as const;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
 /** The job's estimated training tokens or cost are above its cap (the stage's or the job's budget). */
 export class TrainingBudgetExceededError extends WorkflowError {
   override readonly name = 'TrainingBudgetExceededError' as const;
@@ -250,8 +262,67 @@ export interface ErrorCatalogueEntry {
   readonly terminal: boolean;
 }
 
-/** Every error name of ours the workflow can route on or end with. */
-export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = [
+/**
+ * What to do about each error of {@link ERROR_CATALOGUE}, by name: apart from the catalogue, so a bundle that
+ * needs only the remedy (notify's message, through the execution view) does not carry the whole catalogue.
+ */
+export const ERROR_REMEDIES: Readonly<Record<string, string>> = {
+  InvalidInputError: 'Fix the named fields and start a new execution. Nothing was written.',
+  StageConfigError: 'Fix the named params and redeploy the stage (README "Configuration: stage params"), then start a new execution. Nothing was written.',
+  HandOverRejectedError: 'Nothing to undo. Start jobs with a job input (README "The job input"); only the workflow itself hands jobs over.',
+  HandOverUnverifiedError: 'Check Step Functions and Bedrock availability; the job was stopped by the reaper if the hand-over was real.',
+  PolicyLockBusyError: 'Nothing, unless it persists: then look for a stuck lock item (pk lock#…) in PolicyLeasesTable; it expires by itself.',
+  NetworkValidationError: 'Fix the network (or the input that points at it) as the Cause says, then start a new execution. Nothing was written.',
+  DatasetValidationError: 'Fix the named lines (README "Dataset checks" lists each rule and its source), upload the data again and start a new execution. Nothing was written.',
+  DatasetChangedError:
+    'Find out who wrote the object after the check (CloudTrail data events: PutObject, DeleteObject); if the new data ' +
+    'is wanted, start a new execution, which checks it again. Keep writers off the data while a job starts.',
+  DatasetUnreadableError:
+    'Fix what S3\'s error code names for the object in the Cause: its URI (NoSuchKey, NoSuchBucket), or its access ' +
+    '(AccessDenied: the dataset step\'s role, the bucket policy, the object\'s KMS key), then start a new execution. Nothing was written.',
+  TrainingBudgetExceededError: 'Train on less data or fewer epochs, or raise the cap (the job\'s budget up to the stage\'s, or the stage params), then start a new execution. Nothing was written.',
+  PolicyLockoutError:
+    'Check the principals named in the Cause (list a role ARN, not a role session), or set that policy to "skip" ' +
+    'and manage it by hand; then start a new execution.',
+  PolicyApplyError: 'Fix what the Cause names (permissions, endpoint, the conflicting change), then start a new execution.',
+  PolicyRollbackError:
+    'A person must restore the resources the Cause lists (the previous documents are in the plan, the input of ' +
+    'RollbackPolicies) before the next execution.',
+  JobNameConflictError: 'Choose another jobName, or leave it out to derive one from the execution. The applied policies stay (idempotent).',
+  JobNotOursError:
+    'Nothing to undo. Follow the execution the Cause names (bvc status). To run the same data again, start with another ' +
+    'jobName. An execution started before the ledger existed is not in it: let such executions end before upgrading.',
+  JobStopUnavailableError: 'Nothing, unless it persists: then the execution goes on checking the job, and stops it by hand if the Cause says it could not.',
+  JobQuotaExceededError:
+    'Nothing: it never ends the execution. If the wait is too long or too short, set maxQuotaWaitSeconds (at most 7 days); ' +
+    'for a higher quota, ask AWS.',
+  JobSubmissionError: 'Fix what the Cause names (base model, data, role, quota), then start a new execution. The applied policies stay.',
+  JobSubmissionUncertainError:
+    'Usually nothing. If it ended the execution: check with aws bedrock get-model-customization-job --job-identifier ' +
+    '<jobName> and stop the job if it runs; check Bedrock\'s health.',
+  JobStopError: 'Stop the job by hand (aws bedrock stop-model-customization-job); the janitor deletes its ENIs once it has ended.',
+  JobStatusUnavailableError: 'Usually nothing. If it persists, check Bedrock\'s health and the account\'s API quotas.',
+  EnisStillInUseError: 'Usually nothing: Bedrock detaches them and the janitor deletes them. If they stay, check who attached them.',
+  JobFailedError: 'Fix what the failure message names (training data, hyperparameters, model access), then start a new execution.',
+  JobDeadlineExceededError: 'Raise maxJobDurationSeconds (or maxExecutionsPerJob, or the job\'s polling intervals) or make the job smaller, then start a new execution.',
+  JobStoppedError: 'Find who stopped it (CloudTrail: StopModelCustomizationJob); start a new execution if the job is still wanted.',
+  UnexpectedOutcomeError: 'Read the execution history and report it; check the job in the Bedrock console.',
+  JobUnwatchedError:
+    'Stop the job by hand (aws bedrock stop-model-customization-job) and fix what the Cause names (often the ' +
+    'permissions of the poll-status role or of the state machine role); the janitor deletes its ENIs.',
+};
+
+/** The catalogue's entries with their remedy from {@link ERROR_REMEDIES} (every entry must have one). */
+function withRemedies(entries: readonly Omit<ErrorCatalogueEntry, 'whatToDo'>[]): readonly ErrorCatalogueEntry[] {
+  return entries.map((entry) => {
+    const whatToDo = ERROR_REMEDIES[entry.name];
+    if (whatToDo === undefined) throw new Error(`ERROR_REMEDIES has no entry for ${entry.name}`);
+    return { ...entry, whatToDo };
+  });
+}
+
+/** Every error name of ours the workflow can route on or end with. Built by a pure call, so a bundle that does not use it drops it. */
+export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = /* @__PURE__ */ withRemedies([
   {
     name: 'InvalidInputError',
     raisedBy: 'lambda',
@@ -259,7 +330,6 @@ export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = [
     meaning:
       'The job input is malformed; the Cause names each field and its problem. Raised before any AWS call ' +
       '(every Lambda step raises it for a malformed event, which only a changed state machine would send).',
-    whatToDo: 'Fix the named fields and start a new execution. Nothing was written.',
     terminal: true,
   },
   {
@@ -269,7 +339,6 @@ export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = [
     meaning:
       'A stage param (serverless.yml `params`, passed to the Lambdas as STAGE_* variables) is malformed, or names a role, ' +
       'key or principal of another account or partition; the Cause names each param. Raised before any AWS call.',
-    whatToDo: 'Fix the named params and redeploy the stage (README "Configuration: stage params"), then start a new execution. Nothing was written.',
     terminal: true,
   },
   {
@@ -280,7 +349,6 @@ export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = [
       'The execution was started with a `handover` input (the continuation of a running job), but the execution it names ' +
       'never started it with that hand-over (its history is the proof), or the job is not tagged as this chain\'s. A forged ' +
       'or mistaken input: no job was stopped, no ENI deleted, no policy written.',
-    whatToDo: 'Nothing to undo. Start jobs with a job input (README "The job input"); only the workflow itself hands jobs over.',
     terminal: true,
   },
   {
@@ -291,7 +359,6 @@ export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = [
       'The predecessor\'s history or the job\'s tags could not be read (throttling, a service error): retried for about ten ' +
       'minutes, then the execution fails without acting. The reaper then verifies the hand-over itself and stops the job ' +
       'if it was a real one (no job is left running unwatched).',
-    whatToDo: 'Check Step Functions and Bedrock availability; the job was stopped by the reaper if the hand-over was real.',
     terminal: false,
   },
   {
@@ -301,7 +368,6 @@ export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = [
     meaning:
       'Another execution is changing the same policy document (its lock in PolicyLeasesTable, at most 120 s): retried ' +
       'with backoff for a few minutes. Writes to one document never interleave.',
-    whatToDo: 'Nothing, unless it persists: then look for a stuck lock item (pk lock#…) in PolicyLeasesTable; it expires by itself.',
     terminal: false,
   },
   {
@@ -309,7 +375,6 @@ export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = [
     raisedBy: 'lambda',
     states: ['ValidateNetwork', 'PreflightFailed'],
     meaning: 'The network preflight found at least one failing check; the Cause lists each failure.',
-    whatToDo: 'Fix the network (or the input that points at it) as the Cause says, then start a new execution. Nothing was written.',
     terminal: true,
   },
   {
@@ -319,7 +384,6 @@ export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = [
     meaning:
       "The training or validation data breaks the format or the limits of the job's model (record shape, record counts, " +
       'tokens per record, file size); the Cause names the object, line, field and rule of the first problems and counts the rest.',
-    whatToDo: 'Fix the named lines (README "Dataset checks" lists each rule and its source), upload the data again and start a new execution. Nothing was written.',
     terminal: true,
   },
   {
@@ -331,9 +395,16 @@ export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = [
       'exactly the checked version (its ETag, and its version id when the bucket has versioning) into the output prefix ' +
       'before submitting, and S3 refused the copy (precondition failed, or no such version). No job was submitted for ' +
       'it; the Cause names the object, never its content.',
-    whatToDo:
-      'Find out who wrote the object after the check (CloudTrail data events: PutObject, DeleteObject); if the new data ' +
-      'is wanted, start a new execution, which checks it again. Keep writers off the data while a job starts.',
+    terminal: true,
+  },
+  {
+    name: 'DatasetUnreadableError',
+    raisedBy: 'lambda',
+    states: ['ValidateDataset', 'DatasetRejected'],
+    meaning:
+      'S3 refused to serve a training or validation object to the dataset step (GetObject, or HeadObject for data it does ' +
+      "not check); the Cause names the object's s3:// URI, the call and S3's error code and HTTP status (AccessDenied 403, " +
+      'NoSuchKey 404, …), never its data.',
     terminal: true,
   },
   {
@@ -341,7 +412,6 @@ export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = [
     raisedBy: 'lambda',
     states: ['ValidateDataset', 'DatasetRejected'],
     meaning: "The job's estimated training tokens (records' tokens x epochs) or cost are above its cap (stage params maxTrainingTokens, maxTrainingCostUsd, or the job's budget).",
-    whatToDo: 'Train on less data or fewer epochs, or raise the cap (the job\'s budget up to the stage\'s, or the stage params), then start a new execution. Nothing was written.',
     terminal: true,
   },
   {
@@ -351,9 +421,6 @@ export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = [
     meaning:
       'The planned bucket policy would deny a protected principal (the workflow role, an exempt principal) access it has ' +
       'today from outside the VPC. Refused while planning: nothing was written.',
-    whatToDo:
-      'Check the principals named in the Cause (list a role ARN, not a role session), or set that policy to "skip" ' +
-      'and manage it by hand; then start a new execution.',
     terminal: true,
   },
   {
@@ -364,7 +431,6 @@ export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = [
       'A policy could not be read, planned or written (no S3 gateway endpoint, a document over its size limit, ' +
       'a policy changed since the plan, a refused write). When writing failed, RollbackPolicies restored what ' +
       'this execution wrote; the Cause ends with the rollback summary.',
-    whatToDo: 'Fix what the Cause names (permissions, endpoint, the conflicting change), then start a new execution.',
     terminal: true,
   },
   {
@@ -374,9 +440,6 @@ export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = [
     meaning:
       'Writing the policies failed and restoring the previous documents failed too (retried a few times: rollback is ' +
       'idempotent): some policies are left as this execution wrote them.',
-    whatToDo:
-      'A person must restore the resources the Cause lists (the previous documents are in the plan, the input of ' +
-      'RollbackPolicies) before the next execution.',
     terminal: false,
   },
   {
@@ -386,7 +449,6 @@ export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = [
     meaning:
       'A job with the requested jobName exists and was not created by this execution (found by SubmitJob, or by ' +
       'ReconcileSubmission after a submission that kept failing).',
-    whatToDo: 'Choose another jobName, or leave it out to derive one from the execution. The applied policies stay (idempotent).',
     terminal: true,
   },
   {
@@ -401,9 +463,6 @@ export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = [
       'name was reserved by another execution (a duplicate upload delivery, a second start with the same name), or ' +
       'another execution supervises the job now. Nothing was stopped, released or deleted; the other execution\'s job ' +
       'goes on under its own supervision. (WaitForJobEvent and CleanupEnis report it in $.jobEvent / $.cleanupError.)',
-    whatToDo:
-      'Nothing to undo. Follow the execution the Cause names (bvc status). To run the same data again, start with another ' +
-      'jobName. An execution started before the ledger existed is not in it: let such executions end before upgrading.',
     terminal: false,
   },
   {
@@ -411,7 +470,6 @@ export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = [
     raisedBy: 'lambda',
     states: ['StopJob', 'StopUnwatchedJob'],
     meaning: 'StopModelCustomizationJob failed with a transient error (throttling, 5xx) after the SDK\'s own attempts; retried a few times.',
-    whatToDo: 'Nothing, unless it persists: then the execution goes on checking the job, and stops it by hand if the Cause says it could not.',
     terminal: false,
   },
   {
@@ -423,9 +481,6 @@ export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = [
       'PlanQuotaWait and QuotaWait (60 s doubling to 15 min, never past maxQuotaWaitSeconds after the execution ' +
       'started) and submits again with the same token; once maxQuotaWaitSeconds have passed the Lambda raises ' +
       'JobSubmissionError instead. The last one is in $.quotaWait.error.',
-    whatToDo:
-      'Nothing: it never ends the execution. If the wait is too long or too short, set maxQuotaWaitSeconds (at most 7 days); ' +
-      'for a higher quota, ask AWS.',
     terminal: false,
   },
   {
@@ -437,7 +492,6 @@ export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = [
       'resource not found), or the quota was still reached after maxQuotaWaitSeconds (the quota wait is over), or ' +
       'it kept failing (5xx, timeouts); and ReconcileSubmission found no job of that name (an earlier attempt may ' +
       'have created it): nothing was created.',
-    whatToDo: 'Fix what the Cause names (base model, data, role, quota), then start a new execution. The applied policies stay.',
     terminal: true,
   },
   {
@@ -449,9 +503,6 @@ export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = [
       'not exist. SubmitJob retries it (same client request token) for at most 4.5 minutes; then ReconcileSubmission looks ' +
       'the job up by name and adopts it when its token is ours (the execution goes on to PollStatus). It ends the ' +
       'execution in SubmitFailed only when that look-up kept failing too (about an hour): the job may exist and run unfollowed.',
-    whatToDo:
-      'Usually nothing. If it ended the execution: check with aws bedrock get-model-customization-job --job-identifier ' +
-      '<jobName> and stop the job if it runs; check Bedrock\'s health.',
     terminal: false,
   },
   {
@@ -461,7 +512,6 @@ export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = [
     meaning:
       'The job passed its deadline and StopModelCustomizationJob failed (its error is in the Cause): the job may ' +
       'still be running. ENI cleanup was skipped (its ENIs may still be in use).',
-    whatToDo: 'Stop the job by hand (aws bedrock stop-model-customization-job); the janitor deletes its ENIs once it has ended.',
     terminal: false,
   },
   {
@@ -473,7 +523,6 @@ export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = [
       'attempts. PollStatus retries it for about 6 hours (ConfirmStopped for about 55 minutes); when it persists, ' +
       'PollStatus goes to StopUnwatchedJob and the job is stopped (the execution then ends with this error after cleanup, ' +
       'or in JobUnwatched).',
-    whatToDo: 'Usually nothing. If it persists, check Bedrock\'s health and the account\'s API quotas.',
     terminal: false,
   },
   {
@@ -483,7 +532,6 @@ export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = [
     meaning:
       "Some of the job's network interfaces were still attached after the job ended. CleanupEnis retries for about " +
       '15 minutes, then records them in $.cleanupError (never forced) and the execution goes on to its outcome.',
-    whatToDo: 'Usually nothing: Bedrock detaches them and the janitor deletes them. If they stay, check who attached them.',
     terminal: false,
   },
   {
@@ -491,7 +539,6 @@ export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = [
     raisedBy: 'state machine',
     states: ['Outcome', 'JobFailed'],
     meaning: "Bedrock reports the job Failed; the Cause is Bedrock's failure message. Its ENIs were cleaned up.",
-    whatToDo: 'Fix what the failure message names (training data, hyperparameters, model access), then start a new execution.',
     terminal: true,
   },
   {
@@ -501,7 +548,6 @@ export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = [
     meaning:
       'The job ran past maxJobDurationSeconds, or used the executions the stage allows one job (maxExecutionsPerJob; the Cause ' +
       'says which), and this workflow stopped it. Its ENIs were cleaned up.',
-    whatToDo: 'Raise maxJobDurationSeconds (or maxExecutionsPerJob, or the job\'s polling intervals) or make the job smaller, then start a new execution.',
     terminal: true,
   },
   {
@@ -509,7 +555,6 @@ export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = [
     raisedBy: 'state machine',
     states: ['Outcome', 'JobStopped'],
     meaning: 'The job was stopped outside this workflow (console, CLI, another tool). Its ENIs were cleaned up.',
-    whatToDo: 'Find who stopped it (CloudTrail: StopModelCustomizationJob); start a new execution if the job is still wanted.',
     terminal: true,
   },
   {
@@ -517,7 +562,6 @@ export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = [
     raisedBy: 'state machine',
     states: ['Outcome', 'UnexpectedOutcome'],
     meaning: 'Outcome was reached with no error and no terminal job status. Should not happen: a bug in the workflow.',
-    whatToDo: 'Read the execution history and report it; check the job in the Bedrock console.',
     terminal: true,
   },
   {
@@ -529,12 +573,9 @@ export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = [
       'asked Bedrock to stop it, and no terminal status could be confirmed (the stop or the status check failed). The ' +
       'job may still be running and costing money; no execution follows it. ENI cleanup was skipped. The Cause names ' +
       'the PollStatus error; $.stopError and $.confirmError in the last state\'s input have the rest.',
-    whatToDo:
-      'Stop the job by hand (aws bedrock stop-model-customization-job) and fix what the Cause names (often the ' +
-      'permissions of the poll-status role or of the state machine role); the janitor deletes its ENIs.',
     terminal: true,
   },
-];
+]);
 
 /** A service error name (`States.*`, `Lambda.*`, …) the state machine names in a Retry or Catch. */
 export interface ServiceErrorEntry {

@@ -11,7 +11,7 @@
  * winning, so one truncated output loses only what no other event carried.
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
-import { causeMessage, ERROR_CATALOGUE } from './errors.js';
+import { causeMessage, ERROR_REMEDIES } from './errors.js';
 
 export { causeMessage };
 
@@ -225,7 +225,7 @@ export function buildExecutionView(history: HistoryEvent[], execution: Execution
     }
     const remedy = problems.length
       ? problems.flatMap((p) => (p.remedy ? [`[${p.id}] ${p.remedy}`] : [])).join(' ')
-      : ERROR_CATALOGUE.find((e) => e.name === endError.error)?.whatToDo;
+      : Object.hasOwn(ERROR_REMEDIES, endError.error) ? ERROR_REMEDIES[endError.error] : undefined;
     view.error = { error: endError.error, cause: causeMessage(endError.cause), ...(remedy ? { remedy } : {}) };
   }
   view.headline = headlineOf(view);

@@ -13,6 +13,7 @@ import { isExecutionOf } from './arn.js';
 import { HandOverRejectedError } from './errors.js';
 import { executionSchema, submissionSchema } from './job-state.js';
 import { safeParse } from './validation.js';
+// Module-level schemas: built in `/* @__PURE__ */ (() => …)()`, so a bundle that does not use one drops it (shared/validation.ts).
 
 /** Most history pages read while looking for the predecessor's HandOver (a chain hands over at ≤ 12,000 events). */
 export const MAX_HISTORY_PAGES = 25;
@@ -20,14 +21,14 @@ export const MAX_HISTORY_PAGES = 25;
 const PAGE_SIZE = 1000;
 
 /** What a hand-over carries (HandOver's Input `handover`); `job` is checked by the steps that use it. */
-export const handoverSchema = z.object({
+export const handoverSchema = /* @__PURE__ */ (() => z.object({
   job: z.looseObject({ jobName: z.string() }),
   execution: executionSchema,
   submission: submissionSchema,
   pollCount: z.int().check(z.minimum(0)),
   generation: z.int().check(z.minimum(1)),
   previousExecutionId: z.string(),
-});
+}))();
 export type Handover = z.infer<typeof handoverSchema>;
 
 /** The execution that verifies: its own ARN and name (`$$.Execution`) and state machine (`$$.StateMachine.Id`). */

@@ -13,6 +13,7 @@ import * as z from 'zod/mini';
 import { executionSchema, pollingSchema, type Execution } from './job-state.js';
 import { BUCKET_NAME_PATTERN, MAX_JOB_DURATION_SECONDS, STAGE_PARAMS, trainingPriceFor, type Stage, type StagePolicies } from './stage.js';
 import { parseOrThrow } from './validation.js';
+// Module-level schemas: built in `/* @__PURE__ */ (() => …)()`, so a bundle that does not use one drops it (shared/validation.ts).
 
 export { executionSchema, pollingSchema, MAX_JOB_DURATION_SECONDS, type Execution };
 
@@ -224,7 +225,7 @@ const jobFields = {
 };
 
 /** The raw input as a caller sends it (before defaults and derivation). */
-export const rawJobInputSchema = z.strictObject(jobFields);
+export const rawJobInputSchema = /* @__PURE__ */ (() => z.strictObject(jobFields))();
 
 const s3Location = z.strictObject({ bucket: text(3, 63), key: z.string() });
 

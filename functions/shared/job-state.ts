@@ -6,6 +6,7 @@
  */
 import * as z from 'zod/mini';
 import { JOB_ARN_PATTERN } from './arn.js';
+// Module-level schemas: built in `/* @__PURE__ */ (() => …)()`, so a bundle that does not use one drops it (shared/validation.ts).
 
 const count = (min: number, max: number) => z.int().check(z.minimum(min), z.maximum(max));
 
@@ -28,13 +29,21 @@ export const HANDOVER_AFTER_SECONDS = 20 * 24 * 3600;
 export const MIN_POLL_SECONDS = 10;
 
 /**
+ * The detection bound: the longest a finished job goes unnoticed in event mode when every one of
+ * Bedrock's job-state events is lost (they are best effort), and after a stop request. Every wait of
+ * the event mode and every wait after a stop is at most this long, so the job's end, its ENI cleanup
+ * and its grant revocation start within it (README "Following the job").
+ */
+export const DETECTION_BOUND_SECONDS = 900;
+
+/**
  * The lowest hand-over threshold a job may ask for: the states before the first status check already
  * cost about a hundred events, so a lower one would hand over at every check.
  */
 export const MIN_HANDOVER_AFTER_EVENTS = 2_000;
 
 /** How the job is polled (`job.polling`). */
-export const pollingSchema = z.strictObject({
+export const pollingSchema = /* @__PURE__ */ (() => z.strictObject({
   /** First wait between status checks. */
   initialSeconds: z._default(count(MIN_POLL_SECONDS, 3600), 60),
   /** Cap of the growing wait (the longest a finished job can go unnoticed). */
@@ -56,16 +65,18 @@ export const pollingSchema = z.strictObject({
   mode: z._default(z.enum(['event', 'poll']), 'poll'),
   /**
    * With mode `event`: the longest wait for the event before a safety-net status check (events are best
-   * effort). 15 minutes by default: each check also records the job's ENIs while it runs (shared/ledger.ts).
+   * effort). The safety net grows like the polling waits (`initialSeconds` times `growthFactor` per check)
+   * up to this cap, at most {@link DETECTION_BOUND_SECONDS}: with every event lost, a finished job is
+   * noticed within it. Each check also records the job's ENIs while it runs (shared/ledger.ts).
    */
-  eventSafetyNetSeconds: z._default(count(600, 86_400), 900),
+  eventSafetyNetSeconds: z._default(count(60, DETECTION_BOUND_SECONDS), DETECTION_BOUND_SECONDS),
   /**
    * The most executions that may follow this job (the first and its hand-overs): at most the stage's
    * maxExecutionsPerJob, which the job input resolution sets when the job names none. Past it the job
    * is stopped instead of handed over again.
    */
   maxExecutions: z._default(count(2, 1_000), 50),
-});
+}))();
 
 /**
  * How SubmitJob waits while the account's concurrent-job quota is reached (a loop in the ASL:
@@ -78,7 +89,7 @@ export const QUOTA_WAIT = { initialSeconds: 60, growthFactor: 2, maxSeconds: 900
 export const EVENTS_PER_QUOTA_WAIT = 12;
 
 /** `$.quotaWait`: the quota-wait loop so far (absent when the first submission went through). */
-export const quotaWaitSchema = z.object({
+export const quotaWaitSchema = /* @__PURE__ */ (() => z.object({
   /** Waits planned so far in this execution. */
   attempts: z.optional(z.int().check(z.minimum(0))),
   /** The wait before the next submission (QuotaWait's SecondsPath). */
@@ -87,25 +98,25 @@ export const quotaWaitSchema = z.object({
   until: z.optional(z.string()),
   /** The last JobQuotaExceededError, as SubmitJob's Catch recorded it. */
   error: z.optional(z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) })),
-});
+}))();
 export type QuotaWait = z.infer<typeof quotaWaitSchema>;
 
 /** The Step Functions execution a job belongs to (from the context object `$$.Execution`). */
-export const executionSchema = z.object({
+export const executionSchema = /* @__PURE__ */ (() => z.object({
   id: z.string().check(z.minLength(1), z.maxLength(2048)),
   name: z.string().check(z.minLength(1), z.maxLength(80)),
   startTime: z.optional(z.string()),
-});
+}))();
 export type Execution = z.infer<typeof executionSchema>;
 
 export const JOB_STATUSES = ['InProgress', 'Completed', 'Failed', 'Stopping', 'Stopped'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
 /** A model customization job ARN. */
-export const jobArnSchema = z.string().check(z.maxLength(2048, { abort: true }), z.regex(JOB_ARN_PATTERN, 'must be a model customization job ARN'));
+export const jobArnSchema = /* @__PURE__ */ (() => z.string().check(z.maxLength(2048, { abort: true }), z.regex(JOB_ARN_PATTERN, 'must be a model customization job ARN')))();
 
 /** `$.submission`: the job this execution follows. */
-export const submissionSchema = z.object({
+export const submissionSchema = /* @__PURE__ */ (() => z.object({
   jobArn: jobArnSchema,
   jobName: z.string().check(z.minLength(1)),
   /** True when a retried submit found the job this execution had already created. */
@@ -115,7 +126,7 @@ export const submissionSchema = z.object({
   deadline: z.string(),
   /** The data the job trains on: the snapshot of the checked objects (functions/submit-job/snapshot.ts). */
   trainedOn: z.optional(z.object({ trainingDataS3Uri: z.string(), validationDataS3Uris: z.array(z.string()) })),
-});
+}))();
 export type Submission = z.infer<typeof submissionSchema>;
 
 /** What the Choice after PollStatus routes on. */

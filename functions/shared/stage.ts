@@ -10,6 +10,7 @@ import * as z from 'zod/mini';
 import { StageConfigError } from './errors.js';
 import { s3KeyProblems } from './s3.js';
 import { safeParse } from './validation.js';
+// Module-level schemas: built in `/* @__PURE__ */ (() => …)()`, so a bundle that does not use one drops it (shared/validation.ts).
 
 /** serverless.yml param name → the environment variable it is passed in (validate-network, apply-policies). */
 export const STAGE_PARAMS = {
@@ -162,7 +163,7 @@ const optionalNumber = (what: string, integer = false) =>
 const MODEL_ID = /^[a-z0-9][a-z0-9.:-]{0,127}$/;
 
 /** `model=price, model=price`: the training token price per base model ('' = none). */
-const priceList = z.pipe(
+const priceList = /* @__PURE__ */ (() => z.pipe(
   text,
   z.pipe(
     z.transform((v: string | undefined) => (v === undefined ? [] : v.split(',').map((s) => s.trim()).filter(Boolean))),
@@ -190,7 +191,7 @@ const priceList = z.pipe(
       ),
     ),
   ),
-);
+))();
 
 /**
  * The price of 1,000 training tokens of a job's base model: the stage's price for that model
@@ -216,7 +217,7 @@ export function trainingPriceFor(
   return undefined;
 }
 
-const stageEnvSchema = z.object({
+const stageEnvSchema = /* @__PURE__ */ (() => z.object({
   AWS_REGION: required(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region'),
   [STAGE_ACCOUNT_ENV]: required(/^\d{12}$/, 'a 12-digit account id'),
   [STAGE_PARTITION_ENV]: z.pipe(text, z.pipe(z.transform((v: string | undefined) => v ?? 'aws'), z.string().check(z.maxLength(20, { abort: true }), z.regex(/^aws(-[a-z]+)*$/)))),
@@ -272,9 +273,9 @@ const stageEnvSchema = z.object({
       z.int('must be a whole number of executions').check(z.minimum(2), z.maximum(MAX_EXECUTIONS_PER_JOB)),
     ),
   ),
-});
+}))();
 
-const ENV_TO_PARAM: Record<string, string> = Object.fromEntries(Object.entries(STAGE_PARAMS).map(([param, env]) => [env, param]));
+const ENV_TO_PARAM: Record<string, string> = /* @__PURE__ */ (() => Object.fromEntries(Object.entries(STAGE_PARAMS).map(([param, env]) => [env, param])))();
 
 /** `subnetIds (STAGE_SUBNET_IDS)`: how a problem names the setting. */
 const nameOf = (env: string) => (ENV_TO_PARAM[env] ? `stage param ${ENV_TO_PARAM[env]} (${env})` : env);

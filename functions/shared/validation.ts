@@ -2,6 +2,12 @@
  * Schema validation for every Lambda: zod's tree-shakable `zod/mini` (the full `zod` package would be
  * ~450 KB of each bundle), with zod's English messages so every error says what is wrong, and the
  * conversion of zod issues into field-named input issues.
+ *
+ * Module-level schemas of shared modules are written `/* @__PURE__ *\/ (() => z.…)()`: esbuild keeps a
+ * top-level `z.object(…)` or `z.string().check(…)` even where nothing uses it (it cannot prove the call
+ * chain free of side effects), so every function that imported the module built it at each cold start
+ * (stage.ts's whole stage schema in submit-job, job-state.ts's schemas in job-events…). Marked pure, a
+ * schema no code of the function uses leaves its bundle; where it is used, nothing changes.
  */
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';

@@ -19,7 +19,7 @@
  *   failing the bench: the baseline's SDK client packages, and where visible its command files, must
  *   be exactly those of the function's bundle.
  * - Bundle bytes: the size of the output .mjs/.js (source maps excluded).
- * - Cold import (BENCH_BUNDLE_RUNS samples per bundle, default 15): a fresh `node` process per
+ * - Cold import (BENCH_BUNDLE_RUNS samples per bundle, default 25): a fresh `node` process per
  *   sample records wall time (process.hrtime) and CPU time (process.cpuUsage, user + system) around
  *   `await import(bundleUrl)`, and the RSS after it. Samples alternate function/baseline (ABBA
  *   order, after one discarded warm-up each) to cancel drift. The child gets a clean environment: the function's serverless.yml
@@ -31,8 +31,16 @@
  *   function/baseline pairs of their CPU-time ratio (the work the import does; wall time on a shared
  *   2-core machine swung 0.86x-1.3x between runs of identical bundles). The wall-time ratio is
  *   reported beside it, without a target.
- * Local Node (process.execPath) runs the imports; Lambda runs the provider runtime, so absolute ms
- * and MB are indicative; the ratios are the figure.
+ * - Feature rows: where an SDK client is used only by one feature's file (the job ledger's DynamoDB
+ *   client, functions/shared/ledger.ts, in a function that has no other DynamoDB use), the baseline is
+ *   built a second time without that client and imported in the same ABBA rounds: the feature's own
+ *   cost (baseline with it / without it) is a row of its own, not hidden in the function's ratio.
+ * - The imports run on a Node.js of the Lambda runtime's major (scripts/bench/lambda-node.ts: this
+ *   machine's Node is 20, provider.runtime is nodejs22.x; the same bundles measure ~1.05x on Node 22
+ *   where Node 20 gives ~1.12x); the figure `cold import Node.js major` says which. Absolute ms and MB
+ *   are indicative (another CPU than Lambda's); the ratios are the figure.
+ * - BENCH_BUNDLE_KEEP=1 keeps the temp dir (bundles, baseline sources, each function's environment)
+ *   for profiling.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -43,19 +51,55 @@ import { promisify } from 'node:util';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
 import ts from 'typescript';
 import { projectRoot } from '../lib/paths.js';
-import { isCfnValue, resolveCfnValue, stackResources } from '../lib/cfn-values.js';
+import { functionEnvironment, resolveParams } from '../lib/stage-params.js';
 import { loadServerlessConfig } from '../lib/workflow.js';
+import { lambdaNode } from './lambda-node.js';
 import type { BenchFigure } from './preflight.js';
 
 const execFileAsync = promisify(execFile);
-/** Cold imports per bundle (BENCH_BUNDLE_RUNS to change): 15 keeps the group around a minute. */
-const RUNS = Number(process.env.BENCH_BUNDLE_RUNS ?? 15);
+/**
+ * Cold imports per bundle (BENCH_BUNDLE_RUNS to change): 25, about 2.5 minutes for the group. With 15,
+ * one function's CPU ratio moved by up to ±0.04 between runs of the same bundles on this shared machine.
+ */
+const RUNS = Number(process.env.BENCH_BUNDLE_RUNS ?? 25);
 const REGION = 'us-east-1';
 /** The account and region the bundles' CloudFormation values stand for (any will do: the imports only parse them). */
 const BENCH_ACCOUNT = { accountId: '123456789012', region: REGION };
 const CLIENTS_FILE = 'functions/shared/clients.ts';
 /** The stage `npm run package` builds. */
 const STAGE = 'dev';
+
+/**
+ * Features whose SDK client is theirs alone in a function: for such a function the baseline is built a
+ * second time without that client (and its commands), so the feature's own cost is a row of its own,
+ * not hidden in the ratio (the ratio's baseline includes the client, as the function does).
+ */
+const FEATURES = [
+  { name: "the job ledger's DynamoDB client", file: 'functions/shared/ledger.ts', files: ['functions/shared/ledger.ts', 'functions/shared/ledger-env.ts'] },
+];
+
+/**
+ * Features that are code only (no SDK client of their own): their bytes in a function's bundle, and the
+ * function's size ratio without them, as rows of their own. (Their import CPU cannot be isolated: the
+ * function does not run without them.)
+ */
+const CODE_FEATURES = [
+  { name: 'the dataset check', files: (p: string) => p.startsWith('functions/shared/dataset/') || p === 'functions/validate-network/validate-dataset.ts' },
+];
+
+/**
+ * Schemas that cost at import: where a function's bundle holds `file`, its baseline is also built with
+ * that schema imported (and so built at import, as in the function), and imported in the same rounds:
+ * the schema's own cost (the zod/mini code, its English messages and the schema's construction) is a
+ * row of its own. submit-job's gap is this: its event carries the whole job input, parsed again.
+ */
+const SCHEMA_FEATURES = [
+  {
+    name: 'the job input schema',
+    file: 'functions/shared/job-input.ts',
+    code: "import { jobInputSchema } from './functions/shared/job-input.ts';\nimport './functions/shared/validation.ts';\nexport const benchSchema = jobInputSchema;",
+  },
+];
 
 /** serverless-esbuild's own options, removed before esbuild sees the config (its bundle.js). */
 const PLUGIN_ONLY_OPTIONS = [
@@ -138,28 +182,20 @@ function resolveVariables(config: ServerlessConfig, value: unknown, where: strin
   return s;
 }
 
-/** The function's environment on Lambda: provider + function `environment`, and the logging variables Lambda sets. */
+/**
+ * The function's environment on Lambda: provider + function `environment` as the local run builds it
+ * (scripts/lib/stage-params.ts functionEnvironment: one source for the local run and the bench, with the
+ * stage's params laid over the defaults), and the logging variables Lambda sets.
+ */
 function lambdaEnvironment(config: ServerlessConfig, key: string): Record<string, string> {
-  const fn = config.functions[key] as { environment?: unknown };
-  const provider = (config.provider ?? {}) as { environment?: unknown; logs?: unknown };
-  const merged = {
-    ...(resolveVariables(config, provider.environment ?? {}, 'provider.environment') as Record<string, unknown>),
-    ...(resolveVariables(config, fn.environment ?? {}, `functions.${key}.environment`) as Record<string, unknown>),
-  };
+  const provider = (config.provider ?? {}) as { logs?: unknown };
+  const stageParams = ((config.params ?? {}) as Record<string, Record<string, unknown> | undefined>)[STAGE] ?? {};
+  const params = resolveParams(Object.fromEntries(Object.entries(stageParams).map(([k, v]) => [k, String(v)])), config as never);
   const env: Record<string, string> = {};
   const logs = resolveVariables(config, provider.logs ?? {}, 'provider.logs') as { lambda?: { logFormat?: string; applicationLogLevel?: string } };
   if (logs.lambda?.logFormat) env.AWS_LAMBDA_LOG_FORMAT = logs.lambda.logFormat;
   if (logs.lambda?.logFormat === 'JSON' && logs.lambda.applicationLogLevel) env.AWS_LAMBDA_LOG_LEVEL = logs.lambda.applicationLogLevel;
-  // CloudFormation values (`!Ref AWS::AccountId`, `!Ref <table>`, `!GetAtt <role>.Arn`…): the local
-  // stand-ins every local run uses (scripts/lib/cfn-values.ts), one rule by the resource's Type.
-  const resources = stackResources(config);
-  for (const [name, value] of Object.entries(merged)) {
-    const where = `functions.${key}.environment.${name}`;
-    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') env[name] = String(value);
-    else if (isCfnValue(value)) env[name] = resolveCfnValue(value, where, BENCH_ACCOUNT, resources);
-    else throw new Error(`${where}: ${JSON.stringify(value)} is neither text nor a CloudFormation value`);
-  }
-  return env;
+  return { ...env, ...functionEnvironment(params, BENCH_ACCOUNT, config as never, [key]) };
 }
 
 interface Client {
@@ -239,11 +275,17 @@ interface Scan {
   helpers: Map<string, Set<string>>;
   /** clients.ts exports the function imports */
   clients: Set<string>;
+  /** module → the project files that construct its commands or call its helpers */
+  files: Map<string, Set<string>>;
 }
 
 /** The SDK commands constructed and the clients.ts clients imported by the given project files. */
 function scanFunctionFiles(files: string[]): Scan {
-  const scan: Scan = { commands: new Map(), helpers: new Map(), clients: new Set() };
+  const scan: Scan = { commands: new Map(), helpers: new Map(), clients: new Set(), files: new Map() };
+  const seen = (module: string, file: string) => {
+    if (!scan.files.has(module)) scan.files.set(module, new Set());
+    scan.files.get(module)!.add(file);
+  };
   const clientsTs = parseClientsFile();
   for (const file of files) {
     if (file === CLIENTS_FILE) continue;
@@ -262,6 +304,7 @@ function scanFunctionFiles(files: string[]): Scan {
           if (!/^(paginate|waitUntil|waitFor)/.test(from.name)) throw new Error(`${file} calls ${from.name} of ${from.module}: not mirrored by the bench`);
           if (!scan.helpers.has(from.module)) scan.helpers.set(from.module, new Set());
           scan.helpers.get(from.module)!.add(from.name);
+          seen(from.module, file);
         }
       }
       if (ts.isNewExpression(node)) {
@@ -276,6 +319,7 @@ function scanFunctionFiles(files: string[]): Scan {
           if (/Client$/.test(from.name)) throw new Error(`${file} creates ${from.name} itself; the bench only mirrors clients.ts`);
           if (!scan.commands.has(from.module)) scan.commands.set(from.module, new Set());
           scan.commands.get(from.module)!.add(from.name);
+          seen(from.module, file);
         } else if (/Command$/.test(text)) {
           throw new Error(`${file}: new ${text}(…) is not imported from an @aws-sdk/client-* module`);
         }
@@ -382,9 +426,9 @@ interface Sample {
   rss: number;
 }
 
-async function coldImport(runner: string, file: string, env: Record<string, string>): Promise<Sample> {
+async function coldImport(node: string, runner: string, file: string, env: Record<string, string>): Promise<Sample> {
   try {
-    const { stdout } = await execFileAsync(process.execPath, [runner, pathToFileURL(file).href], { env, cwd: dirname(file), maxBuffer: 1 << 20 });
+    const { stdout } = await execFileAsync(node, [runner, pathToFileURL(file).href], { env, cwd: dirname(file), maxBuffer: 1 << 20 });
     return JSON.parse(stdout) as Sample;
   } catch (err) {
     const e = err as { stderr?: string; message: string };
@@ -399,16 +443,23 @@ const median = (xs: number[]) => {
 };
 const round = (x: number, digits = 1) => Number(x.toFixed(digits));
 
-export async function run(): Promise<BenchFigure[]> {
+export async function run(ctx: { quick?: boolean } = {}): Promise<BenchFigure[]> {
+  const runs = ctx.quick ? 1 : RUNS; // quick (npm test): one paired cold import per function
   const config = loadServerlessConfig() as ServerlessConfig;
   const { options, outputFileExtension } = deployedBuildOptions(config);
+  const runtimeMajor = /^nodejs(\d+)\.x$/.exec(String(resolveVariables(config, config.provider?.runtime ?? '', 'provider.runtime')))?.[1];
+  const node = await lambdaNode(runtimeMajor === undefined ? undefined : Number(runtimeMajor), (line) => process.stderr.write(`bench: ${line}\n`));
   process.stderr.write(`bench: bundles built with ${JSON.stringify({ ...options, banner: options.banner ? '…' : undefined })}\n`);
   const tmp = mkdtempSync(join(tmpdir(), 'bench-bundles-'));
   const runner = join(tmp, 'import-runner.mjs');
   writeFileSync(runner, RUNNER);
-  const figures: BenchFigure[] = [];
+  // The Node major the imports ran on, beside the runtime's: a figure measured on another major says so.
+  const figures: BenchFigure[] = [
+    { name: 'cold import Node.js major', value: node.major, unit: '', target: runtimeMajor === undefined ? undefined : `= ${runtimeMajor} (provider.runtime)` },
+  ];
   const table: Record<string, string | number>[] = [];
   const notes: string[] = [];
+  const featureTable: Record<string, string | number>[] = [];
   try {
     const keys = Object.keys(config.functions);
     // allSettled: no build still writes into the temp dir when a failure removes it.
@@ -440,6 +491,23 @@ export async function run(): Promise<BenchFigure[]> {
           if (!names.size) scan.helpers.delete(module);
         }
         const { code, clients } = baselineSource(scan);
+        // The feature baselines: the same baseline without the SDK modules only the feature's file uses.
+        const features: { name: string; files: string[]; modules: string[]; built: Built }[] = [];
+        const clientModules = parseClientsFile().clients;
+        for (const feature of FEATURES) {
+          const modules = [...scan.files].filter(([, files]) => files.size === 1 && files.has(feature.file)).map(([m]) => m);
+          if (!modules.length) continue;
+          const without: Scan = {
+            commands: new Map([...scan.commands].filter(([m]) => !modules.includes(m))),
+            helpers: new Map([...scan.helpers].filter(([m]) => !modules.includes(m))),
+            clients: new Set([...scan.clients].filter((c) => !modules.includes(clientModules.get(c)!.module))),
+            files: scan.files,
+          };
+          const featureCode = baselineSource(without).code;
+          const slug = feature.file.replace(/\W+/g, '-');
+          writeFileSync(join(tmp, `${key}.baseline-without-${slug}.ts`), featureCode);
+          features.push({ name: feature.name, files: feature.files, modules, built: await buildBundle(options, { code: featureCode }, join(tmp, `${key}.baseline-without-${slug}`), outputFileExtension) });
+        }
         writeFileSync(join(tmp, `${key}.baseline-handler.ts`), code);
         const baseline = await buildBundle(options, { code }, join(tmp, `${key}.baseline`), outputFileExtension);
         // The baseline must hold the same SDK client packages (and, where visible, commands) as the bundle.
@@ -473,7 +541,17 @@ export async function run(): Promise<BenchFigure[]> {
           ...[...scan.commands].flatMap(([m, names]) => [...names].map((n) => `${short(m)}:${n.replace(/Command$/, '')}`)),
           ...[...scan.helpers].flatMap(([m, names]) => [...names].map((n) => `${short(m)}:${n.replace(/^paginate(.*)$/, '$1 (paginator)')}`)),
         ].sort();
-        return { key, fn, baseline, env, commands, clients: clients.map((c) => `${c.exportName}=${c.className}`) };
+        if (process.env.BENCH_BUNDLE_KEEP) writeFileSync(join(tmp, `${key}.env.json`), JSON.stringify(env, null, 2));
+        // The schema baselines: the baseline plus a schema the function builds at import.
+        const schemas: { name: string; built: Built }[] = [];
+        for (const feature of SCHEMA_FEATURES) {
+          if (!files.includes(feature.file)) continue;
+          const schemaCode = `${code}${feature.code}\n`;
+          const slug = feature.file.replace(/\W+/g, '-');
+          writeFileSync(join(tmp, `${key}.baseline-with-${slug}.ts`), schemaCode);
+          schemas.push({ name: feature.name, built: await buildBundle(options, { code: schemaCode }, join(tmp, `${key}.baseline-with-${slug}`), outputFileExtension) });
+        }
+        return { key, fn, baseline, features, schemas, env, commands, clients: clients.map((c) => `${c.exportName}=${c.className}`) };
       }),
     );
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -485,13 +563,16 @@ export async function run(): Promise<BenchFigure[]> {
     notes.forEach((n) => process.stderr.write(`bench: note: ${n}\n`));
 
     for (const b of builds) {
-      const samples = { fn: [] as Sample[], base: [] as Sample[] };
-      await coldImport(runner, b.fn.file, b.env); // warm-up (file cache), discarded
-      await coldImport(runner, b.baseline.file, b.env);
-      for (let i = 0; i < RUNS; i++) {
-        const order = i % 2 === 0 ? (['fn', 'base'] as const) : (['base', 'fn'] as const);
-        for (const which of order) samples[which].push(await coldImport(runner, which === 'fn' ? b.fn.file : b.baseline.file, b.env));
+      // The bundles of one function, imported in turn: the function, its baseline, the feature baselines
+      // (ABBA: the order reverses on every round).
+      const files = [b.fn.file, b.baseline.file, ...b.features.map((f) => f.built.file), ...b.schemas.map((f) => f.built.file)];
+      const all: Sample[][] = files.map(() => []);
+      if (!ctx.quick) for (const file of files) await coldImport(node.path, runner, file, b.env); // warm-up (file cache), discarded
+      for (let i = 0; i < runs; i++) {
+        const order = i % 2 === 0 ? files.map((_, j) => j) : files.map((_, j) => files.length - 1 - j);
+        for (const j of order) all[j]!.push(await coldImport(node.path, runner, files[j]!, b.env));
       }
+      const samples = { fn: all[0]!, base: all[1]! };
       const stat = (xs: Sample[]) => ({
         median: median(xs.map((x) => x.ms)),
         min: Math.min(...xs.map((x) => x.ms)),
@@ -500,6 +581,11 @@ export async function run(): Promise<BenchFigure[]> {
       });
       const [f, base] = [stat(samples.fn), stat(samples.base)];
       const sizeRatio = b.fn.bytes / b.baseline.bytes;
+      // What the bundle holds beyond the SDK (bytes of output by input file, from the metafile).
+      const inputs = bundledInputs(b.fn);
+      const bytesOf = (test: (path: string) => boolean) => inputs.filter(([p]) => test(p)).reduce((sum, [, n]) => sum + n, 0);
+      const ownBytes = bytesOf((p) => p.startsWith('functions/'));
+      const zodBytes = bytesOf((p) => /node_modules\/zod\//.test(p));
       // Each function sample is paired with the baseline sample taken next to it (same moment, same
       // noise); the figure is the median of the pairs' CPU-time ratios.
       const timeRatio = median(samples.fn.map((x, i) => x.cpuMs / samples.base[i]!.cpuMs));
@@ -510,6 +596,8 @@ export async function run(): Promise<BenchFigure[]> {
         'bundle KB': round(b.fn.bytes / 1024),
         'baseline KB': round(b.baseline.bytes / 1024),
         'size x': round(sizeRatio, 2),
+        'own code KB': round(ownBytes / 1024),
+        'zod KB': round(zodBytes / 1024),
         'import ms (med/min)': `${round(f.median)} / ${round(f.min)}`,
         'baseline ms (med/min)': `${round(base.median)} / ${round(base.min)}`,
         'import CPU ms (med)': `${round(f.cpuMedian)} vs ${round(base.cpuMedian)}`,
@@ -524,6 +612,8 @@ export async function run(): Promise<BenchFigure[]> {
         { name: `cold import ${b.key} wall (x baseline)`, value: round(wallRatio, 2), unit: 'x' },
         { name: `bundle ${b.key}`, value: round(b.fn.bytes / 1024), unit: 'KB' },
         { name: `bundle ${b.key} baseline`, value: round(b.baseline.bytes / 1024), unit: 'KB' },
+        { name: `bundle ${b.key}: functions/ code`, value: round(ownBytes / 1024), unit: 'KB' },
+        { name: `bundle ${b.key}: zod`, value: round(zodBytes / 1024), unit: 'KB' },
         { name: `cold import ${b.key} median`, value: round(f.median), unit: 'ms' },
         { name: `cold import ${b.key} baseline median`, value: round(base.median), unit: 'ms' },
         { name: `cold import ${b.key} CPU median`, value: round(f.cpuMedian), unit: 'ms' },
@@ -531,11 +621,76 @@ export async function run(): Promise<BenchFigure[]> {
         { name: `RSS after import ${b.key}`, value: round(f.rssMB), unit: 'MB' },
         { name: `RSS after import ${b.key} baseline`, value: round(base.rssMB), unit: 'MB' },
       );
+      b.schemas.forEach((schema, k) => {
+        const withIt = all[2 + b.features.length + k]!;
+        const cost = median(withIt.map((x, i) => x.cpuMs / samples.base[i]!.cpuMs));
+        const sizeCost = schema.built.bytes / b.baseline.bytes;
+        featureTable.push({
+          function: b.key,
+          feature: `${schema.name} (baseline + it)`,
+          'code KB': round((schema.built.bytes - b.baseline.bytes) / 1024),
+          'baseline KB (with / without)': `${round(schema.built.bytes / 1024)} / ${round(b.baseline.bytes / 1024)}`,
+          'client size x': '',
+          'baseline CPU ms (with / without)': `${round(stat(withIt).cpuMedian)} / ${round(base.cpuMedian)}`,
+          'client import x (CPU)': '',
+          'schema import x (CPU)': round(cost, 2),
+          'schema size x': round(sizeCost, 2),
+        });
+        figures.push(
+          { name: `bundle ${b.key} baseline with ${schema.name} (x baseline)`, value: round(sizeCost, 2), unit: 'x' },
+          { name: `cold import ${b.key} CPU: baseline with ${schema.name} (x baseline)`, value: round(cost, 2), unit: 'x' },
+        );
+      });
+      for (const feature of CODE_FEATURES) {
+        const codeBytes = bytesOf(feature.files);
+        // Only where the feature's own code is there (not a shared type or a small helper of it).
+        if (codeBytes < 4096) continue;
+        const sizeWithout = (b.fn.bytes - codeBytes) / b.baseline.bytes;
+        featureTable.push({ function: b.key, feature: feature.name, 'code KB': round(codeBytes / 1024), 'function size x without it': round(sizeWithout, 2) });
+        figures.push(
+          { name: `bundle ${b.key}: code of ${feature.name}`, value: round(codeBytes / 1024, 2), unit: 'KB' },
+          { name: `bundle ${b.key} without the code of ${feature.name} (x baseline)`, value: round(sizeWithout, 2), unit: 'x' },
+        );
+      }
+      // A feature's own cost: the baseline with its client against the baseline without it.
+      b.features.forEach((feature, k) => {
+        const without = all[2 + k]!;
+        const cost = median(samples.base.map((x, i) => x.cpuMs / without[i]!.cpuMs));
+        const sizeCost = b.baseline.bytes / feature.built.bytes;
+        // The feature's own code in the function's bundle (its file, and the files only it needs:
+        // ledger-env.ts wires the ledger), and the function's size ratio with client and code left out.
+        const codeBytes = bytesOf((p) => feature.files.includes(p));
+        const sizeWithout = (b.fn.bytes - codeBytes - (b.baseline.bytes - feature.built.bytes)) / feature.built.bytes;
+        featureTable.push({
+          function: b.key,
+          feature: feature.name,
+          'baseline KB (with / without)': `${round(b.baseline.bytes / 1024)} / ${round(feature.built.bytes / 1024)}`,
+          'client size x': round(sizeCost, 2),
+          'code KB': round(codeBytes / 1024),
+          'function size x without it': round(sizeWithout, 2),
+          'baseline CPU ms (with / without)': `${round(base.cpuMedian)} / ${round(stat(without).cpuMedian)}`,
+          'client import x (CPU)': round(cost, 2),
+        });
+        figures.push(
+          { name: `bundle ${b.key} baseline without ${feature.name}`, value: round(feature.built.bytes / 1024), unit: 'KB' },
+          { name: `bundle ${b.key}: ${feature.name} (baseline x baseline without it)`, value: round(sizeCost, 2), unit: 'x' },
+          { name: `bundle ${b.key}: code of ${feature.name.replace(/ client$/, '')}`, value: round(codeBytes / 1024, 2), unit: 'KB' },
+          { name: `bundle ${b.key} without ${feature.name.replace(/ client$/, '')} (client and code, x baseline without the client)`, value: round(sizeWithout, 2), unit: 'x' },
+          { name: `cold import ${b.key} baseline without ${feature.name} CPU median`, value: round(stat(without).cpuMedian), unit: 'ms' },
+          { name: `cold import ${b.key} CPU: ${feature.name} (baseline x baseline without it)`, value: round(cost, 2), unit: 'x' },
+        );
+      });
     }
   } finally {
-    rmSync(tmp, { recursive: true, force: true });
+    // BENCH_BUNDLE_KEEP=1 keeps the bundles, baseline sources and environments for profiling.
+    if (process.env.BENCH_BUNDLE_KEEP) process.stderr.write(`bench: bundles kept in ${tmp}\n`);
+    else rmSync(tmp, { recursive: true, force: true });
   }
-  process.stderr.write(`bench: bundles, cold import over ${RUNS} fresh node ${process.version} processes each (median / min):\n`);
+  process.stderr.write(`bench: bundles, cold import over ${runs} fresh node ${node.version} processes each (${node.source}; Lambda runtime ${config.provider?.runtime ?? '?'}) (median / min):\n`);
   console.table(table);
+  if (featureTable.length) {
+    process.stderr.write(`bench: the cost of features (a client that is theirs alone: in both the function and its baseline above; their code: in the function):\n`);
+    console.table(featureTable);
+  }
   return figures;
 }

@@ -44,13 +44,17 @@ const POLICY_MIXES: Array<[inline: number, managed: number]> = [
   [3, 4],
 ];
 
-export async function run(ctx: { endpoint: string }): Promise<BenchFigure[]> {
+export async function run(ctx: { endpoint: string; quick?: boolean }): Promise<BenchFigure[]> {
+  // Quick (npm test): 4 subnets at most, 2 of the policy mixes, 1 timed run instead of 5.
+  const maxSubnets = ctx.quick ? 4 : 16;
+  const mixes = ctx.quick ? POLICY_MIXES.filter(([i, m]) => i + m <= 1).slice(0, 2) : POLICY_MIXES;
+  const timedRuns = ctx.quick ? 1 : 5;
   const reset = await fetch(`${ctx.endpoint}/moto-api/reset`, { method: 'POST' });
   if (!reset.ok) throw new Error(`moto reset failed: ${reset.status}`);
   const clients = clientsFor(ctx.endpoint, REGION);
   const account = await seedDemoAccount(clients, REGION);
   const subnetIds = [...account.subnetIds];
-  for (let i = subnetIds.length; i < 16; i++) {
+  for (let i = subnetIds.length; i < maxSubnets; i++) {
     const out = await clients.ec2.send(
       new CreateSubnetCommand({ VpcId: account.vpcId, CidrBlock: `10.42.${10 + i}.0/24`, AvailabilityZone: `${REGION}${'abcdef'[i % 6]}` }),
     );
@@ -74,7 +78,7 @@ export async function run(ctx: { endpoint: string }): Promise<BenchFigure[]> {
   const document = (i: number) =>
     JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::${account.trainingBucket}/p${i}/*` }] });
   const roleArns = new Map<string, string>();
-  for (const [inline, managed] of POLICY_MIXES) {
+  for (const [inline, managed] of mixes) {
     const roleName = `BenchRole-${inline}i-${managed}m`;
     const role = await clients.iam.send(new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: trust }));
     for (let i = 0; i < inline; i++) {
@@ -93,7 +97,7 @@ export async function run(ctx: { endpoint: string }): Promise<BenchFigure[]> {
     const job = resolveJobInput(
       demoJobInput(account, {
         roleArn,
-        vpcConfig: { vpcId: account.vpcId, subnetIds: subnetIds.slice(0, opts.subnets ?? 16), securityGroupIds: groupIds.slice(0, opts.groups ?? 1) },
+        vpcConfig: { vpcId: account.vpcId, subnetIds: subnetIds.slice(0, opts.subnets ?? maxSubnets), securityGroupIds: groupIds.slice(0, opts.groups ?? 1) },
         ...(opts.extraBucket ? { validationDataS3Uris: [`s3://${extraBucket}/datasets/validation.jsonl`] } : {}),
       }),
       stageFromParams(
@@ -115,19 +119,19 @@ export async function run(ctx: { endpoint: string }): Promise<BenchFigure[]> {
 
   await preflight({ subnets: 1 }); // warm-up: moto builds its EC2 defaults on the first call
   const figures: BenchFigure[] = [];
-  for (const count of [1, 4, 16]) {
+  for (const count of [1, 4, 16].filter((n) => n <= maxSubnets)) {
     const { report } = await preflight({ subnets: count });
     figures.push({ name: `preflight.awsCalls.${count}subnets`, value: report.awsCalls, unit: 'calls', target: target(expected(2, 0, 0), '10 + 2 buckets') });
   }
   {
-    const { report } = await preflight({ subnets: 16, groups: 5 });
+    const { report } = await preflight({ subnets: maxSubnets, groups: 5 });
     figures.push({ name: 'preflight.awsCalls.5securityGroups', value: report.awsCalls, unit: 'calls', target: target(expected(2, 0, 0), '10 + 2 buckets') });
   }
   {
     const { report } = await preflight({ extraBucket: true });
     figures.push({ name: 'preflight.awsCalls.3buckets', value: report.awsCalls, unit: 'calls', target: target(expected(3, 0, 0), '10 + 3 buckets') });
   }
-  for (const [inline, managed] of POLICY_MIXES) {
+  for (const [inline, managed] of mixes) {
     const { report } = await preflight({ roleArn: roleArns.get(`${inline}/${managed}`)! });
     figures.push({
       name: `preflight.awsCalls.role${inline}inline${managed}managed`,
@@ -136,11 +140,11 @@ export async function run(ctx: { endpoint: string }): Promise<BenchFigure[]> {
       target: target(expected(2, inline, managed), '12 + inline + 2 × managed'),
     });
   }
-  const { report } = await preflight({ subnets: 16 });
-  figures.push({ name: 'preflight.ec2Calls.16subnets', value: report.awsCallsByService.ec2, unit: 'calls', target: 'constant' });
+  const { report } = await preflight({ subnets: maxSubnets });
+  figures.push({ name: `preflight.ec2Calls.${maxSubnets}subnets`, value: report.awsCallsByService.ec2, unit: 'calls', target: 'constant' });
   const times: number[] = [];
-  for (let i = 0; i < 5; i++) times.push((await preflight({ subnets: 16 })).ms);
+  for (let i = 0; i < timedRuns; i++) times.push((await preflight({ subnets: maxSubnets })).ms);
   times.sort((a, b) => a - b);
-  figures.push({ name: 'preflight.wallTime.16subnets.median', value: Math.round(times[2]!), unit: 'ms' });
+  figures.push({ name: `preflight.wallTime.${maxSubnets}subnets.median`, value: Math.round(times[times.length >> 1]!), unit: 'ms' });
   return figures;
 }

@@ -24,12 +24,59 @@ export function defaultParams(config: Config = loadServerlessConfig()): StagePar
   return Object.fromEntries(Object.entries(defaults).map(([name, value]) => [name, String(value)]));
 }
 
-/** Replaces every `${param:name}` in `value` (an unknown param is an error, as in osls). */
-function substitute(value: string, params: StageParams, where: string): string {
-  return value.replace(/\$\{param:([A-Za-z0-9_]+)\}/g, (_, name: string) => {
-    if (!Object.hasOwn(params, name)) throw new Error(`${where} refers to \${param:${name}}, which serverless.yml does not define`);
-    return params[name]!;
-  });
+/** The stage name the local run and the bench deploy as (`${sls:stage}`, `${opt:stage, …}`): the local state machine's. */
+export const LOCAL_STAGE = 'local';
+
+/**
+ * Resolves the Serverless Framework variables of `value` as osls does for a deployment of stage
+ * {@link LOCAL_STAGE} with `params`: `${param:name}`, `${self:path.to.key}` (of serverless.yml),
+ * `${sls:stage}`, `${opt:name, fallback}` (no CLI options locally: the fallback), nested references
+ * inside out (`${self:custom.x.${param:y}.z}`), objects and lists member by member. Any other source,
+ * an unknown param or a path that resolves to nothing is an error naming `where`: a value never reaches a
+ * Lambda with a `${…}` left in it.
+ */
+export function resolveVariables(value: unknown, params: StageParams, where: string, config: Config = loadServerlessConfig(), depth = 0): unknown {
+  if (depth > 20) throw new Error(`${where}: serverless variables nest too deep`);
+  if (Array.isArray(value)) return value.map((v, i) => resolveVariables(v, params, `${where}[${i}]`, config, depth));
+  if (value !== null && typeof value === 'object') {
+    if (isCfnValue(value)) return value;
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveVariables(v, params, `${where}.${k}`, config, depth)]));
+  }
+  if (typeof value !== 'string') return value;
+  const source = (expr: string): unknown => {
+    const [head, ...fallbacks] = expr.split(',').map((part) => part.trim());
+    const [kind, rest = ''] = head!.split(/:(.*)/s) as [string, string?];
+    let out: unknown;
+    if (kind === 'param') {
+      if (!Object.hasOwn(params, rest)) throw new Error(`${where} refers to \${param:${rest}}, which serverless.yml does not define`);
+      out = params[rest];
+    } else if (kind === 'self') out = rest.split('.').reduce<unknown>((o, k) => (o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), config);
+    else if (kind === 'sls' && rest === 'stage') out = LOCAL_STAGE;
+    else if (kind === 'opt') out = rest === 'stage' ? LOCAL_STAGE : undefined;
+    else throw new Error(`${where}: \${${expr}} is a variable source the local run does not resolve (param, self, sls:stage, opt)`);
+    if (out === undefined && fallbacks.length) {
+      const fallback = fallbacks.join(',');
+      out = /^(['"]).*\1$/s.test(fallback) ? fallback.slice(1, -1) : source(fallback);
+    }
+    if (out === undefined) throw new Error(`${where}: \${${expr}} resolves to nothing`);
+    return resolveVariables(out, params, where, config, depth + 1);
+  };
+  let text = value;
+  // Innermost first: a reference whose body holds no other `${`.
+  for (let m = /\$\{([^${}]*)\}/.exec(text); m; m = /\$\{([^${}]*)\}/.exec(text)) {
+    const resolved = source(m[1]!);
+    if (m[0] === text) return resolved;
+    if (resolved !== null && typeof resolved === 'object') throw new Error(`${where}: \${${m[1]}} is an object inside a string`);
+    text = text.slice(0, m.index) + String(resolved) + text.slice(m.index + m[0].length);
+  }
+  return text;
+}
+
+/** `value` with its variables resolved, as the text an environment variable holds. */
+function substitute(value: string, params: StageParams, where: string, config: Config = loadServerlessConfig()): string {
+  const out = resolveVariables(value, params, where, config);
+  if (out !== null && typeof out === 'object') throw new Error(`${where}: resolves to an object, not text`);
+  return String(out);
 }
 
 /** The defaults with `overrides` laid over them, each value's `${param:…}` references resolved. */
@@ -38,7 +85,7 @@ export function resolveParams(overrides: StageParams = {}, config: Config = load
   const out: StageParams = {};
   for (const [name, value] of Object.entries(merged)) {
     // One level of reference is all serverless.yml uses (janitorVpcIds: ${param:vpcId}).
-    out[name] = substitute(value, merged, `param ${name}`);
+    out[name] = substitute(value, merged, `param ${name}`, config);
   }
   return out;
 }
@@ -59,12 +106,16 @@ export function functionEnvironment(
 ): Record<string, string> {
   const resources = stackResources(config);
   const env: Record<string, string> = {};
+  // provider.environment reaches every function (a function's own variable of the same name wins).
+  const providerRaw = resolveVariables((config.provider as { environment?: unknown } | undefined)?.environment ?? {}, params, 'provider.environment', config);
+  if (providerRaw === null || typeof providerRaw !== 'object' || Array.isArray(providerRaw)) throw new Error('provider.environment must resolve to a map of variables');
   for (const key of new Set(functions)) {
     if (!Object.hasOwn(config.functions, key)) throw new Error(`${key} is not a function of serverless.yml`);
-    for (const [name, raw] of Object.entries(config.functions[key]!.environment ?? {})) {
+    const variables = { ...(providerRaw as Record<string, unknown>), ...(config.functions[key]!.environment ?? {}) };
+    for (const [name, raw] of Object.entries(variables)) {
       const where = `functions.${key}.environment.${name}`;
       let value: string;
-      if (typeof raw === 'string') value = substitute(raw, params, where);
+      if (typeof raw === 'string') value = substitute(raw, params, where, config);
       else if (typeof raw === 'number' || typeof raw === 'boolean') value = String(raw);
       else if (isCfnValue(raw)) value = resolveCfnValue(raw, where, account, resources);
       else throw new Error(`${where}: ${JSON.stringify(raw)} is neither text nor a CloudFormation value`);

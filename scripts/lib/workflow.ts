@@ -39,9 +39,16 @@ const cfnTags = ['Sub', 'Ref', 'GetAtt', 'Join', 'Select', 'Split', 'ImportValue
     })),
 );
 
-/** The state machine definition, parsed from the one ASL file. */
+let parsedDefinition: { text: string; definition: Record<string, unknown> & { States: Record<string, Record<string, unknown>> } } | undefined;
+
+/**
+ * The state machine definition, parsed from the one ASL file (a fresh copy each call: callers change it;
+ * parsed again only when the file's text changed).
+ */
 export function loadDefinition(): Record<string, unknown> & { States: Record<string, Record<string, unknown>> } {
-  return parse(readFileSync(aslPath, 'utf8'));
+  const text = readFileSync(aslPath, 'utf8');
+  if (parsedDefinition?.text !== text) parsedDefinition = { text, definition: parse(text) };
+  return structuredClone(parsedDefinition.definition);
 }
 
 /** serverless.yml, parsed (its `<<` merge keys merged, as osls reads them). */

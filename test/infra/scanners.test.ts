@@ -185,12 +185,16 @@ const describeFinding = (f: Finding) => `${f.document}: ${f.issue} (${f.severity
 const PSEUDO: Record<string, string> = { 'AWS::AccountId': '123456789012', 'AWS::Region': 'eu-west-1', 'AWS::Partition': 'aws' };
 
 /**
- * Replaces the intrinsic functions of a template fragment by plain values: pseudo parameters, the
+ * Replaces the intrinsic functions of a template fragment by plain values: pseudo parameters, a
+ * template parameter's Default (what `osls deploy` deploys: it passes no parameter values), the
  * ARN or name of a resource of the stack (Ref / Fn::GetAtt Arn) built from its type and properties,
  * and Fn::If by the branch its condition (evaluated on this stage's template) selects, AWS::NoValue
  * left out. An intrinsic it does not know throws, so a new one is added here, not skipped.
  */
-function resolveIntrinsics(value: unknown, template: { Resources: Record<string, Resource>; Conditions?: Record<string, unknown> }): any {
+function resolveIntrinsics(
+  value: unknown,
+  template: { Resources: Record<string, Resource>; Conditions?: Record<string, unknown>; Parameters?: Record<string, { Default?: unknown }> },
+): any {
   const all = template.Resources;
   const NO_VALUE = Symbol('AWS::NoValue');
   const arnOf = (id: string): string => {
@@ -211,7 +215,8 @@ function resolveIntrinsics(value: unknown, template: { Resources: Record<string,
         throw new Error(`no ARN for ${id} (${r?.Type ?? 'not in the template'})`);
     }
   };
-  const ref = (name: string) => (name === 'AWS::NoValue' ? NO_VALUE : (PSEUDO[name] ?? arnOf(name)));
+  const parameter = (name: string) => (template.Parameters && name in template.Parameters ? template.Parameters[name]!.Default : undefined);
+  const ref = (name: string) => (name === 'AWS::NoValue' ? NO_VALUE : (PSEUDO[name] ?? parameter(name) ?? arnOf(name)));
   const condition = (c: any): boolean => {
     if (typeof c === 'string') {
       if (!template.Conditions?.[c]) throw new Error(`no condition ${c}`);

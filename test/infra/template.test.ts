@@ -3,7 +3,7 @@
  * the CloudFormation template it writes, and cfn-lint on it.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { inflateRawSync } from 'node:zlib';
@@ -13,7 +13,7 @@ import { aslPath, projectRoot } from '../../scripts/lib/paths.js';
 import { resolveParams } from '../../scripts/lib/stage-params.js';
 import { STAGE_PARAMS } from '../../functions/shared/stage.js';
 import { fixtureEvent, matchPatterns } from '../support/event-ruler.js';
-import { packageStage, type Resource } from '../support/package-stage.js';
+import { packageStage, type Resource, type Template } from '../support/package-stage.js';
 
 const run = promisify(execFile);
 
@@ -252,14 +252,19 @@ describe('packaged CloudFormation template', () => {
     it('subscribes the notificationEmail param only when it is set (a CloudFormation condition)', async () => {
       const sub = resources.NotificationEmailSubscription as Resource & { Condition?: string };
       expect(sub.Condition).toBe('HasNotificationEmail');
-      expect(packaged.template.Conditions?.HasNotificationEmail).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
+      // On a CloudFormation Parameter whose Default is the param (two literals would make the condition
+      // constant: cfn-lint W8003, which the emulator's CloudFormation refuses).
+      const condition = { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'NotificationEmail' }, ''] }] };
+      expect(packaged.template.Conditions?.HasNotificationEmail).toEqual(condition);
+      expect(packaged.template.Parameters?.NotificationEmail).toMatchObject({ Type: 'String', Default: '' });
       const other = await packageStage('--param', 'notificationEmail=ops@example.com');
       try {
-        expect(other.template.Conditions?.HasNotificationEmail).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['ops@example.com', ''] }] });
+        expect(other.template.Conditions?.HasNotificationEmail).toEqual(condition);
+        expect(other.template.Parameters?.NotificationEmail).toMatchObject({ Type: 'String', Default: 'ops@example.com' });
         expect(other.template.Resources.NotificationEmailSubscription!.Properties).toEqual({
           TopicArn: { Ref: 'NotificationTopic' },
           Protocol: 'email',
-          Endpoint: 'ops@example.com',
+          Endpoint: { Ref: 'NotificationEmail' },
         });
       } finally {
         rmSync(other.dir, { recursive: true, force: true });
@@ -315,12 +320,16 @@ describe('packaged CloudFormation template', () => {
   it('passes the janitorVpcIds param (several VPCs) to the janitor and to its delete condition; lets validate-network read extraBuckets when set', async () => {
     const other = await packageStage('--param', 'janitorVpcIds=vpc-0aaa,vpc-0bbb', '--param', 'extraBuckets=extra-a,extra-b');
     try {
-      // Without extraBuckets (the default package) the two statements are Fn::If on a false condition.
-      expect(packaged.template.Conditions?.HasExtraBuckets).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
-      expect(other.template.Conditions?.HasExtraBuckets).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['extra-a,extra-b', ''] }] });
+      // Without extraBuckets (the default package) the two statements are Fn::If on a condition that is
+      // false at deploy time: the param is the Default of the ExtraBuckets Parameter.
+      const condition = { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'ExtraBuckets' }, ''] }] };
+      expect(packaged.template.Conditions?.HasExtraBuckets).toEqual(condition);
+      expect(other.template.Conditions?.HasExtraBuckets).toEqual(condition);
+      expect(packaged.template.Parameters?.ExtraBuckets).toMatchObject({ Type: 'String', Default: '' });
+      expect(other.template.Parameters?.ExtraBuckets).toMatchObject({ Type: 'String', Default: 'extra-a,extra-b' });
       const reads = other.template.Resources.ValidateNetworkRole!.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement).filter((s: any) => s['Fn::If']);
       expect(reads.map((s: any) => s['Fn::If'][1].Action)).toEqual([['s3:GetBucketLocation', 's3:ListBucket'], 's3:GetObject']);
-      expect(JSON.stringify(reads)).toContain('"extra-a,extra-b"');
+      expect(JSON.stringify(reads)).toContain('"Fn::Split":[",",{"Ref":"ExtraBuckets"}]');
       const fn = other.template.Resources.JanitorLambdaFunction!;
       expect(fn.Properties.Environment.Variables.JANITOR_VPC_IDS).toBe('vpc-0aaa,vpc-0bbb');
       const role = other.template.Resources.JanitorRole!;
@@ -660,17 +669,55 @@ describe('packaged CloudFormation template', () => {
     });
   });
 
-  it('passes cfn-lint', async () => {
-    // W3005 (redundant DependsOn): the Framework adds DependsOn to each function for its role even
-    // though the Role property's Fn::GetAtt already orders them. W8003 (a condition that is always true
-    // or false): osls writes the params into the template, so HasExtraBuckets compares two literals.
-    // Everything else must be clean.
-    const args = ['--format', 'parseable', '--ignore-checks', 'W3005', '--ignore-checks', 'W8003', '--', packaged.templatePath];
+  type LintFinding = { Level: string; Message: string; Rule: { Id: string }; Location: { Path: (string | number)[] } };
+  /** cfn-lint (the project's .venv) on a template file, every rule on: its findings (JSON format). */
+  async function cfnLint(templatePath: string): Promise<LintFinding[]> {
+    const args = ['--format', 'json', '--', templatePath];
+    // Exit code 0 when clean, else a bit per level found (2 errors, 4 warnings, 8 informational).
     const result = await run(join(projectRoot, '.venv', 'bin', 'cfn-lint'), args).then(
       (r) => ({ code: 0, out: r.stdout }),
       (e: { code: number; stdout: string }) => ({ code: e.code, out: e.stdout }),
     );
-    expect(result.out).toBe('');
-    expect(result.code).toBe(0);
+    const findings = JSON.parse(result.out) as LintFinding[];
+    expect(result.code === 0, `cfn-lint exit code ${result.code}`).toBe(findings.length === 0);
+    return findings;
+  }
+  const describeFinding = (f: LintFinding) => `${f.Rule.Id} (${f.Level}) at ${f.Location.Path.join('/')}: ${f.Message}`;
+  /** The checks a resource ignores (Metadata cfn-lint.config.ignore_checks) and the reason written beside each. */
+  const lintIgnores = (from = resources) =>
+    Object.entries(from).flatMap(([id, r]) => {
+      const lint = (r as Resource & { Metadata?: { 'cfn-lint'?: { config?: { ignore_checks?: string[] }; reasons?: Record<string, string> } } }).Metadata?.['cfn-lint'];
+      return (lint?.config?.ignore_checks ?? []).map((check) => ({ id, check, reason: lint?.reasons?.[check] }));
+    });
+
+  it('passes cfn-lint with no finding at all: errors, warnings and informational (no check ignored on the command line)', async () => {
+    // The emulator's CloudFormation (moto) runs the same cfn-lint and refuses a template on any
+    // finding: test/infra/deploy.test.ts deploys it there.
+    expect((await cfnLint(packaged.templatePath)).map(describeFinding)).toEqual([]);
+  });
+
+  it('ignores a cfn-lint check only on a resource, with its reason beside it, and only where it still finds something', async () => {
+    const ignores = lintIgnores();
+    for (const { id, check, reason } of ignores) {
+      expect(check, id).toMatch(/^[EWI]\d{4}$/);
+      expect(reason?.trim().length ?? 0, `${check} on ${id}: give its reason in Metadata cfn-lint.reasons.${check}`).toBeGreaterThan(40);
+    }
+    // Every reason is for a check that is ignored there.
+    for (const [id, r] of Object.entries(resources) as [string, Resource & { Metadata?: any }][]) {
+      for (const check of Object.keys(r.Metadata?.['cfn-lint']?.reasons ?? {})) expect(r.Metadata['cfn-lint'].config?.ignore_checks ?? [], id).toContain(check);
+    }
+    // No template-wide ignore (template Metadata): each one is scoped to the resources it is about.
+    expect((packaged.template as { Metadata?: Record<string, unknown> }).Metadata?.['cfn-lint']).toBeUndefined();
+    // The same template without the ignores: cfn-lint finds exactly what they ignore, on those resources.
+    const bare = JSON.parse(readFileSync(packaged.templatePath, 'utf8')) as Template;
+    for (const r of Object.values(bare.Resources) as (Resource & { Metadata?: Record<string, unknown> })[]) delete r.Metadata?.['cfn-lint'];
+    const barePath = join(packaged.dir, 'without-lint-ignores.json');
+    writeFileSync(barePath, JSON.stringify(bare, null, 2));
+    const found = (await cfnLint(barePath)).map((f) => {
+      if (f.Location.Path[0] !== 'Resources') throw new Error(`a finding outside Resources cannot be ignored on a resource: ${describeFinding(f)}`);
+      return `${f.Rule.Id} ${f.Location.Path[1]}`;
+    });
+    const expected = ignores.map((i) => `${i.check} ${i.id}`);
+    expect([...new Set(found)].sort()).toEqual([...new Set(expected)].sort());
   });
 });

@@ -6,7 +6,9 @@
  * (job-waits table and job ledger) and a mocked Bedrock;
  * events are AWS's documented sample with this job's ARN and status (deep copies).
  */
-import { BedrockClient, GetModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
+import { BedrockClient, GetModelCustomizationJobCommand, StopModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
+import { DeleteNetworkInterfaceCommand } from '@aws-sdk/client-ec2';
+import { DETECTION_BOUND_SECONDS } from '../../functions/shared/job-state.js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { jobLedger } from '../../functions/shared/ledger-env.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -139,5 +141,106 @@ describe('event-driven wait', () => {
     const refused = await runWorkflow({ input: rawJob({ polling: { mode: 'event' } }), handlers: handlers(), waitMs: 0, retryMs: 0 });
     expect(refused).toMatchObject({ status: 'FAILED', error: 'InvalidInputError' });
     expect(refused.cause).toContain('polling.mode: must be \\"poll\\"');
+  });
+});
+
+/** The safety net (`$.poll.nextWaitSeconds`: WaitForJobEvent's TimeoutSecondsPath) of every wait a run entered, by state. */
+function waitsOf(run: { events: unknown[] }) {
+  const out: { state: string; seconds: number; afterStop: boolean }[] = [];
+  for (const e of run.events as { type: string; state?: { name: string; input?: { poll?: { nextWaitSeconds?: number }; stopRequest?: unknown } } }[]) {
+    if (e.type !== 'StateEntered' || !['WaitForJobEvent', 'WaitForJob'].includes(e.state!.name)) continue;
+    out.push({ state: e.state!.name, seconds: e.state!.input!.poll!.nextWaitSeconds!, afterStop: e.state!.input!.stopRequest !== undefined });
+  }
+  return out;
+}
+
+describe('the detection bound (every event lost)', () => {
+  it('each safety net grows from initialSeconds with the job\'s age and never exceeds the bound: the end is seen by the check after it', async () => {
+    // The job ends before the 13th status check (job-events' own reads at registration see it running).
+    let checks = 0;
+    mocks.bedrock.on(GetModelCustomizationJobCommand, { jobIdentifier: ACCOUNT.jobArn }).callsFake(() => ({ jobArn: ACCOUNT.jobArn, status: checks >= 13 ? 'Completed' : 'InProgress' }));
+    const run = await runWorkflow({
+      input: rawJob(),
+      handlers: handlers(),
+      waitMs: 0,
+      retryMs: 0,
+      eventWaitMs: 0,
+      onEvent: (e) => {
+        if (e.type === 'StateEntered' && (e as { state: { name: string } }).state.name === 'PollStatus') checks++;
+      },
+    });
+    expect(run.status, `${run.error} ${run.cause}`).toBe('SUCCEEDED');
+    const waits = waitsOf(run);
+    expect(waits.every((w) => w.state === 'WaitForJobEvent')).toBe(true);
+    // One wait before each status check after the first; the last check saw the end.
+    expect(waits).toHaveLength(count(run.states, 'PollStatus') - 1);
+    expect(waits.length).toBeGreaterThanOrEqual(12);
+    expect(waits.map((w) => w.seconds)).toEqual([60, 120, 240, 480, ...Array<number>(waits.length - 4).fill(DETECTION_BOUND_SECONDS)]);
+    expect(run.states.slice(-5)).toEqual(['JobStatus', 'CleanupEnis', 'RevokeGrants', 'Outcome', 'JobSucceeded']);
+  });
+
+  it('a job that asks for a safety net above the bound is refused before any AWS call, the field named', async () => {
+    const run = await runWorkflow({ input: rawJob({ polling: { eventSafetyNetSeconds: DETECTION_BOUND_SECONDS + 1 } }), handlers: handlers(), waitMs: 0, retryMs: 0 });
+    expect(run).toMatchObject({ status: 'FAILED', error: 'InvalidInputError' });
+    expect(run.cause).toContain('polling.eventSafetyNetSeconds');
+  });
+});
+
+describe('after a stop, the same bound', () => {
+  /**
+   * Bedrock as it stops a job: InProgress until the stop request, then `afterStop.status` (Stopping; the
+   * test moves it to Stopped) once `stoppingReads` reads have seen Stopping; `afterStop.reads` counts them.
+   */
+  function stoppableJob(stoppingReads: number) {
+    const afterStop = { requested: false, reads: 0, stoppingReads, status: 'Stopping' };
+    mocks.bedrock.on(StopModelCustomizationJobCommand).callsFake(() => {
+      afterStop.requested = true;
+      return {};
+    });
+    mocks.bedrock.on(GetModelCustomizationJobCommand, { jobIdentifier: ACCOUNT.jobArn }).callsFake(() => ({
+      jobArn: ACCOUNT.jobArn,
+      status: !afterStop.requested ? 'InProgress' : afterStop.reads++ < afterStop.stoppingReads ? 'Stopping' : afterStop.status,
+    }));
+    return afterStop;
+  }
+
+  it('deadline stop, every event lost: waits for the Stopped event (not a plain Wait), each safety net short and within the bound; then cleanup and revocation', async () => {
+    const afterStop = stoppableJob(5);
+    afterStop.status = 'Stopped';
+    const run = await runWorkflow({ input: rawJob({ maxJobDurationSeconds: 1 }), handlers: handlers(), waitMs: 0, retryMs: 0, eventWaitMs: 250 });
+    expect(run).toMatchObject({ status: 'FAILED', error: 'JobDeadlineExceededError' });
+    const statesAfterStop = run.states.slice(run.states.indexOf('StopJob'));
+    expect(statesAfterStop.slice(0, 3)).toEqual(['StopJob', 'WaitAfterStop', 'WaitForJobEvent']);
+    expect(statesAfterStop).not.toContain('WaitForJob');
+    // The waits after the stop request: initialSeconds, then as long as the stop has taken (doubling), at most the bound.
+    const waits = waitsOf(run).filter((w) => w.afterStop).map((w) => w.seconds);
+    expect(waits.length).toBeGreaterThanOrEqual(2);
+    expect(waits[0]).toBe(60);
+    for (const seconds of waits) expect(seconds).toBeLessThanOrEqual(DETECTION_BOUND_SECONDS);
+    expect(count(run.states, 'CleanupEnis')).toBe(1);
+    expect(mocks.ec2).toHaveReceivedCommand(DeleteNetworkInterfaceCommand);
+    const revoked = (run.events as { type: string; state?: { name: string; output?: { revoke?: unknown; revokeError?: unknown } } }[]).find(
+      (e) => e.type === 'StateExited' && e.state!.name === 'RevokeGrants',
+    );
+    expect(revoked?.state?.output?.revoke).toBeDefined();
+    expect(revoked?.state?.output?.revokeError).toBeUndefined();
+  });
+
+  it('deadline stop, the Stopped event delivered: the wait after the stop is released by it', async () => {
+    const afterStop = stoppableJob(Number.POSITIVE_INFINITY);
+    const run = runWorkflow({ input: rawJob({ maxJobDurationSeconds: 1 }), handlers: handlers(), waitMs: 0, retryMs: 0, eventWaitMs: 3_000 });
+    // The stop goes out once the deadline (1 s) has passed: the wait before it ends at its safety net (shortened to 3 s).
+    for (let i = 0; i < 400 && mocks.bedrock.commandCalls(StopModelCustomizationJobCommand).length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await waiting();
+    afterStop.status = 'Stopped';
+    afterStop.stoppingReads = 0;
+    const started = Date.now();
+    expect(await deliver(jobEvent(ACCOUNT.jobArn, 'Stopped'))).toEqual({ released: true, jobArn: ACCOUNT.jobArn, status: 'Stopped' });
+    const result = await run;
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(result).toMatchObject({ status: 'FAILED', error: 'JobDeadlineExceededError' });
+    expect(result.states.slice(result.states.indexOf('StopJob'))).toEqual([
+      'StopJob', 'WaitAfterStop', 'WaitForJobEvent', 'PollStatus', 'JobStatus', 'CleanupEnis', 'RevokeGrants', 'Outcome', 'JobDeadlineExceeded',
+    ]);
   });
 });

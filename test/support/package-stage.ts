@@ -8,7 +8,12 @@ import { projectRoot } from '../../scripts/lib/paths.js';
 
 const run = promisify(execFile);
 export type Resource = { Type: string; Properties: Record<string, any> };
-export type Template = { Resources: Record<string, Resource>; Outputs: Record<string, any>; Conditions?: Record<string, any> };
+export type Template = {
+  Resources: Record<string, Resource>;
+  Outputs: Record<string, any>;
+  Conditions?: Record<string, any>;
+  Parameters?: Record<string, { Type: string; Default?: string; Description?: string }>;
+};
 
 /** `osls package` of stage ci into a fresh directory: its output, template and function zips. */
 export async function packageStage(...extraArgs: string[]) {

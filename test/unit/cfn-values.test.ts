@@ -9,8 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { roleArnSchema } from '../../functions/shared/job-input.js';
 import { environmentCfnValues, lambdaLogicalId, resolveCfnValue, stackResources } from '../../scripts/lib/cfn-values.js';
 import * as seed from '../../scripts/lib/seed.js';
-import { functionEnvironment, resolveParams } from '../../scripts/lib/stage-params.js';
-import { loadServerlessConfig, localStateMachineArn } from '../../scripts/lib/workflow.js';
+import { LOCAL_STAGE, functionEnvironment, resolveParams, resolveVariables } from '../../scripts/lib/stage-params.js';
+import { callbackTaskFunctions, lambdaTaskFunctions, loadServerlessConfig, localStateMachineArn } from '../../scripts/lib/workflow.js';
 
 const account = { accountId: '123456789012', region: 'us-east-1' };
 // The handlers' own checks of these variables (functions/reaper/handler.ts, functions/notify/handler.ts).
@@ -126,10 +126,10 @@ describe('CloudFormation values in the function environments of serverless.yml',
       getAtt.functions['submit-job']!.environment = { ROLE: { 'Fn::GetAtt': 'NoSuchRole.Arn' } };
 
       // Act / Assess
-      expect(() => functionEnvironment({}, account, config, ['submit-job'])).toThrow(
+      expect(() => functionEnvironment(resolveParams({}, config), account, config, ['submit-job'])).toThrow(
         /functions\.submit-job\.environment\.LEDGER: !Ref NoSuchLedgerTable names NoSuchLedgerTable, which is no resource of serverless\.yml/,
       );
-      expect(() => functionEnvironment({}, account, getAtt, ['submit-job'])).toThrow(/ROLE: !GetAtt NoSuchRole\.Arn names NoSuchRole/);
+      expect(() => functionEnvironment(resolveParams({}, getAtt), account, getAtt, ['submit-job'])).toThrow(/ROLE: !GetAtt NoSuchRole\.Arn names NoSuchRole/);
     });
 
     it('a resource Type, attribute, pseudo parameter or function without a stand-in', () => {
@@ -149,5 +149,65 @@ describe('CloudFormation values in the function environments of serverless.yml',
     expect(resolveCfnValue({ Ref: 'AWS::Region' }, 'r', cn)).toBe('cn-north-1');
     expect(resolveCfnValue({ Ref: 'AWS::Partition' }, 'p', cn)).toBe('aws-cn');
     expect(resolveCfnValue({ 'Fn::GetAtt': 'ApplyPoliciesRole.Arn' }, 'g', cn)).toBe('arn:aws-cn:iam::210987654321:role/apply-policies');
+  });
+});
+
+describe('the local run and the bench get every variable a deployment sets (scripts/lib/stage-params.ts)', () => {
+  const deployed = (config: ReturnType<typeof loadServerlessConfig>, key: string) => {
+    const provider = resolveVariables((config.provider as { environment?: unknown }).environment ?? {}, resolveParams({}, config), 'provider.environment', config) as Record<string, unknown>;
+    return [...new Set([...Object.keys(provider), ...Object.keys(config.functions[key]!.environment ?? {})])].sort();
+  };
+
+  it("every function the local run executes: each variable of provider.environment and of its environment, none with a ${…} left", () => {
+    // Prepare: the functions of the state machine's Tasks and callbacks, whose environments the local run and the bench merge
+    const config = loadServerlessConfig();
+    const functions = [...new Set([...Object.values(lambdaTaskFunctions(config)), ...Object.values(callbackTaskFunctions())])];
+
+    // Act: the environment as scripts/cli/local-target.ts and the bench groups build it (default functions)
+    const env = functionEnvironment(resolveParams({}, config), account, config);
+
+    // Assess
+    expect(functions).toEqual(expect.arrayContaining(['validate-network', 'apply-policies', 'submit-job', 'poll-status', 'job-events']));
+    for (const key of functions) {
+      const missing = deployed(config, key).filter((name) => !Object.hasOwn(env, name));
+      expect(missing, `${key}: serverless.yml sets these, the local run does not`).toEqual([]);
+    }
+    for (const [name, value] of Object.entries(env)) expect(value, name).not.toMatch(/\$\{/);
+  });
+
+  it('every function of serverless.yml, one at a time: the same', () => {
+    const config = loadServerlessConfig();
+    for (const key of Object.keys(config.functions)) {
+      const env = functionEnvironment(resolveParams({}, config), account, config, [key]);
+      expect(Object.keys(env).sort(), key).toEqual(deployed(config, key));
+      for (const [name, value] of Object.entries(env)) expect(value, `${key}.${name}`).not.toMatch(/\$\{/);
+    }
+  });
+
+  it("the workflow's own roles are exempt as deployed: WORKFLOW_ROLE_ARN and SNAPSHOT_ROLE_ARN are the roles' local ARNs", () => {
+    const config = loadServerlessConfig();
+    const env = functionEnvironment(resolveParams({}, config), account, config, ['apply-policies']);
+    expect(env.WORKFLOW_ROLE_ARN).toBe(resolveCfnValue({ 'Fn::GetAtt': ['ValidateNetworkRole', 'Arn'] }, 'x', account));
+    expect(env.SNAPSHOT_ROLE_ARN).toBe(resolveCfnValue({ 'Fn::GetAtt': ['SubmitJobRole', 'Arn'] }, 'x', account));
+    expect(roleArnSchema.parse(env.WORKFLOW_ROLE_ARN)).toMatch(/^arn:aws:iam::123456789012:role\//);
+  });
+
+  it('resolves ${self:…}, ${sls:stage} and nested references as osls does (notify: NOTIFY_METRIC_NAMESPACE), and provider.environment', () => {
+    const config = loadServerlessConfig();
+    const env = functionEnvironment(resolveParams({}, config), account, config, ['notify']);
+    expect(env.NOTIFY_METRIC_NAMESPACE).toBe(`${config.service as string}/${LOCAL_STAGE}`);
+    // sourceMaps 'true' switches provider.environment (${self:custom.sourceMaps.${param:sourceMaps}.environment}) for every function
+    const withMaps = functionEnvironment(resolveParams({ sourceMaps: 'true' }, config), account, config, ['notify', 'janitor']);
+    expect(withMaps.NODE_OPTIONS).toBe('--enable-source-maps');
+  });
+
+  it('a new variable the local run cannot resolve fails naming it', () => {
+    const config = loadServerlessConfig();
+    config.functions['submit-job']!.environment = { ...config.functions['submit-job']!.environment, NEW_THING: '${ssm:/some/parameter}' };
+    expect(() => functionEnvironment(resolveParams({}, config), account, config, ['submit-job'])).toThrow(
+      /functions\.submit-job\.environment\.NEW_THING: \$\{ssm:\/some\/parameter\} is a variable source the local run does not resolve/,
+    );
+    config.functions['submit-job']!.environment = { NEW_PARAM: '${param:noSuchParam}' };
+    expect(() => functionEnvironment(resolveParams({}, config), account, config, ['submit-job'])).toThrow(/NEW_PARAM refers to \$\{param:noSuchParam\}/);
   });
 });

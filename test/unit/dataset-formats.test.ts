@@ -1,9 +1,14 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  assessChars,
+  assessRecord,
   bareModelId,
+  charCount,
   checkRecord,
   datasetRulesFor,
   estimateTokens,
+  flatRecordKeys,
   type DatasetRules,
 } from '../../functions/shared/dataset/formats.js';
 import { MODEL_FAMILIES, type Sourced } from '../../functions/shared/dataset/limits.js';
@@ -376,5 +381,52 @@ describe('no data in problems', () => {
     ['a content item of unknown kind', NOVA_LITE, conversation(turn('user', { [SECRET]: SECRET }), turn('assistant', text('a')))],
   ])('%s: the problem names field and rule, not the value', (_name, rules, record) => {
     expectNoSecret(checkRecord(rules, record));
+  });
+});
+
+describe('counting characters and judging a record in one pass', () => {
+  it('charCount counts code points as Array.from does, lone surrogates included', () => {
+    const unit = fc.oneof(fc.constantFrom('😀', '𝄞', 'é', '\ud800', '\udc00', '\udbff\udfff', 'a'), fc.string({ unit: 'binary', maxLength: 2 }));
+    fc.assert(
+      fc.property(fc.string({ unit, maxLength: 30 }), (text) => {
+        expect(charCount(text)).toBe(Array.from(text).length);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('assessRecord gives checkRecord\'s problems and, for a valid record, estimateTokens\' tokens', () => {
+    const text = fc.string({ unit: fc.oneof(fc.constantFrom('😀', 'é', 'x'), fc.string({ unit: 'grapheme', maxLength: 1 })), maxLength: 40 });
+    const rules = { ...TITAN, limits: { ...TITAN.limits, maxCharsPerRecord: 60, maxTokensPerRecord: 8 } };
+    fc.assert(
+      fc.property(fc.oneof(fc.record({ prompt: text, completion: text }), fc.record({ prompt: text }), fc.jsonValue({ maxDepth: 1 })), (record) => {
+        const { problems, tokens } = assessRecord(rules, record);
+        expect(problems).toEqual(checkRecord(rules, record));
+        expect(tokens).toBe(problems.length ? 0 : estimateTokens(rules, record));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('assessChars holds a flat record to the same limits, with the same messages, as the parsed record', () => {
+    const rules = { ...TITAN, limits: { ...TITAN.limits, maxCharsPerRecord: 50, maxTokensPerRecord: 5 } };
+    for (const [prompt, completion] of [
+      ['a'.repeat(10), 'b'.repeat(20)], // 30 chars, 5 tokens: valid
+      ['a'.repeat(10), 'b'.repeat(21)], // 31 chars, 6 tokens: over the token limit
+      ['😀'.repeat(30), 'é'.repeat(21)], // 51 chars: over the character limit
+    ] as const) {
+      const record = { prompt, completion };
+      expect(assessChars(rules, Array.from(prompt + completion).length)).toEqual(assessRecord(rules, record));
+    }
+  });
+
+  it('flatRecordKeys names the flat formats only, and an object of exactly those string members is a valid record of them', () => {
+    expect(flatRecordKeys(TITAN)).toEqual(['prompt', 'completion']);
+    expect(flatRecordKeys(TITAN_CPT)).toEqual(['input']);
+    for (const rules of [NOVA_LITE, NOVA_MICRO, LLAMA_32_TEXT, LLAMA_32_VISION, HAIKU]) expect(flatRecordKeys(rules)).toBeUndefined();
+    for (const rules of [TITAN, TITAN_CPT]) {
+      const record = Object.fromEntries(flatRecordKeys(rules)!.map((key) => [key, 'x']));
+      expect(checkRecord(rules, record)).toEqual([]);
+    }
   });
 });

@@ -100,6 +100,7 @@ const factories: { [K in keyof ErrorClasses]: (C: ErrorClasses[K]) => Error } = 
   NetworkValidationError: (C) => new C('subnet-1: no route to S3', { ok: false, failures: ['subnet-1'] }),
   DatasetValidationError: (C) => new C('s3://b/train.jsonl line 3, messages[1].role [messages.alternate]: must be assistant'),
   DatasetChangedError: (C) => new C('s3://b/train.jsonl is no longer the version the dataset step checked', { cause: new Error('PreconditionFailed') }),
+  DatasetUnreadableError: (C) => new C('s3://b/train.jsonl (training data): GetObject answered HTTP 403, AccessDenied', { cause: new Error('AccessDenied') }),
   TrainingBudgetExceededError: (C) => new C('estimated 2,000,000 training tokens, above the cap of 1,000,000'),
   PolicyApplyError: (C) => new C('Writing the bucket policy failed', { cause: new Error('AccessDenied') }),
   PolicyLockoutError: (C) => new C('Refusing to write the policy of arn:aws:s3:::bucket'),

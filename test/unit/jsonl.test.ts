@@ -7,7 +7,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_LINE_BYTES, INVALID_JSON_MESSAGE, JsonlSplitter, readJsonl, type JsonlItem, type JsonlOptions } from '../../functions/shared/dataset/jsonl.js';
+import { DEFAULT_MAX_LINE_BYTES, INVALID_JSON_MESSAGE, JsonlSplitter, readJsonl, scanFlatRecord, type JsonlItem, type JsonlOptions } from '../../functions/shared/dataset/jsonl.js';
 
 const utf8 = new TextEncoder();
 const BOM = [0xef, 0xbb, 0xbf];
@@ -484,5 +484,221 @@ describe('readJsonl: examples', () => {
     // Act / Assess
     expect(() => splitter.push(utf8.encode('{}'))).toThrow('after end()');
     expect(splitter.end()).toEqual([]);
+  });
+});
+
+describe('flat records (flatRecordKeys): recognised on their bytes, never differently from a parse', () => {
+  const KEYS = ['prompt', 'completion'] as const;
+  const FLAT: JsonlOptions = { flatRecordKeys: KEYS };
+  const codePoints = (value: Record<string, unknown>) => Object.values(value).reduce<number>((n, v) => n + Array.from(v as string).length, 0);
+
+  /**
+   * Each flat item stands for the parsed item of the same line: a record of exactly KEYS, all strings,
+   * of `chars` code points; every other item is the parsed one.
+   */
+  function expectAgrees(items: JsonlItem[], parsed: JsonlItem[]) {
+    expect(items.map((i) => i.line)).toEqual(parsed.map((i) => i.line));
+    items.forEach((item, n) => {
+      const ref = parsed[n]!;
+      if (!('chars' in item)) {
+        expect(comparable([item])).toEqual(comparable([ref]));
+        return;
+      }
+      expect('value' in ref && ref.value !== undefined).toBe(true);
+      const value = (ref as { value: Record<string, unknown> }).value;
+      expect(Object.keys(value).sort()).toEqual([...KEYS].sort());
+      expect(Object.values(value).every((v) => typeof v === 'string')).toBe(true);
+      expect({ line: item.line, bytes: item.bytes, chars: item.chars }).toEqual({ line: ref.line, bytes: ref.bytes, chars: codePoints(value) });
+    });
+  }
+
+  /** Strings whose JSON text has the short escapes, astral characters, U+2028, DEL, and (forcing a parse) \u escapes. */
+  const flatString = fc.string({
+    // ASCII runs of 1 to 9 bytes too, so the scanner's 4-byte steps meet every special byte at every offset
+    unit: fc.oneof(
+      fc.constantFrom('"', '\\', '/', '\b', '\f', '\n', '\r', '\t', 'é', '😀', '中', '\u2028', '\u007f', '\u0001', '\u001f', ' ', '!', '#', '[', ']', '~', '\ud800', '\udc00'),
+      fc.string({ unit: 'binary', maxLength: 1 }),
+      fc.string({ unit: fc.constantFrom('a', ' ', '~', '!', '#', '\u007f'), minLength: 1, maxLength: 9 }),
+    ),
+    maxLength: 12,
+  });
+  const ws = fc.constantFrom('', ' ', '\t', '\r', ' \t ');
+  /** A flat line or a near miss: spacing, key order, extra/duplicate/missing keys, other value types, escapes in keys, trailing comma, raw control bytes. */
+  const flatCase = fc
+    .record({
+      a: flatString,
+      b: flatString,
+      w: fc.array(ws, { minLength: 10, maxLength: 10 }),
+      swap: fc.boolean(),
+      miss: fc.constantFrom('none', 'none', 'none', 'extra', 'duplicate', 'missing', 'number', 'nested', 'keyEscape', 'trailingComma', 'rawTab', 'array'),
+    })
+    .map(({ a, b, w, swap, miss }) => {
+      const members: string[] = [
+        `"prompt"${w[1]}:${w[2]}${JSON.stringify(a)}`,
+        `"completion"${w[3]}:${w[4]}${miss === 'number' ? '12' : miss === 'nested' ? '{"x":"y"}' : JSON.stringify(b)}`,
+      ];
+      if (swap) members.reverse();
+      if (miss === 'extra') members.push(`"other"${w[5]}:${w[6]}"x"`);
+      if (miss === 'duplicate') members.push(`"prompt":${JSON.stringify(b)}`);
+      if (miss === 'missing') members.pop();
+      if (miss === 'keyEscape') members[0] = members[0]!.replace(/^"(\w)/, '"\\u00$1');
+      let body = members.join(`${w[7]},${w[8]}`);
+      if (miss === 'trailingComma') body += ',';
+      if (miss === 'rawTab') body = body.replace(/:(\s*)"/, ':$1"\t');
+      const line = `${w[0]}{${w[9]}${body}}${w[5]}`;
+      return { miss, line: miss === 'array' ? `[${line}]` : line };
+    });
+  const flatLine = flatCase.map((c) => c.line);
+
+  it('agrees with the parsed items on flat lines, near misses and arbitrary bytes, for any chunking and line limit', async () => {
+    const piece = fc.oneof(
+      { weight: 4, arbitrary: flatLine.map((l) => [...utf8.encode(l)]) },
+      { weight: 1, arbitrary: fc.array(fc.oneof(fc.constantFrom(0x0a, 0x0d, 0x22, 0x5c, 0x7b, 0x7d, 0x3a, 0x2c, 0x80, 0xbf, 0xc3, 0xa9, 0xed, 0xf0, 0xff), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }) },
+      { weight: 1, arbitrary: recordArb.map((r) => [...utf8.encode(JSON.stringify(r))]) },
+      { weight: 3, arbitrary: fc.constantFrom([0x0a], [0x0a], [0x0d, 0x0a], BOM, [0xe2, 0x80, 0xa8], [0xf0, 0x9f, 0x98, 0x80], [0xff]) },
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(piece, { maxLength: 16 }).map((ps) => Uint8Array.from(ps.flat())),
+        fc.oneof(fc.constant(undefined), fc.integer({ min: 1, max: 80 })),
+        fc.oneof(fc.constant('1-byte' as const), fc.array(fc.nat(), { maxLength: 20 })),
+        async (bytes, max, chunking) => {
+          // Prepare
+          const chunks = chunking === '1-byte' ? oneByteChunks(bytes) : cut(bytes, chunking);
+
+          // Act
+          const items = await collect(chunks, { ...FLAT, ...(max === undefined ? {} : { maxLineBytes: max }) });
+
+          // Assess
+          expectAgrees(items, reference(bytes, max));
+        },
+      ),
+      { numRuns: 800 },
+    );
+  });
+
+  it('recognises every record of exactly the keys whose strings need no \\u escape, whatever the spacing and key order', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          flatCase.filter((c) => c.miss === 'none' && !c.line.includes('\\u')).map((c) => c.line),
+          { minLength: 1, maxLength: 6 },
+        ),
+        fc.array(fc.nat(), { maxLength: 10 }),
+        async (lines, cuts) => {
+          // Prepare
+          const bytes = utf8.encode(lines.join('\n'));
+
+          // Act
+          const items = await collect(cut(bytes, cuts), FLAT);
+
+          // Assess
+          expect(items.every((i) => 'chars' in i)).toBe(true);
+          expectAgrees(items, reference(bytes));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  const RECORD = '{"prompt":"é😀","completion":"中 ok"}'; // 2 + 4 code points
+  const RECORD_BYTES = utf8.encode(RECORD).length;
+
+  it('counts a record whose multi-byte characters are split across chunks, at every cut', async () => {
+    const bytes = utf8.encode(`${RECORD}\n${RECORD}`);
+    for (let at = 1; at < bytes.length; at++) {
+      // Act
+      const items = await collect([bytes.slice(0, at), bytes.slice(at)], FLAT);
+
+      // Assess
+      expect(items).toEqual([
+        { line: 1, chars: 6, bytes: RECORD_BYTES },
+        { line: 2, chars: 6, bytes: RECORD_BYTES },
+      ]);
+    }
+    expect(await collect(oneByteChunks(bytes), FLAT)).toEqual([
+      { line: 1, chars: 6, bytes: RECORD_BYTES },
+      { line: 2, chars: 6, bytes: RECORD_BYTES },
+    ]);
+  });
+
+  it('drops the CR of a CRLF split between chunks, and keeps a lone CR at the end of the file as whitespace', async () => {
+    // Prepare: the CR ends the first chunk, the LF starts the second
+    const bytes = utf8.encode(`${RECORD}\r\n${RECORD}\r`);
+    const at = RECORD_BYTES + 1;
+
+    // Act
+    const items = await collect([bytes.slice(0, at), bytes.slice(at)], FLAT);
+
+    // Assess
+    expect(items).toEqual([
+      { line: 1, chars: 6, bytes: RECORD_BYTES },
+      { line: 2, chars: 6, bytes: RECORD_BYTES + 1 },
+    ]);
+  });
+
+  it('counts a line longer than a chunk, and a last line without newline', async () => {
+    // Prepare: a 200 KB completion in 64 KiB chunks
+    const long = `${'x'.repeat(100_000)}é${'y'.repeat(100_000)}`;
+    const bytes = utf8.encode(`${JSON.stringify({ prompt: 'p', completion: long })}\n${RECORD}`);
+    const chunks: Uint8Array[] = [];
+    for (let i = 0; i < bytes.length; i += 65_536) chunks.push(bytes.slice(i, i + 65_536));
+
+    // Act
+    const items = await collect(chunks, FLAT);
+
+    // Assess
+    expect(items).toEqual([
+      { line: 1, chars: 1 + 200_001, bytes: bytes.indexOf(0x0a) },
+      { line: 2, chars: 6, bytes: RECORD_BYTES },
+    ]);
+  });
+
+  it('reports invalid UTF-8 inside a flat record as invalid-utf8 of its line, and counts the lines around it', async () => {
+    // Prepare
+    const bad = Uint8Array.from([...utf8.encode(`${RECORD}\n{"prompt":"a","completion":"`), 0xc3, ...utf8.encode(`"}\n${RECORD}\n`)]);
+
+    // Act: one chunk (the region check fails: line by line), 1-byte chunks, and cuts around the bad byte
+    for (const chunks of [[bad], oneByteChunks(bad), cut(bad, [RECORD_BYTES + 20, RECORD_BYTES + 31])]) {
+      const items = await collect(chunks, FLAT);
+
+      // Assess
+      expect(items).toEqual([
+        { line: 1, chars: 6, bytes: RECORD_BYTES },
+        { line: 2, error: 'invalid-utf8', message: 'line is not valid UTF-8', bytes: 31 },
+        { line: 3, chars: 6, bytes: RECORD_BYTES },
+      ]);
+    }
+  });
+
+  it('scanFlatRecord: every ASCII byte at every offset of a plain run is judged as JSON.parse judges it', () => {
+    const keys = KEYS.map((k) => utf8.encode(k));
+    for (let c = 0; c < 0x80; c++) {
+      for (let at = 0; at < 12; at++) {
+        // Prepare: a 12-byte value of 'a's with byte c at offset `at`, the line at offsets 0 to 3 of its buffer
+        const value = Uint8Array.from({ length: 12 }, (_, i) => (i === at ? c : 0x61));
+        const line = Uint8Array.from([...utf8.encode('{"prompt":"'), ...value, ...utf8.encode('","completion":"x"}')]);
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(Buffer.from(line).toString('latin1'));
+        } catch {
+          parsed = undefined;
+        }
+        const expected = parsed === undefined ? undefined : 13;
+        for (let shift = 0; shift < 4; shift++) {
+          const buffer = new Uint8Array(line.length + shift);
+          buffer.set(line, shift);
+
+          // Act / Assess
+          expect(scanFlatRecord(buffer, shift, buffer.length, keys), `byte 0x${c.toString(16)} at ${at}, shift ${shift}`).toBe(expected);
+        }
+      }
+    }
+  });
+
+  it('refuses keys it cannot match on bytes', () => {
+    for (const keys of [[], ['a', 'a'], [''], ['é'], ['a"b'], ['a\\b']]) {
+      expect(() => new JsonlSplitter({ flatRecordKeys: keys })).toThrow(RangeError);
+    }
   });
 });

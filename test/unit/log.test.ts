@@ -62,4 +62,24 @@ describe('structured logs (Lambda JSON log format)', () => {
     expect(entry.error).toMatchObject({ name: 'InvalidInputError', issues: [{ field: 'n' }] });
     expect(entry.error.stack).toContain('InvalidInputError');
   });
+
+  it('makeHandler (middy) gives up with TimeoutError 5 ms before Lambda\'s timeout, logged; in time, the result', async () => {
+    // Prepare: 30 ms left, a step that would take a second
+    process.env.AWS_LAMBDA_LOG_LEVEL = 'INFO';
+    const error = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const slow = makeHandler(z.object({}), () => new Promise<number>((resolve) => setTimeout(() => resolve(1), 1000)));
+    const fast = makeHandler(z.object({}), async () => 2);
+    const context = { getRemainingTimeInMillis: () => 30 } as never;
+    // Act
+    const started = Date.now();
+    const thrown = await slow({}, context).catch((e: unknown) => e);
+    const elapsed = Date.now() - started;
+    // Assess
+    expect(thrown).toMatchObject({ name: 'TimeoutError' });
+    expect(elapsed).toBeGreaterThanOrEqual(20);
+    expect(elapsed).toBeLessThan(900);
+    expect((error.mock.calls[0]![0] as { error: { name: string } }).error.name).toBe('TimeoutError');
+    expect(await fast({}, context)).toBe(2);
+    expect(await fast(undefined, undefined as never)).toBe(2);
+  });
 });

@@ -17,8 +17,10 @@ import {
   nextWaitSeconds,
   pollStatus,
   retriesWithin,
+  secondsSinceStop,
   type PollStatusInput,
 } from '../../functions/poll-status/poll-status.js';
+import { DETECTION_BOUND_SECONDS, pollingSchema } from '../../functions/shared/job-state.js';
 
 const bedrock = mockClient(BedrockClient);
 const ec2 = mockClient(EC2Client);
@@ -30,7 +32,7 @@ afterEach(() => {
   dynamodb.reset();
 });
 
-const polling = { initialSeconds: 60, maxSeconds: 900, growthFactor: 1.5, handoverAfterEvents: 10_000, mode: 'poll' as const, eventSafetyNetSeconds: 43_200, maxExecutions: 50 };
+const polling = { initialSeconds: 60, maxSeconds: 900, growthFactor: 1.5, handoverAfterEvents: 10_000, mode: 'poll' as const, eventSafetyNetSeconds: 900, maxExecutions: 50 };
 const submission = {
   jobArn: 'arn:aws:bedrock:us-east-1:123456789012:model-customization-job/abc',
   jobName: 'job-1',
@@ -73,17 +75,66 @@ describe('nextWaitSeconds', () => {
 });
 
 describe('nextWaitSeconds with mode event', () => {
-  it('waits the safety net for the job\'s event, whatever the poll count, never past the deadline', () => {
-    const event = { ...polling, mode: 'event' as const, eventSafetyNetSeconds: 43_200 };
-    expect([1, 5, 50].map((n) => nextWaitSeconds(event, n, 1e9))).toEqual([43_200, 43_200, 43_200]);
-    expect(nextWaitSeconds(event, 3, 3600.2)).toBe(3601);
+  const event = { ...polling, growthFactor: 2, mode: 'event' as const, eventSafetyNetSeconds: DETECTION_BOUND_SECONDS };
+
+  it('grows the safety net with the job\'s age from initialSeconds, capped at eventSafetyNetSeconds (at most the bound), never past the deadline', () => {
+    expect([1, 2, 3, 4, 5, 6, 50].map((n) => nextWaitSeconds(event, n, 1e9))).toEqual([60, 120, 240, 480, 900, 900, 900]);
+    expect([1, 3, 9].map((n) => nextWaitSeconds({ ...event, eventSafetyNetSeconds: 300 }, n, 1e9))).toEqual([60, 240, 300]);
+    expect(nextWaitSeconds(event, 9, 600.2)).toBe(601);
   });
 
+  it('never exceeds the detection bound, whatever the input says (a value above it is refused by the schema)', () => {
+    for (const eventSafetyNetSeconds of [60, 600, 900, 43_200]) {
+      for (const n of [1, 10, 1000]) expect(nextWaitSeconds({ ...event, eventSafetyNetSeconds }, n, 1e9)).toBeLessThanOrEqual(DETECTION_BOUND_SECONDS);
+    }
+    expect(pollingSchema.safeParse({ eventSafetyNetSeconds: DETECTION_BOUND_SECONDS + 1 }).success).toBe(false);
+    expect(pollingSchema.parse({}).eventSafetyNetSeconds).toBe(DETECTION_BOUND_SECONDS);
+  });
+});
+
+describe('nextWaitSeconds after a stop request', () => {
+  it('first initialSeconds, then as long as the stop has taken so far (doubling), capped at the bound, in both modes', () => {
+    for (const p of [{ ...polling, mode: 'event' as const, eventSafetyNetSeconds: DETECTION_BOUND_SECONDS }, { ...polling, maxSeconds: 3600 }]) {
+      // Past the deadline (secondsToDeadline < 0), late in a long job (poll 500): still short.
+      expect([0, 30, 60, 120, 240, 480, 960, 86_400].map((since) => nextWaitSeconds(p, 500, -10, since))).toEqual([60, 60, 60, 120, 240, 480, 900, 900]);
+    }
+  });
+
+  it('reads the time since the stop from StopJob\'s requestedAt (0 when it does not say)', () => {
+    const now = new Date('2026-11-29T10:05:00Z');
+    expect(secondsSinceStop({ requested: true, requestedAt: '2026-11-29T10:00:00Z' }, now)).toBe(300);
+    expect(secondsSinceStop({}, now)).toBe(0);
+    expect(secondsSinceStop({ requestedAt: '2026-11-29T10:06:00Z' }, now)).toBe(0);
+  });
+
+  it('the poll that decides the stop, and those after it, ask for the short waits even in a job whose waits have grown', async () => {
+    bedrock.on(GetModelCustomizationJobCommand).resolves({ status: 'InProgress' });
+    const slow = { ...polling, mode: 'event' as const, eventSafetyNetSeconds: DETECTION_BOUND_SECONDS };
+    const late = at('2026-11-29T10:00:01Z');
+    const job = { jobName: 'job-1', polling: slow };
+    expect(await pollStatus(input({ job, poll: { pollCount: 90 } }), late)).toMatchObject({ next: 'stop', nextWaitSeconds: 60, fallbackWaitSeconds: 60 });
+    bedrock.on(GetModelCustomizationJobCommand).resolves({ status: 'Stopping' });
+    const stopRequest = { requested: true, reason: 'deadline', requestedAt: '2026-11-29T09:56:01Z' };
+    expect(await pollStatus(input({ job, poll: { pollCount: 95 }, stopRequest }), late)).toMatchObject({ next: 'wait', status: 'Stopping', nextWaitSeconds: 240 });
+  });
+
+  it('a stop decided again after a failed stop request waits at the job\'s own pace (a failing stop does not loop every minute)', async () => {
+    bedrock.on(GetModelCustomizationJobCommand).resolves({ status: 'InProgress' });
+    const small = { ...polling, mode: 'event' as const, handoverAfterEvents: 2_000, maxExecutions: 2 };
+    const full = { pollCount: 90, pollsThisExecution: 200 };
+    const stopError = { Error: 'Bedrock.InternalServerException', Cause: 'try again' };
+    const early = at('2026-11-28T11:00:00Z');
+    expect(await pollStatus(input({ job: { jobName: 'job-1', polling: small }, poll: full, handover: { generation: 1 } }), early)).toMatchObject({ next: 'stop', nextWaitSeconds: 60 });
+    expect(await pollStatus(input({ job: { jobName: 'job-1', polling: small }, poll: full, handover: { generation: 1 }, stopError }), early)).toMatchObject({ next: 'stop', nextWaitSeconds: 900 });
+  });
+});
+
+describe('nextWaitSeconds with mode event (history)', () => {
   it('counts an event-wait iteration as 13 history events (the callback Task has 6)', async () => {
     bedrock.on(GetModelCustomizationJobCommand).resolves({ status: 'InProgress' });
-    const event = { ...polling, mode: 'event' as const, eventSafetyNetSeconds: 43_200 };
-    const out = await pollStatus({ job: { jobName: 'job-1', polling: event }, execution: FIRST, submission, poll: { pollCount: 3, pollsThisExecution: 3 } }, at('2026-11-28T11:00:00Z'));
-    expect(out).toMatchObject({ next: 'wait', nextWaitSeconds: 43_200, historyEvents: EVENTS_BEFORE_FIRST_POLL + 4 * EVENTS_PER_EVENT_WAIT });
+    const event = { ...polling, mode: 'event' as const, eventSafetyNetSeconds: 600 };
+    const out = await pollStatus({ job: { jobName: 'job-1', polling: event }, execution: FIRST, submission, poll: { pollCount: 8, pollsThisExecution: 3 } }, at('2026-11-28T11:00:00Z'));
+    expect(out).toMatchObject({ next: 'wait', nextWaitSeconds: 600, historyEvents: EVENTS_BEFORE_FIRST_POLL + 4 * EVENTS_PER_EVENT_WAIT });
   });
 });
 

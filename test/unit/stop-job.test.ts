@@ -19,7 +19,8 @@ const JOB = 'arn:aws:bedrock:us-east-1:123456789012:model-customization-job/j1';
 const submission = { jobArn: JOB, jobName: 'job-1' };
 const NETWORK = { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'], securityGroupIds: ['sg-0123456789abcdef0'] };
 let ledger: Ledger;
-const deps = () => ({ bedrock: new BedrockClient({}), ledger });
+const STOPPED_AT = '2026-11-28T11:00:05.000Z';
+const deps = () => ({ bedrock: new BedrockClient({}), ledger, now: () => new Date(STOPPED_AT) });
 
 beforeEach(async () => {
   emulateTables(dynamodb);
@@ -31,7 +32,7 @@ beforeEach(async () => {
 describe('stopJob (StopJob, StopUnwatchedJob)', () => {
   it('the supervisor stops its job', async () => {
     bedrock.on(StopModelCustomizationJobCommand).resolves({});
-    await expect(stopJob({ submission, execution: { id: FIRST }, self: FIRST, reason: 'deadline' }, deps())).resolves.toEqual({ requested: true, reason: 'deadline' });
+    await expect(stopJob({ submission, execution: { id: FIRST }, self: FIRST, reason: 'deadline' }, deps())).resolves.toEqual({ requested: true, reason: 'deadline', requestedAt: STOPPED_AT });
     expect(bedrock).toHaveReceivedCommandWith(StopModelCustomizationJobCommand, { jobIdentifier: JOB });
   });
 

@@ -4,7 +4,7 @@
  * counts and file sizes, the token estimate × epochs, the budget, "not checked", a read cut short by time.
  */
 import { Readable } from 'node:stream';
-import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, NoSuchKey, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { datasetRulesFor, estimateTokens } from '../../functions/shared/dataset/formats.js';
@@ -273,6 +273,50 @@ describe('validateDataset', () => {
     expect(report.notes.join(' ')).toContain('epochCount "Auto" is not a whole number');
   });
 
+  describe('an object S3 will not serve: DatasetUnreadableError naming the object, the call and S3\'s error code, never data', () => {
+    const denied = () =>
+      new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403, requestId: 'R1' }, message: 'Access Denied' });
+
+    it('GetObject refused by a bucket policy (AccessDenied, 403)', async () => {
+      s3.on(GetObjectCommand).rejects(denied());
+      const error = (await validateDataset(job(), NO_BUDGET, deps).catch((e: Error) => e)) as Error;
+      expect(error).toMatchObject({ name: 'DatasetUnreadableError' });
+      expect(error.message).toBe(`${TRAIN} (training data): GetObject answered HTTP 403, AccessDenied; the dataset step could not read it.`);
+      expect((error.cause as Error).name).toBe('AccessDenied');
+    });
+
+    it('a missing validation object (NoSuchKey, 404) names that object', async () => {
+      serve({ [TRAIN]: jsonl([record(1)]) });
+      s3.on(GetObjectCommand, { Bucket: 'training-bucket', Key: 'datasets/support-validation.jsonl' }).rejects(
+        new NoSuchKey({ $metadata: { httpStatusCode: 404 }, message: 'The specified key does not exist.' }),
+      );
+      await expect(validateDataset(job(), NO_BUDGET, deps)).rejects.toMatchObject({
+        name: 'DatasetUnreadableError',
+        message: `${VALIDATE} (validation data): GetObject answered HTTP 404, NoSuchKey; the dataset step could not read it.`,
+      });
+    });
+
+    it('HeadObject of data that is not checked (Forbidden, 403)', async () => {
+      s3.on(HeadObjectCommand).rejects(new S3ServiceException({ name: 'Forbidden', $fault: 'client', $metadata: { httpStatusCode: 403 }, message: 'Forbidden' }));
+      await expect(validateDataset(job({ customizationType: 'DISTILLATION' }), NO_BUDGET, deps)).rejects.toMatchObject({
+        name: 'DatasetUnreadableError',
+        message: `${TRAIN} (training data): HeadObject answered HTTP 403, Forbidden; the dataset step could not read it.`,
+      });
+    });
+
+    it("S3's own message is not repeated, and an error that is no S3 answer (no HTTP status) passes on as it is", async () => {
+      s3.on(GetObjectCommand).rejects(
+        new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 }, message: 'Access Denied SENTINELQZX' }),
+      );
+      const error = (await validateDataset(job(), NO_BUDGET, deps).catch((e: Error) => e)) as Error;
+      expect(error.message).not.toContain('SENTINELQZX');
+      s3.reset();
+      const network = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+      s3.on(GetObjectCommand).rejects(network);
+      await expect(validateDataset(job(), NO_BUDGET, deps)).rejects.toBe(network);
+    });
+  });
+
   it('no record content in the error: not its message, its cause chain, its JSON or its log form', async () => {
     const secret = 'SSN 078-05-1120 SENTINELQZX';
     const lines = [
@@ -293,6 +337,38 @@ describe('validateDataset', () => {
     for (const form of forms) {
       for (let at = 0; at + 4 <= secret.length; at++) expect(form).not.toContain(secret.slice(at, at + 4));
     }
+  });
+
+  it('a record counted on its bytes (flat prompt/completion) and the same record parsed give the same report and the same problems', async () => {
+    // Prepare: the same records twice, once as plain lines (recognised by the byte scanner) and once
+    // with the key "prompt" escaped ("\u0070rompt": the scanner leaves the line to JSON.parse and the
+    // record checks), in the bench's chunking and with astral and accented characters
+    const valid = [record(1), { prompt: 'é😀 ' + 'x'.repeat(50), completion: '中\t"q"' }, record(2), { completion: 'c', prompt: '\\/' }];
+    const escaped = (lines: object[]) => lines.map((r) => JSON.stringify(r).replace('"prompt"', '"\\u0070rompt"')).join('\r\n');
+    const run = async (training: string) => {
+      serve({ [TRAIN]: training, [VALIDATE]: jsonl([record(9)]) });
+      const report = await validateDataset(job(), NO_BUDGET, deps);
+      // The escapes make the object longer: sizes aside, the reports are the same.
+      return {
+        ...report,
+        seconds: 0,
+        files: report.files.map(({ bytes: _b, bytesRead: _r, ...file }) => file),
+        objects: report.objects.map(({ bytes: _b, ...object }) => object),
+      };
+    };
+    const failure = async (training: string) => {
+      serve({ [TRAIN]: training, [VALIDATE]: jsonl([record(9)]) });
+      return ((await validateDataset(job(), NO_BUDGET, deps).catch((e: Error) => e)) as Error).message;
+    };
+    const tooLong = [...valid, { prompt: 'p', completion: '😀'.repeat(24_576) }, { prompt: 'p'.repeat(4_000), completion: 'é'.repeat(20_577) }];
+
+    // Act / Assess
+    const flat = await run(valid.map((r) => JSON.stringify(r)).join('\r\n'));
+    expect(flat.trainingRecords).toBe(valid.length);
+    expect(flat).toEqual(await run(escaped(valid)));
+    const message = await failure(jsonl(tooLong));
+    expect(message).toMatch(/line 5, \(record\) \[record\.maxChars\].* line 6, \(record\) \[record\.maxChars\]/);
+    expect(message).toBe(await failure(escaped(tooLong).replaceAll('\r\n', '\n')));
   });
 
   it('running short of time: stops reading, says how much was read, extrapolates counts and tokens', async () => {

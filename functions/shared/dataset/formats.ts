@@ -137,8 +137,20 @@ export function datasetRulesFor(baseModelIdentifier: string, customizationType: 
 type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 const typeName = (value: unknown) => (value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value);
-/** Characters as people count them (code points), not UTF-16 units. */
-const charCount = (text: string) => Array.from(text).length;
+// Lower-case hex: zod's code-point count has the same probe as `/[\uD800-\uDBFF]/`, and the regex-safety
+// test tells the project's regexes from zod's by their source text.
+const HIGH_SURROGATE = /[\ud800-\udbff]/;
+const SURROGATE_PAIRS = /[\uD800-\uDBFF][\uDC00-\uDFFF]/g;
+/**
+ * Characters as people count them (code points), not UTF-16 units: the length less one per surrogate
+ * pair, as `Array.from(text).length` counts (a lone surrogate counts one). Not `Array.from`: it built
+ * an array of every character of every record, and was a third of the dataset step's CPU in the
+ * profile (scripts/bench/dataset.ts). Exported for its test.
+ */
+export function charCount(text: string): number {
+  if (!HIGH_SURROGATE.test(text)) return text.length;
+  return text.length - (text.match(SURROGATE_PAIRS)?.length ?? 0);
+}
 
 interface Checked {
   problems: RecordProblem[];
@@ -384,27 +396,84 @@ function checkShape(rules: DatasetRules, value: unknown): Checked {
   }
 }
 
-const tokensOf = (rules: DatasetRules, chars: number) => Math.ceil(chars / rules.charsPerToken);
+
+/** One record judged once: its problems (`[]`: valid) and, when valid, its estimated tokens (else 0). */
+export interface RecordAssessment {
+  problems: RecordProblem[];
+  tokens: number;
+}
+
+/**
+ * {@link checkRecord} and {@link estimateTokens} of one record in one pass: the record's shape is
+ * checked and its texts counted once (the dataset step calls this for every line it parses; calling
+ * both checked each record twice).
+ */
+export function assessRecord(rules: DatasetRules, value: unknown): RecordAssessment {
+  const { problems, texts } = checkShape(rules, value);
+  if (problems.length > 0) return { problems, tokens: 0 };
+  let chars = 0;
+  for (const text of texts) chars += charCount(text);
+  return assessChars(rules, chars);
+}
+
+/**
+ * The size limits of a record whose shape is valid and whose texts have `chars` characters (code
+ * points) together: the per-record character and token limits, and its estimated tokens.
+ */
+export function assessChars(rules: DatasetRules, chars: number): RecordAssessment {
+  const problem = sizeProblem(rules, chars);
+  return problem ? { problems: [problem], tokens: 0 } : { problems: [], tokens: tokensOf(rules, chars) };
+}
+
+/**
+ * The per-record character or token limit a valid-shaped record of `chars` characters breaks, if any
+ * (the character limit first). Allocates nothing for a record within them: the dataset step calls it
+ * for every flat record.
+ */
+export function sizeProblem(rules: DatasetRules, chars: number): RecordProblem | undefined {
+  const { maxCharsPerRecord, maxTokensPerRecord } = rules.limits;
+  if (maxCharsPerRecord !== undefined && chars > maxCharsPerRecord) {
+    return { field: '(record)', rule: 'record.maxChars', message: `the record has ${chars} characters; ${rules.family} allows ${maxCharsPerRecord}` };
+  }
+  const tokens = tokensOf(rules, chars);
+  if (maxTokensPerRecord !== undefined && tokens > maxTokensPerRecord) {
+    return {
+      field: '(record)',
+      rule: 'record.maxTokens',
+      message: `the record has about ${tokens} tokens (${chars} characters / ${rules.charsPerToken}); ${rules.family} allows ${maxTokensPerRecord}`,
+    };
+  }
+  return undefined;
+}
+
+/** Estimated tokens of `chars` characters under `rules`: characters / `rules.charsPerToken`, rounded up. */
+export function tokensOf(rules: DatasetRules, chars: number): number {
+  return Math.ceil(chars / rules.charsPerToken);
+}
+
+/**
+ * The keys of `rules`' record format when it is flat: an object of exactly these string members is a
+ * valid record of it whose texts are those members ({@link checkShape}: prompt-completion,
+ * continued pre-training), so the dataset step can recognise and count such a line without parsing it
+ * (shared/dataset/jsonl.ts scanFlatRecord). `undefined` for the conversation formats.
+ */
+export function flatRecordKeys(rules: DatasetRules): readonly string[] | undefined {
+  switch (rules.format) {
+    case 'prompt-completion':
+      return ['prompt', 'completion'];
+    case 'continued-pretraining':
+      return ['input'];
+    default:
+      return undefined;
+  }
+}
 
 /**
  * Problems of one parsed JSONL record under `rules`; `[]` means valid. Includes the per-record
  * character and token limits (the token figure is {@link estimateTokens}'s estimate).
  */
 export function checkRecord(rules: DatasetRules, value: unknown): RecordProblem[] {
-  const { problems, texts } = checkShape(rules, value);
-  if (problems.length > 0) return problems;
-  const chars = texts.reduce((sum, text) => sum + charCount(text), 0);
-  const { maxCharsPerRecord, maxTokensPerRecord } = rules.limits;
-  if (maxCharsPerRecord !== undefined && chars > maxCharsPerRecord) {
-    problems.push({ field: '(record)', rule: 'record.maxChars', message: `the record has ${chars} characters; ${rules.family} allows ${maxCharsPerRecord}` });
-  } else if (maxTokensPerRecord !== undefined && tokensOf(rules, chars) > maxTokensPerRecord) {
-    problems.push({
-      field: '(record)',
-      rule: 'record.maxTokens',
-      message: `the record has about ${tokensOf(rules, chars)} tokens (${chars} characters / ${rules.charsPerToken}); ${rules.family} allows ${maxTokensPerRecord}`,
-    });
-  }
-  return problems;
+  return assessRecord(rules, value).problems;
 }
 
 /**
@@ -415,5 +484,7 @@ export function checkRecord(rules: DatasetRules, value: unknown): RecordProblem[
 export function estimateTokens(rules: DatasetRules, value: unknown): number {
   const { problems, texts } = checkShape(rules, value);
   if (problems.length > 0) return 0;
-  return tokensOf(rules, texts.reduce((sum, text) => sum + charCount(text), 0));
+  let chars = 0;
+  for (const text of texts) chars += charCount(text);
+  return tokensOf(rules, chars);
 }
