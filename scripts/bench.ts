@@ -58,7 +58,7 @@ const groups: Record<string, Group> = {
     run: async ({ quick }) => (await import('./bench/polling.js')).run({ quick }),
   },
   'event-latency': {
-    label: 'event-driven wait: from the job-end event to the released wait, against moto…',
+    label: 'event path end to end: job end → event through the rule matcher → wait released → status seen → ENIs deleted and grants revoked, against moto…',
     needsMoto: true,
     run: async (ctx) => (await import('./bench/event-latency.js')).run({ endpoint: ctx.endpoint(), quick: ctx.quick }),
   },
