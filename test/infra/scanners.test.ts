@@ -1,5 +1,5 @@
 /**
- * Security scanners (infra tier), run from the project's .venv (python/requirements.txt):
+ * Security scanners (infra tier), run from the project's .venv (python/requirements-scanners.txt, added by npm test's pretest):
  * - checkov on the packaged CloudFormation template: no failed check. A check that does not fit is
  *   skipped where the resource is declared in serverless.yml, with its reason: a `Metadata.checkov.skip`
  *   entry on a resource of `resources.Resources`, or through `resources.extensions` on a resource the
