@@ -26,15 +26,12 @@ import { readHistory } from '../../functions/notify/notify.js';
 import { checkJobInputShape, deriveJobName } from '../../functions/shared/job-input.js';
 import { HANDOVER_HISTORY_PAGE, HANDOVER_UNVERIFIED, isHandoverInput, verifiedHandoverJob } from './handover-job.js';
 import { readableCause } from './render.js';
-import type { ExecutionSummary, StartOptions, StartResult, Target } from './target.js';
+import { TargetError, type ExecutionSummary, type StartOptions, type StartResult, type Target } from './target.js';
 
 /** The service name of serverless.yml: stacks are `<service>-<stage>`, functions `<service>-<stage>-<key>`. */
 export const SERVICE = 'bedrock-vpc-customization';
 
-/** A stage or execution that cannot be found, or an AWS call that failed: exit code 3. */
-export class TargetError extends Error {
-  override readonly name = 'TargetError';
-}
+export { TargetError };
 
 export interface AwsTargetOptions {
   region: string;

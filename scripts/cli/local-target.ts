@@ -18,7 +18,7 @@ import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { isExecutionOf } from '../../functions/shared/arn.js';
 import { buildExecutionView, type ExecutionView } from '../../functions/shared/execution-view.js';
-import { resolveJobInput } from '../../functions/shared/job-input.js';
+import { checkJobInputShape, resolveJobInput } from '../../functions/shared/job-input.js';
 import { loadStage } from '../../functions/shared/stage.js';
 import { configureBedrockStandIn, standInEvents } from '../lib/bedrock-standin.js';
 import { LocalHistory } from '../lib/local-history.js';
@@ -28,7 +28,7 @@ import { clientsFor, createJobEnis, demoJobInput, demoStageParams, seedDemoAccou
 import { functionEnvironment, resolveParams, type StageParams } from '../lib/stage-params.js';
 import { asLambda, deliverJobEvent, loadLambdaHandlers, localExecutionArn, localStateMachineArn, runWorkflow } from '../lib/workflow.js';
 import { HANDOVER_UNVERIFIED, isHandoverInput, verifiedHandoverJob } from './handover-job.js';
-import type { ExecutionSummary, Target } from './target.js';
+import { TargetError, type ExecutionSummary, type Target } from './target.js';
 
 export const LOCAL_REGION = 'us-east-1';
 const LOCAL_ACCOUNT = '123456789012';
@@ -134,11 +134,15 @@ export class LocalTarget implements Target {
 
   /**
    * Checks the input against the stage before anything runs (InvalidInputError / StageConfigError
-   * name the fields and params). Without an endpoint the demo account is not seeded yet, so only
-   * the fields an input file sets are checked here, over the demo's own input; the run checks again.
+   * name the fields and params). Without an endpoint the demo account is not seeded yet, so the
+   * fields an input file sets are checked for their shape alone (an unknown field, a bad value), before
+   * moto starts; the run checks them against the demo's stage again once it is seeded.
    */
   validate(input: Record<string, unknown>): void {
-    if (!this.options.endpoint) return;
+    if (!this.options.endpoint) {
+      checkJobInputShape(input);
+      return;
+    }
     const stage = loadStage({ ...this.stageEnvironment(undefined), AWS_REGION: LOCAL_REGION });
     resolveJobInput(input, stage, { id: localExecutionArn('validate', LOCAL_REGION), name: 'validate' });
   }
@@ -289,14 +293,14 @@ async function leftoversLine(endpoint: string, leftovers: Record<string, string>
 
 function readRecord(execution: string): RunRecord {
   if (execution.startsWith('arn:') && !isExecutionOf(execution, localStateMachineArn(LOCAL_REGION))) {
-    throw new Error(`${execution} is not an execution of the local state machine ${localStateMachineArn(LOCAL_REGION)}`);
+    throw new TargetError(`${execution} is not an execution of the local state machine ${localStateMachineArn(LOCAL_REGION)}`);
   }
   const name = execution.split(':').at(-1)!;
-  if (name.length > 256 || !/^[\w.-]+$/.test(name)) throw new Error(`no local execution named ${execution}`);
+  if (name.length > 256 || !/^[\w.-]+$/.test(name)) throw new TargetError(`no local execution named ${execution}`);
   try {
     return JSON.parse(readFileSync(join(runsDir(), `${name}.json`), 'utf8')) as RunRecord;
   } catch {
-    throw new Error(`no local execution named ${name} in ${runsDir()} (npm run local records each run there)`);
+    throw new TargetError(`no local execution named ${name} in ${runsDir()} (npm run local records each run there)`);
   }
 }
 

@@ -92,6 +92,7 @@ function mainHelp(program: string): string {
     TARGET_HELP,
     '',
     EXIT_CODES_HELP,
+    'Add --debug to any command to print the stack trace of an unexpected failure.',
     `Run ${program} <command> --help for a command's options.`,
   ].join('\n');
 }
@@ -208,8 +209,14 @@ function planLines(output: any): string[] {
 
 /** Runs the CLI with `argv` (without node and script); returns the exit code. */
 export async function runCli(argv: string[], io: CliIo = defaultIo, program = 'bvc', helpHint = `${program} --help`): Promise<number> {
+  // `--debug`, anywhere: an unexpected failure prints its stack trace.
+  const debug = argv.includes('--debug');
   try {
-    return await dispatch(argv, io, program);
+    return await dispatch(
+      argv.filter((arg) => arg !== '--debug'),
+      io,
+      program,
+    );
   } catch (err) {
     if (err instanceof UsageError) {
       io.err(`${program}: ${err.message}\nRun ${helpHint} for usage.`);
@@ -227,7 +234,8 @@ export async function runCli(argv: string[], io: CliIo = defaultIo, program = 'b
       io.err(`${program}: ${err.message}`);
       return EXIT.target;
     }
-    io.err(`${program}: ${(err as Error).stack ?? String(err)}`);
+    // Anything else is a fault of the CLI or the machine: its message, and the stack only when asked.
+    io.err(debug ? `${program}: ${(err as Error).stack ?? String(err)}` : `${program}: ${(err as Error).message ?? String(err)} (run with --debug for the stack trace)`);
     return EXIT.target;
   }
 }

@@ -41,7 +41,12 @@ export function stateDetail(name: string, out: any): string | undefined {
       return e?.Error === 'States.Timeout' ? 'no job event within the safety net: checking the status' : undefined;
     }
     case 'PollStatus':
-      return out?.poll ? `${out.poll.message} next: ${out.poll.next}${out.poll.next === 'wait' ? ` in ${out.poll.nextWaitSeconds} s` : ''}` : undefined;
+      if (!out?.poll) return undefined;
+      // In event mode the wait ends with the job's event; nextWaitSeconds is only its safety net.
+      if (out.poll.next === 'wait' && out.job?.polling?.mode === 'event') {
+        return `${out.poll.message} next: wait for the job's event (a status check anyway after ${out.poll.nextWaitSeconds} s)`;
+      }
+      return `${out.poll.message} next: ${out.poll.next}${out.poll.next === 'wait' ? ` in ${out.poll.nextWaitSeconds} s` : ''}`;
     case 'StopJob':
       return out?.stopError ? `stop failed: ${out.stopError.Error}` : 'StopModelCustomizationJob sent';
     case 'CleanupEnis':

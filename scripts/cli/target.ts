@@ -53,3 +53,8 @@ export interface Target {
   /** Runs the janitor once and returns its report. */
   janitor(dryRun: boolean): Promise<unknown>;
 }
+
+/** A stage or execution that cannot be found, or an AWS call that failed: exit code 3, its message without a stack. */
+export class TargetError extends Error {
+  override readonly name = 'TargetError';
+}

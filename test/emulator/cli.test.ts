@@ -139,6 +139,9 @@ describe('bvc --local --endpoint (the tier\'s moto, the stand-in for Bedrock)', 
     const missing = await cli(['status', `${foreign.replace('another-machine', 'bedrock-vpc-customization-local-customize-model')}-never`, ...target]);
     expect(missing.code).toBe(EXIT.target);
     expect(missing.stderr).toContain('no local execution named cli-run-completes-never');
+    // A message a person reads, no stack trace.
+    expect(missing.stderr).not.toMatch(/\n\s+at /);
+    expect(missing.stderr).not.toContain('--debug');
   });
 
   it('bad input: exit 2 with the field named, and not one AWS call', async () => {

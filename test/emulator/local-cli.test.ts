@@ -68,6 +68,15 @@ describe('npm run local', () => {
     expect(run.stderr).toContain('nothing was run');
   });
 
+  it('without --endpoint: a wrong field of the --input file exits 2 naming it, before moto starts or anything is seeded', async () => {
+    const run = await local(['--input', file('epochs.json', { epochs: 3 })]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/epochs/);
+    expect(run.stderr).toContain('nothing was run');
+    expect(run.stderr).not.toContain('Starting moto');
+    expect(run.stderr).not.toContain('seeding');
+  });
+
   it('exits 2 on a job input outside the stage, naming the field and the allowed values; and on a bad stage param', async () => {
     const outside = await local(['--endpoint', inject('motoEndpoint'), '--params', params, '--input', file('outside.json', demoJobInput(account, { outputDataS3Uri: 's3://somewhere-else/out/' }))]);
     expect(outside.code).toBe(2);

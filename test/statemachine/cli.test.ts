@@ -23,6 +23,7 @@ import { deriveJobName } from '../../functions/shared/job-input.js';
 import { AwsTarget } from '../../scripts/cli/aws-target.js';
 import { HANDOVER_UNVERIFIED } from '../../scripts/cli/handover-job.js';
 import { EXIT } from '../../scripts/cli/main.js';
+import { stateDetail } from '../../scripts/cli/render.js';
 import { captureCli } from '../support/cli.js';
 import { historyOf } from '../../scripts/lib/local-history.js';
 import { localExecutionArn, localStateMachineArn, runWorkflow, runWorkflowChain, type ExecutionRegistry } from '../../scripts/lib/workflow.js';
@@ -225,6 +226,25 @@ describe('bvc against a deployed stage', () => {
     const run = await cli(['list', '--stage', 'prod']);
     expect(run.code).toBe(EXIT.target);
     expect(run.stderr).toContain('bedrock-vpc-customization-prod');
+  });
+
+  it("a status check's line: in event mode the wait is for the job's event, its seconds only the safety net", () => {
+    const poll = { status: 'InProgress', next: 'wait', nextWaitSeconds: 60, message: 'Job j is InProgress.' };
+    expect(stateDetail('PollStatus', { job: { polling: { mode: 'event' } }, poll })).toBe(
+      "Job j is InProgress. next: wait for the job's event (a status check anyway after 60 s)",
+    );
+    expect(stateDetail('PollStatus', { job: { polling: { mode: 'poll' } }, poll })).toBe('Job j is InProgress. next: wait in 60 s');
+    expect(stateDetail('PollStatus', { job: { polling: { mode: 'event' } }, poll: { ...poll, next: 'stop' } })).toBe('Job j is InProgress. next: stop');
+  });
+
+  it('an unexpected failure is exit 3 with its message and no stack trace, unless --debug asks for it', async () => {
+    const broken = { awsTarget: () => { throw new TypeError('cannot read properties of undefined'); } } as never;
+    const plain = await captureCli(['list', '--stage', 'dev'], broken);
+    expect(plain.code).toBe(EXIT.target);
+    expect(plain.stderr).toBe('bvc: cannot read properties of undefined (run with --debug for the stack trace)');
+    const debug = await captureCli(['list', '--debug', '--stage', 'dev'], broken);
+    expect(debug.code).toBe(EXIT.target);
+    expect(debug.stderr).toMatch(/^bvc: TypeError: cannot read properties of undefined\n\s+at /);
   });
 
   it('bad input is exit 2 with the field named, and no AWS call', async () => {
