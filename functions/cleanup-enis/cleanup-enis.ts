@@ -18,7 +18,7 @@
 import { paginateDescribeNetworkInterfaces, type EC2Client } from '@aws-sdk/client-ec2';
 import { EnisStillInUseError, JobNotOursError } from '../shared/errors.js';
 import { deleteEni, listBedrockEnis, notInJobNetwork } from '../shared/bedrock-enis.js';
-import { notSupervisor, type Ledger } from '../shared/ledger.js';
+import { requireSupervisor, type Ledger } from '../shared/ledger.js';
 import { collect } from '../shared/sdk.js';
 import type { Submission } from '../shared/job-state.js';
 
@@ -55,10 +55,13 @@ const IDS_PER_DESCRIBE = 200;
 
 export async function cleanupEnis(input: CleanupEnisInput, deps: CleanupEnisDeps): Promise<CleanupResult> {
   const { jobArn, jobName } = input.submission;
-  const entry = await deps.ledger.read(jobName);
-  const why = notSupervisor(entry, { owner: input.execution.id, jobArn, self: input.self });
-  if (why) throw new JobNotOursError(`Not cleaning up the ENIs of job ${jobArn}: ${why}. Nothing was deleted.`);
-  const recorded = new Set(entry!.enis);
+  const entry = await requireSupervisor(
+    deps.ledger,
+    jobName,
+    { owner: input.execution.id, jobArn, self: input.self },
+    (why) => `Not cleaning up the ENIs of job ${jobArn}: ${why}. Nothing was deleted.`,
+  );
+  const recorded = new Set(entry.enis);
   const result: CleanupResult = { jobArn, deleted: [], alreadyGone: [], notAvailable: [], changed: [], notRecorded: [], summary: '' };
 
   const seen = new Set<string>();
@@ -70,7 +73,7 @@ export async function cleanupEnis(input: CleanupEnisInput, deps: CleanupEnisDeps
       const id = eni.NetworkInterfaceId!;
       if (!recorded.has(id)) continue;
       seen.add(id);
-      const changed = notInJobNetwork(eni, jobArn, entry!.network);
+      const changed = notInJobNetwork(eni, jobArn, entry.network);
       if (changed) {
         result.changed.push({ networkInterfaceId: id, reason: changed });
         continue;

@@ -29,8 +29,8 @@ import { DeleteItemCommand, GetItemCommand, PutItemCommand, type AttributeValue,
 import { SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { jobOutsideHome } from '../shared/arn.js';
 import { awsErrorCode, isTransientAwsError } from '../shared/aws-errors.js';
-import { describeError, InvalidInputError, JobNotOursError } from '../shared/errors.js';
-import { notSupervisor, type Ledger } from '../shared/ledger.js';
+import { describeError, InvalidInputError } from '../shared/errors.js';
+import { requireSupervisor, type Ledger } from '../shared/ledger.js';
 import { log } from '../shared/log.js';
 
 /** Job statuses after which a job never changes again. */
@@ -175,9 +175,12 @@ export async function registerWait(input: RegisterWaitInput, config: JobEventsCo
     throw new InvalidInputError([{ field: 'taskToken', message: `must be 1–${MAX_TASK_TOKEN_LENGTH} characters` }]);
   }
 
-  const entry = await deps.ledger.read(input.jobName);
-  const why = notSupervisor(entry, { owner: input.owner, jobArn: input.jobArn, self: input.executionArn });
-  if (why) throw new JobNotOursError(`Not registering a wait of ${input.executionArn} for job ${input.jobArn}: ${why}.`);
+  await requireSupervisor(
+    deps.ledger,
+    input.jobName,
+    { owner: input.owner, jobArn: input.jobArn, self: input.executionArn },
+    (why) => `Not registering a wait of ${input.executionArn} for job ${input.jobArn}: ${why}.`,
+  );
 
   const item: Record<string, AttributeValue> = {
     [WAIT_KEY]: { S: input.jobArn },

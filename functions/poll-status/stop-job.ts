@@ -8,7 +8,7 @@
 import { StopModelCustomizationJobCommand, type BedrockClient } from '@aws-sdk/client-bedrock';
 import { awsErrorCode, isTransientAwsError } from '../shared/aws-errors.js';
 import { describeError, JobNotOursError, JobStopUnavailableError } from '../shared/errors.js';
-import { notSupervisor, type Ledger } from '../shared/ledger.js';
+import { requireSupervisor, type Ledger } from '../shared/ledger.js';
 import type { Submission } from '../shared/job-state.js';
 
 export interface StopJobInput {
@@ -40,9 +40,12 @@ export interface StopJobDeps {
 
 export async function stopJob(input: StopJobInput, deps: StopJobDeps): Promise<StopJobResult> {
   const { submission } = input;
-  const entry = await deps.ledger.read(submission.jobName);
-  const why = notSupervisor(entry, { owner: input.execution.id, jobArn: submission.jobArn, self: input.self });
-  if (why) throw new JobNotOursError(`Not stopping job ${submission.jobArn} (${input.reason}): ${why}. Nothing was sent.`);
+  await requireSupervisor(
+    deps.ledger,
+    submission.jobName,
+    { owner: input.execution.id, jobArn: submission.jobArn, self: input.self },
+    (why) => `Not stopping job ${submission.jobArn} (${input.reason}): ${why}. Nothing was sent.`,
+  );
   try {
     const requestedAt = deps.now().toISOString();
     await deps.bedrock.send(new StopModelCustomizationJobCommand({ jobIdentifier: submission.jobArn }));

@@ -49,8 +49,8 @@ export async function deleteEni(ec2: EC2Client, networkInterfaceId: string): Pro
 /** The network a job runs in (its `vpcConfig`, as the job ledger records it). */
 export interface JobNetwork {
   vpcId: string;
-  subnetIds: readonly string[];
-  securityGroupIds: readonly string[];
+  subnetIds: string[];
+  securityGroupIds: string[];
 }
 
 /**

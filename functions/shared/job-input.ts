@@ -13,7 +13,8 @@ import * as z from 'zod/mini';
 import { executionSchema, pollingSchema, type Execution } from './job-state.js';
 import { BUCKET_NAME_PATTERN, MAX_JOB_DURATION_SECONDS, STAGE_PARAMS, trainingPriceFor, type Stage, type StagePolicies } from './stage.js';
 import { parseOrThrow } from './validation.js';
-// Module-level schemas: built in `/* @__PURE__ */ (() => …)()`, so a bundle that does not use one drops it (shared/validation.ts).
+// rawJobInputSchema is built in `/* @__PURE__ */ (() => …)()`, so a bundle that does not use it drops it (shared/validation.ts);
+// the other module-level schemas here are built eagerly.
 
 export { executionSchema, pollingSchema, MAX_JOB_DURATION_SECONDS, type Execution };
 

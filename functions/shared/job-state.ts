@@ -5,7 +5,7 @@
  * job-input schema so the Lambdas that follow a job do not load it.)
  */
 import * as z from 'zod/mini';
-import { JOB_ARN_PATTERN } from './arn.js';
+import { JOB_ARN_PATTERN, MAX_ARN_LENGTH } from './arn.js';
 // Module-level schemas: built in `/* @__PURE__ */ (() => …)()`, so a bundle that does not use one drops it (shared/validation.ts).
 
 const count = (min: number, max: number) => z.int().check(z.minimum(min), z.maximum(max));
@@ -113,7 +113,7 @@ export const JOB_STATUSES = ['InProgress', 'Completed', 'Failed', 'Stopping', 'S
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
 /** A model customization job ARN. */
-export const jobArnSchema = /* @__PURE__ */ (() => z.string().check(z.maxLength(2048, { abort: true }), z.regex(JOB_ARN_PATTERN, 'must be a model customization job ARN')))();
+export const jobArnSchema = /* @__PURE__ */ (() => z.string().check(z.maxLength(MAX_ARN_LENGTH, { abort: true }), z.regex(JOB_ARN_PATTERN, 'must be a model customization job ARN')))();
 
 /** `$.submission`: the job this execution follows. */
 export const submissionSchema = /* @__PURE__ */ (() => z.object({

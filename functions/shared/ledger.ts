@@ -30,6 +30,7 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { awsErrorCode } from './aws-errors.js';
+import type { JobNetwork } from './bedrock-enis.js';
 import { JobNotOursError } from './errors.js';
 
 /** What the reaper writes as the supervisor of a job whose supervisor died (nobody follows it any more). */
@@ -39,11 +40,7 @@ export const REAPER_SUPERVISOR = 'reaper';
 export const LEDGER_TTL_MARGIN_SECONDS = 90 * 24 * 3600;
 
 /** The network a job runs in, as the entry records it (the ENIs recorded must be of it). */
-export interface LedgerNetwork {
-  vpcId: string;
-  subnetIds: string[];
-  securityGroupIds: string[];
-}
+export type LedgerNetwork = JobNetwork;
 
 export interface LedgerEntry {
   jobName: string;
@@ -261,6 +258,23 @@ export function dynamoLedger(table: string, deps: LedgerDeps): Ledger {
     },
   };
   return ledger;
+}
+
+/**
+ * The job's entry, read consistently, when `expected.self` is its claimed supervisor for the chain
+ * `expected.owner`; otherwise {@link JobNotOursError} with `refusal(why)` (what was not done, and why).
+ * The one check before a stop, an ENI deletion or a wait's registration.
+ */
+export async function requireSupervisor(
+  ledger: Ledger,
+  jobName: string,
+  expected: { owner: string; jobArn: string; self: string },
+  refusal: (why: string) => string,
+): Promise<LedgerEntry> {
+  const entry = await ledger.read(jobName);
+  const why = notSupervisor(entry, expected);
+  if (why) throw new JobNotOursError(refusal(why));
+  return entry!;
 }
 
 /**

@@ -128,11 +128,13 @@ const blankToUndefined = (v: string | undefined) => (v === undefined || v.trim()
 const text = z.pipe(z.optional(z.string()), z.transform(blankToUndefined));
 const required = (pattern: RegExp, what: string) =>
   z.pipe(text, z.string({ error: 'is required' }).check(z.maxLength(MAX_PARAM_LENGTH, { abort: true }), z.regex(pattern, `must be ${what}`)));
+/** The items of a comma-separated param: trimmed, blanks dropped (unset: none). */
+const listItems = (v: string | undefined) => (v === undefined ? [] : v.split(',').map((s) => s.trim()).filter(Boolean));
 const list = (pattern: RegExp, what: string, min = 0) =>
   z.pipe(
     text,
     z.pipe(
-      z.transform((v: string | undefined) => (v === undefined ? [] : v.split(',').map((s) => s.trim()).filter(Boolean))),
+      z.transform(listItems),
       z
         .array(z.string().check(z.maxLength(MAX_PARAM_LENGTH, { abort: true }), z.regex(pattern, `each must be ${what}`)))
         .check(
@@ -162,19 +164,23 @@ const optionalNumber = (what: string, integer = false) =>
  */
 const MODEL_ID = /^[a-z0-9][a-z0-9.:-]{0,127}$/;
 
+/** One item of the price list, `model=price`, split at its last `=` (no `=`: model '' and price NaN). */
+function priceItem(item: string): { model: string; price: number } {
+  const at = item.lastIndexOf('=');
+  return at < 0 ? { model: '', price: Number.NaN } : { model: item.slice(0, at).trim(), price: Number(item.slice(at + 1).trim()) };
+}
+
 /** `model=price, model=price`: the training token price per base model ('' = none). */
 const priceList = /* @__PURE__ */ (() => z.pipe(
   text,
   z.pipe(
-    z.transform((v: string | undefined) => (v === undefined ? [] : v.split(',').map((s) => s.trim()).filter(Boolean))),
+    z.transform(listItems),
     z.pipe(
       z.array(z.string().check(z.maxLength(MAX_PARAM_LENGTH, { abort: true }))).check(
         z.superRefine((items: string[], ctx) => {
           const seen = new Set<string>();
           items.forEach((item, i) => {
-            const at = item.lastIndexOf('=');
-            const model = at < 0 ? '' : item.slice(0, at).trim();
-            const price = at < 0 ? Number.NaN : Number(item.slice(at + 1).trim());
+            const { model, price } = priceItem(item);
             if (!MODEL_ID.test(model) || !(price > 0 && price <= 1e15)) {
               ctx.addIssue({ code: 'custom', path: [i], input: item, message: 'each must be <base model id>=<US dollars per 1,000 tokens, more than 0>' });
             } else if (seen.has(model)) {
@@ -187,7 +193,10 @@ const priceList = /* @__PURE__ */ (() => z.pipe(
       z.transform((items: string[]) =>
         items.length === 0
           ? undefined
-          : Object.fromEntries(items.map((item) => [item.slice(0, item.lastIndexOf('=')).trim(), Number(item.slice(item.lastIndexOf('=') + 1))])),
+          : Object.fromEntries(items.map((item) => {
+              const { model, price } = priceItem(item);
+              return [model, price];
+            })),
       ),
     ),
   ),

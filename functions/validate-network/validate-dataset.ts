@@ -341,14 +341,11 @@ async function readFile(
     return true;
   };
   try {
-    let going = true;
     for await (const chunk of body) {
-      if (!take(splitter.push(chunk))) {
-        going = false;
-        break;
-      }
+      if (!take(splitter.push(chunk))) break;
     }
-    if (going) take(splitter.end());
+    // Still complete: every chunk was taken (take clears `complete` when it stops for time).
+    if (file.complete) take(splitter.end());
   } finally {
     // Stop the download when reading ended early (a break leaves the socket open otherwise).
     (body as { destroy?: () => void }).destroy?.();

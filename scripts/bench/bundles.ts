@@ -51,10 +51,11 @@ import { promisify } from 'node:util';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
 import ts from 'typescript';
 import { projectRoot } from '../lib/paths.js';
-import { functionEnvironment, resolveParams } from '../lib/stage-params.js';
+import { functionEnvironment, resolveParams, resolveVariables as resolveStageVariables, type StageParams } from '../lib/stage-params.js';
 import { loadServerlessConfig } from '../lib/workflow.js';
 import { lambdaNode } from './lambda-node.js';
 import type { BenchFigure } from './preflight.js';
+import { median } from './stats.js';
 
 const execFileAsync = promisify(execFile);
 /**
@@ -145,41 +146,17 @@ export function deployedBuildOptions(config: ServerlessConfig): { options: Build
 
 /**
  * Serverless variables of a value from serverless.yml, resolved as `osls package --stage dev` would:
- * `${self:a.b}`, `${param:x}` (params.dev, then params.default), `${sls:stage}`, `${opt:x, fallback}`
- * (no CLI options: the fallback), innermost first; a value that is one variable takes its type.
- * Anything else fails loudly.
+ * the local run's resolver (scripts/lib/stage-params.ts) with stage dev and params.dev laid over
+ * params.default.
  */
-function resolveVariables(config: ServerlessConfig, value: unknown, where: string, depth = 0): unknown {
-  if (depth > 20) throw new Error(`${where}: serverless variables nest too deep`);
-  if (Array.isArray(value)) return value.map((v, i) => resolveVariables(config, v, `${where}[${i}]`, depth));
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveVariables(config, v, `${where}.${k}`, depth)]));
-  }
-  if (typeof value !== 'string') return value;
-  const params = (config.params ?? {}) as Record<string, Record<string, unknown> | undefined>;
-  const source = (expr: string): unknown => {
-    const [head, ...fallbacks] = expr.split(',').map((s) => s.trim());
-    const [kind, rest = ''] = head!.split(/:(.*)/s) as [string, string?];
-    let out: unknown;
-    if (kind === 'self') out = rest.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], config);
-    else if (kind === 'param') out = params[STAGE]?.[rest] ?? params.default?.[rest];
-    else if (kind === 'sls' && rest === 'stage') out = STAGE;
-    else if (kind !== 'opt') throw new Error(`${where}: the bench does not resolve \${${expr}}`);
-    if (out === undefined && fallbacks.length) {
-      const f = fallbacks.join(',');
-      out = /^(['"]).*\1$/.test(f) ? f.slice(1, -1) : source(f);
-    }
-    if (out === undefined) throw new Error(`${where}: \${${expr}} resolves to nothing`);
-    return resolveVariables(config, out, where, depth + 1);
-  };
-  let s = value;
-  for (let m = /\$\{([^${}]*)\}/.exec(s); m; m = /\$\{([^${}]*)\}/.exec(s)) {
-    const resolved = source(m[1]!);
-    if (m[0] === s) return resolved;
-    if (typeof resolved === 'object' && resolved !== null) throw new Error(`${where}: \${${m[1]}} is an object inside a string`);
-    s = s.slice(0, m.index) + String(resolved) + s.slice(m.index + m[0].length);
-  }
-  return s;
+function resolveVariables(config: ServerlessConfig, value: unknown, where: string): unknown {
+  return resolveStageVariables(value, stageParams(config), where, config as never, STAGE);
+}
+
+/** The params of stage {@link STAGE}: params.dev over params.default, as the deployment resolves them. */
+function stageParams(config: ServerlessConfig): StageParams {
+  const overrides = ((config.params ?? {}) as Record<string, Record<string, unknown> | undefined>)[STAGE] ?? {};
+  return resolveParams(Object.fromEntries(Object.entries(overrides).map(([k, v]) => [k, String(v)])), config as never);
 }
 
 /**
@@ -189,13 +166,11 @@ function resolveVariables(config: ServerlessConfig, value: unknown, where: strin
  */
 function lambdaEnvironment(config: ServerlessConfig, key: string): Record<string, string> {
   const provider = (config.provider ?? {}) as { logs?: unknown };
-  const stageParams = ((config.params ?? {}) as Record<string, Record<string, unknown> | undefined>)[STAGE] ?? {};
-  const params = resolveParams(Object.fromEntries(Object.entries(stageParams).map(([k, v]) => [k, String(v)])), config as never);
   const env: Record<string, string> = {};
   const logs = resolveVariables(config, provider.logs ?? {}, 'provider.logs') as { lambda?: { logFormat?: string; applicationLogLevel?: string } };
   if (logs.lambda?.logFormat) env.AWS_LAMBDA_LOG_FORMAT = logs.lambda.logFormat;
   if (logs.lambda?.logFormat === 'JSON' && logs.lambda.applicationLogLevel) env.AWS_LAMBDA_LOG_LEVEL = logs.lambda.applicationLogLevel;
-  return { ...env, ...functionEnvironment(params, BENCH_ACCOUNT, config as never, [key]) };
+  return { ...env, ...functionEnvironment(stageParams(config), BENCH_ACCOUNT, config as never, [key], STAGE) };
 }
 
 interface Client {
@@ -436,11 +411,6 @@ async function coldImport(node: string, runner: string, file: string, env: Recor
   }
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const round = (x: number, digits = 1) => Number(x.toFixed(digits));
 
 export async function run(ctx: { quick?: boolean } = {}): Promise<BenchFigure[]> {

@@ -21,6 +21,7 @@ import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } fro
 import { validateDataset } from '../../functions/validate-network/validate-dataset.js';
 import { projectRoot } from '../lib/paths.js';
 import type { BenchFigure } from './preflight.js';
+import { median } from './stats.js';
 
 const REGION = 'us-east-1';
 const BUCKET = 'bench-dataset';
@@ -45,11 +46,6 @@ function dataset(target: number): { body: Buffer; records: number } {
   return { body: Buffer.from(lines.join('\n')), records: lines.length };
 }
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 const round1 = (n: number) => Math.round(n * 10) / 10;
 
 /** Seconds to read the whole object with one GetObject, consuming its body and doing nothing else. */

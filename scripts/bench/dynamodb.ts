@@ -21,9 +21,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DEMO_EVENT_WAIT_MS, DEMO_JOB_SECONDS, DEMO_WAIT_MS } from '../cli/local-target.js';
 import { configureBedrockStandIn, standInEvents } from '../lib/bedrock-standin.js';
 import { stackResources, resolveCfnValue } from '../lib/cfn-values.js';
-import { clientsFor, createJobEnis, demoJobInput, demoStageParams, seedDemoAccount } from '../lib/seed.js';
-import { functionEnvironment, resolveParams } from '../lib/stage-params.js';
+import { createJobEnis, demoJobInput } from '../lib/seed.js';
 import { deliverJobEvent, loadLambdaHandlers, runWorkflow, type TaskHandler } from '../lib/workflow.js';
+import { seedFreshDemo, useDemoStage } from './demo-stage.js';
 import type { BenchFigure } from './preflight.js';
 
 const REGION = 'us-east-1';
@@ -91,13 +91,9 @@ export async function run(ctx: { endpoint: string; quick?: boolean; log?: (line:
   const waitMs = ctx.quick ? 250 : DEMO_WAIT_MS;
   const jobSeconds = ctx.quick ? 2 : DEMO_JOB_SECONDS;
   const log = ctx.log ?? ((line: string) => process.stderr.write(`bench:   ${line}\n`));
-  const reset = await fetch(`${ctx.endpoint}/moto-api/reset`, { method: 'POST' });
-  if (!reset.ok) throw new Error(`moto reset failed: ${reset.status}`);
-  const seedClients = clientsFor(ctx.endpoint, REGION);
-  const account = await seedDemoAccount(seedClients, REGION);
+  const { clients: seedClients, account } = await seedFreshDemo(ctx.endpoint, REGION);
   // The stage as the local run deploys it: serverless.yml's defaults over the demo account.
-  const environment = functionEnvironment(resolveParams(demoStageParams(account)), { accountId: account.accountId, region: REGION });
-  Object.assign(process.env, environment, { AWS_ENDPOINT_URL: ctx.endpoint, AWS_REGION: REGION, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' });
+  useDemoStage(ctx.endpoint, REGION, account);
 
   const meter = await meterLambdaDynamoDb();
   let status: string;

@@ -21,10 +21,11 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { configureBedrockStandIn, standInEvents, type ModelCustomizationJobStateChange } from '../lib/bedrock-standin.js';
 import { projectRoot } from '../lib/paths.js';
-import { clientsFor, createJobEnis, demoJobInput, demoStageParams, seedDemoAccount } from '../lib/seed.js';
-import { functionEnvironment, resolveParams } from '../lib/stage-params.js';
+import { createJobEnis, demoJobInput } from '../lib/seed.js';
 import { deliverJobEvent, loadLambdaHandlers, loadServerlessConfig, runWorkflow, type TaskHandler } from '../lib/workflow.js';
+import { seedFreshDemo, useDemoStage } from './demo-stage.js';
 import type { BenchFigure } from './preflight.js';
+import { percentile } from './stats.js';
 
 const REGION = 'us-east-1';
 
@@ -61,12 +62,6 @@ export async function startRuleMatcher(pattern: unknown): Promise<{ matches: (ev
   };
 }
 
-/** The nearest-rank percentile `p` (0–100) of `xs`. */
-export function percentile(xs: number[], p: number): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
 interface Timings {
   delivered: number;
   released: number;
@@ -76,11 +71,8 @@ interface Timings {
 
 export async function run(ctx: { endpoint: string; quick?: boolean }): Promise<BenchFigure[]> {
   const runs = ctx.quick ? 3 : 20;
-  await fetch(`${ctx.endpoint}/moto-api/reset`, { method: 'POST' });
-  const clients = clientsFor(ctx.endpoint, REGION);
-  const account = await seedDemoAccount(clients, REGION);
-  const environment = functionEnvironment(resolveParams({ ...demoStageParams(account), jobWait: 'event' }), { accountId: account.accountId, region: REGION });
-  Object.assign(process.env, environment, { AWS_ENDPOINT_URL: ctx.endpoint, AWS_REGION: REGION, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' });
+  const { clients, account } = await seedFreshDemo(ctx.endpoint, REGION);
+  useDemoStage(ctx.endpoint, REGION, account, { jobWait: 'event' });
   const lambdas = await loadLambdaHandlers();
   const matcher = await startRuleMatcher(jobEventsRulePattern());
   const timings: Timings[] = [];

@@ -31,7 +31,8 @@ import pLimit from 'p-limit';
 import { sweep, type JanitorConfig } from '../../functions/janitor/janitor.js';
 import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG, listBedrockEnis } from '../../functions/shared/bedrock-enis.js';
 import { dynamoLedger, type LedgerNetwork } from '../../functions/shared/ledger.js';
-import { JOB_LEDGER_TABLE_NAME, clientsFor, seedDemoAccount } from '../lib/seed.js';
+import { JOB_LEDGER_TABLE_NAME } from '../lib/seed.js';
+import { seedFreshDemo } from './demo-stage.js';
 import { EC2_MUTATING_BUCKET, startLatencyProxy, type LatencyProxy } from './latency-proxy.js';
 import type { BenchFigure } from './preflight.js';
 
@@ -77,9 +78,7 @@ function instrument<C extends { send: (...args: never[]) => Promise<unknown> }>(
 
 /** Seeds moto directly (`endpoint`); the returned clients talk through `via` (the proxy). */
 async function seed(endpoint: string, via: string, enis: number, jobs: number) {
-  await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
-  const clients = clientsFor(endpoint, REGION);
-  const account = await seedDemoAccount(clients, REGION);
+  const { clients, account } = await seedFreshDemo(endpoint, REGION);
   const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
   const seedBedrock = new BedrockClient({ endpoint, region: REGION, credentials });
   const big = await clients.ec2.send(new CreateSubnetCommand({ VpcId: account.vpcId, CidrBlock: '10.42.32.0/20', AvailabilityZone: `${REGION}a` }));

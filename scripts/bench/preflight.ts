@@ -23,7 +23,8 @@ import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { resolveJobInput } from '../../functions/shared/job-input.js';
 import { stageFromParams } from '../../functions/shared/stage.js';
 import { buildReport } from '../../functions/validate-network/validate-network.js';
-import { clientsFor, DEMO_DATASET, demoJobInput, demoStageParams, seedDemoAccount } from '../lib/seed.js';
+import { DEMO_DATASET, demoJobInput, demoStageParams } from '../lib/seed.js';
+import { seedFreshDemo } from './demo-stage.js';
 
 export interface BenchFigure {
   name: string;
@@ -49,10 +50,7 @@ export async function run(ctx: { endpoint: string; quick?: boolean }): Promise<B
   const maxSubnets = ctx.quick ? 4 : 16;
   const mixes = ctx.quick ? POLICY_MIXES.filter(([i, m]) => i + m <= 1).slice(0, 2) : POLICY_MIXES;
   const timedRuns = ctx.quick ? 1 : 5;
-  const reset = await fetch(`${ctx.endpoint}/moto-api/reset`, { method: 'POST' });
-  if (!reset.ok) throw new Error(`moto reset failed: ${reset.status}`);
-  const clients = clientsFor(ctx.endpoint, REGION);
-  const account = await seedDemoAccount(clients, REGION);
+  const { clients, account } = await seedFreshDemo(ctx.endpoint, REGION);
   const subnetIds = [...account.subnetIds];
   for (let i = subnetIds.length; i < maxSubnets; i++) {
     const out = await clients.ec2.send(

@@ -6,7 +6,8 @@
 import { parseArn } from '../../functions/shared/arn.js';
 
 const PARTITION = /^aws(-[a-z]+)*$/;
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+/** An AWS region name (`us-east-1`): an ARN's region, and `--region`. */
+export const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const ACCOUNT = /^\d{12}$/;
 /** A state machine name as this project's stacks name them (`<service>-<stage>-<key>`). */
 const MACHINE_NAME = /^[\w-]{1,80}$/;

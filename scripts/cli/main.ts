@@ -19,7 +19,7 @@ import { InvalidInputError, StageConfigError } from '../../functions/shared/erro
 import type { ExecutionView } from '../../functions/shared/execution-view.js';
 import { readParamsFile } from '../lib/stage-params.js';
 import { localStateMachineArn } from '../lib/workflow.js';
-import { EXECUTION_ARN_FORM, STATE_MACHINE_ARN_FORM, executionArnProblem, executionNameProblem, stateMachineArnProblem } from './arns.js';
+import { EXECUTION_ARN_FORM, REGION, STATE_MACHINE_ARN_FORM, executionArnProblem, executionNameProblem, stateMachineArnProblem } from './arns.js';
 import { AwsTarget, TargetError } from './aws-target.js';
 import { LOCAL_REGION, LocalTarget, SCENARIOS, type Scenario } from './local-target.js';
 import { FollowRenderer, renderView } from './render.js';
@@ -166,7 +166,7 @@ function targetOf(values: Record<string, unknown>, io: CliIo): Target {
   const stage = values.stage as string | undefined;
   if (stage !== undefined && (stage.length > 128 || !/^[a-zA-Z0-9-]+$/.test(stage))) throw new UsageError(`--stage must be letters, digits and hyphens, got "${stage}"`);
   const region = (values.region as string | undefined) ?? (arn ? parseArn(arn).region : undefined) ?? process.env.AWS_REGION ?? 'us-east-1';
-  if (region.length > 32 || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) throw new UsageError(`--region must be an AWS region such as us-east-1, got "${region}"`);
+  if (region.length > 32 || !REGION.test(region)) throw new UsageError(`--region must be an AWS region such as us-east-1, got "${region}"`);
   const options = { region, ...(stage ? { stage } : {}), ...(arn ? { stateMachineArn: arn } : {}) };
   return io.awsTarget ? io.awsTarget(options) : new AwsTarget(options);
 }

@@ -66,12 +66,15 @@ export async function startMoto(options: { timeoutMs?: number } = {}): Promise<M
   return {
     endpoint,
     port,
-    async reset() {
-      const res = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
-      if (!res.ok) throw new Error(`moto reset failed: ${res.status}`);
-    },
+    reset: () => resetMoto(endpoint),
     stop: () => stopChild(child, stopOnExit),
   };
+}
+
+/** Clears every resource of the moto server at `endpoint` (POST /moto-api/reset). */
+export async function resetMoto(endpoint: string): Promise<void> {
+  const res = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
+  if (!res.ok) throw new Error(`moto reset failed: ${res.status}`);
 }
 
 async function stopChild(child: ChildProcess, listener: () => void): Promise<void> {

@@ -28,19 +28,23 @@ export function defaultParams(config: Config = loadServerlessConfig()): StagePar
 export const LOCAL_STAGE = 'local';
 
 /**
- * Resolves the Serverless Framework variables of `value` as osls does for a deployment of stage
- * {@link LOCAL_STAGE} with `params`: `${param:name}`, `${self:path.to.key}` (of serverless.yml),
- * `${sls:stage}`, `${opt:name, fallback}` (no CLI options locally: the fallback), nested references
+ * Resolves the Serverless Framework variables of `value` as osls does for a deployment of `stage`
+ * (default {@link LOCAL_STAGE}) with `params`: `${param:name}`, `${self:path.to.key}` (of serverless.yml),
+ * `${sls:stage}`, `${opt:name, fallback}` (no CLI options but `stage`: the fallback), nested references
  * inside out (`${self:custom.x.${param:y}.z}`), objects and lists member by member. Any other source,
  * an unknown param or a path that resolves to nothing is an error naming `where`: a value never reaches a
  * Lambda with a `${…}` left in it.
  */
-export function resolveVariables(value: unknown, params: StageParams, where: string, config: Config = loadServerlessConfig(), depth = 0): unknown {
+export function resolveVariables(value: unknown, params: StageParams, where: string, config: Config = loadServerlessConfig(), stage = LOCAL_STAGE): unknown {
+  return resolveNested(value, params, where, config, stage, 0);
+}
+
+function resolveNested(value: unknown, params: StageParams, where: string, config: Config, stage: string, depth: number): unknown {
   if (depth > 20) throw new Error(`${where}: serverless variables nest too deep`);
-  if (Array.isArray(value)) return value.map((v, i) => resolveVariables(v, params, `${where}[${i}]`, config, depth));
+  if (Array.isArray(value)) return value.map((v, i) => resolveNested(v, params, `${where}[${i}]`, config, stage, depth));
   if (value !== null && typeof value === 'object') {
     if (isCfnValue(value)) return value;
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveVariables(v, params, `${where}.${k}`, config, depth)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveNested(v, params, `${where}.${k}`, config, stage, depth)]));
   }
   if (typeof value !== 'string') return value;
   const source = (expr: string): unknown => {
@@ -51,15 +55,15 @@ export function resolveVariables(value: unknown, params: StageParams, where: str
       if (!Object.hasOwn(params, rest)) throw new Error(`${where} refers to \${param:${rest}}, which serverless.yml does not define`);
       out = params[rest];
     } else if (kind === 'self') out = rest.split('.').reduce<unknown>((o, k) => (o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), config);
-    else if (kind === 'sls' && rest === 'stage') out = LOCAL_STAGE;
-    else if (kind === 'opt') out = rest === 'stage' ? LOCAL_STAGE : undefined;
+    else if (kind === 'sls' && rest === 'stage') out = stage;
+    else if (kind === 'opt') out = rest === 'stage' ? stage : undefined;
     else throw new Error(`${where}: \${${expr}} is a variable source the local run does not resolve (param, self, sls:stage, opt)`);
     if (out === undefined && fallbacks.length) {
       const fallback = fallbacks.join(',');
       out = /^(['"]).*\1$/s.test(fallback) ? fallback.slice(1, -1) : source(fallback);
     }
     if (out === undefined) throw new Error(`${where}: \${${expr}} resolves to nothing`);
-    return resolveVariables(out, params, where, config, depth + 1);
+    return resolveNested(out, params, where, config, stage, depth + 1);
   };
   let text = value;
   // Innermost first: a reference whose body holds no other `${`.
@@ -73,8 +77,8 @@ export function resolveVariables(value: unknown, params: StageParams, where: str
 }
 
 /** `value` with its variables resolved, as the text an environment variable holds. */
-function substitute(value: string, params: StageParams, where: string, config: Config = loadServerlessConfig()): string {
-  const out = resolveVariables(value, params, where, config);
+function substitute(value: string, params: StageParams, where: string, config: Config = loadServerlessConfig(), stage = LOCAL_STAGE): string {
+  const out = resolveVariables(value, params, where, config, stage);
   if (out !== null && typeof out === 'object') throw new Error(`${where}: resolves to an object, not text`);
   return String(out);
 }
@@ -103,11 +107,13 @@ export function functionEnvironment(
   config: Config = loadServerlessConfig(),
   /** The functions (serverless.yml keys) whose environment to build: by default the state machine's. */
   functions: string[] = [...Object.values(lambdaTaskFunctions(config)), ...Object.values(callbackTaskFunctions())],
+  /** The stage `${sls:stage}` names (the bench builds as `npm run package` does: dev). */
+  stage = LOCAL_STAGE,
 ): Record<string, string> {
   const resources = stackResources(config);
   const env: Record<string, string> = {};
   // provider.environment reaches every function (a function's own variable of the same name wins).
-  const providerRaw = resolveVariables((config.provider as { environment?: unknown } | undefined)?.environment ?? {}, params, 'provider.environment', config);
+  const providerRaw = resolveVariables((config.provider as { environment?: unknown } | undefined)?.environment ?? {}, params, 'provider.environment', config, stage);
   if (providerRaw === null || typeof providerRaw !== 'object' || Array.isArray(providerRaw)) throw new Error('provider.environment must resolve to a map of variables');
   for (const key of new Set(functions)) {
     if (!Object.hasOwn(config.functions, key)) throw new Error(`${key} is not a function of serverless.yml`);
@@ -115,7 +121,7 @@ export function functionEnvironment(
     for (const [name, raw] of Object.entries(variables)) {
       const where = `functions.${key}.environment.${name}`;
       let value: string;
-      if (typeof raw === 'string') value = substitute(raw, params, where, config);
+      if (typeof raw === 'string') value = substitute(raw, params, where, config, stage);
       else if (typeof raw === 'number' || typeof raw === 'boolean') value = String(raw);
       else if (isCfnValue(raw)) value = resolveCfnValue(raw, where, account, resources);
       else throw new Error(`${where}: ${JSON.stringify(raw)} is neither text nor a CloudFormation value`);

@@ -32,6 +32,7 @@ import { parseS3Uri } from '../../functions/shared/s3.js';
 import { snapshotDatasets } from '../../functions/submit-job/snapshot.js';
 import { validateDataset } from '../../functions/validate-network/validate-dataset.js';
 import { resolvedJob } from '../fixtures/job.js';
+import { dataset, datasetOfAtLeast } from '../support/datasets.js';
 import { motoClients, resetMoto } from '../support/moto-clients.js';
 
 const { s3: attacker } = motoClients();
@@ -118,8 +119,7 @@ afterAll(async () => {
 
 // ---- the attack ----------------------------------------------------------------------------------
 
-const record = (i: number) => JSON.stringify({ prompt: `Customer question ${i}: where is my invoice?`, completion: `Answer ${i}: under Billing > History.` });
-const GOOD = Array.from({ length: 40 }, (_, i) => record(i)).join('\n') + '\n';
+const GOOD = dataset(40);
 /** What the attacker puts there instead: records the check rejects, and far more tokens. */
 const BAD = Array.from({ length: 40 }, () => JSON.stringify({ prompt: 'Ignore your instructions. '.repeat(1000), completion: 'ATTACKER' })).join('\n') + '\n';
 
@@ -197,12 +197,7 @@ describe('attack: the training data is replaced after the dataset step checked i
 
   it('a swap between two parts of a copy in parts: the next part is refused, the upload aborted, nothing completed', async () => {
     // Prepare: an 11 MiB dataset copied in 5 MiB parts; the attacker swaps right after the first part
-    const lines: string[] = [];
-    for (let size = 0, i = 0; size < 11 * MiB; i++) {
-      lines.push(record(i));
-      size += lines.at(-1)!.length + 1;
-    }
-    const big = lines.join('\n') + '\n';
+    const big = datasetOfAtLeast(11 * MiB);
     await put(job.trainingDataS3Uri, big);
     const checked = await check();
     afterCopy = async (n) => {

@@ -23,14 +23,13 @@ import { parseS3Uri } from '../../functions/shared/s3.js';
 import { snapshotDatasets } from '../../functions/submit-job/snapshot.js';
 import { validateDataset } from '../../functions/validate-network/validate-dataset.js';
 import { resolvedJob } from '../fixtures/job.js';
+import { dataset, datasetOfAtLeast } from '../support/datasets.js';
 import { motoClients, resetMoto } from '../support/moto-clients.js';
 
 const { s3 } = motoClients();
 const NO_BUDGET = { budget: {} };
 const MiB = 1024 ** 2;
 
-const record = (i: number) => JSON.stringify({ prompt: `Customer question ${i}: where is my invoice?`, completion: `Answer ${i}: under Billing > History.` });
-const dataset = (n: number, from = 0) => Array.from({ length: n }, (_, i) => record(from + i)).join('\n') + '\n';
 
 const put = (uri: string, body: string | Buffer) => {
   const { bucket, key } = parseS3Uri(uri);
@@ -97,12 +96,7 @@ describe('the training snapshot against moto', () => {
     await s3.send(new PutBucketVersioningCommand({ Bucket: 'training-bucket', VersioningConfiguration: { Status: 'Enabled' } }));
     const job = resolvedJob({ validationDataS3Uris: [] });
     // 11 MiB of records: three parts of 5 MiB (moto enforces S3's 5 MiB minimum for all but the last).
-    const lines: string[] = [];
-    for (let size = 0, i = 0; size < 11 * MiB; i++) {
-      lines.push(record(i));
-      size += lines.at(-1)!.length + 1;
-    }
-    const body = lines.join('\n') + '\n';
+    const body = datasetOfAtLeast(11 * MiB);
     await put(job.trainingDataS3Uri, body);
     const checked = await validateDataset(job, NO_BUDGET, deps);
 

@@ -10,7 +10,7 @@ import '../../scripts/lib/node20.js';
 process.env.AWS_ENDPOINT_URL = inject('motoEndpoint');
 // The policy leases table seedDemoAccount creates (serverless.yml's PolicyLeasesTable).
 process.env.POLICY_LEASES_TABLE = 'policy-leases';
-// The job ledger (serverless.yml's JobLedgerTable; seedDemoAccount creates it, test/support/mock-ledger.ts answers it).
+// The job ledger seedDemoAccount creates (serverless.yml's JobLedgerTable).
 process.env.JOB_LEDGER_TABLE = 'job-ledger';
 process.env.AWS_REGION = 'us-east-1';
 process.env.AWS_ACCESS_KEY_ID = 'testing';

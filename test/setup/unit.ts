@@ -10,7 +10,7 @@ process.env.AWS_SECRET_ACCESS_KEY ??= 'testing';
 process.env.AWS_LAMBDA_LOG_LEVEL ??= 'SILENT';
 // The policy leases table apply-policies needs (answered by test/support/mock-leases.ts).
 process.env.POLICY_LEASES_TABLE ??= 'policy-leases';
-// The job ledger (serverless.yml's JobLedgerTable; seedDemoAccount creates it, test/support/mock-ledger.ts answers it).
+// The job ledger (serverless.yml's JobLedgerTable; answered by test/support/mock-leases.ts, see test/support/ledger.ts).
 process.env.JOB_LEDGER_TABLE ??= 'job-ledger';
 // The stage (serverless.yml params as STAGE_* variables) the fixtures' jobs stay within.
 setStage(TEST_STAGE_PARAMS);

@@ -21,7 +21,7 @@ import { GetRolePolicyCommand, IAMClient, NoSuchEntityException, PutRolePolicyCo
 import { S3Client } from '@aws-sdk/client-s3';
 import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { emulateLeasesTable } from './mock-leases.js';
+import { emulateTables } from './mock-leases.js';
 import { MemoryDynamoDB } from '../../scripts/lib/dynamodb-memory.js';
 import { mockClient } from 'aws-sdk-client-mock';
 import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG } from '../../functions/shared/bedrock-enis.js';
@@ -56,7 +56,7 @@ export function mockHealthyAccount(jobStatuses: string[] = ['Completed']) {
   resetMocks();
   const { ec2, iam, bedrock } = mocks;
   mockHealthyNetwork(mocks);
-  tables = emulateLeasesTable(mocks.dynamodb);
+  tables = emulateTables(mocks.dynamodb);
   ec2.on(DescribeNetworkInterfacesCommand).resolves({
     NetworkInterfaces: ACCOUNT.jobEnis.map((NetworkInterfaceId, i) => ({
       NetworkInterfaceId,

@@ -22,8 +22,3 @@ export function emulateTables(mock: AwsStub<any, any, any>): MemoryDynamoDB {
   mock.on(QueryCommand).callsFake((input) => db.query(input));
   return db;
 }
-
-/** The policy leases table (and the others) answered by a fresh in-memory store on `mock`. */
-export function emulateLeasesTable(mock: AwsStub<any, any, any>): MemoryDynamoDB {
-  return emulateTables(mock);
-}

@@ -9,7 +9,7 @@ import { DeleteBucketPolicyCommand, GetBucketPolicyCommand, PutBucketPolicyComma
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { dynamoLeases, type Leases } from '../../functions/apply-policies/leases.js';
-import { emulateLeasesTable } from './mock-leases.js';
+import { emulateTables } from './mock-leases.js';
 
 export const ENDPOINT = 'vpce-0123456789abcdef0';
 
@@ -44,7 +44,7 @@ export function leaseContext(owner = OWNER): { owner: string; leases: Leases } {
  */
 export function emulatePolicyAccount(state: () => PolicyAccountState, options: { deletedEndpoint?: boolean } = {}) {
   const { ec2Mock, iamMock, s3Mock, dynamodbMock } = policyMocks;
-  emulateLeasesTable(dynamodbMock);
+  emulateTables(dynamodbMock);
   ec2Mock.on(DescribeVpcEndpointsCommand).callsFake((input: { VpcEndpointIds?: string[] }) => ({
     VpcEndpoints: [
       ...(options.deletedEndpoint && !input.VpcEndpointIds

@@ -2,8 +2,8 @@ import { DeleteNetworkInterfaceCommand, DescribeNetworkInterfacesCommand, EC2Cli
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { dynamoLedger, type Ledger } from '../../functions/shared/ledger.js';
-import { emulateTables } from '../support/mock-leases.js';
+import type { Ledger } from '../../functions/shared/ledger.js';
+import { emulatedLedger, LEDGER_NETWORK, ledgerWith } from '../support/ledger.js';
 import { cleanupEnis } from '../../functions/cleanup-enis/cleanup-enis.js';
 import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG, listBedrockEnis } from '../../functions/shared/bedrock-enis.js';
 import { EnisStillInUseError, JobNotOursError } from '../../functions/shared/errors.js';
@@ -16,7 +16,8 @@ afterEach(() => {
 });
 
 const JOB = 'arn:aws:bedrock:us-east-1:123456789012:model-customization-job/j1';
-const NETWORK = { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'], securityGroupIds: ['sg-0123456789abcdef0'] };
+/** The job's network, as the ledger records it. */
+const NETWORK = LEDGER_NETWORK;
 const eni = (id: string, status: string, tags: Record<string, string>, over: Partial<NetworkInterface> = {}): NetworkInterface => ({
   NetworkInterfaceId: id,
   Status: status as NetworkInterface['Status'],
@@ -56,8 +57,7 @@ describe('cleanupEnis', () => {
   const deps = () => ({ ec2: new EC2Client({}), ledger });
   /** The ledger as the workflow leaves it: the job of FIRST, `recorded` seen while it ran. */
   async function recorded(...ids: string[]) {
-    await ledger.reserve({ jobName: 'job-1', owner: FIRST, clientRequestToken: 't', network: NETWORK, maxJobDurationSeconds: 3600 });
-    await ledger.recordSubmission('job-1', FIRST, { jobArn: JOB, submittedAt: '2026-11-28T10:00:00Z', deadline: '2026-11-28T11:00:00Z' });
+    await ledgerWith(ledger, [{ jobName: 'job-1', owner: FIRST, jobArn: JOB }]);
     await ledger.recordEnis('job-1', FIRST, ids);
   }
   /** DescribeNetworkInterfaces answers: by id filter (the recorded ones) from `byId`, by tag filter from `tagged`. */
@@ -68,8 +68,7 @@ describe('cleanupEnis', () => {
     });
   }
   beforeEach(() => {
-    emulateTables(dynamodb);
-    ledger = dynamoLedger('job-ledger', { dynamodb: new DynamoDBClient({}), now: () => new Date('2026-11-28T10:00:00Z') });
+    ({ ledger } = emulatedLedger(dynamodb));
     ec2.on(DeleteNetworkInterfaceCommand).resolves({});
   });
 

@@ -31,6 +31,10 @@ function cut(bytes: Uint8Array, positions: number[]): Uint8Array[] {
 
 const oneByteChunks = (bytes: Uint8Array): Uint8Array[] => Array.from(bytes, (b) => Uint8Array.of(b));
 
+/** How a property test chunks its bytes: one byte at a time, or cut at arbitrary positions ({@link chunked}). */
+const chunkingArb = fc.oneof(fc.constant('1-byte' as const), fc.array(fc.nat(), { maxLength: 20 }));
+const chunked = (bytes: Uint8Array, chunking: '1-byte' | number[]): Uint8Array[] => (chunking === '1-byte' ? oneByteChunks(bytes) : cut(bytes, chunking));
+
 async function collect(chunks: Iterable<Uint8Array>, options?: JsonlOptions): Promise<JsonlItem[]> {
   const items: JsonlItem[] = [];
   for await (const item of readJsonl(fromChunks(chunks), options)) items.push(item);
@@ -109,7 +113,7 @@ describe('readJsonl: properties', () => {
         fc.array(fc.tuple(lineArb, fc.constantFrom('\n', '\r\n')), { maxLength: 12 }),
         fc.constantFrom('\n', '\r\n', ''),
         fc.boolean(),
-        fc.oneof(fc.constant('1-byte' as const), fc.array(fc.nat(), { maxLength: 20 })),
+        chunkingArb,
         async (lines, lastTerminator, bom, chunking) => {
           // Prepare: serialize, remembering which physical line holds which record
           const expected: { line: number; json: string; bytes: number }[] = [];
@@ -122,7 +126,7 @@ describe('readJsonl: properties', () => {
             if ('record' in l) expected.push({ line: i + 1, json: JSON.stringify(l.record), bytes: utf8.encode(content).length });
           });
           const bytes = Uint8Array.from([...(bom ? BOM : []), ...utf8.encode(file)]);
-          const chunks = chunking === '1-byte' ? oneByteChunks(bytes) : cut(bytes, chunking);
+          const chunks = chunked(bytes, chunking);
 
           // Act
           const items = await collect(chunks);
@@ -146,10 +150,10 @@ describe('readJsonl: properties', () => {
       fc.asyncProperty(
         fc.array(piece, { maxLength: 16 }).map((ps) => Uint8Array.from(ps.flat())),
         fc.oneof(fc.constant(undefined), fc.integer({ min: 1, max: 40 })),
-        fc.oneof(fc.constant('1-byte' as const), fc.array(fc.nat(), { maxLength: 20 })),
+        chunkingArb,
         async (bytes, max, chunking) => {
           // Prepare
-          const chunks = chunking === '1-byte' ? oneByteChunks(bytes) : cut(bytes, chunking);
+          const chunks = chunked(bytes, chunking);
 
           // Act
           const items = await collect(chunks, max === undefined ? {} : { maxLineBytes: max });
@@ -561,10 +565,10 @@ describe('flat records (flatRecordKeys): recognised on their bytes, never differ
       fc.asyncProperty(
         fc.array(piece, { maxLength: 16 }).map((ps) => Uint8Array.from(ps.flat())),
         fc.oneof(fc.constant(undefined), fc.integer({ min: 1, max: 80 })),
-        fc.oneof(fc.constant('1-byte' as const), fc.array(fc.nat(), { maxLength: 20 })),
+        chunkingArb,
         async (bytes, max, chunking) => {
           // Prepare
-          const chunks = chunking === '1-byte' ? oneByteChunks(bytes) : cut(bytes, chunking);
+          const chunks = chunked(bytes, chunking);
 
           // Act
           const items = await collect(chunks, { ...FLAT, ...(max === undefined ? {} : { maxLineBytes: max }) });

@@ -4,8 +4,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { dynamoLedger, type Ledger } from '../../functions/shared/ledger.js';
-import { emulateTables } from '../support/mock-leases.js';
+import type { Ledger } from '../../functions/shared/ledger.js';
+import { emulatedLedger, LEDGER_NETWORK, ledgerWith } from '../support/ledger.js';
 import { AccessDeniedException, ThrottlingException } from '@aws-sdk/client-bedrock';
 import { JobNotOursError, JobStatusUnavailableError, JobStopError } from '../../functions/shared/errors.js';
 import { isTransientAwsError } from '../../functions/shared/aws-errors.js';
@@ -51,14 +51,13 @@ const chainHash = (name: string) => name.match(/-([0-9a-f]{12})-h\d+$/)?.[1];
 const at = (iso: string) => ({ bedrock: new BedrockClient({}), ec2: new EC2Client({}), ledger, now: () => new Date(iso) });
 /** The job ledger's nonce for the job (hand-over names hash it in: no one without the ledger can compute them). */
 const nonce = async () => (await ledger.read(submission.jobName))!.nonce;
-const NETWORK = { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'], securityGroupIds: ['sg-0123456789abcdef0'] };
+/** The job's network, as the ledger records it. */
+const NETWORK = LEDGER_NETWORK;
 // The job ledger as SubmitJob leaves it: the job reserved and recorded by the chain's first execution, its supervisor.
 beforeEach(async () => {
-  emulateTables(dynamodb);
+  ({ ledger } = emulatedLedger(dynamodb));
   ec2.on(DescribeNetworkInterfacesCommand).resolves({ NetworkInterfaces: [] });
-  ledger = dynamoLedger('job-ledger', { dynamodb: new DynamoDBClient({}), now: () => new Date('2026-11-28T10:00:00Z') });
-  await ledger.reserve({ jobName: submission.jobName, owner: FIRST.id, clientRequestToken: 'token', network: NETWORK, maxJobDurationSeconds: 86_400 });
-  await ledger.recordSubmission(submission.jobName, FIRST.id, submission);
+  await ledgerWith(ledger, [{ jobName: submission.jobName, owner: FIRST.id, jobArn: submission.jobArn }]);
 });
 
 describe('nextWaitSeconds', () => {

@@ -4,8 +4,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stopJob } from '../../functions/poll-status/stop-job.js';
 import { JobNotOursError, JobStopUnavailableError } from '../../functions/shared/errors.js';
-import { dynamoLedger, type Ledger } from '../../functions/shared/ledger.js';
-import { emulateTables } from '../support/mock-leases.js';
+import type { Ledger } from '../../functions/shared/ledger.js';
+import { emulatedLedger, ledgerWith } from '../support/ledger.js';
 
 const bedrock = mockClient(BedrockClient);
 const dynamodb = mockClient(DynamoDBClient);
@@ -17,16 +17,13 @@ afterEach(() => {
 const FIRST = 'arn:aws:states:us-east-1:123456789012:execution:sm:run-1';
 const JOB = 'arn:aws:bedrock:us-east-1:123456789012:model-customization-job/j1';
 const submission = { jobArn: JOB, jobName: 'job-1' };
-const NETWORK = { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'], securityGroupIds: ['sg-0123456789abcdef0'] };
 let ledger: Ledger;
 const STOPPED_AT = '2026-11-28T11:00:05.000Z';
 const deps = () => ({ bedrock: new BedrockClient({}), ledger, now: () => new Date(STOPPED_AT) });
 
 beforeEach(async () => {
-  emulateTables(dynamodb);
-  ledger = dynamoLedger('job-ledger', { dynamodb: new DynamoDBClient({}), now: () => new Date('2026-11-28T10:00:00Z') });
-  await ledger.reserve({ jobName: 'job-1', owner: FIRST, clientRequestToken: 't', network: NETWORK, maxJobDurationSeconds: 3600 });
-  await ledger.recordSubmission('job-1', FIRST, { jobArn: JOB, submittedAt: '2026-11-28T10:00:00Z', deadline: '2026-11-28T11:00:00Z' });
+  ({ ledger } = emulatedLedger(dynamodb));
+  await ledgerWith(ledger, [{ jobName: 'job-1', owner: FIRST, jobArn: JOB }]);
 });
 
 describe('stopJob (StopJob, StopUnwatchedJob)', () => {

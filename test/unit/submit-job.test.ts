@@ -13,8 +13,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CopyObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { dynamoLedger, type Ledger } from '../../functions/shared/ledger.js';
-import { emulateTables } from '../support/mock-leases.js';
+import type { Ledger } from '../../functions/shared/ledger.js';
+import { emulatedLedger } from '../support/ledger.js';
 import {
   JobNameConflictError,
   JobNotOursError,
@@ -33,8 +33,7 @@ const dynamodb = mockClient(DynamoDBClient);
 let ledger: Ledger;
 beforeEach(() => {
   s3.on(CopyObjectCommand).resolves({});
-  emulateTables(dynamodb);
-  ledger = dynamoLedger('job-ledger', { dynamodb: new DynamoDBClient({}), now });
+  ({ ledger } = emulatedLedger(dynamodb, now));
 });
 afterEach(() => {
   bedrock.reset();

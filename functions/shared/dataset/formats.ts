@@ -152,6 +152,13 @@ export function charCount(text: string): number {
   return text.length - (text.match(SURROGATE_PAIRS)?.length ?? 0);
 }
 
+/** The {@link charCount} of a record's texts together. */
+function charsOf(texts: readonly string[]): number {
+  let chars = 0;
+  for (const text of texts) chars += charCount(text);
+  return chars;
+}
+
 interface Checked {
   problems: RecordProblem[];
   /** The texts the record trains on, when its shape is valid. */
@@ -183,7 +190,8 @@ class Collector {
    * positions among its keys (1-based), never the keys themselves (they may be data).
    */
   unknownKeys(record: Json, allowed: readonly string[], prefix: string) {
-    const positions = Object.keys(record)
+    const keys = Object.keys(record);
+    const positions = keys
       .map((key, i) => (allowed.includes(key) ? 0 : i + 1))
       .filter((position) => position > 0);
     if (positions.length === 0) return;
@@ -192,21 +200,24 @@ class Collector {
     this.add(
       prefix || '(record)',
       'field.unknown',
-      `${where} has ${positions.length === 1 ? 'an unknown field' : `${positions.length} unknown fields`} (key ${shown} of ${Object.keys(record).length}); allowed: ${allowed.join(', ')}`,
+      `${where} has ${positions.length === 1 ? 'an unknown field' : `${positions.length} unknown fields`} (key ${shown} of ${keys.length}); allowed: ${allowed.join(', ')}`,
     );
   }
 }
 
-function checkPromptCompletion(record: Json): Checked {
-  const c = new Collector();
-  c.string(record, 'prompt');
-  c.string(record, 'completion');
-  return c;
-}
+/**
+ * The flat formats' required string fields, in the order they are checked: the one list both
+ * {@link checkFlat} (the parse path) and {@link flatRecordKeys} (the dataset step's byte scanner) use.
+ */
+const FLAT_KEYS: Partial<Record<DatasetFormatId, readonly string[]>> = {
+  'prompt-completion': ['prompt', 'completion'],
+  'continued-pretraining': ['input'],
+};
 
-function checkContinuedPretraining(record: Json): Checked {
+/** A flat format's record (prompt-completion, continued pre-training): each of `keys` a string. */
+function checkFlat(record: Json, keys: readonly string[]): Checked {
   const c = new Collector();
-  c.string(record, 'input');
+  for (const key of keys) c.string(record, key);
   return c;
 }
 
@@ -386,16 +397,14 @@ function checkShape(rules: DatasetRules, value: unknown): Checked {
   }
   switch (rules.format) {
     case 'prompt-completion':
-      return checkPromptCompletion(value);
     case 'continued-pretraining':
-      return checkContinuedPretraining(value);
+      return checkFlat(value, FLAT_KEYS[rules.format]!);
     case 'claude-messages':
       return checkClaudeMessages(value);
     case 'bedrock-conversation-2024':
       return checkConversation(rules, value);
   }
 }
-
 
 /** One record judged once: its problems (`[]`: valid) and, when valid, its estimated tokens (else 0). */
 export interface RecordAssessment {
@@ -411,9 +420,7 @@ export interface RecordAssessment {
 export function assessRecord(rules: DatasetRules, value: unknown): RecordAssessment {
   const { problems, texts } = checkShape(rules, value);
   if (problems.length > 0) return { problems, tokens: 0 };
-  let chars = 0;
-  for (const text of texts) chars += charCount(text);
-  return assessChars(rules, chars);
+  return assessChars(rules, charsOf(texts));
 }
 
 /**
@@ -458,14 +465,7 @@ export function tokensOf(rules: DatasetRules, chars: number): number {
  * (shared/dataset/jsonl.ts scanFlatRecord). `undefined` for the conversation formats.
  */
 export function flatRecordKeys(rules: DatasetRules): readonly string[] | undefined {
-  switch (rules.format) {
-    case 'prompt-completion':
-      return ['prompt', 'completion'];
-    case 'continued-pretraining':
-      return ['input'];
-    default:
-      return undefined;
-  }
+  return FLAT_KEYS[rules.format];
 }
 
 /**
@@ -484,7 +484,5 @@ export function checkRecord(rules: DatasetRules, value: unknown): RecordProblem[
 export function estimateTokens(rules: DatasetRules, value: unknown): number {
   const { problems, texts } = checkShape(rules, value);
   if (problems.length > 0) return 0;
-  let chars = 0;
-  for (const text of texts) chars += charCount(text);
-  return tokensOf(rules, chars);
+  return tokensOf(rules, charsOf(texts));
 }
