@@ -1,8 +1,8 @@
 /**
  * `npm run bench:docs` (= `tsx scripts/bench-doc.ts --write`): renders docs/bench-results.json into the
- * generated block of docs/benchmarks.md (scripts/lib/bench-doc.ts). Without --write it prints the block.
+ * generated block of docs/benchmarks.md (scripts/bench/bench-doc.ts). Without --write it prints the block.
  */
-import { readCommittedResults, renderBenchBlock, writeBenchDoc, benchDocPath } from './lib/bench-doc.js';
+import { readCommittedResults, renderBenchBlock, writeBenchDoc, benchDocPath } from './bench/bench-doc.js';
 
 const args = process.argv.slice(2);
 const unknown = args.filter((a) => a !== '--write');

@@ -2,7 +2,7 @@
  * `npm run bench`: speed and cost figures, measured (never asserted in timed tests).
  * Runs each benchmark group, prints a table, writes docs/bench-results.json (committed; a copy at
  * bench-results.json, gitignored) and renders its rows into the generated block of docs/benchmarks.md
- * (scripts/lib/bench-doc.ts), with the machine and the date of each group. moto (from .venv, on a free
+ * (scripts/bench/bench-doc.ts), with the machine and the date of each group. moto (from .venv, on a free
  * 127.0.0.1 port) is started only when a selected group needs it, and stopped at the end. Figures
  * with a target say whether they meet it.
  *
@@ -17,13 +17,13 @@
  * returns a value that is not a finite number, or two rows of the same name. The other groups still
  * run, so one failure does not hide another.
  */
-import './lib/node20.js';
+import '../local/node20.js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { benchDocPath, committedResultsPath, figureProblems, machine, meets, writeBenchDoc, type BenchResults, type BenchRow, type Machine } from './lib/bench-doc.js';
-import { startMoto, type MotoServer } from './lib/moto.js';
-import { projectRoot } from './lib/paths.js';
+import { benchDocPath, committedResultsPath, figureProblems, machine, meets, writeBenchDoc, type BenchResults, type BenchRow, type Machine } from './bench/bench-doc.js';
+import { startMoto, type MotoServer } from '../local/moto.js';
+import { projectRoot } from '../local/paths.js';
 import type { BenchFigure } from './bench/preflight.js';
 
 process.env.AWS_LAMBDA_LOG_LEVEL ??= 'SILENT';

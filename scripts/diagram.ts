@@ -26,8 +26,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { projectRoot } from './lib/paths.js';
-import { loadDefinition } from './lib/workflow.js';
+import { projectRoot } from '../local/paths.js';
+import { loadDefinition } from '../local/workflow.js';
 
 type State = Record<string, unknown>;
 export type Definition = { StartAt: string; States: Record<string, State> };

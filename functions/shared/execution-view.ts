@@ -1,6 +1,6 @@
 /**
  * One picture of an execution of statemachines/customize-model.asl.yml, built from its history
- * (GetExecutionHistory, events in id order; a local run's history comes from scripts/lib/local-history.ts).
+ * (GetExecutionHistory, events in id order; a local run's history comes from local/local-history.ts).
  * Pure: no AWS call. Read by the notify Lambda and the CLI.
  *
  * It reads the documented event details of @aws-sdk/client-sfn's HistoryEvent: `stateEnteredEventDetails`

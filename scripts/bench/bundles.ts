@@ -50,9 +50,9 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
 import ts from 'typescript';
-import { projectRoot } from '../lib/paths.js';
-import { functionEnvironment, resolveParams, resolveVariables as resolveStageVariables, type StageParams } from '../lib/stage-params.js';
-import { loadServerlessConfig } from '../lib/workflow.js';
+import { projectRoot } from '../../local/paths.js';
+import { functionEnvironment, resolveParams, resolveVariables as resolveStageVariables, type StageParams } from '../../local/stage-params.js';
+import { loadServerlessConfig } from '../../local/workflow.js';
 import { lambdaNode } from './lambda-node.js';
 import type { BenchFigure } from './preflight.js';
 import { median } from './stats.js';
@@ -146,7 +146,7 @@ export function deployedBuildOptions(config: ServerlessConfig): { options: Build
 
 /**
  * Serverless variables of a value from serverless.yml, resolved as `osls package --stage dev` would:
- * the local run's resolver (scripts/lib/stage-params.ts) with stage dev and params.dev laid over
+ * the local run's resolver (local/stage-params.ts) with stage dev and params.dev laid over
  * params.default.
  */
 function resolveVariables(config: ServerlessConfig, value: unknown, where: string): unknown {
@@ -161,7 +161,7 @@ function stageParams(config: ServerlessConfig): StageParams {
 
 /**
  * The function's environment on Lambda: provider + function `environment` as the local run builds it
- * (scripts/lib/stage-params.ts functionEnvironment: one source for the local run and the bench, with the
+ * (local/stage-params.ts functionEnvironment: one source for the local run and the bench, with the
  * stage's params laid over the defaults), and the logging variables Lambda sets.
  */
 function lambdaEnvironment(config: ServerlessConfig, key: string): Record<string, string> {

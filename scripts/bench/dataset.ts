@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { validateDataset } from '../../functions/validate-network/validate-dataset.js';
-import { projectRoot } from '../lib/paths.js';
+import { projectRoot } from '../../local/paths.js';
 import type { BenchFigure } from './preflight.js';
 import { median } from './stats.js';
 

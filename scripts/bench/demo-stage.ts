@@ -1,11 +1,11 @@
 /**
  * The start every moto bench group shares: moto cleared and the demo account seeded into it, and (for
  * the groups that run the Lambdas in this process) the stage's environment as the local run deploys it:
- * serverless.yml's defaults over the demo account (scripts/lib/stage-params.ts).
+ * serverless.yml's defaults over the demo account (local/stage-params.ts).
  */
-import { resetMoto } from '../lib/moto.js';
-import { clientsFor, demoStageParams, seedDemoAccount, type DemoAccount } from '../lib/seed.js';
-import { functionEnvironment, resolveParams } from '../lib/stage-params.js';
+import { resetMoto } from '../../local/moto.js';
+import { clientsFor, demoStageParams, seedDemoAccount, type DemoAccount } from '../../local/seed.js';
+import { functionEnvironment, resolveParams } from '../../local/stage-params.js';
 
 /** Clears moto at `endpoint` and seeds the demo account; the clients talk to `endpoint`. */
 export async function seedFreshDemo(endpoint: string, region: string): Promise<{ clients: ReturnType<typeof clientsFor>; account: DemoAccount }> {

@@ -1,9 +1,9 @@
 /**
  * DynamoDB requests per job, local run against moto ("dynamodb" group): latency is moto's, not DynamoDB's.
  *
- * One whole workflow, run as `npm run local` / `bvc start --local` runs it (scripts/cli/local-target.ts):
+ * One whole workflow, run as `npm run local` / `bvc start --local` runs it (cli/local-target.ts):
  * the demo account seeded into moto, the stage's environment from serverless.yml (its `!Ref <table>`s
- * resolved by scripts/lib/cfn-values.ts to the tables the seed creates), the ASL file with the real
+ * resolved by local/cfn-values.ts to the tables the seed creates), the ASL file with the real
  * handlers, the stand-in for Bedrock completing the job after DEMO_JOB_SECONDS, its job-state event
  * handed to job-events as the EventBridge stand-in does, the demo's Wait states and polling.
  *
@@ -18,11 +18,11 @@
  * job); the milliseconds do not: moto answers from memory on this machine.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DEMO_EVENT_WAIT_MS, DEMO_JOB_SECONDS, DEMO_WAIT_MS } from '../cli/local-target.js';
-import { configureBedrockStandIn, standInEvents } from '../lib/bedrock-standin.js';
-import { stackResources, resolveCfnValue } from '../lib/cfn-values.js';
-import { createJobEnis, demoJobInput } from '../lib/seed.js';
-import { deliverJobEvent, loadLambdaHandlers, runWorkflow, type TaskHandler } from '../lib/workflow.js';
+import { DEMO_EVENT_WAIT_MS, DEMO_JOB_SECONDS, DEMO_WAIT_MS } from '../../cli/local-target.js';
+import { configureBedrockStandIn, standInEvents } from '../../local/bedrock-standin.js';
+import { stackResources, resolveCfnValue } from '../../local/cfn-values.js';
+import { createJobEnis, demoJobInput } from '../../local/seed.js';
+import { deliverJobEvent, loadLambdaHandlers, runWorkflow, type TaskHandler } from '../../local/workflow.js';
 import { seedFreshDemo, useDemoStage } from './demo-stage.js';
 import type { BenchFigure } from './preflight.js';
 

@@ -19,10 +19,10 @@
 import { spawn, execFileSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { configureBedrockStandIn, standInEvents, type ModelCustomizationJobStateChange } from '../lib/bedrock-standin.js';
-import { projectRoot } from '../lib/paths.js';
-import { createJobEnis, demoJobInput } from '../lib/seed.js';
-import { deliverJobEvent, loadLambdaHandlers, loadServerlessConfig, runWorkflow, type TaskHandler } from '../lib/workflow.js';
+import { configureBedrockStandIn, standInEvents, type ModelCustomizationJobStateChange } from '../../local/bedrock-standin.js';
+import { projectRoot } from '../../local/paths.js';
+import { createJobEnis, demoJobInput } from '../../local/seed.js';
+import { deliverJobEvent, loadLambdaHandlers, loadServerlessConfig, runWorkflow, type TaskHandler } from '../../local/workflow.js';
 import { seedFreshDemo, useDemoStage } from './demo-stage.js';
 import type { BenchFigure } from './preflight.js';
 import { percentile } from './stats.js';

@@ -31,7 +31,7 @@ import pLimit from 'p-limit';
 import { sweep, type JanitorConfig } from '../../functions/janitor/janitor.js';
 import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG, listBedrockEnis } from '../../functions/shared/bedrock-enis.js';
 import { dynamoLedger, type LedgerNetwork } from '../../functions/shared/ledger.js';
-import { JOB_LEDGER_TABLE_NAME } from '../lib/seed.js';
+import { JOB_LEDGER_TABLE_NAME } from '../../local/seed.js';
 import { seedFreshDemo } from './demo-stage.js';
 import { EC2_MUTATING_BUCKET, startLatencyProxy, type LatencyProxy } from './latency-proxy.js';
 import type { BenchFigure } from './preflight.js';

@@ -14,7 +14,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { projectRoot } from '../lib/paths.js';
+import { projectRoot } from '../../local/paths.js';
 
 const execFileAsync = promisify(execFile);
 

@@ -1,6 +1,6 @@
 /**
  * Benchmark of the job-following loop, by RUNNING THE WORKFLOW on a simulated clock: the ASL file
- * through the local Step Functions engine (aws-local-stepfunctions, scripts/lib/workflow.ts) with the
+ * through the local Step Functions engine (aws-local-stepfunctions, local/workflow.ts) with the
  * real poll-status logic (pollStatus, stopJob, the job ledger in memory with DynamoDB's semantics) and
  * resume-job's; Bedrock is a stand-in that answers InProgress until the job's simulated end (or, once
  * StopJob has asked, Stopping for a while, then Stopped). Every Wait advances the clock by the seconds
@@ -23,11 +23,11 @@ import { pollStatus } from '../../functions/poll-status/poll-status.js';
 import { resumedState } from '../../functions/resume-job/resume-job.js';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { dynamoLedger } from '../../functions/shared/ledger.js';
-import { MemoryDynamoDB, memoryDynamoClient } from '../lib/dynamodb-memory.js';
+import { MemoryDynamoDB, memoryDynamoClient } from '../../local/dynamodb-memory.js';
 import type { Handover } from '../../functions/shared/handover.js';
 import { resolveJobInput, type Execution } from '../../functions/shared/job-input.js';
 import { stageFromParams } from '../../functions/shared/stage.js';
-import { callbackTaskFunctions, lambdaTaskFunctions, loadDefinition, loadServerlessConfig, runWorkflowChain, type TaskHandler, type WorkflowRun } from '../lib/workflow.js';
+import { callbackTaskFunctions, lambdaTaskFunctions, loadDefinition, loadServerlessConfig, runWorkflowChain, type TaskHandler, type WorkflowRun } from '../../local/workflow.js';
 import { stopJob } from '../../functions/poll-status/stop-job.js';
 import { DETECTION_BOUND_SECONDS } from '../../functions/shared/job-state.js';
 import type { BenchFigure } from './preflight.js';
@@ -169,7 +169,7 @@ export async function simulate(options: SimulateOptions): Promise<Simulation> {
     },
     { accountId: '123456789012', region: 'us-east-1' },
   );
-  // The job ledger in memory (DynamoDB's expression semantics: scripts/lib/dynamodb-memory.ts); no ENIs.
+  // The job ledger in memory (DynamoDB's expression semantics: local/dynamodb-memory.ts); no ENIs.
   const ledger = dynamoLedger('job-ledger', { dynamodb: memoryDynamoClient(new MemoryDynamoDB()) as never, now });
   // An EC2 client (the SDK's paginator needs one) that answers every describe with no ENIs, locally.
   const noEnis = new EC2Client({ region: 'us-east-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });

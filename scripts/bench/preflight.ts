@@ -23,7 +23,7 @@ import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { resolveJobInput } from '../../functions/shared/job-input.js';
 import { stageFromParams } from '../../functions/shared/stage.js';
 import { buildReport } from '../../functions/validate-network/validate-network.js';
-import { DEMO_DATASET, demoJobInput, demoStageParams } from '../lib/seed.js';
+import { DEMO_DATASET, demoJobInput, demoStageParams } from '../../local/seed.js';
 import { seedFreshDemo } from './demo-stage.js';
 
 export interface BenchFigure {

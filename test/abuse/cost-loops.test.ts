@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { MIN_POLL_SECONDS } from '../../functions/shared/job-state.js';
 import { InvalidInputError } from '../../functions/shared/errors.js';
 import { resolveJobInput } from '../../functions/shared/job-input.js';
-import { loadDefinition, runWorkflow, runWorkflowChain } from '../../scripts/lib/workflow.js';
+import { loadDefinition, runWorkflow, runWorkflowChain } from '../../local/workflow.js';
 import { EXECUTION, rawJob } from '../fixtures/job.js';
 import { TEST_STAGE_PARAMS, setStage, testStage } from '../fixtures/stage.js';
 import { mockHealthyAccount, mocks } from '../support/mock-account.js';

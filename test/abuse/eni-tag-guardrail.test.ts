@@ -19,7 +19,7 @@ import { describe, expect, it } from 'vitest';
 import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG } from '../../functions/shared/bedrock-enis.js';
 import type { PolicyDocument } from '../../functions/shared/policies/document.js';
 import { buildRolePolicy } from '../../functions/shared/policies/role.js';
-import { projectRoot } from '../../scripts/lib/paths.js';
+import { projectRoot } from '../../local/paths.js';
 import { resolvedJob } from '../fixtures/job.js';
 
 const ACCOUNT = '123456789012';

@@ -17,7 +17,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { sweep, type JanitorConfig, type JanitorReport } from '../../functions/janitor/janitor.js';
 import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG } from '../../functions/shared/bedrock-enis.js';
 import { dynamoLedger, type LedgerNetwork } from '../../functions/shared/ledger.js';
-import { JOB_LEDGER_TABLE_NAME, createDemoJob, createJobEnis, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
+import { JOB_LEDGER_TABLE_NAME, createDemoJob, createJobEnis, seedDemoAccount, type DemoAccount } from '../../local/seed.js';
 import { motoClients, resetMoto } from '../support/moto-clients.js';
 
 const DAY = 24 * 3600_000;

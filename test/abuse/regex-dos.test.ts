@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../functions/shared/errors.js';
 import { checkJobInputShape, jobInputSchema, resolveJobInput } from '../../functions/shared/job-input.js';
 import { parseOrThrow } from '../../functions/shared/validation.js';
-import { AwsTarget } from '../../scripts/cli/aws-target.js';
+import { AwsTarget } from '../../cli/aws-target.js';
 import { EXECUTION, rawJob, resolvedJob } from '../fixtures/job.js';
 import { testStage } from '../fixtures/stage.js';
 

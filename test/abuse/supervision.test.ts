@@ -18,7 +18,7 @@ import {
   startExecutionIntegration,
   type ExecutionRegistry,
   type TaskHandler,
-} from '../../scripts/lib/workflow.js';
+} from '../../local/workflow.js';
 import { rawJob } from '../fixtures/job.js';
 import { ACCOUNT, mockHealthyAccount, mocks, tables } from '../support/mock-account.js';
 import { chainStatuses, fast, handlers, handoverPolling, useRealHandlers } from '../support/state-machine.js';

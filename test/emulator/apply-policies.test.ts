@@ -12,7 +12,7 @@ import { s3Sid } from '../../functions/shared/policies/s3-access.js';
 import { PolicyApplyError } from '../../functions/shared/errors.js';
 import { resolveJobInput, type JobInput } from '../../functions/shared/job-input.js';
 import { coveringParams, jobPart, testStage } from '../fixtures/stage.js';
-import { POLICY_LEASES_TABLE_NAME, demoJobInput, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
+import { POLICY_LEASES_TABLE_NAME, demoJobInput, seedDemoAccount, type DemoAccount } from '../../local/seed.js';
 import { dynamoLeases } from '../../functions/apply-policies/leases.js';
 import { motoClients, resetMoto } from '../support/moto-clients.js';
 

@@ -20,9 +20,9 @@ import {
   configureBedrockStandIn,
   resetBedrockStandIn,
   standInEvents,
-} from '../../scripts/lib/bedrock-standin.js';
-import { projectRoot } from '../../scripts/lib/paths.js';
-import { createDemoJob, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
+} from '../../local/bedrock-standin.js';
+import { projectRoot } from '../../local/paths.js';
+import { createDemoJob, seedDemoAccount, type DemoAccount } from '../../local/seed.js';
 import { motoClients, resetMoto } from '../support/moto-clients.js';
 
 const { ec2, s3, iam, bedrock } = motoClients();

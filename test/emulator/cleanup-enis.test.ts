@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { cleanupEnis, type CleanupResult } from '../../functions/cleanup-enis/cleanup-enis.js';
 import { EnisStillInUseError } from '../../functions/shared/errors.js';
 import { dynamoLedger } from '../../functions/shared/ledger.js';
-import { createJobEnis, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
+import { createJobEnis, seedDemoAccount, type DemoAccount } from '../../local/seed.js';
 import { motoClients, resetMoto } from '../support/moto-clients.js';
 
 const { ec2, s3, iam, dynamodb } = motoClients();

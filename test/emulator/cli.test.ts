@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import { DescribeNetworkInterfacesCommand, DescribeVpcEndpointsCommand } from '@aws-sdk/client-ec2';
 import { ListRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { LocalTarget } from '../../scripts/cli/local-target.js';
-import { EXIT } from '../../scripts/cli/main.js';
+import { LocalTarget } from '../../cli/local-target.js';
+import { EXIT } from '../../cli/main.js';
 import { captureCli } from '../support/cli.js';
-import { configureBedrockStandIn, resetBedrockStandIn } from '../../scripts/lib/bedrock-standin.js';
-import { demoJobInput, demoStageParams, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
+import { configureBedrockStandIn, resetBedrockStandIn } from '../../local/bedrock-standin.js';
+import { demoJobInput, demoStageParams, seedDemoAccount, type DemoAccount } from '../../local/seed.js';
 import { commandsSentDuring, motoClients, resetMoto } from '../support/moto-clients.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bvc-cli-emu-'));

@@ -10,8 +10,8 @@ import { PutBucketPolicyCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ListRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { validateDataset } from '../../functions/validate-network/validate-dataset.js';
-import { demoJobInput, demoStageParams, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
-import { loadLambdaHandlers, runWorkflow, type TaskHandler } from '../../scripts/lib/workflow.js';
+import { demoJobInput, demoStageParams, seedDemoAccount, type DemoAccount } from '../../local/seed.js';
+import { loadLambdaHandlers, runWorkflow, type TaskHandler } from '../../local/workflow.js';
 import { setStage } from '../fixtures/stage.js';
 import { motoClients, resetMoto } from '../support/moto-clients.js';
 

@@ -8,8 +8,8 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeVpcEndpointsCommand } from '@aws-sdk/client-ec2';
 import { ListRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { demoJobInput, demoStageParams, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
-import { loadLambdaHandlers, runWorkflow, type TaskHandler } from '../../scripts/lib/workflow.js';
+import { demoJobInput, demoStageParams, seedDemoAccount, type DemoAccount } from '../../local/seed.js';
+import { loadLambdaHandlers, runWorkflow, type TaskHandler } from '../../local/workflow.js';
 import { setStage } from '../fixtures/stage.js';
 import { motoClients, resetMoto } from '../support/moto-clients.js';
 

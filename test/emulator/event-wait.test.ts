@@ -10,9 +10,9 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { configureBedrockStandIn, resetBedrockStandIn, standInEvents } from '../../scripts/lib/bedrock-standin.js';
-import { JOB_WAITS_TABLE_NAME, createJobEnis, demoJobInput, demoStageParams, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
-import { asLambda, loadLambdaHandlers, localCallbacks, runWorkflow, type TaskHandler } from '../../scripts/lib/workflow.js';
+import { configureBedrockStandIn, resetBedrockStandIn, standInEvents } from '../../local/bedrock-standin.js';
+import { JOB_WAITS_TABLE_NAME, createJobEnis, demoJobInput, demoStageParams, seedDemoAccount, type DemoAccount } from '../../local/seed.js';
+import { asLambda, loadLambdaHandlers, localCallbacks, runWorkflow, type TaskHandler } from '../../local/workflow.js';
 import { setStage } from '../fixtures/stage.js';
 import { motoClients, resetMoto } from '../support/moto-clients.js';
 

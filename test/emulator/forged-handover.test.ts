@@ -12,8 +12,8 @@ import { GetRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateStateMachineCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { CHAIN_EXECUTION_TAG, handoverExecutionName } from '../../functions/shared/chain.js';
-import { createDemoJob, createJobEnis, demoStageParams, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
-import { loadLambdaHandlers, localStateMachineArn, runWorkflow, type TaskHandler } from '../../scripts/lib/workflow.js';
+import { createDemoJob, createJobEnis, demoStageParams, seedDemoAccount, type DemoAccount } from '../../local/seed.js';
+import { loadLambdaHandlers, localStateMachineArn, runWorkflow, type TaskHandler } from '../../local/workflow.js';
 import { setStage } from '../fixtures/stage.js';
 import { commandsSentDuring, motoClients, resetMoto } from '../support/moto-clients.js';
 

@@ -10,8 +10,8 @@ import { CreateVpcCommand, CreateSecurityGroupCommand, CreateSubnetCommand, Desc
 import { CreateRoleCommand, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, GetBucketPolicyCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DEMO_DATASET, createDemoJob, demoJobInput, demoStageParams, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
-import { loadLambdaHandlers, runWorkflow, type TaskHandler, type WorkflowRun } from '../../scripts/lib/workflow.js';
+import { DEMO_DATASET, createDemoJob, demoJobInput, demoStageParams, seedDemoAccount, type DemoAccount } from '../../local/seed.js';
+import { loadLambdaHandlers, runWorkflow, type TaskHandler, type WorkflowRun } from '../../local/workflow.js';
 import { setStage } from '../fixtures/stage.js';
 import { commandsSentDuring, motoClients, resetMoto } from '../support/moto-clients.js';
 

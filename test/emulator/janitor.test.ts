@@ -4,7 +4,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { sweep, type JanitorConfig, type JanitorDeps } from '../../functions/janitor/janitor.js';
 import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG } from '../../functions/shared/bedrock-enis.js';
 import { dynamoLedger, type LedgerNetwork } from '../../functions/shared/ledger.js';
-import { JOB_LEDGER_TABLE_NAME, createDemoJob, createJobEnis, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
+import { JOB_LEDGER_TABLE_NAME, createDemoJob, createJobEnis, seedDemoAccount, type DemoAccount } from '../../local/seed.js';
 import { motoClients, resetMoto } from '../support/moto-clients.js';
 
 const { ec2, s3, iam, bedrock, dynamodb } = motoClients();

@@ -13,7 +13,7 @@ import { resolveJobInput } from '../../functions/shared/job-input.js';
 import { coveringParams, testStage } from '../fixtures/stage.js';
 import { pollStatus } from '../../functions/poll-status/poll-status.js';
 import { EXECUTION_TAG, submitJob } from '../../functions/submit-job/submit-job.js';
-import { demoJobInput, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
+import { demoJobInput, seedDemoAccount, type DemoAccount } from '../../local/seed.js';
 import { EXECUTION } from '../fixtures/job.js';
 import { motoClients, resetMoto } from '../support/moto-clients.js';
 

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { demoJobInput, demoStageParams, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
-import { projectRoot } from '../../scripts/lib/paths.js';
+import { demoJobInput, demoStageParams, seedDemoAccount, type DemoAccount } from '../../local/seed.js';
+import { projectRoot } from '../../local/paths.js';
 import { motoClients, resetMoto } from '../support/moto-clients.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bvc-cli-'));
@@ -25,7 +25,7 @@ function local(args: string[]): Promise<{ code: number; stdout: string; stderr: 
   return new Promise((resolve) => {
     execFile(
       join(projectRoot, 'node_modules', '.bin', 'tsx'),
-      [join(projectRoot, 'scripts', 'local.ts'), ...args],
+      [join(projectRoot, 'cli', 'local.ts'), ...args],
       { cwd: projectRoot, env: { ...process.env, AWS_ENDPOINT_URL: '', BVC_RUNS_DIR: join(dir, 'runs') }, timeout: 150_000 },
       (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );

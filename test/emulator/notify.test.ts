@@ -5,7 +5,7 @@
  * moto does not run the state machine: its GetExecutionHistory returns a fixed sample history (a Pass
  * state "A State", then ExecutionSucceeded, output "An output" — not JSON). The first test sends that
  * through the whole handler; the second injects a history of this workflow's own shape (built with
- * scripts/lib/local-history.ts from engine events of the real ASL's states) for the content.
+ * local/local-history.ts from engine events of the real ASL's states) for the content.
  *
  * There is no SQS client among the project's dependencies: the queue is created and read with SQS's
  * JSON protocol (AWS JSON 1.0, `X-Amz-Target: AmazonSQS.<Action>`; SQS API Reference) over fetch.
@@ -16,7 +16,7 @@ import type { Context } from 'aws-lambda';
 import { beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { notify, type NotifyReport } from '../../functions/notify/notify.js';
 import { sfn as notifySfn, sns as notifySns } from '../../functions/shared/clients.js';
-import { LocalHistory } from '../../scripts/lib/local-history.js';
+import { LocalHistory } from '../../local/local-history.js';
 import { fixtureEvent } from '../support/event-ruler.js';
 import { commandsSentDuring, resetMoto } from '../support/moto-clients.js';
 

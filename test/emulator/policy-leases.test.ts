@@ -12,7 +12,7 @@ import { dynamoLeases } from '../../functions/apply-policies/leases.js';
 import { PolicyApplyError, PolicyLockBusyError } from '../../functions/shared/errors.js';
 import { resolveJobInput, type JobInput } from '../../functions/shared/job-input.js';
 import { rolePolicyName } from '../../functions/shared/policies/role.js';
-import { POLICY_LEASES_TABLE_NAME, demoJobInput, demoStageParams, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
+import { POLICY_LEASES_TABLE_NAME, demoJobInput, demoStageParams, seedDemoAccount, type DemoAccount } from '../../local/seed.js';
 import { testStage } from '../fixtures/stage.js';
 import { motoClients, resetMoto } from '../support/moto-clients.js';
 

@@ -14,7 +14,7 @@ import { beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import type { ReaperReport } from '../../functions/reaper/reaper.js';
 import { handoverExecutionName } from '../../functions/shared/chain.js';
 import { dynamoLedger, REAPER_SUPERVISOR } from '../../functions/shared/ledger.js';
-import { createDemoJob, recordDemoJob, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
+import { createDemoJob, recordDemoJob, seedDemoAccount, type DemoAccount } from '../../local/seed.js';
 import { fixtureEvent } from '../support/event-ruler.js';
 import { motoClients, resetMoto } from '../support/moto-clients.js';
 

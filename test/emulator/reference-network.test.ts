@@ -51,10 +51,10 @@ import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetRoleCommand } from '@aws-sdk/client-iam';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse, type Tags } from 'yaml';
-import { projectRoot } from '../../scripts/lib/paths.js';
+import { projectRoot } from '../../local/paths.js';
 import { buildReport, type PreflightReport } from '../../functions/validate-network/validate-network.js';
 import { resolveJobInput } from '../../functions/shared/job-input.js';
-import { DEMO_DATASET } from '../../scripts/lib/seed.js';
+import { DEMO_DATASET } from '../../local/seed.js';
 import { TEST_STAGE_PARAMS, testStage, type StageParams } from '../fixtures/stage.js';
 import { motoClients, resetMoto } from '../support/moto-clients.js';
 

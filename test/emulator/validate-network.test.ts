@@ -20,7 +20,7 @@ import { NetworkValidationError } from '../../functions/shared/errors.js';
 import { resolveJobInput, type JobInput } from '../../functions/shared/job-input.js';
 import { coveringParams, jobPart, testStage } from '../fixtures/stage.js';
 import { buildRolePolicy } from '../../functions/shared/policies/role.js';
-import { demoJobInput, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
+import { demoJobInput, seedDemoAccount, type DemoAccount } from '../../local/seed.js';
 import { motoClients, resetMoto } from '../support/moto-clients.js';
 import {
   addRouteTable,

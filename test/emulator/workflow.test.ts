@@ -6,9 +6,9 @@ import { GetModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
 import { DescribeNetworkInterfacesCommand } from '@aws-sdk/client-ec2';
 import { GetRolePolicyCommand } from '@aws-sdk/client-iam';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createJobEnis, demoJobInput, demoStageParams, seedDemoAccount, type DemoAccount } from '../../scripts/lib/seed.js';
+import { createJobEnis, demoJobInput, demoStageParams, seedDemoAccount, type DemoAccount } from '../../local/seed.js';
 import { setStage } from '../fixtures/stage.js';
-import { loadLambdaHandlers, runWorkflow, type TaskHandler } from '../../scripts/lib/workflow.js';
+import { loadLambdaHandlers, runWorkflow, type TaskHandler } from '../../local/workflow.js';
 import { motoClients, resetMoto } from '../support/moto-clients.js';
 
 const { ec2, s3, iam, bedrock } = motoClients();

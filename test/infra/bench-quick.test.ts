@@ -9,8 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readCommittedResults } from '../../scripts/lib/bench-doc.js';
-import { projectRoot } from '../../scripts/lib/paths.js';
+import { readCommittedResults } from '../../scripts/bench/bench-doc.js';
+import { projectRoot } from '../../local/paths.js';
 
 describe('npm run bench -- --quick', () => {
   it('produces every figure of every group and leaves the committed results alone', () => {

@@ -26,9 +26,9 @@ import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeStateMachineCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetTopicAttributesCommand, SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startMoto, type MotoServer } from '../../scripts/lib/moto.js';
-import { projectRoot } from '../../scripts/lib/paths.js';
-import { SERVICE } from '../../scripts/cli/aws-target.js';
+import { startMoto, type MotoServer } from '../../local/moto.js';
+import { projectRoot } from '../../local/paths.js';
+import { SERVICE } from '../../cli/aws-target.js';
 import { packageStage } from '../support/package-stage.js';
 
 const run = promisify(execFile);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { projectRoot } from '../../scripts/lib/paths.js';
+import { projectRoot } from '../../local/paths.js';
 
 const run = promisify(execFile);
 const bin = (name: string) => join(projectRoot, '.venv', 'bin', name);

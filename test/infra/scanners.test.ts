@@ -13,7 +13,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { projectRoot } from '../../scripts/lib/paths.js';
+import { projectRoot } from '../../local/paths.js';
 import { buildBucketPolicy } from '../../functions/shared/policies/bucket.js';
 import { buildEndpointPolicy } from '../../functions/shared/policies/endpoint.js';
 import { buildRolePolicy } from '../../functions/shared/policies/role.js';

@@ -9,8 +9,8 @@ import { promisify } from 'node:util';
 import { inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { aslPath, projectRoot } from '../../scripts/lib/paths.js';
-import { resolveParams } from '../../scripts/lib/stage-params.js';
+import { aslPath, projectRoot } from '../../local/paths.js';
+import { resolveParams } from '../../local/stage-params.js';
 import { STAGE_PARAMS } from '../../functions/shared/stage.js';
 import { fixtureEvent, matchPatterns } from '../support/event-ruler.js';
 import { packageStage, type Resource, type Template } from '../support/package-stage.js';
@@ -389,7 +389,7 @@ describe('packaged CloudFormation template', () => {
       'owner.$': '$.execution.id',
       'waitSeconds.$': '$.poll.nextWaitSeconds',
     });
-    // The local runner enforces the timeout from the Payload's waitSeconds (scripts/lib/workflow.ts): the same path.
+    // The local runner enforces the timeout from the Payload's waitSeconds (local/workflow.ts): the same path.
     expect(wait.TimeoutSecondsPath).toBe(wait.Parameters.Payload['waitSeconds.$']);
     // The safety net's timeout checks at once; any other failure waits the polling interval first (no loop).
     expect(wait.Catch).toEqual([

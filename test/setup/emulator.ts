@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { afterAll, inject } from 'vitest';
-import '../../scripts/lib/node20.js';
+import '../../local/node20.js';
 
 process.env.AWS_ENDPOINT_URL = inject('motoEndpoint');
 // The policy leases table seedDemoAccount creates (serverless.yml's PolicyLeasesTable).

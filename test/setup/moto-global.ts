@@ -5,8 +5,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startMoto } from '../../scripts/lib/moto.js';
-import { projectRoot } from '../../scripts/lib/paths.js';
+import { startMoto } from '../../local/moto.js';
+import { projectRoot } from '../../local/paths.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,7 +1,7 @@
 // Unit and state-machine tiers: SDK matchers for aws-sdk-client-mock, Node 20 shims, and an
 // environment the handlers can load with (no real endpoint: every client is mocked).
 import 'aws-sdk-client-mock-vitest/extend';
-import '../../scripts/lib/node20.js';
+import '../../local/node20.js';
 import { TEST_STAGE_PARAMS, setStage } from '../fixtures/stage.js';
 
 process.env.AWS_REGION ??= 'us-east-1';

@@ -2,7 +2,7 @@
  * The CLI against a deployed stage: its Step Functions, CloudFormation and Lambda calls answered by
  * aws-sdk-client-mock with what AWS would return — the histories are those of real runs of the ASL
  * file (the real handlers, mocked account), recorded as Step Functions records them
- * (scripts/lib/local-history.ts). Exit codes, rendering, the follow loop's reads, bad input.
+ * (local/local-history.ts). Exit codes, rendering, the follow loop's reads, bad input.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,13 +20,13 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { deriveJobName } from '../../functions/shared/job-input.js';
-import { AwsTarget } from '../../scripts/cli/aws-target.js';
-import { HANDOVER_UNVERIFIED } from '../../scripts/cli/handover-job.js';
-import { EXIT } from '../../scripts/cli/main.js';
-import { stateDetail } from '../../scripts/cli/render.js';
+import { AwsTarget } from '../../cli/aws-target.js';
+import { HANDOVER_UNVERIFIED } from '../../cli/handover-job.js';
+import { EXIT } from '../../cli/main.js';
+import { stateDetail } from '../../cli/render.js';
 import { captureCli } from '../support/cli.js';
-import { historyOf } from '../../scripts/lib/local-history.js';
-import { localExecutionArn, localStateMachineArn, runWorkflow, runWorkflowChain, type ExecutionRegistry } from '../../scripts/lib/workflow.js';
+import { historyOf } from '../../local/local-history.js';
+import { localExecutionArn, localStateMachineArn, runWorkflow, runWorkflowChain, type ExecutionRegistry } from '../../local/workflow.js';
 import { rawJob } from '../fixtures/job.js';
 import { ACCOUNT, mockHealthyAccount, mocks } from '../support/mock-account.js';
 import { chainStatuses, fast, handlers, handoverPolling, recordedRun, useRealHandlers } from '../support/state-machine.js';

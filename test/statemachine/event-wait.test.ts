@@ -1,6 +1,6 @@
 /**
  * The event-driven wait (stage jobWait: event): after SubmitJob the workflow waits in WaitForJobEvent
- * (`lambda:invoke.waitForTaskToken`, the runner's stand-in: scripts/lib/callbacks.ts) for job-events
+ * (`lambda:invoke.waitForTaskToken`, the runner's stand-in: local/callbacks.ts) for job-events
  * to release its task token on Bedrock's job-state event, with a safety-net status check when no
  * event comes. The job-events step logic runs for real against the mocked account's in-memory DynamoDB
  * (job-waits table and job ledger) and a mocked Bedrock;
@@ -13,7 +13,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { jobLedger } from '../../functions/shared/ledger-env.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { onJobStateChange } from '../../functions/job-events/job-events.js';
-import { jobEventsConfig, localCallbacks, runWorkflow } from '../../scripts/lib/workflow.js';
+import { jobEventsConfig, localCallbacks, runWorkflow } from '../../local/workflow.js';
 import { TEST_STAGE_PARAMS, setStage } from '../fixtures/stage.js';
 import { rawJob } from '../fixtures/job.js';
 import { fixtureEvent } from '../support/event-ruler.js';

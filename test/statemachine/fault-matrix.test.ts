@@ -33,7 +33,7 @@ import { EVENTS_BEFORE_FIRST_POLL, EVENTS_PER_POLL, EVENTS_RESERVED_FOR_END } fr
 import { reap, type ReaperReport } from '../../functions/reaper/reaper.js';
 import { MIN_HANDOVER_AFTER_EVENTS } from '../../functions/shared/job-state.js';
 import { dynamoLedger } from '../../functions/shared/ledger.js';
-import { historyOf } from '../../scripts/lib/local-history.js';
+import { historyOf } from '../../local/local-history.js';
 import {
   jobEventWaitIntegration,
   loadDefinition,
@@ -46,7 +46,7 @@ import {
   type ExecutionRegistry,
   type TaskHandler,
   type WorkflowRun,
-} from '../../scripts/lib/workflow.js';
+} from '../../local/workflow.js';
 import { rawJob } from '../fixtures/job.js';
 import { TEST_STAGE_PARAMS, setStage, type StageParams } from '../fixtures/stage.js';
 import { ACCOUNT, mockHealthyAccount, mocks, resetMocks } from '../support/mock-account.js';
@@ -312,7 +312,7 @@ function inject(handler: TaskHandler, fault: Fault): TaskHandler {
 /**
  * What the stack's reaper rule does after the chain: the reaper's real logic on every execution of the
  * chain that ended FAILED, with the mocked account's clients. Step Functions' DescribeExecution and
- * GetExecutionHistory (newest first, with data) answer from the local runs (scripts/lib/local-history.ts).
+ * GetExecutionHistory (newest first, with data) answer from the local runs (local/local-history.ts).
  */
 async function reapFailed(runs: WorkflowRun[], firstInput: unknown, executions: ExecutionRegistry): Promise<ReaperReport[]> {
   const known = new Map<string, { run?: WorkflowRun; status: string; input: unknown }>();

@@ -16,7 +16,7 @@ import { EVENTS_BEFORE_FIRST_POLL, EVENTS_PER_POLL, EVENTS_RESERVED_FOR_END } fr
 import { handoverExecutionName } from '../../functions/shared/chain.js';
 import { MIN_HANDOVER_AFTER_EVENTS } from '../../functions/shared/job-state.js';
 import { dynamoLedger } from '../../functions/shared/ledger.js';
-import { localExecutionArn, runWorkflow, type ExecutionRegistry } from '../../scripts/lib/workflow.js';
+import { localExecutionArn, runWorkflow, type ExecutionRegistry } from '../../local/workflow.js';
 import { rawJob } from '../fixtures/job.js';
 import { ACCOUNT, mockHealthyAccount, mocks } from '../support/mock-account.js';
 import { fast, handlers, useRealHandlers } from '../support/state-machine.js';

@@ -14,9 +14,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { dynamoLedger } from '../../functions/shared/ledger.js';
 import { MIN_HANDOVER_AFTER_EVENTS } from '../../functions/shared/job-state.js';
 import { EVENTS_BEFORE_FIRST_POLL, EVENTS_PER_POLL, EVENTS_RESERVED_FOR_END } from '../../functions/poll-status/poll-status.js';
-import { loadLambdaHandlers, runWorkflowChain, runWorkflow, type TaskHandler } from '../../scripts/lib/workflow.js';
+import { loadLambdaHandlers, runWorkflowChain, runWorkflow, type TaskHandler } from '../../local/workflow.js';
 import { historyEvents } from '../../scripts/bench/polling.js';
-import { loadDefinition } from '../../scripts/lib/workflow.js';
+import { loadDefinition } from '../../local/workflow.js';
 import { rawJob } from '../fixtures/job.js';
 import { ACCOUNT, mockHealthyAccount, mocks, resetMocks } from '../support/mock-account.js';
 

@@ -1,5 +1,5 @@
 /**
- * scripts/lib/local-history.ts: real runs of the ASL file (real handlers, mocked clients) turned into the
+ * local/local-history.ts: real runs of the ASL file (real handlers, mocked clients) turned into the
  * history Step Functions records (HistoryEvent of @aws-sdk/client-sfn), then into the execution view.
  * Event names and details as documented for GetExecutionHistory (Step Functions API Reference,
  * "HistoryEvent"; "Viewing execution history": a Lambda Task records LambdaFunctionFailed, a
@@ -12,8 +12,8 @@ import { describe, expect, it } from 'vitest';
 import { MIN_HANDOVER_AFTER_EVENTS } from '../../functions/shared/job-state.js';
 import { EVENTS_BEFORE_FIRST_POLL, EVENTS_PER_POLL, EVENTS_RESERVED_FOR_END } from '../../functions/poll-status/poll-status.js';
 import { buildExecutionView } from '../../functions/shared/execution-view.js';
-import { LocalHistory } from '../../scripts/lib/local-history.js';
-import { localExecutionArn, type TaskHandler, type WorkflowRun } from '../../scripts/lib/workflow.js';
+import { LocalHistory } from '../../local/local-history.js';
+import { localExecutionArn, type TaskHandler, type WorkflowRun } from '../../local/workflow.js';
 import { rawJob } from '../fixtures/job.js';
 import { ACCOUNT, mockHealthyAccount, mocks } from '../support/mock-account.js';
 import { handlers, recordedRun, useRealHandlers } from '../support/state-machine.js';

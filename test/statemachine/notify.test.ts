@@ -1,6 +1,6 @@
 /**
  * notify on real runs of the ASL file (real handlers, mocked clients): each run's history as Step
- * Functions would record it (scripts/lib/local-history.ts historyOf), then notify with that history and
+ * Functions would record it (local/local-history.ts historyOf), then notify with that history and
  * the event's start/stop times (epoch ms, as `detail.startDate`/`detail.stopDate` of AWS's sample event),
  * publishing to a mocked SNS. The exact messages a person gets.
  */
@@ -10,7 +10,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { notify, type NotifyConfig } from '../../functions/notify/notify.js';
-import { localStateMachineArn } from '../../scripts/lib/workflow.js';
+import { localStateMachineArn } from '../../local/workflow.js';
 import { rawJob } from '../fixtures/job.js';
 import { ACCOUNT, mockHealthyAccount, mocks } from '../support/mock-account.js';
 import { recordedRun, useRealHandlers } from '../support/state-machine.js';

@@ -9,7 +9,7 @@ import { PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { PutBucketPolicyCommand } from '@aws-sdk/client-s3';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_ENDPOINT_POLICY } from '../../functions/shared/policies/endpoint.js';
-import { loadLambdaHandlers, runWorkflow, type TaskHandler, type WorkflowEvent } from '../../scripts/lib/workflow.js';
+import { loadLambdaHandlers, runWorkflow, type TaskHandler, type WorkflowEvent } from '../../local/workflow.js';
 import { EXECUTION, rawJob, resolvedJob } from '../fixtures/job.js';
 import { TEST_STAGE_PARAMS, setStage, useStage } from '../fixtures/stage.js';
 import { awsError, emulatePolicyAccount, policyMocks, policyWriteCount, type PolicyAccountState } from '../support/policy-account.js';

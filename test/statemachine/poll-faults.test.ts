@@ -13,7 +13,7 @@ import {
 import { DeleteNetworkInterfaceCommand } from '@aws-sdk/client-ec2';
 import { describe, expect, it } from 'vitest';
 import { POLL_RETRY } from '../../functions/poll-status/poll-status.js';
-import { loadDefinition, runWorkflow, type TaskHandler } from '../../scripts/lib/workflow.js';
+import { loadDefinition, runWorkflow, type TaskHandler } from '../../local/workflow.js';
 import { rawJob } from '../fixtures/job.js';
 import { ACCOUNT, mockHealthyAccount, mocks } from '../support/mock-account.js';
 import { count, fast, handlers, lambdas, retries, useRealHandlers } from '../support/state-machine.js';

@@ -5,7 +5,7 @@
 import { DescribeSubnetsCommand, DescribeVpcAttributeCommand, DescribeVpcEndpointsCommand } from '@aws-sdk/client-ec2';
 import { GetRoleCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadLambdaHandlers, runWorkflow, type TaskHandler } from '../../scripts/lib/workflow.js';
+import { loadLambdaHandlers, runWorkflow, type TaskHandler } from '../../local/workflow.js';
 import { rawJob } from '../fixtures/job.js';
 import { mocks, resetMocks } from '../support/mock-account.js';
 import { mockHealthyNetwork, mockSubnets, NETWORK } from '../support/mock-network.js';

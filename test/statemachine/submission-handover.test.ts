@@ -31,7 +31,7 @@ import {
   startExecutionIntegration,
   type ExecutionRegistry,
   type TaskHandler,
-} from '../../scripts/lib/workflow.js';
+} from '../../local/workflow.js';
 import { rawJob } from '../fixtures/job.js';
 import { ACCOUNT, mockHealthyAccount, mocks } from '../support/mock-account.js';
 import { count, fast, handlers, lambdas, retries, useRealHandlers } from '../support/state-machine.js';

@@ -8,7 +8,7 @@ import { CreateModelCustomizationJobCommand, type CreateModelCustomizationJobCom
 import { CopyObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { copySource } from '../../functions/submit-job/snapshot.js';
-import { runWorkflow } from '../../scripts/lib/workflow.js';
+import { runWorkflow } from '../../local/workflow.js';
 import { rawJob } from '../fixtures/job.js';
 import { fixtureEvent } from '../support/event-ruler.js';
 import { mockHealthyAccount, mocks } from '../support/mock-account.js';

@@ -11,7 +11,7 @@ import { DeleteNetworkInterfaceCommand, DescribeSubnetsCommand } from '@aws-sdk/
 import { AccessDeniedException } from '@aws-sdk/client-bedrock';
 import { PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { describe, expect, it } from 'vitest';
-import { runWorkflow, type TaskHandler } from '../../scripts/lib/workflow.js';
+import { runWorkflow, type TaskHandler } from '../../local/workflow.js';
 import { rawJob } from '../fixtures/job.js';
 import { ACCOUNT, mockHealthyAccount, mocks } from '../support/mock-account.js';
 import { count, fast, handlers, lambdas, useRealHandlers } from '../support/state-machine.js';

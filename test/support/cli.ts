@@ -1,5 +1,5 @@
 /** Runs `bvc` in process with its stdout and stderr captured, and the targets a test builds. */
-import { runCli, type CliIo } from '../../scripts/cli/main.js';
+import { runCli, type CliIo } from '../../cli/main.js';
 
 export async function captureCli(args: string[], targets: Pick<CliIo, 'awsTarget' | 'localTarget'> = {}) {
   let stdout = '';

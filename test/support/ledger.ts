@@ -8,7 +8,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AwsStub } from 'aws-sdk-client-mock';
 import { dynamoLedger, type Ledger, type LedgerNetwork } from '../../functions/shared/ledger.js';
-import type { MemoryDynamoDB } from '../../scripts/lib/dynamodb-memory.js';
+import type { MemoryDynamoDB } from '../../local/dynamodb-memory.js';
 import { emulateTables } from './mock-leases.js';
 
 /** The stack's JobLedgerTable as the unit setup names it (test/setup/unit.ts). */

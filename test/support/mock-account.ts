@@ -22,10 +22,10 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { emulateTables } from './mock-leases.js';
-import { MemoryDynamoDB } from '../../scripts/lib/dynamodb-memory.js';
+import { MemoryDynamoDB } from '../../local/dynamodb-memory.js';
 import { mockClient } from 'aws-sdk-client-mock';
 import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG } from '../../functions/shared/bedrock-enis.js';
-import { scheduledHistory } from '../../scripts/lib/workflow.js';
+import { scheduledHistory } from '../../local/workflow.js';
 import { mockHealthyNetwork } from './mock-network.js';
 
 export const ACCOUNT = {

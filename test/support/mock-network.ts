@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { CopyObjectCommand, GetBucketLocationCommand, GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
-import { DEMO_DATASET } from '../../scripts/lib/seed.js';
+import { DEMO_DATASET } from '../../local/seed.js';
 import {
   GetRoleCommand,
   ListAttachedRolePoliciesCommand,

@@ -1,5 +1,5 @@
 /**
- * Broken variants of the demo account (scripts/lib/seed.ts) for the preflight's emulator tests:
+ * Broken variants of the demo account (local/seed.ts) for the preflight's emulator tests:
  * each helper changes one thing in moto the way a person might get it wrong.
  */
 import {

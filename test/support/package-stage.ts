@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { projectRoot } from '../../scripts/lib/paths.js';
+import { projectRoot } from '../../local/paths.js';
 
 const run = promisify(execFile);
 export type Resource = { Type: string; Properties: Record<string, any> };

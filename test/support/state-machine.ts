@@ -3,8 +3,8 @@
  * (loaded once per file), the mocked clients reset after each test, zero waits and retry delays.
  */
 import { afterEach, beforeAll } from 'vitest';
-import { historyOf } from '../../scripts/lib/local-history.js';
-import { loadLambdaHandlers, localExecutionArn, runWorkflow, type RunWorkflowOptions, type TaskHandler } from '../../scripts/lib/workflow.js';
+import { historyOf } from '../../local/local-history.js';
+import { loadLambdaHandlers, localExecutionArn, runWorkflow, type RunWorkflowOptions, type TaskHandler } from '../../local/workflow.js';
 import { resetMocks } from './mock-account.js';
 import { MIN_HANDOVER_AFTER_EVENTS } from '../../functions/shared/job-state.js';
 import { EVENTS_BEFORE_FIRST_POLL, EVENTS_PER_POLL, EVENTS_RESERVED_FOR_END } from '../../functions/poll-status/poll-status.js';

@@ -1,7 +1,7 @@
 /**
  * The figures of docs/benchmarks.md are the bench's: the generated block is the rendering of the
  * committed docs/bench-results.json (`npm run bench` writes both; `npm run bench:docs` renders again),
- * and the rules that decide a run failed (scripts/lib/bench-doc.ts figureProblems) catch each way a
+ * and the rules that decide a run failed (scripts/bench/bench-doc.ts figureProblems) catch each way a
  * figure can be missing.
  */
 import { readFileSync } from 'node:fs';
@@ -15,7 +15,7 @@ import {
   renderBenchBlock,
   replaceBenchBlock,
   type BenchResults,
-} from '../../scripts/lib/bench-doc.js';
+} from '../../scripts/bench/bench-doc.js';
 
 describe('docs/benchmarks.md figures', () => {
   it('are the rendering of the committed bench results (run `npm run bench:docs` after a bench)', () => {

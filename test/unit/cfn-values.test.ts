@@ -1,16 +1,16 @@
 /**
  * The local stand-ins for the CloudFormation values of serverless.yml's function environments
- * (scripts/lib/cfn-values.ts), used by `npm run local`, `bvc start --local` and `npm run bench`: every
+ * (local/cfn-values.ts), used by `npm run local`, `bvc start --local` and `npm run bench`: every
  * `!Ref`/`!GetAtt` there resolves (a new one that does not breaks this test, not the bench an hour
  * later), tables resolve to the names the demo account creates, and a value without a stand-in fails
  * naming what it names.
  */
 import { describe, expect, it } from 'vitest';
 import { roleArnSchema } from '../../functions/shared/job-input.js';
-import { environmentCfnValues, lambdaLogicalId, resolveCfnValue, stackResources } from '../../scripts/lib/cfn-values.js';
-import * as seed from '../../scripts/lib/seed.js';
-import { LOCAL_STAGE, functionEnvironment, resolveParams, resolveVariables } from '../../scripts/lib/stage-params.js';
-import { callbackTaskFunctions, lambdaTaskFunctions, loadServerlessConfig, localStateMachineArn } from '../../scripts/lib/workflow.js';
+import { environmentCfnValues, lambdaLogicalId, resolveCfnValue, stackResources } from '../../local/cfn-values.js';
+import * as seed from '../../local/seed.js';
+import { LOCAL_STAGE, functionEnvironment, resolveParams, resolveVariables } from '../../local/stage-params.js';
+import { callbackTaskFunctions, lambdaTaskFunctions, loadServerlessConfig, localStateMachineArn } from '../../local/workflow.js';
 
 const account = { accountId: '123456789012', region: 'us-east-1' };
 // The handlers' own checks of these variables (functions/reaper/handler.ts, functions/notify/handler.ts).
@@ -152,7 +152,7 @@ describe('CloudFormation values in the function environments of serverless.yml',
   });
 });
 
-describe('the local run and the bench get every variable a deployment sets (scripts/lib/stage-params.ts)', () => {
+describe('the local run and the bench get every variable a deployment sets (local/stage-params.ts)', () => {
   const deployed = (config: ReturnType<typeof loadServerlessConfig>, key: string) => {
     const provider = resolveVariables((config.provider as { environment?: unknown }).environment ?? {}, resolveParams({}, config), 'provider.environment', config) as Record<string, unknown>;
     return [...new Set([...Object.keys(provider), ...Object.keys(config.functions[key]!.environment ?? {})])].sort();
@@ -163,7 +163,7 @@ describe('the local run and the bench get every variable a deployment sets (scri
     const config = loadServerlessConfig();
     const functions = [...new Set([...Object.values(lambdaTaskFunctions(config)), ...Object.values(callbackTaskFunctions())])];
 
-    // Act: the environment as scripts/cli/local-target.ts and the bench groups build it (default functions)
+    // Act: the environment as cli/local-target.ts and the bench groups build it (default functions)
     const env = functionEnvironment(resolveParams({}, config), account, config);
 
     // Assess

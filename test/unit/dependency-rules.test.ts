@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { projectRoot } from '../../scripts/lib/paths.js';
+import { projectRoot } from '../../local/paths.js';
 
 const functionsDir = join(projectRoot, 'functions');
 

@@ -16,7 +16,7 @@ import {
   replaceReadmeBlock,
   type Definition,
 } from '../../scripts/diagram.js';
-import { loadDefinition } from '../../scripts/lib/workflow.js';
+import { loadDefinition } from '../../local/workflow.js';
 
 const definition = loadDefinition() as unknown as Definition;
 const diagram = currentDiagram();

@@ -12,7 +12,7 @@ import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type * as Errors from '../../functions/shared/errors.js';
-import { aslPath, projectRoot } from '../../scripts/lib/paths.js';
+import { aslPath, projectRoot } from '../../local/paths.js';
 
 const errorsPath = join(projectRoot, 'functions', 'shared', 'errors.ts');
 const docsPath = join(projectRoot, 'docs', 'errors.md');

@@ -3,7 +3,7 @@ import { DeleteNetworkInterfaceCommand, DescribeNetworkInterfacesCommand, EC2Cli
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { asLambda, type TaskHandler } from '../../scripts/lib/workflow.js';
+import { asLambda, type TaskHandler } from '../../local/workflow.js';
 import { fixtureEvent } from '../support/event-ruler.js';
 
 const ec2 = mockClient(EC2Client);

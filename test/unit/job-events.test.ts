@@ -22,8 +22,8 @@ import {
 import { executionArnOf } from '../../functions/shared/arn.js';
 import { InvalidInputError, JobNotOursError } from '../../functions/shared/errors.js';
 import type { Ledger } from '../../functions/shared/ledger.js';
-import type { MemoryDynamoDB } from '../../scripts/lib/dynamodb-memory.js';
-import { asLambda, type TaskHandler } from '../../scripts/lib/workflow.js';
+import type { MemoryDynamoDB } from '../../local/dynamodb-memory.js';
+import { asLambda, type TaskHandler } from '../../local/workflow.js';
 import { fixtureEvent } from '../support/event-ruler.js';
 import { emulatedLedger, LEDGER_TABLE, ledgerWith } from '../support/ledger.js';
 

@@ -1,5 +1,5 @@
 /**
- * Linear-time input checks (issue 19). Every regex literal in functions/ and scripts/cli/ is found by
+ * Linear-time input checks (issue 19). Every regex literal in functions/ and cli/ is found by
  * parsing the sources (the TypeScript compiler's own scanner, so a regex in a string or a comment is
  * not one and a `/` in a class is no end) and checked by recheck (MakeNowJust's ReDoS checker, pinned
  * in package.json), which decides exponential and polynomial backtracking; a new regex that
@@ -33,7 +33,7 @@ import { testStage } from '../fixtures/stage.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 /** Where input is checked: the Lambdas and the CLI. */
-const SCANNED = ['functions', 'scripts/cli'];
+const SCANNED = ['functions', 'cli'];
 
 /**
  * Regexes the checker may call unsafe because they only ever see trusted constants, never input:
@@ -146,7 +146,7 @@ afterAll(() => {
   vi.unstubAllEnvs();
 });
 
-describe('every regex in functions/ and scripts/cli/', () => {
+describe('every regex in functions/ and cli/', () => {
   it('finds the sources and their regexes (the scan works)', () => {
     expect(FILES.length).toBeGreaterThan(20);
     expect(distinct.size).toBeGreaterThan(40);

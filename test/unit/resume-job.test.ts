@@ -15,8 +15,8 @@ import { handoverExecutionName } from '../../functions/shared/chain.js';
 import { HandOverRejectedError, HandOverUnverifiedError } from '../../functions/shared/errors.js';
 import type { Handover } from '../../functions/shared/handover.js';
 import type { Ledger } from '../../functions/shared/ledger.js';
-import type { MemoryDynamoDB } from '../../scripts/lib/dynamodb-memory.js';
-import { handOverScheduledEvent } from '../../scripts/lib/workflow.js';
+import type { MemoryDynamoDB } from '../../local/dynamodb-memory.js';
+import { handOverScheduledEvent } from '../../local/workflow.js';
 import { emulatedLedger, ledgerWith } from '../support/ledger.js';
 
 const sfn = mockClient(SFNClient);

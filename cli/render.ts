@@ -4,11 +4,11 @@
  * (`status`, the end of `start --follow`, `plan`).
  *
  * Both read Step Functions' documented history (`HistoryEvent` of @aws-sdk/client-sfn): a local run
- * records the same events (scripts/lib/local-history.ts), so there is one renderer for both.
+ * records the same events (local/local-history.ts), so there is one renderer for both.
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
-import { causeMessage, formatDuration, type ExecutionView } from '../../functions/shared/execution-view.js';
-import { parseJson } from '../../functions/shared/handover.js';
+import { causeMessage, formatDuration, type ExecutionView } from '../functions/shared/execution-view.js';
+import { parseJson } from '../functions/shared/handover.js';
 
 type Line = (line: string) => void;
 

@@ -1,13 +1,13 @@
 /**
  * `npm run local -- [--input FILE] [--params FILE] [--scenario complete|failure|deadline] [--endpoint URL] [--json]`
  *
- * The whole workflow on this machine: `bvc start --local --follow` (scripts/cli/main.ts) with these
+ * The whole workflow on this machine: `bvc start --local --follow` (cli/main.ts) with these
  * arguments. Without --endpoint it starts moto, seeds a demo account, runs a job whose end the
  * stand-in for Bedrock decides (--scenario, default complete), and stops moto. With --endpoint it uses
  * that emulator as it is (--params FILE required; no Python needed). Exit codes: 0 the execution
  * succeeded, 1 it failed, 2 bad usage, stage params or input (README "The local run").
  */
-import { runCli } from './cli/main.js';
+import { runCli } from './main.js';
 
 const USAGE = `usage: npm run local -- [--input FILE] [--params FILE] [--scenario complete|failure|deadline] [--endpoint URL] [--json]
 

@@ -1,5 +1,5 @@
 /**
- * `bvc`: the operator's command line for bedrock-vpc-customization (bin/bvc.mjs runs this file).
+ * `bvc`: the operator's command line for bedrock-vpc-customization (cli/bvc.mjs runs this file).
  * Commands: start, plan, status, list, janitor (`bvc --help`, `bvc <command> --help`). Arguments are
  * parsed with node:util parseArgs, per command, strictly (an unknown flag is a usage error).
  *
@@ -11,14 +11,14 @@
  *   3  the target could not be used: stack or execution not found, an AWS call failed
  *   4  the execution is still running (status)
  */
-import '../lib/node20.js';
+import '../local/node20.js';
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { isExecutionOf, parseArn } from '../../functions/shared/arn.js';
-import { InvalidInputError, StageConfigError } from '../../functions/shared/errors.js';
-import type { ExecutionView } from '../../functions/shared/execution-view.js';
-import { readParamsFile } from '../lib/stage-params.js';
-import { localStateMachineArn } from '../lib/workflow.js';
+import { isExecutionOf, parseArn } from '../functions/shared/arn.js';
+import { InvalidInputError, StageConfigError } from '../functions/shared/errors.js';
+import type { ExecutionView } from '../functions/shared/execution-view.js';
+import { readParamsFile } from '../local/stage-params.js';
+import { localStateMachineArn } from '../local/workflow.js';
 import { EXECUTION_ARN_FORM, REGION, STATE_MACHINE_ARN_FORM, executionArnProblem, executionNameProblem, stateMachineArnProblem } from './arns.js';
 import { AwsTarget, TargetError } from './aws-target.js';
 import { LOCAL_REGION, LocalTarget, SCENARIOS, type Scenario } from './local-target.js';

@@ -19,11 +19,11 @@ import {
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
 import pLimit from 'p-limit';
-import { executionArnOf, isExecutionOf } from '../../functions/shared/arn.js';
-import { buildExecutionView, type ExecutionView } from '../../functions/shared/execution-view.js';
-import { parseJson } from '../../functions/shared/handover.js';
-import { readHistory } from '../../functions/notify/notify.js';
-import { checkJobInputShape, deriveJobName } from '../../functions/shared/job-input.js';
+import { executionArnOf, isExecutionOf } from '../functions/shared/arn.js';
+import { buildExecutionView, type ExecutionView } from '../functions/shared/execution-view.js';
+import { parseJson } from '../functions/shared/handover.js';
+import { readHistory } from '../functions/notify/notify.js';
+import { checkJobInputShape, deriveJobName } from '../functions/shared/job-input.js';
 import { HANDOVER_HISTORY_PAGE, HANDOVER_UNVERIFIED, isHandoverInput, verifiedHandoverJob } from './handover-job.js';
 import { readableCause } from './render.js';
 import { TargetError, type ExecutionSummary, type StartOptions, type StartResult, type Target } from './target.js';
@@ -170,7 +170,7 @@ export class AwsTarget implements Target {
    * The newest executions: ListExecutions, then DescribeExecution of each (its output names the job
    * when it succeeded; its error tells the outcome). No history is read, but for a hand-over: its
    * input's job is a claim, so its job is the one ResumeJob verified, from the first page of its own
-   * history (scripts/cli/handover-job.ts), or `hand-over (unverified)`.
+   * history (cli/handover-job.ts), or `hand-over (unverified)`.
    */
   async list(max: number): Promise<ExecutionSummary[]> {
     const { stateMachineArn } = await this.resolve();

@@ -3,7 +3,7 @@
  * the SDK's ARN parser (functions/shared/arn.ts) before any AWS call: only a Step Functions state
  * machine ARN, resp. execution ARN, passes; anything else that starts with `arn:` is a usage error.
  */
-import { parseArn } from '../../functions/shared/arn.js';
+import { parseArn } from '../functions/shared/arn.js';
 
 const PARTITION = /^aws(-[a-z]+)*$/;
 /** An AWS region name (`us-east-1`): an ARN's region, and `--region`. */

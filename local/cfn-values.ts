@@ -51,7 +51,7 @@ const arn = (r: Resource, service: string, rest: string, regional = true) =>
 
 /**
  * The one table of stand-ins, keyed by CloudFormation Type. Tables are named as the demo account
- * creates them (scripts/lib/seed.ts {@link localTableName}); the state machine is the one the local
+ * creates them (local/seed.ts {@link localTableName}); the state machine is the one the local
  * runner executes (its executions' ARNs are built from the same {@link localStateMachineArn}).
  */
 export const STAND_INS: Record<string, StandIn> = {
@@ -75,7 +75,7 @@ export const STAND_INS: Record<string, StandIn> = {
     Ref: (r) => kebab(r.logicalId, 'Role'),
     GetAtt: { Arn: (r) => arn(r, 'iam', `role/${kebab(r.logicalId, 'Role')}`, false) },
   },
-  // Named by the function key, as the local runner's Lambda context names them (scripts/lib/workflow.ts).
+  // Named by the function key, as the local runner's Lambda context names them (local/workflow.ts).
   'AWS::Lambda::Function': {
     Ref: (r) => r.functionKey ?? kebab(r.logicalId, 'LambdaFunction'),
     GetAtt: { Arn: (r) => arn(r, 'lambda', `function:${r.functionKey ?? kebab(r.logicalId, 'LambdaFunction')}`) },
@@ -154,7 +154,7 @@ export function resolveCfnValue(
     if (parts.length !== 2) throw new Error(`${where}: !GetAtt ${JSON.stringify(arg)} is not <LogicalId>.<Attribute>`);
     [logicalId, attribute] = parts as [string, string];
   } else {
-    throw new Error(`${where}: ${fn} has no local stand-in (only Ref and Fn::GetAtt are resolved; scripts/lib/cfn-values.ts)`);
+    throw new Error(`${where}: ${fn} has no local stand-in (only Ref and Fn::GetAtt are resolved; local/cfn-values.ts)`);
   }
   const shown = attribute === undefined ? `!Ref ${logicalId}` : `!GetAtt ${logicalId}.${attribute}`;
   if (!Object.hasOwn(resources, logicalId)) {
@@ -164,7 +164,7 @@ export function resolveCfnValue(
   const standIn = Object.hasOwn(STAND_INS, type) ? STAND_INS[type]! : undefined;
   const make = attribute === undefined ? standIn?.Ref : standIn?.GetAtt && Object.hasOwn(standIn.GetAtt, attribute) ? standIn.GetAtt[attribute] : undefined;
   if (!make) {
-    throw new Error(`${where}: ${shown}: ${logicalId} is an ${type}, whose ${attribute ?? 'Ref'} has no local stand-in (add it to STAND_INS in scripts/lib/cfn-values.ts)`);
+    throw new Error(`${where}: ${shown}: ${logicalId} is an ${type}, whose ${attribute ?? 'Ref'} has no local stand-in (add it to STAND_INS in local/cfn-values.ts)`);
   }
   return make({ logicalId, account: acct, ...(functionKey ? { functionKey } : {}) });
 }

@@ -1,10 +1,10 @@
 /**
- * Where the CLI's commands act: a deployed stage ({@link AwsTarget}, scripts/cli/aws-target.ts) or the
- * local emulator ({@link LocalTarget}, scripts/cli/local-target.ts). Both speak in Step Functions'
+ * Where the CLI's commands act: a deployed stage ({@link AwsTarget}, cli/aws-target.ts) or the
+ * local emulator ({@link LocalTarget}, cli/local-target.ts). Both speak in Step Functions'
  * history events and {@link ExecutionView}s, so every command renders the same way for both.
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
-import type { ExecutionView } from '../../functions/shared/execution-view.js';
+import type { ExecutionView } from '../functions/shared/execution-view.js';
 
 /** One line of `list`. */
 export interface ExecutionSummary {
@@ -14,7 +14,7 @@ export interface ExecutionSummary {
   startDate?: string;
   /**
    * The job's ARN, or its name when it was not submitted. For a hand-over (an input with `handover`),
-   * only the job ResumeJob verified; `hand-over (unverified)` until then (scripts/cli/handover-job.ts).
+   * only the job ResumeJob verified; `hand-over (unverified)` until then (cli/handover-job.ts).
    */
   job?: string;
   /** Set for a hand-over: whether ResumeJob verified it (its job is then `job`). */

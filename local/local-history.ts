@@ -1,5 +1,5 @@
 /**
- * The history Step Functions would record for a local run (scripts/lib/workflow.ts), built from the
+ * The history Step Functions would record for a local run (local/workflow.ts), built from the
  * engine's event log (aws-local-stepfunctions 3 `EventLog`), so that one code path
  * (functions/shared/execution-view.ts) reads a deployed execution's GetExecutionHistory and a local
  * run alike. Event types and details follow `HistoryEvent` of @aws-sdk/client-sfn (the

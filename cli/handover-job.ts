@@ -8,8 +8,8 @@
  * {@link HANDOVER_UNVERIFIED}.
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
-import { JOB_ARN_PATTERN } from '../../functions/shared/arn.js';
-import { parseJson } from '../../functions/shared/handover.js';
+import { JOB_ARN_PATTERN } from '../functions/shared/arn.js';
+import { parseJson } from '../functions/shared/handover.js';
 
 /** The `job` of a hand-over whose claim ResumeJob has not verified (yet, or ever). */
 export const HANDOVER_UNVERIFIED = 'hand-over (unverified)';

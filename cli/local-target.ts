@@ -1,14 +1,14 @@
 /**
  * The CLI's local target: the workflow run on this machine against moto (the AWS emulator), as
  * `npm run local` does — the same ASL file that deploys, each Task bound to its real Lambda handler,
- * the SDK clients reaching moto over the wire (scripts/lib/workflow.ts).
+ * the SDK clients reaching moto over the wire (local/workflow.ts).
  *
  * - Without `endpoint`: starts moto from .venv (creating .venv first when needed), seeds a demo account
- *   (scripts/lib/seed.ts) and turns on the launcher's Bedrock stand-in (python/bedrock_standin.py),
+ *   (local/seed.ts) and turns on the launcher's Bedrock stand-in (python/bedrock_standin.py),
  *   which moves the job like the service would for the chosen {@link Scenario}; stops moto at the end.
  * - With `endpoint`: uses that emulator as it is (no Python needed, no seeding, no stand-in).
  *
- * Every run is recorded as Step Functions would record it (its history, scripts/lib/local-history.ts)
+ * Every run is recorded as Step Functions would record it (its history, local/local-history.ts)
  * under `.local-run/executions/<name>.json`, so `status` and `list` work on local runs too.
  */
 import { execFileSync } from 'node:child_process';
@@ -16,17 +16,17 @@ import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { isExecutionOf } from '../../functions/shared/arn.js';
-import { buildExecutionView, type ExecutionView } from '../../functions/shared/execution-view.js';
-import { checkJobInputShape, resolveJobInput } from '../../functions/shared/job-input.js';
-import { loadStage } from '../../functions/shared/stage.js';
-import { configureBedrockStandIn, standInEvents } from '../lib/bedrock-standin.js';
-import { LocalHistory } from '../lib/local-history.js';
-import { startMoto, type MotoServer } from '../lib/moto.js';
-import { projectRoot } from '../lib/paths.js';
-import { clientsFor, createJobEnis, demoJobInput, demoStageParams, seedDemoAccount, type DemoAccount } from '../lib/seed.js';
-import { functionEnvironment, resolveParams, type StageParams } from '../lib/stage-params.js';
-import { asLambda, deliverJobEvent, loadLambdaHandlers, localExecutionArn, localStateMachineArn, runWorkflow } from '../lib/workflow.js';
+import { isExecutionOf } from '../functions/shared/arn.js';
+import { buildExecutionView, type ExecutionView } from '../functions/shared/execution-view.js';
+import { checkJobInputShape, resolveJobInput } from '../functions/shared/job-input.js';
+import { loadStage } from '../functions/shared/stage.js';
+import { configureBedrockStandIn, standInEvents } from '../local/bedrock-standin.js';
+import { LocalHistory } from '../local/local-history.js';
+import { startMoto, type MotoServer } from '../local/moto.js';
+import { projectRoot } from '../local/paths.js';
+import { clientsFor, createJobEnis, demoJobInput, demoStageParams, seedDemoAccount, type DemoAccount } from '../local/seed.js';
+import { functionEnvironment, resolveParams, type StageParams } from '../local/stage-params.js';
+import { asLambda, deliverJobEvent, loadLambdaHandlers, localExecutionArn, localStateMachineArn, runWorkflow } from '../local/workflow.js';
 import { HANDOVER_UNVERIFIED, isHandoverInput, verifiedHandoverJob } from './handover-job.js';
 import { TargetError, type ExecutionSummary, type Target } from './target.js';
 
@@ -273,7 +273,7 @@ export class LocalTarget implements Target {
     try {
       const environment = this.stageEnvironment(env.account, ['janitor']);
       this.useEmulator(env.endpoint, environment);
-      const { handler } = await import('../../functions/janitor/handler.js');
+      const { handler } = await import('../functions/janitor/handler.js');
       return await asLambda('janitor', handler as never)({ dryRun });
     } finally {
       await env.moto?.stop();

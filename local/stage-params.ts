@@ -12,7 +12,7 @@ export type StageParams = Record<string, string>;
 
 /**
  * Where the stage runs: what `!Ref AWS::AccountId`, `AWS::Region` and `AWS::Partition` resolve to, and
- * the account of the local stand-ins for the stack's resources (scripts/lib/cfn-values.ts).
+ * the account of the local stand-ins for the stack's resources (local/cfn-values.ts).
  */
 export type StageAccount = LocalAccount;
 
@@ -97,7 +97,7 @@ export function resolveParams(overrides: StageParams = {}, config: Config = load
 /**
  * The environment variables of the state machine's Lambdas (or of `functions`) with `params`, merged (the names do not
  * clash; a clash with different values is an error). Every CloudFormation value (`!Ref AWS::AccountId`,
- * `!Ref <table>`, `!GetAtt <role>.Arn`…) resolves to its local stand-in (scripts/lib/cfn-values.ts): one
+ * `!Ref <table>`, `!GetAtt <role>.Arn`…) resolves to its local stand-in (local/cfn-values.ts): one
  * rule by the resource's Type, so a new `!Ref` needs no change here; one without a stand-in is an error
  * naming the function, the variable and the logical id.
  */

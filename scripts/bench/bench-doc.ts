@@ -9,7 +9,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, availableParallelism, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { projectRoot } from './paths.js';
+import { projectRoot } from '../../local/paths.js';
 
 export const START_MARKER = '<!-- bench-results:start -->';
 export const END_MARKER = '<!-- bench-results:end -->';

@@ -24,8 +24,8 @@ import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aw
 import { CreateModelCustomizationJobCommand, type BedrockClient } from '@aws-sdk/client-bedrock';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
-import { accountOf } from '../../functions/shared/arn.js';
-import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG } from '../../functions/shared/bedrock-enis.js';
+import { accountOf } from '../functions/shared/arn.js';
+import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG } from '../functions/shared/bedrock-enis.js';
 
 export interface DemoAccount {
   region: string;
@@ -53,7 +53,7 @@ export interface SeedClients {
 /**
  * The local name of a DynamoDB table of serverless.yml: its logical id without `Table`, in kebab case
  * (`JobWaitsTable` → `job-waits`). The one rule for the demo account's tables (the constants below)
- * and for what `!Ref <table>` resolves to in the Lambdas' local environment (scripts/lib/cfn-values.ts).
+ * and for what `!Ref <table>` resolves to in the Lambdas' local environment (local/cfn-values.ts).
  */
 export function localTableName(logicalId: string): string {
   const base = logicalId.endsWith('Table') && logicalId !== 'Table' ? logicalId.slice(0, -'Table'.length) : logicalId;
@@ -381,7 +381,7 @@ export async function recordDemoJob(
   jobArn: string,
   options: { owner?: string; enis?: string[]; table?: string } = {},
 ): Promise<void> {
-  const { dynamoLedger } = await import('../../functions/shared/ledger.js');
+  const { dynamoLedger } = await import('../functions/shared/ledger.js');
   const ledger = dynamoLedger(options.table ?? JOB_LEDGER_TABLE_NAME, { dynamodb, now: () => new Date() });
   const owner = options.owner ?? DEMO_EXECUTION_ARN;
   const network = { vpcId: account.vpcId, subnetIds: account.subnetIds, securityGroupIds: [account.securityGroupId] };

@@ -143,9 +143,9 @@ export async function deliverJobEvent(detail: { jobArn?: string; jobStatus?: str
  */
 async function jobEventsStep(callbacks: LocalCallbacks) {
   const [step, clients, ledger] = await Promise.all([
-    import('../../functions/job-events/job-events.js'),
-    import('../../functions/shared/clients.js'),
-    import('../../functions/shared/ledger-env.js'),
+    import('../functions/job-events/job-events.js'),
+    import('../functions/shared/clients.js'),
+    import('../functions/shared/ledger-env.js'),
   ]);
   return {
     step,
