@@ -4,11 +4,11 @@
  * machine ARN, resp. execution ARN, passes; anything else that starts with `arn:` is a usage error.
  */
 import { parseArn } from '../functions/shared/arn.js';
+import { ACCOUNT_ID, PARTITION, REGION } from '../functions/shared/ids.js';
 
-const PARTITION = /^aws(-[a-z]+)*$/;
-/** An AWS region name (`us-east-1`): an ARN's region, and `--region`. */
-export const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
-const ACCOUNT = /^\d{12}$/;
+/** An AWS Region code (`us-east-1`): an ARN's region, and `--region` (functions/shared/ids.ts). */
+export { REGION };
+
 /** A state machine name as this project's stacks name them (`<service>-<stage>-<key>`). */
 const MACHINE_NAME = /^[\w-]{1,80}$/;
 /**
@@ -31,7 +31,7 @@ function statesArn(value: string): { resource: string[]; region: string } | { pr
   if (!PARTITION.test(arn.partition)) return { problem: `partition "${arn.partition}" is not an AWS partition` };
   if (arn.service !== 'states') return { problem: `an ARN of ${arn.service || 'no service'}, not of Step Functions (states)` };
   if (!REGION.test(arn.region)) return { problem: `region "${arn.region}" is not an AWS region` };
-  if (!ACCOUNT.test(arn.accountId)) return { problem: `account "${arn.accountId}" is not a 12-digit account id` };
+  if (!ACCOUNT_ID.test(arn.accountId)) return { problem: `account "${arn.accountId}" is not a 12-digit account id` };
   return { resource: arn.resource.split(':'), region: arn.region };
 }
 

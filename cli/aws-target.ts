@@ -12,7 +12,6 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   DescribeExecutionCommand,
-  GetExecutionHistoryCommand,
   ListExecutionsCommand,
   SFNClient,
   StartExecutionCommand,
@@ -22,8 +21,9 @@ import pLimit from 'p-limit';
 import { executionArnOf, isExecutionOf } from '../functions/shared/arn.js';
 import { buildExecutionView, type ExecutionView } from '../functions/shared/execution-view.js';
 import { parseJson } from '../functions/shared/handover.js';
-import { readHistory } from '../functions/notify/notify.js';
+import { historyEvents, readHistory } from '../functions/shared/history.js';
 import { checkJobInputShape, deriveJobName } from '../functions/shared/job-input.js';
+import { readStateData } from '../functions/shared/job-state.js';
 import { HANDOVER_HISTORY_PAGE, HANDOVER_UNVERIFIED, isHandoverInput, verifiedHandoverJob } from './handover-job.js';
 import { readableCause } from './render.js';
 import { TargetError, type ExecutionSummary, type StartOptions, type StartResult, type Target } from './target.js';
@@ -42,6 +42,9 @@ export interface AwsTargetOptions {
   clients?: { sfn?: SFNClient; cloudformation?: CloudFormationClient; lambda?: LambdaClient };
   sleep?: (ms: number) => Promise<void>;
 }
+
+/** Events per page while following (newest first, to the first event already seen): the API's default page. */
+const FOLLOW_PAGE_SIZE = 100;
 
 const TERMINAL = new Set(['ExecutionSucceeded', 'ExecutionFailed', 'ExecutionTimedOut', 'ExecutionAborted']);
 
@@ -128,16 +131,12 @@ export class AwsTarget implements Target {
     let lastId = 0;
     for (;;) {
       const fresh: HistoryEvent[] = [];
-      let nextToken: string | undefined;
-      do {
-        const page = await this.call('GetExecutionHistory', () =>
-          this.sfn.send(new GetExecutionHistoryCommand({ executionArn: arn, reverseOrder: true, maxResults: 100, ...(nextToken ? { nextToken } : {}) })),
-        );
-        const events = page.events ?? [];
-        const newer = events.filter((e) => (e.id ?? 0) > lastId);
-        fresh.push(...newer);
-        nextToken = newer.length === events.length ? page.nextToken : undefined;
-      } while (nextToken);
+      await this.call('GetExecutionHistory', async () => {
+        for await (const event of historyEvents(this.sfn, arn, { newestFirst: true, pageSize: FOLLOW_PAGE_SIZE })) {
+          if ((event.id ?? 0) <= lastId) break;
+          fresh.push(event);
+        }
+      });
       fresh.reverse();
       for (const e of fresh) onEvent?.(e);
       all.push(...fresh);
@@ -181,7 +180,7 @@ export class AwsTarget implements Target {
         limit(async (): Promise<ExecutionSummary> => {
           const d = await this.call('DescribeExecution', () => this.sfn.send(new DescribeExecutionCommand({ executionArn: e.executionArn! })));
           const input = parseJson(d.input) as { jobName?: string; handover?: { submission?: { jobArn?: string } } } | undefined;
-          const output = parseJson(d.output) as { submission?: { jobArn?: string }; poll?: { message?: string }; job?: { dryRun?: boolean } } | undefined;
+          const output = readStateData(parseJson(d.output));
           // The job's ARN once submitted (a failed execution has no output: then the job's name, which
           // the input gives or ValidateNetwork derives from the execution). A hand-over's input names
           // a job it claims: only the job ResumeJob verified is shown.
@@ -212,10 +211,12 @@ export class AwsTarget implements Target {
 
   /** The job ResumeJob verified for the hand-over `arn`: one page of its history, oldest first (ResumeJob is its first Task). */
   private async verifiedHandoverJob(arn: string): Promise<string | undefined> {
-    const page = await this.call('GetExecutionHistory', () =>
-      this.sfn.send(new GetExecutionHistoryCommand({ executionArn: arn, maxResults: HANDOVER_HISTORY_PAGE, includeExecutionData: true })),
-    );
-    return verifiedHandoverJob(page.events ?? []);
+    const events = await this.call('GetExecutionHistory', async () => {
+      const read: HistoryEvent[] = [];
+      for await (const event of historyEvents(this.sfn, arn, { pageSize: HANDOVER_HISTORY_PAGE, maxPages: 1 })) read.push(event);
+      return read;
+    });
+    return verifiedHandoverJob(events);
   }
 
   async janitor(dryRun: boolean): Promise<unknown> {

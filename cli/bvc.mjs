@@ -1,8 +1,6 @@
 #!/usr/bin/env node
-// `bvc` (npx bvc …): the operator's CLI. The sources are TypeScript (cli/main.ts), loaded
-// through tsx's ESM hook: the same code the tests run, no build step to forget.
-import { register } from 'tsx/esm/api';
+// `bvc` (npx bvc …): the operator's CLI, built from cli/main.ts into cli/dist/ (`npm run build`).
+import { loadBuilt } from './launch.mjs';
 
-register();
-const { runCli } = await import('./main.ts');
+const { runCli } = await loadBuilt('main');
 process.exitCode = await runCli(process.argv.slice(2));

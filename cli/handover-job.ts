@@ -8,8 +8,8 @@
  * {@link HANDOVER_UNVERIFIED}.
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
-import { JOB_ARN_PATTERN } from '../functions/shared/arn.js';
 import { parseJson } from '../functions/shared/handover.js';
+import { readStateData } from '../functions/shared/job-state.js';
 
 /** The `job` of a hand-over whose claim ResumeJob has not verified (yet, or ever). */
 export const HANDOVER_UNVERIFIED = 'hand-over (unverified)';
@@ -45,8 +45,8 @@ export function verifiedHandoverJob(history: HistoryEvent[]): string | undefined
     } else if (type.endsWith('StateExited') && event.stateExitedEventDetails?.name === RESUME_STATE) {
       const details = event.stateExitedEventDetails;
       if (!inResume || !succeeded || details.outputDetails?.truncated) return undefined;
-      const jobArn = parseJson(details.output)?.submission?.jobArn;
-      return typeof jobArn === 'string' && JOB_ARN_PATTERN.test(jobArn) ? jobArn : undefined;
+      // The submission schema checks the job ARN's form (functions/shared/job-state.ts).
+      return readStateData(parseJson(details.output))?.submission?.jobArn;
     }
   }
   return undefined;

@@ -11,33 +11,62 @@
  * Every run is recorded as Step Functions would record it (its history, local/local-history.ts)
  * under `.local-run/executions/<name>.json`, so `status` and `list` work on local runs too.
  */
+import '../local/node20.js';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
-import { DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { isExecutionOf } from '../functions/shared/arn.js';
 import { buildExecutionView, type ExecutionView } from '../functions/shared/execution-view.js';
-import { checkJobInputShape, resolveJobInput } from '../functions/shared/job-input.js';
-import { loadStage } from '../functions/shared/stage.js';
-import { configureBedrockStandIn, standInEvents } from '../local/bedrock-standin.js';
-import { LocalHistory } from '../local/local-history.js';
-import { startMoto, type MotoServer } from '../local/moto.js';
-import { projectRoot } from '../local/paths.js';
-import { clientsFor, createJobEnis, demoJobInput, demoStageParams, seedDemoAccount, type DemoAccount } from '../local/seed.js';
-import { functionEnvironment, resolveParams, type StageParams } from '../local/stage-params.js';
-import { asLambda, deliverJobEvent, loadLambdaHandlers, localExecutionArn, localStateMachineArn, runWorkflow } from '../local/workflow.js';
+import { localExecutionArn, localStateMachineArn } from '../local/arns.js';
+import type { MotoServer } from '../local/moto.js';
+import { aslPath, projectRoot, serverlessPath } from '../local/paths.js';
+import type { DemoAccount } from '../local/seed.js';
+import type { StageParams } from '../local/stage-params.js';
 import { HANDOVER_UNVERIFIED, isHandoverInput, verifiedHandoverJob } from './handover-job.js';
+import { LOCAL_ACCOUNT, LOCAL_REGION, type Scenario } from './local-options.js';
 import { TargetError, type ExecutionSummary, type Target } from './target.js';
 
-export const LOCAL_REGION = 'us-east-1';
-const LOCAL_ACCOUNT = '123456789012';
+export { LOCAL_REGION, SCENARIOS, type Scenario } from './local-options.js';
+export { localStateMachineArn };
+
+const NEEDS_REPOSITORY = '--local runs the workflow from the repository (its ASL file, Lambda sources and dev dependencies), not from an installed package: clone the repository and run npm ci there';
+
+/** The local target works in the repository only: its ASL file and serverless.yml (a packed install has neither). */
+export function requireRepository(): void {
+  const missing = [aslPath, serverlessPath].find((file) => !existsSync(file));
+  if (missing !== undefined) throw new TargetError(`${NEEDS_REPOSITORY} (no ${relative(projectRoot, missing)} in ${projectRoot})`);
+}
+
+/**
+ * The engine of a local run (aws-local-stepfunctions, the handlers, moto, the demo account's seeding,
+ * the AWS SDK clients): loaded by the commands that run something, not by `status` or `list`.
+ */
+async function engine() {
+  const [workflow, seed, moto, stageParams, standIn, history, ec2, jobInput, stage] = await Promise.all([
+    import('../local/workflow.js'),
+    import('../local/seed.js'),
+    import('../local/moto.js'),
+    import('../local/stage-params.js'),
+    import('../local/bedrock-standin.js'),
+    import('../local/local-history.js'),
+    import('@aws-sdk/client-ec2'),
+    import('../functions/shared/job-input.js'),
+    import('../functions/shared/stage.js'),
+  ]).catch((err: unknown) => {
+    if ((err as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    throw new TargetError(`${NEEDS_REPOSITORY} (${(err as Error).message.split('\n')[0]})`);
+  });
+  return { workflow, seed, moto, stageParams, standIn, history, ec2, jobInput, stage };
+}
+type Engine = Awaited<ReturnType<typeof engine>>;
+
+/** A serverless.yml stage params file (JSON), checked against serverless.yml's params. */
+export async function readParamsFile(file: string): Promise<StageParams> {
+  return (await import('../local/stage-params.js')).readParamsFile(file);
+}
 /** Where local runs are recorded: `.local-run/executions/` (gitignored), or `$BVC_RUNS_DIR`. */
 export const runsDir = (): string => process.env.BVC_RUNS_DIR ?? join(projectRoot, '.local-run', 'executions');
-
-/** How the stand-in for Bedrock ends the demo's job. */
-export const SCENARIOS = ['complete', 'failure', 'deadline'] as const;
-export type Scenario = (typeof SCENARIOS)[number];
 
 /** How long a Wait state lasts in the seeded demo (the state machine asks for at least 10 s). */
 export const DEMO_WAIT_MS = 2000;
@@ -65,12 +94,12 @@ interface RunRecord {
 }
 
 /** The demo's job input for a scenario, with `overrides` (an --input file) laid over it. */
-function scenarioInput(account: DemoAccount, scenario: Scenario, overrides: Record<string, unknown>): Record<string, unknown> {
+function scenarioInput(e: Engine, account: DemoAccount, scenario: Scenario, overrides: Record<string, unknown>): Record<string, unknown> {
   // Polls 10 s apart (the shortest a job may ask for); the demo's Wait states last DEMO_WAIT_MS.
   const polling = { initialSeconds: 10, maxSeconds: 10, growthFactor: 1 };
   // deadline: the stand-in holds the job, which reaches this deadline (8 s) and is stopped.
   const maxJobDurationSeconds = scenario === 'deadline' ? 8 : 600;
-  return demoJobInput(account, { maxJobDurationSeconds, polling, ...overrides });
+  return e.seed.demoJobInput(account, { maxJobDurationSeconds, polling, ...overrides });
 }
 
 /** Creates .venv (moto) when it is missing: only the seeded mode needs Python. */
@@ -95,15 +124,15 @@ export class LocalTarget implements Target {
   }
 
   /** Starts moto and seeds the demo account, or takes the given endpoint. */
-  private async environment(): Promise<{ endpoint: string; moto?: MotoServer; account?: DemoAccount }> {
+  private async environment(e: Engine): Promise<{ endpoint: string; moto?: MotoServer; account?: DemoAccount }> {
     if (this.options.endpoint) return { endpoint: this.options.endpoint };
     const { log } = this.options;
     ensureVenv(log);
     log('Starting moto server (AWS emulator) on 127.0.0.1…');
-    const moto = await startMoto();
+    const moto = await e.moto.startMoto();
     try {
       log(`moto listening on ${moto.endpoint}; seeding a demo account (VPC, 3 subnets, S3 gateway endpoint, buckets, role, leftover ENIs)…`);
-      const account = await seedDemoAccount(clientsFor(moto.endpoint, LOCAL_REGION), LOCAL_REGION);
+      const account = await e.seed.seedDemoAccount(e.seed.clientsFor(moto.endpoint, LOCAL_REGION), LOCAL_REGION);
       return { endpoint: moto.endpoint, moto, account };
     } catch (err) {
       await moto.stop();
@@ -112,9 +141,9 @@ export class LocalTarget implements Target {
   }
 
   /** The stage: serverless.yml's defaults, the demo account's resources, then the given params. */
-  private stageEnvironment(account: DemoAccount | undefined, functions?: string[]) {
-    const params = resolveParams({ ...(account ? demoStageParams(account) : {}), ...this.options.params });
-    return functionEnvironment(
+  private stageEnvironment(e: Engine, account: DemoAccount | undefined, functions?: string[]) {
+    const params = e.stageParams.resolveParams({ ...(account ? e.seed.demoStageParams(account) : {}), ...this.options.params });
+    return e.stageParams.functionEnvironment(
       params,
       { accountId: account?.accountId ?? LOCAL_ACCOUNT, region: LOCAL_REGION },
       undefined,
@@ -138,37 +167,39 @@ export class LocalTarget implements Target {
    * fields an input file sets are checked for their shape alone (an unknown field, a bad value), before
    * moto starts; the run checks them against the demo's stage again once it is seeded.
    */
-  validate(input: Record<string, unknown>): void {
+  async validate(input: Record<string, unknown>): Promise<void> {
+    const e = await engine();
     if (!this.options.endpoint) {
-      checkJobInputShape(input);
+      e.jobInput.checkJobInputShape(input);
       return;
     }
-    const stage = loadStage({ ...this.stageEnvironment(undefined), AWS_REGION: LOCAL_REGION });
-    resolveJobInput(input, stage, { id: localExecutionArn('validate', LOCAL_REGION), name: 'validate' });
+    const stage = e.stage.loadStage({ ...this.stageEnvironment(e, undefined), AWS_REGION: LOCAL_REGION });
+    e.jobInput.resolveJobInput(input, stage, { id: localExecutionArn('validate', LOCAL_REGION), name: 'validate' });
   }
 
   async start(input: Record<string, unknown>, options: { follow: boolean; onEvent?: (event: HistoryEvent) => void; name?: string }) {
     const { log } = this.options;
-    const env = await this.environment();
+    const e = await engine();
+    const env = await this.environment(e);
     try {
       const scenario = this.options.scenario ?? 'complete';
-      const jobInput = env.account ? scenarioInput(env.account, scenario, input) : input;
-      const environment = this.stageEnvironment(env.account);
-      const stage = loadStage({ ...environment, AWS_REGION: LOCAL_REGION });
-      resolveJobInput(jobInput, stage, { id: localExecutionArn('validate', LOCAL_REGION), name: 'validate' });
+      const jobInput = env.account ? scenarioInput(e, env.account, scenario, input) : input;
+      const environment = this.stageEnvironment(e, env.account);
+      const stage = e.stage.loadStage({ ...environment, AWS_REGION: LOCAL_REGION });
+      e.jobInput.resolveJobInput(jobInput, stage, { id: localExecutionArn('validate', LOCAL_REGION), name: 'validate' });
       this.useEmulator(env.endpoint, environment);
 
-      const handlers = await loadLambdaHandlers();
+      const handlers = await e.workflow.loadLambdaHandlers();
       if (env.account) {
-        await this.standIn(env.endpoint, scenario);
+        await this.standIn(e, env.endpoint, scenario);
         // Stand-in for Bedrock (moto creates no ENIs for a job): after submission, the two network
         // interfaces the service would create, tagged as it tags them. Never part of a Lambda.
-        const ec2 = new EC2Client({ region: LOCAL_REGION, endpoint: env.endpoint });
+        const ec2 = new e.ec2.EC2Client({ region: LOCAL_REGION, endpoint: env.endpoint });
         const submit = handlers.SubmitJob!;
         handlers.SubmitJob = async (event) => {
           const out = (await submit(event)) as { jobArn: string };
           const job = (event as { job: { vpcConfig: { subnetIds: string[]; securityGroupIds: string[] } } }).job;
-          const ids = await createJobEnis(ec2, out.jobArn, job.vpcConfig.subnetIds, job.vpcConfig.securityGroupIds);
+          const ids = await e.seed.createJobEnis(ec2, out.jobArn, job.vpcConfig.subnetIds, job.vpcConfig.securityGroupIds);
           log(`  [stand-in for Bedrock, not part of the workflow] created the job's ENIs ${ids.join(', ')}`);
           return out;
         };
@@ -178,12 +209,12 @@ export class LocalTarget implements Target {
       const name = options.name ?? `local-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${Math.random().toString(36).slice(2, 6)}`;
       const arn = localExecutionArn(name, LOCAL_REGION);
       const startDate = new Date();
-      const history = new LocalHistory({ arn, name, startDate });
+      const history = new e.history.LocalHistory({ arn, name, startDate });
       // The stand-in's job-state events reach job-events as the stack's EventBridge rule would deliver them.
-      const events = env.account ? this.forwardJobEvents(env.endpoint) : undefined;
+      const events = env.account ? this.forwardJobEvents(e, env.endpoint) : undefined;
       let run;
       try {
-        run = await runWorkflow({
+        run = await e.workflow.runWorkflow({
           input: jobInput,
           executionName: name,
           handlers,
@@ -202,7 +233,7 @@ export class LocalTarget implements Target {
         ...(run.output !== undefined ? { output: run.output } : {}),
         history: history.events,
       };
-      if (env.account) log(`[demo account] ENIs that are not this job's: ${await leftoversLine(env.endpoint, env.account.leftoverEnis)}`);
+      if (env.account) log(`[demo account] ENIs that are not this job's: ${await leftoversLine(e, env.endpoint, env.account.leftoverEnis)}`);
       mkdirSync(runsDir(), { recursive: true });
       writeFileSync(join(runsDir(), `${name}.json`), JSON.stringify(record));
       return { arn, name, view: viewOf(record), output: run.output };
@@ -215,15 +246,15 @@ export class LocalTarget implements Target {
    * Stand-in for the stack's EventBridge rule on Bedrock's job-state events: reads the events the
    * stand-in for Bedrock recorded (every 250 ms) and hands each new terminal one to job-events.
    */
-  private forwardJobEvents(endpoint: string): { stop: () => Promise<void> } {
+  private forwardJobEvents(e: Engine, endpoint: string): { stop: () => Promise<void> } {
     let seen = 0;
     let stopped = false;
     const { log } = this.options;
     const loop = (async () => {
       while (!stopped) {
-        const events = await standInEvents(endpoint).catch(() => []);
+        const events = await e.standIn.standInEvents(endpoint).catch(() => []);
         for (const event of events.slice(seen)) {
-          const result = await deliverJobEvent(event.detail);
+          const result = await e.workflow.deliverJobEvent(event.detail);
           log(`  [EventBridge stand-in] ${event['detail-type']} ${event.detail.jobStatus} → job-events: ${'released' in result ? 'released the waiting execution' : result.ignored}`);
         }
         seen = Math.max(seen, events.length);
@@ -239,9 +270,9 @@ export class LocalTarget implements Target {
   }
 
   /** Turns on the launcher's stand-in for Bedrock for every job of this (seeded) emulator. */
-  private async standIn(endpoint: string, scenario: Scenario) {
+  private async standIn(e: Engine, endpoint: string, scenario: Scenario) {
     const outcome = scenario === 'complete' ? 'complete' : scenario === 'failure' ? 'fail' : 'hold';
-    await configureBedrockStandIn(endpoint, { enabled: true, default: { outcome, seconds: DEMO_JOB_SECONDS } });
+    await e.standIn.configureBedrockStandIn(endpoint, { enabled: true, default: { outcome, seconds: DEMO_JOB_SECONDS } });
     const what = { complete: `completes each job after ${DEMO_JOB_SECONDS} s`, failure: `fails each job after ${DEMO_JOB_SECONDS} s`, deadline: 'holds each job InProgress (the deadline stops it)' }[scenario];
     this.options.log(`[stand-in for Bedrock, not part of the workflow] scenario "${scenario}": the emulator ${what}.`);
   }
@@ -269,12 +300,12 @@ export class LocalTarget implements Target {
 
   /** The janitor handler, run here against the emulator (seeded: the demo's leftover ENIs). */
   async janitor(dryRun: boolean): Promise<unknown> {
-    const env = await this.environment();
+    const e = await engine();
+    const env = await this.environment(e);
     try {
-      const environment = this.stageEnvironment(env.account, ['janitor']);
+      const environment = this.stageEnvironment(e, env.account, ['janitor']);
       this.useEmulator(env.endpoint, environment);
-      const { handler } = await import('../functions/janitor/handler.js');
-      return await asLambda('janitor', handler as never)({ dryRun });
+      return await (await e.workflow.loadLambdaHandler('janitor'))({ dryRun });
     } finally {
       await env.moto?.stop();
     }
@@ -282,9 +313,9 @@ export class LocalTarget implements Target {
 }
 
 /** Whether the seeded ENIs the workflow did not create are all still there. */
-async function leftoversLine(endpoint: string, leftovers: Record<string, string>): Promise<string> {
-  const ec2 = new EC2Client({ region: LOCAL_REGION, endpoint });
-  const out = await ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'network-interface-id', Values: Object.values(leftovers) }] }));
+async function leftoversLine(e: Engine, endpoint: string, leftovers: Record<string, string>): Promise<string> {
+  const ec2 = new e.ec2.EC2Client({ region: LOCAL_REGION, endpoint });
+  const out = await ec2.send(new e.ec2.DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'network-interface-id', Values: Object.values(leftovers) }] }));
   const live = new Set((out.NetworkInterfaces ?? []).map((e) => e.NetworkInterfaceId));
   return Object.entries(leftovers)
     .map(([what, id]) => `${id} (${what}): ${live.has(id) ? 'untouched' : 'GONE'}`)

@@ -6,6 +6,8 @@
  * stand-in for Bedrock decides (--scenario, default complete), and stops moto. With --endpoint it uses
  * that emulator as it is (--params FILE required; no Python needed). Exit codes: 0 the execution
  * succeeded, 1 it failed, 2 bad usage, stage params or input (README "The local run").
+ *
+ * package.json's `local` runs its build (cli/local.mjs → cli/dist/local.js, `npm run build`).
  */
 import { runCli } from './main.js';
 

@@ -1,5 +1,7 @@
 /**
- * `bvc`: the operator's command line for bedrock-vpc-customization (cli/bvc.mjs runs this file).
+ * `bvc`: the operator's command line for bedrock-vpc-customization (cli/bvc.mjs runs its build, cli/dist/main.js:
+ * `npm run build`). It loads what a command needs when it runs: the local engine (cli/local-target.ts)
+ * only for --local, the AWS SDK clients (cli/aws-target.ts) only for a deployed target.
  * Commands: start, plan, status, list, janitor (`bvc --help`, `bvc <command> --help`). Arguments are
  * parsed with node:util parseArgs, per command, strictly (an unknown flag is a usage error).
  *
@@ -11,19 +13,33 @@
  *   3  the target could not be used: stack or execution not found, an AWS call failed
  *   4  the execution is still running (status)
  */
-import '../local/node20.js';
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { isExecutionOf, parseArn } from '../functions/shared/arn.js';
-import { InvalidInputError, StageConfigError } from '../functions/shared/errors.js';
+import type { InvalidInputError, StageConfigError } from '../functions/shared/errors.js';
 import type { ExecutionView } from '../functions/shared/execution-view.js';
-import { readParamsFile } from '../local/stage-params.js';
-import { localStateMachineArn } from '../local/workflow.js';
-import { EXECUTION_ARN_FORM, REGION, STATE_MACHINE_ARN_FORM, executionArnProblem, executionNameProblem, stateMachineArnProblem } from './arns.js';
-import { AwsTarget, TargetError } from './aws-target.js';
-import { LOCAL_REGION, LocalTarget, SCENARIOS, type Scenario } from './local-target.js';
-import { FollowRenderer, renderView } from './render.js';
-import type { Target } from './target.js';
+import type { AwsTarget } from './aws-target.js';
+import { LOCAL_REGION, SCENARIOS, type Scenario } from './local-options.js';
+import type { LocalTarget } from './local-target.js';
+import { TargetError, type Target } from './target.js';
+
+// The AWS SDK warns on Node < 22 that future versions will need it; the Lambdas run on nodejs22.x.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+/**
+ * The local target's module: the local engine (local/*, aws-local-stepfunctions, the Lambda handlers)
+ * loads only here, when a command names --local. Outside the repository (an installed package, whose
+ * dev dependencies and sources are absent) that is a target error, in one line.
+ */
+async function localTargetModule(): Promise<typeof import('./local-target.js')> {
+  try {
+    const local = await import('./local-target.js');
+    local.requireRepository();
+    return local;
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    throw new TargetError(`--local runs the workflow from the repository (its ASL file, Lambda sources and dev dependencies), not from an installed package: clone the repository and run npm ci there (${(err as Error).message.split('\n')[0]})`);
+  }
+}
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, target: 3, running: 4 } as const;
 
@@ -135,7 +151,8 @@ const defaultIo: CliIo = {
 };
 
 /** The target the flags name; a usage error when none or two are named. */
-function targetOf(values: Record<string, unknown>, io: CliIo): Target {
+async function targetOf(values: Record<string, unknown>, io: CliIo): Promise<Target> {
+  const [{ REGION, STATE_MACHINE_ARN_FORM, stateMachineArnProblem }, { parseArn }] = await Promise.all([import('./arns.js'), import('../functions/shared/arn.js')]);
   const local = values.local === true;
   const aws = values.stage !== undefined || values['state-machine-arn'] !== undefined;
   if (local && aws) throw new UsageError('choose one target: --local, or --stage / --state-machine-arn');
@@ -151,14 +168,15 @@ function targetOf(values: Record<string, unknown>, io: CliIo): Target {
     if (scenario !== undefined && !SCENARIOS.includes(scenario as Scenario)) throw new UsageError(`--scenario must be one of ${SCENARIOS.join(', ')}, got "${scenario}"`);
     if (endpoint !== undefined && scenario !== undefined) throw new UsageError('--scenario drives the embedded emulator\'s stand-in for Bedrock; with --endpoint the emulator is used as it is');
     if (endpoint !== undefined && values.params === undefined) throw new UsageError('--endpoint uses an emulator as it is, so --params FILE (its network, role and buckets) is required');
+    const local = await localTargetModule();
     let params: Record<string, string> | undefined;
     try {
-      params = values.params !== undefined ? readParamsFile(values.params as string) : undefined;
+      params = values.params !== undefined ? await local.readParamsFile(values.params as string) : undefined;
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
     const options = { ...(endpoint ? { endpoint } : {}), ...(params ? { params } : {}), ...(scenario ? { scenario: scenario as Scenario } : {}), log: io.err };
-    return io.localTarget ? io.localTarget(options) : new LocalTarget(options);
+    return io.localTarget ? io.localTarget(options) : new local.LocalTarget(options);
   }
   const arn = values['state-machine-arn'] as string | undefined;
   const arnProblem = arn === undefined ? undefined : stateMachineArnProblem(arn);
@@ -168,7 +186,7 @@ function targetOf(values: Record<string, unknown>, io: CliIo): Target {
   const region = (values.region as string | undefined) ?? (arn ? parseArn(arn).region : undefined) ?? process.env.AWS_REGION ?? 'us-east-1';
   if (region.length > 32 || !REGION.test(region)) throw new UsageError(`--region must be an AWS region such as us-east-1, got "${region}"`);
   const options = { region, ...(stage ? { stage } : {}), ...(arn ? { stateMachineArn: arn } : {}) };
-  return io.awsTarget ? io.awsTarget(options) : new AwsTarget(options);
+  return io.awsTarget ? io.awsTarget(options) : new (await import('./aws-target.js')).AwsTarget(options);
 }
 
 /**
@@ -176,7 +194,8 @@ function targetOf(values: Record<string, unknown>, io: CliIo): Target {
  * execution ARN and, when the target's state machine is known without a call (--state-machine-arn,
  * --local), one of its executions. With --stage the target checks it once it has read the stack.
  */
-function checkExecution(execution: string, values: Record<string, unknown>): void {
+async function checkExecution(execution: string, values: Record<string, unknown>): Promise<void> {
+  const [{ EXECUTION_ARN_FORM, executionArnProblem, executionNameProblem }, { isExecutionOf }] = await Promise.all([import('./arns.js'), import('../functions/shared/arn.js')]);
   if (!execution.startsWith('arn:')) {
     const problem = executionNameProblem(execution);
     if (problem) throw new UsageError(`execution must be an execution ARN or name, got "${execution}": ${problem}`);
@@ -184,7 +203,7 @@ function checkExecution(execution: string, values: Record<string, unknown>): voi
   }
   const problem = executionArnProblem(execution);
   if (problem) throw new UsageError(`execution must be a Step Functions execution ARN (${EXECUTION_ARN_FORM}) or name, got "${execution}": ${problem}`);
-  const machine = values.local === true ? localStateMachineArn(LOCAL_REGION) : (values['state-machine-arn'] as string | undefined);
+  const machine = values.local === true ? (await localTargetModule()).localStateMachineArn(LOCAL_REGION) : (values['state-machine-arn'] as string | undefined);
   if (machine !== undefined && !isExecutionOf(execution, machine)) {
     throw new UsageError(`execution "${execution}" is not an execution of the target's state machine ${machine}`);
   }
@@ -222,12 +241,13 @@ export async function runCli(argv: string[], io: CliIo = defaultIo, program = 'b
       io.err(`${program}: ${err.message}\nRun ${helpHint} for usage.`);
       return EXIT.usage;
     }
-    if (err instanceof InvalidInputError) {
-      io.err(`Invalid input (nothing was run):\n${err.issues.map((i) => `  - ${i.field}: ${i.message}`).join('\n')}`);
+    // The workflow's errors by their literal names (functions/shared/errors.ts, loaded with the commands).
+    if (err instanceof Error && err.name === 'InvalidInputError') {
+      io.err(`Invalid input (nothing was run):\n${(err as InvalidInputError).issues.map((i) => `  - ${i.field}: ${i.message}`).join('\n')}`);
       return EXIT.usage;
     }
-    if (err instanceof StageConfigError) {
-      io.err(`Invalid stage params (nothing was run):\n${err.problems.map((p) => `  - ${p}`).join('\n')}`);
+    if (err instanceof Error && err.name === 'StageConfigError') {
+      io.err(`Invalid stage params (nothing was run):\n${(err as StageConfigError).problems.map((p) => `  - ${p}`).join('\n')}`);
       return EXIT.usage;
     }
     if (err instanceof TargetError) {
@@ -261,21 +281,22 @@ async function dispatch(argv: string[], io: CliIo, program: string): Promise<num
   }
   if (spec.positional && parsed.positionals.length !== 1) throw new UsageError(`${command} takes one ${spec.positional} (ARN or name)`);
   const json = values.json === true;
+  const { FollowRenderer, renderView } = await import('./render.js');
   const printJson = (value: unknown) => io.out(`${JSON.stringify(value, null, 2)}\n`);
 
   switch (command) {
     case 'start':
     case 'plan': {
-      const target = targetOf(values, io);
+      const target = await targetOf(values, io);
       // The seeded local emulator has a demo job input; an --input file is laid over it.
-      const demo = target instanceof LocalTarget && target.seeded;
+      const demo = target.seeded === true;
       if (values.input === undefined && !demo) throw new UsageError(`${command} needs --input FILE (a job input: README "The job input")`);
       const file = values.input === undefined ? {} : readInputFile(values.input as string);
       const input = command === 'plan' ? { ...file, dryRun: true } : file;
       const name = values.name as string | undefined;
       if (name !== undefined && (name.length > 80 || !/^[\w-]{1,80}$/.test(name))) throw new UsageError(`--name must be 1-80 letters, digits, - or _, got "${name}"`);
-      target.validate(input);
-      const follow = command === 'plan' || values.follow === true || target instanceof LocalTarget;
+      await target.validate(input);
+      const follow = command === 'plan' || values.follow === true || values.local === true;
       const renderer = new FollowRenderer(io.err);
       const result = await target.start(input, { follow, ...(name ? { name } : {}), onEvent: (e) => renderer.push(e) });
       if (!result.view) {
@@ -294,8 +315,8 @@ async function dispatch(argv: string[], io: CliIo, program: string): Promise<num
       return exitCodeOf(result.view);
     }
     case 'status': {
-      const target = targetOf(values, io);
-      checkExecution(parsed.positionals[0]!, values);
+      const target = await targetOf(values, io);
+      await checkExecution(parsed.positionals[0]!, values);
       const view = await target.view(parsed.positionals[0]!);
       if (json) printJson(view);
       else io.out(`${renderView(view).join('\n')}\n`);
@@ -304,7 +325,7 @@ async function dispatch(argv: string[], io: CliIo, program: string): Promise<num
     case 'list': {
       const max = values.max === undefined ? 10 : Number(values.max);
       if (!Number.isInteger(max) || max < 1 || max > 100) throw new UsageError(`--max must be a whole number from 1 to 100, got "${values.max}"`);
-      const target = targetOf(values, io);
+      const target = await targetOf(values, io);
       const rows = await target.list(max);
       if (json) printJson(rows);
       else if (!rows.length) io.out(`No executions of ${target.description}.\n`);
@@ -312,7 +333,7 @@ async function dispatch(argv: string[], io: CliIo, program: string): Promise<num
       return EXIT.ok;
     }
     case 'janitor': {
-      const target = targetOf(values, io);
+      const target = await targetOf(values, io);
       const report = (await target.janitor(values['dry-run'] === true)) as { summary?: string } | undefined;
       if (json) printJson(report);
       else io.out(`${report?.summary ?? JSON.stringify(report, null, 2)}\n`);

@@ -4,49 +4,56 @@
  * (`status`, the end of `start --follow`, `plan`).
  *
  * Both read Step Functions' documented history (`HistoryEvent` of @aws-sdk/client-sfn): a local run
- * records the same events (local/local-history.ts), so there is one renderer for both.
+ * records the same events (local/local-history.ts), so there is one renderer for both. A state's output
+ * is read with the state-data schemas of functions/shared/job-state.ts: a field without its shape is
+ * not shown.
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { causeMessage, formatDuration, type ExecutionView } from '../functions/shared/execution-view.js';
 import { parseJson } from '../functions/shared/handover.js';
+import { readStateData, type StateData } from '../functions/shared/job-state.js';
 
 type Line = (line: string) => void;
+type StatusDetails = NonNullable<NonNullable<StateData['poll']>['statusDetails']>;
 
 /** The readable part of an error's Cause (a Lambda error's message). */
 export const readableCause = (cause: unknown): string => (typeof cause === 'string' ? causeMessage(cause) : String(cause ?? ''));
 
-/** One line about a state's result, from its output (undefined: nothing worth a line). */
-export function stateDetail(name: string, out: any): string | undefined {
+/** One line about a state's result, from its output (undefined: nothing worth a line, or an output without the shape it reads). */
+export function stateDetail(name: string, output: unknown): string | undefined {
+  const out = readStateData(output);
   switch (name) {
-    case 'ValidateNetwork':
-      return out?.preflight
-        ? `preflight: ${out.preflight.counts.passed} checks passed, ${out.preflight.counts.warn} warnings, ${out.preflight.counts.fail} failures (${out.preflight.awsCalls} AWS calls); job ${out.job.jobName}`
-        : undefined;
+    case 'ValidateNetwork': {
+      const p = out?.preflight;
+      return p ? `preflight: ${p.counts.passed} checks passed, ${p.counts.warn} warnings, ${p.counts.fail} failures (${p.awsCalls ?? '?'} AWS calls); job ${out?.job?.jobName ?? '?'}` : undefined;
+    }
     case 'ValidateDataset': {
       const d = out?.dataset;
       if (!d) return undefined;
-      if (d.status !== 'passed') return `dataset: ${d.status} — ${d.notes?.[0] ?? ''}`;
-      return `dataset: ${d.trainingRecords} training and ${d.validationRecords} validation records (${d.format}), ~${d.tokens.total} training tokens (${d.tokens.epochs} epochs)${d.costUsd !== undefined ? `, ~$${d.costUsd}` : ''}`;
+      if (d.status !== 'passed') return `dataset: ${d.status} — ${d.notes[0] ?? ''}`;
+      return `dataset: ${d.trainingRecords} training and ${d.validationRecords} validation records (${d.format ?? '?'}), ~${d.tokens?.total ?? '?'} training tokens (${d.tokens?.epochs ?? '?'} epochs)${d.costUsd !== undefined ? `, ~$${d.costUsd}` : ''}`;
     }
     case 'PlanPolicies':
     case 'ApplyPolicies':
       return out?.policies
-        ? `${name === 'PlanPolicies' ? 'plan' : 'applied'}: ${out.policies.changes.map((c: any) => `${c.action} ${c.target.resource} (+${c.diff.added.length}/-${c.diff.removed.length} statements)`).join('; ') || 'no policy to manage'}`
+        ? `${name === 'PlanPolicies' ? 'plan' : 'applied'}: ${out.policies.changes.map((c) => `${c.action} ${c.target.resource} (+${c.diff.added.length}/-${c.diff.removed.length} statements)`).join('; ') || 'no policy to manage'}`
         : undefined;
     case 'SubmitJob':
       return out?.submission ? `job ${out.submission.jobArn}${out.submission.adopted ? ' (adopted)' : ''}, deadline ${out.submission.deadline}` : undefined;
     case 'WaitForJobEvent': {
       const e = out?.jobEvent;
-      if (e?.source) return `released by ${e.source === 'event' ? "the job's event" : 'its registration (the job had already ended)'}: ${e.status}`;
+      if (e?.source) return `released by ${e.source === 'event' ? "the job's event" : 'its registration (the job had already ended)'}: ${e.status ?? '?'}`;
       return e?.Error === 'States.Timeout' ? 'no job event within the safety net: checking the status' : undefined;
     }
-    case 'PollStatus':
-      if (!out?.poll) return undefined;
+    case 'PollStatus': {
+      const poll = out?.poll;
+      if (!poll) return undefined;
       // In event mode the wait ends with the job's event; nextWaitSeconds is only its safety net.
-      if (out.poll.next === 'wait' && out.job?.polling?.mode === 'event') {
-        return `${out.poll.message} next: wait for the job's event (a status check anyway after ${out.poll.nextWaitSeconds} s)`;
+      if (poll.next === 'wait' && out?.job?.polling?.mode === 'event') {
+        return `${poll.message ?? `Job ${poll.status}.`} next: wait for the job's event (a status check anyway after ${poll.nextWaitSeconds ?? '?'} s)`;
       }
-      return `${out.poll.message} next: ${out.poll.next}${out.poll.next === 'wait' ? ` in ${out.poll.nextWaitSeconds} s` : ''}`;
+      return `${poll.message ?? `Job ${poll.status}.`} next: ${poll.next ?? '?'}${poll.next === 'wait' ? ` in ${poll.nextWaitSeconds ?? '?'} s` : ''}`;
+    }
     case 'StopJob':
       return out?.stopError ? `stop failed: ${out.stopError.Error}` : 'StopModelCustomizationJob sent';
     case 'CleanupEnis':
@@ -62,8 +69,8 @@ export function stateDetail(name: string, out: any): string | undefined {
 }
 
 /** Bedrock's phases (GetModelCustomizationJob `statusDetails`) as one line, e.g. "validation Completed · data processing InProgress". */
-export function phasesLine(statusDetails: any): string | undefined {
-  if (!statusDetails || typeof statusDetails !== 'object') return undefined;
+export function phasesLine(statusDetails: StatusDetails | undefined): string | undefined {
+  if (!statusDetails) return undefined;
   const parts = [
     ['validation', statusDetails.validationDetails?.status],
     ['data processing', statusDetails.dataProcessingDetails?.status],
@@ -108,10 +115,11 @@ export class FollowRenderer {
       this.line(`${at}▶ ${name}`);
     } else if (EXITED.test(type) && event.stateExitedEventDetails?.name) {
       const name = event.stateExitedEventDetails.name;
-      const out = parseJson(event.stateExitedEventDetails.output);
-      const detail = stateDetail(name, out);
+      const output = parseJson(event.stateExitedEventDetails.output);
+      const detail = stateDetail(name, output);
       if (detail) this.line(`${' '.repeat(12)}  ✔ ${detail}`);
-      if (name === 'PollStatus' && out?.poll) this.jobStatus(out.poll);
+      const poll = name === 'PollStatus' ? readStateData(output)?.poll : undefined;
+      if (poll) this.jobStatus(poll);
     } else if (type === 'LambdaFunctionFailed' || type === 'TaskFailed') {
       const d = event.lambdaFunctionFailedEventDetails ?? event.taskFailedEventDetails;
       this.line(`${at}  ✖ ${d?.error ?? 'error'}: ${readableCause(d?.cause)}`);
@@ -138,7 +146,7 @@ export class FollowRenderer {
   }
 
   /** The job's status and phases, printed only when they change. */
-  private jobStatus(poll: { status?: string; statusDetails?: unknown }) {
+  private jobStatus(poll: NonNullable<StateData['poll']>) {
     const phases = phasesLine(poll.statusDetails);
     const line = `job ${poll.status}${phases ? ` — ${phases}` : ''}`;
     if (line !== this.jobLine) {

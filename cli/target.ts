@@ -43,8 +43,10 @@ export interface StartResult {
 export interface Target {
   /** For messages: what the commands act on. */
   readonly description: string;
+  /** Whether runs seed a demo account whose job input an --input file may leave out (the local emulator without --endpoint). */
+  readonly seeded?: boolean;
   /** Checks the input before any AWS call where the target can (throws InvalidInputError / StageConfigError). */
-  validate(input: Record<string, unknown>): void;
+  validate(input: Record<string, unknown>): void | Promise<void>;
   start(input: Record<string, unknown>, options: StartOptions): Promise<StartResult>;
   /** The execution (ARN or name), rebuilt from its history. */
   view(execution: string): Promise<ExecutionView>;

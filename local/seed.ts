@@ -4,7 +4,11 @@
  * gateway endpoint on that route table, training and output buckets with a small JSONL dataset, the
  * Bedrock service role, and a few leftover network interfaces (another job's, an untagged one, an
  * attached one) that cleanup must leave alone.
+ *
+ * The network's ids are fixed ({@link DEMO_NETWORK}): examples/job-input.json names them, so the
+ * example runs against every seeded account as shipped.
  */
+import { randomInt } from 'node:crypto';
 import {
   AttachNetworkInterfaceCommand,
   AuthorizeSecurityGroupIngressCommand,
@@ -15,6 +19,7 @@ import {
   CreateSubnetCommand,
   CreateVpcCommand,
   CreateVpcEndpointCommand,
+  DescribeVpcsCommand,
   EC2Client,
   ModifyVpcAttributeCommand,
   RunInstancesCommand,
@@ -26,6 +31,32 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { accountOf } from '../functions/shared/arn.js';
 import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG } from '../functions/shared/bedrock-enis.js';
+
+/**
+ * The ids the demo account's network always has, and the moto seed that yields each. moto draws a new
+ * resource's id from its own random generator, which `POST /moto-api/seed?a=N` seeds (moto's docs,
+ * Recorder, "Deterministic Identifiers"; the route is moto/moto_api/_internal/urls.py): seeded right
+ * before the create call, the VPC, a subnet, the security group or the endpoint gets the same id on
+ * every run. moto 5.2.5 takes no chosen id for these EC2 resources (its `_custom_id_` tag,
+ * moto/utilities/id_generator.py, reaches only resources built on that module, none of EC2's), so the
+ * ids are moto's draws for these seeds, not placeholders. The seeding checks each id and names the
+ * resource when a moto upgrade draws differently.
+ */
+export const DEMO_NETWORK = {
+  vpcId: { seed: 1, id: 'vpc-4283fefc63f0cd0e8' },
+  subnetIds: [
+    { seed: 2, id: 'subnet-122b598615dcbe810' },
+    { seed: 3, id: 'subnet-74bf20f876ffc474c' },
+    { seed: 4, id: 'subnet-793cf4220c917b853' },
+  ],
+  securityGroupId: { seed: 5, id: 'sg-8b0e7153bf7c3706d' },
+  endpointId: { seed: 6, id: 'vpce-2f8104fba08f6d368' },
+} as const;
+
+/** The demo account's buckets and Bedrock service role (examples/job-input.json names them too). */
+export const DEMO_TRAINING_BUCKET = 'demo-training-bucket';
+export const DEMO_OUTPUT_BUCKET = 'demo-output-bucket';
+export const DEMO_ROLE_NAME = 'BedrockCustomizationRole';
 
 export interface DemoAccount {
   region: string;
@@ -94,6 +125,27 @@ export const DEMO_DATASET = [
   .map((line) => JSON.stringify(line))
   .join('\n');
 
+/** The URL of the emulator `ec2` reaches (the demo account is only ever seeded into one). */
+async function emulatorUrl(ec2: EC2Client): Promise<string> {
+  const endpoint = await ec2.config.endpoint?.();
+  if (!endpoint) throw new Error('seedDemoAccount seeds an emulator: its EC2 client needs an endpoint');
+  return `${endpoint.protocol}//${endpoint.hostname}${endpoint.port ? `:${endpoint.port}` : ''}`;
+}
+
+/**
+ * Creates one resource of {@link DEMO_NETWORK} with its fixed id: seeds moto's generator with `fixed.seed`
+ * right before `create` and checks the id it returns.
+ */
+async function withFixedId(url: string, what: string, fixed: { seed: number; id: string }, create: () => Promise<string>): Promise<string> {
+  const res = await fetch(`${url}/moto-api/seed?a=${fixed.seed}`, { method: 'POST' });
+  if (!res.ok) throw new Error(`moto refused POST /moto-api/seed (${res.status})`);
+  const id = await create();
+  if (id !== fixed.id) {
+    throw new Error(`moto gave the demo ${what} the id ${id}, not ${fixed.id} (local/seed.ts DEMO_NETWORK, examples/job-input.json): its seeded ids changed`);
+  }
+  return id;
+}
+
 export async function seedDemoAccount(clients: SeedClients, region = 'us-east-1'): Promise<DemoAccount> {
   if (clients.dynamodb) {
     await createLeasesTable(clients.dynamodb);
@@ -101,10 +153,15 @@ export async function seedDemoAccount(clients: SeedClients, region = 'us-east-1'
     await createJobLedgerTable(clients.dynamodb);
   }
   const { ec2, s3, iam } = clients;
-  const vpc = await ec2.send(
-    new CreateVpcCommand({ CidrBlock: '10.42.0.0/16', TagSpecifications: tags('vpc', { Name: 'bedrock-customization-demo' }) }),
-  );
-  const vpcId = vpc.Vpc!.VpcId!;
+  const url = await emulatorUrl(ec2);
+  // The region's EC2 backend (its default VPC draws ids too) exists before the first seeded draw.
+  await ec2.send(new DescribeVpcsCommand({ MaxResults: 5 }));
+  const vpcId = await withFixedId(url, 'VPC', DEMO_NETWORK.vpcId, async () => {
+    const vpc = await ec2.send(
+      new CreateVpcCommand({ CidrBlock: '10.42.0.0/16', TagSpecifications: tags('vpc', { Name: 'bedrock-customization-demo' }) }),
+    );
+    return vpc.Vpc!.VpcId!;
+  });
   await ec2.send(new ModifyVpcAttributeCommand({ VpcId: vpcId, EnableDnsSupport: { Value: true } }));
   await ec2.send(new ModifyVpcAttributeCommand({ VpcId: vpcId, EnableDnsHostnames: { Value: true } }));
 
@@ -114,22 +171,27 @@ export async function seedDemoAccount(clients: SeedClients, region = 'us-east-1'
   const routeTableId = routeTable.RouteTable!.RouteTableId!;
   const subnetIds: string[] = [];
   for (const [i, az] of ['a', 'b', 'c'].entries()) {
-    const subnet = await ec2.send(
-      new CreateSubnetCommand({
-        VpcId: vpcId,
-        CidrBlock: `10.42.${i + 1}.0/24`,
-        AvailabilityZone: `${region}${az}`,
-        TagSpecifications: tags('subnet', { Name: `private-${az}` }),
-      }),
-    );
-    subnetIds.push(subnet.Subnet!.SubnetId!);
-    await ec2.send(new AssociateRouteTableCommand({ RouteTableId: routeTableId, SubnetId: subnet.Subnet!.SubnetId! }));
+    const subnetId = await withFixedId(url, `subnet private-${az}`, DEMO_NETWORK.subnetIds[i]!, async () => {
+      const subnet = await ec2.send(
+        new CreateSubnetCommand({
+          VpcId: vpcId,
+          CidrBlock: `10.42.${i + 1}.0/24`,
+          AvailabilityZone: `${region}${az}`,
+          TagSpecifications: tags('subnet', { Name: `private-${az}` }),
+        }),
+      );
+      return subnet.Subnet!.SubnetId!;
+    });
+    subnetIds.push(subnetId);
+    await ec2.send(new AssociateRouteTableCommand({ RouteTableId: routeTableId, SubnetId: subnetId }));
   }
 
-  const group = await ec2.send(
-    new CreateSecurityGroupCommand({ VpcId: vpcId, GroupName: 'bedrock-customization', Description: 'Bedrock customization jobs' }),
-  );
-  const securityGroupId = group.GroupId!;
+  const securityGroupId = await withFixedId(url, 'security group', DEMO_NETWORK.securityGroupId, async () => {
+    const group = await ec2.send(
+      new CreateSecurityGroupCommand({ VpcId: vpcId, GroupName: 'bedrock-customization', Description: 'Bedrock customization jobs' }),
+    );
+    return group.GroupId!;
+  });
   await ec2.send(
     new AuthorizeSecurityGroupIngressCommand({
       GroupId: securityGroupId,
@@ -137,17 +199,23 @@ export async function seedDemoAccount(clients: SeedClients, region = 'us-east-1'
     }),
   );
 
-  const endpoint = await ec2.send(
-    new CreateVpcEndpointCommand({
-      VpcId: vpcId,
-      VpcEndpointType: 'Gateway',
-      ServiceName: `com.amazonaws.${region}.s3`,
-      RouteTableIds: [routeTableId],
-    }),
-  );
+  const endpointId = await withFixedId(url, 'S3 gateway endpoint', DEMO_NETWORK.endpointId, async () => {
+    const endpoint = await ec2.send(
+      new CreateVpcEndpointCommand({
+        VpcId: vpcId,
+        VpcEndpointType: 'Gateway',
+        ServiceName: `com.amazonaws.${region}.s3`,
+        RouteTableIds: [routeTableId],
+      }),
+    );
+    return endpoint.VpcEndpoint!.VpcEndpointId!;
+  });
+  // Every other id (route tables, network interfaces, jobs) is drawn at random again, as AWS draws it.
+  const reseed = await fetch(`${url}/moto-api/seed?a=${randomInt(2 ** 31)}`, { method: 'POST' });
+  if (!reseed.ok) throw new Error(`moto refused POST /moto-api/seed (${reseed.status})`);
 
-  const trainingBucket = 'demo-training-bucket';
-  const outputBucket = 'demo-output-bucket';
+  const trainingBucket = DEMO_TRAINING_BUCKET;
+  const outputBucket = DEMO_OUTPUT_BUCKET;
   for (const bucket of [trainingBucket, outputBucket]) {
     await s3.send(
       new CreateBucketCommand({
@@ -161,7 +229,7 @@ export async function seedDemoAccount(clients: SeedClients, region = 'us-east-1'
 
   const role = await iam.send(
     new CreateRoleCommand({
-      RoleName: 'BedrockCustomizationRole',
+      RoleName: DEMO_ROLE_NAME,
       AssumeRolePolicyDocument: JSON.stringify({
         Version: '2012-10-17',
         Statement: [{ Effect: 'Allow', Principal: { Service: 'bedrock.amazonaws.com' }, Action: 'sts:AssumeRole' }],
@@ -205,7 +273,7 @@ export async function seedDemoAccount(clients: SeedClients, region = 'us-east-1'
     subnetIds,
     securityGroupId,
     routeTableId,
-    endpointId: endpoint.VpcEndpoint!.VpcEndpointId!,
+    endpointId,
     trainingBucket,
     outputBucket,
     roleArn,

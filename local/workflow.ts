@@ -17,12 +17,13 @@
  *   ({@link scheduledHistory}; tests answer the SDK's GetExecutionHistory with it).
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { StateMachine, type RunOptions } from 'aws-local-stepfunctions';
 import { parse } from 'yaml';
+import { localExecutionArn, localStateMachineArn } from './arns.js';
 import { LocalCallbacks, waitForTaskTokenIntegration } from './callbacks.js';
-import { aslPath, projectRoot, serverlessPath } from './paths.js';
+import { aslPath, serverlessPath } from './paths.js';
+
+export { localExecutionArn, localStateMachineArn };
 
 type JSONValue = Parameters<StateMachine['run']>[0];
 type RunResult = ReturnType<StateMachine['run']>;
@@ -192,14 +193,23 @@ export function asLambda(functionName: string, handler: (event: unknown, context
 export async function loadLambdaHandlers(): Promise<Record<string, TaskHandler>> {
   const config = loadServerlessConfig();
   const handlers: Record<string, TaskHandler> = {};
-  for (const [state, key] of Object.entries(lambdaTaskFunctions(config))) {
-    const [file, exportName] = splitHandler(config.functions[key]!.handler);
-    const mod = (await import(pathToFileURL(join(projectRoot, `${file}.ts`)).href)) as Record<string, unknown>;
-    const fn = mod[exportName];
-    if (typeof fn !== 'function') throw new Error(`${file}.ts does not export ${exportName}`);
-    handlers[state] = asLambda(key, fn as (event: unknown, context: unknown) => Promise<unknown>);
-  }
+  for (const [state, key] of Object.entries(lambdaTaskFunctions(config))) handlers[state] = await loadLambdaHandler(key, config);
   return handlers;
+}
+
+/** The real handler of serverless.yml's function `key`, as a Lambda invoke runs it ({@link asLambda}). */
+export async function loadLambdaHandler(key: string, config = loadServerlessConfig()): Promise<TaskHandler> {
+  const handler = config.functions[key]?.handler;
+  if (handler === undefined) throw new Error(`serverless.yml has no function ${key}`);
+  const [file, exportName] = splitHandler(handler);
+  const folder = /^functions\/([\w-]+)\/handler$/.exec(file)?.[1];
+  if (folder === undefined) throw new Error(`${key}'s handler ${handler} is not functions/<folder>/handler.<export>`);
+  // A path esbuild resolves at build time (functions/*/handler.ts, each into the built CLI's local
+  // chunks); tsx resolves the same path from the sources.
+  const mod = (await import(`../functions/${folder}/handler.ts`)) as Record<string, unknown>;
+  const fn = mod[exportName];
+  if (typeof fn !== 'function') throw new Error(`${file}.ts does not export ${exportName}`);
+  return asLambda(key, fn as (event: unknown, context: unknown) => Promise<unknown>);
 }
 
 function splitHandler(handler: string): [string, string] {
@@ -252,16 +262,6 @@ export function scheduledHistory(executionArn: string) {
     .filter((s) => s.by === executionArn)
     .map((s, i) => handOverScheduledEvent(s.parameters, i + 1))
     .reverse();
-}
-
-/** The ARN of the state machine the local runner executes (in `region`). */
-export function localStateMachineArn(region = process.env.AWS_REGION ?? 'us-east-1'): string {
-  return `arn:aws:states:${region}:123456789012:stateMachine:bedrock-vpc-customization-local-customize-model`;
-}
-
-/** The ARN of the local state machine's execution `name`. */
-export function localExecutionArn(name: string, region?: string): string {
-  return `${localStateMachineArn(region).replace(':stateMachine:', ':execution:')}:${name}`;
 }
 
 /** A service integration error as Step Functions names it (`<Service>.<code>`). */

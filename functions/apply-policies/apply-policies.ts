@@ -27,8 +27,8 @@ import { roleNameFromArn } from '../shared/arn.js';
 import { isAwsError } from '../shared/aws-errors.js';
 import { PolicyApplyError, PolicyRollbackError, describeError } from '../shared/errors.js';
 import type { JobInput } from '../shared/job-input.js';
-import { BUCKET_DENY_SID, buildBucketPolicy } from '../shared/policies/bucket.js';
-import { DEFAULT_ENDPOINT_POLICY, buildEndpointPolicy } from '../shared/policies/endpoint.js';
+import { BUCKET_DENY_SID, buildBucketPolicy } from './bucket-policy.js';
+import { DEFAULT_ENDPOINT_POLICY, buildEndpointPolicy } from './endpoint-policy.js';
 import { buildRolePolicy, rolePolicyName } from '../shared/policies/role.js';
 import { bucketArns, isLiveEndpoint, s3ServiceName } from '../shared/s3.js';
 import { collect } from '../shared/sdk.js';
@@ -110,6 +110,8 @@ export interface ApplyPoliciesDeps {
 export interface PlanOptions {
   /** This workflow's own Lambda role: never locked out of a bucket (also added to the exemptions). */
   workflowRoleArn?: string;
+  /** The dataset check's role (validate-dataset: reads the training data from outside the VPC): exempt and protected like the workflow role. */
+  datasetRoleArn?: string;
   /**
    * The role that copies the checked data into the job's snapshot (submit-job: reads the training
    * bucket, writes the output prefix from outside the VPC): exempt and protected like the workflow role.
@@ -288,7 +290,7 @@ async function specsFor(
     }
   } else skipped.push('endpoint');
 
-  const ownRoles = [options.workflowRoleArn, options.snapshotRoleArn].filter((arn): arn is string => Boolean(arn));
+  const ownRoles = [options.workflowRoleArn, options.datasetRoleArn, options.snapshotRoleArn].filter((arn): arn is string => Boolean(arn));
   const exempt = [...policies.exemptPrincipalArns, ...ownRoles];
   const protectedPrincipals: ProtectedPrincipal[] = [
     ...ownRoles.map((arn) => ({ arn, role: 'workflow role' as const })),

@@ -17,12 +17,14 @@ import { dynamoLeases } from './leases.js';
 
 /**
  * This function's own environment (the shared env module holds the stage defaults of validate-network).
- * WORKFLOW_ROLE_ARN is the workflow's role that reads the buckets from outside the VPC (the
- * preflight's): exempt from the bucket Deny and protected by the lockout guard. Optional, so local runs work without it; malformed fails the cold start.
+ * WORKFLOW_ROLE_ARN and DATASET_ROLE_ARN are the workflow's roles that read the buckets from outside
+ * the VPC (the preflight's, the dataset check's): exempt from the bucket Deny and protected by the
+ * lockout guard. Optional, so local runs work without them; malformed fails the cold start.
  */
 const env = loadEnv(
   z.object({
     WORKFLOW_ROLE_ARN: z.pipe(optional, z.optional(roleArnSchema)),
+    DATASET_ROLE_ARN: z.pipe(optional, z.optional(roleArnSchema)),
     // submit-job's role: it copies the checked data into the job's snapshot from outside the VPC.
     SNAPSHOT_ROLE_ARN: z.pipe(optional, z.optional(roleArnSchema)),
     // The stack's PolicyLeasesTable: locks and holds (leases.ts).
@@ -63,7 +65,7 @@ export const handler = makeHandler(eventSchema, async (event) => {
       // The job travels in the execution state: check it against the stage again before reading anything.
       const violations = stageViolations(event.job, stage);
       if (violations.length > 0) throw new InvalidInputError(violations);
-      const plan = await planPolicies(event.job, deps, { workflowRoleArn: env.WORKFLOW_ROLE_ARN, snapshotRoleArn: env.SNAPSHOT_ROLE_ARN, s3EndpointIds: stage.s3EndpointIds });
+      const plan = await planPolicies(event.job, deps, { workflowRoleArn: env.WORKFLOW_ROLE_ARN, datasetRoleArn: env.DATASET_ROLE_ARN, snapshotRoleArn: env.SNAPSHOT_ROLE_ARN, s3EndpointIds: stage.s3EndpointIds });
       assertWritable(plan, writable(stage));
       log.info('policy plan', { changes: plan.summary, skipped: plan.skipped });
       return plan;

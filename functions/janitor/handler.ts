@@ -10,6 +10,7 @@
 import * as z from 'zod/mini';
 import { janitorBedrock as bedrock, janitorDynamodb as dynamodb, janitorEc2 as ec2 } from '../shared/clients.js';
 import { loadEnv } from '../shared/env.js';
+import { accountIdSchema, MAX_EC2_ID_LENGTH, VPC_ID } from '../shared/ids.js';
 import { jobArnSchema } from '../shared/job-state.js';
 import { makeHandler } from '../shared/handler.js';
 import { dynamoLedger } from '../shared/ledger.js';
@@ -28,11 +29,11 @@ const env = loadEnv(
           .map((s) => s.trim())
           .filter(Boolean),
       ),
-    ).check(z.refine((ids: string[]) => ids.length > 0 && ids.every((id) => id.length <= 64 && /^vpc-[0-9a-f]+$/.test(id)), 'must list vpc-… ids, comma-separated')),
+    ).check(z.refine((ids: string[]) => ids.length > 0 && ids.every((id) => id.length <= MAX_EC2_ID_LENGTH && VPC_ID.test(id)), 'must list vpc-… ids, comma-separated')),
     // The stack's job ledger (JobLedgerTable): the ENIs recorded while each job ran; read only.
     JOB_LEDGER_TABLE: z.string().check(z.minLength(1)),
     // The janitor's own account (CloudFormation's AWS::AccountId); its region is AWS_REGION (Lambda sets it).
-    JANITOR_ACCOUNT_ID: z.string().check(z.maxLength(12, { abort: true }), z.regex(/^\d{12}$/, 'must be a 12-digit account id')),
+    JANITOR_ACCOUNT_ID: accountIdSchema,
     AWS_REGION: z.string().check(z.minLength(1, 'AWS_REGION is required (Lambda sets it)')),
   }),
 );

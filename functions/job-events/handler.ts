@@ -12,6 +12,7 @@ import * as z from 'zod/mini';
 import { bedrock, dynamodb, sfn } from '../shared/clients.js';
 import { loadEnv } from '../shared/env.js';
 import { makeHandler } from '../shared/handler.js';
+import { accountIdSchema } from '../shared/ids.js';
 import { jobArnSchema } from '../shared/job-state.js';
 import { jobLedger } from '../shared/ledger-env.js';
 import { log } from '../shared/log.js';
@@ -22,7 +23,7 @@ const env = loadEnv(
     // The stack's table of waits (key `pk` = job ARN; TTL on `ttl`).
     JOB_WAITS_TABLE: z.string().check(z.minLength(1)),
     // This Lambda's account (CloudFormation's AWS::AccountId); its region is AWS_REGION (Lambda sets it).
-    JOB_EVENTS_ACCOUNT_ID: z.string().check(z.maxLength(12, { abort: true }), z.regex(/^\d{12}$/, 'must be a 12-digit account id')),
+    JOB_EVENTS_ACCOUNT_ID: accountIdSchema,
     AWS_REGION: z.string().check(z.minLength(1, 'AWS_REGION is required (Lambda sets it)')),
   }),
 );

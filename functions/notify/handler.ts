@@ -27,17 +27,20 @@ const env = loadEnv(
   }),
 );
 
-const eventSchema = z.object({
-  source: z.optional(z.string()),
-  detail: z.looseObject({
-    executionArn: z.string().check(z.minLength(1)),
-    stateMachineArn: z.string().check(z.minLength(1)),
-    name: z.optional(z.string()),
-    status: z.optional(z.string()),
-    startDate: z.optional(z.nullable(z.number())),
-    stopDate: z.optional(z.nullable(z.number())),
+/** Built on the first event (z.lazy), not at import. */
+const eventSchema = z.lazy(() =>
+  z.object({
+    source: z.optional(z.string()),
+    detail: z.looseObject({
+      executionArn: z.string().check(z.minLength(1)),
+      stateMachineArn: z.string().check(z.minLength(1)),
+      name: z.optional(z.string()),
+      status: z.optional(z.string()),
+      startDate: z.optional(z.nullable(z.number())),
+      stopDate: z.optional(z.nullable(z.number())),
+    }),
   }),
-});
+);
 
 export const handler = makeHandler(eventSchema, async (event) => {
   const { executionArn, stateMachineArn, name, status, startDate, stopDate } = event.detail;

@@ -1,7 +1,7 @@
 /**
  * notify: one message per ended execution of this state machine, for the people who run jobs. On Step
  * Functions' "Execution Status Change" event (SUCCEEDED, FAILED, TIMED_OUT, ABORTED) it reads the
- * execution's history (GetExecutionHistory, every page), builds its view (shared/execution-view.ts) and
+ * execution's history (GetExecutionHistory, every page: shared/history.ts), builds its view (shared/execution-view.ts) and
  * publishes to the stack's topic:
  *
  * - completed: the custom model ARN and the duration;
@@ -17,14 +17,13 @@
  *
  * EventBridge delivers at least once: a duplicate event sends the message again (README "Notifications").
  */
-import { GetExecutionHistoryCommand, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
+import type { HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { readHistory } from '../shared/history.js';
 import { buildExecutionView, formatDuration, type ExecutionDescription, type ExecutionView } from '../shared/execution-view.js';
 
 /** SNS Publish `Subject`: "less than 100 characters", no line breaks or control characters (SNS API Reference, Publish). */
 export const MAX_SUBJECT_LENGTH = 99;
-/** History events per GetExecutionHistory page (the API's maximum). */
-export const HISTORY_PAGE_SIZE = 1000;
 /** The metric of the RollbackFailed alarm (serverless.yml RollbackFailedAlarm). */
 export const ROLLBACK_FAILED_METRIC = 'RollbackFailed';
 
@@ -49,7 +48,7 @@ export interface NotifyConfig {
 }
 
 export interface NotifyDeps {
-  sfn: Pick<SFNClient, 'send'>;
+  sfn: SFNClient;
   sns: Pick<SNSClient, 'send'>;
   /** Where the history comes from; GetExecutionHistory (every page) by default. */
   history?: (executionArn: string) => Promise<HistoryEvent[]>;
@@ -70,20 +69,6 @@ export interface NotifyReport {
   skipped?: string;
   messageId?: string;
   subject?: string;
-}
-
-/** The execution's whole history, oldest first (GetExecutionHistory with execution data, every page). */
-export async function readHistory(sfn: Pick<SFNClient, 'send'>, executionArn: string): Promise<HistoryEvent[]> {
-  const events: HistoryEvent[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await sfn.send(
-      new GetExecutionHistoryCommand({ executionArn, maxResults: HISTORY_PAGE_SIZE, reverseOrder: false, includeExecutionData: true, ...(nextToken ? { nextToken } : {}) }),
-    );
-    events.push(...(page.events ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return events;
 }
 
 /** One line, no control characters, at most `max` characters (an ellipsis marks a cut). */

@@ -24,15 +24,20 @@
  * exist" is thrown as is (the Lambda's asynchronous retries run it again).
  */
 import { GetModelCustomizationJobCommand, StopModelCustomizationJobCommand, type BedrockClient } from '@aws-sdk/client-bedrock';
-import { DescribeExecutionCommand, GetExecutionHistoryCommand, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
 import { isExecutionOf } from '../shared/arn.js';
 import { isAwsError } from '../shared/aws-errors.js';
 import { parseJson } from '../shared/handover.js';
+import { historyEvents } from '../shared/history.js';
+import { readStateData } from '../shared/job-state.js';
 import { REAPER_SUPERVISOR, type Ledger, type LedgerEntry } from '../shared/ledger.js';
 
 /** Execution statuses after which the reaper acts (the rule's `detail.status`). */
 export const ENDED_STATUSES = ['ABORTED', 'TIMED_OUT', 'FAILED'] as const;
-/** History events per GetExecutionHistory page (the API's maximum is 1000). */
+/**
+ * History events per page while looking for the job's name, newest first (below the API's largest,
+ * 1000: the newest state data usually names the job; older pages are read until one does).
+ */
 export const HISTORY_PAGE_SIZE = 200;
 
 export interface ReaperInput {
@@ -47,7 +52,7 @@ export interface ReaperConfig {
 }
 
 export interface ReaperDeps {
-  sfn: Pick<SFNClient, 'send'>;
+  sfn: SFNClient;
   bedrock: Pick<BedrockClient, 'send'>;
   ledger: Ledger;
 }
@@ -81,24 +86,17 @@ export interface ReaperReport {
 
 /** The job name recorded in the execution's history: `$.submission.jobName` or `$.job.jobName` of the newest state data that has one. */
 async function jobNameFromHistory(executionArn: string, sfn: ReaperDeps['sfn']): Promise<string | undefined> {
-  let nextToken: string | undefined;
-  do {
-    const page = await sfn.send(
-      new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, includeExecutionData: true, maxResults: HISTORY_PAGE_SIZE, nextToken }),
-    );
-    for (const event of page.events ?? []) {
-      const found = jobNameInEvent(event);
-      if (found) return found;
-    }
-    nextToken = page.nextToken;
-  } while (nextToken);
+  for await (const event of historyEvents(sfn, executionArn, { newestFirst: true, pageSize: HISTORY_PAGE_SIZE })) {
+    const found = jobNameInEvent(event);
+    if (found) return found;
+  }
   return undefined;
 }
 
 function jobNameInEvent(event: HistoryEvent): string | undefined {
-  const data = parseJson(event.stateEnteredEventDetails?.input ?? event.stateExitedEventDetails?.output);
+  const data = readStateData(parseJson(event.stateEnteredEventDetails?.input ?? event.stateExitedEventDetails?.output));
   const name = data?.submission?.jobName ?? data?.job?.jobName;
-  return typeof name === 'string' && name.length > 0 ? name : undefined;
+  return name !== undefined && name.length > 0 ? name : undefined;
 }
 
 export async function reap(input: ReaperInput, config: ReaperConfig, deps: ReaperDeps): Promise<ReaperReport> {

@@ -21,7 +21,7 @@ import { verifyHandover, type Handover, type Self } from '../shared/handover.js'
 import type { Ledger } from '../shared/ledger.js';
 
 export interface ResumeJobDeps {
-  sfn: Pick<SFNClient, 'send'>;
+  sfn: SFNClient;
   ledger: Ledger;
 }
 

@@ -248,18 +248,16 @@ export class EnisStillInUseError extends WorkflowError {
   }
 }
 
-/** One error name the workflow can route on or end with. docs/errors.md is generated from these. */
+/**
+ * What one error name of this workflow means (a class below, or a Fail state's `Error:` in the ASL).
+ * Which states retry, catch, route or end with it is not written here: scripts/docs.ts reads it from
+ * the ASL and renders both into docs/errors.md.
+ */
 export interface ErrorCatalogueEntry {
   /** The error name as Step Functions sees it (`$.error.Error`, the execution's error). */
   readonly name: string;
-  /** `lambda`: a Lambda throws the class of this name; `state machine`: a Fail state sets it with `Error:`. */
-  readonly raisedBy: 'lambda' | 'state machine';
-  /** The ASL states that raise it, route it (Retry / Catch / Choice) or end the execution with it, in path order. */
-  readonly states: readonly string[];
   readonly meaning: string;
   readonly whatToDo: string;
-  /** True when no Retry or Catch names it: only `States.ALL` (or nothing) handles it and the execution ends in a Fail state. */
-  readonly terminal: boolean;
 }
 
 /**
@@ -321,319 +319,205 @@ function withRemedies(entries: readonly Omit<ErrorCatalogueEntry, 'whatToDo'>[])
   });
 }
 
-/** Every error name of ours the workflow can route on or end with. Built by a pure call, so a bundle that does not use it drops it. */
+/** Every error name of ours the workflow can raise, route on or end with. Built by a pure call, so a bundle that does not use it drops it. */
 export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = /* @__PURE__ */ withRemedies([
   {
     name: 'InvalidInputError',
-    raisedBy: 'lambda',
-    states: ['ValidateNetwork', 'PreflightFailed'],
     meaning:
       'The job input is malformed; the Cause names each field and its problem. Raised before any AWS call ' +
       '(every Lambda step raises it for a malformed event, which only a changed state machine would send).',
-    terminal: true,
   },
   {
     name: 'StageConfigError',
-    raisedBy: 'lambda',
-    states: ['ValidateNetwork', 'PreflightFailed', 'PlanPolicies', 'PoliciesFailed'],
     meaning:
       'A stage param (serverless.yml `params`, passed to the Lambdas as STAGE_* variables) is malformed, or names a role, ' +
       'key or principal of another account or partition; the Cause names each param. Raised before any AWS call.',
-    terminal: true,
   },
   {
     name: 'HandOverRejectedError',
-    raisedBy: 'lambda',
-    states: ['ResumeJob', 'HandOverRejected'],
     meaning:
       'The execution was started with a `handover` input (the continuation of a running job), but the execution it names ' +
       'never started it with that hand-over (its history is the proof), or the job is not tagged as this chain\'s. A forged ' +
       'or mistaken input: no job was stopped, no ENI deleted, no policy written.',
-    terminal: true,
   },
   {
     name: 'HandOverUnverifiedError',
-    raisedBy: 'lambda',
-    states: ['ResumeJob', 'HandOverRejected'],
     meaning:
       'The predecessor\'s history or the job\'s tags could not be read (throttling, a service error): retried for about ten ' +
       'minutes, then the execution fails without acting. The reaper then verifies the hand-over itself and stops the job ' +
       'if it was a real one (no job is left running unwatched).',
-    terminal: false,
   },
   {
     name: 'PolicyLockBusyError',
-    raisedBy: 'lambda',
-    states: ['ApplyPolicies', 'RollbackPolicies', 'RevokeAfterSubmitFailed', 'RevokeGrants'],
     meaning:
       'Another execution is changing the same policy document (its lock in PolicyLeasesTable, at most 120 s): retried ' +
       'with backoff for a few minutes. Writes to one document never interleave.',
-    terminal: false,
   },
   {
     name: 'NetworkValidationError',
-    raisedBy: 'lambda',
-    states: ['ValidateNetwork', 'PreflightFailed'],
     meaning: 'The network preflight found at least one failing check; the Cause lists each failure.',
-    terminal: true,
   },
   {
     name: 'DatasetValidationError',
-    raisedBy: 'lambda',
-    states: ['ValidateDataset', 'DatasetRejected'],
     meaning:
       "The training or validation data breaks the format or the limits of the job's model (record shape, record counts, " +
       'tokens per record, file size); the Cause names the object, line, field and rule of the first problems and counts the rest.',
-    terminal: true,
   },
   {
     name: 'DatasetChangedError',
-    raisedBy: 'lambda',
-    states: ['SubmitJob', 'SubmitErrorKind', 'ReconcileSubmission', 'RevokeAfterSubmitFailed', 'SubmitFailed'],
     meaning:
       'A training or validation object changed (replaced or deleted) after ValidateDataset checked it: SubmitJob copies ' +
       'exactly the checked version (its ETag, and its version id when the bucket has versioning) into the output prefix ' +
       'before submitting, and S3 refused the copy (precondition failed, or no such version). No job was submitted for ' +
       'it; the Cause names the object, never its content.',
-    terminal: true,
   },
   {
     name: 'DatasetUnreadableError',
-    raisedBy: 'lambda',
-    states: ['ValidateDataset', 'DatasetRejected'],
     meaning:
       'S3 refused to serve a training or validation object to the dataset step (GetObject, or HeadObject for data it does ' +
       "not check); the Cause names the object's s3:// URI, the call and S3's error code and HTTP status (AccessDenied 403, " +
       'NoSuchKey 404, …), never its data.',
-    terminal: true,
   },
   {
     name: 'TrainingBudgetExceededError',
-    raisedBy: 'lambda',
-    states: ['ValidateDataset', 'DatasetRejected'],
     meaning: "The job's estimated training tokens (records' tokens x epochs) or cost are above its cap (stage params maxTrainingTokens, maxTrainingCostUsd, or the job's budget).",
-    terminal: true,
   },
   {
     name: 'PolicyLockoutError',
-    raisedBy: 'lambda',
-    states: ['PlanPolicies', 'PoliciesFailed'],
     meaning:
       'The planned bucket policy would deny a protected principal (the workflow role, an exempt principal) access it has ' +
       'today from outside the VPC. Refused while planning: nothing was written.',
-    terminal: true,
   },
   {
     name: 'PolicyApplyError',
-    raisedBy: 'lambda',
-    states: ['PlanPolicies', 'ApplyPolicies', 'RollbackPolicies', 'PoliciesRolledBack', 'PoliciesFailed'],
     meaning:
       'A policy could not be read, planned or written (no S3 gateway endpoint, a document over its size limit, ' +
       'a policy changed since the plan, a refused write). When writing failed, RollbackPolicies restored what ' +
       'this execution wrote; the Cause ends with the rollback summary.',
-    terminal: true,
   },
   {
     name: 'PolicyRollbackError',
-    raisedBy: 'lambda',
-    states: ['RollbackPolicies', 'RollbackFailed'],
     meaning:
       'Writing the policies failed and restoring the previous documents failed too (retried a few times: rollback is ' +
       'idempotent): some policies are left as this execution wrote them.',
-    terminal: false,
   },
   {
     name: 'JobNameConflictError',
-    raisedBy: 'lambda',
-    states: ['SubmitJob', 'SubmitErrorKind', 'ReconcileSubmission', 'SubmitFailed'],
     meaning:
       'A job with the requested jobName exists and was not created by this execution (found by SubmitJob, or by ' +
       'ReconcileSubmission after a submission that kept failing).',
-    terminal: true,
   },
   {
     name: 'JobNotOursError',
-    raisedBy: 'lambda',
-    states: [
-      'SubmitJob', 'SubmitErrorKind', 'ReconcileSubmission', 'RevokeAfterSubmitFailed', 'SubmitFailed', 'PollStatus', 'WaitForJobEvent',
-      'StopJob', 'StopUnwatchedJob', 'CleanupEnis', 'NotOurJob',
-    ],
     meaning:
       'The job ledger (JobLedgerTable) does not record this execution as the owner or the supervisor of the job: the job ' +
       'name was reserved by another execution (a duplicate upload delivery, a second start with the same name), or ' +
       'another execution supervises the job now. Nothing was stopped, released or deleted; the other execution\'s job ' +
       'goes on under its own supervision. (WaitForJobEvent and CleanupEnis report it in $.jobEvent / $.cleanupError.)',
-    terminal: false,
   },
   {
     name: 'JobStopUnavailableError',
-    raisedBy: 'lambda',
-    states: ['StopJob', 'StopUnwatchedJob'],
     meaning: 'StopModelCustomizationJob failed with a transient error (throttling, 5xx) after the SDK\'s own attempts; retried a few times.',
-    terminal: false,
   },
   {
     name: 'JobQuotaExceededError',
-    raisedBy: 'lambda',
-    states: ['SubmitJob', 'PlanQuotaWait', 'QuotaWait'],
     meaning:
       "Bedrock refused the job for the account's concurrent-job quota (or throttled it). SubmitJob's Catch goes to " +
       'PlanQuotaWait and QuotaWait (60 s doubling to 15 min, never past maxQuotaWaitSeconds after the execution ' +
       'started) and submits again with the same token; once maxQuotaWaitSeconds have passed the Lambda raises ' +
       'JobSubmissionError instead. The last one is in $.quotaWait.error.',
-    terminal: false,
   },
   {
     name: 'JobSubmissionError',
-    raisedBy: 'lambda',
-    states: ['SubmitJob', 'SubmitErrorKind', 'ReconcileSubmission', 'SubmitFailed'],
     meaning:
       'CreateModelCustomizationJob was refused for a reason retrying will not fix (validation, access denied, ' +
       'resource not found), or the quota was still reached after maxQuotaWaitSeconds (the quota wait is over), or ' +
       'it kept failing (5xx, timeouts); and ReconcileSubmission found no job of that name (an earlier attempt may ' +
       'have created it): nothing was created.',
-    terminal: true,
   },
   {
     name: 'JobSubmissionUncertainError',
-    raisedBy: 'lambda',
-    states: ['SubmitJob', 'SubmitErrorKind', 'ReconcileSubmission', 'SubmitFailed'],
     meaning:
       'CreateModelCustomizationJob failed with a transient error (5xx, timeout, dropped connection): the job may or may ' +
       'not exist. SubmitJob retries it (same client request token) for at most 4.5 minutes; then ReconcileSubmission looks ' +
       'the job up by name and adopts it when its token is ours (the execution goes on to PollStatus). It ends the ' +
       'execution in SubmitFailed only when that look-up kept failing too (about an hour): the job may exist and run unfollowed.',
-    terminal: false,
   },
   {
     name: 'JobStopError',
-    raisedBy: 'lambda',
-    states: ['PollStatus', 'JobNotStopped'],
     meaning:
       'The job passed its deadline and StopModelCustomizationJob failed (its error is in the Cause): the job may ' +
       'still be running. ENI cleanup was skipped (its ENIs may still be in use).',
-    terminal: false,
   },
   {
     name: 'JobStatusUnavailableError',
-    raisedBy: 'lambda',
-    states: ['PollStatus', 'ConfirmStopped'],
     meaning:
       'GetModelCustomizationJob failed with a transient error (throttling, 5xx, network, timeout) after the SDK\'s own ' +
       'attempts. PollStatus retries it for about 6 hours (ConfirmStopped for about 55 minutes); when it persists, ' +
       'PollStatus goes to StopUnwatchedJob and the job is stopped (the execution then ends with this error after cleanup, ' +
       'or in JobUnwatched).',
-    terminal: false,
   },
   {
     name: 'EnisStillInUseError',
-    raisedBy: 'lambda',
-    states: ['CleanupEnis', 'Outcome'],
     meaning:
       "Some of the job's network interfaces were still attached after the job ended. CleanupEnis retries for about " +
       '15 minutes, then records them in $.cleanupError (never forced) and the execution goes on to its outcome.',
-    terminal: false,
   },
   {
     name: 'JobFailedError',
-    raisedBy: 'state machine',
-    states: ['Outcome', 'JobFailed'],
     meaning: "Bedrock reports the job Failed; the Cause is Bedrock's failure message. Its ENIs were cleaned up.",
-    terminal: true,
   },
   {
     name: 'JobDeadlineExceededError',
-    raisedBy: 'state machine',
-    states: ['Outcome', 'JobDeadlineExceeded'],
     meaning:
       'The job ran past maxJobDurationSeconds, or used the executions the stage allows one job (maxExecutionsPerJob; the Cause ' +
       'says which), and this workflow stopped it. Its ENIs were cleaned up.',
-    terminal: true,
   },
   {
     name: 'JobStoppedError',
-    raisedBy: 'state machine',
-    states: ['Outcome', 'JobStopped'],
     meaning: 'The job was stopped outside this workflow (console, CLI, another tool). Its ENIs were cleaned up.',
-    terminal: true,
   },
   {
     name: 'UnexpectedOutcomeError',
-    raisedBy: 'state machine',
-    states: ['Outcome', 'UnexpectedOutcome'],
     meaning: 'Outcome was reached with no error and no terminal job status. Should not happen: a bug in the workflow.',
-    terminal: true,
   },
   {
     name: 'JobUnwatchedError',
-    raisedBy: 'state machine',
-    states: ['PollStatus', 'StopUnwatchedJob', 'ConfirmStopped', 'ConfirmStatus', 'Unwatched', 'JobUnwatched'],
     meaning:
       'The job could not be followed (PollStatus failed for good: retries exhausted, access denied, …), this workflow ' +
       'asked Bedrock to stop it, and no terminal status could be confirmed (the stop or the status check failed). The ' +
       'job may still be running and costing money; no execution follows it. ENI cleanup was skipped. The Cause names ' +
       'the PollStatus error; $.stopError and $.confirmError in the last state\'s input have the rest.',
-    terminal: true,
   },
 ]);
 
-/** A service error name (`States.*`, `Lambda.*`, …) the state machine names in a Retry or Catch. */
+/** What a service error name (`States.*`, `Lambda.*`, …) the state machine names in a Retry or Catch means. */
 export interface ServiceErrorEntry {
   readonly name: string;
-  /** The ASL states whose Retry or Catch names it, in file order. */
-  readonly states: readonly string[];
   readonly meaning: string;
 }
 
-/** The Lambda Tasks: each retries Lambda's transient invoke errors. */
-const LAMBDA_STATES = [
-  'ResumeJob',
-  'ValidateNetwork',
-  'ValidateDataset',
-  'PlanPolicies',
-  'ApplyPolicies',
-  'RollbackPolicies',
-  'SubmitJob',
-  'PlanQuotaWait',
-  'ReconcileSubmission',
-  'RevokeAfterSubmitFailed',
-  'PollStatus',
-  'WaitForJobEvent',
-  'StopJob',
-  'StopUnwatchedJob',
-  'ConfirmStopped',
-  'CleanupEnis',
-  'RevokeGrants',
-];
-
-/** The service error names the ASL routes on (for docs/errors.md; no code raises them). Plain literals, so bundles tree-shake it. */
+/** The service error names the ASL routes on (for docs/errors.md, with their states from the ASL; no code raises them). Plain literals, so bundles tree-shake it. */
 export const SERVICE_ERRORS: readonly ServiceErrorEntry[] = [
   {
     name: 'States.ALL',
-    states: [
-      'ResumeJob', 'ValidateNetwork', 'ValidateDataset', 'PlanPolicies', 'ApplyPolicies', 'RollbackPolicies', 'SubmitJob', 'PlanQuotaWait',
-      'ReconcileSubmission', 'RevokeAfterSubmitFailed', 'PollStatus', 'HandOver', 'WaitForJobEvent', 'StopJob', 'StopUnwatchedJob',
-      'ConfirmStopped', 'CleanupEnis', 'RevokeGrants',
-    ],
     meaning:
-      'Any error. Every Task catches it last: to roll back before failing, to look for a job a failed submission may ' +
-      'have created (SubmitJob), to stop a job that can no longer be followed (PollStatus), or (WaitForJobEvent: a wait ' +
-      'that could not register, after a wait of the polling interval; HandOver, StopJob, StopUnwatchedJob) to go on checking the job.',
+      "Any error. Each Task's last Catch names it, after its Retries and its Catches by name: to roll back before failing, " +
+      'to look for a job a failed submission may have created, to stop a job that can no longer be followed, or to go on ' +
+      'checking the job (a wait that could not register, a hand-over or a stop request that failed).',
   },
-  { name: 'Lambda.ServiceException', states: LAMBDA_STATES, meaning: 'A transient Lambda service error while invoking the function; retried.' },
-  { name: 'Lambda.AWSLambdaException', states: LAMBDA_STATES, meaning: 'A transient Lambda service error while invoking the function; retried.' },
-  { name: 'Lambda.SdkClientException', states: LAMBDA_STATES, meaning: 'A transient Lambda client error while invoking the function; retried.' },
-  { name: 'Lambda.TooManyRequestsException', states: LAMBDA_STATES, meaning: 'Lambda concurrency exhausted; retried.' },
+  { name: 'Lambda.ServiceException', meaning: 'A transient Lambda service error while invoking the function.' },
+  { name: 'Lambda.AWSLambdaException', meaning: 'A transient Lambda service error while invoking the function.' },
+  { name: 'Lambda.SdkClientException', meaning: 'A transient Lambda client error while invoking the function.' },
+  { name: 'Lambda.TooManyRequestsException', meaning: "The function's concurrency (or the account's) is exhausted." },
   {
     name: 'StepFunctions.ExecutionLimitExceededException',
-    states: ['HandOver'],
-    meaning: "The account's open-execution limit was reached while starting the successor execution; retried.",
+    meaning: "The account's open-execution limit was reached while starting the successor execution.",
   },
-  { name: 'StepFunctions.ThrottlingException', states: ['HandOver'], meaning: 'StartExecution was throttled; retried.' },
-  { name: 'StepFunctions.SdkClientException', states: ['HandOver'], meaning: 'StartExecution failed on the client side; retried.' },
+  { name: 'StepFunctions.ThrottlingException', meaning: 'StartExecution was throttled.' },
+  { name: 'StepFunctions.SdkClientException', meaning: 'StartExecution failed on the client side.' },
   {
     name: 'StepFunctions.ExecutionAlreadyExistsException',
-    states: ['HandOver'],
     meaning:
       'An execution of the successor\'s name exists and is not this start (a repeated start of a running execution with ' +
       'the same input answers that execution instead): this execution keeps following the job (PollStatus takes it back ' +
@@ -641,18 +525,18 @@ export const SERVICE_ERRORS: readonly ServiceErrorEntry[] = [
   },
   {
     name: 'States.Timeout',
-    states: ['ResumeJob', 'RollbackPolicies', 'SubmitJob', 'ReconcileSubmission', 'PollStatus', 'WaitForJobEvent', 'StopJob', 'StopUnwatchedJob', 'ConfirmStopped'],
-    meaning: 'The Lambda timed out; retried like HandOverUnverifiedError (hand-over), JobSubmissionUncertainError (submission) or JobStatusUnavailableError (status check).',
+    meaning:
+      "A Task ran past its TimeoutSeconds (States Language: States.Timeout). Retried with the step's own transient " +
+      'error (HandOverUnverifiedError for the hand-over, JobSubmissionUncertainError for the submission, ' +
+      'JobStatusUnavailableError for the status check). An execution that runs past its own TimeoutSeconds ends with it too.',
   },
   {
     name: 'Lambda.Unknown',
-    states: ['ResumeJob', 'RollbackPolicies', 'SubmitJob', 'ReconcileSubmission', 'PollStatus', 'StopJob', 'StopUnwatchedJob', 'ConfirmStopped'],
-    meaning: 'The Lambda timed out or crashed; retried like HandOverUnverifiedError (hand-over), JobSubmissionUncertainError (submission) or JobStatusUnavailableError (status check).',
+    meaning: "The Lambda timed out or crashed (for example out of memory). Retried with the step's own transient error.",
   },
   {
     name: 'Sandbox.Timedout',
-    states: ['ResumeJob', 'RollbackPolicies', 'SubmitJob', 'ReconcileSubmission', 'PollStatus', 'StopJob', 'StopUnwatchedJob', 'ConfirmStopped'],
-    meaning: 'The Lambda timed out; retried like HandOverUnverifiedError (hand-over), JobSubmissionUncertainError (submission) or JobStatusUnavailableError (status check).',
+    meaning: "The Lambda timed out. Retried with the step's own transient error.",
   },
 ];
 

@@ -8,10 +8,13 @@
  * `execution{Started,Succeeded,Failed,Aborted,TimedOut}EventDetails`, `lambdaFunctionFailedEventDetails`
  * and `taskFailedEventDetails`. The execution's data ($.preflight, $.policies, $.submission, $.poll,
  * $.cleanup…, see the ASL's ResultPaths) is the union of the states' inputs and outputs, later ones
- * winning, so one truncated output loses only what no other event carried.
+ * winning, so one truncated output loses only what no other event carried; it is read with the
+ * state-data schemas of job-state.ts, each field on its own: a field without its shape is missing
+ * from the view.
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { causeMessage, ERROR_REMEDIES } from './errors.js';
+import { readStateData, type CaughtError, type StateData } from './job-state.js';
 
 export { causeMessage };
 
@@ -75,8 +78,8 @@ export interface ExecutionDescription {
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+/** A string a person reads: undefined when empty. */
+const str = (v: string | undefined): string | undefined => (v !== '' ? v : undefined);
 const iso = (d: Date | string | undefined): string | undefined => {
   if (d === undefined) return undefined;
   const date = d instanceof Date ? d : new Date(d);
@@ -131,8 +134,8 @@ const FAILURE_EVENTS = new Set(['LambdaFunctionFailed', 'LambdaFunctionTimedOut'
 const SUCCESS_EVENTS = new Set(['LambdaFunctionSucceeded', 'TaskSucceeded', 'ActivitySucceeded']);
 
 /** `{Error, Cause}` as a Catch records it, for a report line: `Name: message`. */
-function caught(v: unknown): string | undefined {
-  if (!isObject(v)) return undefined;
+function caught(v: CaughtError | undefined): string | undefined {
+  if (!v) return undefined;
   const name = str(v.Error) ?? 'Error';
   const message = causeMessage(str(v.Cause));
   return message ? `${name}: ${message}` : name;
@@ -204,18 +207,19 @@ export function buildExecutionView(history: HistoryEvent[], execution: Execution
     states,
   };
 
-  const job = jobOf(data);
+  const state = readStateData(data) ?? {};
+  const job = jobOf(state);
   if (job) view.job = job;
-  const preflight = preflightOf(data.preflight);
+  const preflight = preflightOf(state.preflight);
   if (preflight) view.preflight = preflight;
-  const policies = policiesOf(data.policies);
+  const policies = policiesOf(state.policies);
   if (policies) view.policies = policies;
-  const dataset = datasetOf(data.dataset);
+  const dataset = datasetOf(state.dataset);
   if (dataset) view.dataset = dataset;
-  if (data.rollback !== undefined || data.rollbackError !== undefined) view.rollback = data.rollback ?? { error: caught(data.rollbackError) };
-  const cleanup = summaryOf(data.cleanup, data.cleanupError);
+  if (state.rollback !== undefined || state.rollbackError !== undefined) view.rollback = state.rollback ?? { error: caught(state.rollbackError) };
+  const cleanup = summaryOf(state.cleanup, state.cleanupError);
   if (cleanup) view.cleanup = cleanup;
-  const grants = summaryOf(data.revoke, data.revokeError);
+  const grants = summaryOf(state.revoke, state.revokeError);
   if (grants) view.grants = grants;
 
   if (endError) {
@@ -253,68 +257,51 @@ function outcomeOf(status: ExecutionStatus, endState: string | undefined): Outco
   }
 }
 
-function jobOf(data: Json): ExecutionView['job'] | undefined {
-  const job = isObject(data.job) ? data.job : {};
-  const submission = isObject(data.submission) ? data.submission : {};
-  const poll = isObject(data.poll) ? data.poll : {};
-  const details = isObject(poll.statusDetails) ? poll.statusDetails : {};
-  const phase = (key: string) => (isObject(details[key]) ? str((details[key] as Json).status) : undefined);
-  const phases = { validation: phase('validationDetails'), dataProcessing: phase('dataProcessingDetails'), training: phase('trainingDetails') };
-  const handoverCheck = isObject(data.handoverCheck) ? data.handoverCheck : {};
+function jobOf(data: StateData): ExecutionView['job'] | undefined {
+  const { job, submission, poll, handoverCheck } = data;
+  const details = poll?.statusDetails;
+  const phases = { validation: details?.validationDetails?.status, dataProcessing: details?.dataProcessingDetails?.status, training: details?.trainingDetails?.status };
   const handedOverTo =
-    (isObject(data.handedOverTo) ? str(data.handedOverTo.ExecutionArn) : undefined) ??
-    str(handoverCheck.executionArn) ??
-    str(handoverCheck.ExecutionArn) ??
-    (isObject(poll.handover) ? str(poll.handover.executionArn) ?? str(poll.handover.executionName) : undefined);
-  const trainingLoss = isObject(poll.trainingMetrics) ? num(poll.trainingMetrics.trainingLoss) : undefined;
+    str(data.handedOverTo?.ExecutionArn) ??
+    str(handoverCheck?.executionArn) ??
+    str(handoverCheck?.ExecutionArn) ??
+    (str(poll?.handover?.executionArn) ?? str(poll?.handover?.executionName));
+  const trainingLoss = poll?.trainingMetrics?.trainingLoss;
   const out = compact({
-    name: str(submission.jobName) ?? str(job.jobName),
-    arn: str(submission.jobArn),
-    status: str(poll.status),
-    message: str(poll.message),
-    failureMessage: str(poll.failureMessage),
-    outputModelArn: str(poll.outputModelArn),
+    name: str(submission?.jobName) ?? str(job?.jobName),
+    arn: str(submission?.jobArn),
+    status: poll?.status,
+    message: str(poll?.message),
+    failureMessage: str(poll?.failureMessage),
+    outputModelArn: str(poll?.outputModelArn),
     trainingMetrics: trainingLoss !== undefined ? { trainingLoss } : undefined,
     phases: Object.values(phases).some(Boolean) ? compact(phases) : undefined,
-    deadline: str(submission.deadline),
-    pollCount: num(poll.pollCount),
-    handedOverTo: poll.next === 'handover' || data.handedOverTo ? handedOverTo : undefined,
+    deadline: str(submission?.deadline),
+    pollCount: poll?.pollCount,
+    handedOverTo: poll?.next === 'handover' || data.handedOverTo ? handedOverTo : undefined,
   });
   return Object.keys(out).length ? out : undefined;
 }
 
-function preflightOf(report: unknown): ExecutionView['preflight'] | undefined {
-  if (!isObject(report) || !isObject(report.counts)) return undefined;
-  const counts = report.counts;
-  const checks = Array.isArray(report.checks) ? report.checks.filter(isObject) : [];
-  const problems = checks
-    .filter((c) => c.passed === false)
-    .map((c) => ({
-      id: String(c.id),
-      severity: String(c.severity),
-      resource: String(c.resource),
-      message: String(c.message),
-      ...(str(c.remedy) ? { remedy: str(c.remedy)! } : {}),
-    }));
-  const awsCalls = num(report.awsCalls);
-  return { passed: num(counts.passed) ?? 0, warn: num(counts.warn) ?? 0, fail: num(counts.fail) ?? 0, ...(awsCalls !== undefined ? { awsCalls } : {}), problems };
+function preflightOf(report: StateData['preflight']): ExecutionView['preflight'] | undefined {
+  if (!report) return undefined;
+  const problems = (report.checks ?? [])
+    .filter((c) => !c.passed)
+    .map((c) => ({ id: c.id, severity: c.severity, resource: c.resource, message: c.message, ...(str(c.remedy) ? { remedy: c.remedy! } : {}) }));
+  const { counts, awsCalls } = report;
+  return { passed: counts.passed, warn: counts.warn, fail: counts.fail, ...(awsCalls !== undefined ? { awsCalls } : {}), problems };
 }
 
-function policiesOf(policies: unknown): ExecutionView['policies'] | undefined {
-  if (!isObject(policies) || !Array.isArray(policies.changes)) return undefined;
-  const count = (v: unknown) => (Array.isArray(v) ? v.length : num(v) ?? 0);
+function policiesOf(policies: StateData['policies']): ExecutionView['policies'] | undefined {
+  if (!policies) return undefined;
   return {
-    applied: Array.isArray(policies.applied),
-    changes: policies.changes.filter(isObject).map((c) => {
-      const target = isObject(c.target) ? c.target : {};
-      const diff = isObject(c.diff) ? c.diff : {};
-      return { action: String(c.action), resource: String(target.resource ?? '?'), added: count(diff.added), removed: count(diff.removed) };
-    }),
+    applied: policies.applied !== undefined,
+    changes: policies.changes.map((c) => ({ action: c.action, resource: c.target.resource, added: c.diff.added.length, removed: c.diff.removed.length })),
   };
 }
 
-function summaryOf(result: unknown, error: unknown): { summary?: string; error?: string } | undefined {
-  const out = compact({ summary: isObject(result) ? str(result.summary) : undefined, error: caught(error) });
+function summaryOf(result: StateData['cleanup'], error: CaughtError | undefined): { summary?: string; error?: string } | undefined {
+  const out = compact({ summary: str(result?.summary), error: caught(error) });
   return Object.keys(out).length ? out : undefined;
 }
 
@@ -330,20 +317,19 @@ const ERROR_HEADLINES: Record<string, (v: ExecutionView, job: string) => string>
   JobStopError: (_v, job) => `Job ${job} passed its deadline and could not be stopped`,
 };
 
-/** The dataset report's summary (functions/validate-network/validate-dataset.ts DatasetReport). */
-function datasetOf(report: unknown): ExecutionView['dataset'] | undefined {
-  if (!isObject(report) || typeof report.status !== 'string') return undefined;
-  const tokens = isObject(report.tokens) ? report.tokens : undefined;
-  const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
+/** The dataset report's summary (functions/validate-dataset/validate-dataset.ts DatasetReport). */
+function datasetOf(report: StateData['dataset']): ExecutionView['dataset'] | undefined {
+  if (!report) return undefined;
+  const { tokens } = report;
   return {
     status: report.status,
-    ...(typeof report.format === 'string' ? { format: report.format } : {}),
-    trainingRecords: num(report.trainingRecords) ?? 0,
-    validationRecords: num(report.validationRecords) ?? 0,
-    ...(num(tokens?.total) !== undefined ? { tokens: num(tokens?.total) } : {}),
-    ...(num(tokens?.epochs) !== undefined ? { epochs: num(tokens?.epochs) } : {}),
-    ...(num(report.costUsd) !== undefined ? { costUsd: num(report.costUsd) } : {}),
-    notes: Array.isArray(report.notes) ? report.notes.filter((n): n is string => typeof n === 'string') : [],
+    ...(report.format !== undefined ? { format: report.format } : {}),
+    trainingRecords: report.trainingRecords,
+    validationRecords: report.validationRecords,
+    ...(tokens?.total !== undefined ? { tokens: tokens.total } : {}),
+    ...(tokens?.epochs !== undefined ? { epochs: tokens.epochs } : {}),
+    ...(report.costUsd !== undefined ? { costUsd: report.costUsd } : {}),
+    notes: report.notes,
   };
 }
 

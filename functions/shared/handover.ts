@@ -7,18 +7,20 @@
  * input it received. Used by resume-job (before the successor claims the job in the job ledger);
  * `parseJson` also by the reaper.
  */
-import { GetExecutionHistoryCommand, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
+import type { HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
 import * as z from 'zod/mini';
 import { isExecutionOf } from './arn.js';
 import { HandOverRejectedError } from './errors.js';
+import { historyEvents } from './history.js';
 import { executionSchema, submissionSchema } from './job-state.js';
 import { safeParse } from './validation.js';
 // Module-level schemas: built in `/* @__PURE__ */ (() => …)()`, so a bundle that does not use one drops it (shared/validation.ts).
 
-/** Most history pages read while looking for the predecessor's HandOver (a chain hands over at ≤ 12,000 events). */
+/**
+ * Most history pages read while looking for the predecessor's HandOver, newest first, pages of the
+ * API's largest size (shared/history.ts): a chain hands over at ≤ 12,000 events.
+ */
 export const MAX_HISTORY_PAGES = 25;
-/** Events per page (the API's maximum). */
-const PAGE_SIZE = 1000;
 
 /** What a hand-over carries (HandOver's Input `handover`); `job` is checked by the steps that use it. */
 export const handoverSchema = /* @__PURE__ */ (() => z.object({
@@ -64,7 +66,7 @@ function scheduledFor(event: HistoryEvent, self: Self): unknown {
  * its history holds no start of `self` (a forged or mistaken input); AWS errors (throttling…) are thrown
  * as they are. Reads only the predecessor's history: makes no change.
  */
-export async function verifyHandover(self: Self, claimed: unknown, sfn: Pick<SFNClient, 'send'>): Promise<Handover> {
+export async function verifyHandover(self: Self, claimed: unknown, sfn: SFNClient): Promise<Handover> {
   const previous = (claimed as { previousExecutionId?: unknown } | null)?.previousExecutionId;
   if (typeof previous !== 'string' || !isExecutionOf(previous, self.stateMachineArn) || previous === self.executionArn) {
     throw new HandOverRejectedError(
@@ -72,21 +74,8 @@ export async function verifyHandover(self: Self, claimed: unknown, sfn: Pick<SFN
         `(handover.previousExecutionId: ${JSON.stringify(previous ?? null)}): not a hand-over of this workflow. Nothing was stopped or cleaned up.`,
     );
   }
-  let nextToken: string | undefined;
-  let pages = 0;
-  do {
-    let page;
-    try {
-      page = await sfn.send(
-        new GetExecutionHistoryCommand({ executionArn: previous, reverseOrder: true, includeExecutionData: true, maxResults: PAGE_SIZE, nextToken }),
-      );
-    } catch (err) {
-      if ((err as { name?: string }).name === 'ExecutionDoesNotExist') {
-        throw new HandOverRejectedError(`The hand-over names ${previous}, which does not exist: not a hand-over of this workflow. Nothing was stopped or cleaned up.`);
-      }
-      throw err;
-    }
-    for (const event of page.events ?? []) {
+  try {
+    for await (const event of historyEvents(sfn, previous, { newestFirst: true, maxPages: MAX_HISTORY_PAGES })) {
       const scheduled = scheduledFor(event, self);
       if (scheduled === undefined) continue;
       const parsed = safeParse(handoverSchema, scheduled);
@@ -95,8 +84,12 @@ export async function verifyHandover(self: Self, claimed: unknown, sfn: Pick<SFN
       }
       return parsed.data;
     }
-    nextToken = page.nextToken;
-  } while (nextToken && ++pages < MAX_HISTORY_PAGES);
+  } catch (err) {
+    if ((err as { name?: string }).name === 'ExecutionDoesNotExist') {
+      throw new HandOverRejectedError(`The hand-over names ${previous}, which does not exist: not a hand-over of this workflow. Nothing was stopped or cleaned up.`);
+    }
+    throw err;
+  }
   throw new HandOverRejectedError(
     `${previous} never started ${self.executionArn} (its history holds no HandOver to this execution): the hand-over in the input is not ` +
       `this workflow's. Nothing was stopped or cleaned up.`,

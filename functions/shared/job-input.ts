@@ -8,13 +8,13 @@
 import { createHash } from 'node:crypto';
 import { MAX_ARN_LENGTH, ROLE_ARN_PATTERN } from './arn.js';
 import { InvalidInputError, type InputIssue } from './errors.js';
+import { accountIdSchema, MAX_EC2_ID_LENGTH, MAX_REGION_LENGTH, REGION, SECURITY_GROUP_ID, SUBNET_ID, vpcIdSchema } from './ids.js';
 import { CONTROL_CHARACTERS, parseS3Uri, s3KeyProblems, type BucketAccess } from './s3.js';
 import * as z from 'zod/mini';
 import { executionSchema, pollingSchema, type Execution } from './job-state.js';
 import { BUCKET_NAME_PATTERN, MAX_JOB_DURATION_SECONDS, STAGE_PARAMS, trainingPriceFor, type Stage, type StagePolicies } from './stage.js';
 import { parseOrThrow } from './validation.js';
-// rawJobInputSchema is built in `/* @__PURE__ */ (() => …)()`, so a bundle that does not use it drops it (shared/validation.ts);
-// the other module-level schemas here are built eagerly.
+// The job-input schemas are built on their first parse (buildSchemas, jobInputSchemas): a cold start builds none.
 
 export { executionSchema, pollingSchema, MAX_JOB_DURATION_SECONDS, type Execution };
 
@@ -58,187 +58,226 @@ const s3KeyRules = (keyOf: (value: string) => string = (v) => v) =>
   z.superRefine<string>((value, ctx) => {
     for (const message of s3KeyProblems(keyOf(value))) ctx.addIssue({ code: 'custom', message, input: value });
   });
-const s3Uri = z
-  .string()
-  .check(
-    z.maxLength(MAX_S3_URI_LENGTH, { abort: true }),
-    z.regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/s, 'must be an s3:// URI with a valid bucket name'),
-    s3KeyRules((uri) => uri.replace(/^s3:\/\/[^/]+\/?/, '')),
-  );
-/**
- * Checks each key of a record, the issue at the key with `problem`'s message. (A key schema of
- * `z.record` reports only "Invalid key in record", losing why.)
- */
-const eachKey = (problem: (key: string) => string | undefined) =>
-  z.superRefine<Record<string, unknown>>((record, ctx) => {
-    for (const key of Object.keys(record)) {
-      const message = problem(key);
-      if (message !== undefined) ctx.addIssue({ code: 'custom', message, path: [key], input: key });
-    }
-  });
-const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
-const tagKeyProblem = (key: string) =>
-  key.length < 1 || key.length > 128
-    ? 'must be a tag key of 1 to 128 characters'
-    : !TAG_TEXT.test(key)
-      ? 'must be a tag key (letters, digits, spaces and _.:/=+-@)'
-      : key.toLowerCase().startsWith('aws:')
-        ? 'must not start with "aws:" (reserved for AWS)'
-        : undefined;
-/** Resource tags as Bedrock takes them; `aws:` keys are AWS's own. */
-const tagMap = z
-  .record(z.string(), matching(256, TAG_TEXT, 'must be a tag value (letters, digits, spaces and _.:/=+-@)'))
-  .check(
-    eachKey(tagKeyProblem),
-    z.refine((tags) => Object.keys(tags).length <= 200, 'at most 200 tags'),
-  );
-const hyperParametersSchema = z
-  .record(
-    z.string(),
-    text(1, HYPERPARAMETER_LIMITS.valueMax).check(z.refine((v: string) => !CONTROL_CHARACTERS.test(v), 'must not contain control characters')),
-  )
-  .check(
-    eachKey((key) =>
-      key.length <= 64 && HYPERPARAMETER_LIMITS.keyPattern.test(key) ? undefined : 'must be a hyperparameter name (a letter, then letters or digits, at most 64)',
-    ),
-    z.refine((h) => Object.keys(h).length <= HYPERPARAMETER_LIMITS.count, `at most ${HYPERPARAMETER_LIMITS.count} hyperparameters`),
-  );
+/** An IAM role ARN. */
+export const roleArnSchema = /* @__PURE__ */ (() => matching(MAX_ARN_LENGTH, ROLE_ARN_PATTERN, 'must be an IAM role ARN'))();
+
 /** The records of the input whose keys {@link FORBIDDEN_KEYS} are checked before parsing (z.record drops a `__proto__` key silently). */
 const RECORD_FIELDS = ['hyperParameters', 'jobTags', 'customModelTags'] as const;
-/** EC2 ids: the prefix, `-` and 8 or 17 hex digits (the patterns are literals, so that the regex check finds them). */
-const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
-const SG_ID = /^sg-[0-9a-f]{8,17}$/;
-const uniqueIds = (prefix: string, pattern: RegExp, min: number, max: number) =>
-  z
-    .array(matching(prefix.length + 18, pattern, `must look like ${prefix}-0123456789abcdef0`))
-    .check(
-      z.minLength(min),
-      z.maxLength(max),
-      z.refine((ids) => new Set(ids).size === ids.length, 'must not contain duplicates'),
-    );
-
-const vpcIdSchema = matching(21, /^vpc-[0-9a-f]{8,17}$/, 'must look like vpc-0123456789abcdef0');
-
-/** `vpcConfig` as a job gives it: the VPC (the stage's, when given), some of the stage's subnets and groups. */
-export const vpcConfigSchema = z.strictObject({
-  vpcId: z.optional(vpcIdSchema),
-  subnetIds: uniqueIds('subnet', SUBNET_ID, 1, 16),
-  securityGroupIds: uniqueIds('sg', SG_ID, 1, 5),
-});
-
-const policySettings = {
-  /** S3 gateway endpoint policy: replace the default full access (`restrict`), add ours (`append`), or leave it. */
-  endpoint: z.enum(['restrict', 'append', 'skip']),
-  /** Deny access to the output bucket unless it comes from the job's VPC (exempt principals aside). */
-  outputBucket: z.enum(['apply', 'skip']),
-  /** The same restriction on the training bucket. */
-  trainingBucket: z.enum(['apply', 'skip']),
-  /** The Bedrock service role's VPC (ENI) permissions and bucket access, as an inline policy. */
-  role: z.enum(['apply', 'skip']),
-};
-
-/** `policies` as a job gives it: each setting the stage's own or `skip` (merged over the stage's settings). */
-export const policiesInputSchema = z.strictObject(policySettings);
-
-/** `policies` of a resolved job: the settings, and the stage's exempt principals (never from the input). */
-export const policiesSchema = z.strictObject({
-  ...policySettings,
-  /** Principals kept out of the bucket Deny: the stage param exemptPrincipalArns. */
-  exemptPrincipalArns: z.array(matching(MAX_ARN_LENGTH, /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/)).check(z.maxLength(20)),
-});
-
-export const preflightSchema = z.strictObject({
-  /** A job subnet with fewer free IP addresses than this is reported (the job's ENIs need them). */
-  minFreeIpsPerSubnet: z._default(int(1, 256), 4),
-});
-
-/** An IAM role ARN. */
-export const roleArnSchema = matching(MAX_ARN_LENGTH, ROLE_ARN_PATTERN, 'must be an IAM role ARN');
-
-const jobNameSchema = matching(63, JOB_NAME_PATTERN, 'must match [a-zA-Z0-9](-*[a-zA-Z0-9+-.])*');
-const customModelNameSchema = matching(63, CUSTOM_MODEL_NAME_PATTERN, 'must match ([0-9a-zA-Z][_-]?)+');
 
 /**
- * The uploaded object, as the upload rule passes it: the `detail` of S3's EventBridge "Object Created"
- * event (README "Trigger"), field names as AWS documents them. The fields used here are checked; any
- * other field S3 sends (`version`, `request-id`, `reason`… and whatever it adds later) is let through.
- * The object's identity is its `version-id` (versioned bucket) or else its `etag` and `sequencer`.
+ * Builds the schemas of the job input. They are built on their first use ({@link jobInputSchemas}),
+ * not at import: a cold start of a function that parses a job pays for them on its first event only,
+ * and one that never parses a job never builds them.
  */
-export const uploadSchema = z
-  .looseObject({
-    bucket: z.looseObject({ name: matching(63, BUCKET_NAME_PATTERN, 'must be an S3 bucket name') }),
-    object: z.looseObject({
-      key: z.string().check(z.minLength(1), s3KeyRules()),
-      size: z.optional(z.int().check(z.minimum(0))),
-      etag: z.optional(text(1, 1024)),
-      'version-id': z.optional(text(1, 1024)),
-      sequencer: z.optional(text(1, 1024)),
-    }),
-  })
-  .check(
-    z.refine((upload) => uploadVersionId(upload) !== undefined || (upload.object.etag !== undefined && upload.object.sequencer !== undefined), {
-      path: ['object'],
-      message: 'must have a version-id, or else an etag and a sequencer (the object\'s identity)',
+function buildSchemas() {
+  const s3Uri = z
+    .string()
+    .check(
+      z.maxLength(MAX_S3_URI_LENGTH, { abort: true }),
+      z.regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/s, 'must be an s3:// URI with a valid bucket name'),
+      s3KeyRules((uri) => uri.replace(/^s3:\/\/[^/]+\/?/, '')),
+    );
+  /**
+   * Checks each key of a record, the issue at the key with `problem`'s message. (A key schema of
+   * `z.record` reports only "Invalid key in record", losing why.)
+   */
+  const eachKey = (problem: (key: string) => string | undefined) =>
+    z.superRefine<Record<string, unknown>>((record, ctx) => {
+      for (const key of Object.keys(record)) {
+        const message = problem(key);
+        if (message !== undefined) ctx.addIssue({ code: 'custom', message, path: [key], input: key });
+      }
+    });
+  const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+  const tagKeyProblem = (key: string) =>
+    key.length < 1 || key.length > 128
+      ? 'must be a tag key of 1 to 128 characters'
+      : !TAG_TEXT.test(key)
+        ? 'must be a tag key (letters, digits, spaces and _.:/=+-@)'
+        : key.toLowerCase().startsWith('aws:')
+          ? 'must not start with "aws:" (reserved for AWS)'
+          : undefined;
+  /** Resource tags as Bedrock takes them; `aws:` keys are AWS's own. */
+  const tagMap = z
+    .record(z.string(), matching(256, TAG_TEXT, 'must be a tag value (letters, digits, spaces and _.:/=+-@)'))
+    .check(
+      eachKey(tagKeyProblem),
+      z.refine((tags) => Object.keys(tags).length <= 200, 'at most 200 tags'),
+    );
+  const hyperParametersSchema = z
+    .record(
+      z.string(),
+      text(1, HYPERPARAMETER_LIMITS.valueMax).check(z.refine((v: string) => !CONTROL_CHARACTERS.test(v), 'must not contain control characters')),
+    )
+    .check(
+      eachKey((key) =>
+        key.length <= 64 && HYPERPARAMETER_LIMITS.keyPattern.test(key) ? undefined : 'must be a hyperparameter name (a letter, then letters or digits, at most 64)',
+      ),
+      z.refine((h) => Object.keys(h).length <= HYPERPARAMETER_LIMITS.count, `at most ${HYPERPARAMETER_LIMITS.count} hyperparameters`),
+    );
+  const uniqueIds = (prefix: string, pattern: RegExp, min: number, max: number) =>
+    z
+      .array(matching(MAX_EC2_ID_LENGTH, pattern, `must look like ${prefix}-0123456789abcdef0`))
+      .check(
+        z.minLength(min),
+        z.maxLength(max),
+        z.refine((ids) => new Set(ids).size === ids.length, 'must not contain duplicates'),
+      );
+
+  /** `vpcConfig` as a job gives it: the VPC (the stage's, when given), some of the stage's subnets and groups. */
+  const vpcConfigSchema = z.strictObject({
+    vpcId: z.optional(vpcIdSchema),
+    subnetIds: uniqueIds('subnet', SUBNET_ID, 1, 16),
+    securityGroupIds: uniqueIds('sg', SECURITY_GROUP_ID, 1, 5),
+  });
+
+  const policySettings = {
+    /** S3 gateway endpoint policy: replace the default full access (`restrict`), add ours (`append`), or leave it. */
+    endpoint: z.enum(['restrict', 'append', 'skip']),
+    /** Deny access to the output bucket unless it comes from the job's VPC (exempt principals aside). */
+    outputBucket: z.enum(['apply', 'skip']),
+    /** The same restriction on the training bucket. */
+    trainingBucket: z.enum(['apply', 'skip']),
+    /** The Bedrock service role's VPC (ENI) permissions and bucket access, as an inline policy. */
+    role: z.enum(['apply', 'skip']),
+  };
+
+  /** `policies` as a job gives it: each setting the stage's own or `skip` (merged over the stage's settings). */
+  const policiesInputSchema = z.strictObject(policySettings);
+
+  /** `policies` of a resolved job: the settings, and the stage's exempt principals (never from the input). */
+  const policiesSchema = z.strictObject({
+    ...policySettings,
+    /** Principals kept out of the bucket Deny: the stage param exemptPrincipalArns. */
+    exemptPrincipalArns: z.array(matching(MAX_ARN_LENGTH, /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/)).check(z.maxLength(20)),
+  });
+
+  const preflightSchema = z.strictObject({
+    /** A job subnet with fewer free IP addresses than this is reported (the job's ENIs need them). */
+    minFreeIpsPerSubnet: z._default(int(1, 256), 4),
+  });
+
+
+  const jobNameSchema = matching(63, JOB_NAME_PATTERN, 'must match [a-zA-Z0-9](-*[a-zA-Z0-9+-.])*');
+  const customModelNameSchema = matching(63, CUSTOM_MODEL_NAME_PATTERN, 'must match ([0-9a-zA-Z][_-]?)+');
+
+  /**
+   * The uploaded object, as the upload rule passes it: the `detail` of S3's EventBridge "Object Created"
+   * event (README "Trigger"), field names as AWS documents them. The fields used here are checked; any
+   * other field S3 sends (`version`, `request-id`, `reason`… and whatever it adds later) is let through.
+   * The object's identity is its `version-id` (versioned bucket) or else its `etag` and `sequencer`.
+   */
+  const uploadSchema = z
+    .looseObject({
+      bucket: z.looseObject({ name: matching(63, BUCKET_NAME_PATTERN, 'must be an S3 bucket name') }),
+      object: z.looseObject({
+        key: z.string().check(z.minLength(1), s3KeyRules()),
+        size: z.optional(z.int().check(z.minimum(0))),
+        etag: z.optional(text(1, 1024)),
+        'version-id': z.optional(text(1, 1024)),
+        sequencer: z.optional(text(1, 1024)),
+      }),
+    })
+    .check(
+      z.refine((upload) => uploadVersionId(upload) !== undefined || (upload.object.etag !== undefined && upload.object.sequencer !== undefined), {
+        path: ['object'],
+        message: 'must have a version-id, or else an etag and a sequencer (the object\'s identity)',
+      }),
+    );
+
+  /** Fields a caller may give (the stage defaults are merged under them before parsing). */
+  const jobFields = {
+    baseModelIdentifier: text(1, 2048),
+    customizationType: z._default(
+      z.enum(['FINE_TUNING', 'CONTINUED_PRE_TRAINING', 'DISTILLATION', 'REINFORCEMENT_FINE_TUNING']),
+      'FINE_TUNING',
+    ),
+    roleArn: roleArnSchema,
+    trainingDataS3Uri: s3Uri,
+    validationDataS3Uris: z._default(z.array(s3Uri).check(z.maxLength(10)), []),
+    outputDataS3Uri: s3Uri,
+    hyperParameters: z._default(hyperParametersSchema, {}),
+    vpcConfig: vpcConfigSchema,
+    jobName: z.optional(jobNameSchema),
+    customModelName: z.optional(customModelNameSchema),
+    /** One of the stage's keys (param kmsKeyArns), by its ARN. */
+    customModelKmsKeyId: z.optional(text(1, 2048)),
+    jobTags: z._default(tagMap, {}),
+    customModelTags: z._default(tagMap, {}),
+    policies: policiesInputSchema,
+    preflight: z._default(preflightSchema, () => z.parse(preflightSchema, {})),
+    /** Stop the job when it runs longer than this (from submission). */
+    maxJobDurationSeconds: z._default(int(1, MAX_JOB_DURATION_SECONDS), 86400),
+    polling: z._default(pollingSchema, () => z.parse(pollingSchema, {})),
+    /** How long SubmitJob keeps retrying while the account's concurrent-job quota is reached. */
+    maxQuotaWaitSeconds: z._default(int(0, 7 * 24 * 3600), 6 * 3600),
+    dryRun: z._default(z.boolean(), false),
+    /**
+     * The dataset step's caps for this job: at most the stage's (params maxTrainingTokens,
+     * maxTrainingCostUsd); a cost cap needs the stage's price (trainingTokenPriceUsdPer1k).
+     */
+    budget: z._default(
+      z.strictObject({
+        maxTrainingTokens: z.optional(int(1, 1e15)),
+        maxTrainingCostUsd: z.optional(z.number().check(z.gt(0, 'must be more than 0'), z.lte(1e12))),
+      }),
+      {},
+    ),
+    /** The uploaded object that started this execution (the upload rule); not with `trainingDataS3Uri`. */
+    upload: z.optional(uploadSchema),
+  };
+
+  /** The raw input as a caller sends it (before defaults and derivation). */
+  const rawJobInputSchema = z.strictObject(jobFields);
+
+  const s3Location = z.strictObject({ bucket: text(3, 63), key: z.string() });
+
+  /** The job's S3 locations, parsed once from its URIs, and each bucket with the access the job needs. */
+  const jobS3Schema = z.strictObject({
+    training: s3Location,
+    validation: z.array(s3Location),
+    output: s3Location,
+    /** Every bucket the job uses, once, sorted by name: read (training, validation) or read/write (output). */
+    buckets: z.array(z.strictObject({ bucket: text(3, 63), access: z.enum(['read', 'readwrite']) })),
+  });
+
+  /** The fields of a resolved job, without the check across fields (`z.pick` takes an object without checks). */
+  const resolvedJobObject = z.strictObject({
+    ...jobFields,
+    vpcConfig: z.strictObject({ ...vpcConfigSchema.shape, vpcId: vpcIdSchema }),
+    policies: policiesSchema,
+    jobName: jobNameSchema,
+    customModelName: customModelNameSchema,
+    clientRequestToken: matching(256, CLIENT_REQUEST_TOKEN_PATTERN),
+    region: matching(MAX_REGION_LENGTH, REGION, 'must be an AWS region'),
+    accountId: accountIdSchema,
+    partition: text(3, 20),
+    s3: jobS3Schema,
+  });
+  /** A fully resolved job input: what every step after ResolveInput receives as `$.job`. */
+  const jobInputSchema = resolvedJobObject.check(
+    z.refine((job) => job.polling.initialSeconds <= job.polling.maxSeconds, {
+      path: ['polling', 'initialSeconds'],
+      message: 'must not exceed polling.maxSeconds',
     }),
   );
-export type Upload = z.infer<typeof uploadSchema>;
+  return { uploadSchema, rawJobInputSchema, jobS3Schema, resolvedJobObject, jobInputSchema };
+}
 
-/** Fields a caller may give (the stage defaults are merged under them before parsing). */
-const jobFields = {
-  baseModelIdentifier: text(1, 2048),
-  customizationType: z._default(
-    z.enum(['FINE_TUNING', 'CONTINUED_PRE_TRAINING', 'DISTILLATION', 'REINFORCEMENT_FINE_TUNING']),
-    'FINE_TUNING',
-  ),
-  roleArn: roleArnSchema,
-  trainingDataS3Uri: s3Uri,
-  validationDataS3Uris: z._default(z.array(s3Uri).check(z.maxLength(10)), []),
-  outputDataS3Uri: s3Uri,
-  hyperParameters: z._default(hyperParametersSchema, {}),
-  vpcConfig: vpcConfigSchema,
-  jobName: z.optional(jobNameSchema),
-  customModelName: z.optional(customModelNameSchema),
-  /** One of the stage's keys (param kmsKeyArns), by its ARN. */
-  customModelKmsKeyId: z.optional(text(1, 2048)),
-  jobTags: z._default(tagMap, {}),
-  customModelTags: z._default(tagMap, {}),
-  policies: policiesInputSchema,
-  preflight: z._default(preflightSchema, () => z.parse(preflightSchema, {})),
-  /** Stop the job when it runs longer than this (from submission). */
-  maxJobDurationSeconds: z._default(int(1, MAX_JOB_DURATION_SECONDS), 86400),
-  polling: z._default(pollingSchema, () => z.parse(pollingSchema, {})),
-  /** How long SubmitJob keeps retrying while the account's concurrent-job quota is reached. */
-  maxQuotaWaitSeconds: z._default(int(0, 7 * 24 * 3600), 6 * 3600),
-  dryRun: z._default(z.boolean(), false),
-  /**
-   * The dataset step's caps for this job: at most the stage's (params maxTrainingTokens,
-   * maxTrainingCostUsd); a cost cap needs the stage's price (trainingTokenPriceUsdPer1k).
-   */
-  budget: z._default(
-    z.strictObject({
-      maxTrainingTokens: z.optional(int(1, 1e15)),
-      maxTrainingCostUsd: z.optional(z.number().check(z.gt(0, 'must be more than 0'), z.lte(1e12))),
-    }),
-    {},
-  ),
-  /** The uploaded object that started this execution (the upload rule); not with `trainingDataS3Uri`. */
-  upload: z.optional(uploadSchema),
-};
+let built: ReturnType<typeof buildSchemas> | undefined;
+/** The job-input schemas, built on the first call and kept. */
+export function jobInputSchemas(): ReturnType<typeof buildSchemas> {
+  return (built ??= buildSchemas());
+}
 
-/** The raw input as a caller sends it (before defaults and derivation). */
-export const rawJobInputSchema = /* @__PURE__ */ (() => z.strictObject(jobFields))();
-
-const s3Location = z.strictObject({ bucket: text(3, 63), key: z.string() });
-
-/** The job's S3 locations, parsed once from its URIs, and each bucket with the access the job needs. */
-export const jobS3Schema = z.strictObject({
-  training: s3Location,
-  validation: z.array(s3Location),
-  output: s3Location,
-  /** Every bucket the job uses, once, sorted by name: read (training, validation) or read/write (output). */
-  buckets: z.array(z.strictObject({ bucket: text(3, 63), access: z.enum(['read', 'readwrite']) })),
-});
-export type JobS3 = z.infer<typeof jobS3Schema>;
+/** The uploaded object (see buildSchemas), built on its first parse. */
+export const uploadSchema = /* @__PURE__ */ z.lazy(() => jobInputSchemas().uploadSchema);
+export type Upload = z.infer<ReturnType<typeof buildSchemas>['uploadSchema']>;
+/** The raw input as a caller sends it (before defaults and derivation), built on its first parse. */
+export const rawJobInputSchema = /* @__PURE__ */ z.lazy(() => jobInputSchemas().rawJobInputSchema);
+/** A fully resolved job input: what every step after ResolveInput receives as `$.job`; built on its first parse. */
+export const jobInputSchema = /* @__PURE__ */ z.lazy(() => jobInputSchemas().jobInputSchema);
+export type JobS3 = z.infer<ReturnType<typeof buildSchemas>['jobS3Schema']>;
 
 /** Parses the job's S3 URIs once (they have been validated by the schema). */
 export function jobS3(uris: { trainingDataS3Uri: string; validationDataS3Uris: string[]; outputDataS3Uri: string }): JobS3 {
@@ -251,29 +290,8 @@ export function jobS3(uris: { trainingDataS3Uri: string; validationDataS3Uris: s
   return { training, validation, output, buckets };
 }
 
-/** A fully resolved job input: what every step after ResolveInput receives as `$.job`. */
-export const jobInputSchema = z
-  .strictObject({
-    ...jobFields,
-    vpcConfig: z.strictObject({ ...vpcConfigSchema.shape, vpcId: vpcIdSchema }),
-    policies: policiesSchema,
-    jobName: jobNameSchema,
-    customModelName: customModelNameSchema,
-    clientRequestToken: matching(256, CLIENT_REQUEST_TOKEN_PATTERN),
-    region: matching(32, /^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region'),
-    accountId: matching(12, /^\d{12}$/),
-    partition: text(3, 20),
-    s3: jobS3Schema,
-  })
-  .check(
-    z.refine((job) => job.polling.initialSeconds <= job.polling.maxSeconds, {
-      path: ['polling', 'initialSeconds'],
-      message: 'must not exceed polling.maxSeconds',
-    }),
-  );
-
-export type JobInput = z.infer<typeof jobInputSchema>;
-export type RawJobInput = z.input<typeof rawJobInputSchema>;
+export type JobInput = z.infer<ReturnType<typeof buildSchemas>['jobInputSchema']>;
+export type RawJobInput = z.input<ReturnType<typeof buildSchemas>['rawJobInputSchema']>;
 
 /** Deterministic short hash (hex) used to keep derived names unique after truncation. */
 export function shortHash(value: string, length = 8): string {
@@ -515,7 +533,7 @@ function checkInputStructure(raw: unknown): Record<string, unknown> {
 export function checkJobInputShape(raw: unknown): void {
   const input = checkInputStructure(raw);
   if (input.upload !== undefined) parseOrThrow(uploadSchema, input.upload, 'upload');
-  parseOrThrow(z.partial(rawJobInputSchema), input);
+  parseOrThrow(z.partial(jobInputSchemas().rawJobInputSchema), input);
 }
 
 /**

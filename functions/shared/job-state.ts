@@ -6,7 +6,10 @@
  */
 import * as z from 'zod/mini';
 import { JOB_ARN_PATTERN, MAX_ARN_LENGTH } from './arn.js';
-// Module-level schemas: built in `/* @__PURE__ */ (() => …)()`, so a bundle that does not use one drops it (shared/validation.ts).
+// Module-level schemas are `/* @__PURE__ */ z.lazy(() => …)`: each is built on its first parse, not at import (a cold
+// start builds none), and a bundle that does not use one drops it (shared/validation.ts). executionSchema and
+// submissionSchema are objects built at import (`/* @__PURE__ */ (() => …)()`): handlers take fields of them with
+// z.pick, which needs the object itself.
 
 const count = (min: number, max: number) => z.int().check(z.minimum(min), z.maximum(max));
 
@@ -43,7 +46,7 @@ export const DETECTION_BOUND_SECONDS = 900;
 export const MIN_HANDOVER_AFTER_EVENTS = 2_000;
 
 /** How the job is polled (`job.polling`). */
-export const pollingSchema = /* @__PURE__ */ (() => z.strictObject({
+export const pollingSchema = /* @__PURE__ */ z.lazy(() => z.strictObject({
   /** First wait between status checks. */
   initialSeconds: z._default(count(MIN_POLL_SECONDS, 3600), 60),
   /** Cap of the growing wait (the longest a finished job can go unnoticed). */
@@ -76,7 +79,7 @@ export const pollingSchema = /* @__PURE__ */ (() => z.strictObject({
    * is stopped instead of handed over again.
    */
   maxExecutions: z._default(count(2, 1_000), 50),
-}))();
+}));
 
 /**
  * How SubmitJob waits while the account's concurrent-job quota is reached (a loop in the ASL:
@@ -89,7 +92,7 @@ export const QUOTA_WAIT = { initialSeconds: 60, growthFactor: 2, maxSeconds: 900
 export const EVENTS_PER_QUOTA_WAIT = 12;
 
 /** `$.quotaWait`: the quota-wait loop so far (absent when the first submission went through). */
-export const quotaWaitSchema = /* @__PURE__ */ (() => z.object({
+export const quotaWaitSchema = /* @__PURE__ */ z.lazy(() => z.object({
   /** Waits planned so far in this execution. */
   attempts: z.optional(z.int().check(z.minimum(0))),
   /** The wait before the next submission (QuotaWait's SecondsPath). */
@@ -98,7 +101,7 @@ export const quotaWaitSchema = /* @__PURE__ */ (() => z.object({
   until: z.optional(z.string()),
   /** The last JobQuotaExceededError, as SubmitJob's Catch recorded it. */
   error: z.optional(z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) })),
-}))();
+}));
 export type QuotaWait = z.infer<typeof quotaWaitSchema>;
 
 /** The Step Functions execution a job belongs to (from the context object `$$.Execution`). */
@@ -113,7 +116,7 @@ export const JOB_STATUSES = ['InProgress', 'Completed', 'Failed', 'Stopping', 'S
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
 /** A model customization job ARN. */
-export const jobArnSchema = /* @__PURE__ */ (() => z.string().check(z.maxLength(MAX_ARN_LENGTH, { abort: true }), z.regex(JOB_ARN_PATTERN, 'must be a model customization job ARN')))();
+export const jobArnSchema = /* @__PURE__ */ z.lazy(() => z.string().check(z.maxLength(MAX_ARN_LENGTH, { abort: true }), z.regex(JOB_ARN_PATTERN, 'must be a model customization job ARN')));
 
 /** `$.submission`: the job this execution follows. */
 export const submissionSchema = /* @__PURE__ */ (() => z.object({
@@ -168,4 +171,127 @@ export interface PollResult {
   outputModelArn?: string;
   trainingMetrics?: { trainingLoss?: number };
   validationMetrics?: { validationLoss?: number }[];
+}
+
+/*
+ * The execution's state data as the history shows it (a state's input or output, the execution's
+ * output): read by the notify Lambda's message and the CLI (shared/execution-view.ts, cli/render.ts).
+ * Each field is parsed on its own ({@link readStateData}) and is absent when it does not have its
+ * shape, so a field a reader cannot use is shown as missing and never stops the rest from being read.
+ * The objects are loose: a reader sees the fields named here, the others pass through unread.
+ * (Per-field parses rather than zod's `catch`: `catch` alone adds about 10 KB to a bundle.)
+ */
+
+/** A caught error as a Catch's ResultPath records it: `{Error, Cause}`. */
+export const caughtErrorSchema = /* @__PURE__ */ z.lazy(() => z.looseObject({ Error: z.optional(z.string()), Cause: z.optional(z.string()) }));
+export type CaughtError = z.infer<typeof caughtErrorSchema>;
+
+/** Bedrock's phases (GetModelCustomizationJob `statusDetails`): each phase's `status`. */
+export const statusDetailsSchema = /* @__PURE__ */ z.lazy(() => {
+  const phase = z.optional(z.looseObject({ status: z.optional(z.string()) }));
+  return z.looseObject({ validationDetails: phase, dataProcessingDetails: phase, trainingDetails: phase });
+});
+
+/** `$.poll` as a reader takes it: the fields of {@link PollResult} the view and the CLI show. */
+export const pollResultSchema = /* @__PURE__ */ z.lazy(() => z.looseObject({
+  status: z.enum(JOB_STATUSES),
+  next: z.optional(z.enum(POLL_NEXT)),
+  pollCount: z.optional(z.number()),
+  nextWaitSeconds: z.optional(z.number()),
+  message: z.optional(z.string()),
+  failureMessage: z.optional(z.string()),
+  handover: z.optional(z.looseObject({ generation: z.optional(z.number()), executionName: z.optional(z.string()), executionArn: z.optional(z.string()) })),
+  statusDetails: z.optional(statusDetailsSchema),
+  outputModelArn: z.optional(z.string()),
+  trainingMetrics: z.optional(z.looseObject({ trainingLoss: z.optional(z.number()) })),
+}));
+// What poll-status produces is what this reads (compile-time check; statusDetails is Bedrock's, unknown there).
+const _pollResultIsRead: z.input<typeof pollResultSchema> = {} as Omit<PollResult, 'statusDetails'>;
+void _pollResultIsRead;
+
+/** `$.preflight`: the network preflight's report (validate-network's PreflightReport), the parts a reader shows. */
+export const preflightSummarySchema = /* @__PURE__ */ z.lazy(() => z.looseObject({
+  counts: z.looseObject({ passed: z.number(), warn: z.number(), fail: z.number() }),
+  awsCalls: z.optional(z.number()),
+  checks: z.optional(z.array(z.looseObject({ id: z.string(), passed: z.boolean(), severity: z.string(), resource: z.string(), message: z.string(), remedy: z.optional(z.string()) }))),
+}));
+
+/** `$.policies`: the policy plan or its application (apply-policies' PolicyPlan / ApplyResult), the parts a reader shows. */
+export const policyChangesSchema = /* @__PURE__ */ z.lazy(() => z.looseObject({
+  changes: z.array(
+    z.looseObject({
+      action: z.string(),
+      target: z.looseObject({ resource: z.string() }),
+      diff: z.looseObject({ added: z.array(z.unknown()), removed: z.array(z.unknown()) }),
+    }),
+  ),
+  /** Targets written (ApplyResult); absent from a plan. */
+  applied: z.optional(z.array(z.string())),
+}));
+
+/** `$.dataset`: the dataset check's report (validate-dataset's DatasetReport), the parts a reader shows. */
+export const datasetSummarySchema = /* @__PURE__ */ z.lazy(() => z.looseObject({
+  status: z.string(),
+  format: z.optional(z.string()),
+  trainingRecords: z.number(),
+  validationRecords: z.number(),
+  tokens: z.optional(z.looseObject({ total: z.number(), epochs: z.number() })),
+  costUsd: z.optional(z.number()),
+  notes: z.array(z.string()),
+}));
+
+/** A step's result that carries one line a person reads (`$.cleanup`, `$.revoke`). */
+export const summarySchema = /* @__PURE__ */ z.lazy(() => z.looseObject({ summary: z.string() }));
+
+/** `$.rollback`: what RollbackPolicies did (apply-policies' RollbackResult), the parts a reader shows. */
+export const rollbackSummarySchema = /* @__PURE__ */ z.lazy(() => z.looseObject({ restored: z.array(z.string()), deleted: z.array(z.string()), leftAlone: z.array(z.string()) }));
+
+/** `$.jobEvent`: how WaitForJobEvent ended: released (job-events' WaitOutput) or caught (`{Error, Cause}`). */
+export const jobEventSchema = /* @__PURE__ */ z.lazy(() => z.looseObject({
+  source: z.optional(z.enum(['register', 'event'])),
+  status: z.optional(z.string()),
+  Error: z.optional(z.string()),
+}));
+
+/** The fields of the state data a reader shows, each with its schema ({@link readStateData}). */
+function buildStateFields() {
+  return {
+    job: z.looseObject({ jobName: z.optional(z.string()), dryRun: z.optional(z.boolean()), polling: z.optional(z.looseObject({ mode: z.optional(z.enum(['event', 'poll'])) })) }),
+    submission: submissionSchema,
+    poll: pollResultSchema,
+    preflight: preflightSummarySchema,
+    policies: policyChangesSchema,
+    dataset: datasetSummarySchema,
+    jobEvent: jobEventSchema,
+    stopError: caughtErrorSchema,
+    cleanup: summarySchema,
+    cleanupError: caughtErrorSchema,
+    revoke: summarySchema,
+    revokeError: caughtErrorSchema,
+    rollback: rollbackSummarySchema,
+    rollbackError: caughtErrorSchema,
+    /** HandOver's result (StartExecution's output). */
+    handedOverTo: z.looseObject({ ExecutionArn: z.string() }),
+    handoverCheck: z.looseObject({ executionArn: z.optional(z.string()), ExecutionArn: z.optional(z.string()) }),
+  };
+}
+let stateFieldsBuilt: ReturnType<typeof buildStateFields> | undefined;
+/** {@link buildStateFields}, built on the first read and kept. */
+const stateFields = () => (stateFieldsBuilt ??= buildStateFields());
+
+/** The state data a reader shows: each field present only when it has its shape. */
+type StateFields = ReturnType<typeof buildStateFields>;
+export type StateData = { -readonly [K in keyof StateFields]?: z.output<StateFields[K]> };
+
+/** `value` (a state's input or output, parsed JSON) read as state data, field by field; undefined when it is not an object. */
+export function readStateData(value: unknown): StateData | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const data: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(stateFields())) {
+    const field = (value as Record<string, unknown>)[key];
+    if (field === undefined) continue;
+    const parsed = z.safeParse(schema, field);
+    if (parsed.success) data[key] = parsed.data;
+  }
+  return data as StateData;
 }

@@ -8,6 +8,7 @@
  */
 import * as z from 'zod/mini';
 import { StageConfigError } from './errors.js';
+import { ACCOUNT_ID, KMS_KEY_ARN, MAX_PARTITION_LENGTH, PARTITION, REGION, SECURITY_GROUP_ID, SUBNET_ID, VPC_ENDPOINT_ID, VPC_ID } from './ids.js';
 import { s3KeyProblems } from './s3.js';
 import { safeParse } from './validation.js';
 // Module-level schemas: built in `/* @__PURE__ */ (() => …)()`, so a bundle that does not use one drops it (shared/validation.ts).
@@ -105,12 +106,6 @@ export interface Stage {
 }
 
 export const BUCKET_NAME_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
-const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
-const SG_ID = /^sg-[0-9a-f]{8,17}$/;
-const ENDPOINT_ID = /^vpce-[0-9a-f]{8,17}$/;
-/** A KMS key ARN; the key id a multi-Region key id (mrk-…) or a UUID. */
-const KMS_KEY_ARN = /^arn:aws(-[a-z]+)*:kms:[a-z0-9-]+:\d{12}:key\/(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 /** Longest value of one param (or one item of a list param) a pattern is tried on: an ARN is at most 2,048 characters. */
 const MAX_PARAM_LENGTH = 2048;
 /** Longest job the workflow follows (30 days, across hand-overs); README "Limits". */
@@ -227,12 +222,12 @@ export function trainingPriceFor(
 }
 
 const stageEnvSchema = /* @__PURE__ */ (() => z.object({
-  AWS_REGION: required(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region'),
-  [STAGE_ACCOUNT_ENV]: required(/^\d{12}$/, 'a 12-digit account id'),
-  [STAGE_PARTITION_ENV]: z.pipe(text, z.pipe(z.transform((v: string | undefined) => v ?? 'aws'), z.string().check(z.maxLength(20, { abort: true }), z.regex(/^aws(-[a-z]+)*$/)))),
+  AWS_REGION: required(REGION, 'an AWS region'),
+  [STAGE_ACCOUNT_ENV]: required(ACCOUNT_ID, 'a 12-digit account id'),
+  [STAGE_PARTITION_ENV]: z.pipe(text, z.pipe(z.transform((v: string | undefined) => v ?? 'aws'), z.string().check(z.maxLength(MAX_PARTITION_LENGTH, { abort: true }), z.regex(PARTITION)))),
   [STAGE_PARAMS.vpcId]: required(VPC_ID, 'a VPC id (vpc-0123456789abcdef0)'),
   [STAGE_PARAMS.subnetIds]: list(SUBNET_ID, 'a subnet id', 1),
-  [STAGE_PARAMS.securityGroupIds]: list(SG_ID, 'a security group id', 1),
+  [STAGE_PARAMS.securityGroupIds]: list(SECURITY_GROUP_ID, 'a security group id', 1),
   [STAGE_PARAMS.bedrockRoleArn]: required(/^arn:aws(-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'an IAM role ARN without wildcards'),
   [STAGE_PARAMS.trainingBucket]: required(BUCKET_NAME_PATTERN, 'an S3 bucket name'),
   [STAGE_PARAMS.outputBucket]: required(BUCKET_NAME_PATTERN, 'an S3 bucket name'),
@@ -256,7 +251,7 @@ const stageEnvSchema = /* @__PURE__ */ (() => z.object({
     /^arn:aws(-[a-z]+)*:iam::\d{12}:(role|user)\/[\w+=,.@/-]{1,512}$/,
     'an IAM role or user ARN without wildcards',
   ),
-  [STAGE_PARAMS.s3EndpointIds]: list(ENDPOINT_ID, 'a VPC endpoint id (vpce-0123456789abcdef0)'),
+  [STAGE_PARAMS.s3EndpointIds]: list(VPC_ENDPOINT_ID, 'a VPC endpoint id (vpce-0123456789abcdef0)'),
   [STAGE_PARAMS.rolePolicy]: setting(['apply', 'skip'], 'apply'),
   [STAGE_PARAMS.endpointPolicy]: setting(['restrict', 'append', 'skip'], 'append'),
   [STAGE_PARAMS.outputBucketPolicy]: setting(['apply', 'skip'], 'skip'),

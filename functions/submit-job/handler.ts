@@ -14,21 +14,26 @@ import { log } from '../shared/log.js';
 import { jobLedger } from '../shared/ledger-env.js';
 import { planQuotaWait, reconcileSubmission, submitJob } from './submit-job.js';
 
+// The event schemas are built on the first event of their action (z.lazy), not at import.
 /** `$.dataset` as ValidateDataset returned it: the objects it read (their ETag and version), for the snapshot. */
-const datasetSchema = z.looseObject({ objects: z.optional(datasetObjectsSchema) });
-const submitEventSchema = z.object({ job: jobInputSchema, execution: executionSchema, dataset: datasetSchema });
-const planEventSchema = z.object({
-  action: z.literal('planQuotaWait'),
-  job: z.object({ maxQuotaWaitSeconds: z.int().check(z.minimum(0)) }),
-  execution: z.pick(executionSchema, { startTime: true }),
-  quotaWait: quotaWaitSchema,
-});
-const reconcileEventSchema = z.object({
-  action: z.literal('reconcile'),
-  job: jobInputSchema,
-  execution: executionSchema,
-  error: z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) }),
-});
+const datasetSchema = z.lazy(() => z.looseObject({ objects: z.optional(datasetObjectsSchema) }));
+const submitEventSchema = z.lazy(() => z.object({ job: jobInputSchema, execution: executionSchema, dataset: datasetSchema }));
+const planEventSchema = z.lazy(() =>
+  z.object({
+    action: z.literal('planQuotaWait'),
+    job: z.object({ maxQuotaWaitSeconds: z.int().check(z.minimum(0)) }),
+    execution: z.pick(executionSchema, { startTime: true }),
+    quotaWait: quotaWaitSchema,
+  }),
+);
+const reconcileEventSchema = z.lazy(() =>
+  z.object({
+    action: z.literal('reconcile'),
+    job: jobInputSchema,
+    execution: executionSchema,
+    error: z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) }),
+  }),
+);
 
 const submit = makeHandler(submitEventSchema, async ({ job, execution, dataset }) => {
   const submission = await submitJob(job, execution, dataset, { bedrock, s3, ledger: jobLedger(), now: () => new Date() });

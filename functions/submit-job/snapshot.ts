@@ -20,7 +20,7 @@
  * execution reusing the job name never overwrites the input of a job that is running.
  *
  * Size: CopyObject copies at most 5 GiB in one request. The documented dataset limits
- * (shared/dataset/limits.ts) go above that: Titan Text Express/Lite continued pre-training takes a
+ * (validate-dataset/limits.ts) go above that: Titan Text Express/Lite continued pre-training takes a
  * 10 GB training file (1 GB for fine-tuning, 100 MB for validation files), and a model without rules
  * has no checked size at all. So a larger object is copied in parts (UploadPartCopy, each with the same
  * `CopySourceIfMatch` and version id, so every part comes from the one checked version), and the upload

@@ -22,7 +22,7 @@ export function bucketChecks(job: JobInput, facts: PreflightFacts): CheckResult[
       checks.push(flag(CHECK.datasetExists, 'fail', d.uri, 'training dataset object not found', `Upload the dataset to ${d.uri} or fix trainingDataS3Uri.`));
     else
       checks.push(
-        flag(CHECK.datasetExists, 'fail', d.uri, `could not verify the dataset: ${d.error}`, 'Allow the workflow s3:GetObject and s3:ListBucket on the training bucket (stage params trainingBucket, extraBuckets).'),
+        flag(CHECK.datasetExists, 'fail', d.uri, `could not verify the dataset: ${d.error}`, 'Allow the workflow s3:ListBucket on the training bucket (stage params trainingBucket, extraBuckets).'),
       );
   }
   return checks;

@@ -17,7 +17,7 @@ import {
   type Subnet,
   type VpcEndpoint,
 } from '@aws-sdk/client-ec2';
-import { GetBucketLocationCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetBucketLocationCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import {
   GetPolicyCommand,
   GetPolicyVersionCommand,
@@ -223,13 +223,20 @@ async function readBucket(bucket: string, s3: ValidateNetworkDeps['s3'], calls: 
   }
 }
 
+/**
+ * Whether the training dataset object exists, by listing (s3:ListBucket), not reading (s3:GetObject):
+ * the preflight's role reads no object. A general purpose bucket lists keys in lexicographical order
+ * (S3 API Reference, ListObjectsV2, "Sorting order of returned objects"), and every key starting with
+ * `key` sorts at or after `key` itself, so the first key listed under the prefix `key` is `key` when
+ * the object exists.
+ */
 async function readDataset(uri: string, { bucket, key }: S3Location, s3: ValidateNetworkDeps['s3'], calls: CallTally): Promise<DatasetFacts> {
   if (key === '' || key.endsWith('/')) return { uri, status: 'prefix' };
   try {
-    await s3.send(counted(calls, 's3', new HeadObjectCommand({ Bucket: bucket, Key: key })));
-    return { uri, status: 'found' };
+    const out = await s3.send(counted(calls, 's3', new ListObjectsV2Command({ Bucket: bucket, Prefix: key, MaxKeys: 1 })));
+    return { uri, status: out.Contents?.[0]?.Key === key ? 'found' : 'missing' };
   } catch (err) {
-    if (isAwsError(err, 'NotFound', 'NoSuchKey', 'NoSuchBucket') || httpStatus(err) === 404) return { uri, status: 'missing' };
+    if (isAwsError(err, 'NoSuchBucket', 'NotFound') || httpStatus(err) === 404) return { uri, status: 'missing' };
     return { uri, status: 'unknown', error: httpStatus(err) === 403 ? 'access denied' : describeError(err) };
   }
 }

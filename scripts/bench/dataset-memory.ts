@@ -15,7 +15,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { S3Client } from '@aws-sdk/client-s3';
-import { validateDataset } from '../../functions/validate-network/validate-dataset.js';
+import { validateDataset } from '../../functions/validate-dataset/validate-dataset.js';
 
 /** A `kB` field of /proc/self/status in bytes, or undefined without /proc. */
 function procStatus(field: 'VmRSS' | 'VmHWM'): number | undefined {

@@ -1,5 +1,5 @@
 /**
- * Benchmark of the dataset check (validate-network's `action: "dataset"`) against moto: a ~100 MB
+ * Benchmark of the dataset check (the validate-dataset function) against moto: a ~100 MB
  * Titan prompt/completion training file (a few MB in quick mode) in moto's S3, streamed over the wire
  * by the real step with the SDK's S3 client, every record checked and its tokens estimated.
  *
@@ -18,7 +18,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { validateDataset } from '../../functions/validate-network/validate-dataset.js';
+import { validateDataset } from '../../functions/validate-dataset/validate-dataset.js';
 import { projectRoot } from '../../local/paths.js';
 import type { BenchFigure } from './preflight.js';
 import { median } from './stats.js';

@@ -7,7 +7,7 @@
  *   DescribeSecurityGroups; one more (DescribePrefixLists) when no group allows all egress, and one
  *   more (DescribeSubnets by id) when a job subnet is outside the VPC — neither in this benchmark;
  * - S3: GetBucketLocation per distinct bucket of the job (training, validation, output) and
- *   HeadObject of the training file;
+ *   ListObjectsV2 of the training file's key (whether it exists; no object is read);
  * - IAM: GetRole, ListRolePolicies, ListAttachedRolePolicies, then GetRolePolicy per inline policy
  *   and GetPolicy + GetPolicyVersion per attached managed policy.
  * So calls = 10 + buckets + inline + 2 × managed: 12 for the demo job (2 buckets) and a role without
@@ -34,7 +34,7 @@ export interface BenchFigure {
 }
 
 const REGION = 'us-east-1';
-/** Calls of a preflight whatever its subnets and security groups: 6 EC2 + HeadObject + 3 IAM. */
+/** Calls of a preflight whatever its subnets and security groups: 6 EC2 + ListObjectsV2 + 3 IAM. */
 const BASE = 10;
 const expected = (buckets: number, inline: number, managed: number) => BASE + buckets + inline + 2 * managed;
 const POLICY_MIXES: Array<[inline: number, managed: number]> = [

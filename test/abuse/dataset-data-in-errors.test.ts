@@ -12,12 +12,12 @@
  * carry; SECRET's digits are covered by the pieces that join them to a letter ("SSN 078-05" is found
  * by "SSN ", "SN 0", "N 07").
  *
- * Runs the dataset step as deployed (validate-network's handler, `action: "dataset"`) against moto's S3.
+ * Runs the dataset step as deployed (validate-dataset's handler) against moto's S3.
  */
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { MAX_DETAILED_PROBLEMS } from '../../functions/validate-network/validate-dataset.js';
-import { handler } from '../../functions/validate-network/handler.js';
+import { MAX_DETAILED_PROBLEMS } from '../../functions/validate-dataset/validate-dataset.js';
+import { handler } from '../../functions/validate-dataset/handler.js';
 import { errorAsData } from '../../functions/shared/log.js';
 import { resolvedJob } from '../fixtures/job.js';
 import { motoClients, resetMoto } from '../support/moto-clients.js';
@@ -101,8 +101,8 @@ describe('attack: personal data in a dataset that fails its checks', () => {
     await s3.send(new PutObjectCommand({ Bucket: 'training-bucket', Key: key, Body: body }));
     const job = resolvedJob({ baseModelIdentifier: model, trainingDataS3Uri: `s3://training-bucket/${key}`, validationDataS3Uris: [] });
     return (handler as unknown as (event: unknown, context: unknown) => Promise<unknown>)(
-      { action: 'dataset', job },
-      { getRemainingTimeInMillis: () => 600_000, functionName: 'validate-network', awsRequestId: 'abuse' },
+      { job },
+      { getRemainingTimeInMillis: () => 600_000, functionName: 'validate-dataset', awsRequestId: 'abuse' },
     );
   };
 

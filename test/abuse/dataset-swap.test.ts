@@ -30,7 +30,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { parseS3Uri } from '../../functions/shared/s3.js';
 import { snapshotDatasets } from '../../functions/submit-job/snapshot.js';
-import { validateDataset } from '../../functions/validate-network/validate-dataset.js';
+import { validateDataset } from '../../functions/validate-dataset/validate-dataset.js';
 import { resolvedJob } from '../fixtures/job.js';
 import { dataset, datasetOfAtLeast } from '../support/datasets.js';
 import { motoClients, resetMoto } from '../support/moto-clients.js';

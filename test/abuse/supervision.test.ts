@@ -4,7 +4,7 @@
  * always has exactly one live supervisor, or is stopped; faults are injected at the worst moments.
  */
 import { CreateModelCustomizationJobCommand, GetModelCustomizationJobCommand, StopModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
-import { DescribeExecutionCommand, ExecutionDoesNotExist, GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ExecutionDoesNotExist, GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { reap } from '../../functions/reaper/reaper.js';
@@ -58,7 +58,8 @@ describe('a successor name taken before the hand-over (StartExecution under that
         // Its FAILED event reaches the reaper while the predecessor still runs.
         serveExecutions(executions, { [(Input.handover as { previousExecutionId: string }).previousExecutionId]: { status: 'RUNNING' } });
         const report = await reap({ executionArn: squatter.arn, stateMachineArn: localStateMachineArn() }, { stateMachineArn: localStateMachineArn() }, {
-          sfn: mocks.sfn as never,
+          // The client the mock answers for (the history paginator requires an SFNClient).
+          sfn: new SFNClient({}),
           bedrock: mocks.bedrock as never,
           ledger: ledger(),
         });
@@ -129,7 +130,7 @@ describe('faults at the worst moments', () => {
     });
     mocks.bedrock.on(GetModelCustomizationJobCommand).resolves({ jobArn: ACCOUNT.jobArn, status: 'InProgress' });
     const report = await reap({ executionArn: localExecutionArn('rollback-fails'), stateMachineArn: localStateMachineArn() }, { stateMachineArn: localStateMachineArn() }, {
-      sfn: mocks.sfn as never,
+      sfn: new SFNClient({}),
       bedrock: mocks.bedrock as never,
       ledger: ledger(),
     });

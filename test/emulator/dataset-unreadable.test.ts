@@ -9,7 +9,7 @@
 import { PutBucketPolicyCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ListRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { validateDataset } from '../../functions/validate-network/validate-dataset.js';
+import { validateDataset } from '../../functions/validate-dataset/validate-dataset.js';
 import { demoJobInput, demoStageParams, seedDemoAccount, type DemoAccount } from '../../local/seed.js';
 import { loadLambdaHandlers, runWorkflow, type TaskHandler } from '../../local/workflow.js';
 import { setStage } from '../fixtures/stage.js';

@@ -2,7 +2,8 @@
  * The `npm run local` contract: `[--input FILE] [--params FILE] [--scenario S] [--endpoint URL] [--json]`;
  * exit 0 succeeded, 1 failed, 2 bad usage, stage params or input; with --json one JSON document on
  * stdout (what `bvc status` shows: the execution's view, plus its output when it succeeded), progress
- * on stderr. Run as a user runs it: a child process.
+ * on stderr. Run as a user runs it: a child process running the built CLI (package.json's `local`:
+ * cli/local.mjs → cli/dist/local.js; test/unit/built-cli.test.ts checks that the build is current).
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -24,8 +25,8 @@ function file(name: string, content: unknown): string {
 function local(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
-      join(projectRoot, 'node_modules', '.bin', 'tsx'),
-      [join(projectRoot, 'cli', 'local.ts'), ...args],
+      process.execPath,
+      [join(projectRoot, 'cli', 'local.mjs'), ...args],
       { cwd: projectRoot, env: { ...process.env, AWS_ENDPOINT_URL: '', BVC_RUNS_DIR: join(dir, 'runs') }, timeout: 150_000 },
       (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );

@@ -4,7 +4,7 @@ import {
   ModifyVpcAttributeCommand,
   ModifyVpcEndpointCommand,
 } from '@aws-sdk/client-ec2';
-import { CreateBucketCommand, DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   AttachRolePolicyCommand,
   CreatePolicyCommand,
@@ -74,7 +74,7 @@ describe('validate-network against moto', () => {
     expect(r.vpcId).toBe(account.vpcId);
     expect(r.counts).toMatchObject({ fail: 0, warn: 0, info: 0 });
     // Counted by the report's own middleware over the wire: 6 EC2 (filtered, paginated Describes),
-    // 3 S3 (two buckets + HeadObject), 3 IAM (GetRole, ListRolePolicies, ListAttachedRolePolicies).
+    // 3 S3 (two buckets + ListObjectsV2 of the dataset's key), 3 IAM (GetRole, ListRolePolicies, ListAttachedRolePolicies).
     expect(r.awsCallsByService).toEqual({ ec2: 6, s3: 3, iam: 3 });
     expect(r.awsCalls).toBe(12);
   });
@@ -321,6 +321,14 @@ describe('validate-network against moto', () => {
           `fail dataset.exists s3://${account.trainingBucket}/datasets/support.jsonl`,
         ]),
       );
+    });
+
+    it('finds the dataset by its exact key: a key that only starts with it does not count', async () => {
+      await s3.send(new DeleteObjectCommand({ Bucket: account.trainingBucket, Key: 'datasets/support.jsonl' }));
+      await s3.send(new PutObjectCommand({ Bucket: account.trainingBucket, Key: 'datasets/support.jsonl.bak', Body: '{}' }));
+      expect(flagged(await report())).toEqual(expect.arrayContaining([`fail dataset.exists s3://${account.trainingBucket}/datasets/support.jsonl`]));
+      await s3.send(new PutObjectCommand({ Bucket: account.trainingBucket, Key: 'datasets/support.jsonl', Body: '{}' }));
+      expect(flagged(await report())).not.toContain(`fail dataset.exists s3://${account.trainingBucket}/datasets/support.jsonl`);
     });
 
     it('fails a bucket of another region', async () => {

@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../local/paths.js';
-import { buildBucketPolicy } from '../../functions/shared/policies/bucket.js';
-import { buildEndpointPolicy } from '../../functions/shared/policies/endpoint.js';
+import { buildBucketPolicy } from '../../functions/apply-policies/bucket-policy.js';
+import { buildEndpointPolicy } from '../../functions/apply-policies/endpoint-policy.js';
 import { buildRolePolicy } from '../../functions/shared/policies/role.js';
 import { resolvedJob } from '../fixtures/job.js';
 import { packageStage, type Resource } from '../support/package-stage.js';
@@ -300,7 +300,7 @@ describe('parliament', () => {
     // A key of the stage's kmsKeyArns param (key ARNs only).
     const withKey = resolvedJob({ customModelKmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab' });
     const VPC = 'vpc-0123456789abcdef0';
-    const exempt = ['arn:aws:iam::123456789012:role/Operators', 'arn:aws:iam::123456789012:role/stack-ValidateNetworkRole-ABC123'];
+    const exempt = ['arn:aws:iam::123456789012:role/Operators', 'arn:aws:iam::123456789012:role/stack-ValidateNetworkRole-ABC123', 'arn:aws:iam::123456789012:role/stack-ValidateDatasetRole-ABC123'];
     // The endpoint and bucket policies are resource policies (Principal "*"); parliament has no
     // separate mode for them: it applies the same action/resource/condition checks and checks the
     // Principal element's form as well.

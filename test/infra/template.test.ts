@@ -34,8 +34,8 @@ function readZip(path: string): Map<string, Buffer> {
   return files;
 }
 
-/** The function keys of serverless.yml; the step functions are the first six. */
-const FUNCTION_KEYS = ['validate-network', 'apply-policies', 'submit-job', 'poll-status', 'resume-job', 'cleanup-enis', 'job-events', 'janitor', 'reaper', 'notify'] as const;
+/** The function keys of serverless.yml; the state machine invokes the first eight. */
+const FUNCTION_KEYS = ['validate-network', 'validate-dataset', 'apply-policies', 'submit-job', 'poll-status', 'resume-job', 'cleanup-enis', 'job-events', 'janitor', 'reaper', 'notify'] as const;
 
 let packaged: Awaited<ReturnType<typeof packageStage>>;
 
@@ -66,7 +66,7 @@ describe('packaged CloudFormation template', () => {
     expect(problems).toEqual(["root: unrecognized property 'build'"]);
   });
 
-  it('has the six step functions, job-events, the janitor, the reaper and notify on nodejs22.x arm64', () => {
+  it('has the seven step functions, job-events, the janitor, the reaper and notify on nodejs22.x arm64', () => {
     const functions = ofType('AWS::Lambda::Function');
     expect(functions.map(([id]) => id).sort()).toEqual(
       [
@@ -79,6 +79,7 @@ describe('packaged CloudFormation template', () => {
         'ReaperLambdaFunction',
         'ResumeDashjobLambdaFunction',
         'SubmitDashjobLambdaFunction',
+        'ValidateDashdatasetLambdaFunction',
         'ValidateDashnetworkLambdaFunction',
       ].sort(),
     );
@@ -317,7 +318,7 @@ describe('packaged CloudFormation template', () => {
     expect(users.map(([id]) => id)).toEqual(['ApplyPoliciesRole']);
   });
 
-  it('passes the janitorVpcIds param (several VPCs) to the janitor and to its delete condition; lets validate-network read extraBuckets when set', async () => {
+  it('passes the janitorVpcIds param (several VPCs) to the janitor and to its delete condition; lets validate-network list and validate-dataset read extraBuckets when set', async () => {
     const other = await packageStage('--param', 'janitorVpcIds=vpc-0aaa,vpc-0bbb', '--param', 'extraBuckets=extra-a,extra-b');
     try {
       // Without extraBuckets (the default package) the two statements are Fn::If on a condition that is
@@ -327,9 +328,13 @@ describe('packaged CloudFormation template', () => {
       expect(other.template.Conditions?.HasExtraBuckets).toEqual(condition);
       expect(packaged.template.Parameters?.ExtraBuckets).toMatchObject({ Type: 'String', Default: '' });
       expect(other.template.Parameters?.ExtraBuckets).toMatchObject({ Type: 'String', Default: 'extra-a,extra-b' });
-      const reads = other.template.Resources.ValidateNetworkRole!.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement).filter((s: any) => s['Fn::If']);
-      expect(reads.map((s: any) => s['Fn::If'][1].Action)).toEqual([['s3:GetBucketLocation', 's3:ListBucket'], 's3:GetObject']);
-      expect(JSON.stringify(reads)).toContain('"Fn::Split":[",",{"Ref":"ExtraBuckets"}]');
+      const conditional = (role: string) => other.template.Resources[role]!.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement).filter((s: any) => s['Fn::If']);
+      // The preflight locates and lists the extra buckets; the dataset check reads their objects.
+      expect(conditional('ValidateNetworkRole').map((s: any) => s['Fn::If'][1].Action)).toEqual([['s3:GetBucketLocation', 's3:ListBucket']]);
+      expect(conditional('ValidateDatasetRole').map((s: any) => s['Fn::If'][1].Action)).toEqual(['s3:ListBucket', 's3:GetObject']);
+      for (const role of ['ValidateNetworkRole', 'ValidateDatasetRole']) {
+        expect(JSON.stringify(conditional(role)), role).toContain('"Fn::Split":[",",{"Ref":"ExtraBuckets"}]');
+      }
       const fn = other.template.Resources.JanitorLambdaFunction!;
       expect(fn.Properties.Environment.Variables.JANITOR_VPC_IDS).toBe('vpc-0aaa,vpc-0bbb');
       const role = other.template.Resources.JanitorRole!;
@@ -340,7 +345,7 @@ describe('packaged CloudFormation template', () => {
     }
   });
 
-  it('passes every stage param, and the stack\'s account and partition, to validate-network and apply-policies', () => {
+  it('passes every stage param, and the stack\'s account and partition, to validate-network, validate-dataset and apply-policies', () => {
     const expected = {
       ...Object.fromEntries(Object.entries(STAGE_PARAMS).map(([param, name]) => [name, resolveParams()[param]])),
       STAGE_ACCOUNT_ID: { Ref: 'AWS::AccountId' },
@@ -348,11 +353,13 @@ describe('packaged CloudFormation template', () => {
     };
     expect(expected).toMatchObject({ STAGE_VPC_ID: 'vpc-0123456789abcdef0', STAGE_EXTRA_BUCKETS: '', STAGE_ENDPOINT_POLICY: 'append' });
     expect(resources.ValidateDashnetworkLambdaFunction!.Properties.Environment.Variables).toEqual(expected);
-    const { WORKFLOW_ROLE_ARN, SNAPSHOT_ROLE_ARN, POLICY_LEASES_TABLE: _table, KEEP_GRANTS: _keep, ...applyEnv } =
+    expect(resources.ValidateDashdatasetLambdaFunction!.Properties.Environment.Variables).toEqual(expected);
+    const { WORKFLOW_ROLE_ARN, DATASET_ROLE_ARN, SNAPSHOT_ROLE_ARN, POLICY_LEASES_TABLE: _table, KEEP_GRANTS: _keep, ...applyEnv } =
       resources.ApplyDashpoliciesLambdaFunction!.Properties.Environment.Variables;
     expect(applyEnv).toEqual(expected);
-    // Both roles that read or write the job's buckets from outside the VPC are exempt from the bucket Deny.
+    // The three roles that read or write the job's buckets from outside the VPC are exempt from the bucket Deny.
     expect(WORKFLOW_ROLE_ARN).toEqual({ 'Fn::GetAtt': ['ValidateNetworkRole', 'Arn'] });
+    expect(DATASET_ROLE_ARN).toEqual({ 'Fn::GetAtt': ['ValidateDatasetRole', 'Arn'] });
     expect(SNAPSHOT_ROLE_ARN).toEqual({ 'Fn::GetAtt': ['SubmitJobRole', 'Arn'] });
   });
 
@@ -373,7 +380,7 @@ describe('packaged CloudFormation template', () => {
       expect([s.Action].flat().every((a: string) => a.startsWith('logs:') || a.startsWith('xray:'))).toBe(true);
     }
     const invoke = statements.find((s: any) => [s.Action].flat().includes('lambda:InvokeFunction'));
-    expect(invoke.Resource).toEqual(FUNCTION_KEYS.slice(0, 7).map((key) => ({ 'Fn::GetAtt': [functionId(key), 'Arn'] })));
+    expect(invoke.Resource).toEqual(FUNCTION_KEYS.slice(0, 8).map((key) => ({ 'Fn::GetAtt': [functionId(key), 'Arn'] })));
   });
 
   it('WaitForJobEvent waits for a task token job-events releases, timing out at the safety net the poll computed', () => {
@@ -420,7 +427,7 @@ describe('packaged CloudFormation template', () => {
     it('no shared Lambda role is generated: each function has a role of its own, which only Lambda may assume', () => {
       expect(resources.IamRoleLambdaExecution).toBeUndefined();
       const roles = FUNCTION_KEYS.map((key) => resources[functionId(key)]!.Properties.Role['Fn::GetAtt'][0]);
-      expect(roles).toEqual(['ValidateNetworkRole', 'ApplyPoliciesRole', 'SubmitJobRole', 'PollStatusRole', 'ResumeJobRole', 'CleanupEnisRole', 'JobEventsRole', 'JanitorRole', 'ReaperRole', 'NotifyRole']);
+      expect(roles).toEqual(['ValidateNetworkRole', 'ValidateDatasetRole', 'ApplyPoliciesRole', 'SubmitJobRole', 'PollStatusRole', 'ResumeJobRole', 'CleanupEnisRole', 'JobEventsRole', 'JanitorRole', 'ReaperRole', 'NotifyRole']);
       for (const role of roles) {
         expect(resources[role]!.Properties.AssumeRolePolicyDocument, role).toEqual({
           Version: '2012-10-17',
@@ -429,8 +436,31 @@ describe('packaged CloudFormation template', () => {
       }
     });
 
-    it('validate-network can only read', () => {
+    it('validate-network can only read, and reads no S3 object', () => {
       expect(actionsOf('ValidateDashnetworkLambdaFunction').filter((a) => WRITES.test(a))).toEqual([]);
+      // HeadObject and GetObject both need s3:GetObject (S3 API Reference, HeadObject, Permissions).
+      expect([...new Set(actionsOf('ValidateDashnetworkLambdaFunction').filter((a) => a.startsWith('s3:')))].sort()).toEqual(['s3:GetBucketLocation', 's3:ListBucket']);
+    });
+
+    it("validate-dataset only reads the stage's training buckets: their listing and objects, nothing else", () => {
+      const statements = statementsOf('ValidateDashdatasetLambdaFunction').filter((s) => ![s.Action].flat().some((a: string) => a.startsWith('logs:')));
+      expect(statements.map((s) => s.Action)).toEqual(['s3:ListBucket', 's3:GetObject', 's3:ListBucket', 's3:GetObject']);
+      const training = resolveParams().trainingBucket;
+      expect(statements[0]!.Resource).toEqual({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${training}` });
+      expect(statements[1]!.Resource).toEqual({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${training}/*` });
+      // The other two: only the extraBuckets param's buckets (Fn::If on HasExtraBuckets; checked with a value above).
+      expect(JSON.stringify(statements.slice(2).map((s) => s.Resource))).toContain('{"Ref":"ExtraBuckets"}');
+      expect(JSON.stringify(statements)).not.toContain(resolveParams().outputBucket);
+    });
+
+    it('the dataset check has the long timeout and large memory; the network preflight the defaults of the small functions', () => {
+      const settings = (key: string) => {
+        const { Timeout, MemorySize } = resources[functionId(key)]!.Properties;
+        return { Timeout, MemorySize };
+      };
+      expect(settings('validate-dataset')).toEqual({ Timeout: 900, MemorySize: 1024 });
+      expect(settings('validate-network')).toEqual(settings('poll-status'));
+      expect(settings('validate-network')).toEqual({ Timeout: 60, MemorySize: 256 });
     });
 
     it('apply-policies writes only the endpoint, the Bedrock role inline policy, the two buckets and its leases table', () => {
@@ -601,9 +631,12 @@ describe('packaged CloudFormation template', () => {
       ]);
     });
 
-    it("README's least-privilege table names exactly each function role's actions (logs and EC2/IAM reads aside)", () => {
-      const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8');
-      const section = readme.slice(readme.indexOf('## Least privilege'), readme.indexOf('## Teardown'));
+    it("docs/policies.md's least-privilege table names exactly each function role's actions (logs and EC2/IAM reads aside)", () => {
+      const page = readFileSync(join(projectRoot, 'docs', 'policies.md'), 'utf8');
+      const start = page.indexOf('\n## Least privilege\n');
+      expect(start, 'docs/policies.md has no "## Least privilege" section').toBeGreaterThan(-1);
+      const next = page.indexOf('\n## ', start + 1);
+      const section = page.slice(start, next === -1 ? undefined : next);
       /** `svc:A`/`B`, `svc:Get/Put/DeleteX`, `svc:A/B/C` → the actions they name. */
       const expand = (cell: string): string[] => {
         let service = '';
@@ -643,10 +676,19 @@ describe('packaged CloudFormation template', () => {
       }
     });
 
-    it('apply-policies exempts the preflight role (it reads the buckets from outside the VPC) from the bucket Deny', () => {
-      expect(resources.ApplyDashpoliciesLambdaFunction!.Properties.Environment.Variables.WORKFLOW_ROLE_ARN).toEqual({
-        'Fn::GetAtt': ['ValidateNetworkRole', 'Arn'],
-      });
+    it('apply-policies exempts the preflight and dataset roles (they read the buckets from outside the VPC) from the bucket Deny', () => {
+      const env = resources.ApplyDashpoliciesLambdaFunction!.Properties.Environment.Variables;
+      expect(env.WORKFLOW_ROLE_ARN).toEqual({ 'Fn::GetAtt': ['ValidateNetworkRole', 'Arn'] });
+      expect(env.DATASET_ROLE_ARN).toEqual({ 'Fn::GetAtt': ['ValidateDatasetRole', 'Arn'] });
+      // Every role that may read a training object (s3:GetObject) is one of the exempted ones.
+      const readers = Object.entries(resources)
+        .filter(([, r]) => r.Type === 'AWS::IAM::Role')
+        .filter(([, r]) => (r.Properties.Policies ?? []).flatMap((p: any) => p.PolicyDocument.Statement).some((st: any) => [(st['Fn::If']?.[1] ?? st).Action].flat().includes('s3:GetObject')))
+        .map(([id]) => id)
+        .sort();
+      expect(readers).toEqual(['SubmitJobRole', 'ValidateDatasetRole']);
+      const exempted = [env.WORKFLOW_ROLE_ARN, env.DATASET_ROLE_ARN, env.SNAPSHOT_ROLE_ARN].map((v: any) => v['Fn::GetAtt'][0]);
+      expect(readers.every((id) => exempted.includes(id))).toBe(true);
     });
   });
 

@@ -401,7 +401,7 @@ describe('bvc list: a hand-over shows only the job ResumeJob verified', () => {
     const reads = mocks.sfn.commandCalls(GetExecutionHistoryCommand).map((c) => c.args[0].input);
     expect(reads.map((r) => r.executionArn).sort()).toEqual([forged, resuming, resumed, successor].map((e) => e.arn).sort());
     // One page each, oldest first (ResumeJob is the execution's first Task).
-    for (const r of reads) expect(r).toEqual({ executionArn: r.executionArn, maxResults: 100, includeExecutionData: true });
+    for (const r of reads) expect(r).toEqual({ executionArn: r.executionArn, maxResults: 100, reverseOrder: false, includeExecutionData: true });
 
     const text = await cli(['list', '--stage', 'dev']);
     expect(text.stdout).toContain(`${forged.name}  ${HANDOVER_UNVERIFIED}`);

@@ -8,7 +8,7 @@ import { ModifyVpcEndpointCommand } from '@aws-sdk/client-ec2';
 import { PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { PutBucketPolicyCommand } from '@aws-sdk/client-s3';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_ENDPOINT_POLICY } from '../../functions/shared/policies/endpoint.js';
+import { DEFAULT_ENDPOINT_POLICY } from '../../functions/apply-policies/endpoint-policy.js';
 import { loadLambdaHandlers, runWorkflow, type TaskHandler, type WorkflowEvent } from '../../local/workflow.js';
 import { EXECUTION, rawJob, resolvedJob } from '../fixtures/job.js';
 import { TEST_STAGE_PARAMS, setStage, useStage } from '../fixtures/stage.js';

@@ -27,10 +27,10 @@ const run = (input: unknown) => runWorkflow({ input, handlers: { ...lambdas }, w
 const commands = (mock: { calls(): Array<{ args: unknown[] }> }) =>
   mock.calls().map((c) => (c.args[0] as { constructor: { name: string } }).constructor.name);
 
-/** Only reads (EC2 Describe, S3 Get and Head, IAM Get and List) and not one Bedrock call. */
+/** Only reads (EC2 Describe, S3 Get, Head and List, IAM Get and List) and not one Bedrock call. */
 function expectReadOnly() {
   expect(commands(mocks.ec2).every((n) => n.startsWith('Describe'))).toBe(true);
-  expect(commands(mocks.s3).every((n) => /^(Get|Head)/.test(n))).toBe(true);
+  expect(commands(mocks.s3).every((n) => /^(Get|Head|List)/.test(n))).toBe(true);
   expect(commands(mocks.iam).every((n) => /^(Get|List)/.test(n))).toBe(true);
   expect(mocks.bedrock.calls()).toHaveLength(0);
 }

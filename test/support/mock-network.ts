@@ -14,7 +14,7 @@ import {
   type State,
   type Subnet,
 } from '@aws-sdk/client-ec2';
-import { CopyObjectCommand, GetBucketLocationCommand, GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, GetBucketLocationCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
 import { DEMO_DATASET } from '../../local/seed.js';
 import {
@@ -111,6 +111,8 @@ export function mockHealthyNetwork(
     ],
   });
   mocks.s3.on(GetBucketLocationCommand).resolves({});
+  // The preflight's existence check of the training dataset: the listing under its key starts with it.
+  mocks.s3.on(ListObjectsV2Command).callsFake((input: { Prefix?: string }) => ({ Contents: [{ Key: input.Prefix }], KeyCount: 1 }));
   // S3 answers a read with the object's ETag (the dataset step records it; submit-job's snapshot copies that version).
   const ETag = '"0123456789abcdef0123456789abcdef"';
   mocks.s3.on(HeadObjectCommand).resolves({ ContentLength: 100, ETag });

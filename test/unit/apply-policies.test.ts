@@ -11,7 +11,7 @@ import {
   type PolicyPlan,
 } from '../../functions/apply-policies/apply-policies.js';
 import { s3ServiceName } from '../../functions/shared/s3.js';
-import { DEFAULT_ENDPOINT_POLICY } from '../../functions/shared/policies/endpoint.js';
+import { DEFAULT_ENDPOINT_POLICY } from '../../functions/apply-policies/endpoint-policy.js';
 import { PolicyApplyError, PolicyLockoutError, PolicyRollbackError } from '../../functions/shared/errors.js';
 import { resolvedJob } from '../fixtures/job.js';
 import {
@@ -288,6 +288,20 @@ describe('handler environment', () => {
     const { handler } = await import('../../functions/apply-policies/handler.js');
     const plan = (await handler({ action: 'plan', job: job({ ...ALL, endpoint: 'skip', role: 'skip', trainingBucket: 'skip' }) }, {} as never)) as PolicyPlan;
     expect(plan.changes[0]!.desired.Statement[0]!.Condition!.ArnNotLike).toEqual({ 'aws:PrincipalArn': [WORKFLOW_ROLE] });
+  });
+
+  it('exempts DATASET_ROLE_ARN (the dataset check reads from outside the VPC) beside WORKFLOW_ROLE_ARN and SNAPSHOT_ROLE_ARN', async () => {
+    const datasetRole = 'arn:aws:iam::123456789012:role/stack-ValidateDatasetRole-ABC';
+    const snapshotRole = 'arn:aws:iam::123456789012:role/stack-SubmitJobRole-ABC';
+    vi.stubEnv('WORKFLOW_ROLE_ARN', WORKFLOW_ROLE);
+    vi.stubEnv('DATASET_ROLE_ARN', datasetRole);
+    vi.stubEnv('SNAPSHOT_ROLE_ARN', snapshotRole);
+    vi.stubEnv('STAGE_OUTPUT_BUCKET_POLICY', 'apply');
+    vi.stubEnv('STAGE_ENDPOINT_POLICY', 'restrict');
+    const { handler } = await import('../../functions/apply-policies/handler.js');
+    const plan = (await handler({ action: 'plan', job: job({ ...ALL, endpoint: 'skip', role: 'skip', trainingBucket: 'skip' }) }, {} as never)) as PolicyPlan;
+    const exempt = plan.changes[0]!.desired.Statement[0]!.Condition!.ArnNotLike!['aws:PrincipalArn'];
+    expect([exempt].flat().sort()).toEqual([WORKFLOW_ROLE, datasetRole, snapshotRole].sort());
   });
 
   it('fails the cold start on a malformed WORKFLOW_ROLE_ARN', async () => {

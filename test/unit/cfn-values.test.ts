@@ -167,7 +167,7 @@ describe('the local run and the bench get every variable a deployment sets (loca
     const env = functionEnvironment(resolveParams({}, config), account, config);
 
     // Assess
-    expect(functions).toEqual(expect.arrayContaining(['validate-network', 'apply-policies', 'submit-job', 'poll-status', 'job-events']));
+    expect(functions).toEqual(expect.arrayContaining(['validate-network', 'validate-dataset', 'apply-policies', 'submit-job', 'poll-status', 'job-events']));
     for (const key of functions) {
       const missing = deployed(config, key).filter((name) => !Object.hasOwn(env, name));
       expect(missing, `${key}: serverless.yml sets these, the local run does not`).toEqual([]);
@@ -184,12 +184,15 @@ describe('the local run and the bench get every variable a deployment sets (loca
     }
   });
 
-  it("the workflow's own roles are exempt as deployed: WORKFLOW_ROLE_ARN and SNAPSHOT_ROLE_ARN are the roles' local ARNs", () => {
+  it("the workflow's own roles are exempt as deployed: WORKFLOW_ROLE_ARN, DATASET_ROLE_ARN and SNAPSHOT_ROLE_ARN are the roles' local ARNs", () => {
     const config = loadServerlessConfig();
     const env = functionEnvironment(resolveParams({}, config), account, config, ['apply-policies']);
     expect(env.WORKFLOW_ROLE_ARN).toBe(resolveCfnValue({ 'Fn::GetAtt': ['ValidateNetworkRole', 'Arn'] }, 'x', account));
+    expect(env.DATASET_ROLE_ARN).toBe(resolveCfnValue({ 'Fn::GetAtt': ['ValidateDatasetRole', 'Arn'] }, 'x', account));
     expect(env.SNAPSHOT_ROLE_ARN).toBe(resolveCfnValue({ 'Fn::GetAtt': ['SubmitJobRole', 'Arn'] }, 'x', account));
     expect(roleArnSchema.parse(env.WORKFLOW_ROLE_ARN)).toMatch(/^arn:aws:iam::123456789012:role\//);
+    expect(roleArnSchema.parse(env.DATASET_ROLE_ARN)).toMatch(/^arn:aws:iam::123456789012:role\//);
+    expect(env.DATASET_ROLE_ARN).not.toBe(env.WORKFLOW_ROLE_ARN);
   });
 
   it('resolves ${self:…}, ${sls:stage} and nested references as osls does (notify: NOTIFY_METRIC_NAMESPACE), and provider.environment', () => {

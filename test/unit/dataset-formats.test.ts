@@ -10,8 +10,8 @@ import {
   estimateTokens,
   flatRecordKeys,
   type DatasetRules,
-} from '../../functions/shared/dataset/formats.js';
-import { MODEL_FAMILIES, type Sourced } from '../../functions/shared/dataset/limits.js';
+} from '../../functions/validate-dataset/formats.js';
+import { MODEL_FAMILIES, type Sourced } from '../../functions/validate-dataset/limits.js';
 
 function rulesFor(model: string, type = 'FINE_TUNING'): DatasetRules {
   const rules = datasetRulesFor(model, type);

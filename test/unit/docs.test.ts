@@ -1,15 +1,19 @@
 /**
  * The docs stay true to the repository, and the repository stays self-contained:
- * (a) every README section, docs/ file and anchor that code or docs name exists
- *     (`README "Heading"`, `README.md#anchor`, `docs/<file>.md`, `docs/<file>.md#anchor`);
+ * (a) every README section, docs/ file, heading and anchor that code or docs name exists
+ *     (`README "Heading"`, `README.md#anchor`, `docs/<file>.md`, `docs/<file>.md "Heading"`, `docs/<file>.md#anchor`);
  * (b) no file refers to anything outside the repository (a design document that is not in it, an
  *     absolute machine path, a relative path that climbs out of the repository or names nothing);
  * (c) every relative link in README.md and docs/*.md resolves, anchors included;
- * (d) every JSON example in README.md and docs/*.md parses (people paste them into the AWS CLI).
+ * (d) every JSON example in README.md and docs/*.md parses (people paste them into the AWS CLI);
+ * (e) README.md stays short (≤ 300 lines) and links every docs/ page, so each is reachable from it;
+ * (f) every `npm run <script>` and every repository path in backticks in README.md and docs/*.md exists.
  *
+ * A `README "Heading"` reference resolves to a heading of README.md or of a docs/ page README.md links
+ * to (the README and the pages it leads to are read as one); `README.md#anchor` only to README.md.
  * Files: tracked ones and untracked ones git does not ignore, as they are in the working tree now.
  * Anchors are computed the way GitHub renders headings. This file is left out of the scans: it
- * spells the patterns it looks for.
+ * spells the patterns it looks for; so is build output in a `dist/` folder, which is generated.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -38,7 +42,11 @@ function textOf(file: string): string | undefined {
 }
 
 const files = repoFiles();
-const texts = new Map(files.flatMap((f) => (f === SELF ? [] : [[f, textOf(f)] as const])).filter((e): e is [string, string] => e[1] !== undefined));
+/** Build output (a `dist/` folder): esbuild's comments name sources relative to the project, not to the file. */
+const isBuildOutput = (file: string) => /(^|\/)dist\//.test(file);
+const texts = new Map(
+  files.flatMap((f) => (f === SELF || isBuildOutput(f) ? [] : [[f, textOf(f)] as const])).filter((e): e is [string, string] => e[1] !== undefined),
+);
 const markdownFiles = files.filter((f) => f === 'README.md' || /^docs\/[^/]+\.md$/.test(f));
 
 /** 1-based line of a character offset. */
@@ -123,7 +131,22 @@ const fromFile = (file: string, target: string) => posix.normalize(posix.join(po
 
 // ---- (a) sections, files and anchors named by code and docs ---------------------------------------
 
-/** `README "Heading"` (also with escaped quotes, as in a TS string), `README.md#anchor`, `docs/x.md[#anchor]`. */
+/** The docs/ pages README.md links to (relative links, anchors dropped). */
+function readmeLinkedPages(): string[] {
+  const text = readFileSync(join(projectRoot, 'README.md'), 'utf8');
+  const pages = linkTargets(text)
+    .map(({ target }) => target.split('#', 1)[0]!)
+    .filter((path) => /^docs\/[^/]+\.md$/.test(path));
+  return [...new Set(pages)].sort();
+}
+
+/** The headings a `README "Heading"` reference may name: README.md's and those of the pages it links. */
+const readmeHeadings = new Set(['README.md', ...readmeLinkedPages()].flatMap((f) => [...markdownFacts(f).headings]));
+
+/**
+ * `README "Heading"` (also with escaped quotes, as in a TS string), `docs/x.md "Heading"`, `README.md#anchor`,
+ * `docs/x.md[#anchor]`.
+ */
 function namedReferences(file: string, text: string): { where: string; problem?: string }[] {
   const out: { where: string; problem?: string }[] = [];
   const readme = markdownFacts('README.md');
@@ -131,8 +154,15 @@ function namedReferences(file: string, text: string): { where: string; problem?:
     const heading = m[1]!.trim();
     out.push({
       where: at(file, text, m.index!, `README "${heading}"`),
-      ...(readme.headings.has(heading) ? {} : { problem: 'no such README heading' }),
+      ...(readmeHeadings.has(heading) ? {} : { problem: 'no such heading in README.md or the docs/ pages it links' }),
     });
+  }
+  for (const m of text.matchAll(/(?<![\w.\/-])docs\/([\w-]+\.md)\s+\\?["“]([^"”\\\n]+)\\?["”]/g)) {
+    const doc = `docs/${m[1]!}`;
+    const heading = m[2]!.trim();
+    const where = at(file, text, m.index!, `${doc} "${heading}"`);
+    if (!existsSync(join(projectRoot, doc))) out.push({ where, problem: 'no such file' });
+    else out.push({ where, ...(markdownFacts(doc).headings.has(heading) ? {} : { problem: `no such heading in ${doc}` }) });
   }
   for (const m of text.matchAll(/README\.md#([^\s)"'`\]>]+)/g)) {
     const anchor = m[1]!;
@@ -158,11 +188,28 @@ describe('(a) every README section and docs file named by code or docs exists', 
     const readme = markdownFacts('README.md');
 
     // Act
-    const missingHeadings = ['Bedrock role', 'Limits', 'Teardown'].filter((h) => !readme.headings.has(h));
-    const missingDocs = ['docs/ARCHITECTURE.md', 'docs/checks.md', 'docs/errors.md'].filter((d) => !existsSync(join(projectRoot, d)));
+    const missingHeadings = ['Quick start', 'The local run', 'How it works', 'Deploy'].filter((h) => !readme.headings.has(h));
+    const missingSections = ['Bedrock role', 'Limits', 'Teardown', 'The job input', 'Following the job'].filter((h) => !readmeHeadings.has(h));
+    const missingDocs = [
+      'docs/ARCHITECTURE.md',
+      'docs/checks.md',
+      'docs/errors.md',
+      'docs/local-run.md',
+      'docs/configuration.md',
+      'docs/deploy.md',
+      'docs/datasets.md',
+      'docs/policies.md',
+      'docs/operations.md',
+      'docs/cli.md',
+      'docs/limits.md',
+      'docs/benchmarks.md',
+      'docs/threat-model.md',
+      'docs/tests.md',
+    ].filter((d) => !existsSync(join(projectRoot, d)));
 
     // Assess
     expect(missingHeadings).toEqual([]);
+    expect(missingSections).toEqual([]);
     expect(missingDocs).toEqual([]);
   });
 
@@ -176,6 +223,36 @@ describe('(a) every README section and docs file named by code or docs exists', 
     // Assess
     expect(references.length).toBeGreaterThan(0);
     expect(broken).toEqual([]);
+  });
+
+  it('refuses a heading, file or anchor that does not exist', () => {
+    // Prepare
+    const text = [
+      'README "Bedrock role"',
+      'README "No such heading"',
+      'docs/policies.md "Least privilege"',
+      'docs/policies.md "No such heading"',
+      'docs/policies.md#bedrock-role',
+      'docs/policies.md#nope',
+      'docs/nope.md',
+    ].join('\n');
+
+    // Act
+    const problems = namedReferences('x.ts', text).map((r) => r.problem);
+
+    // Assess
+    expect(problems).toEqual([
+      undefined,
+      'no such heading in README.md or the docs/ pages it links',
+      undefined,
+      'no such heading in docs/policies.md',
+      // the same text is also a path reference (docs/policies.md), which exists
+      undefined,
+      undefined,
+      undefined,
+      'no such anchor in docs/policies.md',
+      'no such file',
+    ]);
   });
 });
 
@@ -288,6 +365,72 @@ describe('(d) every JSON example in README.md and docs/*.md parses', () => {
 
     // Assess
     expect(invalid).toEqual([]);
+  });
+});
+
+// ---- (e) a short README that leads to every page --------------------------------------------------
+
+describe('(e) README.md is short and leads to every docs/ page', () => {
+  it('has at most 300 lines', () => {
+    // Prepare
+    const lines = readFileSync(join(projectRoot, 'README.md'), 'utf8').replace(/\n$/, '').split('\n');
+
+    // Assess
+    expect(lines.length).toBeLessThanOrEqual(300);
+  });
+
+  it('links every docs/*.md page', () => {
+    // Prepare
+    const pages = markdownFiles.filter((f) => f.startsWith('docs/'));
+    const linked = new Set(readmeLinkedPages());
+
+    // Act
+    const unlinked = pages.filter((p) => !linked.has(p));
+
+    // Assess
+    expect(pages.length).toBeGreaterThan(5);
+    expect(unlinked).toEqual([]);
+  });
+});
+
+// ---- (f) commands and paths the docs name ---------------------------------------------------------
+
+/** Top-level folders whose files the docs name in backticks, e.g. `local/workflow.ts`. */
+const ROOMS = ['cli', 'local', 'functions', 'statemachines', 'scripts', 'test', 'docs', 'examples', 'python'];
+
+/** The npm scripts and repository paths a markdown text names that do not exist, one line each. */
+function staleFacts(file: string, text: string, scripts: Record<string, string>): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(/\bnpm run (?:-s )?([\w:-]*\w)/g))
+    if (!(m[1]! in scripts)) out.push(at(file, text, m.index!, `npm run ${m[1]} (no such script in package.json)`));
+  const path = new RegExp(`\`((?:${ROOMS.join('|')})/[^\`\\s]*)\``, 'g');
+  for (const m of text.matchAll(path)) {
+    const named = m[1]!.replace(/[:#].*$/, '');
+    if (/[<>*…{}]/.test(named)) continue; // a pattern (`functions/<step>/`), not a path
+    if (!existsAsSource(named)) out.push(at(file, text, m.index!, `${m[1]} (does not exist)`));
+  }
+  return out;
+}
+
+describe('(f) every npm script and repository path named in README.md and docs/*.md exists', () => {
+  it.each(markdownFiles)('%s', (file) => {
+    // Prepare
+    const text = readFileSync(join(projectRoot, file), 'utf8');
+    const { scripts } = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+
+    // Act
+    const stale = staleFacts(file, text, scripts);
+
+    // Assess
+    expect(stale).toEqual([]);
+  });
+
+  it('sees a script and a path that do not exist', () => {
+    // Act
+    const stale = staleFacts('x.md', 'Run `npm run nosuch`, see `local/nosuch.ts` and `functions/<step>/`.', { local: 'tsx cli/local.ts' });
+
+    // Assess
+    expect(stale).toEqual(['x.md:1: npm run nosuch (no such script in package.json)', 'x.md:1: local/nosuch.ts (does not exist)']);
   });
 });
 

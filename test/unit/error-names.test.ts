@@ -1,70 +1,28 @@
 /**
- * Step Functions routes on error names (`ErrorEquals`) and ends executions with them (Fail states).
- * These tests bundle functions/shared/errors.ts the way a minifying deploy would (esbuild, minify)
- * and check that every name the ASL file relies on is still what the minified classes report, that
- * the error catalogue matches the ASL, and that docs/errors.md holds the tables generated from it.
+ * Step Functions routes on error names (`ErrorEquals`, Choice rules on `….Error`) and ends executions
+ * with them (Fail states). These tests bundle functions/shared/errors.ts the way a minifying deploy
+ * would (esbuild, minify) and check that every name the ASL file relies on is still what the minified
+ * classes report. The catalogue and docs/errors.md are checked by test/unit/errors-doc.test.ts.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import type * as Errors from '../../functions/shared/errors.js';
-import { aslPath, projectRoot } from '../../local/paths.js';
+import { projectRoot } from '../../local/paths.js';
+import { loadDefinition } from '../../local/workflow.js';
+import { errorRoutes, isServiceName, type Definition } from '../../scripts/docs.js';
 
 const errorsPath = join(projectRoot, 'functions', 'shared', 'errors.ts');
-const docsPath = join(projectRoot, 'docs', 'errors.md');
 
-// ---- The ASL: the names it routes on (Retry / Catch) and the names its Fail states set ----------
+// ---- The ASL: the names it routes on (Retry / Catch / Choice) -----------------------------------
 
-interface AslState {
-  Type?: string;
-  Error?: unknown;
-  Retry?: { ErrorEquals?: string[] }[];
-  Catch?: { ErrorEquals?: string[] }[];
-  States?: Record<string, AslState>;
-  Iterator?: { States?: Record<string, AslState> };
-  ItemProcessor?: { States?: Record<string, AslState> };
-  Branches?: { States?: Record<string, AslState> }[];
-}
-
-/** Error name → the states naming it, in file order. */
-type NameIndex = Map<string, string[]>;
-
-function readAsl(): { stateNames: Set<string>; routed: NameIndex; failLiterals: NameIndex } {
-  const stateNames = new Set<string>();
-  const routed: NameIndex = new Map();
-  const failLiterals: NameIndex = new Map();
-  const note = (index: NameIndex, name: string, state: string) => {
-    const states = index.get(name) ?? [];
-    if (!states.includes(state)) states.push(state);
-    index.set(name, states);
-  };
-  const visit = (states: Record<string, AslState> | undefined) => {
-    for (const [stateName, state] of Object.entries(states ?? {})) {
-      stateNames.add(stateName);
-      for (const rule of [...(state.Retry ?? []), ...(state.Catch ?? [])]) {
-        for (const name of rule.ErrorEquals ?? []) note(routed, name, stateName);
-      }
-      if (state.Type === 'Fail' && typeof state.Error === 'string') note(failLiterals, state.Error, stateName);
-      visit(state.Iterator?.States);
-      visit(state.ItemProcessor?.States);
-      for (const branch of state.Branches ?? []) visit(branch.States);
-    }
-  };
-  visit((parse(readFileSync(aslPath, 'utf8')) as AslState).States);
-  return { stateNames, routed, failLiterals };
-}
-
-/** `States.*`, `Lambda.*`, `Bedrock.*`, `StepFunctions.*`: names of the services, not of our code. */
-const isServiceName = (name: string) => name.includes('.');
-
-const asl = readAsl();
-const routedOurs = [...asl.routed.keys()].filter((n) => !isServiceName(n));
-const routedServices = [...asl.routed.keys()].filter(isServiceName);
-const failLiterals = [...asl.failLiterals.keys()].filter((n) => !isServiceName(n));
+const routes = errorRoutes(loadDefinition() as unknown as Definition);
+const routed = [...routes].filter(([, list]) => list.some((r) => r.kind !== 'fail')).map(([name]) => name);
+const routedOurs = routed.filter((n) => !isServiceName(n));
+const routedServices = routed.filter(isServiceName);
 
 // ---- errors.ts, bundled and minified as a deploy with `minify: true` would -----------------------
 
@@ -127,13 +85,10 @@ function constructMinified(exportName: string): Error {
   return factory(minified[exportName as keyof typeof Errors]);
 }
 
-const catalogue = new Map(minified.ERROR_CATALOGUE.map((entry) => [entry.name, entry]));
-
 describe('the inputs of these tests', () => {
   it('reads the names of the ASL and gets a really minified bundle', () => {
     // Assess: a vacuous it.each below would prove nothing
     expect(routedOurs.length).toBeGreaterThan(0);
-    expect(failLiterals.length).toBeGreaterThan(0);
     expect(routedServices).toContain('States.ALL');
     expect(subclassNames.length).toBeGreaterThan(0);
     // the minifier renamed the classes: a name taken from the class would be wrong
@@ -164,16 +119,6 @@ describe('error names in a minified bundle', () => {
     expect(error.name).toBe(name);
   });
 
-  it.each(failLiterals)('%s, set by a Fail state, is catalogued as raised by the state machine', (name) => {
-    // Act
-    const entry = catalogue.get(name);
-
-    // Assess
-    expect(entry, `${name} is missing from ERROR_CATALOGUE`).toBeDefined();
-    expect(entry!.raisedBy).toBe('state machine');
-    expect(entry!.states).toEqual(expect.arrayContaining(asl.failLiterals.get(name)!));
-  });
-
   it('keeps the cause passed to a constructor', () => {
     // Prepare
     const cause = new Error('ThrottlingException');
@@ -183,104 +128,5 @@ describe('error names in a minified bundle', () => {
 
     // Assess
     expect(error.cause).toBe(cause);
-  });
-});
-
-describe('ERROR_CATALOGUE', () => {
-  it('routes every error class by name in the ASL, or documents it as terminal', () => {
-    // Act
-    const unaccounted = subclassNames.filter((name) => !asl.routed.has(name) && catalogue.get(name)?.terminal !== true);
-
-    // Assess
-    expect(unaccounted).toEqual([]);
-  });
-
-  it('has an entry for every error class and every Fail-state literal, and no other', () => {
-    // Act
-    const expected = [...subclassNames, ...failLiterals].sort();
-
-    // Assess
-    expect([...catalogue.keys()].sort()).toEqual(expected);
-    expect(minified.ERROR_CATALOGUE).toHaveLength(catalogue.size);
-  });
-
-  it.each(minified.ERROR_CATALOGUE.map((e) => [e.name, e] as const))('%s: real name, real states, true terminal flag', (name, entry) => {
-    // Act
-    const isClass = subclassNames.includes(name);
-    const routedBy = asl.routed.get(name) ?? [];
-    const endsIn = asl.failLiterals.get(name) ?? [];
-
-    // Assess
-    expect(entry.raisedBy).toBe(isClass ? 'lambda' : 'state machine');
-    if (!isClass) expect(endsIn.length, `${name} is neither a class nor a Fail state's Error`).toBeGreaterThan(0);
-    expect(entry.states.filter((s) => !asl.stateNames.has(s))).toEqual([]);
-    expect(entry.states).toEqual(expect.arrayContaining([...routedBy, ...endsIn]));
-    expect(entry.terminal).toBe(routedBy.length === 0);
-    expect(entry.meaning).not.toBe('');
-    expect(entry.whatToDo).not.toBe('');
-  });
-});
-
-describe('SERVICE_ERRORS', () => {
-  it('lists exactly the service names the ASL routes on, with the states that name them', () => {
-    // Act
-    const listed = Object.fromEntries(minified.SERVICE_ERRORS.map((e) => [e.name, e.states]));
-
-    // Assess
-    expect(listed).toEqual(Object.fromEntries(routedServices.map((name) => [name, asl.routed.get(name)])));
-  });
-});
-
-// ---- docs/errors.md ------------------------------------------------------------------------------
-
-const BEGIN = '<!-- BEGIN GENERATED by test/unit/error-names.test.ts from ERROR_CATALOGUE and SERVICE_ERRORS -->';
-const END = '<!-- END GENERATED -->';
-
-const cell = (text: string) => text.replace(/\|/g, '\\|');
-const row = (cells: string[]) => `| ${cells.map(cell).join(' | ')} |`;
-
-function renderTables(): string {
-  return [
-    '### Our errors',
-    '',
-    row(['Error', 'Raised by', 'State(s)', 'Terminal', 'Meaning', 'What to do']),
-    row(['---', '---', '---', '---', '---', '---']),
-    ...minified.ERROR_CATALOGUE.map((e) =>
-      row([`\`${e.name}\``, e.raisedBy, e.states.join(', '), e.terminal ? 'yes' : 'no', e.meaning, e.whatToDo]),
-    ),
-    '',
-    '### Service errors the state machine names',
-    '',
-    row(['Error', 'State(s)', 'Meaning']),
-    row(['---', '---', '---']),
-    ...minified.SERVICE_ERRORS.map((e) => row([`\`${e.name}\``, e.states.join(', '), e.meaning])),
-  ].join('\n');
-}
-
-/** The text between the markers, or undefined when a marker is missing. */
-function generatedPart(doc: string): string | undefined {
-  const begin = doc.indexOf(BEGIN);
-  const end = doc.indexOf(END);
-  return begin >= 0 && end > begin ? doc.slice(begin + BEGIN.length, end) : undefined;
-}
-
-describe('docs/errors.md', () => {
-  it('holds the tables generated from the catalogue', () => {
-    // Prepare
-    const expected = `\n${renderTables()}\n`;
-    const doc = readFileSync(docsPath, 'utf8');
-    const current = generatedPart(doc);
-    expect(current, `docs/errors.md needs the lines ${BEGIN} and ${END}`).toBeDefined();
-    if (process.env.UPDATE_ERROR_DOCS && current !== expected) {
-      writeFileSync(docsPath, doc.replace(BEGIN + current!, () => BEGIN + expected));
-    }
-
-    // Act
-    const written = generatedPart(readFileSync(docsPath, 'utf8'));
-
-    // Assess
-    expect(written, 'docs/errors.md is stale: UPDATE_ERROR_DOCS=1 npx vitest run --project unit test/unit/error-names.test.ts').toBe(
-      expected,
-    );
   });
 });

@@ -7,7 +7,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_LINE_BYTES, INVALID_JSON_MESSAGE, JsonlSplitter, readJsonl, scanFlatRecord, type JsonlItem, type JsonlOptions } from '../../functions/shared/dataset/jsonl.js';
+import { DEFAULT_MAX_LINE_BYTES, INVALID_JSON_MESSAGE, JsonlSplitter, readJsonl, scanFlatRecord, type JsonlItem, type JsonlOptions } from '../../functions/validate-dataset/jsonl.js';
 
 const utf8 = new TextEncoder();
 const BOM = [0xef, 0xbb, 0xbf];

@@ -11,19 +11,20 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   composeNotification,
-  HISTORY_PAGE_SIZE,
   MAX_SUBJECT_LENGTH,
   notify,
   oneLine,
-  readHistory,
   rollbackFailedMetric,
   type NotifyConfig,
 } from '../../functions/notify/notify.js';
 import type { ExecutionView } from '../../functions/shared/execution-view.js';
+import { MAX_HISTORY_PAGE_SIZE } from '../../functions/shared/history.js';
 import { fixtureEvent } from '../support/event-ruler.js';
 
 const sfn = mockClient(SFNClient);
 const sns = mockClient(SNSClient);
+/** The clients the mocks answer for (the history paginator requires an SFNClient). */
+const clients = { sfn: new SFNClient({}), sns: new SNSClient({}) };
 afterEach(() => {
   sfn.reset();
   sns.reset();
@@ -252,10 +253,10 @@ describe('notify', () => {
     sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
     const lines: string[] = [];
 
-    const report = await notify(input, config, { sfn: sfn as never, sns: sns as never, writeLine: (l) => lines.push(l) });
+    const report = await notify(input, config, { ...clients, writeLine: (l) => lines.push(l) });
 
     expect(sfn).toHaveReceivedCommandTimes(GetExecutionHistoryCommand, 2);
-    expect(sfn).toHaveReceivedNthCommandWith(GetExecutionHistoryCommand, 1, { executionArn: ARN, maxResults: HISTORY_PAGE_SIZE, reverseOrder: false, includeExecutionData: true });
+    expect(sfn).toHaveReceivedNthCommandWith(GetExecutionHistoryCommand, 1, { executionArn: ARN, maxResults: MAX_HISTORY_PAGE_SIZE, reverseOrder: false, includeExecutionData: true });
     expect(sfn).toHaveReceivedNthCommandWith(GetExecutionHistoryCommand, 2, { executionArn: ARN, nextToken: 'page-2' });
     expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
     const published = sns.commandCalls(PublishCommand)[0]!.args[0].input;
@@ -276,7 +277,7 @@ describe('notify', () => {
       { id: 4, timestamp: new Date(), type: 'ExecutionSucceeded', executionSucceededEventDetails: { output: JSON.stringify(state) } },
     ];
     const lines: string[] = [];
-    const report = await notify({ ...input, status: 'SUCCEEDED' }, config, { sfn: sfn as never, sns: sns as never, history: async () => history, writeLine: (l) => lines.push(l) });
+    const report = await notify({ ...input, status: 'SUCCEEDED' }, config, { ...clients, history: async () => history, writeLine: (l) => lines.push(l) });
     expect(report).toEqual({ executionArn: ARN, outcome: 'handed-over', endState: 'HandedOver', skipped: 'handed over: the successor notifies' });
     expect(sns).not.toHaveReceivedAnyCommand();
     expect(sfn).not.toHaveReceivedAnyCommand(); // the injected history source
@@ -284,7 +285,7 @@ describe('notify', () => {
   });
 
   it('ignores another state machine without any call', async () => {
-    const report = await notify({ ...input, stateMachineArn: `${STATE_MACHINE}-other` }, config, { sfn: sfn as never, sns: sns as never });
+    const report = await notify({ ...input, stateMachineArn: `${STATE_MACHINE}-other` }, config, { ...clients });
     expect(report.skipped).toMatch(/^not an execution of/);
     expect(sfn).not.toHaveReceivedAnyCommand();
     expect(sns).not.toHaveReceivedAnyCommand();
@@ -293,13 +294,7 @@ describe('notify', () => {
   it('passes a failed Publish on (Lambda retries the asynchronous event, then the dead-letter queue)', async () => {
     sfn.on(GetExecutionHistoryCommand).resolves({ events: rollbackFailedHistory() });
     sns.on(PublishCommand).rejects(Object.assign(new Error('KMS key is disabled'), { name: 'KMSDisabledException' }));
-    await expect(notify(input, config, { sfn: sfn as never, sns: sns as never, writeLine: () => undefined })).rejects.toMatchObject({ name: 'KMSDisabledException' });
-  });
-
-  it('readHistory: one page when there is no nextToken', async () => {
-    sfn.on(GetExecutionHistoryCommand).resolves({ events: rollbackFailedHistory() });
-    expect(await readHistory(sfn as never, ARN)).toHaveLength(6);
-    expect(sfn).toHaveReceivedCommandTimes(GetExecutionHistoryCommand, 1);
+    await expect(notify(input, config, { ...clients, writeLine: () => undefined })).rejects.toMatchObject({ name: 'KMSDisabledException' });
   });
 });
 

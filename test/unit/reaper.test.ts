@@ -41,7 +41,7 @@ let ledger: Ledger;
 let deps: ReaperDeps;
 beforeEach(() => {
   ({ ledger } = emulatedLedger(dynamodb));
-  deps = { sfn: sfn as unknown as SFNClient, bedrock: bedrock as unknown as BedrockClient, ledger };
+  deps = { sfn: new SFNClient({}), bedrock: bedrock as unknown as BedrockClient, ledger };
   sfn.on(GetExecutionHistoryCommand).resolves({ events: historyWithJob() });
 });
 

@@ -50,7 +50,8 @@ interface Found {
 function sourceFiles(dir: string): string[] {
   return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) => {
     const path = join(dir, e.name);
-    if (e.isDirectory()) return e.name === 'node_modules' ? [] : sourceFiles(path);
+    // cli/dist is the CLI's build (scripts/build-cli.mjs) of these sources and of local/, not a source.
+    if (e.isDirectory()) return e.name === 'node_modules' || path === join('cli', 'dist') ? [] : sourceFiles(path);
     return /\.[cm]?[jt]s$/.test(e.name) && !e.name.endsWith('.d.ts') ? [path] : [];
   });
 }

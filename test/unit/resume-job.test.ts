@@ -71,7 +71,7 @@ let db: MemoryDynamoDB;
 let deps: ResumeJobDeps;
 beforeEach(() => {
   ({ ledger, db } = emulatedLedger(dynamodb));
-  deps = { sfn: sfn as unknown as SFNClient, ledger };
+  deps = { sfn: new SFNClient({}), ledger };
 });
 
 /** The first execution's job, submitted, with `more` hand-overs. */

@@ -1,5 +1,5 @@
 /**
- * The dataset step's logic (validate-network's `action: "dataset"`): records checked per the model's
+ * The dataset step's logic (the validate-dataset function): records checked per the model's
  * rules, problems named by object, line, field and rule (the first ones in full, then counts), record
  * counts and file sizes, the token estimate × epochs, the budget, "not checked", a read cut short by time.
  */
@@ -7,10 +7,10 @@ import { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, NoSuchKey, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { datasetRulesFor, estimateTokens } from '../../functions/shared/dataset/formats.js';
-import { MAX_DETAILED_PROBLEMS, TIME_MARGIN_MS, effectiveBudget, epochCount, validateDataset } from '../../functions/validate-network/validate-dataset.js';
+import { datasetRulesFor, estimateTokens } from '../../functions/validate-dataset/formats.js';
+import { MAX_DETAILED_PROBLEMS, TIME_MARGIN_MS, effectiveBudget, epochCount, validateDataset } from '../../functions/validate-dataset/validate-dataset.js';
 import { datasetObjectsSchema } from '../../functions/shared/dataset/objects.js';
-import { describeError } from '../../functions/shared/errors.js';
+import { describeError, type InvalidInputError } from '../../functions/shared/errors.js';
 import { errorAsData } from '../../functions/shared/log.js';
 
 const s3 = mockClient(S3Client);
@@ -383,5 +383,39 @@ describe('validateDataset', () => {
     expect(file.bytesRead).toBeLessThan(file.bytes);
     expect(report.trainingRecords).toBeGreaterThan(80);
     expect(report.notes.join(' ')).toMatch(/Read in part for time: .* bytes/);
+  });
+});
+
+describe('validate-dataset handler', () => {
+  const context = { getRemainingTimeInMillis: () => 600_000, functionName: 'validate-dataset', awsRequestId: 'unit' } as never;
+
+  it('takes `{ job }` as the ValidateDataset state passes it and returns the dataset report', async () => {
+    const { handler } = await import('../../functions/validate-dataset/handler.js');
+    const { resolvedJob } = await import('../fixtures/job.js');
+    const j = resolvedJob({ trainingDataS3Uri: TRAIN, validationDataS3Uris: [] });
+    serve({ [TRAIN]: jsonl([record(1), record(2)]) });
+    const report = (await handler({ job: j }, context)) as { status: string; trainingRecords: number };
+    expect(report).toMatchObject({ status: 'passed', trainingRecords: 2 });
+    expect(s3).toHaveReceivedCommandWith(GetObjectCommand, { Bucket: 'training-bucket', Key: 'datasets/support.jsonl' });
+  });
+
+  it('refuses any other event (the network preflight\'s, or an extra field) with InvalidInputError before reading S3', async () => {
+    const { handler } = await import('../../functions/validate-dataset/handler.js');
+    const { resolvedJob } = await import('../fixtures/job.js');
+    for (const event of [{ input: {}, execution: {} }, { action: 'dataset', job: resolvedJob() }]) {
+      const err = (await handler(event, context).catch((e: unknown) => e)) as Error;
+      expect(err.name).toBe('InvalidInputError');
+    }
+    expect(s3.calls()).toHaveLength(0);
+  });
+
+  it('checks the job fields it reads with the resolved job\'s rules, each bad one named, before reading S3', async () => {
+    const { handler } = await import('../../functions/validate-dataset/handler.js');
+    const { resolvedJob } = await import('../fixtures/job.js');
+    const job = { ...resolvedJob(), trainingDataS3Uri: 'https://example.com/data.jsonl', budget: { maxTrainingTokens: 0 }, customizationType: 'PRETRAINING' };
+    const err = (await handler({ job }, context).catch((e: unknown) => e)) as InvalidInputError;
+    expect(err.name).toBe('InvalidInputError');
+    expect(err.issues.map((i) => i.field).sort()).toEqual(['job.budget.maxTrainingTokens', 'job.customizationType', 'job.trainingDataS3Uri']);
+    expect(s3.calls()).toHaveLength(0);
   });
 });

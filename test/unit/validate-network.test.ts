@@ -12,7 +12,7 @@ import {
   type State,
   type VpcEndpoint,
 } from '@aws-sdk/client-ec2';
-import { GetBucketLocationCommand, HeadObjectCommand, NoSuchBucket, NotFound, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { GetBucketLocationCommand, HeadObjectCommand, ListObjectsV2Command, NoSuchBucket, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import {
   GetPolicyCommand,
   GetPolicyVersionCommand,
@@ -458,16 +458,28 @@ describe('validate-network: buckets and dataset', () => {
     expect(flagged(await report())).toEqual(['fail bucket.exists s3://output-bucket', 'fail bucket.exists s3://training-bucket']);
   });
 
-  it('fails a missing dataset object (HeadObject NotFound), a prefix URI, and one it may not read', async () => {
-    mocks.s3.on(HeadObjectCommand).rejects(awsError(NotFound, 'NotFound', 404));
+  it('fails a missing dataset object (an empty listing, or one whose first key only starts with it), a prefix URI, and one it may not list', async () => {
+    mocks.s3.on(ListObjectsV2Command).resolves({ KeyCount: 0 });
     expect(flagged(await report())).toEqual(['fail dataset.exists s3://training-bucket/datasets/support.jsonl']);
-    mocks.s3.on(HeadObjectCommand).rejects(awsError(S3ServiceException, 'Unknown', 403));
+    mocks.s3.on(ListObjectsV2Command).resolves({ KeyCount: 1, Contents: [{ Key: 'datasets/support.jsonl.bak' }] });
     expect(flagged(await report())).toEqual(['fail dataset.exists s3://training-bucket/datasets/support.jsonl']);
+    mocks.s3.on(ListObjectsV2Command).rejects(awsError(S3ServiceException, 'AccessDenied', 403));
+    const denied = await report();
+    expect(flagged(denied)).toEqual(['fail dataset.exists s3://training-bucket/datasets/support.jsonl']);
+    expect(denied.checks.find((c) => c.id === 'dataset.exists')?.message).toMatch(/access denied/);
     for (const m of Object.values(mocks)) m.resetHistory();
     const prefix = await report({ trainingDataS3Uri: 's3://training-bucket/datasets/' });
     expect(flagged(prefix)).toEqual(['fail dataset.exists s3://training-bucket/datasets/']);
-    // Two GetBucketLocation, no HeadObject of a prefix.
+    // Two GetBucketLocation, no listing of a prefix.
     expect(sent().s3).toBe(2);
+  });
+
+  it('checks the dataset by listing its key (s3:ListBucket), never by reading the object', async () => {
+    await report();
+    expect(mocks.s3.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input)).toEqual([
+      { Bucket: 'training-bucket', Prefix: 'datasets/support.jsonl', MaxKeys: 1 },
+    ]);
+    expect(mocks.s3.commandCalls(HeadObjectCommand)).toHaveLength(0);
   });
 });
 
@@ -590,5 +602,18 @@ describe('policy evaluation helpers', () => {
     expect(cidrCovers('0.0.0.0/0', '52.216.0.0/15')).toBe(true);
     expect(cidrCovers('10.1.0.0/16', '10.0.3.0/24')).toBe(false);
     expect(cidrCovers('::/0', '10.0.0.0/8')).toBe(false);
+  });
+});
+
+describe('validate-network handler', () => {
+  it('takes only the ResolveInput event: the dataset check\'s `{ job }` is refused with InvalidInputError, before any AWS call', async () => {
+    const { handler } = await import('../../functions/validate-network/handler.js');
+    const { resolvedJob } = await import('../fixtures/job.js');
+    for (const m of Object.values(mocks)) m.resetHistory();
+    for (const event of [{ job: resolvedJob() }, { action: 'dataset', job: resolvedJob() }]) {
+      const err = (await handler(event, {} as never).catch((e: unknown) => e)) as Error;
+      expect(err.name).toBe('InvalidInputError');
+    }
+    expect(sent().total).toBe(0);
   });
 });

@@ -6,8 +6,7 @@
  * bytes that were checked, not on whatever the key holds by the time Bedrock reads it (Bedrock's
  * `trainingDataConfig.s3Uri` takes no version id). README "Dataset checks".
  *
- * Shared (not in validate-network/) because two functions read it: validate-network writes it,
- * submit-job reads it.
+ * In shared/ because two functions use it: validate-dataset writes it, submit-job reads it.
  */
 import * as z from 'zod/mini';
 

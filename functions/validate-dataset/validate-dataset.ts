@@ -1,15 +1,15 @@
 /**
- * The dataset step (state ValidateDataset, run by the validate-network function with
- * `action: "dataset"`): streams the job's training and validation JSONL objects from S3 and checks
- * every record against the format and limits of the job's model (shared/dataset/), then estimates
- * the training tokens (× epochs) and cost and holds them to the job's budget. Before any policy
- * change: a bad line fails the execution in DatasetRejected with nothing written.
+ * The dataset step (state ValidateDataset, the validate-dataset function): streams the job's
+ * training and validation JSONL objects from S3 and checks every record against the format and limits
+ * of the job's model (formats.ts, limits.ts), then estimates the training tokens (× epochs) and cost
+ * and holds them to the job's budget. Before any policy change: a bad line fails the execution in
+ * DatasetRejected with nothing written.
  *
- * Why in validate-network's function: it reads the same objects with the same read-only role, which
- * the bucket Deny already exempts (the preflight reads from outside the VPC); a second role able to
- * read training data would be one more principal to exempt and audit.
+ * Its role (ValidateDatasetRole) is the workflow's one Lambda role that reads training and validation
+ * objects before the job's snapshot; the bucket Deny exempts it (apply-policies' DATASET_ROLE_ARN),
+ * since it reads from outside the VPC.
  *
- * Memory and time: records are read one line at a time (shared/dataset/jsonl.ts); memory holds one
+ * Memory and time: records are read one line at a time (jsonl.ts); memory holds one
  * line (≤ 1 MiB) and the first {@link MAX_DETAILED_PROBLEMS} problems. The function has 900 s; when
  * less than {@link TIME_MARGIN_MS} of it is left, reading stops, the report says `complete: false`
  * with the bytes read, and counts and tokens are extrapolated from them (README "Dataset checks").
@@ -22,11 +22,11 @@
  *
  * No data in errors: a problem names the object, line, field and rule, with a fixed message (counts,
  * JSON types, limits); never a value, a key of the writer's or a parser message quoting the line
- * (shared/dataset/jsonl.ts, formats.ts). {@link DatasetValidationError} carries no `cause`.
+ * (jsonl.ts, formats.ts). {@link DatasetValidationError} carries no `cause`.
  */
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { assessRecord, datasetRulesFor, flatRecordKeys, sizeProblem, tokensOf, type DatasetRules } from '../shared/dataset/formats.js';
-import { JsonlSplitter, type JsonlItem } from '../shared/dataset/jsonl.js';
+import { assessRecord, datasetRulesFor, flatRecordKeys, sizeProblem, tokensOf, type DatasetRules } from './formats.js';
+import { JsonlSplitter, type JsonlItem } from './jsonl.js';
 import { pinnedBy, type DatasetObject } from '../shared/dataset/objects.js';
 import { DatasetUnreadableError, DatasetValidationError, TrainingBudgetExceededError } from '../shared/errors.js';
 import { parseS3Uri } from '../shared/s3.js';
@@ -303,7 +303,7 @@ async function readFile(
   // The splitter is driven chunk by chunk here, the items of a chunk handled in a plain loop: through
   // readJsonl's async generator every record cost a promise and a microtask (profiled with scripts/bench/dataset.ts).
   // A flat format's records ({"prompt","completion"}, {"input"}) are recognised and counted on their
-  // bytes, not parsed (shared/dataset/jsonl.ts scanFlatRecord); any other line is parsed and checked.
+  // bytes, not parsed (jsonl.ts scanFlatRecord); any other line is parsed and checked.
   const keys = flatRecordKeys(rules);
   const splitter = new JsonlSplitter(keys ? { flatRecordKeys: keys } : {});
   /** Handles the items completed by one chunk; false when time ran short (stop reading). */

@@ -11,8 +11,8 @@
  * the gateway endpoint, so `aws:SourceVpc` holds for it, and exempting it would let anything that can
  * act as the role read the bucket from anywhere.
  */
-import { asList, mergeBySid, union, type PolicyDocument, type Statement } from './document.js';
-import { S3_ACTIONS, bucketArns } from '../s3.js';
+import { asList, mergeBySid, union, type PolicyDocument, type Statement } from '../shared/policies/document.js';
+import { S3_ACTIONS, bucketArns } from '../shared/s3.js';
 
 /** Sid of the restriction statement in a bucket policy. */
 export const BUCKET_DENY_SID = 'BedrockVpcDenyOutsideVpc';

@@ -4,9 +4,9 @@
  * workload in the VPC would lose S3. Here the job's buckets get their own statements (see
  * s3-access.ts) and the mode decides what happens to the default full-access statement.
  */
-import type { JobInput } from '../job-input.js';
-import { asList, mergeBySid, type PolicyDocument, type Statement } from './document.js';
-import { s3AccessStatements } from './s3-access.js';
+import type { JobInput } from '../shared/job-input.js';
+import { asList, mergeBySid, type PolicyDocument, type Statement } from '../shared/policies/document.js';
+import { s3AccessStatements } from '../shared/policies/s3-access.js';
 
 /** `restrict`: drop the default full access; `append`: keep everything, add ours. */
 export type EndpointMode = 'restrict' | 'append';

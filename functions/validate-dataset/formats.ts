@@ -462,7 +462,7 @@ export function tokensOf(rules: DatasetRules, chars: number): number {
  * The keys of `rules`' record format when it is flat: an object of exactly these string members is a
  * valid record of it whose texts are those members ({@link checkShape}: prompt-completion,
  * continued pre-training), so the dataset step can recognise and count such a line without parsing it
- * (shared/dataset/jsonl.ts scanFlatRecord). `undefined` for the conversation formats.
+ * (jsonl.ts scanFlatRecord). `undefined` for the conversation formats.
  */
 export function flatRecordKeys(rules: DatasetRules): readonly string[] | undefined {
   return FLAT_KEYS[rules.format];
