@@ -378,60 +378,36 @@ export async function createJobEnis(ec2: EC2Client, jobArn: string, subnetIds: s
 }
 
 /**
- * The policy leases table, as serverless.yml declares it (PolicyLeasesTable): key `pk` + `sk`, TTL on
- * `expiresAt`. Only `npm run local` and tests call this; the stack creates it.
+ * Creates an on-demand table with the key (`pk`, and `sk` when given) and the TTL attribute of its
+ * serverless.yml declaration. The stack creates the tables; `npm run local` and the tests create them here.
  */
-export async function createLeasesTable(dynamodb: DynamoDBClient, tableName = POLICY_LEASES_TABLE_NAME): Promise<string> {
+async function createTable(dynamodb: DynamoDBClient, tableName: string, rangeKey: boolean, ttlAttribute: string): Promise<string> {
+  const keys = rangeKey ? (['pk', 'sk'] as const) : (['pk'] as const);
   await dynamodb.send(
     new CreateTableCommand({
       TableName: tableName,
       BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
+      AttributeDefinitions: keys.map((name) => ({ AttributeName: name, AttributeType: 'S' as const })),
+      KeySchema: keys.map((name, i) => ({ AttributeName: name, KeyType: i === 0 ? ('HASH' as const) : ('RANGE' as const) })),
     }),
   );
-  await dynamodb.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } }));
+  await dynamodb.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: ttlAttribute, Enabled: true } }));
   return tableName;
 }
 
-/**
- * The job-waits table, as serverless.yml declares it (JobWaitsTable): key `pk` (the job ARN), TTL on
- * `ttl`. The stack creates it; the demo account and tests create it here.
- */
-export async function createJobWaitsTable(dynamodb: DynamoDBClient, tableName = JOB_WAITS_TABLE_NAME): Promise<string> {
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-    }),
-  );
-  await dynamodb.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true } }));
-  return tableName;
+/** The policy leases table, as serverless.yml declares it (PolicyLeasesTable): key `pk` + `sk`, TTL on `expiresAt`. */
+export function createLeasesTable(dynamodb: DynamoDBClient, tableName = POLICY_LEASES_TABLE_NAME): Promise<string> {
+  return createTable(dynamodb, tableName, true, 'expiresAt');
 }
 
-/**
- * The job ledger, as serverless.yml declares it (JobLedgerTable): key `pk` (the job name), TTL on
- * `expiresAt`. The stack creates it; the demo account and tests create it here.
- */
-export async function createJobLedgerTable(dynamodb: DynamoDBClient, tableName = JOB_LEDGER_TABLE_NAME): Promise<string> {
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-    }),
-  );
-  await dynamodb.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } }));
-  return tableName;
+/** The job-waits table, as serverless.yml declares it (JobWaitsTable): key `pk` (the job ARN), TTL on `ttl`. */
+export function createJobWaitsTable(dynamodb: DynamoDBClient, tableName = JOB_WAITS_TABLE_NAME): Promise<string> {
+  return createTable(dynamodb, tableName, false, 'ttl');
+}
+
+/** The job ledger, as serverless.yml declares it (JobLedgerTable): key `pk` (the job name), TTL on `expiresAt`. */
+export function createJobLedgerTable(dynamodb: DynamoDBClient, tableName = JOB_LEDGER_TABLE_NAME): Promise<string> {
+  return createTable(dynamodb, tableName, false, 'expiresAt');
 }
 
 /** The execution that "ran" a demo job in tests: the owner and supervisor of its ledger entry. */

@@ -72,6 +72,11 @@ const groups: Record<string, Group> = {
     needsMoto: true,
     run: async (ctx) => (await import('./bench/dataset.js')).run({ endpoint: ctx.endpoint(), quick: ctx.quick }),
   },
+  cli: {
+    label: 'bvc start-up: --help, npx bvc --help, and a local status and list after one local run…',
+    needsMoto: false,
+    run: async ({ quick }) => (await import('./bench/cli.js')).run({ quick }),
+  },
   janitor: {
     label: 'janitor over 2,000 ENIs (seeding takes a while)…',
     needsMoto: true,
