@@ -5,7 +5,7 @@
  * Commands: start, plan, status, list, janitor (`bvc --help`, `bvc <command> --help`). Arguments are
  * parsed with node:util parseArgs, per command, strictly (an unknown flag is a usage error).
  *
- * Exit codes (README "The CLI"):
+ * Exit codes (docs/cli.md "The CLI"):
  *   0  done: the execution succeeded (job completed, plan ready, hand-over followed to the end), or the command's report was printed
  *   1  the execution failed, timed out or was aborted (status/start --follow/plan)
  *   2  bad usage or a bad input file: the field is named and no AWS call was made (an ARN the CLI takes is
@@ -290,7 +290,7 @@ async function dispatch(argv: string[], io: CliIo, program: string): Promise<num
       const target = await targetOf(values, io);
       // The seeded local emulator has a demo job input; an --input file is laid over it.
       const demo = target.seeded === true;
-      if (values.input === undefined && !demo) throw new UsageError(`${command} needs --input FILE (a job input: README "The job input")`);
+      if (values.input === undefined && !demo) throw new UsageError(`${command} needs --input FILE (a job input: docs/configuration.md "The job input")`);
       const file = values.input === undefined ? {} : readInputFile(values.input as string);
       const input = command === 'plan' ? { ...file, dryRun: true } : file;
       const name = values.name as string | undefined;

@@ -281,7 +281,7 @@ export async function seedDemoAccount(clients: SeedClients, region = 'us-east-1'
   };
 }
 
-/** A job input for the demo account (the shape of README "The job input"). */
+/** A job input for the demo account (the shape of docs/configuration.md "The job input"). */
 export function demoJobInput(account: DemoAccount, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     baseModelIdentifier: 'amazon.titan-text-express-v1',

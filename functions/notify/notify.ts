@@ -15,7 +15,7 @@
  * one CloudWatch embedded-metric-format line, `RollbackFailed` (1 when the execution ended in
  * RollbackFailed, else 0), for the alarm on policies left half-written.
  *
- * EventBridge delivers at least once: a duplicate event sends the message again (README "Notifications").
+ * EventBridge delivers at least once: a duplicate event sends the message again (docs/operations.md "Notifications").
  */
 import type { HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';

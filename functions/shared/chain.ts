@@ -1,6 +1,6 @@
 /**
  * An execution chain: the first execution of a job and the executions it hands the job over to
- * (continue-as-new, README "Following the job"). Used by poll-status (the name of the next
+ * (continue-as-new, docs/operations.md "Following the job"). Used by poll-status (the name of the next
  * execution) and submit-job (the audit tag). Who owns and supervises a job is the job ledger's
  * (shared/ledger.ts), never this tag's.
  */

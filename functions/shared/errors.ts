@@ -266,12 +266,12 @@ export interface ErrorCatalogueEntry {
  */
 export const ERROR_REMEDIES: Readonly<Record<string, string>> = {
   InvalidInputError: 'Fix the named fields and start a new execution. Nothing was written.',
-  StageConfigError: 'Fix the named params and redeploy the stage (README "Configuration: stage params"), then start a new execution. Nothing was written.',
-  HandOverRejectedError: 'Nothing to undo. Start jobs with a job input (README "The job input"); only the workflow itself hands jobs over.',
+  StageConfigError: 'Fix the named params and redeploy the stage (docs/configuration.md "Configuration: stage params"), then start a new execution. Nothing was written.',
+  HandOverRejectedError: 'Nothing to undo. Start jobs with a job input (docs/configuration.md "The job input"); only the workflow itself hands jobs over.',
   HandOverUnverifiedError: 'Check Step Functions and Bedrock availability; the job was stopped by the reaper if the hand-over was real.',
   PolicyLockBusyError: 'Nothing, unless it persists: then look for a stuck lock item (pk lock#…) in PolicyLeasesTable; it expires by itself.',
   NetworkValidationError: 'Fix the network (or the input that points at it) as the Cause says, then start a new execution. Nothing was written.',
-  DatasetValidationError: 'Fix the named lines (README "Dataset checks" lists each rule and its source), upload the data again and start a new execution. Nothing was written.',
+  DatasetValidationError: 'Fix the named lines (docs/datasets.md "Dataset checks" lists each rule and its source), upload the data again and start a new execution. Nothing was written.',
   DatasetChangedError:
     'Find out who wrote the object after the check (CloudTrail data events: PutObject, DeleteObject); if the new data ' +
     'is wanted, start a new execution, which checks it again. Keep writers off the data while a job starts.',

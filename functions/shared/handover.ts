@@ -1,6 +1,6 @@
 /**
  * Verifying a hand-over. An execution whose input carries `handover` claims to continue a running job
- * for the execution that started it (README "Following the job"). Anyone allowed to start executions
+ * for the execution that started it (docs/operations.md "Following the job"). Anyone allowed to start executions
  * can write such an input, so the claim is never trusted: the predecessor's own history is. The
  * predecessor's HandOver state scheduled `states:startExecution` with this execution's name and this
  * state machine, and the input it scheduled (`handover`) is what the successor continues — not the

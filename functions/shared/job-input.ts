@@ -1,5 +1,5 @@
 /**
- * The one job-input shape every entry point resolves to (README "The job input"), its zod schema,
+ * The one job-input shape every entry point resolves to (docs/configuration.md "The job input"), its zod schema,
  * and the resolution of a raw execution input into a complete {@link JobInput}: the stage's values
  * (serverless.yml params) under the input, the input checked to stay within them (the stage decides,
  * the job narrows), names and the idempotency token derived from the execution (or, for an upload,
@@ -163,7 +163,7 @@ function buildSchemas() {
 
   /**
    * The uploaded object, as the upload rule passes it: the `detail` of S3's EventBridge "Object Created"
-   * event (README "Trigger"), field names as AWS documents them. The fields used here are checked; any
+   * event (docs/configuration.md "Trigger"), field names as AWS documents them. The fields used here are checked; any
    * other field S3 sends (`version`, `request-id`, `reason`… and whatever it adds later) is let through.
    * The object's identity is its `version-id` (versioned bucket) or else its `etag` and `sequencer`.
    */

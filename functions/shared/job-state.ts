@@ -35,7 +35,7 @@ export const MIN_POLL_SECONDS = 10;
  * The detection bound: the longest a finished job goes unnoticed in event mode when every one of
  * Bedrock's job-state events is lost (they are best effort), and after a stop request. Every wait of
  * the event mode and every wait after a stop is at most this long, so the job's end, its ENI cleanup
- * and its grant revocation start within it (README "Following the job").
+ * and its grant revocation start within it (docs/operations.md "Following the job").
  */
 export const DETECTION_BOUND_SECONDS = 900;
 

@@ -1,7 +1,7 @@
 /**
  * The stage: what one deployment allows, decided at deploy time (serverless.yml `params`, reviewed in
  * IaC) and handed to the Lambdas as environment variables. A job input may choose among these values,
- * never outside them (README "The stage decides, the job narrows"):
+ * never outside them (docs/configuration.md "The stage decides, the job narrows"):
  * the VPC, its subnets and security groups, the Bedrock role, the buckets, the KMS keys, the exempt
  * principals, the S3 gateway endpoints whose policy may be written, and the most each policy setting
  * may do. Parsed per invocation (a few microseconds), so a malformed value fails with the param named.
@@ -108,7 +108,7 @@ export interface Stage {
 export const BUCKET_NAME_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 /** Longest value of one param (or one item of a list param) a pattern is tried on: an ARN is at most 2,048 characters. */
 const MAX_PARAM_LENGTH = 2048;
-/** Longest job the workflow follows (30 days, across hand-overs); README "Limits". */
+/** Longest job the workflow follows (30 days, across hand-overs); docs/limits.md "Limits". */
 export const MAX_JOB_DURATION_SECONDS = 30 * 24 * 3600;
 /**
  * Executions per job (stage param maxExecutionsPerJob): 50 by default, at most 1,000. An execution hands

@@ -12,7 +12,7 @@
  * Memory and time: records are read one line at a time (jsonl.ts); memory holds one
  * line (≤ 1 MiB) and the first {@link MAX_DETAILED_PROBLEMS} problems. The function has 900 s; when
  * less than {@link TIME_MARGIN_MS} of it is left, reading stops, the report says `complete: false`
- * with the bytes read, and counts and tokens are extrapolated from them (README "Dataset checks").
+ * with the bytes read, and counts and tokens are extrapolated from them (docs/datasets.md "Dataset checks").
  *
  * Which bytes were checked: each object is read with one GetObject (no ranges), so every byte read
  * belongs to the one version S3 answered with; its ETag and VersionId go into the report's `objects`
@@ -71,7 +71,7 @@ export interface DatasetReport {
   /**
    * The bytes this step checked, object by object: ETag and VersionId as S3 returned them with the
    * bytes read (training first, then validation in the job's order). Submit-job trains on a copy of
-   * exactly these versions (README "Dataset checks"). For a model without rules the objects are only
+   * exactly these versions (docs/datasets.md "Dataset checks"). For a model without rules the objects are only
    * looked up (HeadObject) to pin them, with `checked: false`.
    */
   objects: DatasetObject[];

@@ -53,7 +53,7 @@ function eniNeeds(job: JobInput): PolicyRequest[] {
 export function roleChecks(job: JobInput, role: RoleFacts, vpcId?: string): CheckResult[] {
   const resource = role.roleArn;
   if (role.status === 'missing') {
-    return [flag(CHECK.roleExists, 'fail', resource, 'role not found', 'Create the role (see README "Bedrock role") or fix roleArn.')];
+    return [flag(CHECK.roleExists, 'fail', resource, 'role not found', 'Create the role (see docs/policies.md "Bedrock role") or fix roleArn.')];
   }
   if (role.status === 'unknown') {
     return [flag(CHECK.roleExists, 'warn', resource, `could not read the role: ${role.error}`, 'Allow the workflow iam:GetRole on the role.')];

@@ -4,7 +4,7 @@
  * `$.dataset.objects`; submit-job's snapshot (functions/submit-job/snapshot.ts) copies exactly those
  * bytes into the workflow's own prefix (CopyObject with `CopySourceIfMatch`), so the job trains on the
  * bytes that were checked, not on whatever the key holds by the time Bedrock reads it (Bedrock's
- * `trainingDataConfig.s3Uri` takes no version id). README "Dataset checks".
+ * `trainingDataConfig.s3Uri` takes no version id). docs/datasets.md "Dataset checks".
  *
  * In shared/ because two functions use it: validate-dataset writes it, submit-job reads it.
  */
@@ -30,7 +30,7 @@ export interface DatasetObject {
   bytes: number;
   /**
    * True when every byte of that version was read and its records checked. False when reading stopped
-   * for time (the rest was extrapolated, README "Dataset checks") or when the model has no rules (the
+   * for time (the rest was extrapolated, docs/datasets.md "Dataset checks") or when the model has no rules (the
    * object was only looked up, HeadObject, to pin it).
    */
   checked: boolean;
