@@ -3,6 +3,7 @@
  * hand. Also the ARN shapes this workflow knows: IAM roles, customization jobs, EC2 resources.
  */
 import { build, parse } from '@aws-sdk/util-arn-parser';
+import { ROLE_ARN } from './ids.js';
 
 export { build as buildArn, parse as parseArn };
 
@@ -32,8 +33,8 @@ export function jobOutsideHome(
   return region === home.region && accountId === home.accountId ? undefined : { kind: 'foreign', accountId, region };
 }
 
-/** An IAM role ARN (any path). */
-export const ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/;
+/** An IAM role ARN (ids.ts ROLE_ARN). */
+export const ROLE_ARN_PATTERN = ROLE_ARN;
 
 /** The name of a role (`arn:aws:iam::123:role/path/Name` → `Name`). */
 export function roleNameFromArn(roleArn: string): string {

@@ -45,6 +45,15 @@ export const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d$/;
 /** Longest Region code the workflow takes: a cap for the pattern, above every Region code in use. */
 export const MAX_REGION_LENGTH = 32;
 
+/**
+ * IAM ARNs of a role, or of a role or user (IAM User Guide, "IAM identifiers": `arn:<partition>:iam::
+ * <account>:role/<path><name>`; IAM API Reference, Role: RoleName `[\w+=,.@-]+` of 1 to 64, Path of up
+ * to 512 characters). The path is held to the name's characters and `/`, so no wildcard (`*`, `?`) can
+ * reach a policy this workflow writes.
+ */
+export const ROLE_ARN = /^arn:aws(?:-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+export const PRINCIPAL_ARN = /^arn:aws(?:-[a-z]+)*:iam::\d{12}:(?:role|user)\/[\w+=,.@/-]{1,512}$/;
+
 /** An AWS partition: `aws`, `aws-cn`, `aws-us-gov`… (AWS General Reference, "Amazon Resource Names (ARNs)": partition). */
 export const PARTITION = /^aws(?:-[a-z]+)*$/;
 /** Longest partition the workflow takes. */

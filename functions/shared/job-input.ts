@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { MAX_ARN_LENGTH, ROLE_ARN_PATTERN } from './arn.js';
 import { InvalidInputError, type InputIssue } from './errors.js';
-import { accountIdSchema, MAX_EC2_ID_LENGTH, MAX_REGION_LENGTH, REGION, SECURITY_GROUP_ID, SUBNET_ID, vpcIdSchema } from './ids.js';
+import { accountIdSchema, MAX_EC2_ID_LENGTH, MAX_REGION_LENGTH, PRINCIPAL_ARN, REGION, SECURITY_GROUP_ID, SUBNET_ID, vpcIdSchema } from './ids.js';
 import { CONTROL_CHARACTERS, parseS3Uri, s3KeyProblems, type BucketAccess } from './s3.js';
 import * as z from 'zod/mini';
 import { executionSchema, pollingSchema, type Execution } from './job-state.js';
@@ -149,7 +149,7 @@ function buildSchemas() {
   const policiesSchema = z.strictObject({
     ...policySettings,
     /** Principals kept out of the bucket Deny: the stage param exemptPrincipalArns. */
-    exemptPrincipalArns: z.array(matching(MAX_ARN_LENGTH, /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/)).check(z.maxLength(20)),
+    exemptPrincipalArns: z.array(matching(MAX_ARN_LENGTH, PRINCIPAL_ARN)).check(z.maxLength(20)),
   });
 
   const preflightSchema = z.strictObject({

@@ -8,7 +8,7 @@
  */
 import * as z from 'zod/mini';
 import { StageConfigError } from './errors.js';
-import { ACCOUNT_ID, KMS_KEY_ARN, MAX_PARTITION_LENGTH, PARTITION, REGION, SECURITY_GROUP_ID, SUBNET_ID, VPC_ENDPOINT_ID, VPC_ID } from './ids.js';
+import { ACCOUNT_ID, KMS_KEY_ARN, MAX_PARTITION_LENGTH, PARTITION, PRINCIPAL_ARN, REGION, ROLE_ARN, SECURITY_GROUP_ID, SUBNET_ID, VPC_ENDPOINT_ID, VPC_ID } from './ids.js';
 import { s3KeyProblems } from './s3.js';
 import { safeParse } from './validation.js';
 // Module-level schemas: built in `/* @__PURE__ */ (() => …)()`, so a bundle that does not use one drops it (shared/validation.ts).
@@ -228,7 +228,7 @@ const stageEnvSchema = /* @__PURE__ */ (() => z.object({
   [STAGE_PARAMS.vpcId]: required(VPC_ID, 'a VPC id (vpc-0123456789abcdef0)'),
   [STAGE_PARAMS.subnetIds]: list(SUBNET_ID, 'a subnet id', 1),
   [STAGE_PARAMS.securityGroupIds]: list(SECURITY_GROUP_ID, 'a security group id', 1),
-  [STAGE_PARAMS.bedrockRoleArn]: required(/^arn:aws(-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'an IAM role ARN without wildcards'),
+  [STAGE_PARAMS.bedrockRoleArn]: required(ROLE_ARN, 'an IAM role ARN without wildcards'),
   [STAGE_PARAMS.trainingBucket]: required(BUCKET_NAME_PATTERN, 'an S3 bucket name'),
   [STAGE_PARAMS.outputBucket]: required(BUCKET_NAME_PATTERN, 'an S3 bucket name'),
   [STAGE_PARAMS.outputPrefix]: z.pipe(
@@ -248,7 +248,7 @@ const stageEnvSchema = /* @__PURE__ */ (() => z.object({
   [STAGE_PARAMS.extraBuckets]: list(BUCKET_NAME_PATTERN, 'an S3 bucket name'),
   [STAGE_PARAMS.kmsKeyArns]: list(KMS_KEY_ARN, 'a KMS key ARN (arn:…:kms:<region>:<account>:key/<key id>)'),
   [STAGE_PARAMS.exemptPrincipalArns]: list(
-    /^arn:aws(-[a-z]+)*:iam::\d{12}:(role|user)\/[\w+=,.@/-]{1,512}$/,
+    PRINCIPAL_ARN,
     'an IAM role or user ARN without wildcards',
   ),
   [STAGE_PARAMS.s3EndpointIds]: list(VPC_ENDPOINT_ID, 'a VPC endpoint id (vpce-0123456789abcdef0)'),

@@ -11,7 +11,9 @@ import {
   KMS_KEY_ARN,
   MAX_EC2_ID_LENGTH,
   PARTITION,
+  PRINCIPAL_ARN,
   REGION,
+  ROLE_ARN,
   SECURITY_GROUP_ID,
   SUBNET_ID,
   VPC_ENDPOINT_ID,
@@ -27,6 +29,27 @@ const EC2: [string, RegExp][] = [
 ];
 
 describe('ids', () => {
+  it('IAM role and principal ARNs: any partition, 12-digit account, a path of IAM name characters, no wildcard', () => {
+    for (const arn of ['arn:aws:iam::123456789012:role/BedrockCustomizationRole', 'arn:aws-us-gov:iam::123456789012:role/service-role/a+b=c,d.e@f-g_h']) {
+      expect(ROLE_ARN.test(arn), arn).toBe(true);
+      expect(PRINCIPAL_ARN.test(arn), arn).toBe(true);
+    }
+    expect(PRINCIPAL_ARN.test('arn:aws:iam::123456789012:user/ops/alice')).toBe(true);
+    expect(ROLE_ARN.test('arn:aws:iam::123456789012:user/ops/alice')).toBe(false);
+    for (const arn of [
+      'arn:aws:iam::123456789012:role/*',
+      'arn:aws:iam::123456789012:role/Bedrock?',
+      'arn:aws:iam::123456789012:role/',
+      'arn:aws:iam::12345678901:role/R',
+      'arn:aws:iam::123456789012:group/R',
+      `arn:aws:iam::123456789012:role/${'r'.repeat(513)}`,
+      'arn:aws:iam::123456789012:role/R\n',
+    ]) {
+      expect(ROLE_ARN.test(arn), arn).toBe(false);
+      expect(PRINCIPAL_ARN.test(arn), arn).toBe(false);
+    }
+  });
+
   it.each(EC2)('%s-: 8 or 17 hex digits, nothing else', (prefix, pattern) => {
     expect(pattern.test(`${prefix}-1a2b3c4d`)).toBe(true);
     expect(pattern.test(`${prefix}-0123456789abcdef0`)).toBe(true);
