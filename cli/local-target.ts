@@ -195,14 +195,9 @@ export class LocalTarget implements Target {
         // Stand-in for Bedrock (moto creates no ENIs for a job): after submission, the two network
         // interfaces the service would create, tagged as it tags them. Never part of a Lambda.
         const ec2 = new e.ec2.EC2Client({ region: LOCAL_REGION, endpoint: env.endpoint });
-        const submit = handlers.SubmitJob!;
-        handlers.SubmitJob = async (event) => {
-          const out = (await submit(event)) as { jobArn: string };
-          const job = (event as { job: { vpcConfig: { subnetIds: string[]; securityGroupIds: string[] } } }).job;
-          const ids = await e.seed.createJobEnis(ec2, out.jobArn, job.vpcConfig.subnetIds, job.vpcConfig.securityGroupIds);
-          log(`  [stand-in for Bedrock, not part of the workflow] created the job's ENIs ${ids.join(', ')}`);
-          return out;
-        };
+        handlers.SubmitJob = e.seed.withJobEnis(handlers.SubmitJob!, ec2, (ids) =>
+          log(`  [stand-in for Bedrock, not part of the workflow] created the job's ENIs ${ids.join(', ')}`),
+        );
         log(`Wait states last ${DEMO_WAIT_MS / 1000} s in the demo (on AWS, as long as the state machine says).`);
       }
 
@@ -242,31 +237,13 @@ export class LocalTarget implements Target {
     }
   }
 
-  /**
-   * Stand-in for the stack's EventBridge rule on Bedrock's job-state events: reads the events the
-   * stand-in for Bedrock recorded (every 250 ms) and hands each new terminal one to job-events.
-   */
+  /** Stand-in for the stack's EventBridge rule on Bedrock's job-state events (local/workflow.ts forwardStandInEvents), logging each delivery. */
   private forwardJobEvents(e: Engine, endpoint: string): { stop: () => Promise<void> } {
-    let seen = 0;
-    let stopped = false;
     const { log } = this.options;
-    const loop = (async () => {
-      while (!stopped) {
-        const events = await e.standIn.standInEvents(endpoint).catch(() => []);
-        for (const event of events.slice(seen)) {
-          const result = await e.workflow.deliverJobEvent(event.detail);
-          log(`  [EventBridge stand-in] ${event['detail-type']} ${event.detail.jobStatus} → job-events: ${'released' in result ? 'released the waiting execution' : result.ignored}`);
-        }
-        seen = Math.max(seen, events.length);
-        await new Promise((r) => setTimeout(r, 250));
-      }
-    })();
-    return {
-      stop: async () => {
-        stopped = true;
-        await loop;
-      },
-    };
+    return e.workflow.forwardStandInEvents(endpoint, {
+      onDelivered: (event, result) =>
+        log(`  [EventBridge stand-in] ${event['detail-type']} ${event.detail.jobStatus} → job-events: ${'released' in result ? 'released the waiting execution' : result.ignored}`),
+    });
   }
 
   /** Turns on the launcher's stand-in for Bedrock for every job of this (seeded) emulator. */

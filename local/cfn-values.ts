@@ -10,7 +10,7 @@
  * local value of its `Ref` and attributes. So a new `!Ref SomeTable` needs no code change; a value
  * with no stand-in fails loudly, naming the function, the variable and the logical id.
  */
-import { localTableName } from './seed.js';
+import { localResourceName, localTableName } from './seed.js';
 import { loadServerlessConfig, localStateMachineArn } from './workflow.js';
 
 /** Where the stage runs locally: what the pseudo parameters resolve to, and the account of every ARN. */
@@ -38,13 +38,7 @@ interface StandIn {
 }
 
 /** `JobWaitsTable` → `job-waits` with `suffix` Table: the logical id without its type's suffix, in kebab case. */
-function kebab(logicalId: string, suffix: string): string {
-  const base = logicalId.endsWith(suffix) && logicalId !== suffix ? logicalId.slice(0, -suffix.length) : logicalId;
-  return base
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1-$2')
-    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
-    .toLowerCase();
-}
+const kebab = localResourceName;
 
 const arn = (r: Resource, service: string, rest: string, regional = true) =>
   `arn:${r.account.partition}:${service}:${regional ? r.account.region : ''}:${r.account.accountId}:${rest}`;

@@ -31,6 +31,7 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { accountOf } from '../functions/shared/arn.js';
 import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG } from '../functions/shared/bedrock-enis.js';
+import type { TaskHandler } from './workflow.js';
 
 /**
  * The ids the demo account's network always has, and the moto seed that yields each. moto draws a new
@@ -87,7 +88,12 @@ export interface SeedClients {
  * and for what `!Ref <table>` resolves to in the Lambdas' local environment (local/cfn-values.ts).
  */
 export function localTableName(logicalId: string): string {
-  const base = logicalId.endsWith('Table') && logicalId !== 'Table' ? logicalId.slice(0, -'Table'.length) : logicalId;
+  return localResourceName(logicalId, 'Table');
+}
+
+/** `logicalId` without its type's `suffix`, in kebab case (`JobWaitsTable`, `Table` → `job-waits`): the local name of a stack resource. */
+export function localResourceName(logicalId: string, suffix: string): string {
+  const base = logicalId.endsWith(suffix) && logicalId !== suffix ? logicalId.slice(0, -suffix.length) : logicalId;
   return base
     .replace(/([A-Z]+)([A-Z][a-z])/g, '$1-$2')
     .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
@@ -375,6 +381,20 @@ export async function createJobEnis(ec2: EC2Client, jobArn: string, subnetIds: s
     ids.push(out.NetworkInterface!.NetworkInterfaceId!);
   }
   return ids;
+}
+
+/**
+ * `submit` (the SubmitJob handler), then {@link createJobEnis} for the job it submitted, in the subnets
+ * and security groups of the job's VPC config; `onCreated` sees the ENIs' ids.
+ */
+export function withJobEnis(submit: TaskHandler, ec2: EC2Client, onCreated?: (ids: string[]) => void): TaskHandler {
+  return async (input) => {
+    const out = await submit(input);
+    const job = (input as { job: { vpcConfig: { subnetIds: string[]; securityGroupIds: string[] } } }).job;
+    const ids = await createJobEnis(ec2, (out as { jobArn: string }).jobArn, job.vpcConfig.subnetIds, job.vpcConfig.securityGroupIds);
+    onCreated?.(ids);
+    return out;
+  };
 }
 
 /**

@@ -20,6 +20,7 @@ import { readFileSync } from 'node:fs';
 import { StateMachine, type RunOptions } from 'aws-local-stepfunctions';
 import { parse } from 'yaml';
 import { localExecutionArn, localStateMachineArn } from './arns.js';
+import { standInEvents, type ModelCustomizationJobStateChange } from './bedrock-standin.js';
 import { LocalCallbacks, waitForTaskTokenIntegration } from './callbacks.js';
 import { aslPath, serverlessPath } from './paths.js';
 
@@ -135,6 +136,36 @@ export const localCallbacks = new LocalCallbacks();
 export async function deliverJobEvent(detail: { jobArn?: string; jobStatus?: string }) {
   const { step, config, deps } = await jobEventsStep(localCallbacks);
   return step.onJobStateChange(detail, config, deps);
+}
+
+/**
+ * Stand-in for the stack's EventBridge rule on Bedrock's job-state events: reads the events the
+ * stand-in for Bedrock at `endpoint` recorded (every 250 ms) and hands each new one to job-events
+ * ({@link deliverJobEvent}); `from` events already recorded are skipped. `stop` ends the loop.
+ */
+export function forwardStandInEvents(
+  endpoint: string,
+  options: { from?: number; onDelivered?: (event: ModelCustomizationJobStateChange, result: Awaited<ReturnType<typeof deliverJobEvent>>) => void } = {},
+): { stop: () => Promise<void> } {
+  let seen = options.from ?? 0;
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const events = await standInEvents(endpoint).catch(() => []);
+      for (const event of events.slice(seen)) {
+        const result = await deliverJobEvent(event.detail);
+        options.onDelivered?.(event, result);
+      }
+      seen = Math.max(seen, events.length);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped = true;
+      await loop;
+    },
+  };
 }
 
 /**

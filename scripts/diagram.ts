@@ -28,6 +28,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { projectRoot } from '../local/paths.js';
 import { loadDefinition } from '../local/workflow.js';
+import { markedBlock, replaceMarkedBlock } from './marked-block.js';
 
 type State = Record<string, unknown>;
 export type Definition = { StartAt: string; States: Record<string, State> };
@@ -243,22 +244,13 @@ export function renderDiagram(definition: Definition): string {
 /** What goes between the README markers: the diagram in a mermaid fenced block. */
 export const readmeBlock = (diagram: string) => `\`\`\`mermaid\n${diagram}\`\`\`\n`;
 
-/** The text between the markers (exclusive, without the newline after the start marker), or undefined. */
-export function readmeDiagramBlock(readme: string): string | undefined {
-  const start = readme.indexOf(START_MARKER);
-  const end = readme.indexOf(END_MARKER);
-  if (start < 0 || end < start) return undefined;
-  return readme.slice(start + START_MARKER.length, end).replace(/^\n/, '');
-}
+const MARKERS = { start: START_MARKER, end: END_MARKER };
 
-/** The README with the block between the markers replaced; throws when the markers are missing. */
-export function replaceReadmeBlock(readme: string, block: string): string {
-  const start = readme.indexOf(START_MARKER);
-  const end = readme.indexOf(END_MARKER);
-  if (start < 0 || end < start || readme.indexOf(START_MARKER, start + 1) >= 0 || readme.indexOf(END_MARKER, end + 1) >= 0)
-    throw new Error(`README.md must hold ${START_MARKER} then ${END_MARKER}, once each`);
-  return `${readme.slice(0, start + START_MARKER.length)}\n${block}${readme.slice(end)}`;
-}
+/** The text between the markers (exclusive, without the newline after the start marker), or undefined. */
+export const readmeDiagramBlock = (readme: string): string | undefined => markedBlock(readme, MARKERS);
+
+/** The README with the block between the markers replaced; throws unless each marker is there once, in order. */
+export const replaceReadmeBlock = (readme: string, block: string): string => replaceMarkedBlock(readme, MARKERS, block, 'README.md');
 
 /** The diagram of statemachines/customize-model.asl.yml. */
 export const currentDiagram = () => renderDiagram(loadDefinition() as unknown as Definition);

@@ -24,6 +24,7 @@ import { pathToFileURL } from 'node:url';
 import * as Errors from '../functions/shared/errors.js';
 import { projectRoot } from '../local/paths.js';
 import { loadDefinition } from '../local/workflow.js';
+import { markedBlock, replaceMarkedBlock } from './marked-block.js';
 
 type State = Record<string, unknown>;
 export type Definition = { StartAt: string; States: Record<string, State> };
@@ -227,22 +228,13 @@ export function renderErrors(definition: Definition, catalogue: Catalogue): stri
   return `${out.join('\n').trimEnd()}\n`;
 }
 
+const MARKERS = { start: START_MARKER, end: END_MARKER };
+
 /** The text between the markers (without the newline after the start marker), or undefined. */
-export function docBlock(doc: string): string | undefined {
-  const start = doc.indexOf(START_MARKER);
-  const end = doc.indexOf(END_MARKER);
-  if (start < 0 || end < start) return undefined;
-  return doc.slice(start + START_MARKER.length, end).replace(/^\n/, '');
-}
+export const docBlock = (doc: string): string | undefined => markedBlock(doc, MARKERS);
 
 /** The document with the block between the markers replaced; throws unless each marker is there once, in order. */
-export function replaceDocBlock(doc: string, block: string): string {
-  const start = doc.indexOf(START_MARKER);
-  const end = doc.indexOf(END_MARKER);
-  if (start < 0 || end < start || doc.indexOf(START_MARKER, start + 1) >= 0 || doc.indexOf(END_MARKER, end + 1) >= 0)
-    throw new Error(`docs/errors.md must hold ${START_MARKER} then ${END_MARKER}, once each`);
-  return `${doc.slice(0, start + START_MARKER.length)}\n${block}${doc.slice(end)}`;
-}
+export const replaceDocBlock = (doc: string, block: string): string => replaceMarkedBlock(doc, MARKERS, block, 'docs/errors.md');
 
 /** The block for statemachines/customize-model.asl.yml and functions/shared/errors.ts as they are. */
 export const currentErrorsBlock = () => renderErrors(loadDefinition() as unknown as Definition, currentCatalogue());

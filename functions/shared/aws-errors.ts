@@ -8,6 +8,11 @@ export function awsErrorCode(err: unknown): string | undefined {
   return undefined;
 }
 
+/** The HTTP status of the answer an SDK v3 error came from (`$metadata.httpStatusCode`), or undefined. */
+export function httpStatus(err: unknown): number | undefined {
+  return (err as { $metadata?: { httpStatusCode?: number } } | null | undefined)?.$metadata?.httpStatusCode;
+}
+
 /** True when `err` is an SDK error with one of `codes`. */
 export function isAwsError(err: unknown, ...codes: string[]): boolean {
   const code = awsErrorCode(err);

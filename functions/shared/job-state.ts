@@ -183,17 +183,17 @@ export interface PollResult {
  */
 
 /** A caught error as a Catch's ResultPath records it: `{Error, Cause}`. */
-export const caughtErrorSchema = /* @__PURE__ */ z.lazy(() => z.looseObject({ Error: z.optional(z.string()), Cause: z.optional(z.string()) }));
+const caughtErrorSchema = /* @__PURE__ */ z.lazy(() => z.looseObject({ Error: z.optional(z.string()), Cause: z.optional(z.string()) }));
 export type CaughtError = z.infer<typeof caughtErrorSchema>;
 
 /** Bedrock's phases (GetModelCustomizationJob `statusDetails`): each phase's `status`. */
-export const statusDetailsSchema = /* @__PURE__ */ z.lazy(() => {
+const statusDetailsSchema = /* @__PURE__ */ z.lazy(() => {
   const phase = z.optional(z.looseObject({ status: z.optional(z.string()) }));
   return z.looseObject({ validationDetails: phase, dataProcessingDetails: phase, trainingDetails: phase });
 });
 
 /** `$.poll` as a reader takes it: the fields of {@link PollResult} the view and the CLI show. */
-export const pollResultSchema = /* @__PURE__ */ z.lazy(() => z.looseObject({
+const pollResultSchema = /* @__PURE__ */ z.lazy(() => z.looseObject({
   status: z.enum(JOB_STATUSES),
   next: z.optional(z.enum(POLL_NEXT)),
   pollCount: z.optional(z.number()),
@@ -210,14 +210,14 @@ const _pollResultIsRead: z.input<typeof pollResultSchema> = {} as Omit<PollResul
 void _pollResultIsRead;
 
 /** `$.preflight`: the network preflight's report (validate-network's PreflightReport), the parts a reader shows. */
-export const preflightSummarySchema = /* @__PURE__ */ z.lazy(() => z.looseObject({
+const preflightSummarySchema = /* @__PURE__ */ z.lazy(() => z.looseObject({
   counts: z.looseObject({ passed: z.number(), warn: z.number(), fail: z.number() }),
   awsCalls: z.optional(z.number()),
   checks: z.optional(z.array(z.looseObject({ id: z.string(), passed: z.boolean(), severity: z.string(), resource: z.string(), message: z.string(), remedy: z.optional(z.string()) }))),
 }));
 
 /** `$.policies`: the policy plan or its application (apply-policies' PolicyPlan / ApplyResult), the parts a reader shows. */
-export const policyChangesSchema = /* @__PURE__ */ z.lazy(() => z.looseObject({
+const policyChangesSchema = /* @__PURE__ */ z.lazy(() => z.looseObject({
   changes: z.array(
     z.looseObject({
       action: z.string(),
@@ -230,7 +230,7 @@ export const policyChangesSchema = /* @__PURE__ */ z.lazy(() => z.looseObject({
 }));
 
 /** `$.dataset`: the dataset check's report (validate-dataset's DatasetReport), the parts a reader shows. */
-export const datasetSummarySchema = /* @__PURE__ */ z.lazy(() => z.looseObject({
+const datasetSummarySchema = /* @__PURE__ */ z.lazy(() => z.looseObject({
   status: z.string(),
   format: z.optional(z.string()),
   trainingRecords: z.number(),
@@ -241,13 +241,13 @@ export const datasetSummarySchema = /* @__PURE__ */ z.lazy(() => z.looseObject({
 }));
 
 /** A step's result that carries one line a person reads (`$.cleanup`, `$.revoke`). */
-export const summarySchema = /* @__PURE__ */ z.lazy(() => z.looseObject({ summary: z.string() }));
+const summarySchema = /* @__PURE__ */ z.lazy(() => z.looseObject({ summary: z.string() }));
 
 /** `$.rollback`: what RollbackPolicies did (apply-policies' RollbackResult), the parts a reader shows. */
-export const rollbackSummarySchema = /* @__PURE__ */ z.lazy(() => z.looseObject({ restored: z.array(z.string()), deleted: z.array(z.string()), leftAlone: z.array(z.string()) }));
+const rollbackSummarySchema = /* @__PURE__ */ z.lazy(() => z.looseObject({ restored: z.array(z.string()), deleted: z.array(z.string()), leftAlone: z.array(z.string()) }));
 
 /** `$.jobEvent`: how WaitForJobEvent ended: released (job-events' WaitOutput) or caught (`{Error, Cause}`). */
-export const jobEventSchema = /* @__PURE__ */ z.lazy(() => z.looseObject({
+const jobEventSchema = /* @__PURE__ */ z.lazy(() => z.looseObject({
   source: z.optional(z.enum(['register', 'event'])),
   status: z.optional(z.string()),
   Error: z.optional(z.string()),

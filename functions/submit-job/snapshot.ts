@@ -41,7 +41,7 @@ import {
   type CompletedPart,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { awsErrorCode } from '../shared/aws-errors.js';
+import { awsErrorCode, httpStatus } from '../shared/aws-errors.js';
 import type { DatasetObject } from '../shared/dataset/objects.js';
 import { DatasetChangedError, InvalidInputError } from '../shared/errors.js';
 import type { JobInput } from '../shared/job-input.js';
@@ -262,7 +262,7 @@ const CHANGED_CODES = new Set(['PreconditionFailed', 'NoSuchKey', 'NoSuchVersion
 /** {@link DatasetChangedError} for a refusal that means the object changed; `undefined` for any other error. */
 function changed(err: unknown, object: DatasetObject): DatasetChangedError | undefined {
   const code = awsErrorCode(err);
-  const status = (err as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+  const status = httpStatus(err);
   if (code === undefined || (!CHANGED_CODES.has(code) && status !== 412)) return undefined;
   const which = object.role === 'training' ? 'trainingDataS3Uri' : `validationDataS3Uris[${object.index}]`;
   const version = object.versionId ? `version ${object.versionId}` : 'the version with the ETag it read (the bucket has no versioning)';

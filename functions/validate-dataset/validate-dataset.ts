@@ -27,6 +27,7 @@
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { assessRecord, datasetRulesFor, flatRecordKeys, sizeProblem, tokensOf, type DatasetRules } from './formats.js';
 import { JsonlSplitter, type JsonlItem } from './jsonl.js';
+import { httpStatus } from '../shared/aws-errors.js';
 import { pinnedBy, type DatasetObject } from '../shared/dataset/objects.js';
 import { DatasetUnreadableError, DatasetValidationError, TrainingBudgetExceededError } from '../shared/errors.js';
 import { parseS3Uri } from '../shared/s3.js';
@@ -269,7 +270,7 @@ async function readObject<T>(call: () => Promise<T>, uri: string, role: 'trainin
   try {
     return await call();
   } catch (err) {
-    const status = (err as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+    const status = httpStatus(err);
     if (!(err instanceof Error) || status === undefined) throw err;
     // The SDK names an answer without an error code (e.g. a 403 with no body) 'Unknown'.
     const code = err.name !== 'Unknown' && /^[A-Za-z0-9.]{1,64}$/.test(err.name) ? err.name : 'no error code';

@@ -28,7 +28,7 @@ import {
   type IAMClient,
 } from '@aws-sdk/client-iam';
 import { roleNameFromArn } from '../shared/arn.js';
-import { awsErrorCode, isAwsError } from '../shared/aws-errors.js';
+import { awsErrorCode, httpStatus, isAwsError } from '../shared/aws-errors.js';
 import { describeError } from '../shared/errors.js';
 import type { JobInput } from '../shared/job-input.js';
 import { parsePolicy, type PolicyDocument } from '../shared/policies/document.js';
@@ -239,10 +239,6 @@ async function readDataset(uri: string, { bucket, key }: S3Location, s3: Validat
     if (isAwsError(err, 'NoSuchBucket', 'NotFound') || httpStatus(err) === 404) return { uri, status: 'missing' };
     return { uri, status: 'unknown', error: httpStatus(err) === 403 ? 'access denied' : describeError(err) };
   }
-}
-
-function httpStatus(err: unknown): number | undefined {
-  return (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
 }
 
 /** Parses a policy document, or returns undefined when it is not valid JSON. */

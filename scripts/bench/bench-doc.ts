@@ -10,6 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, availableParallelism, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../../local/paths.js';
+import { markedBlock, replaceMarkedBlock } from '../marked-block.js';
 
 export const START_MARKER = '<!-- bench-results:start -->';
 export const END_MARKER = '<!-- bench-results:end -->';
@@ -108,20 +109,13 @@ export function renderBenchBlock(results: BenchResults): string {
   return out.join('\n').trimEnd();
 }
 
-/** The text between the markers of `doc`, or undefined when it has none. */
-export function benchBlock(doc: string): string | undefined {
-  const start = doc.indexOf(START_MARKER);
-  const end = doc.indexOf(END_MARKER);
-  if (start < 0 || end < start) return undefined;
-  return doc.slice(start + START_MARKER.length, end).trim();
-}
+const MARKERS = { start: START_MARKER, end: END_MARKER };
 
-export function replaceBenchBlock(doc: string, block: string): string {
-  const start = doc.indexOf(START_MARKER);
-  const end = doc.indexOf(END_MARKER);
-  if (start < 0 || end < start) throw new Error(`${benchDocPath} has no ${START_MARKER} … ${END_MARKER} markers`);
-  return `${doc.slice(0, start + START_MARKER.length)}\n${block}\n${doc.slice(end)}`;
-}
+/** The text between the markers of `doc`, or undefined when it has none. */
+export const benchBlock = (doc: string): string | undefined => markedBlock(doc, MARKERS)?.trim();
+
+/** `doc` with the figures between the markers replaced (a newline after the block). */
+export const replaceBenchBlock = (doc: string, block: string): string => replaceMarkedBlock(doc, MARKERS, `${block}\n`, benchDocPath);
 
 export function readCommittedResults(path = committedResultsPath): BenchResults {
   return JSON.parse(readFileSync(path, 'utf8')) as BenchResults;

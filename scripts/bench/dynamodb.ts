@@ -21,8 +21,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DEMO_EVENT_WAIT_MS, DEMO_JOB_SECONDS, DEMO_WAIT_MS } from '../../cli/local-target.js';
 import { configureBedrockStandIn, standInEvents } from '../../local/bedrock-standin.js';
 import { stackResources, resolveCfnValue } from '../../local/cfn-values.js';
-import { createJobEnis, demoJobInput } from '../../local/seed.js';
-import { deliverJobEvent, loadLambdaHandlers, runWorkflow, type TaskHandler } from '../../local/workflow.js';
+import { demoJobInput, withJobEnis } from '../../local/seed.js';
+import { forwardStandInEvents, loadLambdaHandlers, runWorkflow, type TaskHandler } from '../../local/workflow.js';
 import { seedFreshDemo, useDemoStage } from './demo-stage.js';
 import type { BenchFigure } from './preflight.js';
 
@@ -104,24 +104,10 @@ export async function run(ctx: { endpoint: string; quick?: boolean; log?: (line:
     const handlers: Record<string, TaskHandler> = {
       ...lambdas,
       // Stand-in for Bedrock (moto creates no ENIs for a job), as the local run does: not a Lambda's call.
-      SubmitJob: async (input) => {
-        const out = (await lambdas.SubmitJob!(input)) as { jobArn: string };
-        const job = (input as { job: { vpcConfig: { subnetIds: string[]; securityGroupIds: string[] } } }).job;
-        await createJobEnis(seedClients.ec2, out.jobArn, job.vpcConfig.subnetIds, job.vpcConfig.securityGroupIds);
-        return out as never;
-      },
+      SubmitJob: withJobEnis(lambdas.SubmitJob!, seedClients.ec2),
     };
     // Stand-in for the stack's EventBridge rule: each new job-state event of the stand-in to job-events (every 250 ms).
-    let seen = (await standInEvents(ctx.endpoint)).length;
-    let stopped = false;
-    const forward = (async () => {
-      while (!stopped) {
-        const events = await standInEvents(ctx.endpoint).catch(() => []);
-        for (const event of events.slice(seen)) await deliverJobEvent(event.detail);
-        seen = Math.max(seen, events.length);
-        await new Promise((r) => setTimeout(r, 250));
-      }
-    })();
+    const forward = forwardStandInEvents(ctx.endpoint, { from: (await standInEvents(ctx.endpoint)).length });
     const started = performance.now();
     try {
       // The demo's input for the `complete` scenario (local-target.ts scenarioInput): polls 10 s apart, a 600 s deadline.
@@ -137,8 +123,7 @@ export async function run(ctx: { endpoint: string; quick?: boolean; log?: (line:
       log(`local run ${result.status} through ${result.states.length} states in ${Math.round(performance.now() - started)} ms`);
     } finally {
       wallMs = performance.now() - started;
-      stopped = true;
-      await forward;
+      await forward.stop();
     }
   } finally {
     meter.stop();

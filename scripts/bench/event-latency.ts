@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { configureBedrockStandIn, standInEvents, type ModelCustomizationJobStateChange } from '../../local/bedrock-standin.js';
 import { projectRoot } from '../../local/paths.js';
-import { createJobEnis, demoJobInput } from '../../local/seed.js';
+import { demoJobInput, withJobEnis } from '../../local/seed.js';
 import { deliverJobEvent, loadLambdaHandlers, loadServerlessConfig, runWorkflow, type TaskHandler } from '../../local/workflow.js';
 import { seedFreshDemo, useDemoStage } from './demo-stage.js';
 import type { BenchFigure } from './preflight.js';
@@ -83,11 +83,7 @@ export async function run(ctx: { endpoint: string; quick?: boolean }): Promise<B
       await configureBedrockStandIn(ctx.endpoint, { enabled: true, default: { outcome: 'hold' }, jobs: { [jobName]: { outcome: 'complete', seconds: 2 } } });
       const handlers: Record<string, TaskHandler> = {
         ...lambdas,
-        SubmitJob: async (input) => {
-          const out = (await lambdas.SubmitJob!(input)) as { jobArn: string };
-          await createJobEnis(clients.ec2, out.jobArn, account.subnetIds, [account.securityGroupId]);
-          return out as never;
-        },
+        SubmitJob: withJobEnis(lambdas.SubmitJob!, clients.ec2),
       };
       let endedAt: number | undefined;
       let deliveredAt: number | undefined;

@@ -25,6 +25,7 @@ import { stageFromParams } from '../../functions/shared/stage.js';
 import { buildReport } from '../../functions/validate-network/validate-network.js';
 import { DEMO_DATASET, demoJobInput, demoStageParams } from '../../local/seed.js';
 import { seedFreshDemo } from './demo-stage.js';
+import { median } from './stats.js';
 
 export interface BenchFigure {
   name: string;
@@ -142,7 +143,6 @@ export async function run(ctx: { endpoint: string; quick?: boolean }): Promise<B
   figures.push({ name: `preflight.ec2Calls.${maxSubnets}subnets`, value: report.awsCallsByService.ec2, unit: 'calls', target: 'constant' });
   const times: number[] = [];
   for (let i = 0; i < timedRuns; i++) times.push((await preflight({ subnets: maxSubnets })).ms);
-  times.sort((a, b) => a - b);
-  figures.push({ name: `preflight.wallTime.${maxSubnets}subnets.median`, value: Math.round(times[times.length >> 1]!), unit: 'ms' });
+  figures.push({ name: `preflight.wallTime.${maxSubnets}subnets.median`, value: Math.round(median(times)), unit: 'ms' });
   return figures;
 }
