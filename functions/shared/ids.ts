@@ -64,3 +64,26 @@ export const accountIdSchema = /* @__PURE__ */ (() => z.string().check(z.maxLeng
 
 /** A VPC id, as zod checks it. */
 export const vpcIdSchema = /* @__PURE__ */ (() => z.string().check(z.maxLength(MAX_EC2_ID_LENGTH, { abort: true }), z.regex(VPC_ID, 'must look like vpc-0123456789abcdef0')))();
+
+/**
+ * A Lambda function ARN, unqualified or with a version or alias (botocore data/bedrock/2023-04-20/service-2.json,
+ * shape LambdaArn, the type of LambdaGraderConfig.lambdaArn: `arn:(aws[a-zA-Z-]*)?:lambda:[a-z]{2}(-gov)?-[a-z]+-\d{1}:\d{12}:function:[a-zA-Z0-9-_\.]+(:(\$LATEST|[a-zA-Z0-9-_]+))?`,
+ * 1 to 512 characters), held here to the partitions the other ARNs take and to Lambda's own lengths
+ * (AWS Lambda API Reference, CreateFunction: FunctionName of at most 64 characters; CreateAlias: Name
+ * of at most 128).
+ */
+export const LAMBDA_FUNCTION_ARN = /^arn:aws(?:-[a-z]+)*:lambda:[a-z]{2}(?:-gov)?-[a-z]+-\d:\d{12}:function:[a-zA-Z0-9_.-]{1,64}(?::(?:\$LATEST|[a-zA-Z0-9_-]{1,128}))?$/;
+/** Longest Lambda function ARN (the model's LambdaArn max). */
+export const MAX_LAMBDA_ARN_LENGTH = 512;
+
+/**
+ * A Bedrock model a job may name as a distillation teacher: a model or inference-profile id
+ * (`amazon.nova-pro-v1:0`, `us.amazon.nova-pro-v1:0`), a foundation-model ARN or an inference-profile ARN
+ * (botocore data/bedrock/2023-04-20/service-2.json, shape TeacherModelIdentifier; its id part is
+ * `[a-z0-9-]{1,63}[.][a-z0-9-]{1,63}([.]?[a-z0-9-]{1,63})([:][a-z0-9-]{1,63}){0,2}`, written here without
+ * nested quantifiers: the first `.` ends the provider, the rest takes the id's characters).
+ */
+export const MODEL_IDENTIFIER =
+  /^(?:arn:aws(?:-[a-z]+)*:bedrock:[a-z0-9-]{1,20}:(?::foundation-model\/|\d{12}:inference-profile\/)[a-zA-Z0-9.:-]{1,256}|[a-z0-9-]{1,63}\.[a-z0-9.:-]{1,200})$/;
+/** Longest model identifier the pattern is tried on. */
+export const MAX_MODEL_IDENTIFIER_LENGTH = 2048;

@@ -8,8 +8,21 @@
 import { createHash } from 'node:crypto';
 import { MAX_ARN_LENGTH, ROLE_ARN_PATTERN } from './arn.js';
 import { InvalidInputError, type InputIssue } from './errors.js';
-import { accountIdSchema, MAX_EC2_ID_LENGTH, MAX_REGION_LENGTH, PRINCIPAL_ARN, REGION, SECURITY_GROUP_ID, SUBNET_ID, vpcIdSchema } from './ids.js';
-import { CONTROL_CHARACTERS, parseS3Uri, s3KeyProblems, type BucketAccess } from './s3.js';
+import {
+  accountIdSchema,
+  LAMBDA_FUNCTION_ARN,
+  MAX_EC2_ID_LENGTH,
+  MAX_LAMBDA_ARN_LENGTH,
+  MAX_MODEL_IDENTIFIER_LENGTH,
+  MAX_REGION_LENGTH,
+  MODEL_IDENTIFIER,
+  PRINCIPAL_ARN,
+  REGION,
+  SECURITY_GROUP_ID,
+  SUBNET_ID,
+  vpcIdSchema,
+} from './ids.js';
+import { CONTROL_CHARACTERS, parseS3Uri, s3KeyProblems, type BucketAccess, type S3Location } from './s3.js';
 import * as z from 'zod/mini';
 import { executionSchema, pollingSchema, type Execution } from './job-state.js';
 import { BUCKET_NAME_PATTERN, MAX_JOB_DURATION_SECONDS, STAGE_PARAMS, trainingPriceFor, type Stage, type StagePolicies } from './stage.js';
@@ -185,6 +198,67 @@ function buildSchemas() {
       }),
     );
 
+  /*
+   * The settings of distillation and reinforcement fine-tuning, and training from invocation logs, as
+   * CreateModelCustomizationJob takes them (botocore data/bedrock/2023-04-20/service-2.json, shapes
+   * CustomizationConfig, DistillationConfig, TeacherModelConfig, RFTConfig, GraderConfig,
+   * LambdaGraderConfig, RFTHyperParameters, InvocationLogsConfig, InvocationLogSource,
+   * RequestMetadataFilters; the SDK's types of the same names in @aws-sdk/client-bedrock). Bounds are the
+   * model's `min`/`max`; where the model sets none (a plain `integer`), a positive 32-bit integer.
+   */
+  const positiveInt32 = int(1, 2_147_483_647);
+  const teacherModelConfigSchema = z.strictObject({
+    teacherModelIdentifier: matching(MAX_MODEL_IDENTIFIER_LENGTH, MODEL_IDENTIFIER, 'must be a Bedrock model id or a foundation-model or inference-profile ARN'),
+    maxResponseLengthForInference: z.optional(positiveInt32),
+  });
+  const rftHyperParametersSchema = z.strictObject({
+    epochCount: z.optional(int(1, 50)),
+    batchSize: z.optional(int(16, 512)),
+    learningRate: z.optional(z.number().check(z.gte(1e-7), z.lte(1e-3))),
+    maxPromptLength: z.optional(positiveInt32),
+    trainingSamplePerPrompt: z.optional(int(2, 16)),
+    inferenceMaxTokens: z.optional(positiveInt32),
+    reasoningEffort: z.optional(z.enum(['low', 'medium', 'high'])),
+    evalInterval: z.optional(int(1, 100)),
+  });
+  /** A union of the API: an object with exactly one of its members (each member's issues keep their path). */
+  const oneMember = (names: string) =>
+    z.refine<Record<string, unknown>>((value) => Object.values(value).filter((v) => v !== undefined).length === 1, `must set exactly one of ${names}`);
+  const customizationConfigSchema = z
+    .strictObject({
+      distillationConfig: z.optional(z.strictObject({ teacherModelConfig: teacherModelConfigSchema })),
+      rftConfig: z.optional(
+        z.strictObject({
+          // Optional in the API; required here: the workflow checks, grants and leases the grader it names.
+          graderConfig: z.strictObject({
+            lambdaGrader: z.strictObject({
+              lambdaArn: matching(MAX_LAMBDA_ARN_LENGTH, LAMBDA_FUNCTION_ARN, 'must be a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>[:<version or alias>])'),
+            }),
+          }),
+          hyperParameters: z.optional(rftHyperParametersSchema),
+        }),
+      ),
+    })
+    .check(oneMember('distillationConfig, rftConfig'));
+  /** RequestMetadataMap: exactly one key (1-256) and its value (0-256) of `[a-zA-Z0-9\s._:/=+$@-]`. */
+  const METADATA_TEXT = /^[a-zA-Z0-9\s._:/=+$@-]*$/;
+  const metadataText = (min: number) =>
+    z.string().check(z.minLength(min), z.maxLength(256, { abort: true }), z.regex(METADATA_TEXT, 'must be letters, digits, spaces and ._:/=+$@-'));
+  const metadataMap = z.record(metadataText(1), metadataText(0)).check(z.refine((m) => Object.keys(m).length === 1, 'must hold exactly one key'));
+  const baseFilter = z
+    .strictObject({ equals: z.optional(metadataMap), notEquals: z.optional(metadataMap) })
+    .check(oneMember('equals, notEquals'));
+  const filterList = z.array(baseFilter).check(z.minLength(1), z.maxLength(16));
+  const requestMetadataFiltersSchema = z
+    .strictObject({ equals: z.optional(metadataMap), notEquals: z.optional(metadataMap), andAll: z.optional(filterList), orAll: z.optional(filterList) })
+    .check(oneMember('equals, notEquals, andAll, orAll'));
+  const invocationLogsConfigSchema = z.strictObject({
+    usePromptResponse: z.optional(z.boolean()),
+    // A union of one member (s3Uri) in the API.
+    invocationLogSource: z.strictObject({ s3Uri }),
+    requestMetadataFilters: z.optional(requestMetadataFiltersSchema),
+  });
+
   /** Fields a caller may give (the stage defaults are merged under them before parsing). */
   const jobFields = {
     baseModelIdentifier: text(1, 2048),
@@ -193,7 +267,12 @@ function buildSchemas() {
       'FINE_TUNING',
     ),
     roleArn: roleArnSchema,
-    trainingDataS3Uri: s3Uri,
+    /** The training dataset; not with `invocationLogsConfig` (then the job trains on invocation logs). */
+    trainingDataS3Uri: z.optional(s3Uri),
+    /** DISTILLATION's or REINFORCEMENT_FINE_TUNING's settings (crossFieldIssues: required with those, not with others). */
+    customizationConfig: z.optional(customizationConfigSchema),
+    /** DISTILLATION from Bedrock invocation logs instead of a dataset file. */
+    invocationLogsConfig: z.optional(invocationLogsConfigSchema),
     validationDataS3Uris: z._default(z.array(s3Uri).check(z.maxLength(10)), []),
     outputDataS3Uri: s3Uri,
     hyperParameters: z._default(hyperParametersSchema, {}),
@@ -234,10 +313,13 @@ function buildSchemas() {
 
   /** The job's S3 locations, parsed once from its URIs, and each bucket with the access the job needs. */
   const jobS3Schema = z.strictObject({
-    training: s3Location,
+    /** Absent when the job trains on invocation logs. */
+    training: z.optional(s3Location),
+    /** The invocation-log source (read only), when the job trains on invocation logs. */
+    invocationLogs: z.optional(s3Location),
     validation: z.array(s3Location),
     output: s3Location,
-    /** Every bucket the job uses, once, sorted by name: read (training, validation) or read/write (output). */
+    /** Every bucket the job uses, once, sorted by name: read (training, validation, invocation logs) or read/write (output). */
     buckets: z.array(z.strictObject({ bucket: text(3, 63), access: z.enum(['read', 'readwrite']) })),
   });
 
@@ -260,6 +342,9 @@ function buildSchemas() {
       path: ['polling', 'initialSeconds'],
       message: 'must not exceed polling.maxSeconds',
     }),
+    z.superRefine((job, ctx) => {
+      for (const { field, message } of crossFieldIssues(job)) ctx.addIssue({ code: 'custom', path: field.split('.'), message, input: undefined });
+    }),
   );
   return { uploadSchema, rawJobInputSchema, jobS3Schema, resolvedJobObject, jobInputSchema };
 }
@@ -280,14 +365,81 @@ export const jobInputSchema = /* @__PURE__ */ z.lazy(() => jobInputSchemas().job
 export type JobS3 = z.infer<ReturnType<typeof buildSchemas>['jobS3Schema']>;
 
 /** Parses the job's S3 URIs once (they have been validated by the schema). */
-export function jobS3(uris: { trainingDataS3Uri: string; validationDataS3Uris: string[]; outputDataS3Uri: string }): JobS3 {
-  const training = parseS3Uri(uris.trainingDataS3Uri);
+export function jobS3(uris: {
+  trainingDataS3Uri?: string | undefined;
+  validationDataS3Uris: string[];
+  outputDataS3Uri: string;
+  invocationLogsConfig?: { invocationLogSource: { s3Uri: string } } | undefined;
+}): JobS3 {
+  const training = uris.trainingDataS3Uri === undefined ? undefined : parseS3Uri(uris.trainingDataS3Uri);
+  const invocationLogs = uris.invocationLogsConfig && parseS3Uri(uris.invocationLogsConfig.invocationLogSource.s3Uri);
   const validation = uris.validationDataS3Uris.map(parseS3Uri);
   const output = parseS3Uri(uris.outputDataS3Uri);
+  const read = [training, invocationLogs, ...validation].filter((l): l is S3Location => l !== undefined);
   // A bucket used for input and output is read/write.
-  const access = new Map<string, BucketAccess>([...[training, ...validation].map((l) => [l.bucket, 'read'] as const), [output.bucket, 'readwrite']]);
+  const access = new Map<string, BucketAccess>([...read.map((l) => [l.bucket, 'read'] as const), [output.bucket, 'readwrite']]);
   const buckets = [...access].sort(([a], [b]) => a.localeCompare(b)).map(([bucket, level]) => ({ bucket, access: level }));
-  return { training, validation, output, buckets };
+  return { ...(training ? { training } : {}), ...(invocationLogs ? { invocationLogs } : {}), validation, output, buckets };
+}
+
+/** The customization types, and which `customizationConfig` member each needs (none: no config). */
+export const CUSTOMIZATION_CONFIG_MEMBER = {
+  FINE_TUNING: undefined,
+  CONTINUED_PRE_TRAINING: undefined,
+  DISTILLATION: 'distillationConfig',
+  REINFORCEMENT_FINE_TUNING: 'rftConfig',
+} as const;
+
+/** The fields {@link crossFieldIssues} reads. */
+interface CrossFields {
+  customizationType: keyof typeof CUSTOMIZATION_CONFIG_MEMBER;
+  customizationConfig?: { distillationConfig?: unknown; rftConfig?: unknown } | undefined;
+  invocationLogsConfig?: unknown;
+  trainingDataS3Uri?: string | undefined;
+  hyperParameters: Record<string, string>;
+  validationDataS3Uris: string[];
+}
+
+/**
+ * The combinations CreateModelCustomizationJob refuses (or that this workflow cannot follow), one issue
+ * per field: the customization type's config member, and only that one; a dataset file or invocation
+ * logs, exactly one of them; invocation logs only for distillation (Amazon Bedrock User Guide, "Prepare
+ * your training datasets for distillation": invocation logs are a distillation input); RFT's
+ * hyper-parameters in `customizationConfig.rftConfig.hyperParameters` (typed), not in the string map.
+ */
+export function crossFieldIssues(job: CrossFields): InputIssue[] {
+  const issues: InputIssue[] = [];
+  const needed = CUSTOMIZATION_CONFIG_MEMBER[job.customizationType];
+  const given = job.customizationConfig && Object.entries(job.customizationConfig).find(([, v]) => v !== undefined)?.[0];
+  if (needed === undefined && given !== undefined) {
+    issues.push({ field: 'customizationConfig', message: `must be left out for ${job.customizationType} (it is for DISTILLATION and REINFORCEMENT_FINE_TUNING)` });
+  } else if (needed !== undefined && given !== needed) {
+    issues.push({ field: `customizationConfig.${needed}`, message: `is required for ${job.customizationType}${given ? ` (${given} is for another customization type)` : ''}` });
+  }
+  if (job.invocationLogsConfig !== undefined && job.trainingDataS3Uri !== undefined) {
+    issues.push({ field: 'invocationLogsConfig', message: 'must not be given together with trainingDataS3Uri or upload (the job trains on one or the other)' });
+  } else if (job.invocationLogsConfig === undefined && job.trainingDataS3Uri === undefined) {
+    issues.push({ field: 'trainingDataS3Uri', message: 'is required (or, for DISTILLATION, invocationLogsConfig)' });
+  }
+  if (job.invocationLogsConfig !== undefined && job.customizationType !== 'DISTILLATION') {
+    issues.push({ field: 'invocationLogsConfig', message: `is for DISTILLATION only, not ${job.customizationType}` });
+  }
+  if (job.customizationType === 'REINFORCEMENT_FINE_TUNING' && Object.keys(job.hyperParameters).length > 0) {
+    issues.push({ field: 'hyperParameters', message: 'must be left out for REINFORCEMENT_FINE_TUNING: give them in customizationConfig.rftConfig.hyperParameters' });
+  }
+  return issues;
+}
+
+/** The teacher model a distillation job names (undefined for other jobs). */
+export function teacherModelOf(job: Pick<JobInput, 'customizationConfig'>): string | undefined {
+  const config = job.customizationConfig;
+  return config?.distillationConfig?.teacherModelConfig.teacherModelIdentifier;
+}
+
+/** The grader Lambda an RFT job names (undefined for other jobs). */
+export function graderLambdaArnOf(job: Pick<JobInput, 'customizationConfig'>): string | undefined {
+  const config = job.customizationConfig;
+  return config?.rftConfig?.graderConfig.lambdaGrader.lambdaArn;
 }
 
 export type JobInput = z.infer<ReturnType<typeof buildSchemas>['jobInputSchema']>;
@@ -390,10 +542,12 @@ export interface StageBoundFields {
   baseModelIdentifier: string;
   roleArn: string;
   vpcConfig: { vpcId?: string | undefined; subnetIds: string[]; securityGroupIds: string[] };
-  trainingDataS3Uri: string;
+  trainingDataS3Uri?: string | undefined;
   validationDataS3Uris: string[];
   outputDataS3Uri: string;
   customModelKmsKeyId?: string | undefined;
+  customizationConfig?: JobInput['customizationConfig'];
+  invocationLogsConfig?: { invocationLogSource: { s3Uri: string } } | undefined;
   policies: { [K in keyof StagePolicies]: string } & { exemptPrincipalArns?: string[] };
   maxJobDurationSeconds: number;
   budget?: { maxTrainingTokens?: number | undefined; maxTrainingCostUsd?: number | undefined };
@@ -429,7 +583,33 @@ export function stageViolations(job: StageBoundFields, stage: Stage, trainingFie
   });
   const readable = [stage.trainingBucket, ...stage.extraBuckets];
   const readMessage = `must be in a bucket the stage lets jobs read (params trainingBucket, extraBuckets): ${oneOf(readable)}`;
-  if (!readable.includes(parseS3Uri(job.trainingDataS3Uri).bucket)) issues.push({ field: trainingField, message: readMessage });
+  if (job.trainingDataS3Uri !== undefined && !readable.includes(parseS3Uri(job.trainingDataS3Uri).bucket)) issues.push({ field: trainingField, message: readMessage });
+  const teacher = teacherModelOf(job);
+  if (teacher !== undefined && !stage.teacherModelIdentifiers.includes(teacher)) {
+    issues.push({
+      field: 'customizationConfig.distillationConfig.teacherModelConfig.teacherModelIdentifier',
+      message: stage.teacherModelIdentifiers.length
+        ? `must be one of the stage's teacher models (${param('teacherModelIdentifiers')}): ${oneOf(stage.teacherModelIdentifiers)}`
+        : `cannot be used: the stage allows no distillation teacher model (${param('teacherModelIdentifiers')} is empty)`,
+    });
+  }
+  const grader = graderLambdaArnOf(job);
+  if (grader !== undefined && !stage.graderLambdaArns.includes(grader)) {
+    issues.push({
+      field: 'customizationConfig.rftConfig.graderConfig.lambdaGrader.lambdaArn',
+      message: stage.graderLambdaArns.length
+        ? `must be one of the stage's grader Lambdas (${param('graderLambdaArns')}): ${oneOf(stage.graderLambdaArns)}`
+        : `cannot be used: the stage allows no RFT grader Lambda (${param('graderLambdaArns')} is empty)`,
+    });
+  }
+  if (job.invocationLogsConfig !== undefined && !stage.invocationLogBuckets.includes(parseS3Uri(job.invocationLogsConfig.invocationLogSource.s3Uri).bucket)) {
+    issues.push({
+      field: 'invocationLogsConfig.invocationLogSource.s3Uri',
+      message: stage.invocationLogBuckets.length
+        ? `must be in a bucket the stage lets jobs read invocation logs from (${param('invocationLogBuckets')}): ${oneOf(stage.invocationLogBuckets)}`
+        : `cannot be used: the stage allows no invocation-log bucket (${param('invocationLogBuckets')} is empty)`,
+    });
+  }
   job.validationDataS3Uris.forEach((uri, i) => {
     if (!readable.includes(parseS3Uri(uri).bucket)) issues.push({ field: `validationDataS3Uris[${i}]`, message: readMessage });
   });
@@ -556,6 +736,8 @@ export function resolveJobInput(raw: unknown, stage: Stage, execution: Execution
       : (input.polling ?? { mode: stage.jobWait, maxExecutions: stage.maxExecutionsPerJob }),
     ...(upload ? { trainingDataS3Uri: uploadS3Uri(upload) } : {}),
   });
+  const combinations = crossFieldIssues(merged);
+  if (combinations.length > 0) throw new InvalidInputError(combinations);
   const violations = stageViolations(merged, stage, upload ? 'upload.bucket.name' : 'trainingDataS3Uri');
   if (violations.length > 0) throw new InvalidInputError(violations);
   const jobName = merged.jobName ?? (upload ? deriveUploadJobName(upload) : deriveJobName(execution));

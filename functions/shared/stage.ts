@@ -8,7 +8,21 @@
  */
 import * as z from 'zod/mini';
 import { StageConfigError } from './errors.js';
-import { ACCOUNT_ID, KMS_KEY_ARN, MAX_PARTITION_LENGTH, PARTITION, PRINCIPAL_ARN, REGION, ROLE_ARN, SECURITY_GROUP_ID, SUBNET_ID, VPC_ENDPOINT_ID, VPC_ID } from './ids.js';
+import {
+  ACCOUNT_ID,
+  KMS_KEY_ARN,
+  LAMBDA_FUNCTION_ARN,
+  MAX_PARTITION_LENGTH,
+  MODEL_IDENTIFIER,
+  PARTITION,
+  PRINCIPAL_ARN,
+  REGION,
+  ROLE_ARN,
+  SECURITY_GROUP_ID,
+  SUBNET_ID,
+  VPC_ENDPOINT_ID,
+  VPC_ID,
+} from './ids.js';
 import { s3KeyProblems } from './s3.js';
 import { safeParse } from './validation.js';
 // Module-level schemas: built in `/* @__PURE__ */ (() => …)()`, so a bundle that does not use one drops it (shared/validation.ts).
@@ -39,6 +53,9 @@ export const STAGE_PARAMS = {
   maxTrainingCostUsd: 'STAGE_MAX_TRAINING_COST_USD',
   jobWait: 'STAGE_JOB_WAIT',
   maxExecutionsPerJob: 'STAGE_MAX_EXECUTIONS_PER_JOB',
+  teacherModelIdentifiers: 'STAGE_TEACHER_MODEL_IDENTIFIERS',
+  graderLambdaArns: 'STAGE_GRADER_LAMBDA_ARNS',
+  invocationLogBuckets: 'STAGE_INVOCATION_LOG_BUCKETS',
 } as const;
 export type StageParamName = keyof typeof STAGE_PARAMS;
 
@@ -103,6 +120,12 @@ export interface Stage {
    * fewer. Past it the job is stopped rather than handed over again. Default 50.
    */
   maxExecutionsPerJob: number;
+  /** The teacher models a distillation job may name (empty: no distillation). */
+  teacherModelIdentifiers: string[];
+  /** The grader Lambdas (function ARNs of the stage's account and region) an RFT job may name (empty: no RFT). */
+  graderLambdaArns: string[];
+  /** The buckets a job may train from invocation logs in (read only; never given the VPC-only Deny). */
+  invocationLogBuckets: string[];
 }
 
 export const BUCKET_NAME_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -277,6 +300,9 @@ const stageEnvSchema = /* @__PURE__ */ (() => z.object({
       z.int('must be a whole number of executions').check(z.minimum(2), z.maximum(MAX_EXECUTIONS_PER_JOB)),
     ),
   ),
+  [STAGE_PARAMS.teacherModelIdentifiers]: list(MODEL_IDENTIFIER, 'a Bedrock model id, or a foundation-model or inference-profile ARN'),
+  [STAGE_PARAMS.graderLambdaArns]: list(LAMBDA_FUNCTION_ARN, 'a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>[:<version or alias>])'),
+  [STAGE_PARAMS.invocationLogBuckets]: list(BUCKET_NAME_PATTERN, 'an S3 bucket name'),
 }))();
 
 const ENV_TO_PARAM: Record<string, string> = /* @__PURE__ */ (() => Object.fromEntries(Object.entries(STAGE_PARAMS).map(([param, env]) => [env, param])))();
@@ -334,6 +360,9 @@ export function loadStage(source: Record<string, string | undefined>): Stage {
     },
     jobWait: p('jobWait'),
     maxExecutionsPerJob: p('maxExecutionsPerJob'),
+    teacherModelIdentifiers: p('teacherModelIdentifiers'),
+    graderLambdaArns: p('graderLambdaArns'),
+    invocationLogBuckets: p('invocationLogBuckets'),
   };
   const problems = crossChecks(stage);
   if (problems.length > 0) throw new StageConfigError(problems);
@@ -364,6 +393,19 @@ function crossChecks(stage: Stage): string[] {
       `${nameOf(STAGE_PARAMS.maxTrainingCostUsd)}: needs ${nameOf(STAGE_PARAMS.trainingTokenPriceUsdPer1k)} or ${nameOf(STAGE_PARAMS.trainingTokenPricesUsdPer1k)} to estimate a job's cost`,
     );
   }
+  stage.graderLambdaArns.forEach((arn, i) => {
+    if (!mine(arn, stage.region)) problems.push(`${nameOf(STAGE_PARAMS.graderLambdaArns)}[${i}]: must be a function of the workflow's own ${where}, region ${stage.region}`);
+  });
+  // Bedrock delivers invocation logs from outside the VPC: a bucket given the VPC-only Deny could not receive them.
+  stage.invocationLogBuckets.forEach((bucket, i) => {
+    if (bucket === stage.outputBucket) {
+      problems.push(`${nameOf(STAGE_PARAMS.invocationLogBuckets)}[${i}]: must not be the output bucket ${bucket} (jobs write there; invocation-log buckets are read-only)`);
+    } else if (bucket === stage.trainingBucket && stage.policies.trainingBucket === 'apply') {
+      problems.push(
+        `${nameOf(STAGE_PARAMS.invocationLogBuckets)}[${i}]: must not be the training bucket ${bucket} while ${nameOf(STAGE_PARAMS.trainingBucketPolicy)} is apply (its VPC-only Deny would refuse Bedrock's log delivery)`,
+      );
+    }
+  });
   if (stage.extraBuckets.includes(stage.outputBucket)) {
     problems.push(`${nameOf(STAGE_PARAMS.extraBuckets)}: must not list the output bucket ${stage.outputBucket} (extra buckets are read-only)`);
   }

@@ -91,8 +91,8 @@ export interface SnapshotObject {
 
 /** What to pass to CreateModelCustomizationJob instead of the job's own URIs. */
 export interface DatasetSnapshot {
-  /** → `trainingDataConfig.s3Uri`. */
-  trainingDataS3Uri: string;
+  /** → `trainingDataConfig.s3Uri`; absent when the job trains on invocation logs. */
+  trainingDataS3Uri?: string;
   /** → `validationDataConfig.validators[i].s3Uri`, in the job's order. */
   validationDataS3Uris: string[];
   objects: SnapshotObject[];
@@ -128,8 +128,9 @@ export function copySource(bucket: string, key: string, versionId?: string): str
 function checkedObjects(input: SnapshotInput): DatasetObject[] {
   const { job } = input;
   const objects = input.dataset.objects ?? [];
+  // A job trained on invocation logs has no training file: its validation files are still pinned.
   const wanted: [DatasetObject['role'], number, string][] = [
-    ['training', 0, job.trainingDataS3Uri],
+    ...(job.trainingDataS3Uri === undefined ? [] : [['training', 0, job.trainingDataS3Uri] as [DatasetObject['role'], number, string]]),
     ...job.validationDataS3Uris.map((uri, i): [DatasetObject['role'], number, string] => ['validation', i, uri]),
   ];
   const issues: { field: string; message: string }[] = [];
@@ -170,9 +171,10 @@ export async function snapshotDatasets(input: SnapshotInput, deps: SnapshotDeps)
     copies.push(await copyChecked(object, { bucket, key }, deps));
   }
   const uriOf = (o: SnapshotObject) => o.uri;
+  const training = copies.find((c) => c.role === 'training');
   return {
-    trainingDataS3Uri: uriOf(copies[0]!),
-    validationDataS3Uris: copies.slice(1).map(uriOf),
+    ...(training ? { trainingDataS3Uri: uriOf(training) } : {}),
+    validationDataS3Uris: copies.filter((c) => c.role === 'validation').map(uriOf),
     objects: copies,
   };
 }

@@ -15,6 +15,8 @@ import {
   StopModelCustomizationJobCommand,
   type BedrockClient,
   type CreateModelCustomizationJobCommandInput,
+  type InvocationLogsConfig,
+  type RequestMetadataFilters,
 } from '@aws-sdk/client-bedrock';
 import type { JobInput, Execution } from '../shared/job-input.js';
 import { QUOTA_WAIT, type QuotaWait, type Submission } from '../shared/job-state.js';
@@ -45,9 +47,14 @@ export interface SubmitJobDeps {
   now: () => Date;
 }
 
-/** The CreateModelCustomizationJob request for `job` (pure: exported for tests). */
+/**
+ * The CreateModelCustomizationJob request for `job` (pure: exported for tests): the SDK's shapes as the
+ * job input holds them (its schema follows the API's, see shared/job-input.ts), `customizationConfig`
+ * for DISTILLATION and REINFORCEMENT_FINE_TUNING, and `trainingDataConfig` with the snapshot's training
+ * file or the job's invocation logs.
+ */
 export function buildCreateRequest(job: JobInput, execution: Execution, trainedOn?: Submission['trainedOn']): CreateModelCustomizationJobCommandInput {
-  const training = trainedOn?.trainingDataS3Uri ?? job.trainingDataS3Uri;
+  const training = trainedOn ? trainedOn.trainingDataS3Uri : job.trainingDataS3Uri;
   const validation = trainedOn?.validationDataS3Uris ?? job.validationDataS3Uris;
   const tags = (map: Record<string, string>) => Object.entries(map).map(([key, value]) => ({ key, value }));
   return {
@@ -60,12 +67,35 @@ export function buildCreateRequest(job: JobInput, execution: Execution, trainedO
     ...(job.customModelKmsKeyId ? { customModelKmsKeyId: job.customModelKmsKeyId } : {}),
     jobTags: tags({ ...job.jobTags, [EXECUTION_TAG]: execution.id }),
     ...(Object.keys(job.customModelTags).length > 0 ? { customModelTags: tags(job.customModelTags) } : {}),
-    trainingDataConfig: { s3Uri: training },
+    ...customizationConfig(job),
+    trainingDataConfig: job.invocationLogsConfig ? { invocationLogsConfig: invocationLogsConfig(job.invocationLogsConfig) } : { s3Uri: training },
     ...(validation.length > 0 ? { validationDataConfig: { validators: validation.map((s3Uri) => ({ s3Uri })) } } : {}),
     outputDataConfig: { s3Uri: job.outputDataS3Uri },
-    hyperParameters: job.hyperParameters,
+    ...(Object.keys(job.hyperParameters).length > 0 ? { hyperParameters: job.hyperParameters } : {}),
     vpcConfig: { subnetIds: job.vpcConfig.subnetIds, securityGroupIds: job.vpcConfig.securityGroupIds },
   };
+}
+
+/** `customizationConfig` as the SDK's union takes it: the one member the job sets (none for fine-tuning and continued pre-training). */
+function customizationConfig(job: JobInput): Pick<CreateModelCustomizationJobCommandInput, 'customizationConfig'> {
+  const { distillationConfig, rftConfig } = job.customizationConfig ?? {};
+  if (distillationConfig) return { customizationConfig: { distillationConfig } };
+  if (rftConfig) return { customizationConfig: { rftConfig } };
+  return {};
+}
+
+/** `invocationLogsConfig` with its filters as the SDK's union takes them: the one member the job sets. */
+function invocationLogsConfig(config: NonNullable<JobInput['invocationLogsConfig']>): InvocationLogsConfig {
+  const { requestMetadataFilters: f, ...rest } = config;
+  if (!f) return rest;
+  const filters: RequestMetadataFilters = f.equals
+    ? { equals: f.equals }
+    : f.notEquals
+      ? { notEquals: f.notEquals }
+      : f.andAll
+        ? { andAll: f.andAll }
+        : { orAll: f.orAll ?? [] };
+  return { ...rest, requestMetadataFilters: filters };
 }
 
 /** Submits (or adopts) the job and returns what the rest of the execution follows. */
@@ -80,7 +110,7 @@ export async function submitJob(job: JobInput, execution: Execution, dataset: Sn
   });
   // Trained bytes = checked bytes: the job trains on a copy of exactly the objects ValidateDataset read.
   const snapshot = await snapshotDatasets({ job, dataset }, { s3: deps.s3 });
-  const trainedOn = { trainingDataS3Uri: snapshot.trainingDataS3Uri, validationDataS3Uris: snapshot.validationDataS3Uris };
+  const trainedOn = { ...(snapshot.trainingDataS3Uri !== undefined ? { trainingDataS3Uri: snapshot.trainingDataS3Uri } : {}), validationDataS3Uris: snapshot.validationDataS3Uris };
   const request = buildCreateRequest(job, execution, trainedOn);
   let result: Submission;
   try {

@@ -154,7 +154,7 @@ describe('attack: the training data is replaced after the dataset step checked i
     await expect(check()).resolves.toMatchObject({ status: 'passed' });
     // An honest copy goes through the front.
     const snapshot = await snapshotDatasets({ job, dataset: await check() }, { s3 });
-    expect(await read(snapshot.trainingDataS3Uri)).toBe(GOOD);
+    expect(await read(snapshot.trainingDataS3Uri!)).toBe(GOOD);
   });
 
   it('unversioned bucket: the snapshot fails on the ETag (DatasetChangedError) and copies nothing', async () => {
@@ -180,7 +180,7 @@ describe('attack: the training data is replaced after the dataset step checked i
 
     const snapshot = await snapshotDatasets({ job, dataset: checked }, { s3 });
 
-    expect(await read(snapshot.trainingDataS3Uri)).toBe(GOOD);
+    expect(await read(snapshot.trainingDataS3Uri!)).toBe(GOOD);
     expect(await read(job.trainingDataS3Uri)).toBe(BAD);
   });
 
@@ -192,7 +192,7 @@ describe('attack: the training data is replaced after the dataset step checked i
 
     await expect(snapshotDatasets({ job, dataset: checked }, { s3 })).rejects.toMatchObject({ name: 'DatasetChangedError' });
 
-    expect(await read(first.trainingDataS3Uri)).toBe(GOOD);
+    expect(await read(first.trainingDataS3Uri!)).toBe(GOOD);
   });
 
   it('a swap between two parts of a copy in parts: the next part is refused, the upload aborted, nothing completed', async () => {

@@ -70,12 +70,12 @@ describe('the training snapshot against moto', () => {
     const prefix = `s3://output-bucket/runs/${job.jobName}/input/${job.clientRequestToken}/`;
     expect(snapshot.trainingDataS3Uri).toBe(`${prefix}training.jsonl`);
     expect(snapshot.validationDataS3Uris).toEqual([`${prefix}validation-0.jsonl`]);
-    expect((await read(snapshot.trainingDataS3Uri)).toString()).toBe(dataset(20));
+    expect((await read(snapshot.trainingDataS3Uri!)).toString()).toBe(dataset(20));
     expect((await read(snapshot.validationDataS3Uris[0]!)).toString()).toBe(dataset(3, 100));
 
     // A retry copies again, to the same keys, the same bytes.
     expect(await snapshotDatasets({ job, dataset: checked }, { s3 })).toEqual(snapshot);
-    expect((await read(snapshot.trainingDataS3Uri)).toString()).toBe(dataset(20));
+    expect((await read(snapshot.trainingDataS3Uri!)).toString()).toBe(dataset(20));
   });
 
   it('versioned bucket: the checked version is copied even after the key was overwritten', async () => {
@@ -88,7 +88,7 @@ describe('the training snapshot against moto', () => {
     await put(job.trainingDataS3Uri, '{"prompt": "replaced after the check"}\n');
     const snapshot = await snapshotDatasets({ job, dataset: checked }, { s3 });
 
-    expect((await read(snapshot.trainingDataS3Uri)).toString()).toBe(dataset(20));
+    expect((await read(snapshot.trainingDataS3Uri!)).toString()).toBe(dataset(20));
     expect(snapshot.objects[0]).toMatchObject({ sourceVersionId: checked.objects[0]!.versionId, method: 'copy' });
   });
 
@@ -103,7 +103,7 @@ describe('the training snapshot against moto', () => {
     const snapshot = await snapshotDatasets({ job, dataset: checked }, { s3, maxSingleCopyBytes: 5 * MiB, partBytes: 5 * MiB });
 
     expect(snapshot.objects[0]).toMatchObject({ method: 'parts', bytes: Buffer.byteLength(body) });
-    expect((await read(snapshot.trainingDataS3Uri)).equals(Buffer.from(body))).toBe(true);
+    expect((await read(snapshot.trainingDataS3Uri!)).equals(Buffer.from(body))).toBe(true);
     expect((await s3.send(new ListMultipartUploadsCommand({ Bucket: 'output-bucket' }))).Uploads ?? []).toEqual([]);
   });
 
@@ -132,6 +132,6 @@ describe('the training snapshot against moto', () => {
     // Real S3 answers 412 PreconditionFailed here (DatasetChangedError). If this starts failing, moto
     // has learnt the precondition: assert the DatasetChangedError here instead.
     const snapshot = await snapshotDatasets({ job, dataset: checked }, { s3 });
-    expect((await read(snapshot.trainingDataS3Uri)).toString()).toBe('replaced\n');
+    expect((await read(snapshot.trainingDataS3Uri!)).toString()).toBe('replaced\n');
   });
 });

@@ -14,7 +14,7 @@ import { coveringParams, testStage } from '../fixtures/stage.js';
 import { pollStatus } from '../../functions/poll-status/poll-status.js';
 import { EXECUTION_TAG, submitJob } from '../../functions/submit-job/submit-job.js';
 import { demoJobInput, seedDemoAccount, type DemoAccount } from '../../local/seed.js';
-import { EXECUTION } from '../fixtures/job.js';
+import { EXECUTION, type FileJob } from '../fixtures/job.js';
 import { motoClients, resetMoto } from '../support/moto-clients.js';
 
 const { ec2, s3, iam, bedrock, dynamodb } = motoClients();
@@ -46,7 +46,7 @@ describe('submit-job and poll-status against moto', () => {
   });
 
   const job = (overrides: Record<string, unknown> = {}, execution = EXECUTION) =>
-    resolveJobInput(demoJobInput(account, overrides), testStage(coveringParams(demoJobInput(account, overrides))), execution);
+    resolveJobInput(demoJobInput(account, overrides), testStage(coveringParams(demoJobInput(account, overrides))), execution) as FileJob;
 
   it('submits a job that carries the vpcConfig, the token, the tags and the validation data', async () => {
     const j = job({ customModelTags: { owner: 'ml' } });

@@ -34,7 +34,7 @@ const s3 = mockClient(S3Client);
 afterEach(() => s3.reset());
 
 const job: SnapshotJob = resolvedJob();
-const TRAIN = job.trainingDataS3Uri;
+const TRAIN = job.trainingDataS3Uri!;
 const VALIDATE = job.validationDataS3Uris[0]!;
 const PREFIX = `runs/${job.jobName}/input/${job.clientRequestToken}/`;
 

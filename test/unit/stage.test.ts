@@ -53,6 +53,9 @@ describe('loadStage', () => {
       budget: {},
       jobWait: 'poll',
       maxExecutionsPerJob: 50,
+      teacherModelIdentifiers: [],
+      graderLambdaArns: [],
+      invocationLogBuckets: [],
     });
   });
 
