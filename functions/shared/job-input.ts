@@ -712,8 +712,19 @@ function checkInputStructure(raw: unknown): Record<string, unknown> {
  */
 export function checkJobInputShape(raw: unknown): void {
   const input = checkInputStructure(raw);
-  if (input.upload !== undefined) parseOrThrow(uploadSchema, input.upload, 'upload');
-  parseOrThrow(z.partial(jobInputSchemas().rawJobInputSchema), input);
+  const upload = input.upload === undefined ? undefined : parseOrThrow(uploadSchema, input.upload, 'upload');
+  const parsed = parseOrThrow(z.partial(jobInputSchemas().rawJobInputSchema), input);
+  // The combinations are known once the input names its customization type (else the stage's default decides).
+  if (parsed.customizationType !== undefined && Object.hasOwn(input, 'customizationType')) {
+    const combinations = crossFieldIssues({
+      ...parsed,
+      customizationType: parsed.customizationType,
+      hyperParameters: parsed.hyperParameters ?? {},
+      validationDataS3Uris: parsed.validationDataS3Uris ?? [],
+      ...(upload ? { trainingDataS3Uri: uploadS3Uri(upload) } : {}),
+    });
+    if (combinations.length > 0) throw new InvalidInputError(combinations);
+  }
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError, StageConfigError } from '../../functions/shared/errors.js';
-import { graderLambdaArnOf, resolveJobInput, teacherModelOf } from '../../functions/shared/job-input.js';
+import { checkJobInputShape, graderLambdaArnOf, resolveJobInput, teacherModelOf } from '../../functions/shared/job-input.js';
 import { buildCreateRequest } from '../../functions/submit-job/submit-job.js';
 import { CUSTOMIZATIONS, EXECUTION, GRADER_ARN, rawJob } from '../fixtures/job.js';
 import { coveringParams, jobPart, testStage, type StageParams } from '../fixtures/stage.js';
@@ -212,5 +212,21 @@ describe('stage params for the new parts', () => {
   it('takes teacher models as ids or ARNs, and nothing else', () => {
     expect(testStage({ teacherModelIdentifiers: 'amazon.nova-pro-v1:0,us.amazon.nova-premier-v1:0' }).teacherModelIdentifiers).toHaveLength(2);
     expect(() => testStage({ teacherModelIdentifiers: 'amazon.nova-pro-v1:0,*' })).toThrow(/teacherModelIdentifiers/);
+  });
+});
+
+describe('the CLI\'s check before it starts an execution (checkJobInputShape, no stage)', () => {
+  it('refuses the combinations once the input names its customization type', () => {
+    expect(fieldsOf(() => checkJobInputShape({ customizationType: 'REINFORCEMENT_FINE_TUNING', trainingDataS3Uri: 's3://training-bucket/d.jsonl' }))).toEqual([
+      'customizationConfig.rftConfig',
+    ]);
+    expect(fieldsOf(() => checkJobInputShape({ ...CUSTOMIZATIONS.invocationLogs, trainingDataS3Uri: 's3://training-bucket/d.jsonl' }))).toEqual([
+      'invocationLogsConfig',
+    ]);
+    expect(() => checkJobInputShape({ ...CUSTOMIZATIONS.rft, trainingDataS3Uri: 's3://training-bucket/d.jsonl' })).not.toThrow();
+  });
+
+  it('leaves the combinations to the workflow when the stage chooses the type', () => {
+    expect(() => checkJobInputShape({ trainingDataS3Uri: 's3://training-bucket/d.jsonl' })).not.toThrow();
   });
 });
