@@ -228,7 +228,10 @@ export class LocalTarget implements Target {
         ...(run.output !== undefined ? { output: run.output } : {}),
         history: history.events,
       };
-      if (env.account) log(`[demo account] ENIs that are not this job's: ${await leftoversLine(e, env.endpoint, env.account.leftoverEnis)}`);
+      if (env.account) {
+        for (const line of await receivedRequestLines(e, env.endpoint)) log(line);
+        log(`[demo account] ENIs that are not this job's: ${await leftoversLine(e, env.endpoint, env.account.leftoverEnis)}`);
+      }
       mkdirSync(runsDir(), { recursive: true });
       writeFileSync(join(runsDir(), `${name}.json`), JSON.stringify(record));
       return { arn, name, view: viewOf(record), output: run.output };
@@ -287,6 +290,26 @@ export class LocalTarget implements Target {
       await env.moto?.stop();
     }
   }
+}
+
+/**
+ * The CreateModelCustomizationJob requests the emulator received (as the stand-in for Bedrock recorded
+ * them, local/bedrock-standin.ts), one line each: the type, the customization settings and the training
+ * data as Bedrock would have seen them, or the ValidationException it answered.
+ */
+async function receivedRequestLines(e: Engine, endpoint: string): Promise<string[]> {
+  const received = await e.standIn.standInCreateJobRequests(endpoint);
+  return received.map(({ request, error }) => {
+    const what = request
+      ? JSON.stringify({
+          jobName: request.jobName,
+          customizationType: request.customizationType,
+          ...(request.customizationConfig ? { customizationConfig: request.customizationConfig } : {}),
+          trainingDataConfig: request.trainingDataConfig,
+        })
+      : '(not a JSON object)';
+    return `[stand-in for Bedrock] CreateModelCustomizationJob received: ${what}${error ? ` refused: ${error}` : ''}`;
+  });
 }
 
 /** Whether the seeded ENIs the workflow did not create are all still there. */

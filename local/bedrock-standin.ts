@@ -1,12 +1,19 @@
 /**
  * Client of the stand-in for Bedrock that runs inside our moto launcher (python/bedrock_standin.py):
  * moto keeps customization jobs InProgress forever; the stand-in, once enabled, moves them to
- * Completed or Failed on a schedule and records the EventBridge events Bedrock would send. Only the
- * local driver and the emulator tests use it; the Lambdas never do.
+ * Completed or Failed on a schedule and records the EventBridge events Bedrock would send. Always (enabled
+ * or not) it checks every Bedrock request against botocore's service model (ValidationException naming
+ * the member, as Bedrock answers), records each CreateModelCustomizationJob request, and serves
+ * GetFoundationModel for a table of models. Only the local driver and the emulator tests use it; the
+ * Lambdas never do.
  */
+import type { CreateModelCustomizationJobRequest } from '@aws-sdk/client-bedrock';
 
 /** What happens to a job the stand-in has taken over. `hold` is moto's own behaviour (InProgress). */
 export type StandInOutcome = 'complete' | 'fail' | 'hold';
+
+/** A sub-task of the job's `statusDetails` (`<phase>Details`), in the order they run. */
+export type StandInPhase = 'validation' | 'dataProcessing' | 'training';
 
 /** One job's plan (or the default plan). Omitted fields keep their current value. */
 export interface StandInJobPlan {
@@ -16,6 +23,17 @@ export interface StandInJobPlan {
   seconds?: number;
   /** The job's `failureMessage` when `outcome` is `fail` (default: a data-validation style message). */
   failureMessage?: string;
+  /**
+   * With `fail`: the sub-task that fails (default `validation`). The sub-tasks before it complete, those
+   * after it never start.
+   */
+  phase?: StandInPhase;
+  /**
+   * With `fail`: seconds from the job's creation to `statusDetails.<phase>Details.status` = `Failed`
+   * (at most `seconds`; `null`, the default: at `seconds`). Between the two the job's `status` is still
+   * `InProgress` while its phase shows `Failed`.
+   */
+  phaseFailedSeconds?: number | null;
 }
 
 /** A change to the stand-in's config, merged into the current one. */
@@ -59,7 +77,8 @@ export interface ModelCustomizationJobStateChange {
     endTime: string;
     baseModelArn: string;
     hyperParameters: Record<string, string>;
-    trainingDataConfig: { s3Uri: string };
+    /** As the job was given it: `{ s3Uri }` (AWS's sample), or `{ invocationLogsConfig }`. */
+    trainingDataConfig: { s3Uri?: string; invocationLogsConfig?: unknown };
     validationDataConfig?: { s3Uri: string };
     outputDataConfig: { s3Uri: string };
   };
@@ -101,7 +120,23 @@ export async function standInEvents(endpoint: string): Promise<ModelCustomizatio
   return (await call<{ events: ModelCustomizationJobStateChange[] }>(endpoint, 'GET', 'events')).events;
 }
 
-/** Disables the stand-in and clears its config and events (POST /moto-api/reset does this too). */
+/** A CreateModelCustomizationJob request the stand-in received, as parsed (JSON body and URI members). */
+export interface RecordedCreateJobRequest {
+  /** When it arrived (RFC 3339). */
+  time: string;
+  region: string;
+  /** The request's members by their API names; `null` when the body was not a JSON object. */
+  request: CreateModelCustomizationJobRequest | null;
+  /** The ValidationException message it was refused with (absent: it passed the check and went to moto). */
+  error?: string;
+}
+
+/** Every CreateModelCustomizationJob request received since the last reset, oldest first, refused ones too. */
+export async function standInCreateJobRequests(endpoint: string): Promise<RecordedCreateJobRequest[]> {
+  return (await call<{ requests: RecordedCreateJobRequest[] }>(endpoint, 'GET', 'requests')).requests;
+}
+
+/** Disables the stand-in and clears its config, events and recorded requests (POST /moto-api/reset does this too). */
 export async function resetBedrockStandIn(endpoint: string): Promise<void> {
   await call(endpoint, 'POST', 'reset');
 }

@@ -3,7 +3,9 @@
  * Availability Zones on one route table, a security group whose members talk to each other, an S3
  * gateway endpoint on that route table, training and output buckets with a small JSONL dataset, the
  * Bedrock service role, and a few leftover network interfaces (another job's, an untagged one, an
- * attached one) that cleanup must leave alone.
+ * attached one) that cleanup must leave alone. And what distillation and reinforcement fine-tuning
+ * need (local/demo-customizations.ts): their datasets, a bucket of Bedrock invocation logs and, given a
+ * Lambda client, the RFT grader Lambda; the demo stage params list these with the distillation teacher.
  *
  * The network's ids are fixed ({@link DEMO_NETWORK}): examples/job-input.json names them, so the
  * example runs against every seeded account as shipped.
@@ -27,10 +29,21 @@ import {
 } from '@aws-sdk/client-ec2';
 import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { CreateModelCustomizationJobCommand, type BedrockClient } from '@aws-sdk/client-bedrock';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutBucketPolicyCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { accountOf } from '../functions/shared/arn.js';
 import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG } from '../functions/shared/bedrock-enis.js';
+import {
+  DEMO_GRADER_HANDLER,
+  DEMO_GRADER_RUNTIME,
+  DEMO_GRADER_TIMEOUT_SECONDS,
+  demoGraderZip,
+  distillationDataset,
+  invocationLogObjects,
+  invocationLogPrefix,
+  rftDataset,
+} from './demo-customizations.js';
 import type { TaskHandler } from './workflow.js';
 
 /**
@@ -59,6 +72,54 @@ export const DEMO_TRAINING_BUCKET = 'demo-training-bucket';
 export const DEMO_OUTPUT_BUCKET = 'demo-output-bucket';
 export const DEMO_ROLE_NAME = 'BedrockCustomizationRole';
 
+/** The demo account's RFT grader Lambda and its execution role (examples/rft.json names the function's ARN). */
+export const DEMO_GRADER_FUNCTION_NAME = 'rft-grader';
+export const DEMO_GRADER_ROLE_NAME = 'rft-grader-execution';
+
+/** The demo's datasets for distillation and RFT (keys in the training bucket; examples/distillation.json, examples/rft.json name them). */
+export const DEMO_DISTILLATION_KEY = 'datasets/distillation-prompts.jsonl';
+export const DEMO_RFT_KEY = 'datasets/rft-prompts.jsonl';
+
+/**
+ * The bucket Bedrock delivers the demo account's model invocation logs to (no key prefix), read by a
+ * distillation job trained on them (examples/distillation-invocation-logs.json).
+ */
+export const DEMO_INVOCATION_LOG_BUCKET = 'demo-invocation-logs';
+
+/**
+ * The demo's distillation: Amazon Nova Pro teaches Amazon Nova Micro, a pair AWS lists for distillation
+ * ("Supported models and Regions for Amazon Bedrock Model Distillation",
+ * https://docs.aws.amazon.com/bedrock/latest/userguide/prequisites-model-distillation.html, us-east-1),
+ * by the ids that page writes (the teacher by its on-demand id, the student with its context length).
+ * The teacher's response cap is the one of AWS's distillation request for the same student (AWS Machine
+ * Learning Blog, "Optimize video semantic search intent with Amazon Nova Model Distillation on Amazon
+ * Bedrock": https://aws.amazon.com/blogs/machine-learning/optimize-video-semantic-search-intent-with-amazon-nova-model-distillation-on-amazon-bedrock).
+ */
+export const DEMO_DISTILLATION = {
+  baseModelIdentifier: 'amazon.nova-micro-v1:0:128k',
+  teacherModelIdentifier: 'amazon.nova-pro-v1:0',
+  maxResponseLengthForInference: 1000,
+} as const;
+
+/**
+ * The demo's RFT: Amazon Nova 2 Lite, the model AWS lists for reinforcement fine-tuning, by the id of
+ * AWS's sample request, with the hyper-parameters of that request ("Create a reinforcement fine-tuning
+ * job", https://docs.aws.amazon.com/bedrock/latest/userguide/rft-submit-job.html, API tab).
+ */
+export const DEMO_RFT = {
+  baseModelIdentifier: 'amazon.nova-2-lite-v1:0:256k',
+  hyperParameters: {
+    batchSize: 64,
+    epochCount: 2,
+    evalInterval: 10,
+    inferenceMaxTokens: 8192,
+    learningRate: 0.00001,
+    maxPromptLength: 4096,
+    reasoningEffort: 'high',
+    trainingSamplePerPrompt: 4,
+  },
+} as const;
+
 export interface DemoAccount {
   region: string;
   accountId: string;
@@ -69,7 +130,12 @@ export interface DemoAccount {
   endpointId: string;
   trainingBucket: string;
   outputBucket: string;
+  /** Where Bedrock delivers the account's model invocation logs (DEMO_INVOCATION_LOG_BUCKET), and the S3 URI of its logs in this region. */
+  invocationLogBucket: string;
+  invocationLogS3Uri: string;
   roleArn: string;
+  /** The RFT grader Lambda's ARN (unqualified), when the account was seeded with a Lambda client. */
+  graderLambdaArn?: string;
   /** ENIs seeded as leftovers: cleanup of a new job must not touch any of them. */
   leftoverEnis: { otherJobAvailable: string; otherJobInUse: string; untagged: string };
 }
@@ -80,6 +146,8 @@ export interface SeedClients {
   iam: IAMClient;
   /** When given, the stack's policy leases table is created too (PolicyLeasesTable: {@link POLICY_LEASES_TABLE_NAME}). */
   dynamodb?: DynamoDBClient;
+  /** When given, the RFT grader Lambda is created too ({@link DEMO_GRADER_FUNCTION_NAME}). */
+  lambda?: LambdaClient;
 }
 
 /**
@@ -116,6 +184,7 @@ export function clientsFor(endpoint: string, region = 'us-east-1'): SeedClients 
     s3: new S3Client({ ...common, forcePathStyle: true }),
     iam: new IAMClient(common),
     dynamodb: new DynamoDBClient(common),
+    lambda: new LambdaClient(common),
   };
 }
 
@@ -222,7 +291,8 @@ export async function seedDemoAccount(clients: SeedClients, region = 'us-east-1'
 
   const trainingBucket = DEMO_TRAINING_BUCKET;
   const outputBucket = DEMO_OUTPUT_BUCKET;
-  for (const bucket of [trainingBucket, outputBucket]) {
+  const invocationLogBucket = DEMO_INVOCATION_LOG_BUCKET;
+  for (const bucket of [trainingBucket, outputBucket, invocationLogBucket]) {
     await s3.send(
       new CreateBucketCommand({
         Bucket: bucket,
@@ -232,6 +302,8 @@ export async function seedDemoAccount(clients: SeedClients, region = 'us-east-1'
   }
   await s3.send(new PutObjectCommand({ Bucket: trainingBucket, Key: 'datasets/support.jsonl', Body: DEMO_DATASET }));
   await s3.send(new PutObjectCommand({ Bucket: trainingBucket, Key: 'datasets/support-validation.jsonl', Body: DEMO_DATASET }));
+  await s3.send(new PutObjectCommand({ Bucket: trainingBucket, Key: DEMO_DISTILLATION_KEY, Body: distillationDataset() }));
+  await s3.send(new PutObjectCommand({ Bucket: trainingBucket, Key: DEMO_RFT_KEY, Body: rftDataset() }));
 
   const role = await iam.send(
     new CreateRoleCommand({
@@ -244,6 +316,8 @@ export async function seedDemoAccount(clients: SeedClients, region = 'us-east-1'
   );
   const roleArn = role.Role!.Arn!;
   const accountId = accountOf(roleArn);
+  const graderLambdaArn = clients.lambda ? await createGrader(clients.lambda, iam) : undefined;
+  await seedInvocationLogs(s3, invocationLogBucket, accountId, region);
 
   // Leftovers from an earlier job, as Bedrock would have tagged them.
   const oldJobArn = `arn:aws:bedrock:${region}:${accountId}:model-customization-job/old-job`;
@@ -282,31 +356,136 @@ export async function seedDemoAccount(clients: SeedClients, region = 'us-east-1'
     endpointId,
     trainingBucket,
     outputBucket,
+    invocationLogBucket,
+    invocationLogS3Uri: `s3://${invocationLogBucket}/${invocationLogPrefix(accountId, region)}`,
     roleArn,
+    ...(graderLambdaArn ? { graderLambdaArn } : {}),
     leftoverEnis: { otherJobAvailable, otherJobInUse, untagged },
   };
 }
 
-/** A job input for the demo account (the shape of docs/configuration.md "The job input"). */
+/**
+ * The invocation-log bucket as model invocation logging leaves it: the bucket policy that lets Bedrock
+ * deliver the account's logs ("Set up an Amazon S3 destination",
+ * https://docs.aws.amazon.com/bedrock/latest/userguide/model-invocation-logging.html, with no key
+ * prefix) and the logs it delivered (local/demo-customizations.ts invocationLogObjects).
+ */
+async function seedInvocationLogs(s3: S3Client, bucket: string, accountId: string, region: string): Promise<void> {
+  await s3.send(
+    new PutBucketPolicyCommand({
+      Bucket: bucket,
+      Policy: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'AmazonBedrockLogsWrite',
+            Effect: 'Allow',
+            Principal: { Service: 'bedrock.amazonaws.com' },
+            Action: ['s3:PutObject'],
+            Resource: [`arn:aws:s3:::${bucket}/AWSLogs/${accountId}/BedrockModelInvocationLogs/*`],
+            Condition: { StringEquals: { 'aws:SourceAccount': accountId }, ArnLike: { 'aws:SourceArn': `arn:aws:bedrock:${region}:${accountId}:*` } },
+          },
+        ],
+      }),
+    }),
+  );
+  for (const { key, body } of invocationLogObjects(accountId, region)) {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/json', ContentEncoding: 'gzip' }));
+  }
+}
+
+/**
+ * The RFT grader: its execution role (trusting Lambda; the grader calls no other service) and the
+ * function (local/demo-customizations.ts). No resource policy: the Bedrock role's own
+ * lambda:InvokeFunction grant is what AWS documents for a grader of the job's account ("Lambda
+ * permissions for reward functions", https://docs.aws.amazon.com/bedrock/latest/userguide/rft-access-security.html),
+ * and the workflow grants it for the job's duration. moto creates the function without running it.
+ */
+async function createGrader(lambda: LambdaClient, iam: IAMClient): Promise<string> {
+  const role = await iam.send(
+    new CreateRoleCommand({
+      RoleName: DEMO_GRADER_ROLE_NAME,
+      AssumeRolePolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+      }),
+    }),
+  );
+  const fn = await lambda.send(
+    new CreateFunctionCommand({
+      FunctionName: DEMO_GRADER_FUNCTION_NAME,
+      Description: 'Reward function (grader) of the demo RFT job',
+      Runtime: DEMO_GRADER_RUNTIME,
+      Handler: DEMO_GRADER_HANDLER,
+      Role: role.Role!.Arn!,
+      Code: { ZipFile: demoGraderZip() },
+      Timeout: DEMO_GRADER_TIMEOUT_SECONDS,
+    }),
+  );
+  return fn.FunctionArn!;
+}
+
+/**
+ * A job input for the demo account (the shape of docs/configuration.md "The job input"), for the
+ * customization type `overrides` names (default FINE_TUNING): each type's model, dataset and settings
+ * ({@link DEMO_DISTILLATION}, {@link DEMO_RFT}), then `overrides` laid over them.
+ */
 export function demoJobInput(account: DemoAccount, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const common = {
+    roleArn: account.roleArn,
+    outputDataS3Uri: `s3://${account.outputBucket}/runs/`,
+    vpcConfig: { vpcId: account.vpcId, subnetIds: account.subnetIds, securityGroupIds: [account.securityGroupId] },
+    jobTags: { team: 'ml' },
+  };
+  const type = overrides.customizationType;
+  if (type === 'DISTILLATION') {
+    return {
+      baseModelIdentifier: DEMO_DISTILLATION.baseModelIdentifier,
+      customizationType: 'DISTILLATION',
+      ...common,
+      // A dataset file, unless the job trains on invocation logs.
+      ...(overrides.invocationLogsConfig === undefined ? { trainingDataS3Uri: `s3://${account.trainingBucket}/${DEMO_DISTILLATION_KEY}` } : {}),
+      customizationConfig: {
+        distillationConfig: {
+          teacherModelConfig: { teacherModelIdentifier: DEMO_DISTILLATION.teacherModelIdentifier, maxResponseLengthForInference: DEMO_DISTILLATION.maxResponseLengthForInference },
+        },
+      },
+      ...overrides,
+    };
+  }
+  if (type === 'REINFORCEMENT_FINE_TUNING') {
+    return {
+      baseModelIdentifier: DEMO_RFT.baseModelIdentifier,
+      customizationType: 'REINFORCEMENT_FINE_TUNING',
+      ...common,
+      ...(overrides.invocationLogsConfig === undefined ? { trainingDataS3Uri: `s3://${account.trainingBucket}/${DEMO_RFT_KEY}` } : {}),
+      customizationConfig: {
+        rftConfig: { graderConfig: { lambdaGrader: { lambdaArn: demoGraderArn(account) } }, hyperParameters: { ...DEMO_RFT.hyperParameters } },
+      },
+      ...overrides,
+    };
+  }
   return {
     baseModelIdentifier: 'amazon.titan-text-express-v1',
     customizationType: 'FINE_TUNING',
-    roleArn: account.roleArn,
+    ...common,
     trainingDataS3Uri: `s3://${account.trainingBucket}/datasets/support.jsonl`,
     validationDataS3Uris: [`s3://${account.trainingBucket}/datasets/support-validation.jsonl`],
-    outputDataS3Uri: `s3://${account.outputBucket}/runs/`,
     hyperParameters: { epochCount: '2', batchSize: '1', learningRate: '0.00001' },
-    vpcConfig: { vpcId: account.vpcId, subnetIds: account.subnetIds, securityGroupIds: [account.securityGroupId] },
-    jobTags: { team: 'ml' },
     ...overrides,
   };
 }
 
+/** The demo grader's ARN: the one seeded, or (an account seeded without a Lambda client) the ARN it would have. */
+export function demoGraderArn(account: Pick<DemoAccount, 'graderLambdaArn' | 'region' | 'accountId'>): string {
+  return account.graderLambdaArn ?? `arn:aws:lambda:${account.region}:${account.accountId}:function:${DEMO_GRADER_FUNCTION_NAME}`;
+}
+
 /**
  * The stage params (serverless.yml `params` names) of a deployment into the demo account: its VPC,
- * subnets, security group, role, buckets and S3 gateway endpoint; policy settings as serverless.yml's
- * defaults unless `overrides` says otherwise. What `npm run local` and the emulator tier deploy with.
+ * subnets, security group, role, buckets and S3 gateway endpoint, the distillation teacher
+ * ({@link DEMO_DISTILLATION}), the invocation-log bucket and, when seeded, the RFT grader; policy
+ * settings as serverless.yml's defaults unless `overrides` says otherwise. What `npm run local` and the emulator tier deploy with.
  */
 export function demoStageParams(account: DemoAccount, overrides: Record<string, string> = {}): Record<string, string> {
   return {
@@ -318,6 +497,9 @@ export function demoStageParams(account: DemoAccount, overrides: Record<string, 
     outputBucket: account.outputBucket,
     outputPrefix: 'runs/',
     s3EndpointIds: account.endpointId,
+    teacherModelIdentifiers: DEMO_DISTILLATION.teacherModelIdentifier,
+    invocationLogBuckets: account.invocationLogBucket,
+    ...(account.graderLambdaArn ? { graderLambdaArns: account.graderLambdaArn } : {}),
     ...overrides,
   };
 }

@@ -10,7 +10,11 @@ Lambdas; nothing here trains anything. What it does, per job:
   sets `endTime`, fixed stand-in `trainingMetrics`/`validationMetrics`, puts the custom model into
   moto's Bedrock backend (GetCustomModel/ListCustomModels find `outputModelArn`) and writes the
   metrics files Bedrock writes under the job's output S3 URI into moto's S3.
-- outcome `fail`: InProgress (validation sub-task) -> Failed after `seconds`, with `failureMessage`.
+- outcome `fail`: InProgress -> Failed after `seconds`, with `failureMessage`. The sub-task `phase`
+  (validation, dataProcessing or training; default validation) shows Failed in `statusDetails` at
+  `phaseFailedSeconds` (default `seconds`): from then until `seconds` the job's status is still
+  InProgress while its phase has failed. The sub-tasks before it share the time up to then and
+  complete; those after it never start.
 - outcome `hold`: stays InProgress (moto's own behaviour; the phases progress, training never ends).
 - StopModelCustomizationJob: moto's immediate `Stopped` is kept; a stopped job never completes.
   Stopping a job the stand-in already moved to Completed/Failed is refused (ValidationException).
@@ -18,16 +22,32 @@ Lambdas; nothing here trains anything. What it does, per job:
   ("Model Customization Job State Change", source aws.bedrock) and puts it on moto's default event
   bus of the job's region (moto's events backend put_events), so moto rules/targets see it.
 
+Always, whether enabled or not:
+- Every request moto's Bedrock handler receives for an operation of botocore's service model is
+  checked against the operation's input shape (shape_check.py: required members, types, unions,
+  enums, lengths, ranges, patterns) before moto sees it; a violation is answered as Bedrock does:
+  HTTP 400, x-amzn-ErrorType ValidationException, {"message": "N validation errors detected: …"}
+  naming each member path. moto's own ARN forms of jobs and custom models (…/<name>, where the real
+  ones end in <base model id>/<12-character id>) are exempt from the pattern checks.
+- Each CreateModelCustomizationJob request is recorded as received (after parsing), refused ones with
+  their message.
+- GetFoundationModel (moto 5.2.5 has none) answers for the table FOUNDATION_MODELS;
+  ResourceNotFoundException (404) for an id the table does not have.
+- customizationConfig, which moto drops, is kept on the job and rendered by GetModelCustomizationJob.
+
 Timing: wall-clock time since the job's creation, evaluated whenever a job is read (Get/List/Stop),
 or the events are read (GET /_standin/bedrock/events sweeps every stand-in job first). No thread.
 
 Control (same moto server, paths no AWS API uses):
   POST /_standin/bedrock/config  {"enabled": true, "default": {"outcome": "complete", "seconds": 6},
                                   "jobs": {"<jobName>": {"outcome": "fail", "seconds": 3,
-                                           "failureMessage": "..."}}}   (merged; returns the config)
+                                           "failureMessage": "...", "phase": "training",
+                                           "phaseFailedSeconds": 2}}}   (merged; returns the config)
   GET  /_standin/bedrock/config  the current config
   GET  /_standin/bedrock/events  {"events": [...]} the recorded events, oldest first
-  POST /_standin/bedrock/reset   config and events back to the start (disabled, none)
+  GET  /_standin/bedrock/requests {"requests": [{"time", "region", "request", "error"?}]} the
+                                  CreateModelCustomizationJob requests received, oldest first
+  POST /_standin/bedrock/reset   config, events and requests back to the start (disabled, none)
 POST /moto-api/reset resets the stand-in too.
 
 Limits: the stand-in is disabled by default (moto's behaviour for every job). A job is taken over
@@ -43,6 +63,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import sys
 import threading
 import time
@@ -56,6 +77,8 @@ from moto.bedrock.exceptions import ValidationException
 LABEL = "stand-in for Bedrock"
 OUTCOMES = ("complete", "fail", "hold")
 TERMINAL = ("Completed", "Failed", "Stopped")
+# The sub-tasks of statusDetails, in the order they run (API_StatusDetails), by their plan name.
+PHASES = ("validation", "dataProcessing", "training")
 
 # Realistic data-validation style failure (the kind of message Bedrock reports for bad training data).
 DEFAULT_FAILURE_MESSAGE = (
@@ -71,6 +94,8 @@ STANDIN_VALIDATION_LOSS = 0.4731
 _lock = threading.RLock()
 _config: dict[str, Any] = {}
 _events: list[dict[str, Any]] = []
+# CreateModelCustomizationJob requests as received (after parsing), oldest first.
+_requests: list[dict[str, Any]] = []
 # id(job) is not stable across resets; plans live on the job object as `_standin`.
 
 
@@ -82,7 +107,13 @@ def _log(message: str) -> None:
 def _initial_config() -> dict[str, Any]:
     return {
         "enabled": False,
-        "default": {"outcome": "complete", "seconds": DEFAULT_SECONDS, "failureMessage": DEFAULT_FAILURE_MESSAGE},
+        "default": {
+            "outcome": "complete",
+            "seconds": DEFAULT_SECONDS,
+            "failureMessage": DEFAULT_FAILURE_MESSAGE,
+            "phase": "validation",
+            "phaseFailedSeconds": None,
+        },
         "jobs": {},
     }
 
@@ -93,6 +124,7 @@ def reset() -> None:
         _config.clear()
         _config.update(_initial_config())
         _events.clear()
+        _requests.clear()
     _log("reset")
 
 
@@ -110,7 +142,7 @@ class ConfigError(ValueError):
 def _check_entry(entry: Any, where: str) -> dict[str, Any]:
     if not isinstance(entry, dict):
         raise ConfigError(f"{where} must be an object")
-    unknown = set(entry) - {"outcome", "seconds", "failureMessage"}
+    unknown = set(entry) - {"outcome", "seconds", "failureMessage", "phase", "phaseFailedSeconds"}
     if unknown:
         raise ConfigError(f"{where} has unknown fields: {sorted(unknown)}")
     out: dict[str, Any] = {}
@@ -127,7 +159,22 @@ def _check_entry(entry: Any, where: str) -> dict[str, Any]:
         if not isinstance(entry["failureMessage"], str) or not entry["failureMessage"]:
             raise ConfigError(f"{where}.failureMessage must be a non-empty string")
         out["failureMessage"] = entry["failureMessage"]
+    if "phase" in entry:
+        if entry["phase"] not in PHASES:
+            raise ConfigError(f"{where}.phase must be one of {PHASES}")
+        out["phase"] = entry["phase"]
+    if "phaseFailedSeconds" in entry:
+        seconds = entry["phaseFailedSeconds"]
+        if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0):
+            raise ConfigError(f"{where}.phaseFailedSeconds must be a number >= 0 (or null: at `seconds`)")
+        out["phaseFailedSeconds"] = None if seconds is None else float(seconds)
     return out
+
+
+def _check_plan(plan: dict[str, Any], where: str) -> None:
+    failed_at = plan.get("phaseFailedSeconds")
+    if failed_at is not None and failed_at > plan["seconds"]:
+        raise ConfigError(f"{where}.phaseFailedSeconds ({failed_at}) must not be after seconds ({plan['seconds']})")
 
 
 def configure(body: Any) -> dict[str, Any]:
@@ -145,6 +192,10 @@ def configure(body: Any) -> dict[str, Any]:
         raise ConfigError("jobs must be an object keyed by job name")
     jobs = {name: _check_entry(entry, f"jobs.{name}") for name, entry in jobs_in.items()}
     with _lock:
+        merged_default = {**_config["default"], **default}
+        _check_plan(merged_default, "default")
+        for name, entry in {**_config["jobs"], **jobs}.items():
+            _check_plan({**merged_default, **entry}, f"jobs.{name}")
         if "enabled" in body:
             _config["enabled"] = body["enabled"]
         _config["default"].update(default)
@@ -333,7 +384,8 @@ def _emit(job: Any) -> None:
             "endTime": _rfc3339(ended),
             "baseModelArn": job.base_model_arn,
             "hyperParameters": job.hyper_parameters or {},
-            "trainingDataConfig": {"s3Uri": job.training_data_config.get("s3Uri")},
+            # As the job was given it: {"s3Uri"} (the documented sample), or {"invocationLogsConfig"}.
+            "trainingDataConfig": dict(job.training_data_config),
         }
     )
     validators = (job.validation_data_config or {}).get("validators") or []
@@ -388,30 +440,38 @@ def _status_details(job: Any) -> dict[str, Any]:
     """statusDetails (API_StatusDetails / API_ValidationDetails / API_DataProcessingDetails /
     API_TrainingDetails: status NotStarted | InProgress | Completed | Stopping | Stopped | Failed,
     creationTime, lastModifiedTime), see
-    https://docs.aws.amazon.com/bedrock/latest/APIReference/API_StatusDetails.html"""
+    https://docs.aws.amazon.com/bedrock/latest/APIReference/API_StatusDetails.html
+
+    `complete`/`hold`: one third of `seconds` per sub-task. `fail`: the sub-tasks up to the plan's
+    `phase` share the time up to `phaseFailedSeconds` (default `seconds`); at that time the phase
+    shows Failed while the job stays InProgress until `seconds`; later sub-tasks never start."""
     plan = job._standin
     created, seconds = plan["created"], plan["seconds"]
     now = plan["ended"] if plan["ended"] is not None else time.time()
-    if plan["outcome"] == "fail":
-        # The default failure is a data-validation failure: validation runs the whole span.
-        spans = [(created, created + seconds), None, None]
+    failing = PHASES.index(plan.get("phase") or "validation") if plan["outcome"] == "fail" else None
+    if failing is not None:
+        failed_at = created + (seconds if plan.get("phaseFailedSeconds") is None else plan["phaseFailedSeconds"])
+        share = (failed_at - created) / (failing + 1)
+        spans = [(created + i * share, created + (i + 1) * share) if i <= failing else None for i in range(3)]
     else:
         third = seconds / 3
         spans = [(created + i * third, created + (i + 1) * third) for i in range(3)]
-    names = ("validationDetails", "dataProcessingDetails", "trainingDetails")
     # The sub-task running at `now` (the last one started); earlier ones are Completed.
     active = max(i for i, span in enumerate(spans) if span is not None and (span[0] <= now or i == 0))
     out: dict[str, Any] = {}
-    for i, (key, span) in enumerate(zip(names, spans)):
+    for i, (phase, span) in enumerate(zip(PHASES, spans)):
+        key = f"{phase}Details"
         if span is None or i > active:
             out[key] = {"status": "NotStarted", "creationTime": _rfc3339(created), "lastModifiedTime": _rfc3339(created)}
             continue
         start, end = span
-        if i < active or job.status == "Completed":
+        if i == failing and now >= end:
+            status, modified = "Failed", end
+        elif i < active or job.status == "Completed":
             status, modified = "Completed", end
         elif job.status in ("Failed", "Stopped"):
             status, modified = job.status, now
-        elif now >= end and plan["outcome"] != "hold":
+        elif now >= end and plan["outcome"] == "complete":
             status, modified = "Completed", end
         else:
             status, modified = "InProgress", now
@@ -476,12 +536,196 @@ def _patch_to_dict() -> None:
 
     def to_dict(self):
         out = original(self)
+        if getattr(self, "customization_config", None) is not None:
+            out["customizationConfig"] = copy.deepcopy(self.customization_config)
         if getattr(self, "_standin", None) is not None:
             with _lock:
                 out["statusDetails"] = _status_details(self)
         return out
 
     job_cls.to_dict = to_dict
+
+
+# ---------------------------------------------------------------------------------------------
+# Requests: checked against botocore's service model; GetFoundationModel; customizationConfig kept
+
+# The service model of the botocore in this environment, read with botocore's loader
+# (botocore/data/bedrock/2023-04-20/service-2.json).
+_service_model: Any = None
+
+
+def service_model() -> Any:
+    global _service_model
+    if _service_model is None:
+        import botocore.session
+
+        _service_model = botocore.session.get_session().get_service_model("bedrock")
+    return _service_model
+
+
+def _operation(name: str | None) -> Any:
+    if not name:
+        return None
+    model = service_model()
+    return model.operation_model(name) if name in model.operation_names else None
+
+
+# moto's ARNs of jobs and custom models end in their name (…:model-customization-job/<job name>,
+# …:custom-model/<model name>); the real ones end in <base model id>/<12-character id>, the form the
+# model's patterns take (ModelCustomizationJobIdentifier, ModelIdentifier, TaggableResourcesArn …). A
+# string of moto's form (the name in the characters JobName and CustomModelName allow) is not checked
+# against a pattern (its other constraints are).
+MOTO_ARN = re.compile(r"arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:(model-customization-job|custom-model)/[a-zA-Z0-9][-a-zA-Z0-9+._]{0,62}")
+
+
+def _moto_arn(value: str) -> bool:
+    return MOTO_ARN.fullmatch(value) is not None
+
+
+def _error(status: int, code: str, message: str, headers: dict[str, Any]) -> tuple[int, dict[str, Any], str]:
+    """An error as a restJson AWS service answers: the code in x-amzn-ErrorType, {"message"} as body."""
+    return status, {**headers, "x-amzn-ErrorType": code, "content-type": "application/json"}, json.dumps({"message": message})
+
+
+def get_requests() -> list[dict[str, Any]]:
+    with _lock:
+        return copy.deepcopy(_requests)
+
+
+# Foundation models GetFoundationModel answers for (moto 5.2.5 does not serve the operation). Shapes per
+# botocore's FoundationModelDetails; each entry is checked against that shape when the stand-in is
+# installed. The optional modelName and responseStreamingSupported are left out (not needed, not sourced).
+# Sources:
+# - model ids, providers and modalities: "Supported foundation models in Amazon Bedrock",
+#   https://docs.aws.amazon.com/bedrock/latest/userguide/models-supported.html and
+#   https://docs.aws.amazon.com/bedrock/latest/userguide/model-ids.html
+# - customizations: "Supported models and Regions for fine-tuning and continued pre-training",
+#   https://docs.aws.amazon.com/bedrock/latest/userguide/custom-model-supported.html (the customizable
+#   model ids carry the context length: amazon.nova-pro-v1:0:300k, amazon.titan-text-express-v1:0:8k …),
+#   and "Customizing Amazon Nova models", https://docs.aws.amazon.com/nova/latest/userguide/customization.html
+#   (Bedrock distillation: Nova Pro teacher and student, Nova Lite and Micro students).
+#   The on-demand ids (model-ids.html; what a distillation job names as teacher) are served without
+#   customizations and for ON_DEMAND inference, the customizable ids (custom-model-supported.html) with
+#   their customizations and for PROVISIONED inference (how a custom model is served): the stand-in's
+#   choice, as the docs do not say which customizations GetFoundationModel lists for an on-demand id.
+# - modelLifecycle: ACTIVE for every entry; the stand-in does not model Legacy models (the status of
+#   each: "Model lifecycle", https://docs.aws.amazon.com/bedrock/latest/userguide/model-lifecycle.html).
+# FoundationModelDetails' customizationsSupported enum (ModelCustomization) has no
+# REINFORCEMENT_FINE_TUNING: the API does not say which models take RFT.
+# The stand-in serves the same table in every region (it does not model regional availability).
+def _model(model_id: str, provider: str, inputs: list[str], customizations: list[str], inference: list[str]) -> dict[str, Any]:
+    return {
+        "modelId": model_id,
+        "providerName": provider,
+        "inputModalities": inputs,
+        "outputModalities": ["TEXT"],
+        "customizationsSupported": customizations,
+        "inferenceTypesSupported": inference,
+        "modelLifecycle": {"status": "ACTIVE"},
+    }
+
+
+FOUNDATION_MODELS: dict[str, dict[str, Any]] = {
+    m["modelId"]: m
+    for m in (
+        _model("amazon.nova-pro-v1:0", "Amazon", ["TEXT", "IMAGE"], [], ["ON_DEMAND"]),
+        _model("amazon.nova-pro-v1:0:300k", "Amazon", ["TEXT", "IMAGE"], ["FINE_TUNING", "DISTILLATION"], ["PROVISIONED"]),
+        _model("amazon.nova-lite-v1:0", "Amazon", ["TEXT", "IMAGE"], [], ["ON_DEMAND"]),
+        _model("amazon.nova-lite-v1:0:300k", "Amazon", ["TEXT", "IMAGE"], ["FINE_TUNING", "DISTILLATION"], ["PROVISIONED"]),
+        _model("amazon.nova-micro-v1:0", "Amazon", ["TEXT"], [], ["ON_DEMAND"]),
+        _model("amazon.nova-micro-v1:0:128k", "Amazon", ["TEXT"], ["FINE_TUNING", "DISTILLATION"], ["PROVISIONED"]),
+        _model("anthropic.claude-3-5-sonnet-20241022-v2:0", "Anthropic", ["TEXT", "IMAGE"], [], ["ON_DEMAND"]),
+        _model("meta.llama3-1-70b-instruct-v1:0", "Meta", ["TEXT"], [], ["ON_DEMAND"]),
+        _model("meta.llama3-1-70b-instruct-v1:0:128k", "Meta", ["TEXT"], ["FINE_TUNING"], ["PROVISIONED"]),
+        _model("meta.llama3-1-8b-instruct-v1:0", "Meta", ["TEXT"], [], ["ON_DEMAND"]),
+        _model("meta.llama3-1-8b-instruct-v1:0:128k", "Meta", ["TEXT"], ["FINE_TUNING"], ["PROVISIONED"]),
+        _model("amazon.titan-text-express-v1", "Amazon", ["TEXT"], [], ["ON_DEMAND"]),
+        _model("amazon.titan-text-express-v1:0:8k", "Amazon", ["TEXT"], ["FINE_TUNING", "CONTINUED_PRE_TRAINING"], ["PROVISIONED"]),
+    )
+}
+
+
+def _check_foundation_models() -> None:
+    """Each table entry (with its ARN) fits FoundationModelDetails of the service model."""
+    import shape_check
+
+    shape = service_model().shape_for("FoundationModelDetails")
+    for model_id, details in FOUNDATION_MODELS.items():
+        errors = shape_check.check({**details, "modelArn": _foundation_model_arn("us-east-1", model_id)}, shape)
+        if errors:
+            raise AssertionError(f"{LABEL}: foundation model table entry {model_id}: {shape_check.message(errors)}")
+
+
+def _foundation_model_arn(region: str, model_id: str) -> str:
+    from moto.utilities.utils import get_partition
+
+    return f"arn:{get_partition(region)}:bedrock:{region}::foundation-model/{model_id}"
+
+
+def _get_foundation_model(region: str, identifier: str, headers: dict[str, Any]) -> tuple[int, dict[str, Any], str]:
+    """GetFoundationModel (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_GetFoundationModel.html):
+    the model by id or by its ARN in this region; ResourceNotFoundException (404) for one the table
+    does not have (the identifier's form was already checked: ValidationException)."""
+    model_id = identifier.split("::foundation-model/", 1)[1] if identifier.startswith("arn:") else identifier
+    details = FOUNDATION_MODELS.get(model_id)
+    if details is None or (identifier.startswith("arn:") and identifier != _foundation_model_arn(region, model_id)):
+        return _error(
+            404,
+            "ResourceNotFoundException",
+            "The specified resource Amazon Resource Name (ARN) was not found. Check the Amazon Resource Name (ARN) "
+            f"and try your request again. ({LABEL}: no foundation model {identifier})",
+            headers,
+        )
+    body = {"modelDetails": {"modelArn": _foundation_model_arn(region, model_id), **copy.deepcopy(details)}}
+    return 200, {**headers, "content-type": "application/json"}, json.dumps(body)
+
+
+def _patch_requests() -> None:
+    """Every request moto's Bedrock handler receives is checked against its operation's input shape first."""
+    from urllib.parse import parse_qs, unquote, urlparse
+
+    from moto.bedrock.responses import BedrockResponse
+
+    import shape_check
+
+    original = BedrockResponse.call_action
+
+    def call_action(self):
+        name = self._get_action()  # moto's router (botocore's model): the operation, and self.uri_match
+        operation = _operation(name)
+        if operation is None:
+            return original(self)
+        headers = dict(self.response_headers)
+        try:
+            params = shape_check.request_params(
+                operation,
+                self.raw_body,
+                {key: unquote(value) for key, value in (self.uri_match or {}).items()},
+                parse_qs(urlparse(self.uri).query, keep_blank_values=True),
+                {key.lower(): value for key, value in self.headers.items()},
+            )
+            errors = shape_check.check(params, operation.input_shape, pattern_exempt=_moto_arn)
+        except shape_check.RequestError as error:
+            params, errors = None, [str(error)]
+        if name == "CreateModelCustomizationJob":
+            record: dict[str, Any] = {"time": _rfc3339(time.time()), "region": self.region, "request": params}
+            if errors:
+                record["error"] = shape_check.message(errors)
+            with _lock:
+                _requests.append(record)
+        if errors:
+            _log(f"{name} refused: {shape_check.message(errors)}")
+            return _error(400, "ValidationException", shape_check.message(errors), headers)
+        if name == "GetFoundationModel":
+            return _get_foundation_model(self.region, params["modelIdentifier"], headers)
+        response = original(self)
+        if name == "CreateModelCustomizationJob" and "customizationConfig" in params:
+            job = self.bedrock_backend.model_customization_jobs.get(params["jobName"])
+            if job is not None:
+                job.customization_config = copy.deepcopy(params["customizationConfig"])
+        return response
+
+    BedrockResponse.call_action = call_action
 
 
 def _patch_moto_reset() -> None:
@@ -533,6 +777,8 @@ class ControlRoutes:
                 body = configure(json.loads(request.get_data(as_text=True) or "{}"))
             elif route == ("GET", "events"):
                 body = {"events": get_events()}
+            elif route == ("GET", "requests"):
+                body = {"requests": get_requests()}
             elif route == ("POST", "reset"):
                 reset()
                 body = get_config()
@@ -550,5 +796,7 @@ def install() -> None:
     _patch_backend()
     _patch_to_dict()
     _patch_moto_reset()
+    _patch_requests()
+    _check_foundation_models()
     dispatcher = moto.server.DomainDispatcherApplication
     moto.server.DomainDispatcherApplication = lambda create_app: ControlRoutes(dispatcher(create_app))

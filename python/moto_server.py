@@ -1,6 +1,6 @@
-"""Start moto server (the AWS emulator of the emulator tier and `npm run local`) with two fixes to
-its Bedrock model that the AWS SDK for JavaScript v3 needs. Both are bugs of moto 5.2.5, not
-behaviours of the real service:
+"""Start moto server (the AWS emulator of the emulator tier and `npm run local`) with three fixes to
+its Bedrock model (bugs of moto 5.2.5, not behaviours of the real service); the first two are what
+the AWS SDK for JavaScript v3 needs:
 
 1. moto renders job/model times as "YYYY-MM-DD HH:MM:SS"; the JS SDK requires RFC 3339 and fails
    the whole response ("Invalid RFC-3339 date-time value"). Rendered here as "YYYY-MM-DDTHH:MM:SSZ"
@@ -9,29 +9,35 @@ behaviours of the real service:
    without to_dict, so their times are rewritten in the JSON response.
 2. moto looks jobs up by name only; the real API (and the JS SDK, which percent-encodes it into the
    path) also takes the job ARN as `jobIdentifier`.
+3. moto refuses a job whose trainingDataConfig has no `s3Uri` ("Member must satisfy regular
+   expression pattern: s3://.*"); the API's TrainingDataConfig takes `invocationLogsConfig` instead
+   of `s3Uri` for a distillation job trained from invocation logs (botocore data/bedrock/2023-04-20/
+   service-2.json shape TrainingDataConfig; shape checks are the stand-in's, bedrock_standin.py).
+   Accepted here when `invocationLogsConfig` is given; the job keeps its trainingDataConfig as given.
 
 And three fixes to its CloudFormation, which `osls deploy` needs (the deploy rehearsal, test/infra/deploy.test.ts):
 
-3. moto substitutes the variables of `Fn::Sub [text, {name: value}]` with Python's string.Template,
+4. moto substitutes the variables of `Fn::Sub [text, {name: value}]` with Python's string.Template,
    whose names cannot start with a digit; CloudFormation's Fn::Sub takes any name of its variable
    map (AWS CloudFormation Template Reference, "Fn::Sub": VarName is "the name of a variable that
    you included in the String parameter"), and serverless-step-functions, whose stacks deploy on
    AWS, names the state machine's Lambda ARNs by md5 hex digests. moto left "${5637...}" in place,
    then looked it up as a logical id and failed the deploy (KeyError, HTTP 500). Substituted here
    by name first.
-4. ExecuteChangeSet (how `osls deploy` creates and updates the stack) applies the change set's
+5. ExecuteChangeSet (how `osls deploy` creates and updates the stack) applies the change set's
    resources but keeps the stack's template and outputs of before: DescribeStacks showed no
    Outputs (CloudFormation shows those of the template deployed), and the outputs' exports were never
    registered, so DeleteStack failed popping them (KeyError, HTTP 500) halfway through the deletion.
    Refreshed and registered here after the change set, as CreateStack does.
-5. moto resolves an output's export value anew on every DescribeStacks (ExportName of each output):
+6. moto resolves an output's export value anew on every DescribeStacks (ExportName of each output):
    after DeleteStack, DescribeStacks of the deleted stack (osls remove and the test read it by its id)
    resolved `Ref CustomizeModelStateMachine` again, which re-created the state machine and the seven
    functions its definition names, in no stack. Resolved once per deployed template here.
 
-It also installs the stand-in for Bedrock (python/bedrock_standin.py: jobs that complete or fail
-on a configured schedule, controlled over /_standin/bedrock/*); disabled until configured, so moto's
-behaviour (every job InProgress until stopped) stays the default.
+It also installs the stand-in for Bedrock (python/bedrock_standin.py): every Bedrock request checked
+against botocore's service model (always), GetFoundationModel for a table of models (always), and jobs
+that complete or fail on a configured schedule, controlled over /_standin/bedrock/* (disabled until
+configured, so moto's behaviour, every job InProgress until stopped, stays the default).
 
 Usage: python python/moto_server.py -H 127.0.0.1 -p PORT   (same arguments as `moto_server`)
 """
@@ -88,6 +94,21 @@ def _patch_identifier(name):
     setattr(bedrock_models.BedrockBackend, name, by_name_or_arn)
 
 
+def _patch_invocation_logs_training_data():
+    cls = bedrock_models.ModelCustomizationJob
+    original = cls.__init__
+
+    def __init__(self, job_name, custom_model_name, role_arn, base_model_identifier, training_data_config, *args, **kwargs):
+        given = training_data_config
+        from_logs = isinstance(given, dict) and "s3Uri" not in given and "invocationLogsConfig" in given
+        # moto's own check needs an s3Uri; the invocation log source stands for it while it runs.
+        source = ((given.get("invocationLogsConfig") or {}).get("invocationLogSource") or {}).get("s3Uri", "s3://") if from_logs else None
+        original(self, job_name, custom_model_name, role_arn, base_model_identifier, {"s3Uri": source} if from_logs else given, *args, **kwargs)
+        self.training_data_config = given
+
+    cls.__init__ = __init__
+
+
 def _patch_fn_sub_variables():
     import moto.cloudformation.parsing as cfn_parsing
 
@@ -139,6 +160,7 @@ def _patch_change_set_outputs():
 
 _patch_fn_sub_variables()
 _patch_change_set_outputs()
+_patch_invocation_logs_training_data()
 _patch_to_dict(bedrock_models.ModelCustomizationJob)
 _patch_to_dict(bedrock_models.CustomModel)
 _patch_list_response("list_model_customization_jobs", "modelCustomizationJobSummaries")

@@ -10,7 +10,8 @@
  *   `SERVICE_ERRORS`) and which names are the classes the Lambdas throw.
  * Without flags it prints the block to stdout; with --write it replaces the block between
  * `<!-- errors:start -->` and `<!-- errors:end -->` in docs/errors.md and touches nothing else.
- * test/unit/errors-doc.test.ts fails when the block is stale.
+ * test/unit/errors-doc.test.ts fails when the block is stale. With --write it also writes the model
+ * support tables of docs/customizations.md (scripts/customizations-doc.ts).
  *
  * Retrier defaults, when a field is left out (Amazon States Language specification, "Retrying after
  * error"; AWS Step Functions Developer Guide, "Handling errors in Step Functions workflows"):
@@ -25,6 +26,7 @@ import * as Errors from '../functions/shared/errors.js';
 import { projectRoot } from '../local/paths.js';
 import { loadDefinition } from '../local/workflow.js';
 import { markedBlock, replaceMarkedBlock } from './marked-block.js';
+import { customizationsDocPath, renderSupport, replaceSupportBlock } from './customizations-doc.js';
 
 type State = Record<string, unknown>;
 export type Definition = { StartAt: string; States: Record<string, State> };
@@ -254,6 +256,10 @@ function main(args: string[]): void {
   const updated = replaceDocBlock(doc, block);
   if (updated !== doc) writeFileSync(errorsDocPath, updated);
   process.stdout.write(updated === doc ? 'docs/errors.md: up to date\n' : 'docs/errors.md: updated\n');
+  const customizations = readFileSync(customizationsDocPath, 'utf8');
+  const supported = replaceSupportBlock(customizations, renderSupport());
+  if (supported !== customizations) writeFileSync(customizationsDocPath, supported);
+  process.stdout.write(supported === customizations ? 'docs/customizations.md: up to date\n' : 'docs/customizations.md: updated\n');
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main(process.argv.slice(2));

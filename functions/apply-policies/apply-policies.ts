@@ -1,7 +1,9 @@
 /**
  * apply-policies: plan, apply and roll back the resource policies a VPC customization job needs —
- * the Bedrock role's inline policy, the S3 gateway endpoint policy, the output (and optionally the
- * training) bucket policy.
+ * the Bedrock role's inline policy (with the grants for the job's buckets, key, RFT grader and
+ * distillation teacher profile: shared/policies/role.ts), the S3 gateway endpoint policy, the output
+ * (and optionally the training) bucket policy. A bucket that holds invocation logs never gets a
+ * bucket policy.
  *
  * - plan: read each policy's current document, compute the desired one (merge by Sid: statements of
  *   others are kept exactly), diff them, refuse a bucket policy that would lock out a protected
@@ -74,7 +76,7 @@ export interface PolicyChange {
 export interface PolicyPlan {
   dryRun: boolean;
   changes: PolicyChange[];
-  /** Policy settings the job input asked to leave alone. */
+  /** Policy settings left alone: the job input asked so, or there is nothing to apply them to (no training bucket when the job trains on invocation logs). */
   skipped: PolicySetting[];
   /** One line per policy: `update role/… (+2 −0 statements)`. */
   summary: string[];
@@ -123,6 +125,11 @@ export interface PlanOptions {
    * take it, and its policy is not ours to write. Undefined: every endpoint of the VPC (unit tests).
    */
   s3EndpointIds?: readonly string[];
+  /**
+   * The buckets that hold invocation logs (param invocationLogBuckets): never given the VPC-only Deny,
+   * whatever the job asks (the plan fails instead).
+   */
+  invocationLogBuckets?: readonly string[];
 }
 
 /** Service limits on document size (JSON without whitespace), checked before any write. */
@@ -299,8 +306,19 @@ async function specsFor(
   const restricted = new Set<string>();
   if (policies.outputBucket === 'apply') restricted.add(job.s3.output.bucket);
   else skipped.push('outputBucket');
-  if (policies.trainingBucket === 'apply') restricted.add(job.s3.training.bucket);
+  // A job trained on invocation logs has no training bucket: nothing for the setting to restrict.
+  if (policies.trainingBucket === 'apply' && job.s3.training) restricted.add(job.s3.training.bucket);
   else skipped.push('trainingBucket');
+  // Bedrock delivers invocation logs to their bucket from outside any VPC: the VPC-only Deny there would
+  // refuse every log delivery. Never written, whatever the job or a plan asks.
+  const logBuckets = new Set([...(options.invocationLogBuckets ?? []), ...(job.s3.invocationLogs ? [job.s3.invocationLogs.bucket] : [])]);
+  const denied = [...restricted].filter((bucket) => logBuckets.has(bucket));
+  if (denied.length > 0) {
+    throw new PolicyApplyError(
+      `${denied.map((b) => `s3://${b}`).join(', ')} holds invocation logs (param invocationLogBuckets or the job's invocationLogsConfig): ` +
+        'its bucket policy never gets the VPC-only Deny, since Bedrock writes the logs from outside the VPC. Set policies.outputBucket / policies.trainingBucket to "skip" or use another bucket.',
+    );
+  }
   for (const bucket of restricted) {
     specs.push({
       target: { kind: 'bucket', resource: `s3://${bucket} bucket policy (${BUCKET_DENY_SID})`, bucket, expectedOwner: job.accountId },

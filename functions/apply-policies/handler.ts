@@ -51,10 +51,13 @@ const eventSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('revoke'), owner }),
 ]);
 
-/** The policies this stage may write (IAM allows no more; this refuses a forged plan before any call). */
+/**
+ * The policies this stage may write (IAM allows no more; this refuses a forged plan before any call).
+ * A bucket that holds invocation logs is never one: Bedrock delivers the logs from outside the VPC.
+ */
 const writable = (stage: Stage) => ({
   roleName: roleNameFromArn(stage.roleArn),
-  buckets: [stage.trainingBucket, stage.outputBucket],
+  buckets: [stage.trainingBucket, stage.outputBucket].filter((bucket) => !stage.invocationLogBuckets.includes(bucket)),
   s3EndpointIds: stage.s3EndpointIds,
 });
 
@@ -65,7 +68,7 @@ export const handler = makeHandler(eventSchema, async (event) => {
       // The job travels in the execution state: check it against the stage again before reading anything.
       const violations = stageViolations(event.job, stage);
       if (violations.length > 0) throw new InvalidInputError(violations);
-      const plan = await planPolicies(event.job, deps, { workflowRoleArn: env.WORKFLOW_ROLE_ARN, datasetRoleArn: env.DATASET_ROLE_ARN, snapshotRoleArn: env.SNAPSHOT_ROLE_ARN, s3EndpointIds: stage.s3EndpointIds });
+      const plan = await planPolicies(event.job, deps, { workflowRoleArn: env.WORKFLOW_ROLE_ARN, datasetRoleArn: env.DATASET_ROLE_ARN, snapshotRoleArn: env.SNAPSHOT_ROLE_ARN, s3EndpointIds: stage.s3EndpointIds, invocationLogBuckets: stage.invocationLogBuckets });
       assertWritable(plan, writable(stage));
       log.info('policy plan', { changes: plan.summary, skipped: plan.skipped });
       return plan;

@@ -5,7 +5,7 @@
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { bedrock, ec2 } from '../shared/clients.js';
-import { executionSchema, pollingSchema, submissionSchema } from '../shared/job-state.js';
+import { executionSchema, JOB_PHASES, pollingSchema, submissionSchema } from '../shared/job-state.js';
 import { makeHandler } from '../shared/handler.js';
 import { jobLedger } from '../shared/ledger-env.js';
 import { log } from '../shared/log.js';
@@ -31,6 +31,8 @@ const eventSchema = z.object({
       retriesThisExecution: z.optional(count),
       checkedAt: z.optional(z.string()),
       nextWaitSeconds: z.optional(z.number()),
+      /** Written by an earlier poll of this execution (a phase Bedrock reported Failed), carried on. */
+      phaseFailure: z.optional(z.object({ phase: z.enum(JOB_PHASES), failureMessage: z.optional(z.string()), detectedAt: z.string() })),
     }),
   ),
   handover: z.optional(z.object({ generation: count, startedAt: z.optional(z.string()), self: z.optional(z.string()) })),
@@ -41,7 +43,7 @@ const eventSchema = z.object({
 
 const stopEventSchema = z.object({
   action: z.literal('stop'),
-  reason: z.enum(['deadline', 'executions', 'unwatched']),
+  reason: z.enum(['deadline', 'executions', 'phaseFailed', 'unwatched']),
   submission: z.pick(submissionSchema, { jobArn: true, jobName: true }),
   execution: z.pick(executionSchema, { id: true }),
   self: z.string().check(z.minLength(1), z.maxLength(2048)),

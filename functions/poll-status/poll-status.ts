@@ -1,7 +1,17 @@
 /**
  * poll-status: one GetModelCustomizationJob, mapped to what the state machine does next
- * (`wait`, `stop` when the deadline has passed, `handover` when this execution's history grows
- * large, or a terminal outcome), with the next wait interval.
+ * (`wait`, `stop` when the deadline has passed or a phase of the job failed, `handover` when this
+ * execution's history grows large, or a terminal outcome), with the next wait interval.
+ *
+ * Early failure: Bedrock reports the job's phases in `statusDetails` (validation, data processing,
+ * training). A phase `Failed` while the job is still `InProgress` ends the wait at once: the poll that
+ * sees it answers `stop` (stopReason `phaseFailed`; StopJob sends StopModelCustomizationJob as the job's
+ * supervisor in the job ledger, nothing else), records the failure in `phaseFailure`, and the job's end
+ * (Stopped, or Failed if Bedrock ends it first) is `failed`: CleanupEnis and RevokeGrants run, and the
+ * execution fails with JobFailedError, its Cause naming the phase and Bedrock's failureMessage. A
+ * deadline stop stays JobDeadlineExceededError. Bedrock's job-state event carries only terminal
+ * statuses, so a phase failure is seen by a status check: within the wait then running (the polling
+ * interval, at most `polling.maxSeconds`; in event mode the safety net, at most DETECTION_BOUND_SECONDS).
  *
  * Waits grow from `polling.initialSeconds` by `polling.growthFactor` up to `polling.maxSeconds`
  * (cheap for long jobs, quick for short ones) and never overshoot the deadline.
@@ -17,11 +27,14 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { JobInput } from '../shared/job-input.js';
 import {
   DETECTION_BOUND_SECONDS,
+  JOB_PHASES,
   EVENTS_PER_QUOTA_WAIT,
   HANDOVER_AFTER_SECONDS,
   MIN_POLL_SECONDS,
   type Execution,
+  type JobPhase,
   type JobStatus,
+  type PhaseFailure,
   type PollNext,
   type PollResult,
   type Submission,
@@ -94,7 +107,7 @@ export interface PollStatusInput {
   quotaWait?: { attempts?: number };
   submission: Submission;
   /** The previous poll, absent on the first one. */
-  poll?: Partial<Pick<PollResult, 'pollCount' | 'pollsThisExecution' | 'retriesThisExecution' | 'checkedAt' | 'nextWaitSeconds'>>;
+  poll?: Partial<Pick<PollResult, 'pollCount' | 'pollsThisExecution' | 'retriesThisExecution' | 'checkedAt' | 'nextWaitSeconds' | 'phaseFailure'>>;
   /**
    * Present in an execution that took the job over from another one (`startedAt`: its own start;
    * `self`: its own ARN, as ResumeJob read it from the context object).
@@ -149,6 +162,39 @@ export function nextWaitSeconds(
 export function secondsSinceStop(stopRequest: unknown, now: Date): number {
   const at = Date.parse(String((stopRequest as { requestedAt?: unknown } | null)?.requestedAt ?? ''));
   return Number.isNaN(at) ? 0 : Math.max(0, (now.getTime() - at) / 1000);
+}
+
+/** Each phase's member of GetModelCustomizationJob's `statusDetails` (API_StatusDetails). */
+export const PHASE_MEMBERS = {
+  validation: 'validationDetails',
+  dataProcessing: 'dataProcessingDetails',
+  training: 'trainingDetails',
+} as const satisfies Record<JobPhase, keyof NonNullable<GetModelCustomizationJobCommandOutput['statusDetails']>>;
+
+const PHASE_LABELS: Record<JobPhase, string> = { validation: 'validation', dataProcessing: 'data processing', training: 'training' };
+
+/**
+ * The first phase, in the order they run, whose `statusDetails` status is `Failed` (the JobStatusDetails
+ * value, API_ValidationDetails / API_DataProcessingDetails / API_TrainingDetails); undefined when none is.
+ */
+export function failedPhase(details: GetModelCustomizationJobCommandOutput['statusDetails']): JobPhase | undefined {
+  return JOB_PHASES.find((phase) => details?.[PHASE_MEMBERS[phase]]?.status === 'Failed');
+}
+
+/**
+ * The Cause of a job that failed in a phase: the phase, Bedrock's message, and whether this workflow
+ * stopped it (`stop`: the stop request went out, or StopJob failed with the error named).
+ */
+function phaseFailedMessage(jobName: string, failure: PhaseFailure, status: JobStatus, stop: { requested: true } | { error: string } | undefined): string {
+  const what =
+    `Job ${jobName} failed in its ${PHASE_LABELS[failure.phase]} phase (statusDetails.${PHASE_MEMBERS[failure.phase]}.status Failed): ` +
+    (failure.failureMessage ?? 'Bedrock gave no failure message') +
+    '.';
+  const seen = `This workflow saw the phase Failed at ${failure.detectedAt} while the job was still InProgress`;
+  if (!stop) return what;
+  return 'requested' in stop
+    ? `${what} ${seen} and stopped the job; its status is ${status}.`
+    : `${what} ${seen} and asked Bedrock to stop the job (StopJob failed: ${stop.error}); its status is ${status}.`;
 }
 
 /** The name of the execution that takes over at a generation (shared with the reaper). */
@@ -220,6 +266,24 @@ export async function pollStatus(input: PollStatusInput, deps: PollStatusDeps): 
   const historyFull = historyEvents + EVENTS_RESERVED_FOR_END >= job.polling.handoverAfterEvents;
   const tooOld = ageSeconds >= HANDOVER_AFTER_SECONDS;
 
+  // A phase that failed: seen now, or by an earlier poll of this execution (carried in $.poll). Bedrock's
+  // failureMessage is taken whenever it is given (while the job is still InProgress it may not be yet).
+  const stoppedForPhase = (input.stopRequest as { reason?: unknown } | undefined)?.reason === 'phaseFailed';
+  // How this workflow's stop went once the phase failure was known: sent, or failed (StopJob's Catch
+  // wrote $.stopError after a poll that had recorded the failure).
+  const phaseStop = stoppedForPhase
+    ? ({ requested: true } as const)
+    : input.stopError && input.poll?.phaseFailure
+      ? { error: input.stopError.Error ?? 'error' }
+      : undefined;
+  const carried = input.poll?.phaseFailure;
+  const seen = status === 'Completed' ? undefined : failedPhase(out.statusDetails);
+  const phaseFailure: PhaseFailure | undefined = carried
+    ? { ...carried, ...(out.failureMessage ? { failureMessage: out.failureMessage } : {}) }
+    : seen
+      ? { phase: seen, ...(out.failureMessage ? { failureMessage: out.failureMessage } : {}), detectedAt: now.toISOString() }
+      : undefined;
+
   let next: PollNext;
   let message: string;
   let handover: PollResult['handover'];
@@ -231,9 +295,17 @@ export async function pollStatus(input: PollStatusInput, deps: PollStatusDeps): 
       break;
     case 'Failed':
       next = 'failed';
-      message = `Job ${submission.jobName} failed: ${out.failureMessage ?? 'no failure message given'}`;
+      message = phaseFailure
+        ? phaseFailedMessage(submission.jobName, phaseFailure, status, phaseStop)
+        : `Job ${submission.jobName} failed: ${out.failureMessage ?? 'no failure message given'}`;
       break;
     case 'Stopped':
+      if (phaseFailure) {
+        // A job one of whose phases failed is a failed job, whoever stopped it (JobFailedError, not a deadline stop).
+        next = 'failed';
+        message = phaseFailedMessage(submission.jobName, phaseFailure, status, phaseStop);
+        break;
+      }
       next = 'stopped';
       message = !input.stopRequest
         ? `Job ${submission.jobName} was stopped outside this workflow.`
@@ -252,7 +324,15 @@ export async function pollStatus(input: PollStatusInput, deps: PollStatusDeps): 
           ' | ENI cleanup was skipped: stop the job by hand; the janitor deletes its ENIs once it has ended.',
         );
       }
-      if (status === 'InProgress' && deadlineExceeded && !input.stopRequest) {
+      if (status === 'InProgress' && phaseFailure && !input.stopRequest && !input.stopError) {
+        // Early failure: the job will not produce a model. Stop it now rather than follow it to its end
+        // or its deadline (StopJob checks the ledger: only this job's supervisor sends the stop).
+        next = 'stop';
+        stopReason = 'phaseFailed';
+        message =
+          `Job ${submission.jobName}'s ${PHASE_LABELS[phaseFailure.phase]} phase failed (statusDetails.${PHASE_MEMBERS[phaseFailure.phase]}.status Failed) ` +
+          `while the job is InProgress: ${phaseFailure.failureMessage ?? 'Bedrock gave no failure message yet'}. Stopping it.`;
+      } else if (status === 'InProgress' && deadlineExceeded && !input.stopRequest) {
         next = 'stop';
         stopReason = 'deadline';
         message = `Job ${submission.jobName} passed its deadline ${submission.deadline}: stopping it.`;
@@ -283,7 +363,12 @@ export async function pollStatus(input: PollStatusInput, deps: PollStatusDeps): 
           `: handing the job over to ${handover.executionName}.`;
       } else {
         next = 'wait';
-        message = `Job ${submission.jobName} is ${status}.`;
+        message = !phaseFailure
+          ? `Job ${submission.jobName} is ${status}.`
+          : input.stopRequest
+            ? `Job ${submission.jobName} is ${status}; its ${PHASE_LABELS[phaseFailure.phase]} phase failed and this workflow asked Bedrock to stop it.`
+            : `Job ${submission.jobName} is ${status}; its ${PHASE_LABELS[phaseFailure.phase]} phase failed` +
+              (input.stopError ? `, and the stop request failed (${input.stopError.Error ?? 'error'}): following it until it ends or its deadline passes.` : '.');
       }
       break;
     default:
@@ -310,7 +395,8 @@ export async function pollStatus(input: PollStatusInput, deps: PollStatusDeps): 
     message,
     ...(handover ? { handover } : {}),
     ...(stopReason ? { stopReason } : {}),
-    ...(out.failureMessage ? { failureMessage: out.failureMessage } : {}),
+    ...(out.failureMessage ?? phaseFailure?.failureMessage ? { failureMessage: out.failureMessage ?? phaseFailure?.failureMessage } : {}),
+    ...(phaseFailure ? { phaseFailure } : {}),
     ...(out.statusDetails ? { statusDetails: JSON.parse(JSON.stringify(out.statusDetails)) } : {}),
     // The custom model and the job's metrics, once the job has completed (moto reports both from the start).
     ...(status === 'Completed' && out.outputModelArn ? { outputModelArn: out.outputModelArn } : {}),

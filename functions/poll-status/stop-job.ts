@@ -17,8 +17,12 @@ export interface StopJobInput {
   execution: { id: string };
   /** This execution (`$$.Execution.Id`). */
   self: string;
-  /** Why: the deadline passed, the job used its executions (maxExecutionsPerJob), or it can no longer be followed. */
-  reason: 'deadline' | 'executions' | 'unwatched';
+  /**
+   * Why: the deadline passed, the job used its executions (maxExecutionsPerJob), one of its phases
+   * failed while it ran (statusDetails; poll-status), or it can no longer be followed. The reason never
+   * widens who may stop: the ledger check is the same for each.
+   */
+  reason: 'deadline' | 'executions' | 'phaseFailed' | 'unwatched';
 }
 
 export interface StopJobResult {

@@ -12,6 +12,7 @@ import { BedrockClient } from '@aws-sdk/client-bedrock';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -21,6 +22,8 @@ import { SNSClient } from '@aws-sdk/client-sns';
 export const ec2 = /* @__PURE__ */ new EC2Client({ maxAttempts: 5, retryMode: 'standard' });
 export const bedrock = /* @__PURE__ */ new BedrockClient({ maxAttempts: 5, retryMode: 'standard' });
 export const iam = /* @__PURE__ */ new IAMClient({ maxAttempts: 5, retryMode: 'standard' });
+/** Lambda, for the preflight's reads of an RFT job's grader function (never an invocation). */
+export const lambda = /* @__PURE__ */ new LambdaClient({ maxAttempts: 5, retryMode: 'standard' });
 const forcePathStyle = Boolean(process.env.AWS_ENDPOINT_URL);
 export const s3 = /* @__PURE__ */ new S3Client({ maxAttempts: 5, retryMode: 'standard', forcePathStyle });
 

@@ -465,7 +465,10 @@ export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = /* @__PURE__ */ w
   },
   {
     name: 'JobFailedError',
-    meaning: "Bedrock reports the job Failed; the Cause is Bedrock's failure message. Its ENIs were cleaned up.",
+    meaning:
+      "Bedrock reports the job Failed, or reports one of its phases (statusDetails: validation, data processing, " +
+      'training) Failed while the job was still InProgress, and this workflow stopped the job at once. The Cause is ' +
+      "Bedrock's failure message, with the phase named when one failed. Its ENIs were cleaned up.",
   },
   {
     name: 'JobDeadlineExceededError',

@@ -45,6 +45,8 @@ export interface ExecutionView {
     outputModelArn?: string;
     trainingMetrics?: { trainingLoss?: number };
     phases?: { validation?: string; dataProcessing?: string; training?: string };
+    /** The phase that failed while the job was still InProgress (the workflow stopped the job then). */
+    failedPhase?: string;
     deadline?: string;
     pollCount?: number;
     handedOverTo?: string;
@@ -276,6 +278,7 @@ function jobOf(data: StateData): ExecutionView['job'] | undefined {
     outputModelArn: str(poll?.outputModelArn),
     trainingMetrics: trainingLoss !== undefined ? { trainingLoss } : undefined,
     phases: Object.values(phases).some(Boolean) ? compact(phases) : undefined,
+    failedPhase: poll?.phaseFailure?.phase,
     deadline: str(submission?.deadline),
     pollCount: poll?.pollCount,
     handedOverTo: poll?.next === 'handover' || data.handedOverTo ? handedOverTo : undefined,
@@ -310,7 +313,8 @@ function compact<T extends Record<string, unknown>>(o: T): { [K in keyof T]?: Ex
 }
 
 const ERROR_HEADLINES: Record<string, (v: ExecutionView, job: string) => string> = {
-  JobFailedError: (v, job) => `Job ${job} failed: ${v.job?.failureMessage ?? v.error?.cause ?? 'no failure message'}`,
+  JobFailedError: (v, job) =>
+    `Job ${job} failed${v.job?.failedPhase ? ` in its ${v.job.failedPhase} phase (stopped early)` : ''}: ${v.job?.failureMessage ?? v.error?.cause ?? 'no failure message'}`,
   JobDeadlineExceededError: (v, job) => `Job ${job} was stopped at its deadline${v.job?.deadline ? ` (${v.job.deadline})` : ''}`,
   JobStoppedError: (_v, job) => `Job ${job} was stopped before it completed`,
   JobUnwatchedError: (_v, job) => `Job ${job} could not be followed: it may still be running`,

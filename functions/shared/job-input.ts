@@ -271,7 +271,7 @@ function buildSchemas() {
     trainingDataS3Uri: z.optional(s3Uri),
     /** DISTILLATION's or REINFORCEMENT_FINE_TUNING's settings (crossFieldIssues: required with those, not with others). */
     customizationConfig: z.optional(customizationConfigSchema),
-    /** DISTILLATION from Bedrock invocation logs instead of a dataset file. */
+    /** DISTILLATION or REINFORCEMENT_FINE_TUNING from Bedrock invocation logs instead of a dataset file. */
     invocationLogsConfig: z.optional(invocationLogsConfigSchema),
     validationDataS3Uris: z._default(z.array(s3Uri).check(z.maxLength(10)), []),
     outputDataS3Uri: s3Uri,
@@ -390,6 +390,16 @@ export const CUSTOMIZATION_CONFIG_MEMBER = {
   REINFORCEMENT_FINE_TUNING: 'rftConfig',
 } as const;
 
+/**
+ * The customization types that may train on invocation logs (Amazon Bedrock User Guide, "Option 2: Use
+ * invocation logs for data preparation" of distillation, distillation-data-prep-option-2.html, and of
+ * reinforcement fine-tuning, rft-option-2.html).
+ */
+export const INVOCATION_LOG_TYPES: readonly string[] = ['DISTILLATION', 'REINFORCEMENT_FINE_TUNING'];
+
+/** The customization types whose data says nothing of the training tokens: no estimate, so no token or cost cap can be held. */
+export const NO_TOKEN_ESTIMATE_TYPES: readonly string[] = ['DISTILLATION', 'REINFORCEMENT_FINE_TUNING'];
+
 /** The fields {@link crossFieldIssues} reads. */
 interface CrossFields {
   customizationType: keyof typeof CUSTOMIZATION_CONFIG_MEMBER;
@@ -403,9 +413,9 @@ interface CrossFields {
 /**
  * The combinations CreateModelCustomizationJob refuses (or that this workflow cannot follow), one issue
  * per field: the customization type's config member, and only that one; a dataset file or invocation
- * logs, exactly one of them; invocation logs only for distillation (Amazon Bedrock User Guide, "Prepare
- * your training datasets for distillation": invocation logs are a distillation input); RFT's
- * hyper-parameters in `customizationConfig.rftConfig.hyperParameters` (typed), not in the string map.
+ * logs, exactly one of them; invocation logs only for the types the Amazon Bedrock User Guide documents
+ * them for ({@link INVOCATION_LOG_TYPES}); RFT's hyper-parameters in
+ * `customizationConfig.rftConfig.hyperParameters` (typed), not in the string map.
  */
 export function crossFieldIssues(job: CrossFields): InputIssue[] {
   const issues: InputIssue[] = [];
@@ -419,10 +429,10 @@ export function crossFieldIssues(job: CrossFields): InputIssue[] {
   if (job.invocationLogsConfig !== undefined && job.trainingDataS3Uri !== undefined) {
     issues.push({ field: 'invocationLogsConfig', message: 'must not be given together with trainingDataS3Uri or upload (the job trains on one or the other)' });
   } else if (job.invocationLogsConfig === undefined && job.trainingDataS3Uri === undefined) {
-    issues.push({ field: 'trainingDataS3Uri', message: 'is required (or, for DISTILLATION, invocationLogsConfig)' });
+    issues.push({ field: 'trainingDataS3Uri', message: 'is required (or, for DISTILLATION and REINFORCEMENT_FINE_TUNING, invocationLogsConfig)' });
   }
-  if (job.invocationLogsConfig !== undefined && job.customizationType !== 'DISTILLATION') {
-    issues.push({ field: 'invocationLogsConfig', message: `is for DISTILLATION only, not ${job.customizationType}` });
+  if (job.invocationLogsConfig !== undefined && !INVOCATION_LOG_TYPES.includes(job.customizationType)) {
+    issues.push({ field: 'invocationLogsConfig', message: `is for DISTILLATION and REINFORCEMENT_FINE_TUNING, not ${job.customizationType}` });
   }
   if (job.customizationType === 'REINFORCEMENT_FINE_TUNING' && Object.keys(job.hyperParameters).length > 0) {
     issues.push({ field: 'hyperParameters', message: 'must be left out for REINFORCEMENT_FINE_TUNING: give them in customizationConfig.rftConfig.hyperParameters' });
@@ -540,6 +550,7 @@ const POLICY_PARAMS: Record<keyof StagePolicies, string> = {
 /** The fields of a job that the stage bounds (a raw input once parsed, or a resolved job). */
 export interface StageBoundFields {
   baseModelIdentifier: string;
+  customizationType: string;
   roleArn: string;
   vpcConfig: { vpcId?: string | undefined; subnetIds: string[]; securityGroupIds: string[] };
   trainingDataS3Uri?: string | undefined;
@@ -654,6 +665,22 @@ export function stageViolations(job: StageBoundFields, stage: Stage, trainingFie
   const { maxTrainingTokens, maxTrainingCostUsd } = job.budget ?? {};
   if (maxTrainingTokens !== undefined && stage.budget.maxTrainingTokens !== undefined && maxTrainingTokens > stage.budget.maxTrainingTokens) {
     issues.push({ field: 'budget.maxTrainingTokens', message: `must be at most ${stage.budget.maxTrainingTokens} (${param('maxTrainingTokens')})` });
+  }
+  if (NO_TOKEN_ESTIMATE_TYPES.includes(job.customizationType) || job.invocationLogsConfig !== undefined) {
+    // No token estimate: a cap of the job's or the stage's could not be held (validate-dataset refuses it too).
+    const caps = [
+      ...(maxTrainingTokens !== undefined ? ['budget.maxTrainingTokens'] : []),
+      ...(maxTrainingCostUsd !== undefined ? ['budget.maxTrainingCostUsd'] : []),
+      ...(stage.budget.maxTrainingTokens !== undefined ? [param('maxTrainingTokens')] : []),
+      ...(stage.budget.maxTrainingCostUsd !== undefined ? [param('maxTrainingCostUsd')] : []),
+    ];
+    if (caps.length > 0) {
+      issues.push({
+        field: 'customizationType',
+        message: `cannot be held to a training budget (${caps.join(', ')}): ${job.invocationLogsConfig !== undefined ? 'invocation logs' : `${job.customizationType} data`} give no training-token estimate`,
+      });
+      return issues;
+    }
   }
   const priced = trainingPriceFor(stage.budget, job.baseModelIdentifier) !== undefined;
   if (maxTrainingCostUsd !== undefined) {

@@ -115,6 +115,30 @@ export type Execution = z.infer<typeof executionSchema>;
 export const JOB_STATUSES = ['InProgress', 'Completed', 'Failed', 'Stopping', 'Stopped'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
+/**
+ * The phases GetModelCustomizationJob reports in `statusDetails`, in the order they run, each by its
+ * member: `validationDetails`, `dataProcessingDetails`, `trainingDetails` (API reference
+ * https://docs.aws.amazon.com/bedrock/latest/APIReference/API_StatusDetails.html; SDK types StatusDetails,
+ * ValidationDetails, DataProcessingDetails, TrainingDetails of @aws-sdk/client-bedrock). Each phase's
+ * `status` is a JobStatusDetails: NotStarted | InProgress | Completed | Stopping | Stopped | Failed
+ * (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_ValidationDetails.html).
+ */
+export const JOB_PHASES = ['validation', 'dataProcessing', 'training'] as const;
+export type JobPhase = (typeof JOB_PHASES)[number];
+
+/**
+ * A phase of the job that Bedrock reports `Failed` (statusDetails) while the job itself is still
+ * `InProgress`: poll-status stops the job at once (stopReason `phaseFailed`) and the execution ends
+ * with JobFailedError naming the phase. Carried from poll to poll until the job has ended.
+ */
+export type PhaseFailure = {
+  phase: JobPhase;
+  /** Bedrock's `failureMessage`, when it gave one (while InProgress it may not have yet). */
+  failureMessage?: string;
+  /** When poll-status first saw the phase Failed (ISO). */
+  detectedAt: string;
+};
+
 /** A model customization job ARN. */
 export const jobArnSchema = /* @__PURE__ */ z.lazy(() => z.string().check(z.maxLength(MAX_ARN_LENGTH, { abort: true }), z.regex(JOB_ARN_PATTERN, 'must be a model customization job ARN')));
 
@@ -128,7 +152,7 @@ export const submissionSchema = /* @__PURE__ */ (() => z.object({
   /** ISO time after which the job is stopped (`maxJobDurationSeconds` after submission). */
   deadline: z.string(),
   /** The data the job trains on: the snapshot of the checked objects (functions/submit-job/snapshot.ts). */
-  trainedOn: z.optional(z.object({ trainingDataS3Uri: z.string(), validationDataS3Uris: z.array(z.string()) })),
+  trainedOn: z.optional(z.object({ trainingDataS3Uri: z.optional(z.string()), validationDataS3Uris: z.array(z.string()) })),
 }))();
 export type Submission = z.infer<typeof submissionSchema>;
 
@@ -164,8 +188,17 @@ export interface PollResult {
    * job ledger now designates).
    */
   handover?: { generation: number; executionName: string; executionArn?: string };
-  /** With next = stop: why (StopJob passes it on, and the stopped job's message says it). */
-  stopReason?: 'deadline' | 'executions';
+  /**
+   * With next = stop: why (StopJob passes it on, and the stopped job's message says it): the deadline
+   * passed, the job used its executions, or one of its phases failed while it ran ({@link phaseFailure}).
+   */
+  stopReason?: 'deadline' | 'executions' | 'phaseFailed';
+  /**
+   * A phase Bedrock reports Failed while the job was still InProgress: set by the poll that saw it and
+   * carried by every poll after it, so the job's end (Stopped or Failed) is reported as that failure
+   * (next = failed, JobFailedError) and not as a deadline stop.
+   */
+  phaseFailure?: PhaseFailure;
   statusDetails?: unknown;
   /** With status Completed: the custom model the job created, and Bedrock's loss figures. */
   outputModelArn?: string;
@@ -200,6 +233,7 @@ const pollResultSchema = /* @__PURE__ */ z.lazy(() => z.looseObject({
   nextWaitSeconds: z.optional(z.number()),
   message: z.optional(z.string()),
   failureMessage: z.optional(z.string()),
+  phaseFailure: z.optional(z.looseObject({ phase: z.enum(JOB_PHASES), failureMessage: z.optional(z.string()), detectedAt: z.string() })),
   handover: z.optional(z.looseObject({ generation: z.optional(z.number()), executionName: z.optional(z.string()), executionArn: z.optional(z.string()) })),
   statusDetails: z.optional(statusDetailsSchema),
   outputModelArn: z.optional(z.string()),

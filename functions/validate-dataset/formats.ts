@@ -14,17 +14,20 @@ import {
   type FamilyEntry,
   type KnownCustomizationType,
   type MediaSupport,
+  type RecordFormatId,
   type Source,
   type SourcedLimits,
 } from './limits.js';
 
-export type DatasetFormatId = 'prompt-completion' | 'bedrock-conversation-2024' | 'claude-messages' | 'continued-pretraining';
+export type DatasetFormatId = RecordFormatId;
 
 /** Documented limits for one family and customization type; an absent field is "unknown", not "unlimited". */
 export interface DatasetLimits {
   minTrainingRecords?: number;
   maxTrainingRecords?: number;
   maxValidationRecords?: number;
+  /** Training and validation records together. */
+  maxTotalRecords?: number;
   /** Sum of input and output tokens of one record (the batch-size-1 figure where the docs give several). */
   maxTokensPerRecord?: number;
   maxCharsPerRecord?: number;
@@ -52,7 +55,24 @@ export interface DatasetRules {
   maxSystemItems?: number;
   maxImagesPerMessage?: number;
   maxVideosPerRecord?: number;
+  /** Distillation prompts: most user turns in one record (absent: multi-turn allowed). */
+  maxUserTurns?: number;
+  /** RFT: texts that must not appear in a message's content, matched ignoring case. */
+  reservedTokensIgnoringCase: readonly string[];
+  /**
+   * Why the dataset says nothing of the training tokens, when it does not: a distillation job trains on
+   * the teacher's answers and an RFT job on the answers the model itself generates, neither of which is
+   * in the file. Absent for the formats whose records are the training text.
+   */
+  noTokenEstimate?: string;
+  /** The ending every object's key must have, when AWS's validators require one. */
+  fileExtension?: string;
 }
+
+const NO_TOKEN_ESTIMATE: Partial<Record<KnownCustomizationType, string>> = {
+  DISTILLATION: 'a distillation job trains the student on answers the teacher model generates from these prompts, so the file does not tell the training tokens',
+  REINFORCEMENT_FINE_TUNING: 'a reinforcement fine-tuning job trains on answers the model generates for these prompts (several per prompt), so the file does not tell the training tokens',
+};
 
 /**
  * One thing wrong with a record: `field` like `messages[2].role`, `rule` a stable id like `messages.alternate`.
@@ -98,34 +118,45 @@ function flattenLimits(limits: SourcedLimits, extra: readonly Source[]): Dataset
   return out;
 }
 
+const KNOWN_TYPES: readonly string[] = ['FINE_TUNING', 'CONTINUED_PRE_TRAINING', 'DISTILLATION', 'REINFORCEMENT_FINE_TUNING'] satisfies KnownCustomizationType[];
+const isKnownCustomizationType = (type: string): type is KnownCustomizationType => KNOWN_TYPES.includes(type);
+
 function findFamily(modelId: string): FamilyEntry | undefined {
   return MODEL_FAMILIES.find((entry) => entry.modelIdPattern.test(modelId));
 }
 
 /**
  * The rules for a job, or `undefined` when we do not know this model / customization type
- * ("not checked"): DISTILLATION, REINFORCEMENT_FINE_TUNING, unknown or custom models, and continued
- * pre-training on models without a documented continued-pre-training format.
+ * ("not checked"): unknown or custom models, and a customization type a family has no documented
+ * format for in `limits.ts`.
  */
 export function datasetRulesFor(baseModelIdentifier: string, customizationType: string): DatasetRules | undefined {
   const modelId = bareModelId(baseModelIdentifier);
   if (!modelId) return undefined;
   const entry = findFamily(modelId);
   if (!entry) return undefined;
-  if (customizationType !== 'FINE_TUNING' && customizationType !== 'CONTINUED_PRE_TRAINING') return undefined;
+  if (!isKnownCustomizationType(customizationType)) return undefined;
   const customization = entry.customizations[customizationType];
   if (!customization) return undefined;
   const rules: DatasetRules = {
     format: customization.format.value,
     family: entry.family,
-    limits: flattenLimits(customization.limits, [customization.format.source]),
+    limits: flattenLimits(customization.limits, [
+      customization.format.source,
+      ...[customization.maxUserTurns, customization.reservedTokensIgnoringCase, customization.fileExtension].flatMap((sourced) => (sourced ? [sourced.source] : [])),
+    ]),
     charsPerToken: entry.charsPerToken.value,
     tokenSource: entry.charsPerToken.source.note ?? describe(entry.charsPerToken.source),
     modelId,
     customizationType,
     media: entry.media?.value ?? 'none',
-    reservedKeywords: entry.reservedKeywords?.value ?? [],
+    reservedKeywords: customization.reservedTokensIgnoringCase ? [] : (entry.reservedKeywords?.value ?? []),
+    reservedTokensIgnoringCase: customization.reservedTokensIgnoringCase?.value ?? [],
   };
+  const noEstimate = NO_TOKEN_ESTIMATE[customizationType];
+  if (noEstimate) rules.noTokenEstimate = noEstimate;
+  if (customization.maxUserTurns) rules.maxUserTurns = customization.maxUserTurns.value;
+  if (customization.fileExtension) rules.fileExtension = customization.fileExtension.value;
   if (entry.maxSystemItems) rules.maxSystemItems = entry.maxSystemItems.value;
   if (entry.maxImagesPerMessage) rules.maxImagesPerMessage = entry.maxImagesPerMessage.value;
   if (entry.maxVideosPerRecord) rules.maxVideosPerRecord = entry.maxVideosPerRecord.value;
@@ -391,6 +422,232 @@ function checkConversation(rules: DatasetRules, record: Json): Checked {
   return c;
 }
 
+/** The one `schemaVersion` distillation prompts take (distillation-data-prep-option-1.html's example; AWS's validator's `const`). */
+export const DISTILLATION_SCHEMA_VERSION = 'bedrock-conversation-2024';
+
+/**
+ * One distillation prompt (format `distillation-prompts`, distillation-data-prep-option-1.html):
+ * `{schemaVersion, system?, messages}`; `schemaVersion` is "bedrock-conversation-2024"; `system`, when
+ * given, one `{text}`; `messages` starts with a user turn and alternates user/assistant, each turn's
+ * `content` one `{text}` (text-to-text only: distillation-prepare-datasets.html "Supported modalities");
+ * an assistant turn is optional (a labelled prompt); a family with {@link DatasetRules.maxUserTurns}
+ * (Anthropic, Meta Llama students: single-turn) takes that many user turns at most.
+ *
+ * Covers everything AWS's distillation validator checks (schema.py `Schema.CONVERSE` with
+ * `additionalProperties: false` at every level, content items `{text, type?}`, and
+ * dataset_validator.py `validate_alternating_messages`), except its `messages.maxItems: 2` for every
+ * model: the User Guide gives Amazon Nova students multi-turn records, so here the limit is the
+ * family's single-turn rule.
+ */
+function checkDistillationPrompt(rules: DatasetRules, record: Json): Checked {
+  const c = new Collector();
+  c.unknownKeys(record, ['schemaVersion', 'system', 'messages'], '');
+  // Not through Collector.string: the version is a marker, not text the model reads.
+  const version = record.schemaVersion;
+  if (version === undefined) c.add('schemaVersion', 'field.required', 'schemaVersion is required');
+  else if (typeof version !== 'string') c.add('schemaVersion', 'field.type', `schemaVersion must be a string, got ${typeName(version)}`);
+  else if (version !== DISTILLATION_SCHEMA_VERSION) {
+    c.add('schemaVersion', 'schemaVersion.value', `schemaVersion must be "${DISTILLATION_SCHEMA_VERSION}", got another string`);
+  }
+  if ('system' in record) {
+    const system = record.system;
+    if (!Array.isArray(system)) {
+      c.add('system', 'field.type', `system must be an array of one {text}, got ${typeName(system)}`);
+    } else {
+      if (system.length !== 1) c.add('system', 'system.items', `system must hold exactly one {text} item when given, got ${system.length}`);
+      system.forEach((item, i) => {
+        const field = `system[${i}]`;
+        if (!isObject(item)) {
+          c.add(field, 'field.type', `${field} must be an object {text}, got ${typeName(item)}`);
+          return;
+        }
+        c.unknownKeys(item, ['text'], field);
+        c.string(item, 'text', `${field}.text`);
+      });
+    }
+  }
+  const messages = record.messages;
+  if (!Array.isArray(messages)) {
+    c.add('messages', messages === undefined ? 'field.required' : 'field.type', `messages must be an array, got ${typeName(messages)}`);
+    return c;
+  }
+  if (messages.length === 0) {
+    c.add('messages', 'messages.minItems', 'messages needs at least the user turn holding the prompt, got 0');
+    return c;
+  }
+  const roles = messages.map((message, i) => {
+    const field = `messages[${i}]`;
+    if (!isObject(message)) {
+      c.add(field, 'field.type', `${field} must be an object, got ${typeName(message)}`);
+      return undefined;
+    }
+    c.unknownKeys(message, ['role', 'content'], field);
+    const role = checkRole(c, message, field);
+    const content = message.content;
+    if (!Array.isArray(content)) {
+      c.add(`${field}.content`, content === undefined ? 'field.required' : 'field.type', `${field}.content must be an array of one {text}, got ${typeName(content)}`);
+    } else if (content.length !== 1) {
+      c.add(`${field}.content`, 'content.items', `${field}.content must hold exactly one {text} item (distillation is text-to-text), got ${content.length}`);
+    } else {
+      const itemField = `${field}.content[0]`;
+      const item = content[0];
+      if (!isObject(item)) {
+        c.add(itemField, 'field.type', `${itemField} must be an object {text}, got ${typeName(item)}`);
+      } else {
+        c.unknownKeys(item, ['text', 'type'], itemField);
+        c.string(item, 'text', `${itemField}.text`);
+        if ('type' in item && typeof item.type !== 'string') c.add(`${itemField}.type`, 'field.type', `${itemField}.type must be a string, got ${typeName(item.type)}`);
+      }
+    }
+    return role;
+  });
+  if (roles[0] !== undefined && roles[0] !== 'user') c.add('messages[0].role', 'messages.firstUser', `the first turn must be "user", got "${roles[0]}"`);
+  for (let i = 1; i < roles.length; i++) {
+    if (roles[i] !== undefined && roles[i] === roles[i - 1]) {
+      c.add(`messages[${i}].role`, 'messages.alternate', `turns must alternate user/assistant: messages[${i - 1}] and messages[${i}] are both "${roles[i]}"`);
+    }
+  }
+  const userTurns = roles.filter((role) => role === 'user').length;
+  if (rules.maxUserTurns !== undefined && userTurns > rules.maxUserTurns) {
+    c.add('messages', 'messages.singleTurn', `${rules.family} students take ${rules.maxUserTurns} user prompt per record (single-turn), got ${userTurns} user turns`);
+  }
+  return c;
+}
+
+/** A string with something other than whitespace (Python's `str.strip()` test in AWS's validator). */
+const isBlank = (text: string) => text.trim() === '';
+
+/** The RFT record's content texts must not hold the reserved tokens, matched ignoring case (AWS's validator's `validate_invalid_tokens`). */
+function checkReservedIgnoringCase(c: Collector, rules: DatasetRules, text: string, field: string) {
+  const lower = text.toLowerCase();
+  for (const token of rules.reservedTokensIgnoringCase) {
+    if (lower.includes(token.toLowerCase())) c.add(field, 'text.reservedKeyword', `${field} contains the reserved token "${token}" (in any case)`);
+  }
+}
+
+/** `tools[i]` of an RFT record: `{type: "function", function: {name, description, parameters: {type: "object", properties, required?}}}`. */
+function checkRftTool(c: Collector, tool: unknown, field: string): string | undefined {
+  if (!isObject(tool)) {
+    c.add(field, 'field.type', `${field} must be an object {type, function}, got ${typeName(tool)}`);
+    return undefined;
+  }
+  if (tool.type !== 'function') c.add(`${field}.type`, 'tools.type', `${field}.type must be "function"`);
+  const fn = tool.function;
+  if (!isObject(fn)) {
+    c.add(`${field}.function`, fn === undefined ? 'field.required' : 'field.type', `${field}.function must be an object {name, description, parameters}, got ${typeName(fn)}`);
+    return undefined;
+  }
+  let name: string | undefined;
+  for (const key of ['name', 'description'] as const) {
+    const value = fn[key];
+    const at = `${field}.function.${key}`;
+    if (typeof value !== 'string') c.add(at, value === undefined ? 'field.required' : 'field.type', `${at} must be a string, got ${typeName(value)}`);
+    else if (isBlank(value)) c.add(at, 'tools.empty', `${at} must not be empty`);
+    else if (key === 'name') name = value;
+  }
+  const parameters = fn.parameters;
+  const at = `${field}.function.parameters`;
+  if (!isObject(parameters)) {
+    c.add(at, parameters === undefined ? 'field.required' : 'field.type', `${at} must be an object {type, properties, required?}, got ${typeName(parameters)}`);
+  } else {
+    if (parameters.type !== 'object') c.add(`${at}.type`, 'tools.parameters', `${at}.type must be "object"`);
+    if (!isObject(parameters.properties)) c.add(`${at}.properties`, 'tools.parameters', `${at}.properties must be an object, got ${typeName(parameters.properties)}`);
+    const required = parameters.required;
+    if (required !== undefined && !(Array.isArray(required) && required.every((r) => typeof r === 'string'))) {
+      c.add(`${at}.required`, 'tools.parameters', `${at}.required must be an array of strings`);
+    }
+  }
+  return name;
+}
+
+/**
+ * One reinforcement fine-tuning prompt (format `rft-chat-completion`, the OpenAI chat-completion
+ * format of rft-prepare-data.html and nova-hp-rft-nova2.html): `messages` (system, user and assistant
+ * turns, each `content` a string), `reference_answer` (what the grader compares with: a string or an
+ * object), optional `id` and `tools`, and any other field the grader Lambda reads (grader inputs are
+ * the writer's: not checked).
+ *
+ * Covers everything AWS's Nova validator checks for RFT (RFTDatasetSample, RFTMessage, RFTTool,
+ * RFTFunction, RFTFunctionParameters, validate_invalid_tokens), except where it is wrong:
+ * - it requires a non-empty `tools` list; the Nova 2 RFT page makes `tools` optional, and AWS's own
+ *   Bedrock RFT samples train without it; here `tools` is checked only when given;
+ * - its token list loses "Thought:" to a missing comma (see limits.ts RFT_VALIDATOR); here it is checked;
+ * - it takes `reference_answer` as optional; the User Guide lists it in the structure every record
+ *   "must use" (only the grader fields are "[Optional]"), so here it is required.
+ * Stricter than the validator where the OpenAI chat format is: every message has a `role`, matched
+ * as written (the format's lower-case names), where the validator takes a message without one and
+ * lower-cases the role.
+ */
+function checkRftRecord(rules: DatasetRules, record: Json): Checked {
+  const c = new Collector();
+  const messages = record.messages;
+  if (!Array.isArray(messages)) {
+    c.add('messages', messages === undefined ? 'field.required' : 'field.type', `messages must be an array, got ${typeName(messages)}`);
+  } else if (messages.length === 0) {
+    c.add('messages', 'messages.minItems', 'messages must not be empty');
+  } else {
+    let users = 0;
+    messages.forEach((message, i) => {
+      const field = `messages[${i}]`;
+      if (!isObject(message)) {
+        c.add(field, 'field.type', `${field} must be an object {role, content}, got ${typeName(message)}`);
+        return;
+      }
+      const role = message.role;
+      if (role === undefined) c.add(`${field}.role`, 'field.required', `${field}.role is required`);
+      else if (role !== 'system' && role !== 'user' && role !== 'assistant') {
+        c.add(`${field}.role`, 'messages.role', `${field}.role must be "system", "user" or "assistant", got ${typeof role === 'string' ? 'another string' : typeName(role)}`);
+      }
+      if (role === 'user') users++;
+      if (role === 'system' && i > 0) c.add(`${field}.role`, 'messages.systemFirst', 'a system message must be the first message');
+      if ('content' in message) {
+        const content = message.content;
+        if (typeof content !== 'string') c.add(`${field}.content`, 'field.type', `${field}.content must be a string, got ${typeName(content)}`);
+        else if (isBlank(content)) c.add(`${field}.content`, 'content.emptyText', `${field}.content must not be empty when given`);
+        else {
+          c.texts.push(content);
+          checkReservedIgnoringCase(c, rules, content, `${field}.content`);
+        }
+      }
+    });
+    if (users === 0) c.add('messages', 'messages.user', 'messages needs at least one "user" message (the prompt)');
+  }
+  if (!('reference_answer' in record)) {
+    c.add('reference_answer', 'field.required', 'reference_answer is required (the expected output or criteria the grader scores against)');
+  } else {
+    const answer = record.reference_answer;
+    if (typeof answer === 'string') {
+      if (isBlank(answer)) c.add('reference_answer', 'reference_answer.empty', 'reference_answer must not be an empty string');
+    } else if (isObject(answer)) {
+      if (Object.keys(answer).length === 0) c.add('reference_answer', 'reference_answer.empty', 'reference_answer must not be an empty object');
+    } else {
+      c.add('reference_answer', 'field.type', `reference_answer must be a string or an object, got ${typeName(answer)}`);
+    }
+  }
+  if ('id' in record) {
+    const id = record.id;
+    if (typeof id !== 'string') c.add('id', 'field.type', `id must be a string, got ${typeName(id)}`);
+    else if (isBlank(id)) c.add('id', 'id.empty', 'id must not be empty when given');
+  }
+  if ('tools' in record) {
+    const tools = record.tools;
+    if (!Array.isArray(tools)) c.add('tools', 'field.type', `tools must be an array, got ${typeName(tools)}`);
+    else if (tools.length === 0) c.add('tools', 'tools.empty', 'tools must not be an empty list when given');
+    else {
+      const names = new Map<string, number>();
+      tools.forEach((tool, i) => {
+        const name = checkRftTool(c, tool, `tools[${i}]`);
+        if (name === undefined) return;
+        const first = names.get(name);
+        if (first === undefined) names.set(name, i);
+        // Not the name itself: a tool name is the writer's text.
+        else c.add(`tools[${i}].function.name`, 'tools.duplicateName', `tools[${i}] has the same function name as tools[${first}]`);
+      });
+    }
+  }
+  return c;
+}
+
 function checkShape(rules: DatasetRules, value: unknown): Checked {
   if (!isObject(value)) {
     return { problems: [{ field: '(record)', rule: 'record.object', message: `a record must be a JSON object, got ${typeName(value)}` }], texts: [] };
@@ -403,6 +660,10 @@ function checkShape(rules: DatasetRules, value: unknown): Checked {
       return checkClaudeMessages(value);
     case 'bedrock-conversation-2024':
       return checkConversation(rules, value);
+    case 'distillation-prompts':
+      return checkDistillationPrompt(rules, value);
+    case 'rft-chat-completion':
+      return checkRftRecord(rules, value);
   }
 }
 

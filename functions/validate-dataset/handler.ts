@@ -22,6 +22,7 @@ const jobSchema = z.lazy(() =>
       baseModelIdentifier: true,
       customizationType: true,
       trainingDataS3Uri: true,
+      invocationLogsConfig: true,
       validationDataS3Uris: true,
       hyperParameters: true,
       budget: true,

@@ -5,7 +5,15 @@
  *
  * Rules for editing: a number goes in only with a `source` a reader can open; a limit we could not
  * find stays absent (absent = "not checked", never a guess). Where a number comes from AWS's own
- * sample validator (aws-samples/amazon-bedrock-samples) rather than the User Guide, the source says so.
+ * sample validator (aws-samples/amazon-bedrock-samples, aws-samples/amazon-nova-samples) rather than
+ * the User Guide, the source says so.
+ *
+ * AWS's sample validators our rules cover (each rule they check is checked here too, except where
+ * the validator is wrong, as said beside it):
+ * - distillation: amazon-bedrock-samples custom-models/model_distillation/dataset-validation
+ *   (dataset_validator.py, schema.py, constants.py), see {@link DISTILLATION_VALIDATOR};
+ * - reinforcement fine-tuning: amazon-nova-samples customization/bedrock-finetuning/understanding/
+ *   dataset_validation/nova_ft_dataset_validator.py (RFTDatasetSample), see {@link RFT_VALIDATOR}.
  */
 
 /** Where a fact comes from: the page, and the section of it that holds the fact. */
@@ -22,14 +30,22 @@ export interface Sourced<T = number> {
   readonly source: Source;
 }
 
-export type RecordFormatId = 'prompt-completion' | 'bedrock-conversation-2024' | 'claude-messages' | 'continued-pretraining';
-export type KnownCustomizationType = 'FINE_TUNING' | 'CONTINUED_PRE_TRAINING';
+export type RecordFormatId =
+  | 'prompt-completion'
+  | 'bedrock-conversation-2024'
+  | 'claude-messages'
+  | 'continued-pretraining'
+  | 'distillation-prompts'
+  | 'rft-chat-completion';
+export type KnownCustomizationType = 'FINE_TUNING' | 'CONTINUED_PRE_TRAINING' | 'DISTILLATION' | 'REINFORCEMENT_FINE_TUNING';
 
 /** Limits of one model family for one customization type (every field optional: absent = unknown). */
 export interface SourcedLimits {
   readonly minTrainingRecords?: Sourced;
   readonly maxTrainingRecords?: Sourced;
   readonly maxValidationRecords?: Sourced;
+  /** Training and validation records together. */
+  readonly maxTotalRecords?: Sourced;
   /** Sum of input and output tokens of one record (the batch-size-1 figure where the docs give several). */
   readonly maxTokensPerRecord?: Sourced;
   readonly maxCharsPerRecord?: Sourced;
@@ -44,6 +60,15 @@ export type MediaSupport = 'none' | 'image' | 'image-or-video';
 export interface CustomizationEntry {
   readonly format: Sourced<RecordFormatId>;
   readonly limits: SourcedLimits;
+  /** Distillation prompts: most user turns in one record (absent: multi-turn allowed). */
+  readonly maxUserTurns?: Sourced;
+  /**
+   * Texts that must not appear in a message, matched ignoring case; replaces the family's
+   * {@link FamilyEntry.reservedKeywords} (matched as written) for this customization.
+   */
+  readonly reservedTokensIgnoringCase?: Sourced<readonly string[]>;
+  /** The ending the object's key must have (AWS's validators skip or refuse any other file). */
+  readonly fileExtension?: Sourced<string>;
 }
 
 export interface FamilyEntry {
@@ -100,6 +125,43 @@ const src = {
     url: 'https://platform.claude.com/cookbook/finetuning-finetuning-on-bedrock',
     section: 'Prep a Dataset (Anthropic cookbook for Bedrock fine-tuning; the AWS User Guide page was not found in the stored corpus)',
   },
+  distillPrompts: {
+    url: `${UG}/distillation-data-prep-option-1.html`,
+    section: 'Option 1: Provide your own prompts for data preparation',
+    note: 'the page\'s bullet spells the value "bedrock-conversion-2024", its own example and AWS\'s validator "bedrock-conversation-2024"; the example also ends with one "}" too many',
+  },
+  distillValidator: {
+    url: 'https://github.com/aws-samples/amazon-bedrock-samples/tree/main/custom-models/model_distillation/dataset-validation',
+    section: 'constants.py MIN_NUM_PROMPTS = 100 and MAX_SIZE = 1 * 1024 * 1024 * 1024; the Dataset constraints list of its README (AWS sample validator, not the User Guide)',
+    note:
+      'MAX_SIZE is 1 GiB (2^30 bytes), the validator\'s own unit. Where the validator is wrong: schema.py allows at most 2 messages for every model ' +
+      '(the User Guide gives Amazon Nova students multi-turn prompts); a file over MAX_SIZE is only logged, not refused; and validate_alternating_messages ' +
+      'raises jsonschema\'s ValidationError(error_message=...), a keyword it does not take, so the first record whose turns do not alternate ends the run ' +
+      'with a TypeError instead of being reported (checked with jsonschema 4.26: "unexpected keyword argument \'error_message\'")',
+  },
+  distillValidatorJsonl: {
+    url: 'https://github.com/aws-samples/amazon-bedrock-samples/blob/main/custom-models/model_distillation/dataset-validation/dataset_validator.py',
+    section: 'validate_file: a file whose name does not end in JSONL_EXTENSION ".jsonl" is skipped, so its prompts count none (AWS sample validator)',
+  },
+  rftPrep: {
+    url: `${UG}/rft-prepare-data.html`,
+    section: 'Prepare data for Amazon Nova models: Requirements ("A minimum of 100 records in training dataset")',
+    note: 'tools and id are optional per https://docs.aws.amazon.com/nova/latest/nova2-userguide/nova-hp-rft-nova2.html "Data format and structure"',
+  },
+  rftMax: {
+    url: `${UG}/rft-nova-models.html`,
+    section: 'Important: "You can provide a maximum of 20K prompts"',
+    note: 'counted over training and validation records together, as AWS\'s Nova sample validator does (validate_dataset_level: train + validation > 20000)',
+  },
+  rftValidatorJsonl: {
+    url: 'https://github.com/aws-samples/amazon-nova-samples/blob/main/customization/bedrock-finetuning/understanding/dataset_validation/nova_ft_dataset_validator.py',
+    section: 'validate_jsonl_file: "File \'…\' is not a .jsonl file" (AWS sample validator)',
+  },
+  rftValidator: {
+    url: 'https://github.com/aws-samples/amazon-nova-samples/blob/main/customization/bedrock-finetuning/understanding/dataset_validation/nova_ft_dataset_validator.py',
+    section: 'INVALID_TOKENS_TEXT / RFTMessage.validate_content / NOVA_2_0_LITE_SAMPLE_BOUNDS["RFT"] (AWS sample validator, not the User Guide)',
+    note: 'its list misses commas after "user:", "bot:", "assistant:" and "thought:", so Python joins "assistant:" "Thought:" into one entry and "Thought:" is never checked alone; the list here is the one it means',
+  },
   noTokenizer: {
     url: 'https://docs.aws.amazon.com/bedrock/latest/userguide/preparing-text-data.html',
     section: 'Converse API format (no characters-per-token figure is documented for it)',
@@ -138,6 +200,25 @@ const llamaLimits: SourcedLimits = {
   maxValidationRecords: s(1_000, src.llamaValidator),
 };
 
+/**
+ * Distillation prompts ({@link RecordFormatId} `distillation-prompts`): Anthropic and Meta Llama
+ * students take one user prompt per record, Amazon Nova students several turns.
+ */
+const SINGLE_TURN = s(1, { ...src.distillPrompts, section: 'Option 1: "Anthropic and Meta Llama models support only single-turn conversation prompts"' });
+const distillationLimits: SourcedLimits = {
+  minTrainingRecords: s(100, src.distillValidator),
+  maxFileBytes: s(1024 * 1024 * 1024, src.distillValidator),
+};
+const distillation = (maxUserTurns?: Sourced): CustomizationEntry => ({
+  format: s('distillation-prompts', src.distillPrompts),
+  limits: distillationLimits,
+  fileExtension: s('.jsonl', src.distillValidatorJsonl),
+  ...(maxUserTurns ? { maxUserTurns } : {}),
+});
+
+/** Texts AWS's Nova sample validator refuses in an RFT message (validate_invalid_tokens, case-insensitive). */
+const RFT_INVALID_TOKENS = s(['System:', 'User:', 'Bot:', 'Assistant:', 'Thought:', '[EOS]', '<image>', '<video>', '<unk>'] as const, src.rftValidator);
+
 const NOVA_RESERVED = s(['User:', 'Bot:', 'Assistant:', 'System:', '<image>', '<video>', '[EOS]'] as const, {
   ...src.novaPrep,
   section: 'Preparing data for fine-tuning Understanding models, item 12 (reserved keywords)',
@@ -145,8 +226,14 @@ const NOVA_RESERVED = s(['User:', 'Bot:', 'Assistant:', 'System:', '<image>', '<
 
 /**
  * Every model family we can check. Order matters only where patterns overlap (none do today).
- * Not listed (so "not checked"): Llama 3.3, Amazon Nova 2, Nova Canvas, Titan image/embeddings models,
- * any DISTILLATION or REINFORCEMENT_FINE_TUNING job, continued pre-training outside Titan Express/Lite.
+ * Not listed (so "not checked"): Llama 3.3, Nova Canvas, Titan image/embeddings models, fine-tuning
+ * of Amazon Nova 2, continued pre-training outside Titan Express/Lite, reinforcement fine-tuning
+ * outside Amazon Nova 2 Lite (open-weight models take RFT through the OpenAI-compatible API, not
+ * CreateModelCustomizationJob: rft-prepare-data-open-weight.html).
+ *
+ * DISTILLATION entries give the record format of the families' models as distillation students
+ * (distillation-data-prep-option-1.html); which models Bedrock accepts as students in which Region
+ * is the model-support table's business, not this one's.
  */
 export const MODEL_FAMILIES: readonly FamilyEntry[] = [
   {
@@ -203,13 +290,13 @@ export const MODEL_FAMILIES: readonly FamilyEntry[] = [
   {
     family: 'meta-llama3-1',
     modelIdPattern: /^meta\.llama3-1-(8|70)b-instruct-v\d+$/,
-    customizations: { FINE_TUNING: { format: s('prompt-completion', src.llamaRegistry), limits: llamaLimits } },
+    customizations: { FINE_TUNING: { format: s('prompt-completion', src.llamaRegistry), limits: llamaLimits }, DISTILLATION: distillation(SINGLE_TURN) },
     charsPerToken: SIX_CHARS_PER_TOKEN,
   },
   {
     family: 'meta-llama3-2-text',
     modelIdPattern: /^meta\.llama3-2-(1|3)b-instruct-v\d+$/,
-    customizations: { FINE_TUNING: { format: s('bedrock-conversation-2024', src.llamaRegistry), limits: llamaLimits } },
+    customizations: { FINE_TUNING: { format: s('bedrock-conversation-2024', src.llamaRegistry), limits: llamaLimits }, DISTILLATION: distillation(SINGLE_TURN) },
     charsPerToken: ESTIMATE_CHARS_PER_TOKEN,
     media: s('none', src.llamaRegistry),
     maxSystemItems: s(1, src.llamaValidator),
@@ -225,7 +312,7 @@ export const MODEL_FAMILIES: readonly FamilyEntry[] = [
   {
     family: 'nova-micro',
     modelIdPattern: /^amazon\.nova-micro-v1$/,
-    customizations: { FINE_TUNING: { format: s('bedrock-conversation-2024', src.novaPrep), limits: novaLimits } },
+    customizations: { FINE_TUNING: { format: s('bedrock-conversation-2024', src.novaPrep), limits: novaLimits }, DISTILLATION: distillation() },
     charsPerToken: ESTIMATE_CHARS_PER_TOKEN,
     media: s('none', src.novaValidator),
     reservedKeywords: NOVA_RESERVED,
@@ -233,7 +320,7 @@ export const MODEL_FAMILIES: readonly FamilyEntry[] = [
   {
     family: 'nova-lite-pro',
     modelIdPattern: /^amazon\.nova-(lite|pro)-v1$/,
-    customizations: { FINE_TUNING: { format: s('bedrock-conversation-2024', src.novaPrep), limits: novaLimits } },
+    customizations: { FINE_TUNING: { format: s('bedrock-conversation-2024', src.novaPrep), limits: novaLimits }, DISTILLATION: distillation() },
     charsPerToken: ESTIMATE_CHARS_PER_TOKEN,
     media: s('image-or-video', src.novaPrep),
     reservedKeywords: NOVA_RESERVED,
@@ -243,10 +330,35 @@ export const MODEL_FAMILIES: readonly FamilyEntry[] = [
   {
     family: 'claude-3-haiku',
     modelIdPattern: /^anthropic\.claude-3-haiku-20240307-v1$/,
-    customizations: { FINE_TUNING: { format: s('claude-messages', src.claudeFormat), limits: {} } },
+    customizations: { FINE_TUNING: { format: s('claude-messages', src.claudeFormat), limits: {} }, DISTILLATION: distillation(SINGLE_TURN) },
+    charsPerToken: ESTIMATE_CHARS_PER_TOKEN,
+  },
+  {
+    // The model id AWS's Bedrock RFT sample trains (amazon-bedrock-samples custom-models/
+    // bedrock-reinforcement-fine-tuning/models/nova/nova_gsm8k_rft.ipynb: amazon.nova-2-lite-v1:0:256k);
+    // "Supported models: Amazon Nova Lite 2.0" (bedrock/latest/userguide/nova-rft.html).
+    family: 'nova-2-lite',
+    modelIdPattern: /^amazon\.nova-2-lite-v1$/,
+    customizations: {
+      REINFORCEMENT_FINE_TUNING: {
+        format: s('rft-chat-completion', src.rftPrep),
+        limits: { minTrainingRecords: s(100, src.rftPrep), maxTotalRecords: s(20_000, src.rftMax) },
+        reservedTokensIgnoringCase: RFT_INVALID_TOKENS,
+        fileExtension: s('.jsonl', src.rftValidatorJsonl),
+        // Not taken from the Nova validator: its validate_dataset_level refuses any validation file for
+        // lite-2.0, but AWS's own Bedrock RFT notebook for this model (amazon-bedrock-samples
+        // custom-models/bedrock-reinforcement-fine-tuning/models/nova/nova_gsm8k_rft.ipynb) passes
+        // validationDataConfig; with two AWS samples at odds and no User Guide word, it is not checked.
+      },
+    },
     charsPerToken: ESTIMATE_CHARS_PER_TOKEN,
   },
 ];
+
+/** The distillation validator our `distillation-prompts` rules cover (see formats.ts checkDistillationPrompt). */
+export const DISTILLATION_VALIDATOR: Source = src.distillValidator;
+/** The RFT validator our `rft-chat-completion` rules cover (see formats.ts checkRftRecord). */
+export const RFT_VALIDATOR: Source = src.rftValidator;
 
 /** Media formats accepted by AWS's Nova sample validator (IMAGE_FORMATS / VIDEO_FORMATS). */
 export const IMAGE_FORMATS = s(['jpeg', 'png', 'gif', 'webp'] as const, src.novaValidator);

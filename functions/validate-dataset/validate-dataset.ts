@@ -20,6 +20,14 @@
  * version (submit-job/snapshot.ts). A read in several ranged GETs would have to send `IfMatch` with the
  * first answer's ETag on the later ones.
  *
+ * Training from invocation logs (`invocationLogsConfig`, no `trainingDataS3Uri`): there is no dataset
+ * file, so the step reads nothing and reports `not-checked` (see {@link INVOCATION_LOGS_NOTE}); any
+ * validation objects are pinned by HeadObject as for a model without rules.
+ *
+ * Distillation and reinforcement fine-tuning: the records are checked like any other format, but the
+ * file says nothing of the training tokens (DatasetRules.noTokenEstimate), so the report carries no
+ * `tokens`, and a token or cost cap cannot be held: the job is refused, before any read, when one applies.
+ *
  * No data in errors: a problem names the object, line, field and rule, with a fixed message (counts,
  * JSON types, limits); never a value, a key of the writer's or a parser message quoting the line
  * (jsonl.ts, formats.ts). {@link DatasetValidationError} carries no `cause`.
@@ -29,7 +37,7 @@ import { assessRecord, datasetRulesFor, flatRecordKeys, sizeProblem, tokensOf, t
 import { JsonlSplitter, type JsonlItem } from './jsonl.js';
 import { httpStatus } from '../shared/aws-errors.js';
 import { pinnedBy, type DatasetObject } from '../shared/dataset/objects.js';
-import { DatasetUnreadableError, DatasetValidationError, TrainingBudgetExceededError } from '../shared/errors.js';
+import { DatasetUnreadableError, DatasetValidationError, InvalidInputError, TrainingBudgetExceededError } from '../shared/errors.js';
 import { parseS3Uri } from '../shared/s3.js';
 import type { JobInput } from '../shared/job-input.js';
 import { trainingPriceFor, type Stage } from '../shared/stage.js';
@@ -38,6 +46,8 @@ import { trainingPriceFor, type Stage } from '../shared/stage.js';
 export const MAX_DETAILED_PROBLEMS = 10;
 /** Time left for the report and the state machine when reading stops early. */
 export const TIME_MARGIN_MS = 30_000;
+/** The report's note for a job that trains on Bedrock invocation logs. */
+export const INVOCATION_LOGS_NOTE = 'not checked: the job trains on Bedrock invocation logs';
 
 export interface DatasetProblem {
   object: string;
@@ -96,7 +106,7 @@ export interface ValidateDatasetDeps {
   now?: () => number;
 }
 
-type Job = Pick<JobInput, 'baseModelIdentifier' | 'customizationType' | 'trainingDataS3Uri' | 'validationDataS3Uris' | 'hyperParameters' | 'budget'>;
+type Job = Pick<JobInput, 'baseModelIdentifier' | 'customizationType' | 'trainingDataS3Uri' | 'invocationLogsConfig' | 'validationDataS3Uris' | 'hyperParameters' | 'budget'>;
 
 /** The tightest of the job's and the stage's caps (a job may only narrow), and the stage's price for the job's base model. */
 export function effectiveBudget(job: Job, stage: Pick<Stage, 'budget'>): DatasetReport['budget'] {
@@ -115,19 +125,25 @@ export async function validateDataset(job: Job, stage: Pick<Stage, 'budget'>, de
   const now = deps.now ?? Date.now;
   const started = now();
   const budget = effectiveBudget(job, stage);
-  const rules = datasetRulesFor(job.baseModelIdentifier, job.customizationType);
-  const inputs: [string, 'training' | 'validation', number][] = [
-    [job.trainingDataS3Uri, 'training', 0],
-    ...job.validationDataS3Uris.map((uri, i): [string, 'validation', number] => [uri, 'validation', i]),
-  ];
-  if (!rules) {
-    const note = `No dataset rules for ${job.customizationType} of ${job.baseModelIdentifier}: the data was not checked, and no token estimate or budget applies.`;
+  const trainingUri = job.trainingDataS3Uri;
+  if (trainingUri === undefined && job.invocationLogsConfig === undefined) {
+    // The job input's schema refuses this; never read as "nothing to check".
+    throw new InvalidInputError([{ field: 'trainingDataS3Uri', message: 'is required (or, for DISTILLATION and REINFORCEMENT_FINE_TUNING, invocationLogsConfig)' }]);
+  }
+  const rules = trainingUri === undefined ? undefined : datasetRulesFor(job.baseModelIdentifier, job.customizationType);
+  const validationInputs = job.validationDataS3Uris.map((uri, i): [string, 'validation', number] => [uri, 'validation', i]);
+  if (trainingUri === undefined || !rules) {
+    const note =
+      trainingUri === undefined
+        ? `${INVOCATION_LOGS_NOTE} (invocationLogsConfig), not a dataset file: no record was read, and no token estimate or budget applies.`
+        : `No dataset rules for ${job.customizationType} of ${job.baseModelIdentifier}: the data was not checked, and no token estimate or budget applies.`;
     if (budget.maxTrainingTokens !== undefined || budget.maxTrainingCostUsd !== undefined) {
       // A cap that cannot be checked must not pass silently.
       throw new TrainingBudgetExceededError(`${note} A budget is set (${JSON.stringify(budget)}), so the job is not started.`);
     }
     // Not checked, but pinned all the same: the job trains on the versions this execution saw.
     const objects: DatasetObject[] = [];
+    const inputs: [string, 'training' | 'validation', number][] = trainingUri === undefined ? validationInputs : [[trainingUri, 'training', 0], ...validationInputs];
     for (const [uri, role, index] of inputs) {
       const { bucket, key } = parseS3Uri(uri);
       const head = await readObject(() => deps.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })), uri, role, 'HeadObject');
@@ -147,6 +163,13 @@ export async function validateDataset(job: Job, stage: Pick<Stage, 'budget'>, de
     };
   }
 
+  const noEstimate = rules.noTokenEstimate === undefined ? undefined : `No training-token estimate for ${job.customizationType}: ${rules.noTokenEstimate}.`;
+  if (noEstimate !== undefined && (budget.maxTrainingTokens !== undefined || budget.maxTrainingCostUsd !== undefined)) {
+    // A cap that cannot be checked must not pass silently; refused before reading, as its answer cannot change.
+    throw new TrainingBudgetExceededError(`${noEstimate} A budget is set (${JSON.stringify(budget)}), so the job is not started.`);
+  }
+
+  const inputs: [string, 'training' | 'validation', number][] = [[trainingUri, 'training', 0], ...validationInputs];
   const problems: DatasetProblem[] = [];
   const problemCounts: Record<string, number> = {};
   const report = (p: DatasetProblem) => {
@@ -172,7 +195,7 @@ export async function validateDataset(job: Job, stage: Pick<Stage, 'budget'>, de
   const trainingRecords = files.filter((f) => f.role === 'training').reduce((n, f) => n + extrapolate(f, f.records), 0);
   const validationRecords = files.filter((f) => f.role === 'validation').reduce((n, f) => n + extrapolate(f, f.records), 0);
   const limits = rules.limits;
-  const countProblem = (field: string, rule: string, message: string, object = job.trainingDataS3Uri) => report({ object, line: 0, field, rule, message });
+  const countProblem = (field: string, rule: string, message: string, object = trainingUri) => report({ object, line: 0, field, rule, message });
   if (limits.minTrainingRecords !== undefined && trainingRecords < limits.minTrainingRecords) {
     countProblem('(records)', 'records.min-training', `${trainingRecords} training records; ${rules.family} needs at least ${limits.minTrainingRecords}`);
   }
@@ -181,6 +204,13 @@ export async function validateDataset(job: Job, stage: Pick<Stage, 'budget'>, de
   }
   if (limits.maxValidationRecords !== undefined && validationRecords > limits.maxValidationRecords) {
     countProblem('(records)', 'records.max-validation', `${validationRecords} validation records; ${rules.family} takes at most ${limits.maxValidationRecords}`, job.validationDataS3Uris[0]);
+  }
+  if (limits.maxTotalRecords !== undefined && trainingRecords + validationRecords > limits.maxTotalRecords) {
+    countProblem(
+      '(records)',
+      'records.max-total',
+      `${trainingRecords} training and ${validationRecords} validation records; ${rules.family} takes at most ${limits.maxTotalRecords} together`,
+    );
   }
   const total = Object.values(problemCounts).reduce((a, b) => a + b, 0);
   if (total > 0) {
@@ -192,6 +222,24 @@ export async function validateDataset(job: Job, stage: Pick<Stage, 'budget'>, de
       `Dataset check failed for ${rules.family} (${rules.format}): ${total} problem(s) (${counts}). ` +
         `${total > problems.length ? `First ${problems.length}: ` : ''}${detail}`,
     );
+  }
+
+  if (noEstimate !== undefined) {
+    notes.push(noEstimate);
+    return {
+      status: 'passed',
+      notes,
+      format: rules.format,
+      family: rules.family,
+      files,
+      objects,
+      trainingRecords,
+      validationRecords,
+      budget,
+      problems,
+      problemCounts,
+      seconds: (now() - started) / 1000,
+    };
   }
 
   const perEpoch = files.filter((f) => f.role === 'training').reduce((n, f) => n + extrapolate(f, f.tokens), 0);
@@ -296,6 +344,9 @@ async function readFile(
   const bytes = out.ContentLength ?? 0;
   const file: DatasetFileReport = { uri, role, bytes, bytesRead: 0, complete: true, records: 0, invalidLines: 0, tokens: 0 };
   const maxBytes = role === 'validation' ? (rules.limits.maxValidationFileBytes ?? rules.limits.maxFileBytes) : rules.limits.maxFileBytes;
+  if (rules.fileExtension !== undefined && !key.endsWith(rules.fileExtension)) {
+    report({ object: uri, line: 0, field: '(object)', rule: 'file.extension', message: `the object's key must end in "${rules.fileExtension}" for ${rules.family} ${rules.customizationType}` });
+  }
   if (maxBytes !== undefined && bytes > maxBytes) {
     report({ object: uri, line: 0, field: '(object)', rule: 'file.max-bytes', message: `${bytes} bytes; ${rules.family} takes ${role} files of at most ${maxBytes} bytes` });
   }

@@ -52,6 +52,14 @@ export const CHECK = {
   roleTrust: 'role.trust',
   roleEni: 'role.eni-permissions',
   roleBuckets: 'role.bucket-access',
+  customizationSupported: 'customization.supported',
+  graderExists: 'grader.exists',
+  graderInvoke: 'grader.invoke-permission',
+  graderResourcePolicy: 'grader.resource-policy',
+  graderTimeout: 'grader.timeout',
+  graderConcurrency: 'grader.concurrency',
+  teacherAvailable: 'teacher.available',
+  invocationLogsExist: 'invocation-logs.exist',
 } as const;
 
 /** A check that passed. */

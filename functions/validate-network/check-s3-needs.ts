@@ -14,7 +14,10 @@ export interface S3Need {
 export function s3Needs(job: JobInput): S3Need[] {
   const arn = (bucket: string, key?: string) => objectArn(job.partition, bucket, key);
   const needs: S3Need[] = [];
-  for (const { bucket, key } of [job.s3.training, ...job.s3.validation]) {
+  const read = [job.s3.training, ...job.s3.validation].filter((l) => l !== undefined);
+  // The invocation-log source is a prefix: Bedrock reads the log objects under it.
+  if (job.s3.invocationLogs) read.push({ bucket: job.s3.invocationLogs.bucket, key: `${job.s3.invocationLogs.key}*` });
+  for (const { bucket, key } of read) {
     needs.push({ bucket, action: 's3:GetObject', resource: arn(bucket, key) }, { bucket, action: 's3:ListBucket', resource: arn(bucket) });
   }
   const out = job.s3.output;

@@ -10,8 +10,10 @@ export function bucketChecks(job: JobInput, facts: PreflightFacts): CheckResult[
   const checks: CheckResult[] = [];
   const usable = new Set<string>();
   for (const b of facts.buckets) checks.push(...oneBucket(job, b, usable));
-  const { bucket } = job.s3.training;
   const d = facts.dataset;
+  // No training file (the job trains on invocation logs): nothing to find.
+  if (!job.s3.training || !d) return checks;
+  const { bucket } = job.s3.training;
   if (d.status === 'prefix') {
     checks.push(
       flag(CHECK.datasetExists, 'fail', d.uri, 'trainingDataS3Uri names a prefix, not a dataset file', 'Point trainingDataS3Uri at the JSONL file.'),

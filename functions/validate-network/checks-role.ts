@@ -2,6 +2,7 @@
 import { ec2Arn, jobArn } from '../shared/arn.js';
 import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG } from '../shared/bedrock-enis.js';
 import type { JobInput } from '../shared/job-input.js';
+import type { PolicyDocument } from '../shared/policies/document.js';
 import { evaluatePolicies, worst, type ConditionContext, type PolicyRequest } from '../shared/policies/eval.js';
 import { buildRolePolicy } from '../shared/policies/role.js';
 import type { RoleFacts } from './facts.js';
@@ -49,6 +50,21 @@ function eniNeeds(job: JobInput): PolicyRequest[] {
   return needs;
 }
 
+/**
+ * The identity policies the role will have when the job runs, and how to name them: with policies.role
+ * 'apply', the role as apply-policies will leave it (its statements added). Undefined when the role's
+ * policies could not be read.
+ */
+export function roleDocuments(job: JobInput, role: RoleFacts): { documents: PolicyDocument[]; source: string; apply: boolean } | undefined {
+  if (role.status !== 'found' || !role.policies) return undefined;
+  const apply = job.policies.role === 'apply';
+  return {
+    documents: [...role.policies.map((p) => p.document), ...(apply ? [buildRolePolicy(job, null)] : [])],
+    source: apply ? "the role's policies plus apply-policies' role policy" : "the role's policies",
+    apply,
+  };
+}
+
 /** The Bedrock role exists, trusts Bedrock, and can create its ENIs and reach the job's buckets. */
 export function roleChecks(job: JobInput, role: RoleFacts, vpcId?: string): CheckResult[] {
   const resource = role.roleArn;
@@ -85,10 +101,7 @@ export function roleChecks(job: JobInput, role: RoleFacts, vpcId?: string): Chec
     const fix = 'Allow the workflow iam:ListRolePolicies, iam:GetRolePolicy, iam:ListAttachedRolePolicies, iam:GetPolicy, iam:GetPolicyVersion.';
     return [...checks, flag(CHECK.roleEni, 'warn', resource, why, fix), flag(CHECK.roleBuckets, 'warn', resource, why, fix)];
   }
-  const apply = job.policies.role === 'apply';
-  // With policies.role 'apply', judge the role as apply-policies will leave it: its statements added.
-  const documents = [...role.policies.map((p) => p.document), ...(apply ? [buildRolePolicy(job, null)] : [])];
-  const source = apply ? "the role's policies plus apply-policies' role policy" : "the role's policies";
+  const { documents, source, apply } = roleDocuments(job, role)!;
   const eni = eniNeeds(job).map((need) => ({ need, decision: evaluatePolicies(documents, need) }));
   const eniDecision = worst(eni.map((e) => e.decision));
   const eniProblems = [...new Set(eni.filter((e) => e.decision !== 'allowed').map((e) => `${e.need.action} on ${e.need.resource} (${e.decision})`))];

@@ -6,9 +6,11 @@
 import type { JobInput } from '../shared/job-input.js';
 import type { PreflightFacts } from './facts.js';
 import { bucketChecks } from './checks-buckets.js';
+import { customizationChecks } from './checks-customization.js';
 import { vpcAttributeChecks } from './checks-dns.js';
 import { endpointChecks } from './checks-endpoint.js';
 import { membershipChecks } from './checks-membership.js';
+import { modelSupportChecks } from './checks-model-support.js';
 import { DEFAULT_MIN_FREE_IPS_PER_SUBNET, type CheckResult, type PreflightOptions } from './check-result.js';
 import { roleChecks } from './checks-role.js';
 import { internetRouteChecks } from './checks-routes.js';
@@ -16,7 +18,7 @@ import { securityGroupChecks } from './checks-security-groups.js';
 import { zoneChecks } from './checks-zones.js';
 
 export * from './check-result.js';
-export { bucketChecks, endpointChecks, internetRouteChecks, membershipChecks, roleChecks, securityGroupChecks, vpcAttributeChecks, zoneChecks };
+export { bucketChecks, customizationChecks, endpointChecks, internetRouteChecks, membershipChecks, modelSupportChecks, roleChecks, securityGroupChecks, vpcAttributeChecks, zoneChecks };
 export { effectiveRouteTable } from './check-network.js';
 export { cidrCovers } from './checks-security-groups.js';
 export { endpointPolicyChecks } from './checks-endpoint.js';
@@ -34,5 +36,7 @@ export function runChecks(job: JobInput, facts: PreflightFacts, options: Preflig
     ...(vpcOk ? internetRouteChecks(facts) : []),
     ...bucketChecks(job, facts),
     ...roleChecks(job, facts.role, facts.vpcId),
+    ...modelSupportChecks(job),
+    ...customizationChecks(job, facts),
   ];
 }

@@ -2,7 +2,8 @@
  * Reads everything the preflight checks need, with a constant number of AWS calls whatever the
  * number of subnets and security groups: every EC2 Describe is one filtered (paginated) call, and
  * independent calls run concurrently. S3 and IAM calls grow only with the number of buckets and of
- * policies on the role. Nothing here decides pass or fail: see checks.ts.
+ * policies on the role; a distillation or RFT job adds a call or two for what it names
+ * (facts-customization.ts). Nothing here decides pass or fail: see checks.ts.
  */
 import {
   DescribeVpcAttributeCommand,
@@ -34,8 +35,9 @@ import type { JobInput } from '../shared/job-input.js';
 import { parsePolicy, type PolicyDocument } from '../shared/policies/document.js';
 import { s3ServiceName, type S3Location } from '../shared/s3.js';
 import { collect, counted, type CallTally, type Countable } from '../shared/sdk.js';
+import { gatherCustomizationFacts, type CustomizationDeps, type CustomizationFacts } from './facts-customization.js';
 
-export interface ValidateNetworkDeps {
+export interface ValidateNetworkDeps extends CustomizationDeps {
   ec2: EC2Client;
   s3: S3Client;
   iam: IAMClient;
@@ -93,19 +95,23 @@ export interface PreflightFacts {
   /** The region's S3 prefix list (read only when a job group restricts egress); null: not found. */
   s3PrefixList?: { id: string; cidrs: string[] } | null;
   buckets: BucketFacts[];
-  dataset: DatasetFacts;
+  /** The training dataset file; absent when the job trains on invocation logs. */
+  dataset?: DatasetFacts;
   role: RoleFacts;
+  /** The grader, teacher and invocation-log source the job names (facts-customization.ts). */
+  customization: CustomizationFacts;
 }
 
 /** Reads every fact of the preflight. `calls` is incremented for each AWS call made. */
 export async function gatherFacts(job: JobInput, deps: ValidateNetworkDeps, calls: CallTally): Promise<PreflightFacts> {
-  const [network, buckets, dataset, role] = await Promise.all([
+  const [network, buckets, dataset, role, customization] = await Promise.all([
     gatherNetwork(job, deps.ec2, calls),
     Promise.all(job.s3.buckets.map(({ bucket }) => readBucket(bucket, deps.s3, calls))),
-    readDataset(job.trainingDataS3Uri, job.s3.training, deps.s3, calls),
+    job.trainingDataS3Uri !== undefined && job.s3.training ? readDataset(job.trainingDataS3Uri, job.s3.training, deps.s3, calls) : undefined,
     readRole(job.roleArn, deps.iam, calls),
+    gatherCustomizationFacts(job, deps, calls),
   ]);
-  return { ...network, buckets, dataset, role };
+  return { ...network, buckets, ...(dataset ? { dataset } : {}), role, customization };
 }
 
 type NetworkPart = Pick<PreflightFacts, 'jobSubnets' | 'groups' | 'vpcId' | 'vpc' | 's3PrefixList'>;

@@ -4,7 +4,7 @@
  * network preflight (validate-network.ts).
  */
 import * as z from 'zod/mini';
-import { ec2, iam, s3 } from '../shared/clients.js';
+import { bedrock, ec2, iam, lambda, s3 } from '../shared/clients.js';
 import { executionSchema, resolveJobInput } from '../shared/job-input.js';
 import { makeHandler } from '../shared/handler.js';
 import { log } from '../shared/log.js';
@@ -18,7 +18,7 @@ export const handler = makeHandler(eventSchema, async ({ input, execution }) => 
   const stage = loadStage(process.env);
   // The stage's values under the input, the input checked to stay within them: before any AWS call.
   const job = resolveJobInput(input, stage, execution);
-  const preflight = await validateNetwork(job, { ec2, s3, iam }, job.preflight);
+  const preflight = await validateNetwork(job, { ec2, s3, iam, lambda, bedrock }, job.preflight);
   log.info('preflight passed', { jobName: job.jobName, counts: preflight.counts, awsCalls: preflight.awsCalls });
   return { job, execution, preflight };
 });

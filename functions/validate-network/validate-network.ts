@@ -16,7 +16,7 @@ export type { CheckResult, PreflightOptions, Severity } from './checks.js';
 export type { ValidateNetworkDeps } from './facts.js';
 
 /** AWS API calls made by the preflight, per service. */
-export type PreflightCalls = { ec2: number; s3: number; iam: number };
+export type PreflightCalls = { ec2: number; s3: number; iam: number; lambda: number; bedrock: number };
 
 export interface PreflightReport {
   ok: boolean;
@@ -58,7 +58,7 @@ export async function buildReport(
   deps: ValidateNetworkDeps,
   options: PreflightOptions = {},
 ): Promise<PreflightReport> {
-  const awsCallsByService: PreflightCalls = { ec2: 0, s3: 0, iam: 0 };
+  const awsCallsByService: PreflightCalls = { ec2: 0, s3: 0, iam: 0, lambda: 0, bedrock: 0 };
   const facts = await gatherFacts(job, deps, awsCallsByService);
   const checks = runChecks(job, facts, options);
   const failed = (s: Severity) => checks.filter((c) => !c.passed && c.severity === s).length;
@@ -69,7 +69,7 @@ export async function buildReport(
     region: job.region,
     checks,
     counts,
-    awsCalls: awsCallsByService.ec2 + awsCallsByService.s3 + awsCallsByService.iam,
+    awsCalls: Object.values(awsCallsByService).reduce((a, b) => a + b, 0),
     awsCallsByService,
   };
 }

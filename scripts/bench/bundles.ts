@@ -327,10 +327,14 @@ function baselineSource(scan: Scan): { code: string; clients: Client[] } {
     if (!byModule.has(module)) byModule.set(module, new Set());
     byModule.get(module)!.add(name);
   };
+  // Commands and helpers are imported under a name of their module's: two clients may both have a
+  // GetPolicyCommand (IAM and Lambda).
+  const local = (module: string, name: string) => `${module.replace(/^@aws-sdk\/client-/, '').replace(/[^a-zA-Z0-9]/g, '_')}_${name}`;
+  const imported = (module: string, name: string) => (name === clients.find((c) => c.module === module)?.className ? name : `${name} as ${local(module, name)}`);
   clients.forEach((c) => add(c.module, c.className));
   scan.commands.forEach((names, module) => names.forEach((n) => add(module, n)));
   scan.helpers.forEach((names, module) => names.forEach((n) => add(module, n)));
-  const lines = [...byModule].map(([module, names]) => `import { ${[...names].sort().join(', ')} } from '${module}';`);
+  const lines = [...byModule].map(([module, names]) => `import { ${[...names].sort().map((n) => imported(module, n)).join(', ')} } from '${module}';`);
   const argsText = clients.map((c) => c.args).join(' ');
   helpers.forEach((decl, name) => new RegExp(`\\b${name}\\b`).test(argsText) && lines.push(decl));
   clients.forEach((c) => lines.push(`const ${c.exportName} = new ${c.className}(${c.args});`));
@@ -339,7 +343,7 @@ function baselineSource(scan: Scan): { code: string; clients: Client[] } {
   for (const [module, names] of scan.commands) {
     const client = clients.find((c) => c.module === module);
     if (!client) throw new Error(`commands of ${module} are sent, but no ${module} client of clients.ts is imported`);
-    for (const name of [...names].sort()) sends.push(`  await ${client.exportName}.send(new ${name}(e.c${i++}));`);
+    for (const name of [...names].sort()) sends.push(`  await ${client.exportName}.send(new ${local(module, name)}(e.c${i++}));`);
   }
   for (const [module, names] of scan.helpers) {
     const client = clients.find((c) => c.module === module);
@@ -347,8 +351,8 @@ function baselineSource(scan: Scan): { code: string; clients: Client[] } {
     for (const name of [...names].sort()) {
       sends.push(
         name.startsWith('paginate')
-          ? `  for await (const page of ${name}({ client: ${client.exportName} }, e.c${i++})) e.pages.push(page);`
-          : `  await ${name}({ client: ${client.exportName}, maxWaitTime: 60 }, e.c${i++});`,
+          ? `  for await (const page of ${local(module, name)}({ client: ${client.exportName} }, e.c${i++})) e.pages.push(page);`
+          : `  await ${local(module, name)}({ client: ${client.exportName}, maxWaitTime: 60 }, e.c${i++});`,
       );
     }
   }

@@ -20,6 +20,8 @@
 import { AssociateRouteTableCommand, CreateSecurityGroupCommand, CreateSubnetCommand } from '@aws-sdk/client-ec2';
 import { AttachRolePolicyCommand, CreatePolicyCommand, CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { BedrockClient } from '@aws-sdk/client-bedrock';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { resolveJobInput } from '../../functions/shared/job-input.js';
 import { stageFromParams } from '../../functions/shared/stage.js';
 import { buildReport } from '../../functions/validate-network/validate-network.js';
@@ -51,7 +53,10 @@ export async function run(ctx: { endpoint: string; quick?: boolean }): Promise<B
   const maxSubnets = ctx.quick ? 4 : 16;
   const mixes = ctx.quick ? POLICY_MIXES.filter(([i, m]) => i + m <= 1).slice(0, 2) : POLICY_MIXES;
   const timedRuns = ctx.quick ? 1 : 5;
-  const { clients, account } = await seedFreshDemo(ctx.endpoint, REGION);
+  const { clients: seeded, account } = await seedFreshDemo(ctx.endpoint, REGION);
+  // The preflight's Lambda and Bedrock clients (a fine-tuning job calls neither).
+  const common = { endpoint: ctx.endpoint, region: REGION, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
+  const clients = { ...seeded, lambda: new LambdaClient(common), bedrock: new BedrockClient(common) };
   const subnetIds = [...account.subnetIds];
   for (let i = subnetIds.length; i < maxSubnets; i++) {
     const out = await clients.ec2.send(

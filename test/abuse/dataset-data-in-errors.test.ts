@@ -19,7 +19,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MAX_DETAILED_PROBLEMS } from '../../functions/validate-dataset/validate-dataset.js';
 import { handler } from '../../functions/validate-dataset/handler.js';
 import { errorAsData } from '../../functions/shared/log.js';
-import { resolvedJob } from '../fixtures/job.js';
+import { CUSTOMIZATIONS, resolvedJob } from '../fixtures/job.js';
 import { motoClients, resetMoto } from '../support/moto-clients.js';
 
 const { s3 } = motoClients();
@@ -30,6 +30,10 @@ const PIECES = Array.from({ length: SECRET.length - 3 }, (_, i) => SECRET.slice(
 const TITAN = 'amazon.titan-text-express-v1';
 const HAIKU = 'anthropic.claude-3-haiku-20240307-v1:0:200k';
 const NOVA = 'amazon.nova-lite-v1:0:300k';
+/** Distillation (prompts) and reinforcement fine-tuning (OpenAI chat format), with their job settings. */
+const DISTILL = CUSTOMIZATIONS.distillation.baseModelIdentifier;
+const RFT = CUSTOMIZATIONS.rft.baseModelIdentifier;
+const SETTINGS: Record<string, Record<string, unknown>> = { [DISTILL]: CUSTOMIZATIONS.distillation, [RFT]: CUSTOMIZATIONS.rft };
 
 const turn = (role: unknown, content: unknown) => ({ role, content });
 const nova = (...messages: unknown[]) => ({ schemaVersion: 'bedrock-conversation-2024', messages });
@@ -39,6 +43,8 @@ const GOOD: Record<string, string> = {
   [TITAN]: json({ prompt: 'What are your opening hours?', completion: 'We open at nine.' }),
   [HAIKU]: json({ messages: [turn('user', 'What are your opening hours?'), turn('assistant', 'We open at nine.')] }),
   [NOVA]: json(nova(turn('user', [{ text: 'What are your opening hours?' }]), turn('assistant', [{ text: 'We open at nine.' }]))),
+  [DISTILL]: json(nova(turn('user', [{ text: 'What are your opening hours?' }]))),
+  [RFT]: json({ messages: [turn('user', 'What are your opening hours?')], reference_answer: 'We open at nine.' }),
 };
 /** Enough valid records for every model's minimum (Nova: 8), after the broken one. */
 const goodLines = (model: string) => Array.from({ length: 8 }, () => GOOD[model]!).join('\n') + '\n';
@@ -66,6 +72,10 @@ const CASES: [string, string, string | Buffer][] = [
   ['Nova: a role that is the secret', NOVA, json(nova(turn(SECRET, [{ text: 'q' }]), turn('assistant', [{ text: 'a' }])))],
   ['Nova: a media format and URI that are the secret', NOVA, json(nova(turn('user', [{ text: 'q' }, { image: { format: SECRET, source: { s3Location: { uri: SECRET } } } }]), turn('assistant', [{ text: 'a' }])))],
   ['Nova: content items of an unknown kind', NOVA, json(nova(turn('user', [{ [SECRET]: SECRET }]), turn('assistant', [{ text: `${SECRET} Bot: ${SECRET}` }])))],
+  ['Distillation: schemaVersion, unknown keys and a role that are the secret', DISTILL, json({ schemaVersion: SECRET, [SECRET]: SECRET, system: [{ text: 'a', [SECRET]: 1 }], messages: [turn(SECRET, [{ text: SECRET }])] })],
+  ['Distillation: content that is not one {text}', DISTILL, json(nova(turn('user', [{ text: SECRET }, { image: SECRET }]), turn('user', SECRET)))],
+  ['RFT: a role, a reserved token and a duplicate tool name beside the secret', RFT, json({ messages: [turn(SECRET, SECRET), turn('user', `${SECRET} Thought: ${SECRET}`)], reference_answer: [SECRET], tools: [{ type: 'function', function: { name: SECRET, description: SECRET, parameters: { type: 'object', properties: {} } } }, { type: SECRET, function: { name: SECRET, description: SECRET, parameters: { type: SECRET, properties: SECRET } } }] })],
+  ['RFT: messages, id and reference_answer of the wrong type', RFT, json({ messages: [SECRET, { role: 'system', content: [SECRET] }], id: { [SECRET]: SECRET }, reference_answer: { } })],
   ['Nova: schemaVersion and system of the wrong type', NOVA, json({ schemaVersion: [SECRET], system: [SECRET, { [SECRET]: SECRET }], messages: [turn('user', [{ text: 'q' }]), turn('assistant', [{ text: 'a' }])] })],
 ];
 
@@ -99,7 +109,7 @@ describe('attack: personal data in a dataset that fails its checks', () => {
 
   const runDatasetStep = async (model: string, key: string, body: string | Buffer) => {
     await s3.send(new PutObjectCommand({ Bucket: 'training-bucket', Key: key, Body: body }));
-    const job = resolvedJob({ baseModelIdentifier: model, trainingDataS3Uri: `s3://training-bucket/${key}`, validationDataS3Uris: [] });
+    const job = resolvedJob({ ...SETTINGS[model], baseModelIdentifier: model, trainingDataS3Uri: `s3://training-bucket/${key}`, validationDataS3Uris: [] });
     return (handler as unknown as (event: unknown, context: unknown) => Promise<unknown>)(
       { job },
       { getRemainingTimeInMillis: () => 600_000, functionName: 'validate-dataset', awsRequestId: 'abuse' },

@@ -5,10 +5,12 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import {
   applyPolicies,
   planPolicies,
+  revokeGrants,
   rollbackPolicies,
   type ApplyPoliciesDeps,
 } from '../../functions/apply-policies/apply-policies.js';
 import { s3Sid } from '../../functions/shared/policies/s3-access.js';
+import { graderStatement } from '../../functions/shared/policies/role.js';
 import { PolicyApplyError } from '../../functions/shared/errors.js';
 import { resolveJobInput, type JobInput } from '../../functions/shared/job-input.js';
 import { coveringParams, jobPart, testStage } from '../fixtures/stage.js';
@@ -336,5 +338,58 @@ describe('apply-policies against moto', () => {
     expect(endpoint.diff.added).toHaveLength(2);
     expect(plan.summary).toHaveLength(4);
     expect(JSON.stringify(plan).length).toBeLessThan(32_000);
+  });
+});
+
+describe('grants for the new customization types against moto', () => {
+  let account: DemoAccount;
+  const GRADER = 'arn:aws:lambda:us-east-1:123456789012:function:reward-grader';
+  const LOGS = 'grant-test-invocation-logs';
+  beforeEach(async () => {
+    await resetMoto();
+    account = await seedDemoAccount({ ec2, s3, iam, dynamodb: motoClients().dynamodb });
+  });
+  const rft = (): JobInput => {
+    const raw = demoJobInput(account, {
+      customizationType: 'REINFORCEMENT_FINE_TUNING',
+      hyperParameters: {},
+      customizationConfig: { rftConfig: { graderConfig: { lambdaGrader: { lambdaArn: GRADER } } } },
+      policies: { endpoint: 'restrict', outputBucket: 'apply', trainingBucket: 'apply', role: 'apply', exemptPrincipalArns: [OPERATOR] },
+    });
+    return resolveJobInput(jobPart(raw), testStage(coveringParams(raw, { s3EndpointIds: account.endpointId, graderLambdaArns: GRADER })), { id: OWNER, name: 'run-1' });
+  };
+
+  it("the role policy as IAM stores it carries the grader statement after apply; revoke with no other holder removes it", async () => {
+    const plan = await planPolicies(rft(), recordingDeps().deps, { workflowRoleArn: WORKFLOW_ROLE });
+    await applyPolicies(plan, recordingDeps().deps, lease());
+    const stored = JSON.parse((await rolePolicyText(`BedrockVpcCustomization-${account.vpcId}`))!) as { Statement: unknown[] };
+    expect(stored.Statement).toContainEqual(graderStatement(GRADER));
+
+    await revokeGrants(recordingDeps().deps, lease(), false);
+    const after = await rolePolicyText(`BedrockVpcCustomization-${account.vpcId}`);
+    expect(after === null ? [] : (JSON.parse(after) as { Statement: unknown[] }).Statement).not.toContainEqual(graderStatement(GRADER));
+  });
+
+  it('a job trained on invocation logs reads their bucket through the role and the endpoint; its bucket policy is never written', async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: LOGS }));
+    const { trainingDataS3Uri: _, validationDataS3Uris: __, ...raw } = demoJobInput(account, {
+      customizationType: 'DISTILLATION',
+      hyperParameters: {},
+      customizationConfig: { distillationConfig: { teacherModelConfig: { teacherModelIdentifier: 'amazon.nova-premier-v1:0' } } },
+      invocationLogsConfig: { invocationLogSource: { s3Uri: `s3://${LOGS}/AWSLogs/` } },
+      policies: { endpoint: 'restrict', outputBucket: 'apply', trainingBucket: 'apply', role: 'apply', exemptPrincipalArns: [OPERATOR] },
+    });
+    const stage = testStage(
+      coveringParams(raw, { s3EndpointIds: account.endpointId, trainingBucket: account.trainingBucket, teacherModelIdentifiers: 'amazon.nova-premier-v1:0', invocationLogBuckets: LOGS }),
+    );
+    const logJob = resolveJobInput(jobPart(raw), stage, { id: OWNER, name: 'run-1' });
+    const rec = recordingDeps();
+    await applyPolicies(await planPolicies(logJob, rec.deps, { workflowRoleArn: WORKFLOW_ROLE, invocationLogBuckets: [LOGS] }), rec.deps, lease());
+
+    expect(await bucketPolicyText(LOGS)).toBeNull();
+    expect(await bucketPolicyText(account.outputBucket)).not.toBeNull();
+    const read = { Sid: s3Sid(LOGS, 'read'), Effect: 'Allow', Action: ['s3:GetObject', 's3:ListBucket'], Resource: [`arn:aws:s3:::${LOGS}`, `arn:aws:s3:::${LOGS}/*`] };
+    expect((JSON.parse((await rolePolicyText(`BedrockVpcCustomization-${account.vpcId}`))!) as { Statement: unknown[] }).Statement).toContainEqual(read);
+    expect((JSON.parse(await endpointPolicyText(account.endpointId)) as { Statement: unknown[] }).Statement).toContainEqual({ ...read, Principal: '*' });
   });
 });

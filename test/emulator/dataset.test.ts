@@ -2,15 +2,19 @@
  * The dataset step against moto: the ASL file with the real handlers streams the training and
  * validation objects from moto's S3 over the wire. A bad line fails in DatasetRejected naming the
  * line, before any policy is written; a valid dataset passes with a token estimate; a budget below
- * the estimate fails.
+ * the estimate fails. Distillation and RFT datasets (AWS's documented examples,
+ * test/support/datasets.ts) are read from moto's S3 by the real validate-dataset handler.
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeVpcEndpointsCommand } from '@aws-sdk/client-ec2';
 import { ListRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { demoJobInput, demoStageParams, seedDemoAccount, type DemoAccount } from '../../local/seed.js';
-import { loadLambdaHandlers, runWorkflow, type TaskHandler } from '../../local/workflow.js';
-import { setStage } from '../fixtures/stage.js';
+import { loadLambdaHandler, loadLambdaHandlers, runWorkflow, type TaskHandler } from '../../local/workflow.js';
+import { resolveJobInput } from '../../functions/shared/job-input.js';
+import { CUSTOMIZATIONS, EXECUTION, rawJob } from '../fixtures/job.js';
+import { coveringParams, jobPart, setStage, testStage } from '../fixtures/stage.js';
+import { DISTILLATION_EXAMPLES, RFT_EXAMPLES, examplesDataset } from '../support/datasets.js';
 import { motoClients, resetMoto } from '../support/moto-clients.js';
 
 const { ec2, s3, iam } = motoClients();
@@ -82,5 +86,71 @@ describe('dataset step against moto', () => {
     expect(unpriced).toMatchObject({ status: 'FAILED', error: 'InvalidInputError' });
     expect(unpriced.cause).toContain("baseModelIdentifier: has no training price, so the stage's cost cap (param maxTrainingCostUsd) cannot be held");
     expect(await policiesNow()).toEqual(before);
+  });
+});
+
+describe('distillation and RFT datasets read from moto by the validate-dataset handler', () => {
+  let account: DemoAccount;
+  let validateDataset: TaskHandler;
+  beforeAll(async () => {
+    validateDataset = await loadLambdaHandler('validate-dataset');
+  });
+  beforeEach(async () => {
+    await resetMoto();
+    account = await seedDemoAccount({ ec2, s3, iam, dynamodb: motoClients().dynamodb });
+    setStage(demoStageParams(account));
+  });
+
+  const put = (key: string, body: string) => s3.send(new PutObjectCommand({ Bucket: account.trainingBucket, Key: key, Body: body }));
+  /** The resolved job of `overrides` on the demo account's training bucket, as ValidateNetwork passes it on. */
+  const resolved = (overrides: Record<string, unknown>) => {
+    const raw = rawJob({ ...overrides, outputDataS3Uri: `s3://${account.outputBucket}/runs/` });
+    return JSON.parse(JSON.stringify(resolveJobInput(jobPart(raw), testStage(coveringParams(raw)), EXECUTION)));
+  };
+  const uri = (key: string) => `s3://${account.trainingBucket}/${key}`;
+
+  it('distillation: 100 documented prompts pass with their ETag pinned; a multi-turn prompt for a single-turn student fails on its line', async () => {
+    await put('distill/prompts.jsonl', examplesDataset(Object.values(DISTILLATION_EXAMPLES), 100));
+    const job = resolved({ ...CUSTOMIZATIONS.distillation, trainingDataS3Uri: uri('distill/prompts.jsonl'), validationDataS3Uris: [] });
+    const report = (await validateDataset({ job })) as any;
+    expect(report).toMatchObject({ status: 'passed', format: 'distillation-prompts', family: 'nova-micro', trainingRecords: 100, problems: [] });
+    expect(report.tokens).toBeUndefined();
+    expect(report.objects).toEqual([expect.objectContaining({ role: 'training', uri: uri('distill/prompts.jsonl'), etag: expect.stringMatching(/^".+"$/), checked: true })]);
+
+    const lines = examplesDataset(Object.values(DISTILLATION_EXAMPLES), 100).split('\n');
+    lines[9] = JSON.stringify({ ...DISTILLATION_EXAMPLES.labelled, messages: [...DISTILLATION_EXAMPLES.labelled.messages, { role: 'user', content: [{ text: 'and at sunset?' }] }] });
+    await put('distill/multi-turn.jsonl', lines.join('\n'));
+    const haiku = resolved({
+      ...CUSTOMIZATIONS.distillation,
+      baseModelIdentifier: 'anthropic.claude-3-haiku-20240307-v1:0:200k',
+      trainingDataS3Uri: uri('distill/multi-turn.jsonl'),
+      validationDataS3Uris: [],
+    });
+    await expect(validateDataset({ job: haiku })).rejects.toThrow(`${uri('distill/multi-turn.jsonl')} line 10, messages [messages.singleTurn]`);
+  });
+
+  it('RFT: 100 documented prompts and a validation file pass; a record without reference_answer fails on its line', async () => {
+    await put('rft/train.jsonl', examplesDataset(Object.values(RFT_EXAMPLES), 100));
+    await put('rft/validation.jsonl', examplesDataset(Object.values(RFT_EXAMPLES), 8));
+    const job = resolved({ ...CUSTOMIZATIONS.rft, trainingDataS3Uri: uri('rft/train.jsonl'), validationDataS3Uris: [uri('rft/validation.jsonl')] });
+    const report = (await validateDataset({ job })) as any;
+    expect(report).toMatchObject({ status: 'passed', format: 'rft-chat-completion', family: 'nova-2-lite', trainingRecords: 100, validationRecords: 8 });
+    expect(report.objects.map((o: { role: string; checked: boolean }) => [o.role, o.checked])).toEqual([
+      ['training', true],
+      ['validation', true],
+    ]);
+
+    const lines = examplesDataset(Object.values(RFT_EXAMPLES), 100).split('\n');
+    lines[56] = JSON.stringify({ messages: RFT_EXAMPLES.math.messages });
+    await put('rft/no-answer.jsonl', lines.join('\n'));
+    const bad = resolved({ ...CUSTOMIZATIONS.rft, trainingDataS3Uri: uri('rft/no-answer.jsonl'), validationDataS3Uris: [] });
+    await expect(validateDataset({ job: bad })).rejects.toThrow(`${uri('rft/no-answer.jsonl')} line 57, reference_answer [field.required]`);
+  });
+
+  it('a job that trains on invocation logs reads nothing: not checked', async () => {
+    const job = resolved({ ...CUSTOMIZATIONS.invocationLogs });
+    const report = (await validateDataset({ job })) as any;
+    expect(report).toMatchObject({ status: 'not-checked', objects: [], files: [] });
+    expect(report.notes[0]).toContain('not checked: the job trains on Bedrock invocation logs');
   });
 });

@@ -11,7 +11,18 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../local/paths.js';
-import { DEMO_NETWORK, DEMO_OUTPUT_BUCKET, DEMO_ROLE_NAME, DEMO_TRAINING_BUCKET } from '../../local/seed.js';
+import {
+  DEMO_DISTILLATION,
+  DEMO_DISTILLATION_KEY,
+  DEMO_GRADER_FUNCTION_NAME,
+  DEMO_INVOCATION_LOG_BUCKET,
+  DEMO_NETWORK,
+  DEMO_OUTPUT_BUCKET,
+  DEMO_RFT,
+  DEMO_RFT_KEY,
+  DEMO_ROLE_NAME,
+  DEMO_TRAINING_BUCKET,
+} from '../../local/seed.js';
 
 const EXAMPLES = join(projectRoot, 'examples');
 const example = (name: string) => join(EXAMPLES, name);
@@ -58,7 +69,7 @@ const TESTED_ELSEWHERE: Record<string, string> = {
 };
 
 /** The job inputs and stage params files, each run below. */
-const RUN_HERE = ['job-input.json', 'dry-run.json', 'restrict-everything.params.json'];
+const RUN_HERE = ['job-input.json', 'dry-run.json', 'restrict-everything.params.json', 'distillation.json', 'rft.json', 'distillation-invocation-logs.json'];
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -76,8 +87,8 @@ describe('examples/', () => {
     }
   });
 
-  it('job-input.json names the demo account the local run seeds: its network, buckets and role', () => {
-    const input = json('job-input.json');
+  it.each(['job-input.json', 'distillation.json', 'rft.json', 'distillation-invocation-logs.json'])('%s names the demo account the local run seeds: its network, buckets and role', (name) => {
+    const input = json(name);
     expect(input.vpcConfig).toEqual({
       vpcId: DEMO_NETWORK.vpcId.id,
       subnetIds: DEMO_NETWORK.subnetIds.map((s) => s.id),
@@ -85,8 +96,42 @@ describe('examples/', () => {
     });
     // moto's default account (moto/core/models.py DEFAULT_ACCOUNT_ID), where the demo role is created.
     expect(input.roleArn).toBe(`arn:aws:iam::123456789012:role/${DEMO_ROLE_NAME}`);
-    expect(input.trainingDataS3Uri).toMatch(new RegExp(`^s3://${DEMO_TRAINING_BUCKET}/`));
+    if (name === 'distillation-invocation-logs.json') {
+      // Where Bedrock delivers the demo account's logs: <bucket>/AWSLogs/<account>/BedrockModelInvocationLogs/<region>/.
+      expect(input).not.toHaveProperty('trainingDataS3Uri');
+      expect(input.invocationLogsConfig).toMatchObject({
+        invocationLogSource: { s3Uri: `s3://${DEMO_INVOCATION_LOG_BUCKET}/AWSLogs/123456789012/BedrockModelInvocationLogs/us-east-1/` },
+      });
+    } else {
+      expect(input.trainingDataS3Uri).toMatch(new RegExp(`^s3://${DEMO_TRAINING_BUCKET}/`));
+    }
     expect(input.outputDataS3Uri).toMatch(new RegExp(`^s3://${DEMO_OUTPUT_BUCKET}/`));
+  });
+
+  it('distillation.json and rft.json name the demo\'s datasets, teacher, grader and the documented RFT hyper-parameters', () => {
+    expect(json('distillation.json')).toMatchObject({
+      customizationType: 'DISTILLATION',
+      baseModelIdentifier: DEMO_DISTILLATION.baseModelIdentifier,
+      trainingDataS3Uri: `s3://${DEMO_TRAINING_BUCKET}/${DEMO_DISTILLATION_KEY}`,
+      customizationConfig: {
+        distillationConfig: {
+          teacherModelConfig: { teacherModelIdentifier: DEMO_DISTILLATION.teacherModelIdentifier, maxResponseLengthForInference: DEMO_DISTILLATION.maxResponseLengthForInference },
+        },
+      },
+    });
+    expect(json('rft.json')).toMatchObject({
+      customizationType: 'REINFORCEMENT_FINE_TUNING',
+      baseModelIdentifier: DEMO_RFT.baseModelIdentifier,
+      trainingDataS3Uri: `s3://${DEMO_TRAINING_BUCKET}/${DEMO_RFT_KEY}`,
+      customizationConfig: {
+        rftConfig: {
+          graderConfig: { lambdaGrader: { lambdaArn: `arn:aws:lambda:us-east-1:123456789012:function:${DEMO_GRADER_FUNCTION_NAME}` } },
+          hyperParameters: DEMO_RFT.hyperParameters,
+        },
+      },
+    });
+    // RFT's hyper-parameters are typed, in rftConfig: never the string map.
+    expect(json('rft.json')).not.toHaveProperty('hyperParameters');
   });
 });
 
@@ -95,14 +140,22 @@ describe('examples/ run with the local target as shipped', () => {
   let jobInput: Run;
   let dryRun: Run;
   let params: Run;
+  let distillation: Run;
+  let rft: Run;
+  let logs: Run;
   beforeAll(async () => {
-    // Side by side, each with its own moto on its own port.
+    // Side by side, each with its own moto on its own port, three at a time.
     [jobInput, dryRun, params] = await Promise.all([
       runLocal(['--input', example('job-input.json')]),
       runLocal(['--input', example('dry-run.json')]),
       runLocal(['--params', example('restrict-everything.params.json'), '--input', example('dry-run.json')]),
     ]);
-  }, 200_000);
+    [distillation, rft, logs] = await Promise.all([
+      runLocal(['--input', example('distillation.json')]),
+      runLocal(['--input', example('rft.json')]),
+      runLocal(['--input', example('distillation-invocation-logs.json')]),
+    ]);
+  }, 300_000);
 
   it('job-input.json: the whole workflow in the example\'s network, the stand-in completes the job (exit 0)', () => {
     const { code, doc, stderr } = jobInput;
@@ -142,5 +195,39 @@ describe('examples/ run with the local target as shipped', () => {
     ]);
     // The params file's exempt principal is kept out of the bucket Deny it plans.
     expect(JSON.stringify(doc.output?.policies)).toContain(String(file.exemptPrincipalArns));
+  });
+
+  it.each([
+    ['distillation.json', () => distillation],
+    ['rft.json', () => rft],
+    ['distillation-invocation-logs.json', () => logs],
+  ] as const)('%s: the whole workflow for its customization type, the stand-in completes the job (exit 0)', (name, run) => {
+    const { code, doc, stderr } = run();
+    expect(code, stderr).toBe(0);
+    expect(doc).toMatchObject({ execution: { status: 'SUCCEEDED' }, endState: 'JobSucceeded', outcome: 'completed', job: { status: 'Completed' } });
+    const input = json(name);
+    // The job ran with the example's customization, checked and submitted as written.
+    expect(doc.output?.job).toMatchObject({
+      customizationType: input.customizationType,
+      baseModelIdentifier: input.baseModelIdentifier,
+      customizationConfig: input.customizationConfig,
+      ...(input.invocationLogsConfig ? { invocationLogsConfig: input.invocationLogsConfig } : { trainingDataS3Uri: input.trainingDataS3Uri }),
+    });
+    for (const state of ['ValidateNetwork', 'ValidateDataset', 'ApplyPolicies', 'SubmitJob', 'CleanupEnis', 'RevokeGrants', 'JobSucceeded']) expect(stderr).toContain(`▶ ${state}`);
+    // The request as the emulator received it (the run prints what the stand-in for Bedrock recorded):
+    // one, accepted, with the example's customization settings and its training data: the dataset file
+    // (as the snapshot SubmitJob trains on) or the invocation logs as given.
+    const prefix = '[stand-in for Bedrock] CreateModelCustomizationJob received: ';
+    const received = stderr.split('\n').filter((line) => line.startsWith(prefix));
+    expect(received, stderr).toHaveLength(1);
+    expect(received[0]).not.toContain(' refused: ');
+    expect(JSON.parse(received[0]!.slice(prefix.length))).toEqual({
+      jobName: expect.any(String),
+      customizationType: input.customizationType,
+      customizationConfig: input.customizationConfig,
+      trainingDataConfig: input.invocationLogsConfig ? { invocationLogsConfig: input.invocationLogsConfig } : { s3Uri: expect.stringMatching(new RegExp(`^s3://${DEMO_OUTPUT_BUCKET}/runs/`)) },
+    });
+    // The demo account holds what the type needs (teacher, grader, logs): the preflight found nothing to say.
+    expect(doc.preflight).toMatchObject({ warn: 0, fail: 0 });
   });
 });

@@ -39,8 +39,8 @@ describe('npm run local', () => {
   let params: string;
   beforeAll(async () => {
     await resetMoto();
-    const { ec2, s3, iam } = motoClients();
-    account = await seedDemoAccount({ ec2, s3, iam, dynamodb: motoClients().dynamodb });
+    // With its Lambda client: the demo's RFT grader too (its params list it).
+    account = await seedDemoAccount(motoClients());
     params = file('params.json', demoStageParams(account));
   });
 
@@ -114,6 +114,21 @@ describe('npm run local', () => {
     expect(doc).toMatchObject({ execution: { status: 'FAILED' }, endState: 'PreflightFailed', error: { error: 'NetworkValidationError' } });
     expect(doc.error.cause).toContain('subnet-0000000000000dead');
     expect(doc.preflight.problems).toContainEqual(expect.objectContaining({ id: 'subnet.exists', resource: 'subnet-0000000000000dead', remedy: expect.any(String) }));
+  });
+
+  it('--endpoint: an RFT job whose grader does not exist fails in the preflight naming the grader, exit 1, nothing written', async () => {
+    const missing = `arn:aws:lambda:us-east-1:${account.accountId}:function:rft-grader-missing`;
+    // The stage lists it (a job may name it), but no such function exists.
+    const stage = file('missing-grader.params.json', { ...demoStageParams(account), graderLambdaArns: `${account.graderLambdaArn},${missing}` });
+    const input = demoJobInput(account, { customizationType: 'REINFORCEMENT_FINE_TUNING' });
+    (input.customizationConfig as { rftConfig: { graderConfig: { lambdaGrader: { lambdaArn: string } } } }).rftConfig.graderConfig.lambdaGrader.lambdaArn = missing;
+    const run = await local(['--endpoint', inject('motoEndpoint'), '--json', '--params', stage, '--input', file('missing-grader.json', input)]);
+    expect(run.code, run.stderr).toBe(1);
+    const doc = JSON.parse(run.stdout);
+    expect(doc).toMatchObject({ execution: { status: 'FAILED' }, endState: 'PreflightFailed', error: { error: 'NetworkValidationError' } });
+    expect(doc.error.cause).toContain(`[grader.exists] ${missing}: grader Lambda not found`);
+    expect(doc.preflight.problems).toContainEqual(expect.objectContaining({ id: 'grader.exists', resource: missing, remedy: expect.any(String) }));
+    for (const state of ['ApplyPolicies', 'SubmitJob']) expect(run.stderr).not.toContain(`▶ ${state}`);
   });
 
   it('with no arguments: its own emulator and demo account, a job the stand-in completes, exit 0; --scenario failure and deadline end as documented', async () => {

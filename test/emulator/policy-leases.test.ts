@@ -11,9 +11,9 @@ import { applyPolicies, planPolicies, revokeGrants, rollbackPolicies, type Apply
 import { dynamoLeases } from '../../functions/apply-policies/leases.js';
 import { PolicyApplyError, PolicyLockBusyError } from '../../functions/shared/errors.js';
 import { resolveJobInput, type JobInput } from '../../functions/shared/job-input.js';
-import { rolePolicyName } from '../../functions/shared/policies/role.js';
+import { graderStatement, rolePolicyName } from '../../functions/shared/policies/role.js';
 import { POLICY_LEASES_TABLE_NAME, demoJobInput, demoStageParams, seedDemoAccount, type DemoAccount } from '../../local/seed.js';
-import { testStage } from '../fixtures/stage.js';
+import { coveringParams, testStage } from '../fixtures/stage.js';
 import { motoClients, resetMoto } from '../support/moto-clients.js';
 
 const clients = motoClients();
@@ -139,5 +139,76 @@ describe('policy leases against moto', () => {
     release();
     await held;
     await expect(applyPolicies(plan, deps, lease(B))).resolves.toMatchObject({ applied: [expect.stringMatching(/^role\//), expect.stringMatching(/^vpc-endpoint\//)] });
+  });
+});
+
+describe('grader grants leased against moto', () => {
+  const GRADER = 'arn:aws:lambda:us-east-1:123456789012:function:reward-grader';
+  const OTHER_GRADER = 'arn:aws:lambda:us-east-1:123456789012:function:other-grader';
+  const C = owner('job-c');
+  const deps: ApplyPoliciesDeps = { ec2, s3, iam };
+  let account: DemoAccount;
+  beforeEach(async () => {
+    await resetMoto();
+    account = await seedDemoAccount({ ec2, s3, iam, dynamodb: clients.dynamodb });
+  });
+  /** An RFT job of `execution` naming `grader`, in a stage that lists both graders. */
+  const rft = (execution: string, grader: string): JobInput => {
+    const raw = demoJobInput(account, {
+      customizationType: 'REINFORCEMENT_FINE_TUNING',
+      hyperParameters: {},
+      customizationConfig: { rftConfig: { graderConfig: { lambdaGrader: { lambdaArn: grader } } } },
+    });
+    const stage = testStage(coveringParams(raw, { ...demoStageParams(account), graderLambdaArns: `${GRADER},${OTHER_GRADER}` }));
+    return resolveJobInput(raw, stage, { id: execution, name: execution.split(':').at(-1)! });
+  };
+  const statements = async () => {
+    try {
+      const out = await iam.send(new GetRolePolicyCommand({ RoleName: 'BedrockCustomizationRole', PolicyName: rolePolicyName(account.vpcId) }));
+      return (JSON.parse(decodeURIComponent(out.PolicyDocument!)) as { Statement: unknown[] }).Statement;
+    } catch (err) {
+      if ((err as { name?: string }).name === 'NoSuchEntityException') return [];
+      throw err;
+    }
+  };
+
+  it("two jobs share a grader: it stays until the last one ends; a third job's own grader goes with it alone", async () => {
+    for (const [who, grader] of [[A, GRADER], [B, GRADER], [C, OTHER_GRADER]] as const) {
+      await applyPolicies(await planPolicies(rft(who, grader), deps), deps, lease(who));
+    }
+    expect(await statements()).toEqual(expect.arrayContaining([graderStatement(GRADER), graderStatement(OTHER_GRADER)]));
+
+    // C ends: its grader goes; A's and B's stays.
+    await revokeGrants(deps, lease(C), false);
+    expect(await statements()).not.toContainEqual(graderStatement(OTHER_GRADER));
+    expect(await statements()).toContainEqual(graderStatement(GRADER));
+
+    // A ends: B still holds the shared grader.
+    await revokeGrants(deps, lease(A), false);
+    expect(await statements()).toContainEqual(graderStatement(GRADER));
+
+    // B, the last holder, ends: the grader is gone.
+    await revokeGrants(deps, lease(B), false);
+    expect(await statements()).not.toContainEqual(graderStatement(GRADER));
+  });
+
+  it("a job whose apply fails rolls back without removing the grader another live job relies on", async () => {
+    // A writes the role policy with the grader, then its endpoint write fails.
+    const a = depsFailingEndpointWrite();
+    const planA = await planPolicies(rft(A, GRADER), a.deps);
+    a.fail.on = true;
+    await expect(applyPolicies(planA, a.deps, lease(A))).rejects.toBeInstanceOf(PolicyApplyError);
+    // B, same grader, finds the role as it needs it and holds its statements.
+    const planB = await planPolicies(rft(B, GRADER), deps);
+    expect(planB.changes[0]!.action).toBe('none');
+    await applyPolicies(planB, deps, lease(B));
+
+    const rolledBack = await rollbackPolicies(planA, deps, lease(A));
+    // B wrote the endpoint as A wanted it too: both documents are B's to keep.
+    expect(rolledBack.keptForOthers.sort()).toEqual([expect.stringMatching(/^role\//), expect.stringMatching(/^vpc-endpoint\//)]);
+    expect(await statements()).toContainEqual(graderStatement(GRADER));
+    // B's end removes it.
+    await revokeGrants(deps, lease(B), false);
+    expect(await statements()).not.toContainEqual(graderStatement(GRADER));
   });
 });

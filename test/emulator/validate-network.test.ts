@@ -75,7 +75,8 @@ describe('validate-network against moto', () => {
     expect(r.counts).toMatchObject({ fail: 0, warn: 0, info: 0 });
     // Counted by the report's own middleware over the wire: 6 EC2 (filtered, paginated Describes),
     // 3 S3 (two buckets + ListObjectsV2 of the dataset's key), 3 IAM (GetRole, ListRolePolicies, ListAttachedRolePolicies).
-    expect(r.awsCallsByService).toEqual({ ec2: 6, s3: 3, iam: 3 });
+    // A fine-tuning job names no grader or teacher: no Lambda or Bedrock call.
+    expect(r.awsCallsByService).toEqual({ ec2: 6, s3: 3, iam: 3, lambda: 0, bedrock: 0 });
     expect(r.awsCalls).toBe(12);
   });
 

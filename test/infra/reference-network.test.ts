@@ -13,7 +13,8 @@ import { parse } from 'yaml';
 import { projectRoot } from '../../local/paths.js';
 
 const run = promisify(execFile);
-const bin = (name: string) => join(projectRoot, '.venv', 'bin', name);
+/** cfn-lint from the emulator's environment (.venv), checkov from the scanners' (.venv-scanners). */
+const bin = (name: string) => join(projectRoot, name === 'checkov' ? '.venv-scanners' : '.venv', 'bin', name);
 const TEMPLATE = join(projectRoot, 'examples', 'reference-network.yml');
 
 describe('examples/reference-network.yml', () => {

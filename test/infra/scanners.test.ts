@@ -1,5 +1,5 @@
 /**
- * Security scanners (infra tier), run from the project's .venv (python/requirements-scanners.txt, added by npm test's pretest):
+ * Security scanners (infra tier), run from the project's .venv-scanners (python/requirements-scanners.txt, created by npm test's pretest):
  * - checkov on the packaged CloudFormation template: no failed check. A check that does not fit is
  *   skipped where the resource is declared in serverless.yml, with its reason: a `Metadata.checkov.skip`
  *   entry on a resource of `resources.Resources`, or through `resources.extensions` on a resource the
@@ -17,11 +17,14 @@ import { projectRoot } from '../../local/paths.js';
 import { buildBucketPolicy } from '../../functions/apply-policies/bucket-policy.js';
 import { buildEndpointPolicy } from '../../functions/apply-policies/endpoint-policy.js';
 import { buildRolePolicy } from '../../functions/shared/policies/role.js';
-import { resolvedJob } from '../fixtures/job.js';
+import { resolveJobInput } from '../../functions/shared/job-input.js';
+import { CUSTOMIZATIONS, EXECUTION, rawJob, resolvedJob } from '../fixtures/job.js';
+import { coveringParams, jobPart, testStage } from '../fixtures/stage.js';
 import { packageStage, type Resource } from '../support/package-stage.js';
 
 const run = promisify(execFile);
-const bin = (name: string) => join(projectRoot, '.venv', 'bin', name);
+/** A program of the scanners' environment (.venv-scanners: checkov, parliament and their Python). */
+const bin = (name: string) => join(projectRoot, '.venv-scanners', 'bin', name);
 
 let packaged: Awaited<ReturnType<typeof packageStage>>;
 let resources: Record<string, Resource & { Metadata?: any }>;
@@ -162,6 +165,15 @@ const PARLIAMENT_ALLOWLIST: { document: RegExp; issue: string; match?: string; r
       'BedrockManaged=true with a job ARN tag of this account and region, in the job subnets.',
   },
   {
+    document: /^role policy, distillation/,
+    issue: 'RESOURCE_MISMATCH',
+    match: '"bedrock:InvokeModel"',
+    reason:
+      'False positive: parliament wants a resource of every type InvokeModel takes, but they are alternatives; the ' +
+      "teacher statement names the cross-Region inference profile and its one foundation model, which is what AWS's " +
+      'distillation permissions page grants for a teacher named by a profile (functions/shared/policies/role.ts teacherStatement).',
+  },
+  {
     document: /^endpoint policy/,
     issue: 'OLD_VERSION',
     reason:
@@ -299,6 +311,12 @@ describe('parliament', () => {
     const job = resolvedJob();
     // A key of the stage's kmsKeyArns param (key ARNs only).
     const withKey = resolvedJob({ customModelKmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab' });
+    // A distillation job whose teacher is a cross-Region inference profile, trained on invocation logs.
+    const logsRaw = rawJob({
+      ...CUSTOMIZATIONS.invocationLogs,
+      customizationConfig: { distillationConfig: { teacherModelConfig: { teacherModelIdentifier: 'us.amazon.nova-pro-v1:0' } } },
+    });
+    const logsJob = resolveJobInput(jobPart(logsRaw), testStage(coveringParams(logsRaw)), EXECUTION);
     const VPC = 'vpc-0123456789abcdef0';
     const exempt = ['arn:aws:iam::123456789012:role/Operators', 'arn:aws:iam::123456789012:role/stack-ValidateNetworkRole-ABC123', 'arn:aws:iam::123456789012:role/stack-ValidateDatasetRole-ABC123'];
     // The endpoint and bucket policies are resource policies (Principal "*"); parliament has no
@@ -307,6 +325,8 @@ describe('parliament', () => {
     const documents = {
       'role policy': buildRolePolicy(job, null),
       'role policy, KMS key': buildRolePolicy(withKey, null),
+      'role policy, RFT grader': buildRolePolicy(resolvedJob(CUSTOMIZATIONS.rft), null),
+      'role policy, distillation from an inference profile, on invocation logs': buildRolePolicy(logsJob, null),
       'endpoint policy, restrict': buildEndpointPolicy(job, 'restrict', null),
       'endpoint policy, append': buildEndpointPolicy(job, 'append', null),
       'bucket policy, output': buildBucketPolicy({ partition: 'aws', bucket: 'output-bucket', vpcId: VPC, exemptPrincipalArns: exempt }, null),

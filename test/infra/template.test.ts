@@ -319,7 +319,12 @@ describe('packaged CloudFormation template', () => {
   });
 
   it('passes the janitorVpcIds param (several VPCs) to the janitor and to its delete condition; lets validate-network list and validate-dataset read extraBuckets when set', async () => {
-    const other = await packageStage('--param', 'janitorVpcIds=vpc-0aaa,vpc-0bbb', '--param', 'extraBuckets=extra-a,extra-b');
+    const other = await packageStage(
+      '--param', 'janitorVpcIds=vpc-0aaa,vpc-0bbb',
+      '--param', 'extraBuckets=extra-a,extra-b',
+      '--param', 'graderLambdaArns=arn:aws:lambda:us-east-1:123456789012:function:g1,arn:aws:lambda:us-east-1:123456789012:function:g2:live',
+      '--param', 'invocationLogBuckets=logs-a',
+    );
     try {
       // Without extraBuckets (the default package) the two statements are Fn::If on a condition that is
       // false at deploy time: the param is the Default of the ExtraBuckets Parameter.
@@ -329,8 +334,23 @@ describe('packaged CloudFormation template', () => {
       expect(packaged.template.Parameters?.ExtraBuckets).toMatchObject({ Type: 'String', Default: '' });
       expect(other.template.Parameters?.ExtraBuckets).toMatchObject({ Type: 'String', Default: 'extra-a,extra-b' });
       const conditional = (role: string) => other.template.Resources[role]!.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement).filter((s: any) => s['Fn::If']);
-      // The preflight locates and lists the extra buckets; the dataset check reads their objects.
-      expect(conditional('ValidateNetworkRole').map((s: any) => s['Fn::If'][1].Action)).toEqual([['s3:GetBucketLocation', 's3:ListBucket']]);
+      // The preflight locates and lists the extra buckets and the invocation-log buckets, and reads the
+      // grader Lambdas (each statement present only when its param names something); the dataset check
+      // reads the extra buckets' objects.
+      expect(conditional('ValidateNetworkRole').map((s: any) => [s['Fn::If'][0], s['Fn::If'][1].Action])).toEqual([
+        ['HasExtraBuckets', ['s3:GetBucketLocation', 's3:ListBucket']],
+        ['HasInvocationLogBuckets', ['s3:GetBucketLocation', 's3:ListBucket']],
+        ['HasGraderLambdaArns', ['lambda:GetFunction', 'lambda:GetPolicy']],
+      ]);
+      for (const [name, value] of [['GraderLambdaArns', 'arn:aws:lambda:us-east-1:123456789012:function:g1,arn:aws:lambda:us-east-1:123456789012:function:g2:live'], ['InvocationLogBuckets', 'logs-a']]) {
+        expect(packaged.template.Parameters?.[name!]).toMatchObject({ Type: 'String', Default: '' });
+        expect(other.template.Parameters?.[name!]).toMatchObject({ Type: 'String', Default: value });
+        expect(other.template.Conditions?.[`Has${name}`]).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: name }, ''] }] });
+      }
+      // The grader reads: on the param's ARNs exactly as listed (qualifier and all), no wildcard.
+      const graderReads = conditional('ValidateNetworkRole').find((s: any) => s['Fn::If'][0] === 'HasGraderLambdaArns')['Fn::If'];
+      expect(graderReads[1].Resource).toEqual({ 'Fn::Split': [',', { Ref: 'GraderLambdaArns' }] });
+      expect(graderReads[2]).toEqual({ Ref: 'AWS::NoValue' });
       expect(conditional('ValidateDatasetRole').map((s: any) => s['Fn::If'][1].Action)).toEqual(['s3:ListBucket', 's3:GetObject']);
       for (const role of ['ValidateNetworkRole', 'ValidateDatasetRole']) {
         expect(JSON.stringify(conditional(role)), role).toContain('"Fn::Split":[",",{"Ref":"ExtraBuckets"}]');
@@ -438,6 +458,13 @@ describe('packaged CloudFormation template', () => {
 
     it('validate-network can only read, and reads no S3 object', () => {
       expect(actionsOf('ValidateDashnetworkLambdaFunction').filter((a) => WRITES.test(a))).toEqual([]);
+      // An RFT grader is read (configuration, reserved concurrency, resource policy), never invoked; a
+      // distillation teacher is looked up among the region's foundation models.
+      expect(actionsOf('ValidateDashnetworkLambdaFunction').filter((a) => a.startsWith('lambda:')).sort()).toEqual(['lambda:GetFunction', 'lambda:GetPolicy']);
+      const teacher = statementsOf('ValidateDashnetworkLambdaFunction').filter((st) => [st.Action].flat().some((a: string) => a.startsWith('bedrock:')));
+      expect(teacher).toEqual([
+        { Effect: 'Allow', Action: 'bedrock:GetFoundationModel', Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:bedrock:${AWS::Region}::foundation-model/*' } },
+      ]);
       // HeadObject and GetObject both need s3:GetObject (S3 API Reference, HeadObject, Permissions).
       expect([...new Set(actionsOf('ValidateDashnetworkLambdaFunction').filter((a) => a.startsWith('s3:')))].sort()).toEqual(['s3:GetBucketLocation', 's3:ListBucket']);
     });

@@ -12,6 +12,10 @@ import { DEFAULT_ENDPOINT_POLICY } from '../../functions/apply-policies/endpoint
 import { loadLambdaHandlers, runWorkflow, type TaskHandler, type WorkflowEvent } from '../../local/workflow.js';
 import { EXECUTION, rawJob, resolvedJob } from '../fixtures/job.js';
 import { TEST_STAGE_PARAMS, setStage, useStage } from '../fixtures/stage.js';
+import { GRADER_ARN, LOG_BUCKET, TEACHER_MODEL, invocationLogInput, resolveCovered, rftInput } from '../fixtures/customization-job.js';
+import { graderStatement } from '../../functions/shared/policies/role.js';
+import { s3Sid } from '../../functions/shared/policies/s3-access.js';
+import type { JobInput } from '../../functions/shared/job-input.js';
 import { awsError, emulatePolicyAccount, policyMocks, policyWriteCount, type PolicyAccountState } from '../support/policy-account.js';
 
 const { ec2Mock, iamMock, s3Mock } = policyMocks;
@@ -38,8 +42,13 @@ function exitOutput(events: WorkflowEvent[], name: string): unknown {
 /** Runs the ASL with the real apply-policies handler; ValidateNetwork yields the resolved job, ValidateDataset a report. */
 function run(overrides: Record<string, unknown>) {
   const job = resolvedJob({ policies: POLICIES, ...overrides }, EXECUTION, { exemptPrincipalArns: process.env.STAGE_EXEMPT_PRINCIPAL_ARNS ?? '' });
+  return runJob(rawJob(overrides), job);
+}
+
+/** Runs the ASL on `input` with ValidateNetwork yielding `job` (its resolved form). */
+function runJob(input: Record<string, unknown>, job: JobInput) {
   return runWorkflow({
-    input: rawJob(overrides),
+    input,
     handlers: {
       ...handlers,
       ValidateNetwork: async () => ({ job, execution: EXECUTION, preflight: { passed: true } }) as never,
@@ -138,5 +147,62 @@ describe('policy states', () => {
     expect(writeCount()).toBe(4);
     expect(JSON.parse(state.role!)).toEqual(JSON.parse(ORIGINAL_ROLE_POLICY));
     expect(JSON.parse(state.buckets['output-bucket']!).Statement[0].Sid).toBe('BedrockVpcDenyOutsideVpc');
+  });
+});
+
+describe('policy states for the grader and the invocation logs', () => {
+  const graderSid = graderStatement(GRADER_ARN).Sid!;
+  const roleSids = () => (JSON.parse(state.role!) as { Statement: { Sid?: string }[] }).Statement.map((st) => st.Sid);
+  beforeEach(() => setStage({ ...TEST_STAGE_PARAMS, endpointPolicy: 'restrict', outputBucketPolicy: 'apply', graderLambdaArns: GRADER_ARN }));
+  const runRft = (extra: Record<string, unknown> = {}) => runJob(rftInput(GRADER_ARN, extra), resolveCovered(rftInput(GRADER_ARN, { policies: POLICIES, ...extra })));
+
+  it("the dry run's plan shows the grader statement, and nothing is written", async () => {
+    const result = await runRft({ dryRun: true });
+    expect(fromPlan(result.states)).toEqual(['PlanPolicies', 'IsDryRun', 'DryRunPlan']);
+    const plan = (result.output as { policies: { changes: { target: { kind: string }; diff: { added: string[] } }[] } }).policies;
+    expect(plan.changes.find((c) => c.target.kind === 'role')!.diff.added).toContain(`${graderSid}: Allow lambda:InvokeFunction on ${GRADER_ARN}`);
+    expect(writeCount()).toBe(0);
+  });
+
+  it('applies the grader statement, and the revoke after a failed submission removes it', async () => {
+    const result = await runRft();
+    expect(fromPlan(result.states)).toContain('RevokeAfterSubmitFailed');
+    const written = iamMock.commandCalls(PutRolePolicyCommand).map((c) => JSON.parse(c.args[0].input.PolicyDocument!) as { Statement: { Sid?: string }[] });
+    expect(written[0]!.Statement.map((st) => st.Sid)).toContain(graderSid);
+    expect(roleSids()).not.toContain(graderSid);
+    expect(JSON.parse(state.role!)).toEqual(JSON.parse(ORIGINAL_ROLE_POLICY));
+  });
+
+  it('a failed endpoint write rolls the grader statement back with the role policy', async () => {
+    ec2Mock.on(ModifyVpcEndpointCommand).rejects(awsError('InternalError', 500));
+    const result = await runRft();
+    expect(fromPlan(result.states)).toEqual(['PlanPolicies', 'IsDryRun', 'ApplyPolicies', 'RollbackPolicies', 'PoliciesRolledBack', 'PoliciesFailed']);
+    expect(roleSids()).not.toContain(graderSid);
+    expect(state.role).toBe(ORIGINAL_ROLE_POLICY);
+  });
+
+  it('a job trained on invocation logs gets read access to their bucket and no bucket policy there, even with the training bucket setting on apply', async () => {
+    setStage({
+      ...TEST_STAGE_PARAMS,
+      endpointPolicy: 'restrict',
+      outputBucketPolicy: 'apply',
+      trainingBucketPolicy: 'apply',
+      teacherModelIdentifiers: TEACHER_MODEL,
+      invocationLogBuckets: LOG_BUCKET,
+    });
+    const input = invocationLogInput(LOG_BUCKET, TEACHER_MODEL);
+    const job = resolveCovered({ ...input, policies: { ...POLICIES, trainingBucket: 'apply' } });
+    const result = await runJob(input, job);
+    expect(fromPlan(result.states)).toContain('ApplyPolicies');
+    const applied = exitOutput(result.events, 'ApplyPolicies') as { policies: { applied: string[]; skipped: string[] } };
+    expect(applied.policies.applied).toEqual([
+      expect.stringMatching(/^role\//),
+      expect.stringMatching(/^vpc-endpoint\//),
+      's3://output-bucket bucket policy (BedrockVpcDenyOutsideVpc)',
+    ]);
+    expect(applied.policies.skipped).toEqual(['trainingBucket']);
+    expect(s3Mock.commandCalls(PutBucketPolicyCommand).map((c) => c.args[0].input.Bucket)).toEqual(['output-bucket']);
+    const role = JSON.parse(iamMock.commandCalls(PutRolePolicyCommand)[0]!.args[0].input.PolicyDocument!) as { Statement: { Sid?: string }[] };
+    expect(role.Statement.map((st) => st.Sid)).toContain(s3Sid(LOG_BUCKET, 'read'));
   });
 });

@@ -3,10 +3,13 @@
  * PreflightFailed with NetworkValidationError, before any policy, bucket or job call.
  */
 import { DescribeSubnetsCommand, DescribeVpcAttributeCommand, DescribeVpcEndpointsCommand } from '@aws-sdk/client-ec2';
-import { GetRoleCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
+import { GetRoleCommand, GetRolePolicyCommand, ListRolePoliciesCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
+import { GetFunctionCommand, GetPolicyCommand, LambdaClient, ResourceNotFoundException } from '@aws-sdk/client-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadLambdaHandlers, runWorkflow, type TaskHandler } from '../../local/workflow.js';
-import { rawJob } from '../fixtures/job.js';
+import { CUSTOMIZATIONS, GRADER_ARN, rawJob } from '../fixtures/job.js';
+import { useStage } from '../fixtures/stage.js';
 import { mocks, resetMocks } from '../support/mock-account.js';
 import { mockHealthyNetwork, mockSubnets, NETWORK } from '../support/mock-network.js';
 
@@ -27,11 +30,16 @@ const run = (input: unknown) => runWorkflow({ input, handlers: { ...lambdas }, w
 const commands = (mock: { calls(): Array<{ args: unknown[] }> }) =>
   mock.calls().map((c) => (c.args[0] as { constructor: { name: string } }).constructor.name);
 
-/** Only reads (EC2 Describe, S3 Get, Head and List, IAM Get and List) and not one Bedrock call. */
+/** The Lambda API (an RFT job's grader): every LambdaClient of the handlers answers from here. */
+const lambda = mockClient(LambdaClient);
+afterEach(() => lambda.reset());
+
+/** Only reads (EC2 Describe, S3 Get, Head and List, IAM Get and List, Lambda Get), not one Bedrock call, no invocation. */
 function expectReadOnly() {
   expect(commands(mocks.ec2).every((n) => n.startsWith('Describe'))).toBe(true);
   expect(commands(mocks.s3).every((n) => /^(Get|Head|List)/.test(n))).toBe(true);
   expect(commands(mocks.iam).every((n) => /^(Get|List)/.test(n))).toBe(true);
+  expect(commands(lambda).every((n) => /^Get(Function|Policy)Command$/.test(n))).toBe(true);
   expect(mocks.bedrock.calls()).toHaveLength(0);
 }
 
@@ -97,5 +105,70 @@ describe('preflight in the state machine', () => {
     // clients skip; the emulator tier checks it).
     expect(mocks.ec2.calls().length + mocks.s3.calls().length + mocks.iam.calls().length).toBe(12);
     expectReadOnly();
+  });
+});
+
+describe('preflight in the state machine: an RFT job\'s grader Lambda', () => {
+  useStage({ graderLambdaArns: GRADER_ARN });
+  const rftInput = (overrides: Record<string, unknown> = {}) => rawJob({ ...CUSTOMIZATIONS.rft, ...overrides });
+  const notFound = () => new ResourceNotFoundException({ message: `Function not found: ${GRADER_ARN}`, $metadata: { httpStatusCode: 404 } });
+  const roleArn = 'arn:aws:iam::123456789012:role/BedrockCustomizationRole';
+  /** A grader that exists: 60 s timeout, no reserved concurrency, no resource policy. */
+  const graderExists = () => {
+    lambda.on(GetFunctionCommand).resolves({ Configuration: { FunctionArn: GRADER_ARN, Timeout: 60, State: 'Active' } });
+    lambda.on(GetPolicyCommand).rejects(new ResourceNotFoundException({ message: 'The resource you requested does not exist.', $metadata: { httpStatusCode: 404 } }));
+  };
+  /** The Bedrock role's one inline policy. */
+  const roleInlinePolicy = (statements: unknown[]) => {
+    mocks.iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: ['own'], IsTruncated: false });
+    mocks.iam.on(GetRolePolicyCommand).resolves({ RoleName: 'BedrockCustomizationRole', PolicyName: 'own', PolicyDocument: encodeURIComponent(JSON.stringify({ Version: '2012-10-17', Statement: statements })) });
+  };
+  /** Failed in PreflightFailed naming `[id] resource`: no policy planned or written, no job created. */
+  const expectStoppedInPreflight = (result: Awaited<ReturnType<typeof run>>, id: string, resource: string) => {
+    expect(result).toMatchObject({ status: 'FAILED', error: 'NetworkValidationError' });
+    expect(result.states.slice(-2)).toEqual(['ValidateNetwork', 'PreflightFailed']);
+    for (const later of ['ValidateDataset', 'PlanPolicies', 'ApplyPolicies', 'SubmitJob']) expect(result.states).not.toContain(later);
+    expect(result.cause).toContain(`[${id}] ${resource}`);
+    expect(result.cause).toContain('Fix:');
+    expect(commands(mocks.iam).filter((n) => /^(Put|Delete)/.test(n))).toEqual([]);
+    expect(mocks.bedrock.calls()).toHaveLength(0);
+    expectReadOnly();
+  };
+
+  it('a grader that does not exist: PreflightFailed naming the grader, no policy written, no job created', async () => {
+    lambda.on(GetFunctionCommand).rejects(notFound());
+    lambda.on(GetPolicyCommand).rejects(notFound());
+    const result = await run(rftInput());
+    expectStoppedInPreflight(result, 'grader.exists', GRADER_ARN);
+  });
+
+  it('a grader the Bedrock role may not invoke (a Deny on the role): PreflightFailed naming the grader, no policy written, no job created', async () => {
+    graderExists();
+    roleInlinePolicy([{ Effect: 'Deny', Action: 'lambda:InvokeFunction', Resource: GRADER_ARN }]);
+    const result = await run(rftInput());
+    expectStoppedInPreflight(result, 'grader.invoke-permission', `${roleArn} → ${GRADER_ARN}`);
+  });
+
+  it("a grader the role is not granted (policies.role 'skip'): PreflightFailed naming the grader", async () => {
+    graderExists();
+    const result = await run(rftInput({ policies: { role: 'skip' } }));
+    expectStoppedInPreflight(result, 'grader.invoke-permission', `${roleArn} → ${GRADER_ARN}`);
+  });
+
+  it('a grader that exists and that apply-policies will let the role invoke: the preflight passes it on', async () => {
+    graderExists();
+    const out = (await lambdas.ValidateNetwork!({
+      input: rftInput(),
+      execution: { id: 'arn:aws:states:us-east-1:123456789012:execution:m:run-1', name: 'run-1' },
+    } as never)) as { preflight: { checks: Array<{ id: string; passed: boolean }> } };
+    const grader = out.preflight.checks.filter((c) => c.id.startsWith('grader.'));
+    expect(grader.map((c) => [c.id, c.passed])).toEqual([
+      ['grader.exists', true],
+      ['grader.invoke-permission', true],
+      ['grader.resource-policy', true],
+      ['grader.timeout', true],
+      ['grader.concurrency', true],
+    ]);
+    expect(commands(lambda).sort()).toEqual(['GetFunctionCommand', 'GetPolicyCommand']);
   });
 });

@@ -4,6 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client as BaseProbe } from '@aws-sdk/client-ec2';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { inject } from 'vitest';
 
@@ -14,6 +15,7 @@ export function motoClients(region = 'us-east-1') {
     s3: new S3Client({ ...common, forcePathStyle: true }),
     iam: new IAMClient(common),
     bedrock: new BedrockClient(common),
+    lambda: new LambdaClient(common),
     dynamodb: new DynamoDBClient(common),
   };
 }

@@ -6,6 +6,7 @@ import {
   MAX_PLAN_CHARS,
   applyPolicies,
   planPolicies,
+  revokeGrants,
   rollbackPolicies,
   type ApplyPoliciesDeps,
   type PolicyPlan,
@@ -14,6 +15,9 @@ import { s3ServiceName } from '../../functions/shared/s3.js';
 import { DEFAULT_ENDPOINT_POLICY } from '../../functions/apply-policies/endpoint-policy.js';
 import { PolicyApplyError, PolicyLockoutError, PolicyRollbackError } from '../../functions/shared/errors.js';
 import { resolvedJob } from '../fixtures/job.js';
+import { GRADER_ARN, LOG_BUCKET, invocationLogJob, rftJob } from '../fixtures/customization-job.js';
+import { graderStatement } from '../../functions/shared/policies/role.js';
+import { s3Sid } from '../../functions/shared/policies/s3-access.js';
 import {
   ENDPOINT,
   leaseContext,
@@ -272,6 +276,63 @@ describe('rollbackPolicies', () => {
     expect(err).toBeInstanceOf(PolicyRollbackError);
     expect((err as Error).message).toMatch(/s3:\/\/training-bucket .*AccessDenied.*s3:\/\/output-bucket .*AccessDenied.*restored: vpc-endpoint/);
     expect(state.role).toBeNull();
+  });
+});
+
+describe('grants for the grader and the invocation logs', () => {
+  const graderSid = graderStatement(GRADER_ARN).Sid!;
+  const roleSids = () => (state.role ? (JSON.parse(state.role) as PolicyPlan['changes'][number]['desired']).Statement.map((st) => st.Sid) : []);
+
+  it("plans the grader's statement (the dry run shows it) as one of the job's own, and writes nothing", async () => {
+    const plan = await planPolicies(rftJob(GRADER_ARN, { policies: ALL }), deps);
+    const role = plan.changes.find((c) => c.target.kind === 'role')!;
+    expect(role.diff.added).toContain(`${graderSid}: Allow lambda:InvokeFunction on ${GRADER_ARN}`);
+    expect(role.ownedSids).toContain(graderSid);
+    expect(writeCount()).toBe(0);
+  });
+
+  it('applies, holds and at the end revokes the grader statement like the other grants', async () => {
+    const lease = leaseContext();
+    await applyPolicies(await planPolicies(rftJob(GRADER_ARN, { policies: ALL }), deps), deps, lease);
+    expect(roleSids()).toContain(graderSid);
+    const [held] = (await lease.leases.heldBy(lease.owner)).filter((h) => h.document.startsWith('role:'));
+    expect(held!.sids).toContain(graderSid);
+
+    const revoked = await revokeGrants(deps, lease, false);
+    expect(revoked.revoked).toContain(`role/BedrockCustomizationRole inline policy ${ROLE_POLICY}`);
+    expect(roleSids()).not.toContain(graderSid);
+  });
+
+  it("rolls the grader's statement back with the rest when a later write fails", async () => {
+    const plan = await planPolicies(rftJob(GRADER_ARN, { policies: ALL }), deps);
+    s3Mock.on(PutBucketPolicyCommand).rejects(awsError('InternalError', 500));
+    await expect(applyPolicies(plan, deps, leaseContext())).rejects.toBeInstanceOf(PolicyApplyError);
+    expect(roleSids()).toContain(graderSid);
+    await rollbackPolicies(plan, deps, leaseContext());
+    expect(state.role).toBeNull();
+  });
+
+  it('reads the invocation-log bucket through the role and the endpoint, and never plans a bucket policy for it', async () => {
+    const plan = await planPolicies(invocationLogJob(LOG_BUCKET, undefined, { policies: ALL }), deps);
+    expect(plan.changes.map((c) => c.target.resource)).toEqual([
+      `role/BedrockCustomizationRole inline policy ${ROLE_POLICY}`,
+      `vpc-endpoint/${ENDPOINT} policy (restrict)`,
+      's3://output-bucket bucket policy (BedrockVpcDenyOutsideVpc)',
+    ]);
+    // No training file: the trainingBucket setting has nothing to restrict.
+    expect(plan.skipped).toEqual(['trainingBucket']);
+    for (const kind of ['role', 'endpoint'] as const) {
+      expect(plan.changes.find((c) => c.target.kind === kind)!.ownedSids).toContain(s3Sid(LOG_BUCKET, 'read'));
+    }
+    expect(s3Mock.commandCalls(GetBucketPolicyCommand).map((c) => c.args[0].input.Bucket)).toEqual(['output-bucket']);
+  });
+
+  it('refuses, before any write, a plan that would give a bucket holding invocation logs the VPC-only Deny', async () => {
+    const err = await planPolicies(job(), deps, { invocationLogBuckets: ['output-bucket'] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PolicyApplyError);
+    expect((err as Error).message).toMatch(/s3:\/\/output-bucket holds invocation logs/);
+    expect(s3Mock.commandCalls(GetBucketPolicyCommand)).toHaveLength(0);
+    expect(writeCount()).toBe(0);
   });
 });
 

@@ -147,11 +147,21 @@ describe('training from invocation logs', () => {
     expect(request.trainingDataConfig).toEqual({ invocationLogsConfig: CUSTOMIZATIONS.invocationLogs.invocationLogsConfig });
   });
 
-  it('refuses invocation logs with a dataset file, without distillation, and neither', () => {
+  it('refuses invocation logs with a dataset file, for fine-tuning, and neither', () => {
     const logs = CUSTOMIZATIONS.invocationLogs;
     expect(fieldsOf(() => covering(rawJob({ ...logs, trainingDataS3Uri: 's3://training-bucket/datasets/support.jsonl' })))).toEqual(['invocationLogsConfig']);
-    expect(fieldsOf(() => covering(rawJob({ ...logs, ...CUSTOMIZATIONS.rft, trainingDataS3Uri: undefined, validationDataS3Uris: [] })))).toEqual(['invocationLogsConfig']);
+    const fineTuning = { ...logs, customizationType: 'FINE_TUNING', customizationConfig: undefined, baseModelIdentifier: 'amazon.titan-text-express-v1' };
+    expect(issuesOf(() => covering(rawJob(fineTuning)))).toEqual([
+      { field: 'invocationLogsConfig', message: 'is for DISTILLATION and REINFORCEMENT_FINE_TUNING, not FINE_TUNING' },
+    ]);
     expect(fieldsOf(() => covering(rawJob({ ...logs, invocationLogsConfig: undefined })))).toEqual(['trainingDataS3Uri']);
+  });
+
+  it('takes invocation logs for RFT too (the User Guide documents both)', () => {
+    const job = covering(rawJob({ ...CUSTOMIZATIONS.rft, trainingDataS3Uri: undefined, validationDataS3Uris: [], invocationLogsConfig: CUSTOMIZATIONS.invocationLogs.invocationLogsConfig }));
+    const request = buildCreateRequest(job, EXECUTION);
+    expect(request.trainingDataConfig).toEqual({ invocationLogsConfig: CUSTOMIZATIONS.invocationLogs.invocationLogsConfig });
+    expect(request.customizationConfig).toEqual(CUSTOMIZATIONS.rft.customizationConfig);
   });
 
   it('refuses a log bucket outside the stage param invocationLogBuckets', () => {
@@ -192,6 +202,19 @@ describe('fine-tuning and continued pre-training', () => {
 
   it('send no customizationConfig', () => {
     expect(buildCreateRequest(covering(rawJob()), EXECUTION)).not.toHaveProperty('customizationConfig');
+  });
+});
+
+describe('budget caps', () => {
+  it('refuse distillation, RFT and invocation logs while a cap applies (no token estimate), naming the caps', () => {
+    for (const overrides of [CUSTOMIZATIONS.distillation, CUSTOMIZATIONS.rft, CUSTOMIZATIONS.invocationLogs]) {
+      const raw = rawJob(overrides);
+      const stageCap = issuesOf(() => resolveJobInput(raw, testStage({ ...coveringParams(raw), maxTrainingTokens: '1000000' }), EXECUTION));
+      expect(stageCap).toEqual([{ field: 'customizationType', message: expect.stringContaining('param maxTrainingTokens') }]);
+      const jobCap = issuesOf(() => covering(rawJob({ ...overrides, budget: { maxTrainingTokens: 5 } })));
+      expect(jobCap).toEqual([{ field: 'customizationType', message: expect.stringContaining('budget.maxTrainingTokens') }]);
+      expect(() => covering(raw)).not.toThrow();
+    }
   });
 });
 

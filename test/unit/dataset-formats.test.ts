@@ -148,7 +148,7 @@ describe('limits data file', () => {
   it('has no overlapping model-id patterns', () => {
     const samples = ['amazon.titan-text-express-v1', 'amazon.titan-text-lite-v1', 'amazon.titan-text-premier-v1', 'amazon.nova-micro-v1', 'amazon.nova-lite-v1',
       'amazon.nova-pro-v1', 'meta.llama2-13b-v1', 'meta.llama3-1-8b-instruct-v1', 'meta.llama3-2-1b-instruct-v1', 'meta.llama3-2-11b-instruct-v1',
-      'anthropic.claude-3-haiku-20240307-v1', 'cohere.command-text-v14'];
+      'anthropic.claude-3-haiku-20240307-v1', 'cohere.command-text-v14', 'amazon.nova-2-lite-v1'];
     for (const id of samples) expect(MODEL_FAMILIES.filter((f) => f.modelIdPattern.test(id))).toHaveLength(1);
   });
 });

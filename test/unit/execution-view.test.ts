@@ -238,6 +238,16 @@ describe('buildExecutionView', () => {
     expect(view.job).toMatchObject({ status: 'Failed', failureMessage: 'Training data is malformed', pollCount: 3 });
   });
 
+  it('a phase that failed while the job ran: the headline names the phase the workflow stopped it in', () => {
+    const phaseFailure = { phase: 'validation', failureMessage: 'Data validation failed', detectedAt: '2026-11-30T08:00:05Z' };
+    const poll = { status: 'Stopped', next: 'failed', pollCount: 2, message: 'stopped', failureMessage: 'Data validation failed', phaseFailure };
+    const state = { job, submission, poll };
+    const events = history().started({}).entered('Fail', 'JobFailed', state).failed('JobFailedError', 'x');
+    const view = buildExecutionView(events, { arn: ARN, status: 'FAILED' });
+    expect(view.headline).toBe('Job support-ft failed in its validation phase (stopped early): Data validation failed');
+    expect(view.job).toMatchObject({ failedPhase: 'validation' });
+  });
+
   it('the deadline: JobDeadlineExceededError names the deadline', () => {
     const state = { job, submission, poll: { status: 'Stopped', next: 'stopped', pollCount: 9, message: 'stopped' }, stopRequest: {} };
     const events = history().started({}).entered('Fail', 'JobDeadlineExceeded', state).failed('JobDeadlineExceededError', 'stopped');

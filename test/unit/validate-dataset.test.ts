@@ -8,10 +8,11 @@ import { GetObjectCommand, HeadObjectCommand, NoSuchKey, S3Client, S3ServiceExce
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { datasetRulesFor, estimateTokens } from '../../functions/validate-dataset/formats.js';
-import { MAX_DETAILED_PROBLEMS, TIME_MARGIN_MS, effectiveBudget, epochCount, validateDataset } from '../../functions/validate-dataset/validate-dataset.js';
+import { INVOCATION_LOGS_NOTE, MAX_DETAILED_PROBLEMS, TIME_MARGIN_MS, effectiveBudget, epochCount, validateDataset } from '../../functions/validate-dataset/validate-dataset.js';
 import { datasetObjectsSchema } from '../../functions/shared/dataset/objects.js';
 import { describeError, type InvalidInputError } from '../../functions/shared/errors.js';
 import { errorAsData } from '../../functions/shared/log.js';
+import { DISTILLATION_EXAMPLES, RFT_EXAMPLES, examplesDataset } from '../support/datasets.js';
 
 const s3 = mockClient(S3Client);
 afterEach(() => s3.reset());
@@ -26,13 +27,13 @@ const jsonl = (lines: unknown[]) => lines.map((l) => (typeof l === 'string' ? l 
 /** The ETag a served object answers with (S3's: quoted). */
 const etagOf = (uri: string) => `"etag-of-${uri.split('/').pop()}"`;
 
-/** S3 answering GetObject with `objects` (uri → text), each body a fresh stream in small chunks, with an ETag (and a version id when given). */
-function serve(objects: Record<string, string | Buffer>, versions: Record<string, string> = {}) {
+/** S3 answering GetObject with `objects` (uri → text), each body a fresh stream in small chunks (`chunkBytes`), with an ETag (and a version id when given). */
+function serve(objects: Record<string, string | Buffer>, versions: Record<string, string> = {}, chunkBytes = 7) {
   s3.on(GetObjectCommand).callsFake((input: { Bucket: string; Key: string }) => {
     const uri = `s3://${input.Bucket}/${input.Key}`;
     const bytes = Buffer.from(objects[uri] ?? '');
     const chunks: Buffer[] = [];
-    for (let i = 0; i < bytes.length; i += 7) chunks.push(bytes.subarray(i, i + 7));
+    for (let i = 0; i < bytes.length; i += chunkBytes) chunks.push(bytes.subarray(i, i + chunkBytes));
     return { ContentLength: bytes.length, ETag: etagOf(uri), ...(versions[uri] ? { VersionId: versions[uri] } : {}), Body: Readable.from(chunks) as never };
   });
 }
@@ -386,6 +387,137 @@ describe('validateDataset', () => {
   });
 });
 
+describe('validateDataset: distillation and reinforcement fine-tuning', () => {
+  const HAIKU = 'anthropic.claude-3-haiku-20240307-v1:0:200k';
+  const NOVA_2_LITE = 'amazon.nova-2-lite-v1:0:256k';
+  const distillation = Object.values(DISTILLATION_EXAMPLES);
+  const rft = Object.values(RFT_EXAMPLES);
+  const distill = (overrides: Record<string, unknown> = {}) => job({ baseModelIdentifier: HAIKU, customizationType: 'DISTILLATION', validationDataS3Uris: [], hyperParameters: {}, ...overrides });
+  const reinforce = (overrides: Record<string, unknown> = {}) => job({ baseModelIdentifier: NOVA_2_LITE, customizationType: 'REINFORCEMENT_FINE_TUNING', hyperParameters: {}, ...overrides });
+
+  it('100 documented distillation prompts pass, with their count and no token estimate (the teacher writes the answers)', async () => {
+    serve({ [TRAIN]: examplesDataset(distillation, 100) });
+    const report = await validateDataset(distill(), NO_BUDGET, deps);
+    expect(report).toMatchObject({ status: 'passed', format: 'distillation-prompts', family: 'claude-3-haiku', trainingRecords: 100, problems: [] });
+    expect(report.tokens).toBeUndefined();
+    expect(report.notes).toEqual([expect.stringMatching(/^No training-token estimate for DISTILLATION: .*teacher/)]);
+    expect(report.objects).toEqual([expect.objectContaining({ role: 'training', uri: TRAIN, checked: true })]);
+  });
+
+  it('99 distillation prompts fail: at least 100 (AWS\'s distillation validator, MIN_NUM_PROMPTS)', async () => {
+    serve({ [TRAIN]: examplesDataset(distillation, 99) });
+    const message = ((await validateDataset(distill(), NO_BUDGET, deps).catch((e: Error) => e)) as Error).message;
+    expect(message).toContain(`${TRAIN}, (records) [records.min-training]: 99 training records; claude-3-haiku needs at least 100`);
+  });
+
+  it('a distillation file over 1 GiB fails (AWS\'s distillation validator, MAX_SIZE)', async () => {
+    s3.on(GetObjectCommand).callsFake(() => ({ ContentLength: 1024 ** 3 + 1, Body: Readable.from([Buffer.from(examplesDataset(distillation, 100))]) as never }));
+    const message = ((await validateDataset(distill(), NO_BUDGET, deps).catch((e: Error) => e)) as Error).message;
+    expect(message).toContain(`(object) [file.max-bytes]: ${1024 ** 3 + 1} bytes`);
+  });
+
+  it('an object whose key does not end in ".jsonl" fails (AWS\'s validators skip or refuse it); a prompt-completion job has no such rule', async () => {
+    const TXT = 's3://training-bucket/datasets/prompts.txt';
+    serve({ [TXT]: examplesDataset(distillation, 100) });
+    const message = ((await validateDataset(distill({ trainingDataS3Uri: TXT }), NO_BUDGET, deps).catch((e: Error) => e)) as Error).message;
+    expect(message).toContain(`${TXT}, (object) [file.extension]: the object's key must end in ".jsonl"`);
+    s3.reset();
+    serve({ [TXT]: examplesDataset(rft, 100) });
+    await expect(validateDataset(reinforce({ trainingDataS3Uri: TXT, validationDataS3Uris: [] }), NO_BUDGET, deps)).rejects.toThrow('[file.extension]');
+    s3.reset();
+    serve({ [TXT]: jsonl([record(1)]) });
+    await expect(validateDataset(job({ trainingDataS3Uri: TXT, validationDataS3Uris: [] }), NO_BUDGET, deps)).resolves.toMatchObject({ status: 'passed' });
+  });
+
+  it('a bad distillation prompt fails with its line, field and rule', async () => {
+    const lines = examplesDataset(distillation, 120).split('\n');
+    lines[41] = JSON.stringify({ ...DISTILLATION_EXAMPLES.labelled, messages: [...DISTILLATION_EXAMPLES.labelled.messages, { role: 'user', content: [{ text: 'and at night?' }] }] });
+    serve({ [TRAIN]: lines.join('\n') });
+    const message = ((await validateDataset(distill(), NO_BUDGET, deps).catch((e: Error) => e)) as Error).message;
+    expect(message).toContain(`${TRAIN} line 42, messages [messages.singleTurn]`);
+    expect(message).toContain('1 problem(s)');
+  });
+
+  it('100 documented RFT prompts pass, validation data too; no token estimate (the model writes the answers)', async () => {
+    serve({ [TRAIN]: examplesDataset(rft, 100), [VALIDATE]: examplesDataset(rft, 10) });
+    const report = await validateDataset(reinforce(), NO_BUDGET, deps);
+    expect(report).toMatchObject({ status: 'passed', format: 'rft-chat-completion', family: 'nova-2-lite', trainingRecords: 100, validationRecords: 10 });
+    expect(report.tokens).toBeUndefined();
+    expect(report.notes[0]).toMatch(/^No training-token estimate for REINFORCEMENT_FINE_TUNING/);
+  });
+
+  it('RFT: fewer than 100 training prompts fail; more than 20,000 training and validation prompts together fail', async () => {
+    serve({ [TRAIN]: examplesDataset(rft, 99), [VALIDATE]: examplesDataset(rft, 1) });
+    let message = ((await validateDataset(reinforce(), NO_BUDGET, deps).catch((e: Error) => e)) as Error).message;
+    expect(message).toContain('[records.min-training]: 99 training records; nova-2-lite needs at least 100');
+    s3.reset();
+    serve({ [TRAIN]: examplesDataset(rft, 19_995), [VALIDATE]: examplesDataset(rft, 6) }, {}, 65_536);
+    message = ((await validateDataset(reinforce(), NO_BUDGET, deps).catch((e: Error) => e)) as Error).message;
+    expect(message).toContain('[records.max-total]: 19995 training and 6 validation records; nova-2-lite takes at most 20000 together');
+    s3.reset();
+    serve({ [TRAIN]: examplesDataset(rft, 19_995), [VALIDATE]: examplesDataset(rft, 5) }, {}, 65_536);
+    await expect(validateDataset(reinforce(), NO_BUDGET, deps)).resolves.toMatchObject({ status: 'passed', trainingRecords: 19_995, validationRecords: 5 });
+  });
+
+  it('a bad RFT record fails with its object, line, field and rule', async () => {
+    const lines = examplesDataset(rft, 100).split('\n');
+    lines[6] = JSON.stringify({ messages: RFT_EXAMPLES.question.messages });
+    serve({ [TRAIN]: examplesDataset(rft, 100), [VALIDATE]: lines.join('\n') });
+    const message = ((await validateDataset(reinforce(), NO_BUDGET, deps).catch((e: Error) => e)) as Error).message;
+    expect(message).toContain(`${VALIDATE} line 7, reference_answer [field.required]`);
+  });
+
+  it('a token or cost cap cannot be held for distillation or RFT: the job is refused before any read', async () => {
+    serve({ [TRAIN]: examplesDataset(distillation, 100) });
+    const error = (await validateDataset(distill({ budget: { maxTrainingTokens: 1_000_000 } }), NO_BUDGET, deps).catch((e: Error) => e)) as Error;
+    expect(error).toMatchObject({ name: 'TrainingBudgetExceededError' });
+    expect(error.message).toContain('No training-token estimate for DISTILLATION');
+    await expect(validateDataset(reinforce(), { budget: { maxTrainingCostUsd: 5, priceUsdPer1kTokens: 0.01 } }, deps)).rejects.toMatchObject({
+      name: 'TrainingBudgetExceededError',
+      message: expect.stringContaining('No training-token estimate for REINFORCEMENT_FINE_TUNING'),
+    });
+    expect(s3.calls()).toHaveLength(0);
+  });
+});
+
+describe('validateDataset: a job that trains on Bedrock invocation logs', () => {
+  const logs = { invocationLogSource: { s3Uri: 's3://invocation-logs/AWSLogs/' } };
+  const fromLogs = (overrides: Record<string, unknown> = {}) =>
+    job({ baseModelIdentifier: 'amazon.nova-micro-v1:0:128k', customizationType: 'DISTILLATION', trainingDataS3Uri: undefined, invocationLogsConfig: logs, validationDataS3Uris: [], hyperParameters: {}, ...overrides });
+
+  it('reads nothing and reports "not checked: the job trains on Bedrock invocation logs": no objects, no token estimate', async () => {
+    const report = await validateDataset(fromLogs(), NO_BUDGET, deps);
+    expect(report).toMatchObject({ status: 'not-checked', files: [], objects: [], trainingRecords: 0, validationRecords: 0, problems: [] });
+    expect(report.notes).toEqual([expect.stringContaining(INVOCATION_LOGS_NOTE)]);
+    expect(report.tokens).toBeUndefined();
+    expect(s3.calls()).toHaveLength(0);
+  });
+
+  it('validation objects named beside the logs are pinned by HeadObject, not read', async () => {
+    s3.on(HeadObjectCommand).callsFake((input: { Bucket: string; Key: string }) => ({ ContentLength: 7, ETag: etagOf(`s3://${input.Bucket}/${input.Key}`) }));
+    const report = await validateDataset(fromLogs({ validationDataS3Uris: [VALIDATE] }), NO_BUDGET, deps);
+    expect(report.status).toBe('not-checked');
+    expect(report.objects).toEqual([{ role: 'validation', index: 0, uri: VALIDATE, etag: etagOf(VALIDATE), bytes: 7, checked: false }]);
+    expect(s3.commandCalls(GetObjectCommand)).toHaveLength(0);
+  });
+
+  it('with a token or cost cap the job is refused, before any S3 call', async () => {
+    for (const budget of [{ maxTrainingTokens: 1000 }, { maxTrainingCostUsd: 1 }]) {
+      const error = (await validateDataset(fromLogs({ budget }), { budget: { priceUsdPer1kTokens: 0.01 } }, deps).catch((e: Error) => e)) as Error;
+      expect(error).toMatchObject({ name: 'TrainingBudgetExceededError' });
+      expect(error.message).toContain(INVOCATION_LOGS_NOTE);
+    }
+    expect(s3.calls()).toHaveLength(0);
+  });
+
+  it('neither a dataset nor invocation logs: InvalidInputError naming trainingDataS3Uri, before any S3 call', async () => {
+    const error = (await validateDataset(fromLogs({ invocationLogsConfig: undefined }), NO_BUDGET, deps).catch((e: Error) => e)) as InvalidInputError;
+    expect(error.name).toBe('InvalidInputError');
+    expect(error.issues.map((i) => i.field)).toEqual(['trainingDataS3Uri']);
+    expect(s3.calls()).toHaveLength(0);
+  });
+});
+
 describe('validate-dataset handler', () => {
   const context = { getRemainingTimeInMillis: () => 600_000, functionName: 'validate-dataset', awsRequestId: 'unit' } as never;
 
@@ -397,6 +529,20 @@ describe('validate-dataset handler', () => {
     const report = (await handler({ job: j }, context)) as { status: string; trainingRecords: number };
     expect(report).toMatchObject({ status: 'passed', trainingRecords: 2 });
     expect(s3).toHaveReceivedCommandWith(GetObjectCommand, { Bucket: 'training-bucket', Key: 'datasets/support.jsonl' });
+  });
+
+  it('takes a job that trains on invocation logs (no trainingDataS3Uri) and reports it not checked, reading nothing', async () => {
+    const { handler } = await import('../../functions/validate-dataset/handler.js');
+    const { CUSTOMIZATIONS, EXECUTION, rawJob } = await import('../fixtures/job.js');
+    const { coveringParams, jobPart, testStage } = await import('../fixtures/stage.js');
+    const { resolveJobInput } = await import('../../functions/shared/job-input.js');
+    const raw = rawJob(CUSTOMIZATIONS.invocationLogs);
+    const j = resolveJobInput(jobPart(raw), testStage(coveringParams(raw)), EXECUTION);
+    expect(j.trainingDataS3Uri).toBeUndefined();
+    const report = (await handler({ job: j }, context)) as { status: string; notes: string[] };
+    expect(report.status).toBe('not-checked');
+    expect(report.notes[0]).toContain(INVOCATION_LOGS_NOTE);
+    expect(s3.calls()).toHaveLength(0);
   });
 
   it('refuses any other event (the network preflight\'s, or an extra field) with InvalidInputError before reading S3', async () => {

@@ -25,6 +25,8 @@ import {
   NoSuchEntityException,
 } from '@aws-sdk/client-iam';
 import { EC2ServiceException } from '@aws-sdk/client-ec2';
+import { BedrockClient } from '@aws-sdk/client-bedrock';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildReport, validateNetwork, type PreflightReport } from '../../functions/validate-network/validate-network.js';
@@ -39,7 +41,8 @@ const ec2 = new EC2Client({ region: 'us-east-1' });
 const s3 = new S3Client({ region: 'us-east-1' });
 const iam = new IAMClient({ region: 'us-east-1' });
 const mocks = { ec2: mockClient(ec2), s3: mockClient(s3), iam: mockClient(iam) };
-const deps = { ec2, s3, iam };
+// A fine-tuning job calls neither Lambda nor Bedrock (validate-network-customization.test.ts covers them).
+const deps = { ec2, s3, iam, lambda: new LambdaClient({ region: 'us-east-1' }), bedrock: new BedrockClient({ region: 'us-east-1' }) };
 const { vpcId, routeTableId, endpointId } = NETWORK;
 const [subnetA, subnetB] = NETWORK.subnetIds as [string, string];
 const sg = NETWORK.securityGroupIds[0]!;

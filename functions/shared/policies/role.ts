@@ -1,12 +1,15 @@
 /**
  * The Bedrock service role's inline policy: the guide's VPC permissions with its mistakes corrected
  * (trailing commas, the tag key spelling) and scoped to the job's real region, account, subnets and
- * security groups; plus the S3 access the job needs on its buckets and, when the custom model is
- * encrypted with a customer key, the KMS permissions on that key. Generated as data, never as text.
+ * security groups; plus the S3 access the job needs on its buckets (the invocation-log bucket of a
+ * job trained on invocation logs among them, read only), when the custom model is encrypted with a
+ * customer key the KMS permissions on that key, for reinforcement fine-tuning the invocation of its
+ * grader Lambda, and for distillation from a cross-Region inference profile the invocation of that
+ * profile. Generated as data, never as text.
  */
-import { ec2Arn, jobArn, type ArnScope } from '../arn.js';
+import { buildArn, ec2Arn, jobArn, parseArn, type ArnScope } from '../arn.js';
 import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG } from '../bedrock-enis.js';
-import { shortHash, type JobInput } from '../job-input.js';
+import { graderLambdaArnOf, shortHash, teacherModelOf, type JobInput } from '../job-input.js';
 import { asList, union, type PolicyDocument, type Statement } from './document.js';
 import { s3AccessStatements } from './s3-access.js';
 
@@ -37,10 +40,95 @@ export function kmsStatement(keyArn: string): Statement {
 }
 
 /**
+ * Hex digits of the resource hash in a grant's Sid. The Sid is what merge by Sid and the leases know a
+ * grant by, so two resources of the stage's lists must never share one: 64 bits.
+ */
+const GRANT_HASH_LENGTH = 16;
+
+/**
+ * The statement that lets Bedrock call an RFT job's grader: `lambda:InvokeFunction` on exactly the ARN
+ * the job names (one of the stage's graderLambdaArns). The action and resource are those of "Lambda
+ * permissions for reward functions" in
+ * https://docs.aws.amazon.com/bedrock/latest/userguide/rft-access-security.html. The ARN is granted as
+ * given, qualifier and all: Lambda compares the policy's resource with the ARN a call names, so a grant
+ * on the unqualified ARN does not allow a call to a version or alias and a grant on `fn:1` does not
+ * allow `fn` or `fn:2` ("Function resource names",
+ * https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html).
+ */
+export function graderStatement(lambdaArn: string): Statement {
+  return { Sid: `BedrockInvokeGrader${shortHash(lambdaArn, GRANT_HASH_LENGTH)}`, Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: lambdaArn };
+}
+
+/** A teacher model named by a cross-Region (system-defined) inference profile: the profile's ARN and its model's id. */
+export interface TeacherProfile {
+  profileArn: string;
+  modelId: string;
+}
+
+/**
+ * The inference profile a distillation teacher names, or undefined for a foundation model. A profile is
+ * named by its ARN (`arn:aws:bedrock:<region>:<account>:inference-profile/<id>`) or by its id. A
+ * cross-Region profile is "named after the model that [it] supports" with its geography in front
+ * (`us.amazon.nova-pro-v1:0` for `amazon.nova-pro-v1:0`,
+ * https://docs.aws.amazon.com/bedrock/latest/userguide/inference-profiles-support.html), so an id of
+ * three dot-separated parts before its version is a profile and the last two parts are its model; a
+ * model id has two (`<provider>.<model>`). Two or three parts is what the API takes (botocore
+ * data/bedrock/2023-04-20/service-2.json, shape TeacherModelIdentifier); more is read as a model.
+ */
+export function teacherProfileOf(teacher: string, scope: ArnScope): TeacherProfile | undefined {
+  let id = teacher;
+  let profileScope = scope;
+  if (teacher.startsWith('arn:')) {
+    const arn = parseArn(teacher);
+    if (arn.service !== 'bedrock' || !arn.resource.startsWith('inference-profile/')) return undefined;
+    id = arn.resource.slice('inference-profile/'.length);
+    profileScope = { partition: arn.partition, region: arn.region, accountId: arn.accountId };
+  }
+  const [name = '', ...version] = id.split(':');
+  const parts = name.split('.');
+  if (parts.length !== 3 || parts.some((p) => p === '')) return undefined;
+  return {
+    profileArn: buildArn({ ...profileScope, service: 'bedrock', resource: `inference-profile/${id}` }),
+    modelId: [parts.slice(1).join('.'), ...version].join(':'),
+  };
+}
+
+/**
+ * The statement that lets Bedrock invoke a distillation teacher named by a cross-Region inference
+ * profile: `bedrock:InvokeModel` on the profile and on its model in the Regions the profile routes to
+ * ("(Optional) Permissions to create a Distillation job with a cross-region inference profile",
+ * https://docs.aws.amazon.com/bedrock/latest/userguide/custom-model-job-access-security.html). The
+ * model's ARN names every Region (`*`): a profile's destination Regions are AWS's to change, and a
+ * global profile's are all commercial Regions (inference-profiles-support.html above); it names the
+ * one model only. A teacher named by a model id or foundation-model ARN gets no statement: the same
+ * page asks no invoke permission of the service role for it.
+ */
+export function teacherStatement(profile: TeacherProfile, partition: string): Statement {
+  return {
+    Sid: `BedrockInvokeTeacher${shortHash(profile.profileArn, GRANT_HASH_LENGTH)}`,
+    Effect: 'Allow',
+    Action: ['bedrock:InvokeModel'],
+    Resource: [profile.profileArn, `arn:${partition}:bedrock:*::foundation-model/${profile.modelId}`],
+  };
+}
+
+/**
+ * The statements for the resources a job's customization uses beyond its data: the grader of an RFT
+ * job, the teacher of a distillation job named by an inference profile. Each has its own Sid from a
+ * hash of its resource, so merge by Sid keeps other jobs' graders and teachers.
+ */
+export function customizationStatements(job: Pick<JobInput, 'customizationConfig' | 'partition' | 'region' | 'accountId'>): Statement[] {
+  const grader = graderLambdaArnOf(job);
+  const teacher = teacherModelOf(job);
+  const profile = teacher === undefined ? undefined : teacherProfileOf(teacher, job);
+  return [...(grader ? [graderStatement(grader)] : []), ...(profile ? [teacherStatement(profile, job.partition)] : [])];
+}
+
+/**
  * The desired role policy statements owned by this workflow. Subnet and security-group ARNs already
  * granted by an earlier job in the same VPC (`current`) are kept, so concurrent jobs with different
- * subnets do not revoke each other; bucket and key statements have one Sid each, so merge by Sid
- * keeps earlier jobs' buckets and keys.
+ * subnets do not revoke each other; bucket, key, grader and teacher statements have one Sid each,
+ * so merge by Sid keeps earlier jobs' buckets, keys, graders and teachers.
  */
 export function buildRolePolicy(job: JobInput, current: PolicyDocument | null): PolicyDocument {
   const scope: ArnScope = { partition: job.partition, region: job.region, accountId: job.accountId };
@@ -111,6 +199,7 @@ export function buildRolePolicy(job: JobInput, current: PolicyDocument | null): 
     },
     ...s3AccessStatements(job),
     ...(job.customModelKmsKeyId ? [kmsStatement(job.customModelKmsKeyId)] : []),
+    ...customizationStatements(job),
   ];
   return { Version: '2012-10-17', Statement: statements };
 }
