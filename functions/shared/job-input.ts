@@ -595,35 +595,38 @@ export function stageViolations(job: StageBoundFields, stage: Stage, trainingFie
   const readable = [stage.trainingBucket, ...stage.extraBuckets];
   const readMessage = `must be in a bucket the stage lets jobs read (params trainingBucket, extraBuckets): ${oneOf(readable)}`;
   if (job.trainingDataS3Uri !== undefined && !readable.includes(parseS3Uri(job.trainingDataS3Uri).bucket)) issues.push({ field: trainingField, message: readMessage });
-  const teacher = teacherModelOf(job);
-  if (teacher !== undefined && !stage.teacherModelIdentifiers.includes(teacher)) {
+  /** A resource the job names, outside the stage's list of them: the issue names the param and the allowed values. */
+  const listed = (value: string | undefined, allowed: string[], field: string, paramName: keyof typeof STAGE_PARAMS, what: string, none: string) => {
+    if (value === undefined || allowed.includes(value)) return;
     issues.push({
-      field: 'customizationConfig.distillationConfig.teacherModelConfig.teacherModelIdentifier',
-      message: stage.teacherModelIdentifiers.length
-        ? `must be one of the stage's teacher models (${param('teacherModelIdentifiers')}): ${oneOf(stage.teacherModelIdentifiers)}`
-        : `cannot be used: the stage allows no distillation teacher model (${param('teacherModelIdentifiers')} is empty)`,
+      field,
+      message: allowed.length ? `must be ${what} (${param(paramName)}): ${oneOf(allowed)}` : `cannot be used: the stage allows no ${none} (${param(paramName)} is empty)`,
     });
-  }
-  const grader = graderLambdaArnOf(job);
-  if (grader !== undefined && !stage.graderLambdaArns.includes(grader)) {
-    issues.push({
-      field: 'customizationConfig.rftConfig.graderConfig.lambdaGrader.lambdaArn',
-      message: stage.graderLambdaArns.length
-        ? `must be one of the stage's grader Lambdas (${param('graderLambdaArns')}): ${oneOf(stage.graderLambdaArns)}`
-        : `cannot be used: the stage allows no RFT grader Lambda (${param('graderLambdaArns')} is empty)`,
-    });
-  }
-  if (job.invocationLogsConfig !== undefined && !stage.invocationLogBuckets.includes(parseS3Uri(job.invocationLogsConfig.invocationLogSource.s3Uri).bucket)) {
-    issues.push({
-      field: 'invocationLogsConfig.invocationLogSource.s3Uri',
-      message: stage.invocationLogBuckets.length
-        ? `must be in a bucket the stage lets jobs read invocation logs from (${param('invocationLogBuckets')}): ${oneOf(stage.invocationLogBuckets)}`
-        : `cannot be used: the stage allows no invocation-log bucket (${param('invocationLogBuckets')} is empty)`,
-    });
-  }
-  job.validationDataS3Uris.forEach((uri, i) => {
-    if (!readable.includes(parseS3Uri(uri).bucket)) issues.push({ field: `validationDataS3Uris[${i}]`, message: readMessage });
-  });
+  };
+  listed(
+    teacherModelOf(job),
+    stage.teacherModelIdentifiers,
+    'customizationConfig.distillationConfig.teacherModelConfig.teacherModelIdentifier',
+    'teacherModelIdentifiers',
+    "one of the stage's teacher models",
+    'distillation teacher model',
+  );
+  listed(
+    graderLambdaArnOf(job),
+    stage.graderLambdaArns,
+    'customizationConfig.rftConfig.graderConfig.lambdaGrader.lambdaArn',
+    'graderLambdaArns',
+    "one of the stage's grader Lambdas",
+    'RFT grader Lambda',
+  );
+  listed(
+    job.invocationLogsConfig && parseS3Uri(job.invocationLogsConfig.invocationLogSource.s3Uri).bucket,
+    stage.invocationLogBuckets,
+    'invocationLogsConfig.invocationLogSource.s3Uri',
+    'invocationLogBuckets',
+    'in a bucket the stage lets jobs read invocation logs from',
+    'invocation-log bucket',
+  );
   const output = parseS3Uri(job.outputDataS3Uri);
   // Under the prefix as a path: with outputPrefix "runs", "runs/a/" is under it, "runs-other/" is not.
   const prefix = stage.outputPrefix;

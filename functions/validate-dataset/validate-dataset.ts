@@ -224,22 +224,25 @@ export async function validateDataset(job: Job, stage: Pick<Stage, 'budget'>, de
     );
   }
 
+  // The report of a passed check; `tokens` and `costUsd` only where the format tells the training tokens.
+  const passed = (estimate: Pick<DatasetReport, 'tokens' | 'costUsd'>): DatasetReport => ({
+    status: 'passed',
+    notes,
+    format: rules.format,
+    family: rules.family,
+    files,
+    objects,
+    trainingRecords,
+    validationRecords,
+    ...estimate,
+    budget,
+    problems,
+    problemCounts,
+    seconds: (now() - started) / 1000,
+  });
   if (noEstimate !== undefined) {
     notes.push(noEstimate);
-    return {
-      status: 'passed',
-      notes,
-      format: rules.format,
-      family: rules.family,
-      files,
-      objects,
-      trainingRecords,
-      validationRecords,
-      budget,
-      problems,
-      problemCounts,
-      seconds: (now() - started) / 1000,
-    };
+    return passed({});
   }
 
   const perEpoch = files.filter((f) => f.role === 'training').reduce((n, f) => n + extrapolate(f, f.tokens), 0);
@@ -279,22 +282,7 @@ export async function validateDataset(job: Job, stage: Pick<Stage, 'budget'>, de
       `Estimated training cost $${costUsd} (${tokens.total} tokens at $${budget.priceUsdPer1kTokens} per 1,000, priced as ${budget.pricedAs}) exceeds the cap of $${budget.maxTrainingCostUsd}.`,
     );
   }
-  return {
-    status: 'passed',
-    notes,
-    format: rules.format,
-    family: rules.family,
-    files,
-    objects,
-    trainingRecords,
-    validationRecords,
-    tokens,
-    ...(costUsd !== undefined ? { costUsd } : {}),
-    budget,
-    problems,
-    problemCounts,
-    seconds: (now() - started) / 1000,
-  };
+  return passed({ tokens, ...(costUsd !== undefined ? { costUsd } : {}) });
 }
 
 /**
