@@ -627,6 +627,9 @@ export function stageViolations(job: StageBoundFields, stage: Stage, trainingFie
     'in a bucket the stage lets jobs read invocation logs from',
     'invocation-log bucket',
   );
+  job.validationDataS3Uris.forEach((uri, i) => {
+    if (!readable.includes(parseS3Uri(uri).bucket)) issues.push({ field: `validationDataS3Uris[${i}]`, message: readMessage });
+  });
   const output = parseS3Uri(job.outputDataS3Uri);
   // Under the prefix as a path: with outputPrefix "runs", "runs/a/" is under it, "runs-other/" is not.
   const prefix = stage.outputPrefix;
