@@ -288,12 +288,22 @@ function checkClaudeMessages(record: Json): Checked {
   const c = new Collector();
   c.unknownKeys(record, ['system', 'messages'], '');
   if ('system' in record) c.string(record, 'system');
-  const messages = record.messages;
+  const roles = roleOfEachMessage(c, record.messages, (message, field) => c.string(message, 'content', `${field}.content`));
+  if (roles) checkTurnOrder(c, roles);
+  return c;
+}
+
+/**
+ * The role of each of a record's `messages` of `{role, content}` (checkRole; undefined for a message that
+ * is not an object), after `content` checks the message's content; undefined when `messages` is not an
+ * array. Each problem is reported to `c`.
+ */
+function roleOfEachMessage(c: Collector, messages: unknown, content: (message: Json, field: string) => void): (string | undefined)[] | undefined {
   if (!Array.isArray(messages)) {
     c.add('messages', messages === undefined ? 'field.required' : 'field.type', `messages must be an array, got ${typeName(messages)}`);
-    return c;
+    return undefined;
   }
-  const roles = messages.map((message, i) => {
+  return messages.map((message, i) => {
     const field = `messages[${i}]`;
     if (!isObject(message)) {
       c.add(field, 'field.type', `${field} must be an object, got ${typeName(message)}`);
@@ -301,11 +311,9 @@ function checkClaudeMessages(record: Json): Checked {
     }
     c.unknownKeys(message, ['role', 'content'], field);
     const role = checkRole(c, message, field);
-    c.string(message, 'content', `${field}.content`);
+    content(message, field);
     return role;
   });
-  checkTurnOrder(c, roles);
-  return c;
 }
 
 function checkReserved(c: Collector, rules: DatasetRules, text: string, field: string) {
@@ -466,23 +474,7 @@ function checkDistillationPrompt(rules: DatasetRules, record: Json): Checked {
       });
     }
   }
-  const messages = record.messages;
-  if (!Array.isArray(messages)) {
-    c.add('messages', messages === undefined ? 'field.required' : 'field.type', `messages must be an array, got ${typeName(messages)}`);
-    return c;
-  }
-  if (messages.length === 0) {
-    c.add('messages', 'messages.minItems', 'messages needs at least the user turn holding the prompt, got 0');
-    return c;
-  }
-  const roles = messages.map((message, i) => {
-    const field = `messages[${i}]`;
-    if (!isObject(message)) {
-      c.add(field, 'field.type', `${field} must be an object, got ${typeName(message)}`);
-      return undefined;
-    }
-    c.unknownKeys(message, ['role', 'content'], field);
-    const role = checkRole(c, message, field);
+  const roles = roleOfEachMessage(c, record.messages, (message, field) => {
     const content = message.content;
     if (!Array.isArray(content)) {
       c.add(`${field}.content`, content === undefined ? 'field.required' : 'field.type', `${field}.content must be an array of one {text}, got ${typeName(content)}`);
@@ -499,8 +491,12 @@ function checkDistillationPrompt(rules: DatasetRules, record: Json): Checked {
         if ('type' in item && typeof item.type !== 'string') c.add(`${itemField}.type`, 'field.type', `${itemField}.type must be a string, got ${typeName(item.type)}`);
       }
     }
-    return role;
   });
+  if (!roles) return c;
+  if (roles.length === 0) {
+    c.add('messages', 'messages.minItems', 'messages needs at least the user turn holding the prompt, got 0');
+    return c;
+  }
   if (roles[0] !== undefined && roles[0] !== 'user') c.add('messages[0].role', 'messages.firstUser', `the first turn must be "user", got "${roles[0]}"`);
   for (let i = 1; i < roles.length; i++) {
     if (roles[i] !== undefined && roles[i] === roles[i - 1]) {

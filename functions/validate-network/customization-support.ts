@@ -16,6 +16,9 @@
  * parsing is plain string work (no regular expression), linear in a length-capped input.
  */
 
+import { parseArn } from '../shared/arn.js';
+import { MAX_MODEL_IDENTIFIER_LENGTH } from '../shared/ids.js';
+
 /** Where a fact comes from: the page, and the section of it that holds the fact. */
 export interface Source {
   readonly url: string;
@@ -321,8 +324,7 @@ export const CUSTOMIZATION_LIMITS = {
 
 // ---- identifiers ---------------------------------------------------------------------------------
 
-/** Longest identifier looked up (the job input's `baseModelIdentifier` cap). */
-export const MAX_MODEL_IDENTIFIER_LENGTH = 2048;
+export { MAX_MODEL_IDENTIFIER_LENGTH };
 
 /** A model identifier taken apart: the id before its first `:`, the `:` suffixes, and how it was written. */
 export interface ParsedModelIdentifier {
@@ -349,17 +351,14 @@ export function parseModelIdentifier(identifier: string): ParsedModelIdentifier 
   let rest = identifier;
   let form: ParsedModelIdentifier['form'] = 'model-id';
   if (identifier.startsWith('arn:')) {
-    // arn:<partition>:bedrock:<region>:<account>:<resource>; the resource may itself hold ':'.
-    const fields: string[] = [];
-    let at = 0;
-    for (let i = 0; i < 5; i++) {
-      const next = identifier.indexOf(':', at);
-      if (next < 0) return undefined;
-      fields.push(identifier.slice(at, next));
-      at = next + 1;
+    // arn:<partition>:bedrock:<region>:<account>:<resource> (the SDK's ARN parser; the resource may hold ':').
+    let arn: ReturnType<typeof parseArn>;
+    try {
+      arn = parseArn(identifier);
+    } catch {
+      return undefined;
     }
-    const [, partition = '', service, , account] = fields;
-    const resource = identifier.slice(at);
+    const { partition, service, accountId: account, resource } = arn;
     if (!partition.startsWith('aws') || service !== 'bedrock') return undefined;
     if (resource.startsWith(FOUNDATION_MODEL) && account === '') {
       rest = resource.slice(FOUNDATION_MODEL.length);

@@ -17,9 +17,7 @@ import { projectRoot } from '../../local/paths.js';
 import { buildBucketPolicy } from '../../functions/apply-policies/bucket-policy.js';
 import { buildEndpointPolicy } from '../../functions/apply-policies/endpoint-policy.js';
 import { buildRolePolicy } from '../../functions/shared/policies/role.js';
-import { resolveJobInput } from '../../functions/shared/job-input.js';
-import { CUSTOMIZATIONS, EXECUTION, rawJob, resolvedJob } from '../fixtures/job.js';
-import { coveringParams, jobPart, testStage } from '../fixtures/stage.js';
+import { CUSTOMIZATIONS, rawJob, resolveCovered, resolvedJob } from '../fixtures/job.js';
 import { packageStage, type Resource } from '../support/package-stage.js';
 
 const run = promisify(execFile);
@@ -316,7 +314,7 @@ describe('parliament', () => {
       ...CUSTOMIZATIONS.invocationLogs,
       customizationConfig: { distillationConfig: { teacherModelConfig: { teacherModelIdentifier: 'us.amazon.nova-pro-v1:0' } } },
     });
-    const logsJob = resolveJobInput(jobPart(logsRaw), testStage(coveringParams(logsRaw)), EXECUTION);
+    const logsJob = resolveCovered(logsRaw);
     const VPC = 'vpc-0123456789abcdef0';
     const exempt = ['arn:aws:iam::123456789012:role/Operators', 'arn:aws:iam::123456789012:role/stack-ValidateNetworkRole-ABC123', 'arn:aws:iam::123456789012:role/stack-ValidateDatasetRole-ABC123'];
     // The endpoint and bucket policies are resource policies (Principal "*"); parliament has no

@@ -6,23 +6,15 @@
  * CreateModelCustomizationJob request carrying exactly the SDK's shapes.
  */
 import { describe, expect, it } from 'vitest';
-import { InvalidInputError, StageConfigError } from '../../functions/shared/errors.js';
+import { issuesOf } from '../support/input-issues.js';
+import { StageConfigError } from '../../functions/shared/errors.js';
 import { checkJobInputShape, graderLambdaArnOf, resolveJobInput, teacherModelOf } from '../../functions/shared/job-input.js';
 import { buildCreateRequest } from '../../functions/submit-job/submit-job.js';
-import { CUSTOMIZATIONS, EXECUTION, GRADER_ARN, rawJob } from '../fixtures/job.js';
-import { coveringParams, jobPart, testStage, type StageParams } from '../fixtures/stage.js';
+import { CUSTOMIZATIONS, EXECUTION, GRADER_ARN, rawJob, resolveCovered } from '../fixtures/job.js';
+import { coveringParams, testStage } from '../fixtures/stage.js';
 
-const covering = (raw: Record<string, unknown>, extra: StageParams = {}) => resolveJobInput(jobPart(raw), testStage(coveringParams(raw, extra)), EXECUTION);
+const covering = (raw: Record<string, unknown>) => resolveCovered(raw);
 
-function issuesOf(fn: () => unknown): { field: string; message: string }[] {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(InvalidInputError);
-    return (err as InvalidInputError).issues;
-  }
-  throw new Error('expected InvalidInputError');
-}
 const fieldsOf = (fn: () => unknown) => issuesOf(fn).map((i) => i.field);
 
 describe('distillation', () => {

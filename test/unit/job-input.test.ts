@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { parseS3Uri } from '../../functions/shared/s3.js';
 import { describe, expect, it } from 'vitest';
-import { InvalidInputError } from '../../functions/shared/errors.js';
+import { issuesOf } from '../support/input-issues.js';
 import {
   CLIENT_REQUEST_TOKEN_PATTERN,
   CUSTOM_MODEL_NAME_PATTERN,
@@ -16,15 +16,6 @@ import { EXECUTION, rawJob, resolvedJob } from '../fixtures/job.js';
 
 const resolve = (raw: unknown, stage = {}) => resolveJobInput(raw, testStage(stage), EXECUTION);
 
-function issuesOf(fn: () => unknown) {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(InvalidInputError);
-    return (err as InvalidInputError).issues;
-  }
-  throw new Error('expected InvalidInputError');
-}
 
 describe('resolveJobInput', () => {
   it('resolves the README example with defaults, derived names, token, account and partition', () => {
