@@ -248,6 +248,86 @@ export class EnisStillInUseError extends WorkflowError {
   }
 }
 
+/** The evaluation gate cannot run for this job: its base model, Region or customization type has no documented on-demand deployment (functions/shared/evaluation-support.ts), or its custom model is not Active. Raised before anything is deployed. */
+export class EvaluationUnsupportedError extends WorkflowError {
+  override readonly name = 'EvaluationUnsupportedError' as const;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** The evaluation gate's estimated (or used) cost or tokens exceed the job's budget (`evaluation.maxCostUsd`, at most the stage's maxEvaluationCostUsd). Raised before the gate spends, and while it generates responses. */
+export class EvaluationBudgetExceededError extends WorkflowError {
+  override readonly name = 'EvaluationBudgetExceededError' as const;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** The held-out evaluation dataset is missing, unreadable or malformed (JSON Lines of `prompt`, `referenceResponse`, optional `category`; at most the job's `evaluation.maxPrompts` records). The Cause names the line, never its content. */
+export class EvaluationDatasetError extends WorkflowError {
+  override readonly name = 'EvaluationDatasetError' as const;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** Bedrock refused CreateCustomModelDeployment for the account's quota; retried with backoff. */
+export class DeploymentQuotaExceededError extends WorkflowError {
+  override readonly name = 'DeploymentQuotaExceededError' as const;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** Bedrock refused CreateEvaluationJob for the account's quota; retried with backoff. */
+export class EvaluationQuotaExceededError extends WorkflowError {
+  override readonly name = 'EvaluationQuotaExceededError' as const;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** The custom model deployment ended Failed (Bedrock's failureMessage in the Cause). */
+export class DeploymentFailedError extends WorkflowError {
+  override readonly name = 'DeploymentFailedError' as const;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** An evaluation job ended Failed or Stopped (Bedrock's failureMessages in the Cause), or its result files are missing or malformed. */
+export class EvaluationJobFailedError extends WorkflowError {
+  override readonly name = 'EvaluationJobFailedError' as const;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** A gate call failed transiently (5xx, timeout, dropped connection) after the SDK's own attempts: the Task is retried with the same client request token, so a resource an earlier attempt created is adopted. */
+export class EvaluationUncertainError extends WorkflowError {
+  override readonly name = 'EvaluationUncertainError' as const;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** The evaluation gate's verdict is reject: the custom model did not meet the thresholds against its base model. Its deployment was deleted; the Cause names each metric and by how much it lost. */
+export class ModelRejectedError extends WorkflowError {
+  override readonly name = 'ModelRejectedError' as const;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** The job ledger does not record this deployment or evaluation job as this execution's: nothing was stopped or deleted. */
+export class EvaluationNotOursError extends WorkflowError {
+  override readonly name = 'EvaluationNotOursError' as const;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
 /**
  * What one error name of this workflow means (a class below, or a Fail state's `Error:` in the ASL).
  * Which states retry, catch, route or end with it is not written here: scripts/docs.ts reads it from
@@ -305,6 +385,16 @@ export const ERROR_REMEDIES: Readonly<Record<string, string>> = {
   JobDeadlineExceededError: 'Raise maxJobDurationSeconds (or maxExecutionsPerJob, or the job\'s polling intervals) or make the job smaller, then start a new execution.',
   JobStoppedError: 'Find who stopped it (CloudTrail: StopModelCustomizationJob); start a new execution if the job is still wanted.',
   UnexpectedOutcomeError: 'Read the execution history and report it; check the job in the Bedrock console.',
+  EvaluationUnsupportedError: 'Choose a base model and Region that support on-demand deployment (docs/evaluation.md "What it cannot do"), or leave `evaluation` out. The trained model is kept.',
+  EvaluationBudgetExceededError: 'Evaluate fewer prompts (`evaluation.maxPrompts`), fewer metrics or shorter responses, or raise `evaluation.maxCostUsd` (up to the stage\'s maxEvaluationCostUsd).',
+  EvaluationDatasetError: 'Fix the named line of the held-out dataset (docs/evaluation.md "The held-out dataset"), then start a new execution.',
+  DeploymentQuotaExceededError: 'Nothing unless it ends the execution: then delete unused custom model deployments or ask AWS for a higher quota.',
+  EvaluationQuotaExceededError: 'Nothing unless it ends the execution: then wait for running evaluation jobs to end or ask AWS for a higher quota.',
+  DeploymentFailedError: 'Fix what Bedrock\'s failure message names (model access, KMS key permissions), then evaluate again with a new execution.',
+  EvaluationJobFailedError: 'Fix what Bedrock\'s failure messages name (the role\'s access to the evaluation bucket and the judge model), then start a new execution.',
+  EvaluationUncertainError: 'Usually nothing. If it ended the execution, check Bedrock\'s health; EvaluationCleanup deleted what the ledger recorded.',
+  ModelRejectedError: 'Improve the training data or hyper-parameters and train again; or lower the thresholds if they were too strict. The custom model is kept, its deployment deleted.',
+  EvaluationNotOursError: 'Nothing to undo: the resource belongs to another execution (bvc status).',
   JobUnwatchedError:
     'Stop the job by hand (aws bedrock stop-model-customization-job) and fix what the Cause names (often the ' +
     'permissions of the poll-status role or of the state machine role); the janitor deletes its ENIs.',
@@ -525,6 +615,46 @@ export const SERVICE_ERRORS: readonly ServiceErrorEntry[] = [
       'An execution of the successor\'s name exists and is not this start (a repeated start of a running execution with ' +
       'the same input answers that execution instead): this execution keeps following the job (PollStatus takes it back ' +
       'from the unclaimed successor in the job ledger) and hands it over later under the next generation\'s name.',
+  },
+  {
+    name: 'EvaluationUnsupportedError',
+    meaning: 'The evaluation gate cannot run for this job: its base model, Region or customization type has no documented on-demand deployment (functions/shared/evaluation-support.ts), or its custom model is not Active. Raised before anything is deployed.',
+  },
+  {
+    name: 'EvaluationBudgetExceededError',
+    meaning: 'The evaluation gate\'s estimated (or used) cost or tokens exceed the job\'s budget (`evaluation.maxCostUsd`, at most the stage\'s maxEvaluationCostUsd). Raised before the gate spends, and while it generates responses.',
+  },
+  {
+    name: 'EvaluationDatasetError',
+    meaning: 'The held-out evaluation dataset is missing, unreadable or malformed (JSON Lines of `prompt`, `referenceResponse`, optional `category`; at most the job\'s `evaluation.maxPrompts` records). The Cause names the line, never its content.',
+  },
+  {
+    name: 'DeploymentQuotaExceededError',
+    meaning: 'Bedrock refused CreateCustomModelDeployment for the account\'s quota; retried with backoff.',
+  },
+  {
+    name: 'EvaluationQuotaExceededError',
+    meaning: 'Bedrock refused CreateEvaluationJob for the account\'s quota; retried with backoff.',
+  },
+  {
+    name: 'DeploymentFailedError',
+    meaning: 'The custom model deployment ended Failed (Bedrock\'s failureMessage in the Cause).',
+  },
+  {
+    name: 'EvaluationJobFailedError',
+    meaning: 'An evaluation job ended Failed or Stopped (Bedrock\'s failureMessages in the Cause), or its result files are missing or malformed.',
+  },
+  {
+    name: 'EvaluationUncertainError',
+    meaning: 'A gate call failed transiently (5xx, timeout, dropped connection) after the SDK\'s own attempts: the Task is retried with the same client request token, so a resource an earlier attempt created is adopted.',
+  },
+  {
+    name: 'ModelRejectedError',
+    meaning: 'The evaluation gate\'s verdict is reject: the custom model did not meet the thresholds against its base model. Its deployment was deleted; the Cause names each metric and by how much it lost.',
+  },
+  {
+    name: 'EvaluationNotOursError',
+    meaning: 'The job ledger does not record this deployment or evaluation job as this execution\'s: nothing was stopped or deleted.',
   },
   {
     name: 'States.Timeout',

@@ -72,6 +72,16 @@ const factories: { [K in keyof ErrorClasses]: (C: ErrorClasses[K]) => Error } = 
   JobStatusUnavailableError: (C) => new C('Could not read the job status', { cause: new Error('ThrottlingException') }),
   JobQuotaExceededError: (C) => new C('Waiting for the model customization job quota', { cause: new Error('ServiceQuotaExceededException') }),
   EnisStillInUseError: (C) => new C('1 network interface still attached', { notAvailable: ['eni-1'] }),
+  EvaluationUnsupportedError: (C) => new C('amazon.titan-text-express-v1 has no documented on-demand deployment in us-east-1'),
+  EvaluationBudgetExceededError: (C) => new C('estimated US$12.40 for the evaluation gate, above the cap of US$10.00'),
+  EvaluationDatasetError: (C) => new C('s3://eval/held-out.jsonl line 3: prompt must be a non-empty string'),
+  DeploymentQuotaExceededError: (C) => new C('Waiting for the custom model deployment quota', { cause: new Error('ServiceQuotaExceededException') }),
+  EvaluationQuotaExceededError: (C) => new C('Waiting for the evaluation job quota', { cause: new Error('ServiceQuotaExceededException') }),
+  DeploymentFailedError: (C) => new C('Deployment d1 ended Failed: access denied to the KMS key'),
+  EvaluationJobFailedError: (C) => new C('Evaluation job e1 ended Failed: the role cannot read the dataset'),
+  EvaluationUncertainError: (C) => new C('CreateEvaluationJob failed with a transient error', { cause: new Error('InternalServerException') }),
+  ModelRejectedError: (C) => new C('rejected: Builtin.Correctness 0.62 vs base 0.71 (-0.09, needs >= +0.00)'),
+  EvaluationNotOursError: (C) => new C('The job ledger records another deployment for job j1'),
 };
 
 const subclassNames = Object.entries(minified)
