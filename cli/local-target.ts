@@ -24,7 +24,7 @@ import { aslPath, projectRoot, serverlessPath } from '../local/paths.js';
 import type { DemoAccount } from '../local/seed.js';
 import type { StageParams } from '../local/stage-params.js';
 import { HANDOVER_UNVERIFIED, isHandoverInput, verifiedHandoverJob } from './handover-job.js';
-import { LOCAL_ACCOUNT, LOCAL_REGION, type Scenario } from './local-options.js';
+import { GATE_SCENARIOS, LOCAL_ACCOUNT, LOCAL_REGION, type Scenario } from './local-options.js';
 import { TargetError, type ExecutionSummary, type Target } from './target.js';
 
 export { LOCAL_REGION, SCENARIOS, type Scenario } from './local-options.js';
@@ -74,6 +74,9 @@ export const DEMO_WAIT_MS = 2000;
 export const DEMO_JOB_SECONDS = 6;
 /** The longest WaitForJobEvent waits for the job's event in the demo before its safety-net check. */
 export const DEMO_EVENT_WAIT_MS = 30_000;
+/** Seconds the stand-in takes to make the gate's deployment Active, and to complete an evaluation job. */
+export const DEMO_DEPLOYMENT_SECONDS = 2;
+export const DEMO_EVALUATION_SECONDS = 3;
 
 export interface LocalOptions {
   endpoint?: string;
@@ -99,7 +102,22 @@ function scenarioInput(e: Engine, account: DemoAccount, scenario: Scenario, over
   const polling = { initialSeconds: 10, maxSeconds: 10, growthFactor: 1 };
   // deadline: the stand-in holds the job, which reaches this deadline (8 s) and is stopped.
   const maxJobDurationSeconds = scenario === 'deadline' ? 8 : 600;
+  // promote, reject, or an input that asks for the gate: the demo's Nova Micro fine-tuning job asking for the
+  // evaluation gate (local/demo-evaluation.ts), so `{"evaluation": …}` alone is a whole input.
+  if (GATE_SCENARIOS.includes(scenario) || overrides.evaluation !== undefined) {
+    return e.seed.demoEvaluationJobInput(account, { maxJobDurationSeconds, polling, ...overrides });
+  }
   return e.seed.demoJobInput(account, { maxJobDurationSeconds, polling, ...overrides });
+}
+
+/**
+ * How the stand-in's models answer Converse in a scenario (local/bedrock-standin.ts StandInModels):
+ * `reference`, the held-out record's referenceResponse (the stand-in judge scores it 1); `fixed`, one fixed
+ * sentence (scored near 0). promote: the deployment (the custom model) answers `reference`, the base
+ * model `fixed`; reject: the other way round. Every other scenario: as promote (the stand-in's default).
+ */
+export function standInAnswers(scenario: Scenario): { deployment: { answers: 'reference' | 'fixed' }; base: { answers: 'reference' | 'fixed' } } {
+  return scenario === 'reject' ? { deployment: { answers: 'fixed' }, base: { answers: 'reference' } } : { deployment: { answers: 'reference' }, base: { answers: 'fixed' } };
 }
 
 /** Creates .venv (moto) when it is missing: only the seeded mode needs Python. */
@@ -230,6 +248,9 @@ export class LocalTarget implements Target {
       };
       if (env.account) {
         for (const line of await receivedRequestLines(e, env.endpoint)) log(line);
+        if (GATE_SCENARIOS.includes(scenario) || isObject(jobInput.evaluation)) {
+          for (const line of await gateReportLines(e, env.endpoint, viewOf(record))) log(line);
+        }
         log(`[demo account] ENIs that are not this job's: ${await leftoversLine(e, env.endpoint, env.account.leftoverEnis)}`);
       }
       mkdirSync(runsDir(), { recursive: true });
@@ -249,12 +270,33 @@ export class LocalTarget implements Target {
     });
   }
 
-  /** Turns on the launcher's stand-in for Bedrock for every job of this (seeded) emulator. */
+  /**
+   * Turns on the launcher's stand-in for Bedrock for every job of this (seeded) emulator, and for the
+   * evaluation gate: deployments Active and evaluation jobs Completed after a few seconds, Converse
+   * answering from the demo's held-out dataset as {@link standInAnswers} says for the scenario.
+   */
   private async standIn(e: Engine, endpoint: string, scenario: Scenario) {
-    const outcome = scenario === 'complete' ? 'complete' : scenario === 'failure' ? 'fail' : 'hold';
-    await e.standIn.configureBedrockStandIn(endpoint, { enabled: true, default: { outcome, seconds: DEMO_JOB_SECONDS } });
-    const what = { complete: `completes each job after ${DEMO_JOB_SECONDS} s`, failure: `fails each job after ${DEMO_JOB_SECONDS} s`, deadline: 'holds each job InProgress (the deadline stops it)' }[scenario];
+    const outcome = scenario === 'failure' ? 'fail' : scenario === 'deadline' ? 'hold' : 'complete';
+    const answers = standInAnswers(scenario);
+    await e.standIn.configureBedrockStandIn(endpoint, {
+      enabled: true,
+      default: { outcome, seconds: DEMO_JOB_SECONDS },
+      deployment: { outcome: 'active', seconds: DEMO_DEPLOYMENT_SECONDS },
+      evaluation: { outcome: 'complete', seconds: DEMO_EVALUATION_SECONDS },
+      models: answers,
+      evaluationDataset: `s3://${e.seed.DEMO_EVALUATION_BUCKET}/${e.seed.DEMO_HELD_OUT_KEY}`,
+    });
+    const what = {
+      complete: `completes each job after ${DEMO_JOB_SECONDS} s`,
+      failure: `fails each job after ${DEMO_JOB_SECONDS} s`,
+      deadline: 'holds each job InProgress (the deadline stops it)',
+      promote: `completes the job after ${DEMO_JOB_SECONDS} s; its custom model answers the held-out prompts with their reference answers, the base model with a fixed sentence`,
+      reject: `completes the job after ${DEMO_JOB_SECONDS} s; its custom model answers the held-out prompts with a fixed sentence, the base model with their reference answers`,
+    }[scenario];
     this.options.log(`[stand-in for Bedrock, not part of the workflow] scenario "${scenario}": the emulator ${what}.`);
+    if (GATE_SCENARIOS.includes(scenario)) {
+      this.options.log(`[stand-in for Bedrock] deployments Active after ${DEMO_DEPLOYMENT_SECONDS} s, evaluation jobs Completed after ${DEMO_EVALUATION_SECONDS} s, scored by the stand-in judge (token overlap with the reference answer, not Bedrock's judge).`);
+    }
   }
 
   async view(execution: string): Promise<ExecutionView> {
@@ -310,6 +352,41 @@ async function receivedRequestLines(e: Engine, endpoint: string): Promise<string
       : '(not a JSON object)';
     return `[stand-in for Bedrock] CreateModelCustomizationJob received: ${what}${error ? ` refused: ${error}` : ''}`;
   });
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The evaluation gate's end, as a person checks it after `--scenario promote|reject`: the verdict, both
+ * models' scores per metric, the deployment's status as GetCustomModelDeployment answers now (Active after
+ * promote; deleted, so not found, after reject), and the Provisioned Throughput requests the stand-in
+ * recorded (the gate never sends one: none).
+ */
+async function gateReportLines(e: Engine, endpoint: string, view: ExecutionView): Promise<string[]> {
+  const ev = view.evaluation;
+  const lines = ['[evaluation gate]'];
+  if (!ev) return [...lines, '  the gate did not run (the job did not complete, or the stage\'s evaluationGate is off)'];
+  lines.push(`  verdict: ${ev.verdict ?? `none (${ev.error ?? `stopped at ${ev.next ?? '?'}`})`}${ev.message ? ` — ${ev.message}` : ''}`);
+  for (const s of ev.scores) lines.push(`  ${s.metric}: custom model ${s.custom.toFixed(3)}, base model ${s.base.toFixed(3)}, gain ${s.gain >= 0 ? '+' : ''}${s.gain.toFixed(3)}`);
+  const arn = ev.deployment?.arn;
+  if (arn) {
+    const { BedrockClient, GetCustomModelDeploymentCommand } = await import('@aws-sdk/client-bedrock');
+    const bedrock = new BedrockClient({ region: LOCAL_REGION, endpoint });
+    let now: string;
+    try {
+      const out = await bedrock.send(new GetCustomModelDeploymentCommand({ customModelDeploymentIdentifier: arn }));
+      now = `${out.status ?? '?'}${out.status === 'Active' ? ' (kept: it serves the custom model on demand)' : ''}`;
+    } catch (err) {
+      if ((err as { name?: string }).name !== 'ResourceNotFoundException') throw err;
+      now = 'deleted (GetCustomModelDeployment: ResourceNotFoundException)';
+    }
+    lines.push(`  deployment ${arn}: ${now}`);
+  } else {
+    lines.push('  deployment: none recorded');
+  }
+  const throughput = await e.standIn.standInRequests(endpoint, 'CreateProvisionedModelThroughput');
+  lines.push(`  CreateProvisionedModelThroughput requests recorded by the stand-in: ${throughput.length}${throughput.length ? ' (the gate must never send one)' : ''}`);
+  return lines;
 }
 
 /** Whether the seeded ENIs the workflow did not create are all still there. */

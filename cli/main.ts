@@ -18,7 +18,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { InvalidInputError, StageConfigError } from '../functions/shared/errors.js';
 import type { ExecutionView } from '../functions/shared/execution-view.js';
 import type { AwsTarget } from './aws-target.js';
-import { LOCAL_REGION, SCENARIOS, type Scenario } from './local-options.js';
+import { LOCAL_REGION, SCENARIO_CHOICES, SCENARIOS, type Scenario } from './local-options.js';
 import type { LocalTarget } from './local-target.js';
 import { TargetError, type Target } from './target.js';
 
@@ -51,7 +51,8 @@ const TARGET_HELP = `Target (one of):
   --stage STAGE [--region REGION]   a deployed stage: its stack's StateMachineArn output (region: AWS_REGION or us-east-1)
   --state-machine-arn ARN           a deployed state machine, by ARN
   --local                           the local emulator: moto with a seeded demo account and a stand-in for Bedrock
-      [--scenario complete|failure|deadline]   how the stand-in ends the demo's job (default complete)
+      [--scenario ${SCENARIO_CHOICES}]   how the stand-in ends the demo's job (default complete;
+                                    promote|reject: a Nova Micro job through the evaluation gate)
       [--endpoint URL]              a running emulator, used as it is (needs --params; no Python)
       [--params FILE]               serverless.yml stage params (JSON) laid over the defaults`;
 

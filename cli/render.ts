@@ -9,7 +9,7 @@
  * not shown.
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
-import { causeMessage, formatDuration, type ExecutionView } from '../functions/shared/execution-view.js';
+import { causeMessage, formatDuration, readEvaluationData, type EvaluationView, type ExecutionView } from '../functions/shared/execution-view.js';
 import { parseJson } from '../functions/shared/handover.js';
 import { readStateData, type StateData } from '../functions/shared/job-state.js';
 
@@ -64,8 +64,67 @@ export function stateDetail(name: string, output: unknown): string | undefined {
     case 'RollbackPolicies':
       return out?.rollback ? `restored ${out.rollback.restored.length}, deleted ${out.rollback.deleted.length}, left alone ${out.rollback.leftAlone.length}` : undefined;
     default:
+      return gateDetail(name, output);
+  }
+}
+
+/** A fixed-point score: `0.910`; a gain with its sign: `+0.490`, `−0.090`. */
+const score = (n: number) => n.toFixed(3);
+const signed = (n: number) => `${n < 0 ? '−' : '+'}${Math.abs(n).toFixed(3)}`;
+
+/** One line about a state of the evaluation gate (docs/evaluation.md "How it works"), from its output. */
+function gateDetail(name: string, output: unknown): string | undefined {
+  const { evaluation: e, evaluationError, evaluationCleanup, evaluationCleanupError } = readEvaluationData(output);
+  switch (name) {
+    case 'PlanEvaluation': {
+      if (!e?.estimate) return undefined;
+      const est = e.estimate;
+      return `evaluation planned: ${est.prompts} prompts, ~${est.tokens.total} tokens${est.usd !== undefined ? `, ~$${est.usd}` : ''} (estimate)`;
+    }
+    case 'DeployModel':
+    case 'DeploymentStatus':
+      return e?.deployment ? `deployment ${e.deployment.arn ?? e.deployment.name ?? '?'}: ${e.deployment.status ?? 'requested'}` : undefined;
+    case 'GenerateResponses': {
+      const g = e?.generation;
+      return g ? `responses generated: custom model ${g.done.custom}/${g.total}, base model ${g.done.base}/${g.total}` : undefined;
+    }
+    case 'StartEvaluations':
+    case 'EvaluationStatus':
+      return e?.jobs ? `evaluation jobs: custom ${e.jobs.custom.status}, base ${e.jobs.base.status}` : undefined;
+    case 'Verdict':
+      return e?.verdict ? `verdict ${e.verdict}: ${e.message ?? ''}${e.deployment?.deleted ? ' (deployment deleted)' : ''}`.trimEnd() : undefined;
+    case 'EvaluationCleanup':
+      return evaluationCleanup?.summary ?? (evaluationCleanupError ? `evaluation cleanup failed: ${evaluationCleanupError.Error}` : evaluationError ? `after ${evaluationError.Error}` : undefined);
+    default:
       return undefined;
   }
+}
+
+/** The evaluation gate's lines of `status` (and of the end of `start --follow`). */
+export function evaluationLines(ev: EvaluationView): string[] {
+  const lines: string[] = [];
+  const asked = [
+    ev.dataset ? `dataset ${ev.dataset}` : undefined,
+    ev.judgeModel ? `judge ${ev.judgeModel}` : undefined,
+    ev.thresholds?.minScore !== undefined ? `min score ${ev.thresholds.minScore}` : undefined,
+    ev.thresholds?.minGainOverBase !== undefined ? `min gain ${signed(ev.thresholds.minGainOverBase)}` : undefined,
+    ev.estimate?.tokens !== undefined ? `estimate ~${ev.estimate.tokens} tokens${ev.estimate.usd !== undefined ? `, ~$${ev.estimate.usd}` : ''}` : undefined,
+  ].filter(Boolean);
+  const head = ev.verdict ? `${ev.verdict}${ev.message ? ` — ${ev.message}` : ''}` : ev.error ? `failed: ${ev.error}` : `in progress (next: ${ev.next ?? '?'})`;
+  lines.push(`  evaluation  ${head}`);
+  if (asked.length) lines.push(`    ${asked.join(' · ')}`);
+  const width = Math.max(0, ...ev.scores.map((s) => s.metric.length));
+  for (const s of ev.scores) {
+    const scored = `  (records scored: custom ${s.customScored}, base ${s.baseScored})`;
+    lines.push(`    ${s.metric.padEnd(width)}  custom ${score(s.custom)}  base ${score(s.base)}  gain ${signed(s.gain)}${scored}`);
+  }
+  if (ev.deployment) {
+    const d = ev.deployment;
+    const what = { kept: 'kept: it serves the custom model on demand', deleted: 'deleted', exists: 'still exists (the reaper and the janitor look after a deployment left behind)' }[d.outcome];
+    lines.push(`  deployment  ${d.arn ?? d.name ?? '(not recorded)'}${d.status && d.outcome !== 'deleted' ? ` (${d.status})` : ''}: ${what}`);
+  }
+  if (ev.cleanup) lines.push(`  eval clean  ${ev.cleanup.summary ?? `failed: ${ev.cleanup.error}`}`);
+  return lines;
 }
 
 /** Bedrock's phases (GetModelCustomizationJob `statusDetails`) as one line, e.g. "validation Completed · data processing InProgress". */
@@ -192,6 +251,7 @@ export function renderView(view: ExecutionView): string[] {
     if (j.failureMessage && j.status === 'Failed') lines.push(`  bedrock     ${j.failureMessage}`);
     if (j.handedOverTo) lines.push(`  handed over ${j.handedOverTo}`);
   }
+  if (view.evaluation) lines.push(...evaluationLines(view.evaluation));
   if (view.cleanup) lines.push(`  cleanup     ${view.cleanup.summary ?? `failed: ${view.cleanup.error}`}`);
   if (view.grants) lines.push(`  grants      ${view.grants.summary ?? `revoke failed: ${view.grants.error}`}`);
   if (view.error) {

@@ -6,6 +6,8 @@
  * attached one) that cleanup must leave alone. And what distillation and reinforcement fine-tuning
  * need (local/demo-customizations.ts): their datasets, a bucket of Bedrock invocation logs and, given a
  * Lambda client, the RFT grader Lambda; the demo stage params list these with the distillation teacher.
+ * And what the evaluation gate needs (local/demo-evaluation.ts): its bucket with a held-out dataset, an
+ * Amazon Nova Micro fine-tuning dataset, and the gate's stage params (`allow`).
  *
  * The network's ids are fixed ({@link DEMO_NETWORK}): examples/job-input.json names them, so the
  * example runs against every seeded account as shipped.
@@ -44,7 +46,10 @@ import {
   invocationLogPrefix,
   rftDataset,
 } from './demo-customizations.js';
+import { DEMO_EVALUATION_BUCKET, DEMO_HELD_OUT_KEY, DEMO_NOVA_TRAINING_KEY, demoEvaluationJobFields, demoEvaluationStageParams, heldOutDataset, novaTrainingDataset } from './demo-evaluation.js';
 import type { TaskHandler } from './workflow.js';
+
+export { DEMO_EVALUATION, DEMO_EVALUATION_BUCKET, DEMO_HELD_OUT_KEY, DEMO_HELD_OUT_NAME, DEMO_NOVA_TRAINING_KEY } from './demo-evaluation.js';
 
 /**
  * The ids the demo account's network always has, and the moto seed that yields each. moto draws a new
@@ -133,6 +138,8 @@ export interface DemoAccount {
   /** Where Bedrock delivers the account's model invocation logs (DEMO_INVOCATION_LOG_BUCKET), and the S3 URI of its logs in this region. */
   invocationLogBucket: string;
   invocationLogS3Uri: string;
+  /** The evaluation gate's bucket (DEMO_EVALUATION_BUCKET): the held-out dataset, later the gate's responses and results. */
+  evaluationBucket: string;
   roleArn: string;
   /** The RFT grader Lambda's ARN (unqualified), when the account was seeded with a Lambda client. */
   graderLambdaArn?: string;
@@ -292,7 +299,8 @@ export async function seedDemoAccount(clients: SeedClients, region = 'us-east-1'
   const trainingBucket = DEMO_TRAINING_BUCKET;
   const outputBucket = DEMO_OUTPUT_BUCKET;
   const invocationLogBucket = DEMO_INVOCATION_LOG_BUCKET;
-  for (const bucket of [trainingBucket, outputBucket, invocationLogBucket]) {
+  const evaluationBucket = DEMO_EVALUATION_BUCKET;
+  for (const bucket of [trainingBucket, outputBucket, invocationLogBucket, evaluationBucket]) {
     await s3.send(
       new CreateBucketCommand({
         Bucket: bucket,
@@ -304,6 +312,8 @@ export async function seedDemoAccount(clients: SeedClients, region = 'us-east-1'
   await s3.send(new PutObjectCommand({ Bucket: trainingBucket, Key: 'datasets/support-validation.jsonl', Body: DEMO_DATASET }));
   await s3.send(new PutObjectCommand({ Bucket: trainingBucket, Key: DEMO_DISTILLATION_KEY, Body: distillationDataset() }));
   await s3.send(new PutObjectCommand({ Bucket: trainingBucket, Key: DEMO_RFT_KEY, Body: rftDataset() }));
+  await s3.send(new PutObjectCommand({ Bucket: trainingBucket, Key: DEMO_NOVA_TRAINING_KEY, Body: novaTrainingDataset() }));
+  await s3.send(new PutObjectCommand({ Bucket: evaluationBucket, Key: DEMO_HELD_OUT_KEY, Body: heldOutDataset() }));
 
   const role = await iam.send(
     new CreateRoleCommand({
@@ -358,6 +368,7 @@ export async function seedDemoAccount(clients: SeedClients, region = 'us-east-1'
     outputBucket,
     invocationLogBucket,
     invocationLogS3Uri: `s3://${invocationLogBucket}/${invocationLogPrefix(accountId, region)}`,
+    evaluationBucket,
     roleArn,
     ...(graderLambdaArn ? { graderLambdaArn } : {}),
     leftoverEnis: { otherJobAvailable, otherJobInUse, untagged },
@@ -426,6 +437,14 @@ async function createGrader(lambda: LambdaClient, iam: IAMClient): Promise<strin
 }
 
 /**
+ * The demo's Amazon Nova Micro fine-tuning job asking for the evaluation gate (local/demo-evaluation.ts;
+ * `npm run local -- --scenario promote|reject`, examples/evaluation.json), `overrides` laid over it.
+ */
+export function demoEvaluationJobInput(account: DemoAccount, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return demoJobInput(account, { ...demoEvaluationJobFields(account.trainingBucket), ...overrides });
+}
+
+/**
  * A job input for the demo account (the shape of docs/configuration.md "The job input"), for the
  * customization type `overrides` names (default FINE_TUNING): each type's model, dataset and settings
  * ({@link DEMO_DISTILLATION}, {@link DEMO_RFT}), then `overrides` laid over them.
@@ -484,8 +503,9 @@ export function demoGraderArn(account: Pick<DemoAccount, 'graderLambdaArn' | 're
 /**
  * The stage params (serverless.yml `params` names) of a deployment into the demo account: its VPC,
  * subnets, security group, role, buckets and S3 gateway endpoint, the distillation teacher
- * ({@link DEMO_DISTILLATION}), the invocation-log bucket and, when seeded, the RFT grader; policy
- * settings as serverless.yml's defaults unless `overrides` says otherwise. What `npm run local` and the emulator tier deploy with.
+ * ({@link DEMO_DISTILLATION}), the invocation-log bucket, when seeded the RFT grader, and the evaluation
+ * gate (`allow`: its bucket, held-out dataset, metrics, judge, prices and cost cap, local/demo-evaluation.ts);
+ * policy settings as serverless.yml's defaults unless `overrides` says otherwise. What `npm run local` and the emulator tier deploy with.
  */
 export function demoStageParams(account: DemoAccount, overrides: Record<string, string> = {}): Record<string, string> {
   return {
@@ -500,6 +520,7 @@ export function demoStageParams(account: DemoAccount, overrides: Record<string, 
     teacherModelIdentifiers: DEMO_DISTILLATION.teacherModelIdentifier,
     invocationLogBuckets: account.invocationLogBucket,
     ...(account.graderLambdaArn ? { graderLambdaArns: account.graderLambdaArn } : {}),
+    ...demoEvaluationStageParams(),
     ...overrides,
   };
 }

@@ -55,7 +55,8 @@ export function loadDefinition(): Record<string, unknown> & { States: Record<str
 
 /** serverless.yml, parsed (its `<<` merge keys merged, as osls reads them). */
 export function loadServerlessConfig(): {
-  functions: Record<string, { handler: string; environment?: Record<string, unknown> }>;
+  functions: Record<string, { handler: string; environment?: Record<string, unknown>; timeout?: number }>;
+  provider?: { timeout?: number };
   [key: string]: unknown;
 } {
   return parse(readFileSync(serverlessPath, 'utf8'), { customTags: cfnTags as never, merge: true });
@@ -186,8 +187,16 @@ async function jobEventsStep(callbacks: LocalCallbacks) {
   };
 }
 
-/** A minimal Lambda context, as Lambda passes it to a handler (and to any middleware that reads it). */
-function lambdaContext(functionName: string) {
+/** Lambda's default function timeout (Lambda Developer Guide, "Configure Lambda function timeout": 3 seconds). */
+const DEFAULT_LAMBDA_TIMEOUT_SECONDS = 3;
+
+/**
+ * A minimal Lambda context, as Lambda passes it to a handler (and to any middleware that reads it). Its remaining
+ * time counts down from the function's serverless.yml `timeout` (the provider's when the function sets none), as
+ * Lambda's does from the invocation's start.
+ */
+function lambdaContext(functionName: string, timeoutSeconds: number) {
+  const deadline = Date.now() + timeoutSeconds * 1000;
   return {
     functionName,
     functionVersion: '$LATEST',
@@ -197,7 +206,7 @@ function lambdaContext(functionName: string) {
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: 'local',
     callbackWaitsForEmptyEventLoop: true,
-    getRemainingTimeInMillis: () => 60_000,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,
@@ -205,10 +214,10 @@ function lambdaContext(functionName: string) {
 }
 
 /** Lambda's invoke semantics around a handler: JSON in, JSON out, errors as Lambda reports them. */
-export function asLambda(functionName: string, handler: (event: unknown, context: unknown) => Promise<unknown>): TaskHandler {
+export function asLambda(functionName: string, handler: (event: unknown, context: unknown) => Promise<unknown>, timeoutSeconds = DEFAULT_LAMBDA_TIMEOUT_SECONDS): TaskHandler {
   return async (input) => {
     try {
-      const result = await handler(JSON.parse(JSON.stringify(input)), lambdaContext(functionName));
+      const result = await handler(JSON.parse(JSON.stringify(input)), lambdaContext(functionName, timeoutSeconds));
       return result === undefined ? null : JSON.parse(JSON.stringify(result));
     } catch (err) {
       const name = err instanceof Error ? err.name : 'Error';
@@ -240,7 +249,8 @@ export async function loadLambdaHandler(key: string, config = loadServerlessConf
   const mod = (await import(`../functions/${folder}/handler.ts`)) as Record<string, unknown>;
   const fn = mod[exportName];
   if (typeof fn !== 'function') throw new Error(`${file}.ts does not export ${exportName}`);
-  return asLambda(key, fn as (event: unknown, context: unknown) => Promise<unknown>);
+  const timeout = Number(config.functions[key]?.timeout ?? config.provider?.timeout ?? DEFAULT_LAMBDA_TIMEOUT_SECONDS);
+  return asLambda(key, fn as (event: unknown, context: unknown) => Promise<unknown>, timeout);
 }
 
 function splitHandler(handler: string): [string, string] {

@@ -34,8 +34,9 @@ And three fixes to its CloudFormation, which `osls deploy` needs (the deploy reh
    resolved `Ref CustomizeModelStateMachine` again, which re-created the state machine and the seven
    functions its definition names, in no stack. Resolved once per deployed template here.
 
-It also installs the stand-in for Bedrock (python/bedrock_standin.py): every Bedrock request checked
-against botocore's service model (always), GetFoundationModel for a table of models (always), and jobs
+It also installs the stand-in for Bedrock (python/bedrock_standin.py): every Bedrock request and every
+bedrock-runtime Converse checked against botocore's service models (always), GetFoundationModel for a table of models,
+custom model deployments, evaluation jobs and Converse (always: moto has none of them), and jobs
 that complete or fail on a configured schedule, controlled over /_standin/bedrock/* (disabled until
 configured, so moto's behaviour, every job InProgress until stopped, stays the default).
 

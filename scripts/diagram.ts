@@ -2,9 +2,9 @@
  * `npm run diagram` (= `tsx scripts/diagram.ts --write`)
  *
  * Draws statemachines/customize-model.asl.yml as a Mermaid diagram. Without flags it prints the
- * diagram to stdout; with --write it replaces the block between the README markers
+ * diagram to stdout; with --write it replaces the block between the markers of docs/state-machine.md
  * `<!-- state-machine-diagram:start -->` and `<!-- state-machine-diagram:end -->` (a mermaid fenced
- * block) and touches nothing else. test/unit/diagram.test.ts fails when the README block is stale.
+ * block) and touches nothing else. test/unit/diagram.test.ts fails when that block is stale.
  *
  * Format: `flowchart TD`, not `stateDiagram-v2`. A flowchart draws a Choice as a named diamond (a
  * stateDiagram `<<choice>>` state is an anonymous dot, so the Choice's name is lost), puts each rule's
@@ -35,7 +35,8 @@ export type Definition = { StartAt: string; States: Record<string, State> };
 
 export const START_MARKER = '<!-- state-machine-diagram:start -->';
 export const END_MARKER = '<!-- state-machine-diagram:end -->';
-export const readmePath = join(projectRoot, 'README.md');
+/** The page the diagram is written into (README.md links to it: the diagram alone would pass the README's 300 lines). */
+export const diagramPagePath = join(projectRoot, 'docs', 'state-machine.md');
 
 /** Labels longer than this many characters are wrapped onto several lines. */
 export const WRAP = 40;
@@ -241,7 +242,7 @@ export function renderDiagram(definition: Definition): string {
   return [...lines, ...edges, ...styles, ...classLines].join('\n') + '\n';
 }
 
-/** What goes between the README markers: the diagram in a mermaid fenced block. */
+/** What goes between the markers: the diagram in a mermaid fenced block. */
 export const readmeBlock = (diagram: string) => `\`\`\`mermaid\n${diagram}\`\`\`\n`;
 
 const MARKERS = { start: START_MARKER, end: END_MARKER };
@@ -249,8 +250,8 @@ const MARKERS = { start: START_MARKER, end: END_MARKER };
 /** The text between the markers (exclusive, without the newline after the start marker), or undefined. */
 export const readmeDiagramBlock = (readme: string): string | undefined => markedBlock(readme, MARKERS);
 
-/** The README with the block between the markers replaced; throws unless each marker is there once, in order. */
-export const replaceReadmeBlock = (readme: string, block: string): string => replaceMarkedBlock(readme, MARKERS, block, 'README.md');
+/** The page with the block between the markers replaced; throws unless each marker is there once, in order. */
+export const replaceReadmeBlock = (readme: string, block: string): string => replaceMarkedBlock(readme, MARKERS, block, 'docs/state-machine.md');
 
 /** The diagram of statemachines/customize-model.asl.yml. */
 export const currentDiagram = () => renderDiagram(loadDefinition() as unknown as Definition);
@@ -266,10 +267,10 @@ function main(args: string[]): void {
     process.stdout.write(diagram);
     return;
   }
-  const readme = readFileSync(readmePath, 'utf8');
+  const readme = readFileSync(diagramPagePath, 'utf8');
   const updated = replaceReadmeBlock(readme, readmeBlock(diagram));
-  if (updated !== readme) writeFileSync(readmePath, updated);
-  process.stdout.write(updated === readme ? 'README.md: diagram up to date\n' : 'README.md: diagram updated\n');
+  if (updated !== readme) writeFileSync(diagramPagePath, updated);
+  process.stdout.write(updated === readme ? 'docs/state-machine.md: diagram up to date\n' : 'docs/state-machine.md: diagram updated\n');
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main(process.argv.slice(2));

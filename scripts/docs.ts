@@ -11,7 +11,8 @@
  * Without flags it prints the block to stdout; with --write it replaces the block between
  * `<!-- errors:start -->` and `<!-- errors:end -->` in docs/errors.md and touches nothing else.
  * test/unit/errors-doc.test.ts fails when the block is stale. With --write it also writes the model
- * support tables of docs/customizations.md (scripts/customizations-doc.ts).
+ * support tables of docs/customizations.md (scripts/customizations-doc.ts) and the evaluation gate's
+ * tables of docs/evaluation.md (scripts/evaluation-doc.ts).
  *
  * Retrier defaults, when a field is left out (Amazon States Language specification, "Retrying after
  * error"; AWS Step Functions Developer Guide, "Handling errors in Step Functions workflows"):
@@ -27,6 +28,7 @@ import { projectRoot } from '../local/paths.js';
 import { loadDefinition } from '../local/workflow.js';
 import { markedBlock, replaceMarkedBlock } from './marked-block.js';
 import { customizationsDocPath, renderSupport, replaceSupportBlock } from './customizations-doc.js';
+import { evaluationDocPath, renderEvaluationSupport, replaceEvaluationSupportBlock } from './evaluation-doc.js';
 
 type State = Record<string, unknown>;
 export type Definition = { StartAt: string; States: Record<string, State> };
@@ -260,6 +262,10 @@ function main(args: string[]): void {
   const supported = replaceSupportBlock(customizations, renderSupport());
   if (supported !== customizations) writeFileSync(customizationsDocPath, supported);
   process.stdout.write(supported === customizations ? 'docs/customizations.md: up to date\n' : 'docs/customizations.md: updated\n');
+  const evaluation = readFileSync(evaluationDocPath, 'utf8');
+  const evaluationTables = replaceEvaluationSupportBlock(evaluation, renderEvaluationSupport());
+  if (evaluationTables !== evaluation) writeFileSync(evaluationDocPath, evaluationTables);
+  process.stdout.write(evaluationTables === evaluation ? 'docs/evaluation.md: up to date\n' : 'docs/evaluation.md: updated\n');
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main(process.argv.slice(2));

@@ -1,6 +1,6 @@
 /**
  * A generated block of a document, between a start and an end marker (`<!-- name:start -->` …
- * `<!-- name:end -->`): the README's diagram (scripts/diagram.ts), docs/errors.md's sections
+ * `<!-- name:end -->`): docs/state-machine.md's diagram (scripts/diagram.ts), docs/errors.md's sections
  * (scripts/docs.ts) and docs/benchmarks.md's figures (scripts/bench/bench-doc.ts). The staleness tests
  * read the block back and compare it with a fresh rendering.
  */

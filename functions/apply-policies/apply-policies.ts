@@ -32,7 +32,7 @@ import type { JobInput } from '../shared/job-input.js';
 import { BUCKET_DENY_SID, buildBucketPolicy } from './bucket-policy.js';
 import { DEFAULT_ENDPOINT_POLICY, buildEndpointPolicy } from './endpoint-policy.js';
 import { buildRolePolicy, rolePolicyName } from '../shared/policies/role.js';
-import { bucketArns, isLiveEndpoint, s3ServiceName } from '../shared/s3.js';
+import { bucketArns, isLiveEndpoint, parseS3Uri, s3ServiceName } from '../shared/s3.js';
 import { collect } from '../shared/sdk.js';
 import { assertNoLockout, type ProtectedPrincipal } from './lockout.js';
 import type { DocumentKey, Leases } from './leases.js';
@@ -130,6 +130,11 @@ export interface PlanOptions {
    * whatever the job asks (the plan fails instead).
    */
   invocationLogBuckets?: readonly string[];
+  /**
+   * The stage's evaluation bucket (param evaluationBucket): never given the VPC-only Deny, whatever the
+   * job asks (the plan fails instead), since evaluation jobs read and write it from outside the VPC.
+   */
+  evaluationBucket?: string;
 }
 
 /** Service limits on document size (JSON without whitespace), checked before any write. */
@@ -319,6 +324,19 @@ async function specsFor(
         'its bucket policy never gets the VPC-only Deny, since Bedrock writes the logs from outside the VPC. Set policies.outputBucket / policies.trainingBucket to "skip" or use another bucket.',
     );
   }
+  // Evaluation jobs take no vpcConfig: they reach the evaluation bucket from outside the VPC, so the
+  // VPC-only Deny there would refuse them (docs/policies.md "The evaluation gate"). Never written.
+  const evaluationBuckets = new Set([
+    ...(options.evaluationBucket ? [options.evaluationBucket] : []),
+    ...(job.evaluation ? [parseS3Uri(job.evaluation.outputS3Uri).bucket, parseS3Uri(job.evaluation.dataset.s3Uri).bucket] : []),
+  ]);
+  const evaluationDenied = [...restricted].filter((bucket) => evaluationBuckets.has(bucket));
+  if (evaluationDenied.length > 0) {
+    throw new PolicyApplyError(
+      `${evaluationDenied.map((b) => `s3://${b}`).join(', ')} holds evaluation data (param evaluationBucket or the job's evaluation): ` +
+        'its bucket policy never gets the VPC-only Deny, since evaluation jobs run outside the VPC. Set policies.outputBucket / policies.trainingBucket to "skip" or use another bucket.',
+    );
+  }
   for (const bucket of restricted) {
     specs.push({
       target: { kind: 'bucket', resource: `s3://${bucket} bucket policy (${BUCKET_DENY_SID})`, bucket, expectedOwner: job.accountId },
@@ -365,13 +383,35 @@ export async function planPolicies(job: JobInput, deps: ApplyPoliciesDeps, optio
       return { target: spec.target, action, current: current.doc, ...exact, desired, diff: diffPolicies(current.doc, desired), ownedSids };
     }),
   );
-  const leaseSeconds = job.maxQuotaWaitSeconds + job.maxJobDurationSeconds + 86_400;
+  // A job with an evaluation gate holds its grants through the gate too (RevokeGrants runs after it).
+  const leaseSeconds = job.maxQuotaWaitSeconds + job.maxJobDurationSeconds + (job.evaluation?.maxDurationSeconds ?? 0) + 86_400;
   const plan: PolicyPlan = { dryRun: job.dryRun, changes, skipped, summary: changes.map(changeLine), leaseSeconds };
   const size = JSON.stringify(plan).length;
   if (size > MAX_PLAN_CHARS) {
     throw new PolicyApplyError(`The policy plan is ${size} characters, over ${MAX_PLAN_CHARS}: too large for the execution state`);
   }
   return plan;
+}
+
+/**
+ * The policies a stage lets the workflow write: its Bedrock role, its training and output buckets, its
+ * listed endpoints. A bucket that holds invocation logs or evaluation data is never one: Bedrock
+ * reaches both from outside the VPC, so the VPC-only Deny may not be written there, even by a forged plan.
+ */
+export function writableTargets(stage: {
+  roleArn: string;
+  trainingBucket: string;
+  outputBucket: string;
+  invocationLogBuckets: readonly string[];
+  s3EndpointIds: readonly string[];
+  evaluation?: { bucket?: string };
+}): WritableTargets {
+  const outside = new Set([...stage.invocationLogBuckets, ...(stage.evaluation?.bucket ? [stage.evaluation.bucket] : [])]);
+  return {
+    roleName: roleNameFromArn(stage.roleArn),
+    buckets: [stage.trainingBucket, stage.outputBucket].filter((bucket) => !outside.has(bucket)),
+    s3EndpointIds: stage.s3EndpointIds,
+  };
 }
 
 /** What the stage lets the workflow write: the Bedrock role, the job buckets, the listed endpoints. */

@@ -8,11 +8,10 @@ import { dynamodb, ec2, iam, s3 } from '../shared/clients.js';
 import { loadEnv, optional } from '../shared/env.js';
 import { InvalidInputError } from '../shared/errors.js';
 import { jobInputSchema, roleArnSchema, stageViolations } from '../shared/job-input.js';
-import { roleNameFromArn } from '../shared/arn.js';
-import { loadStage, type Stage } from '../shared/stage.js';
+import { loadStage } from '../shared/stage.js';
 import { makeHandler } from '../shared/handler.js';
 import { log } from '../shared/log.js';
-import { applyPolicies, assertWritable, planPolicies, revokeGrants, rollbackPolicies, type PolicyPlan } from './apply-policies.js';
+import { applyPolicies, assertWritable, planPolicies, revokeGrants, rollbackPolicies, writableTargets, type PolicyPlan } from './apply-policies.js';
 import { dynamoLeases } from './leases.js';
 
 /**
@@ -51,16 +50,6 @@ const eventSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('revoke'), owner }),
 ]);
 
-/**
- * The policies this stage may write (IAM allows no more; this refuses a forged plan before any call).
- * A bucket that holds invocation logs is never one: Bedrock delivers the logs from outside the VPC.
- */
-const writable = (stage: Stage) => ({
-  roleName: roleNameFromArn(stage.roleArn),
-  buckets: [stage.trainingBucket, stage.outputBucket].filter((bucket) => !stage.invocationLogBuckets.includes(bucket)),
-  s3EndpointIds: stage.s3EndpointIds,
-});
-
 export const handler = makeHandler(eventSchema, async (event) => {
   const stage = loadStage(process.env);
   switch (event.action) {
@@ -68,19 +57,19 @@ export const handler = makeHandler(eventSchema, async (event) => {
       // The job travels in the execution state: check it against the stage again before reading anything.
       const violations = stageViolations(event.job, stage);
       if (violations.length > 0) throw new InvalidInputError(violations);
-      const plan = await planPolicies(event.job, deps, { workflowRoleArn: env.WORKFLOW_ROLE_ARN, datasetRoleArn: env.DATASET_ROLE_ARN, snapshotRoleArn: env.SNAPSHOT_ROLE_ARN, s3EndpointIds: stage.s3EndpointIds, invocationLogBuckets: stage.invocationLogBuckets });
-      assertWritable(plan, writable(stage));
+      const plan = await planPolicies(event.job, deps, { workflowRoleArn: env.WORKFLOW_ROLE_ARN, datasetRoleArn: env.DATASET_ROLE_ARN, snapshotRoleArn: env.SNAPSHOT_ROLE_ARN, s3EndpointIds: stage.s3EndpointIds, invocationLogBuckets: stage.invocationLogBuckets, ...(stage.evaluation.bucket ? { evaluationBucket: stage.evaluation.bucket } : {}) });
+      assertWritable(plan, writableTargets(stage));
       log.info('policy plan', { changes: plan.summary, skipped: plan.skipped });
       return plan;
     }
     case 'apply': {
-      assertWritable(event.plan, writable(stage));
+      assertWritable(event.plan, writableTargets(stage));
       const result = await applyPolicies(event.plan, deps, { owner: event.owner, leases });
       log.info('policies applied', { applied: result.applied, alreadyApplied: result.alreadyApplied });
       return result;
     }
     case 'rollback': {
-      assertWritable(event.plan, writable(stage));
+      assertWritable(event.plan, writableTargets(stage));
       const result = await rollbackPolicies(event.plan, deps, { owner: event.owner, leases });
       log.info('policies rolled back', { ...result });
       return result;

@@ -6,6 +6,11 @@
  * filters on `jobStatus`, and the sweep asks Bedrock for the status itself (and the job ledger,
  * JOB_LEDGER_TABLE, for the ENIs recorded while the job ran). A manual invoke may pass
  * `{ "dryRun": true }` (never `false` over a stage in dry-run mode) and/or `{ "jobArn": "…" }`.
+ *
+ * A full sweep (the schedule, or an invoke without a job ARN) also sweeps custom model deployments the
+ * evaluation gate left behind (./deployments.ts), whatever the stage's evaluationGate is now (a deployment
+ * of an earlier job outlives a change of the setting): rejected ones are reported, and deleted only when the
+ * stage param rejectedDeployments (STAGE_REJECTED_DEPLOYMENTS) is `delete`. A job's event sweeps ENIs only.
  */
 import * as z from 'zod/mini';
 import { janitorBedrock as bedrock, janitorDynamodb as dynamodb, janitorEc2 as ec2 } from '../shared/clients.js';
@@ -15,7 +20,8 @@ import { jobArnSchema } from '../shared/job-state.js';
 import { makeHandler } from '../shared/handler.js';
 import { dynamoLedger } from '../shared/ledger.js';
 import { log } from '../shared/log.js';
-import { MAX_CONCURRENCY, sweep } from './janitor.js';
+import { sweepDeployments, type DeploymentSweepReport } from './deployments.js';
+import { MAX_CONCURRENCY, sweep, type JanitorReport } from './janitor.js';
 
 const env = loadEnv(
   z.object({
@@ -35,6 +41,11 @@ const env = loadEnv(
     // The janitor's own account (CloudFormation's AWS::AccountId); its region is AWS_REGION (Lambda sets it).
     JANITOR_ACCOUNT_ID: accountIdSchema,
     AWS_REGION: z.string().check(z.minLength(1, 'AWS_REGION is required (Lambda sets it)')),
+    // Stage param rejectedDeployments: `report` (default; also when unset or empty) or `delete`.
+    STAGE_REJECTED_DEPLOYMENTS: z.pipe(
+      z.pipe(z.optional(z.string()), z.transform((v: string | undefined) => (v === undefined || v.trim() === '' ? 'report' : v.trim()))),
+      z.enum(['report', 'delete'], 'must be report or delete'),
+    ),
   }),
 );
 
@@ -48,7 +59,7 @@ const eventSchema = z.object({
   detail: z.optional(z.looseObject({ jobArn: z.optional(jobArnSchema) })),
 });
 
-export const handler = makeHandler(eventSchema, async (event) => {
+export const handler = makeHandler(eventSchema, async (event): Promise<JanitorReport & { deployments?: DeploymentSweepReport }> => {
   const scope = { jobArn: event.jobArn ?? (event.source === 'aws.bedrock' ? event.detail?.jobArn : undefined) };
   const report = await sweep(
     scope,
@@ -68,5 +79,23 @@ export const handler = makeHandler(eventSchema, async (event) => {
     wouldDelete: report.wouldDelete.length,
     kept: report.kept.length,
   });
-  return report;
+  if (scope.jobArn) return report;
+  const deployments = await sweepDeployments(
+    {
+      dryRun: event.dryRun === true || env.JANITOR_DRY_RUN === 'true',
+      rejectedDeployments: env.STAGE_REJECTED_DEPLOYMENTS,
+      concurrency: MAX_CONCURRENCY,
+      home: { region: env.AWS_REGION, accountId: env.JANITOR_ACCOUNT_ID },
+    },
+    { bedrock, ledger },
+  );
+  log.info('janitor deployment sweep', {
+    rejectedDeployments: deployments.rejectedDeployments,
+    scanned: deployments.scanned,
+    rejected: deployments.rejected.map((r) => r.deploymentArn),
+    deleted: deployments.deleted,
+    wouldDelete: deployments.wouldDelete,
+    kept: deployments.kept.length,
+  });
+  return { ...report, deployments };
 });

@@ -4,7 +4,10 @@
  * execution's history (GetExecutionHistory, every page: shared/history.ts), builds its view (shared/execution-view.ts) and
  * publishes to the stack's topic:
  *
- * - completed: the custom model ARN and the duration;
+ * - completed: the custom model ARN and the duration (with the evaluation gate: the verdict, each metric's
+ *   scores and the deployment kept);
+ * - the model rejected by the evaluation gate (ModelRejectedError) or the gate failed (EvaluationFailed):
+ *   the verdict or the gate's error, the scores, and whether the deployment was deleted;
  * - failed: the failing preflight checks with their remedies, or Bedrock's failure message, or the error
  *   and what to do about it (docs/errors.md);
  * - dry run: a short "plan ready" (the plan's policy changes);
@@ -20,7 +23,7 @@
 import type { HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { readHistory } from '../shared/history.js';
-import { buildExecutionView, formatDuration, type ExecutionDescription, type ExecutionView } from '../shared/execution-view.js';
+import { buildExecutionView, formatDuration, type EvaluationView, type ExecutionDescription, type ExecutionView } from '../shared/execution-view.js';
 
 /** SNS Publish `Subject`: "less than 100 characters", no line breaks or control characters (SNS API Reference, Publish). */
 export const MAX_SUBJECT_LENGTH = 99;
@@ -93,6 +96,10 @@ export function composeNotification(view: ExecutionView, subjectPrefix = ''): No
       body.push(`Custom model: ${view.job?.outputModelArn ?? '(not recorded)'}`);
       if (took) body.push(`Duration: ${took}`);
       if (view.job?.trainingMetrics?.trainingLoss !== undefined) body.push(`Training loss: ${view.job.trainingMetrics.trainingLoss}`);
+      if (view.evaluation) {
+        if (view.evaluation.verdict === 'promote') subject = `Job ${job} completed and promoted`;
+        body.push(...evaluationLines(view.evaluation));
+      }
       break;
     case 'dry-run': {
       subject = `Dry run ${view.execution.name}: plan ready`;
@@ -106,6 +113,7 @@ export function composeNotification(view: ExecutionView, subjectPrefix = ''): No
     case 'failed':
       subject = failureSubject(view, job);
       body.push(...failureLines(view));
+      if (view.evaluation) body.push(...evaluationLines(view.evaluation));
       break;
     case 'timed-out':
       subject = `Execution ${view.execution.name} timed out`;
@@ -130,6 +138,8 @@ function failureSubject(view: ExecutionView, job: string): string {
   if (view.endState === 'RollbackFailed') return `ACTION NEEDED: policy rollback failed for ${job}`;
   if (view.error?.error === 'JobFailedError') return `Job ${job} failed`;
   if (view.error?.error === 'JobDeadlineExceededError') return `Job ${job} stopped at its deadline`;
+  if (view.error?.error === 'ModelRejectedError') return `Job ${job}: model rejected by the evaluation gate`;
+  if (view.endState === 'EvaluationFailed') return `Job ${job}: evaluation failed (${view.error?.error ?? 'unknown error'})`;
   return `Execution ${view.execution.name} failed: ${view.error?.error ?? 'unknown error'}`;
 }
 
@@ -148,6 +158,24 @@ function failureLines(view: ExecutionView): string[] {
     if (view.error.cause && view.error.cause !== view.job?.failureMessage) lines.push(`Cause: ${view.error.cause}`);
     if (view.error.remedy) lines.push(`What to do: ${view.error.remedy}`);
   }
+  return lines;
+}
+
+/** The evaluation gate's part of a message: verdict, scores per metric, the deployment and what became of it. */
+export function evaluationLines(ev: EvaluationView): string[] {
+  const lines = ['', 'Evaluation gate:'];
+  if (ev.verdict) lines.push(`Verdict: ${ev.verdict}${ev.message ? ` (${ev.message})` : ''}`);
+  else if (ev.error) lines.push(`Failed before a verdict: ${ev.error}`);
+  if (ev.dataset || ev.judgeModel) lines.push(`Dataset: ${ev.dataset ?? '?'}, judge: ${ev.judgeModel ?? '?'}`);
+  for (const s of ev.scores) {
+    lines.push(`- ${s.metric}: custom ${s.custom.toFixed(3)}, base ${s.base.toFixed(3)}, gain ${s.gain < 0 ? '-' : '+'}${Math.abs(s.gain).toFixed(3)}`);
+  }
+  if (ev.deployment) {
+    const d = ev.deployment;
+    const what = { kept: 'kept (serves the custom model on demand)', deleted: 'deleted', exists: 'still exists (the reaper and the janitor look after it)' }[d.outcome];
+    lines.push(`Deployment: ${d.arn ?? d.name ?? '(not recorded)'} ${what}`);
+  }
+  if (ev.cleanup) lines.push(`Evaluation cleanup: ${ev.cleanup.summary ?? ev.cleanup.error}`);
   return lines;
 }
 

@@ -18,6 +18,11 @@
  *    recording one, the job of that name whose client request token is the ledger's. A successor that
  *    runs (it claims the job) or any other supervisor: nothing is done.
  *
+ * 4. The evaluation gate (issue 23; ./evaluation.ts): what the ledger records of it — evaluation jobs
+ *    stopped if InProgress (by recorded ARN), the deployment deleted (by recorded ARN) unless the verdict
+ *    is promote. Done after the takeover, and again on any later event that finds the entry already
+ *    reaped (the reaper holds it), so a retried event finishes what a failed run began.
+ *
  * The reaper stops; it does not take supervision on (no execution would follow the job's ENIs and
  * grants): ENIs are left to the janitor (ledger-recorded ones), grants expire with their leases.
  * Idempotent: a repeated event finds the ledger already reaped. An AWS error other than "does not
@@ -31,6 +36,7 @@ import { parseJson } from '../shared/handover.js';
 import { historyEvents } from '../shared/history.js';
 import { readStateData } from '../shared/job-state.js';
 import { REAPER_SUPERVISOR, type Ledger, type LedgerEntry } from '../shared/ledger.js';
+import { cleanUpEvaluation, type ReaperEvaluationReport } from './evaluation.js';
 
 /** Execution statuses after which the reaper acts (the rule's `detail.status`). */
 export const ENDED_STATUSES = ['ABORTED', 'TIMED_OUT', 'FAILED'] as const;
@@ -81,6 +87,8 @@ export interface ReaperReport {
   jobStatus?: string;
   /** The supervisor the ledger names (when it is not this execution). */
   supervisor?: string;
+  /** The evaluation gate's recorded resources: what this call stopped or deleted, and what it left and why. */
+  evaluation?: ReaperEvaluationReport;
   message: string;
 }
 
@@ -137,7 +145,13 @@ export async function reap(input: ReaperInput, config: ReaperConfig, deps: Reape
   const entry = await deps.ledger.read(jobName);
   const known = { executionStatus, jobName, ...(entry?.jobArn ? { jobArn: entry.jobArn } : {}) };
   if (!entry) return report('no-job', `The job ledger has no job named ${jobName}: nothing of this workflow's to stop.`, known);
-  if (entry.supervisor === REAPER_SUPERVISOR) return report('already-reaped', `Job ${jobName} was already taken over by the reaper.`, known);
+  if (entry.supervisor === REAPER_SUPERVISOR) {
+    const done = report('already-reaped', `Job ${jobName} was already taken over by the reaper.`, known);
+    // The reaper holds the job: a retried event finishes the gate's clean-up a failed run began. Only what
+    // the ledger records is touched, and only as the reaper would on its first run (an ended execution that
+    // merely names the job can make it do nothing else, nor anything sooner than due).
+    return entry.evaluation ? withEvaluation(done, await cleanUpEvaluation(entry, deps)) : done;
+  }
   let dead = executionArn;
   if (entry.supervisor === executionArn && !entry.claimed && entry.handoverFrom && (await running(entry.handoverFrom, deps))) {
     // Designated but never claimed, and the predecessor still runs: it takes the job back at its next
@@ -166,7 +180,21 @@ export async function reap(input: ReaperInput, config: ReaperConfig, deps: Reape
   if (!(await deps.ledger.reap(jobName, dead))) {
     return report('not-supervisor', `The job ledger's supervisor of job ${jobName} changed meanwhile: left to it.`, known);
   }
-  return stopIfRunning(entry, known, report, deps);
+  const stopped = await stopIfRunning(entry, known, report, deps);
+  // Read again: the dead supervisor's last Lambda may have recorded more of the gate before the takeover
+  // (after it, the ledger refuses its writes).
+  const held = await deps.ledger.read(jobName);
+  return held?.evaluation ? withEvaluation(stopped, await cleanUpEvaluation(held, deps)) : stopped;
+}
+
+function withEvaluation(result: ReaperReport, evaluation: ReaperEvaluationReport | undefined): ReaperReport {
+  if (!evaluation) return result;
+  const acted = [
+    ...(evaluation.jobsStopped.length > 0 ? [`stopped evaluation job(s) ${evaluation.jobsStopped.join(', ')}`] : []),
+    ...(evaluation.deploymentDeleted ? [`deleted deployment ${evaluation.deploymentDeleted}`] : []),
+    ...evaluation.left.map((l) => `left ${l.resource} (${l.reason})`),
+  ];
+  return { ...result, evaluation, message: `${result.message} Evaluation gate: ${acted.length > 0 ? acted.join('; ') : 'nothing recorded to act on'}.` };
 }
 
 /** True when `executionArn` exists and runs. */

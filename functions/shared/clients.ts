@@ -9,6 +9,7 @@
  * S3 then needs path-style URLs: a bucket name cannot be a sub-domain of 127.0.0.1.
  */
 import { BedrockClient } from '@aws-sdk/client-bedrock';
+import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
@@ -16,11 +17,23 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 
 // Standard retry mode with backoff and jitter; throttling is retried by the SDK itself. (Literal
 // options, no spreads: esbuild keeps a pure call whose arguments it cannot prove side-effect free.)
 export const ec2 = /* @__PURE__ */ new EC2Client({ maxAttempts: 5, retryMode: 'standard' });
 export const bedrock = /* @__PURE__ */ new BedrockClient({ maxAttempts: 5, retryMode: 'standard' });
+/**
+ * Bedrock's runtime, for the evaluation gate's Converse calls (the custom model's deployment and its base
+ * model answer the held-out prompts). Locally it reaches the Bedrock stand-in through AWS_ENDPOINT_URL too.
+ */
+export const bedrockRuntime = /* @__PURE__ */ new BedrockRuntimeClient({
+  maxAttempts: 5,
+  retryMode: 'standard',
+  // HTTP/1.1, like every other client here: the runtime client's default handler speaks HTTP/2, which the local
+  // emulator's server does not; Converse is a plain request/response call, served over HTTP/1.1 by AWS too.
+  requestHandler: /* @__PURE__ */ new NodeHttpHandler(),
+});
 export const iam = /* @__PURE__ */ new IAMClient({ maxAttempts: 5, retryMode: 'standard' });
 /** Lambda, for the preflight's reads of an RFT job's grader function (never an invocation). */
 export const lambda = /* @__PURE__ */ new LambdaClient({ maxAttempts: 5, retryMode: 'standard' });

@@ -582,40 +582,6 @@ export const ERROR_CATALOGUE: readonly ErrorCatalogueEntry[] = /* @__PURE__ */ w
       'job may still be running and costing money; no execution follows it. ENI cleanup was skipped. The Cause names ' +
       'the PollStatus error; $.stopError and $.confirmError in the last state\'s input have the rest.',
   },
-]);
-
-/** What a service error name (`States.*`, `Lambda.*`, …) the state machine names in a Retry or Catch means. */
-export interface ServiceErrorEntry {
-  readonly name: string;
-  readonly meaning: string;
-}
-
-/** The service error names the ASL routes on (for docs/errors.md, with their states from the ASL; no code raises them). Plain literals, so bundles tree-shake it. */
-export const SERVICE_ERRORS: readonly ServiceErrorEntry[] = [
-  {
-    name: 'States.ALL',
-    meaning:
-      "Any error. Each Task's last Catch names it, after its Retries and its Catches by name: to roll back before failing, " +
-      'to look for a job a failed submission may have created, to stop a job that can no longer be followed, or to go on ' +
-      'checking the job (a wait that could not register, a hand-over or a stop request that failed).',
-  },
-  { name: 'Lambda.ServiceException', meaning: 'A transient Lambda service error while invoking the function.' },
-  { name: 'Lambda.AWSLambdaException', meaning: 'A transient Lambda service error while invoking the function.' },
-  { name: 'Lambda.SdkClientException', meaning: 'A transient Lambda client error while invoking the function.' },
-  { name: 'Lambda.TooManyRequestsException', meaning: "The function's concurrency (or the account's) is exhausted." },
-  {
-    name: 'StepFunctions.ExecutionLimitExceededException',
-    meaning: "The account's open-execution limit was reached while starting the successor execution.",
-  },
-  { name: 'StepFunctions.ThrottlingException', meaning: 'StartExecution was throttled.' },
-  { name: 'StepFunctions.SdkClientException', meaning: 'StartExecution failed on the client side.' },
-  {
-    name: 'StepFunctions.ExecutionAlreadyExistsException',
-    meaning:
-      'An execution of the successor\'s name exists and is not this start (a repeated start of a running execution with ' +
-      'the same input answers that execution instead): this execution keeps following the job (PollStatus takes it back ' +
-      'from the unclaimed successor in the job ledger) and hands it over later under the next generation\'s name.',
-  },
   {
     name: 'EvaluationUnsupportedError',
     meaning: 'The evaluation gate cannot run for this job: its base model, Region or customization type has no documented on-demand deployment (functions/shared/evaluation-support.ts), or its custom model is not Active. Raised before anything is deployed.',
@@ -655,6 +621,40 @@ export const SERVICE_ERRORS: readonly ServiceErrorEntry[] = [
   {
     name: 'EvaluationNotOursError',
     meaning: 'The job ledger does not record this deployment or evaluation job as this execution\'s: nothing was stopped or deleted.',
+  },
+]);
+
+/** What a service error name (`States.*`, `Lambda.*`, …) the state machine names in a Retry or Catch means. */
+export interface ServiceErrorEntry {
+  readonly name: string;
+  readonly meaning: string;
+}
+
+/** The service error names the ASL routes on (for docs/errors.md, with their states from the ASL; no code raises them). Plain literals, so bundles tree-shake it. */
+export const SERVICE_ERRORS: readonly ServiceErrorEntry[] = [
+  {
+    name: 'States.ALL',
+    meaning:
+      "Any error. Each Task's last Catch names it, after its Retries and its Catches by name: to roll back before failing, " +
+      'to look for a job a failed submission may have created, to stop a job that can no longer be followed, or to go on ' +
+      'checking the job (a wait that could not register, a hand-over or a stop request that failed).',
+  },
+  { name: 'Lambda.ServiceException', meaning: 'A transient Lambda service error while invoking the function.' },
+  { name: 'Lambda.AWSLambdaException', meaning: 'A transient Lambda service error while invoking the function.' },
+  { name: 'Lambda.SdkClientException', meaning: 'A transient Lambda client error while invoking the function.' },
+  { name: 'Lambda.TooManyRequestsException', meaning: "The function's concurrency (or the account's) is exhausted." },
+  {
+    name: 'StepFunctions.ExecutionLimitExceededException',
+    meaning: "The account's open-execution limit was reached while starting the successor execution.",
+  },
+  { name: 'StepFunctions.ThrottlingException', meaning: 'StartExecution was throttled.' },
+  { name: 'StepFunctions.SdkClientException', meaning: 'StartExecution failed on the client side.' },
+  {
+    name: 'StepFunctions.ExecutionAlreadyExistsException',
+    meaning:
+      'An execution of the successor\'s name exists and is not this start (a repeated start of a running execution with ' +
+      'the same input answers that execution instead): this execution keeps following the job (PollStatus takes it back ' +
+      'from the unclaimed successor in the job ledger) and hands it over later under the next generation\'s name.',
   },
   {
     name: 'States.Timeout',

@@ -7,12 +7,13 @@
  * and `stateExitedEventDetails` (the state's input/output as JSON text, possibly truncated: then skipped),
  * `execution{Started,Succeeded,Failed,Aborted,TimedOut}EventDetails`, `lambdaFunctionFailedEventDetails`
  * and `taskFailedEventDetails`. The execution's data ($.preflight, $.policies, $.submission, $.poll,
- * $.cleanup…, see the ASL's ResultPaths) is the union of the states' inputs and outputs, later ones
+ * $.cleanup, the evaluation gate's $.evaluation…, see the ASL's ResultPaths) is the union of the states' inputs and outputs, later ones
  * winning, so one truncated output loses only what no other event carried; it is read with the
  * state-data schemas of job-state.ts, each field on its own: a field without its shape is missing
  * from the view.
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
+import * as z from 'zod/mini';
 import { causeMessage, ERROR_REMEDIES } from './errors.js';
 import { readStateData, type CaughtError, type StateData } from './job-state.js';
 
@@ -66,8 +67,46 @@ export interface ExecutionView {
   rollback?: unknown;
   cleanup?: { summary?: string; error?: string };
   grants?: { summary?: string; error?: string };
+  /** The evaluation gate (docs/evaluation.md), when the job asked for it and the gate started. */
+  evaluation?: EvaluationView;
   error?: { error: string; cause: string; remedy?: string };
   states: { name: string; enteredAt?: string; exitedAt?: string; failed?: boolean }[];
+}
+
+/**
+ * What the evaluation gate found and did, from `$.job.evaluation` (what the job asked for), `$.evaluation`
+ * (the gate Tasks' EvaluationState), `$.evaluationError` (a gate Task's caught error) and
+ * `$.evaluationCleanup` / `$.evaluationCleanupError` (EvaluationCleanup's result).
+ */
+export interface EvaluationView {
+  verdict?: 'promote' | 'reject';
+  /** The verdict in one line ("promoted: …" / "rejected: Builtin.Correctness 0.62 vs base 0.71 (−0.09, needs ≥ +0.00)"). */
+  message?: string;
+  /** The gate's next step when it had not reached a verdict (`$.evaluation.next`). */
+  next?: string;
+  dataset?: string;
+  judgeModel?: string;
+  thresholds?: { minScore?: number; minGainOverBase?: number };
+  /** The gate's estimate before it spent anything. */
+  estimate?: { tokens?: number; usd?: number; prompts?: number };
+  /** Per judge metric: the mean score of each model over the records the judge scored, and the custom model's gain. */
+  scores: { metric: string; custom: number; base: number; gain: number; customScored: number; baseScored: number }[];
+  /**
+   * The on-demand deployment of the custom model: `kept` (promoted: it serves the model), `deleted` (rejected,
+   * or the gate failed and cleaned up), `exists` (the gate has not ended, or its cleanup did not delete it: the
+   * reaper and the janitor look after it).
+   */
+  deployment?: { name?: string; arn?: string; status?: string; outcome: 'kept' | 'deleted' | 'exists' };
+  /** The two evaluation jobs (one per model). */
+  jobs?: { custom?: EvaluationJobView; base?: EvaluationJobView };
+  /** The gate Task's error that ended the gate (`Name: message`). */
+  error?: string;
+  cleanup?: { summary?: string; error?: string };
+}
+export interface EvaluationJobView {
+  name?: string;
+  arn?: string;
+  status?: string;
 }
 
 export interface ExecutionDescription {
@@ -223,6 +262,8 @@ export function buildExecutionView(history: HistoryEvent[], execution: Execution
   if (cleanup) view.cleanup = cleanup;
   const grants = summaryOf(state.revoke, state.revokeError);
   if (grants) view.grants = grants;
+  const evaluation = evaluationOf(readEvaluationData(data));
+  if (evaluation) view.evaluation = evaluation;
 
   if (endError) {
     const problems = endError.error === 'NetworkValidationError' ? parsePreflightFailure(causeMessage(endError.cause)) : [];
@@ -312,6 +353,85 @@ function compact<T extends Record<string, unknown>>(o: T): { [K in keyof T]?: Ex
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as never;
 }
 
+/*
+ * The gate's state data: `$.evaluation`, `$.evaluationError`, `$.evaluationCleanup` and
+ * `$.evaluationCleanupError` with the state-data schemas of job-state.ts (evaluationStateSchema), and two
+ * parts those leave unread, parsed here: what the job asked for (`$.job.evaluation`, job-input.ts
+ * JobEvaluation) and whether EvaluationCleanup deleted the deployment (`$.evaluationCleanup.deploymentDeleted`).
+ */
+const jobEvaluationSchema = /* @__PURE__ */ z.lazy(() =>
+  z.looseObject({
+    dataset: z.optional(z.looseObject({ name: z.optional(z.string()) })),
+    judgeModelIdentifier: z.optional(z.string()),
+    thresholds: z.optional(z.looseObject({ minScore: z.optional(z.number()), minGainOverBase: z.optional(z.number()) })),
+  }),
+);
+const cleanupDeletedSchema = /* @__PURE__ */ z.lazy(() => z.looseObject({ deploymentDeleted: z.optional(z.boolean()) }));
+
+/** The evaluation gate's data in `value` (a state's input or output, parsed JSON). */
+export interface EvaluationData {
+  evaluation?: StateData['evaluation'];
+  evaluationError?: CaughtError;
+  evaluationCleanup?: StateData['evaluationCleanup'];
+  evaluationCleanupError?: CaughtError;
+  /** EvaluationCleanup deleted the deployment. */
+  cleanupDeletedDeployment?: boolean;
+  jobEvaluation?: z.output<typeof jobEvaluationSchema>;
+}
+
+/** The evaluation gate's data in `value` (a state's input or output, parsed JSON), each part present only when it has its shape. */
+export function readEvaluationData(value: unknown): EvaluationData {
+  if (!isObject(value)) return {};
+  const state = readStateData(value) ?? {};
+  const jobEvaluation = isObject(value.job) ? z.safeParse(jobEvaluationSchema, value.job.evaluation) : undefined;
+  const cleanup = z.safeParse(cleanupDeletedSchema, value.evaluationCleanup);
+  return compact({
+    evaluation: state.evaluation,
+    evaluationError: state.evaluationError,
+    evaluationCleanup: state.evaluationCleanup,
+    evaluationCleanupError: state.evaluationCleanupError,
+    cleanupDeletedDeployment: cleanup.success ? cleanup.data.deploymentDeleted : undefined,
+    jobEvaluation: jobEvaluation?.success ? jobEvaluation.data : undefined,
+  });
+}
+
+/** The view of the gate (undefined when the job asked for none and no gate state ran). */
+function evaluationOf(data: EvaluationData): EvaluationView | undefined {
+  const { evaluation: e, evaluationError, evaluationCleanup: cleanup, evaluationCleanupError, jobEvaluation: asked } = data;
+  if (!e && !evaluationError && !cleanup && !evaluationCleanupError) return undefined;
+  const deletedByCleanup = data.cleanupDeletedDeployment === true;
+  const d = e?.deployment;
+  const deleted = d?.deleted === true || deletedByCleanup;
+  const deployment =
+    d || deletedByCleanup
+      ? {
+          ...compact({ name: str(d?.name), arn: str(d?.arn), status: str(d?.status) }),
+          outcome: deleted ? ('deleted' as const) : e?.verdict === 'promote' ? ('kept' as const) : ('exists' as const),
+        }
+      : undefined;
+  const jobs = e?.jobs ? { custom: { ...e.jobs.custom }, base: { ...e.jobs.base } } : undefined;
+  const estimate = e?.estimate ? compact({ tokens: e.estimate.tokens.total, usd: e.estimate.usd, prompts: e.estimate.prompts }) : undefined;
+  const cleanupView = summaryOf(cleanup, evaluationCleanupError);
+  return {
+    ...compact({
+      verdict: e?.verdict,
+      message: str(e?.message),
+      next: e?.verdict ? undefined : str(e?.next),
+      dataset: str(asked?.dataset?.name),
+      judgeModel: str(asked?.judgeModelIdentifier),
+      thresholds: asked?.thresholds ? compact({ minScore: asked.thresholds.minScore, minGainOverBase: asked.thresholds.minGainOverBase }) : undefined,
+      estimate,
+    }),
+    scores: Object.entries(e?.scores ?? {}).map(([metric, s]) => ({ metric, custom: s.custom, base: s.base, gain: s.gain, customScored: s.customScored, baseScored: s.baseScored })),
+    ...compact({
+      deployment,
+      jobs,
+      error: caught(evaluationError),
+      cleanup: cleanupView,
+    }),
+  };
+}
+
 const ERROR_HEADLINES: Record<string, (v: ExecutionView, job: string) => string> = {
   JobFailedError: (v, job) =>
     `Job ${job} failed${v.job?.failedPhase ? ` in its ${v.job.failedPhase} phase (stopped early)` : ''}: ${v.job?.failureMessage ?? v.error?.cause ?? 'no failure message'}`,
@@ -319,7 +439,17 @@ const ERROR_HEADLINES: Record<string, (v: ExecutionView, job: string) => string>
   JobStoppedError: (_v, job) => `Job ${job} was stopped before it completed`,
   JobUnwatchedError: (_v, job) => `Job ${job} could not be followed: it may still be running`,
   JobStopError: (_v, job) => `Job ${job} passed its deadline and could not be stopped`,
+  ModelRejectedError: (v, job) =>
+    `Job ${job} completed but its model was rejected by the evaluation gate: ${v.evaluation?.message ?? v.error?.cause ?? 'no verdict message'}${deploymentNote(v)}`,
 };
+
+/** "; deployment <arn> deleted" / "… kept" / "… still exists": what became of the gate's deployment. */
+function deploymentNote(v: ExecutionView): string {
+  const d = v.evaluation?.deployment;
+  if (!d) return '';
+  const what = d.arn ?? d.name ?? 'the deployment';
+  return `; deployment ${what} ${d.outcome === 'exists' ? 'still exists' : d.outcome}`;
+}
 
 /** The dataset report's summary (functions/validate-dataset/validate-dataset.ts DatasetReport). */
 function datasetOf(report: StateData['dataset']): ExecutionView['dataset'] | undefined {
@@ -342,6 +472,9 @@ function headlineOf(v: ExecutionView): string {
   const job = v.job?.name ?? v.execution.name;
   switch (v.outcome) {
     case 'completed':
+      if (v.evaluation?.verdict === 'promote') {
+        return `Job ${job} completed and its model was promoted by the evaluation gate: custom model ${v.job?.outputModelArn ?? '(ARN not recorded)'}${deploymentNote(v)}${took}`;
+      }
       return `Job ${job} completed: custom model ${v.job?.outputModelArn ?? '(ARN not recorded)'}${took}`;
     case 'dry-run': {
       const n = v.policies?.changes.filter((c) => c.action !== 'none').length ?? 0;
@@ -365,6 +498,10 @@ function headlineOf(v: ExecutionView): string {
         return `Preflight failed: ${failing.length} check${failing.length === 1 ? '' : 's'} failed (${ids.join(', ')})`;
       }
       if (v.endState === 'RollbackFailed') return `Policy rollback failed, needs a person: ${v.error?.cause ?? error}`;
+      // The gate failed after the job completed: the custom model is kept; the error is the gate Task's.
+      if (v.endState === 'EvaluationFailed') {
+        return `Job ${job} completed but its evaluation failed: ${error}${v.error?.cause ? `: ${v.error.cause.replace(/\.$/, '')}` : ''}${deploymentNote(v)}`;
+      }
       const special = ERROR_HEADLINES[error];
       if (special) return special(v, job);
       return `${v.endState ?? 'Execution'} failed: ${error}${v.error?.cause ? `: ${v.error.cause}` : ''}`;

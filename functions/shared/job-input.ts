@@ -24,8 +24,9 @@ import {
 } from './ids.js';
 import { CONTROL_CHARACTERS, parseS3Uri, s3KeyProblems, type BucketAccess, type S3Location } from './s3.js';
 import * as z from 'zod/mini';
+import { EVALUATION_DATASET_NAME, EVALUATION_TASK_TYPES, isJudgeMetric, JUDGE_METRIC_NAMES, MAX_EVALUATION_PROMPTS } from './evaluation-support.js';
 import { executionSchema, pollingSchema, type Execution } from './job-state.js';
-import { BUCKET_NAME_PATTERN, MAX_JOB_DURATION_SECONDS, STAGE_PARAMS, trainingPriceFor, type Stage, type StagePolicies } from './stage.js';
+import { BUCKET_NAME_PATTERN, inferencePriceFor, MAX_JOB_DURATION_SECONDS, STAGE_PARAMS, trainingPriceFor, type Stage, type StagePolicies } from './stage.js';
 import { parseOrThrow } from './validation.js';
 // The job-input schemas are built on their first parse (buildSchemas, jobInputSchemas): a cold start builds none.
 
@@ -259,6 +260,59 @@ function buildSchemas() {
     requestMetadataFilters: z.optional(requestMetadataFiltersSchema),
   });
 
+  /*
+   * The evaluation gate (docs/evaluation.md), as a job asks for it and as it is resolved within the
+   * stage. Bounds: botocore 1.44.18 bedrock (EvaluationDataset.name, EvaluationTaskType, the judge
+   * metric names of EvaluationDatasetMetricConfig.metricNames), the 1,000 prompts of a judge job
+   * (shared/evaluation-support.ts); the rest are the gate's own.
+   */
+  const judgeMetricSchema = matching(64, /^Builtin\.[A-Za-z]{1,56}$/, `must be a judge metric (${JUDGE_METRIC_NAMES.join(', ')})`).check(
+    z.refine((name: string) => isJudgeMetric(name), `must be a judge metric (${JUDGE_METRIC_NAMES.join(', ')})`),
+  );
+  const evaluationMetricsSchema = z
+    .array(judgeMetricSchema)
+    .check(z.minLength(1), z.maxLength(EVALUATION_LIMITS.maxMetrics), z.refine((m) => new Set(m).size === m.length, 'must not contain duplicates'));
+  const evaluationDatasetNameSchema = matching(63, EVALUATION_DATASET_NAME, 'must be a dataset name of the stage (1 to 63 of [0-9a-zA-Z-_.])');
+  const judgeModelSchema = matching(MAX_MODEL_IDENTIFIER_LENGTH, MODEL_IDENTIFIER, 'must be a Bedrock model or inference-profile id, or a foundation-model or inference-profile ARN');
+  const minScoreSchema = z.number().check(z.gte(0), z.lte(1));
+  const minGainSchema = z.number().check(z.gte(-1), z.lte(1));
+  const maxTokensSchema = int(1, EVALUATION_LIMITS.maxTokens);
+  const temperatureSchema = z.number().check(z.gte(0), z.lte(1));
+  const evaluationCostSchema = z.number().check(z.gt(0, 'must be more than 0'), z.lte(1e12));
+  const evaluationDurationSchema = int(EVALUATION_LIMITS.minDurationSeconds, EVALUATION_LIMITS.maxDurationSeconds);
+  /** `evaluation` as a job gives it. */
+  const evaluationInputSchema = z.strictObject({
+    /** A dataset name of the stage (param evaluationDatasets). */
+    dataset: evaluationDatasetNameSchema,
+    /** Some of the stage's metrics (param evaluationMetrics). */
+    metrics: evaluationMetricsSchema,
+    /** One of the stage's judge models (param evaluationJudgeModels). */
+    judgeModelIdentifier: judgeModelSchema,
+    taskType: z.optional(z.enum(EVALUATION_TASK_TYPES)),
+    thresholds: z.optional(z.strictObject({ minScore: z.optional(minScoreSchema), minGainOverBase: z.optional(minGainSchema) })),
+    /** At most the stage's (param evaluationMaxPrompts). */
+    maxPrompts: z.optional(int(1, MAX_EVALUATION_PROMPTS)),
+    inference: z.optional(z.strictObject({ maxTokens: z.optional(maxTokensSchema), temperature: z.optional(temperatureSchema) })),
+    /** At most the stage's (param maxEvaluationCostUsd); needs the prices of the base and judge models. */
+    maxCostUsd: z.optional(evaluationCostSchema),
+    maxDurationSeconds: z.optional(evaluationDurationSchema),
+  });
+  /** `$.job.evaluation`: the gate resolved within the stage, defaults filled in. */
+  const jobEvaluationSchema = z.strictObject({
+    dataset: z.strictObject({ name: evaluationDatasetNameSchema, s3Uri }),
+    metrics: evaluationMetricsSchema,
+    judgeModelIdentifier: judgeModelSchema,
+    taskType: z.enum(EVALUATION_TASK_TYPES),
+    thresholds: z.strictObject({ minScore: z.optional(minScoreSchema), minGainOverBase: minGainSchema }),
+    maxPrompts: int(1, MAX_EVALUATION_PROMPTS),
+    inference: z.strictObject({ maxTokens: maxTokensSchema, temperature: temperatureSchema }),
+    /** The job's cap, else the stage's (absent: no cap). */
+    maxCostUsd: z.optional(evaluationCostSchema),
+    maxDurationSeconds: evaluationDurationSchema,
+    /** `s3://<evaluationBucket>/evaluations/<jobName>/`: everything the gate writes. */
+    outputS3Uri: s3Uri,
+  });
+
   /** Fields a caller may give (the stage defaults are merged under them before parsing). */
   const jobFields = {
     baseModelIdentifier: text(1, 2048),
@@ -304,6 +358,8 @@ function buildSchemas() {
     ),
     /** The uploaded object that started this execution (the upload rule); not with `trainingDataS3Uri`. */
     upload: z.optional(uploadSchema),
+    /** The evaluation gate after training (the stage's evaluationGate allows or requires it). */
+    evaluation: z.optional(evaluationInputSchema),
   };
 
   /** The raw input as a caller sends it (before defaults and derivation). */
@@ -335,6 +391,7 @@ function buildSchemas() {
     accountId: accountIdSchema,
     partition: text(3, 20),
     s3: jobS3Schema,
+    evaluation: z.optional(jobEvaluationSchema),
   });
   /** A fully resolved job input: what every step after ResolveInput receives as `$.job`. */
   const jobInputSchema = resolvedJobObject.check(
@@ -346,7 +403,7 @@ function buildSchemas() {
       for (const { field, message } of crossFieldIssues(job)) ctx.addIssue({ code: 'custom', path: field.split('.'), message, input: undefined });
     }),
   );
-  return { uploadSchema, rawJobInputSchema, jobS3Schema, resolvedJobObject, jobInputSchema };
+  return { uploadSchema, rawJobInputSchema, jobS3Schema, resolvedJobObject, jobInputSchema, evaluationInputSchema, jobEvaluationSchema };
 }
 
 let built: ReturnType<typeof buildSchemas> | undefined;
@@ -363,6 +420,75 @@ export const rawJobInputSchema = /* @__PURE__ */ z.lazy(() => jobInputSchemas().
 /** A fully resolved job input: what every step after ResolveInput receives as `$.job`; built on its first parse. */
 export const jobInputSchema = /* @__PURE__ */ z.lazy(() => jobInputSchemas().jobInputSchema);
 export type JobS3 = z.infer<ReturnType<typeof buildSchemas>['jobS3Schema']>;
+/** `$.job.evaluation` (the gate resolved within the stage), built on its first parse. */
+export const jobEvaluationSchema = /* @__PURE__ */ z.lazy(() => jobInputSchemas().jobEvaluationSchema);
+/** `$.job.evaluation`: the evaluation gate of a resolved job. */
+export type JobEvaluation = z.infer<ReturnType<typeof buildSchemas>['jobEvaluationSchema']>;
+/** `evaluation` as a job input gives it. */
+export type RawJobEvaluation = z.infer<ReturnType<typeof buildSchemas>['evaluationInputSchema']>;
+
+/** The gate's bounds and defaults for what a job may set (docs/configuration.md "The evaluation gate"). */
+export const EVALUATION_LIMITS = {
+  /** Metrics one job may ask for. */
+  maxMetrics: 10,
+  maxTokens: 8192,
+  minDurationSeconds: 600,
+  maxDurationSeconds: 7 * 24 * 3600,
+} as const;
+export const EVALUATION_DEFAULTS = {
+  taskType: 'Generation',
+  minGainOverBase: 0,
+  maxTokens: 512,
+  temperature: 0,
+  maxDurationSeconds: 6 * 3600,
+} as const;
+
+/** Where the gate of job `jobName` writes: `s3://<evaluationBucket>/evaluations/<jobName>/`. */
+export function evaluationOutputS3Uri(evaluationBucket: string, jobName: string): string {
+  return `s3://${evaluationBucket}/evaluations/${evaluationKeySegment(jobName)}/`;
+}
+
+/**
+ * The job's folder under `evaluations/`: its name when CreateEvaluationJob's S3Uri pattern takes it as a key segment
+ * (botocore 1.44.18, shape S3Uri: `[-!_*'().a-z0-9A-Z]+` per segment), else the name with every other character
+ * (a job name may hold `+`) turned into `-` and a hash of the exact name appended, so two jobs never share a folder
+ * (each job's grants cover its own folder only).
+ */
+export function evaluationKeySegment(jobName: string): string {
+  if (/^[-!_*'().a-zA-Z0-9]+$/.test(jobName)) return jobName;
+  return `${jobName.replace(/[^-!_*'().a-zA-Z0-9]/g, '-')}-${shortHash(jobName)}`;
+}
+
+/**
+ * A job's `evaluation`, checked against the stage already ({@link stageViolations}), resolved: the
+ * dataset's URI, the defaults, the stage's caps where the job sets none, the output prefix.
+ */
+export function resolveEvaluation(raw: RawJobEvaluation, stage: Stage, jobName: string): JobEvaluation {
+  const { bucket, datasets, maxPrompts, maxCostUsd } = stage.evaluation;
+  if (bucket === undefined || !Object.hasOwn(datasets, raw.dataset)) {
+    // stageViolations refuses both first; reaching here is a caller's bug, not an input problem.
+    throw new Error('resolveEvaluation: the stage has no such dataset or no evaluation bucket');
+  }
+  const cost = raw.maxCostUsd ?? maxCostUsd;
+  return {
+    dataset: { name: raw.dataset, s3Uri: datasets[raw.dataset]! },
+    metrics: raw.metrics,
+    judgeModelIdentifier: raw.judgeModelIdentifier,
+    taskType: raw.taskType ?? EVALUATION_DEFAULTS.taskType,
+    thresholds: {
+      ...(raw.thresholds?.minScore !== undefined ? { minScore: raw.thresholds.minScore } : {}),
+      minGainOverBase: raw.thresholds?.minGainOverBase ?? EVALUATION_DEFAULTS.minGainOverBase,
+    },
+    maxPrompts: raw.maxPrompts ?? maxPrompts,
+    inference: {
+      maxTokens: raw.inference?.maxTokens ?? EVALUATION_DEFAULTS.maxTokens,
+      temperature: raw.inference?.temperature ?? EVALUATION_DEFAULTS.temperature,
+    },
+    ...(cost !== undefined ? { maxCostUsd: cost } : {}),
+    maxDurationSeconds: raw.maxDurationSeconds ?? EVALUATION_DEFAULTS.maxDurationSeconds,
+    outputS3Uri: evaluationOutputS3Uri(bucket, jobName),
+  };
+}
 
 /** Parses the job's S3 URIs once (they have been validated by the schema). */
 export function jobS3(uris: {
@@ -563,6 +689,19 @@ export interface StageBoundFields {
   maxJobDurationSeconds: number;
   budget?: { maxTrainingTokens?: number | undefined; maxTrainingCostUsd?: number | undefined };
   polling?: { mode?: 'event' | 'poll' | undefined; maxExecutions?: number | undefined };
+  /** A resolved job's name (checks a resolved `evaluation.outputS3Uri`). */
+  jobName?: string | undefined;
+  /** As a job gives it (dataset: a name) or resolved (dataset: name and URI, outputS3Uri). */
+  evaluation?:
+    | {
+        dataset: string | { name: string; s3Uri: string };
+        metrics: string[];
+        judgeModelIdentifier: string;
+        maxPrompts?: number | undefined;
+        maxCostUsd?: number | undefined;
+        outputS3Uri?: string | undefined;
+      }
+    | undefined;
 }
 
 /**
@@ -668,6 +807,7 @@ export function stageViolations(job: StageBoundFields, stage: Stage, trainingFie
   if (job.polling?.mode === 'event' && stage.jobWait !== 'event') {
     issues.push({ field: 'polling.mode', message: `must be "poll": the stage routes no job-state events (param jobWait is ${stage.jobWait})` });
   }
+  issues.push(...evaluationViolations(job, stage));
   const { maxTrainingTokens, maxTrainingCostUsd } = job.budget ?? {};
   if (maxTrainingTokens !== undefined && stage.budget.maxTrainingTokens !== undefined && maxTrainingTokens > stage.budget.maxTrainingTokens) {
     issues.push({ field: 'budget.maxTrainingTokens', message: `must be at most ${stage.budget.maxTrainingTokens} (${param('maxTrainingTokens')})` });
@@ -703,6 +843,74 @@ export function stageViolations(job: StageBoundFields, stage: Stage, trainingFie
     issues.push({
       field: 'baseModelIdentifier',
       message: `has no training price, so the stage's cost cap (${param('maxTrainingCostUsd')}) cannot be held: the stage prices only ${oneOf(Object.keys(stage.budget.pricesUsdPer1kTokens ?? {}))} (${param('trainingTokenPricesUsdPer1k')})`,
+    });
+  }
+  return issues;
+}
+
+/**
+ * The job's `evaluation` against the stage's gate (params evaluationGate … maxEvaluationCostUsd): left
+ * out while the gate is off, given while it is require; the dataset, metrics and judge model the
+ * stage's; at most the stage's prompts and cost; a cost cap only with the prices of the base and
+ * judge models (the custom model is priced as its base). A resolved job's dataset URI and output
+ * prefix must be what the stage resolves them to.
+ */
+function evaluationViolations(job: StageBoundFields, stage: Stage): InputIssue[] {
+  const issues: InputIssue[] = [];
+  const gate = stage.evaluation;
+  const evaluation = job.evaluation;
+  if (evaluation === undefined) {
+    if (gate.gate === 'require') issues.push({ field: 'evaluation', message: "is required: the stage's evaluationGate is require (param evaluationGate)" });
+    return issues;
+  }
+  if (gate.gate === 'off') {
+    issues.push({ field: 'evaluation', message: "must be left out: the stage's evaluationGate is off (param evaluationGate)" });
+    return issues;
+  }
+  const oneOf = (allowed: string[]) => (allowed.length ? allowed.join(', ') : 'none');
+  const resolved = typeof evaluation.dataset !== 'string';
+  const datasetName = typeof evaluation.dataset === 'string' ? evaluation.dataset : evaluation.dataset.name;
+  const datasetField = resolved ? 'evaluation.dataset.name' : 'evaluation.dataset';
+  const names = Object.keys(gate.datasets);
+  if (!Object.hasOwn(gate.datasets, datasetName)) {
+    issues.push({ field: datasetField, message: `must be one of the stage's evaluation datasets (param evaluationDatasets): ${oneOf(names)}` });
+  } else if (typeof evaluation.dataset !== 'string' && evaluation.dataset.s3Uri !== gate.datasets[datasetName]) {
+    issues.push({ field: 'evaluation.dataset.s3Uri', message: `must be the stage's URI of dataset ${datasetName} (param evaluationDatasets)` });
+  }
+  evaluation.metrics.forEach((metric, i) => {
+    if (!gate.metrics.includes(metric)) {
+      issues.push({ field: `evaluation.metrics[${i}]`, message: `must be one of the stage's evaluation metrics (param evaluationMetrics): ${oneOf(gate.metrics)}` });
+    }
+  });
+  if (!gate.judgeModels.includes(evaluation.judgeModelIdentifier)) {
+    issues.push({ field: 'evaluation.judgeModelIdentifier', message: `must be one of the stage's judge models (param evaluationJudgeModels): ${oneOf(gate.judgeModels)}` });
+  }
+  if (evaluation.maxPrompts !== undefined && evaluation.maxPrompts > gate.maxPrompts) {
+    issues.push({ field: 'evaluation.maxPrompts', message: `must be at most ${gate.maxPrompts} (param evaluationMaxPrompts)` });
+  }
+  if (resolved) {
+    const expected = gate.bucket === undefined || job.jobName === undefined ? undefined : evaluationOutputS3Uri(gate.bucket, job.jobName);
+    if (evaluation.outputS3Uri !== expected) {
+      issues.push({ field: 'evaluation.outputS3Uri', message: `must be ${expected ?? 's3://<evaluationBucket>/evaluations/<jobName>/'} (param evaluationBucket)` });
+    }
+  }
+  const unpriced = [
+    ...(inferencePriceFor(gate, job.baseModelIdentifier) === undefined ? [{ field: 'baseModelIdentifier', what: 'base model' }] : []),
+    ...(inferencePriceFor(gate, evaluation.judgeModelIdentifier) === undefined ? [{ field: 'evaluation.judgeModelIdentifier', what: 'judge model' }] : []),
+  ];
+  const priceParam = 'param inferenceTokenPricesUsdPer1k';
+  if (evaluation.maxCostUsd !== undefined && gate.maxCostUsd !== undefined && evaluation.maxCostUsd > gate.maxCostUsd) {
+    issues.push({ field: 'evaluation.maxCostUsd', message: `must be at most ${gate.maxCostUsd} (param maxEvaluationCostUsd)` });
+  }
+  if (gate.maxCostUsd !== undefined) {
+    // The stage caps every gate's cost: a job whose base or judge model it does not price cannot be held to it.
+    for (const { field, what } of unpriced) {
+      issues.push({ field, message: `has no inference price, so the stage's evaluation cost cap (param maxEvaluationCostUsd) cannot be held: the ${what} needs one (${priceParam})` });
+    }
+  } else if (evaluation.maxCostUsd !== undefined && unpriced.length > 0) {
+    issues.push({
+      field: 'evaluation.maxCostUsd',
+      message: `needs inference prices to estimate the cost: the stage sets none for the ${unpriced.map((u) => u.what).join(' and ')} (${priceParam})`,
     });
   }
   return issues;
@@ -796,6 +1004,7 @@ export function resolveJobInput(raw: unknown, stage: Stage, execution: Execution
     partition: stage.partition,
     accountId: stage.accountId,
     s3: jobS3(merged),
+    ...(merged.evaluation !== undefined ? { evaluation: resolveEvaluation(merged.evaluation, stage, jobName) } : {}),
   });
 }
 

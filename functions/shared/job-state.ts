@@ -25,6 +25,9 @@ export const DEFAULT_HANDOVER_AFTER_EVENTS = 10_000;
  */
 export const HANDOVER_AFTER_SECONDS = 20 * 24 * 3600;
 
+/** The state machine's TimeoutSeconds (24 days): an execution still running then ends TIMED_OUT. */
+export const EXECUTION_TIMEOUT_SECONDS = 24 * 24 * 3600;
+
 /**
  * The shortest wait between two status checks a job may ask for: a job of hours gains nothing from
  * checking more often, and a 1 s loop would cost a state transition and a Bedrock call every second.
@@ -206,6 +209,77 @@ export interface PollResult {
   validationMetrics?: { validationLoss?: number }[];
 }
 
+/** What the Choices after the gate's Tasks route on (`$.evaluation.next`). */
+export const EVALUATION_NEXT = ['deploy', 'wait', 'generate', 'startEvaluations', 'verdict', 'done'] as const;
+/** GetCustomModelDeployment `status` (botocore 1.44.18 bedrock CustomModelDeploymentStatus). */
+export const DEPLOYMENT_STATUSES = ['Creating', 'Active', 'Failed'] as const;
+/** GetEvaluationJob `status` (botocore 1.44.18 bedrock EvaluationJobStatus). */
+export const EVALUATION_JOB_STATUSES = ['InProgress', 'Completed', 'Failed', 'Stopping', 'Stopped', 'Deleting'] as const;
+/** The two models the gate compares: the job's custom model (on its on-demand deployment) and its base model. */
+export const EVALUATED_MODELS = ['custom', 'base'] as const;
+export type EvaluatedModel = (typeof EVALUATED_MODELS)[number];
+
+/**
+ * `$.evaluation`: the evaluation gate so far (functions/evaluate-model). Every gate Task returns the whole
+ * updated state (ResultPath `$.evaluation`); the Choices route on `next`, the Waits read `nextWaitSeconds`.
+ * Read by the reaper's and the CLI's views too (readStateData).
+ */
+export const evaluationStateSchema = /* @__PURE__ */ z.lazy(() => {
+  const tokens = z.number().check(z.minimum(0));
+  const perModel = <T extends z.core.SomeType>(schema: T) => z.object({ custom: schema, base: schema });
+  const evaluationJob = z.object({ name: z.string().check(z.minLength(1), z.maxLength(63)), arn: z.string().check(z.minLength(1), z.maxLength(MAX_ARN_LENGTH)), status: z.enum(EVALUATION_JOB_STATUSES) });
+  return z.object({
+    next: z.enum(EVALUATION_NEXT),
+    /** The next Wait (WaitForDeployment, WaitForEvaluations), in seconds. */
+    nextWaitSeconds: z.optional(count(1, 3600)),
+    /** When the gate gives up waiting (PlanEvaluation: now + the job's evaluation.maxDurationSeconds), ISO. */
+    deadline: z.optional(z.string()),
+    /** The gate's cost before it started (PlanEvaluation): tokens from the held-out dataset, dollars from the stage's prices. */
+    estimate: z.object({
+      tokens: z.object({ generation: tokens, judge: tokens, total: tokens }),
+      usd: z.optional(z.number().check(z.minimum(0))),
+      prompts: count(1, 1000),
+    }),
+    /** The held-out dataset as PlanEvaluation read it: GenerateResponses reads that object again only while its ETag is unchanged. */
+    heldOut: z.optional(z.object({ etag: z.optional(z.string().check(z.maxLength(1024))) })),
+    /** The custom model the job created (GetModelCustomizationJob outputModelArn, Active). */
+    customModelArn: z.optional(z.string().check(z.minLength(1), z.maxLength(MAX_ARN_LENGTH))),
+    deployment: z.optional(
+      z.object({
+        name: z.string().check(z.minLength(1), z.maxLength(63)),
+        arn: z.optional(z.string().check(z.minLength(1), z.maxLength(MAX_ARN_LENGTH))),
+        status: z.optional(z.enum(DEPLOYMENT_STATUSES)),
+        deleted: z.optional(z.boolean()),
+      }),
+    ),
+    /** The responses generated so far (GenerateResponses, in chunks): prompts answered per model, of `total`. */
+    generation: z.optional(
+      z.object({
+        done: perModel(count(0, 1000)),
+        total: count(1, 1000),
+        /** Converse usage (input + output tokens) of both models so far. */
+        tokensUsed: tokens,
+        /** The dollars those tokens cost at the stage's price of the base model (absent without one). */
+        usd: z.optional(z.number().check(z.minimum(0))),
+        /** The two prompt datasets with the models' responses, once both models answered every prompt. */
+        datasets: z.optional(perModel(z.string().check(z.minLength(1), z.maxLength(1024)))),
+      }),
+    ),
+    jobs: z.optional(perModel(evaluationJob)),
+    /** Per judge metric: the mean score of each model, the quality gain of the custom model, the records scored. */
+    scores: z.optional(
+      z.record(
+        z.string().check(z.minLength(1), z.maxLength(64)),
+        z.object({ custom: z.number(), base: z.number(), gain: z.number(), customScored: count(0, 1000), baseScored: count(0, 1000) }),
+      ),
+    ),
+    verdict: z.optional(z.enum(['promote', 'reject'])),
+    /** One line a person reads: "promoted: …" or "rejected: Builtin.Correctness 0.62 vs base 0.71 (-0.09, needs ≥ +0.00)". */
+    message: z.optional(z.string()),
+  });
+});
+export type EvaluationState = z.infer<typeof evaluationStateSchema>;
+
 /*
  * The execution's state data as the history shows it (a state's input or output, the execution's
  * output): read by the notify Lambda's message and the CLI (shared/execution-view.ts, cli/render.ts).
@@ -304,6 +378,11 @@ function buildStateFields() {
     revokeError: caughtErrorSchema,
     rollback: rollbackSummarySchema,
     rollbackError: caughtErrorSchema,
+    /** The evaluation gate (evaluate-model), its error, and what EvaluationCleanup did. */
+    evaluation: evaluationStateSchema,
+    evaluationError: caughtErrorSchema,
+    evaluationCleanup: summarySchema,
+    evaluationCleanupError: caughtErrorSchema,
     /** HandOver's result (StartExecution's output). */
     handedOverTo: z.looseObject({ ExecutionArn: z.string() }),
     handoverCheck: z.looseObject({ executionArn: z.optional(z.string()), ExecutionArn: z.optional(z.string()) }),

@@ -15,7 +15,10 @@
  *   predecessor may **take it back** (the start failed, the name was taken). One conditional write
  *   each: at any moment exactly one execution (or the reaper) is the supervisor;
  * - cleanup-enis deletes only ENIs recorded here; job-events releases a wait only for the supervisor;
- *   the reaper stops a job only when its supervisor is the execution that died, and says so here.
+ *   the reaper stops a job only when its supervisor is the execution that died, and says so here;
+ * - the evaluation gate (evaluate-model), as the job's supervisor, **records** its deployment and evaluation
+ *   jobs (name and client request token before each Create, the ARN after; the verdict; the deletion)
+ *   and stops or deletes only what is recorded; the reaper and the janitor act on the same record.
  *
  * The ledger never trusts a name, tag, token or input: a job name someone else derives, a tag someone
  * else writes, an input someone else starts an execution with, none of them is an entry.
@@ -66,7 +69,33 @@ export interface LedgerEntry {
   enis: string[];
   /** `reaped`: the reaper stopped it after its supervisor died. */
   status: 'reserved' | 'submitted' | 'reaped';
+  /** The evaluation gate's resources (functions/evaluate-model), once it recorded any. */
+  evaluation?: LedgerEvaluation;
 }
+
+/** One evaluation job of the gate as the ledger records it: its name and token before CreateEvaluationJob, its ARN after. */
+export interface LedgerEvaluationJob {
+  name: string;
+  token: string;
+  arn?: string;
+}
+
+/**
+ * The evaluation gate's resources of a job (`LedgerEntry.evaluation`): the custom model deployment and the two
+ * evaluation jobs, each recorded by name and client request token before its Create call and by ARN after it;
+ * the verdict, and whether the deployment was deleted. The reaper and the janitor act only on what is here.
+ */
+export interface LedgerEvaluation {
+  deploymentName?: string;
+  deploymentClientRequestToken?: string;
+  deploymentArn?: string;
+  jobs: { custom?: LedgerEvaluationJob; base?: LedgerEvaluationJob };
+  verdict?: 'promote' | 'reject';
+  deploymentDeleted?: boolean;
+}
+
+/** What {@link Ledger.recordEvaluation} writes: any of the fields (a job whole: name, token and, once known, ARN). */
+export type LedgerEvaluationPatch = Partial<Omit<LedgerEvaluation, 'jobs'>> & { jobs?: LedgerEvaluation['jobs'] };
 
 export interface LedgerDeps {
   dynamodb: Pick<DynamoDBClient, 'send'>;
@@ -97,6 +126,50 @@ export interface Ledger {
   takeBack(jobName: string, self: string, successor: string): Promise<boolean>;
   /** The reaper takes the job from the dead supervisor `dead`; false when `dead` no longer supervises it. */
   reap(jobName: string, dead: string): Promise<boolean>;
+  /**
+   * Records the evaluation gate's resources (`patch`, merged into `entry.evaluation`) when `self` is the
+   * claimed supervisor of the chain `owner`'s job. False when it is not, or when the patch would change a name,
+   * token, ARN or verdict already recorded (each is written once; writing the same value again is a retry's no-op).
+   */
+  recordEvaluation(jobName: string, who: { owner: string; self: string }, patch: LedgerEvaluationPatch): Promise<boolean>;
+}
+
+/**
+ * The DynamoDB attribute of each evaluation field (none a reserved word: every one starts with `eval`).
+ * Identity fields (names, tokens, ARNs) and the verdict are written once.
+ */
+const EVAL_ATTRIBUTES = {
+  deploymentName: 'evalDeploymentName',
+  deploymentClientRequestToken: 'evalDeploymentToken',
+  deploymentArn: 'evalDeploymentArn',
+  customJobName: 'evalCustomJobName',
+  customJobToken: 'evalCustomJobToken',
+  customJobArn: 'evalCustomJobArn',
+  baseJobName: 'evalBaseJobName',
+  baseJobToken: 'evalBaseJobToken',
+  baseJobArn: 'evalBaseJobArn',
+  verdict: 'evalVerdict',
+  deploymentDeleted: 'evalDeploymentDeleted',
+  updatedAt: 'evalUpdatedAt',
+} as const;
+
+/** The entry's evaluation fields, undefined when the gate recorded nothing. */
+function evaluationFromItem(item: Record<string, AttributeValue>): LedgerEvaluation | undefined {
+  const a = EVAL_ATTRIBUTES;
+  if (!str(item, a.updatedAt)) return undefined;
+  const job = (name: string, token: string, arn: string): LedgerEvaluationJob | undefined =>
+    str(item, name) ? { name: str(item, name)!, token: str(item, token) ?? '', ...(str(item, arn) ? { arn: str(item, arn)! } : {}) } : undefined;
+  const custom = job(a.customJobName, a.customJobToken, a.customJobArn);
+  const base = job(a.baseJobName, a.baseJobToken, a.baseJobArn);
+  const verdict = str(item, a.verdict);
+  return {
+    ...(str(item, a.deploymentName) ? { deploymentName: str(item, a.deploymentName)! } : {}),
+    ...(str(item, a.deploymentClientRequestToken) ? { deploymentClientRequestToken: str(item, a.deploymentClientRequestToken)! } : {}),
+    ...(str(item, a.deploymentArn) ? { deploymentArn: str(item, a.deploymentArn)! } : {}),
+    jobs: { ...(custom ? { custom } : {}), ...(base ? { base } : {}) },
+    ...(verdict === 'promote' || verdict === 'reject' ? { verdict } : {}),
+    ...(item[a.deploymentDeleted]?.BOOL !== undefined ? { deploymentDeleted: item[a.deploymentDeleted]!.BOOL! } : {}),
+  };
 }
 
 const s = (value: string): AttributeValue => ({ S: value });
@@ -122,6 +195,7 @@ function fromItem(item: Record<string, AttributeValue>): LedgerEntry {
     ...(str(item, 'jobDeadline') ? { deadline: str(item, 'jobDeadline')! } : {}),
     enis: item.recordedEnis?.SS ?? [],
     status: (str(item, 'entryStatus') as LedgerEntry['status']) ?? 'reserved',
+    ...((evaluation) => (evaluation ? { evaluation } : {}))(evaluationFromItem(item)),
   };
 }
 
@@ -255,6 +329,40 @@ export function dynamoLedger(table: string, deps: LedgerDeps): Ledger {
         ':reaped': s('reaped'),
         ':dead': s(dead),
       });
+    },
+
+    recordEvaluation(jobName, who, patch) {
+      const a = EVAL_ATTRIBUTES;
+      const sets: string[] = ['evalUpdatedAt = :evalUpdatedAt'];
+      const conditions: string[] = ['supervisorExecution = :self', 'isClaimed = :true', 'ownerExecution = :owner'];
+      const values: Record<string, AttributeValue> = {
+        ':evalUpdatedAt': s(deps.now().toISOString()),
+        ':self': s(who.self),
+        ':true': { BOOL: true },
+        ':owner': s(who.owner),
+      };
+      /** A field written once: the write holds only while the attribute is absent or already has this value. */
+      const once = (attribute: string, value: string | undefined) => {
+        if (value === undefined) return;
+        sets.push(`${attribute} = :${attribute}`);
+        conditions.push(`(attribute_not_exists(${attribute}) OR ${attribute} = :${attribute})`);
+        values[`:${attribute}`] = s(value);
+      };
+      once(a.deploymentName, patch.deploymentName);
+      once(a.deploymentClientRequestToken, patch.deploymentClientRequestToken);
+      once(a.deploymentArn, patch.deploymentArn);
+      once(a.customJobName, patch.jobs?.custom?.name);
+      once(a.customJobToken, patch.jobs?.custom?.token);
+      once(a.customJobArn, patch.jobs?.custom?.arn);
+      once(a.baseJobName, patch.jobs?.base?.name);
+      once(a.baseJobToken, patch.jobs?.base?.token);
+      once(a.baseJobArn, patch.jobs?.base?.arn);
+      once(a.verdict, patch.verdict);
+      if (patch.deploymentDeleted !== undefined) {
+        sets.push(`${a.deploymentDeleted} = :${a.deploymentDeleted}`);
+        values[`:${a.deploymentDeleted}`] = { BOOL: patch.deploymentDeleted };
+      }
+      return update(jobName, `SET ${sets.join(', ')}`, conditions.join(' AND '), values);
     },
   };
   return ledger;

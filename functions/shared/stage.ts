@@ -23,6 +23,8 @@ import {
   VPC_ENDPOINT_ID,
   VPC_ID,
 } from './ids.js';
+import { EVALUATION_DATASET_NAME, isJudgeMetric, JUDGE_METRIC_NAMES, MAX_EVALUATION_PROMPTS } from './evaluation-support.js';
+import { behindGeographyPrefix, parseModelIdentifier } from './model-identifier.js';
 import { s3KeyProblems } from './s3.js';
 import { safeParse } from './validation.js';
 // Module-level schemas: built in `/* @__PURE__ */ (() => …)()`, so a bundle that does not use one drops it (shared/validation.ts).
@@ -56,6 +58,15 @@ export const STAGE_PARAMS = {
   teacherModelIdentifiers: 'STAGE_TEACHER_MODEL_IDENTIFIERS',
   graderLambdaArns: 'STAGE_GRADER_LAMBDA_ARNS',
   invocationLogBuckets: 'STAGE_INVOCATION_LOG_BUCKETS',
+  evaluationGate: 'STAGE_EVALUATION_GATE',
+  evaluationBucket: 'STAGE_EVALUATION_BUCKET',
+  evaluationDatasets: 'STAGE_EVALUATION_DATASETS',
+  evaluationMetrics: 'STAGE_EVALUATION_METRICS',
+  evaluationJudgeModels: 'STAGE_EVALUATION_JUDGE_MODELS',
+  evaluationMaxPrompts: 'STAGE_EVALUATION_MAX_PROMPTS',
+  inferenceTokenPricesUsdPer1k: 'STAGE_INFERENCE_TOKEN_PRICES_USD_PER_1K',
+  maxEvaluationCostUsd: 'STAGE_MAX_EVALUATION_COST_USD',
+  rejectedDeployments: 'STAGE_REJECTED_DEPLOYMENTS',
 } as const;
 export type StageParamName = keyof typeof STAGE_PARAMS;
 
@@ -126,6 +137,32 @@ export interface Stage {
   graderLambdaArns: string[];
   /** The buckets a job may train from invocation logs in (read only; never given the VPC-only Deny). */
   invocationLogBuckets: string[];
+  /** The evaluation gate (docs/evaluation.md): what a job may ask of it. */
+  evaluation: StageEvaluation;
+}
+
+export type EvaluationGateSetting = 'off' | 'allow' | 'require';
+
+/** The stage's evaluation gate: params evaluationGate … rejectedDeployments. */
+export interface StageEvaluation {
+  /** `off`: no job may ask for the gate · `allow`: a job may · `require`: every job must carry `evaluation`. */
+  gate: EvaluationGateSetting;
+  /** Held-out datasets, generated responses and results (never given the VPC-only Deny); required unless the gate is off. */
+  bucket?: string;
+  /** Dataset name → its s3:// URI in the evaluation bucket (a `.jsonl` object). */
+  datasets: Record<string, string>;
+  /** The judge metrics a job may ask for (names of JUDGE_METRICS, shared/evaluation-support.ts). */
+  metrics: string[];
+  /** The judge models a job may name (model or inference-profile ids, or their ARNs). */
+  judgeModels: string[];
+  /** The most prompts one job's gate may evaluate (1..1000, default 100). */
+  maxPrompts: number;
+  /** US dollars per 1,000 inference tokens (in or out), per model id: base models (a custom model priced as its base) and judge models. */
+  inferencePricesUsdPer1k?: Record<string, number>;
+  /** The most one job's gate may cost. */
+  maxCostUsd?: number;
+  /** Janitor: report deployments of rejected models left behind, or delete them. */
+  rejectedDeployments: 'report' | 'delete';
 }
 
 export const BUCKET_NAME_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -188,8 +225,8 @@ function priceItem(item: string): { model: string; price: number } {
   return at < 0 ? { model: '', price: Number.NaN } : { model: item.slice(0, at).trim(), price: Number(item.slice(at + 1).trim()) };
 }
 
-/** `model=price, model=price`: the training token price per base model ('' = none). */
-const priceList = /* @__PURE__ */ (() => z.pipe(
+/** `model=price, model=price`: a token price per model ('' = none). */
+const priceListOf = (what: string) => z.pipe(
   text,
   z.pipe(
     z.transform(listItems),
@@ -200,7 +237,7 @@ const priceList = /* @__PURE__ */ (() => z.pipe(
           items.forEach((item, i) => {
             const { model, price } = priceItem(item);
             if (!MODEL_ID.test(model) || !(price > 0 && price <= 1e15)) {
-              ctx.addIssue({ code: 'custom', path: [i], input: item, message: 'each must be <base model id>=<US dollars per 1,000 tokens, more than 0>' });
+              ctx.addIssue({ code: 'custom', path: [i], input: item, message: `each must be <${what}>=<US dollars per 1,000 tokens, more than 0>` });
             } else if (seen.has(model)) {
               ctx.addIssue({ code: 'custom', path: [i], input: item, message: 'must not price a model twice' });
             }
@@ -218,7 +255,7 @@ const priceList = /* @__PURE__ */ (() => z.pipe(
       ),
     ),
   ),
-))();
+);
 
 /**
  * The price of 1,000 training tokens of a job's base model: the stage's price for that model
@@ -242,6 +279,88 @@ export function trainingPriceFor(
   if (best !== undefined) return { usdPer1kTokens: budget.pricesUsdPer1kTokens![best]!, pricedAs: best };
   if (budget.priceUsdPer1kTokens !== undefined) return { usdPer1kTokens: budget.priceUsdPer1kTokens, pricedAs: 'any model' };
   return undefined;
+}
+
+/** Prompts one job's gate evaluates unless the stage sets evaluationMaxPrompts. */
+export const DEFAULT_EVALUATION_MAX_PROMPTS = 100;
+
+/**
+ * `name=s3://<bucket>/<key>.jsonl, …`: the held-out datasets (name: an evaluation job's dataset name,
+ * botocore EvaluationDataset.name). Each item split at its first `=`; the bucket is checked against
+ * evaluationBucket across params ({@link crossChecks}).
+ */
+const evaluationDatasetList = () =>
+  z.pipe(
+    text,
+    z.pipe(
+      z.transform(listItems),
+      z.pipe(
+        z.array(z.string().check(z.maxLength(MAX_PARAM_LENGTH, { abort: true }))).check(
+          z.superRefine((items: string[], ctx) => {
+            const seen = new Set<string>();
+            items.forEach((item, i) => {
+              const problem = evaluationDatasetProblem(item);
+              if (problem !== undefined) ctx.addIssue({ code: 'custom', path: [i], input: item, message: problem });
+              const name = datasetItem(item).name;
+              if (problem === undefined && seen.has(name)) ctx.addIssue({ code: 'custom', path: [i], input: item, message: 'must not name a dataset twice' });
+              seen.add(name);
+            });
+          }),
+        ),
+        z.transform((items: string[]) => Object.fromEntries(items.map((item) => {
+          const { name, uri } = datasetItem(item);
+          return [name, uri];
+        }))),
+      ),
+    ),
+  );
+
+function datasetItem(item: string): { name: string; uri: string } {
+  const at = item.indexOf('=');
+  return at < 0 ? { name: '', uri: item } : { name: item.slice(0, at).trim(), uri: item.slice(at + 1).trim() };
+}
+
+function evaluationDatasetProblem(item: string): string | undefined {
+  const { name, uri } = datasetItem(item);
+  const shape = 'each must be <name>=s3://<evaluation bucket>/<key>.jsonl';
+  if (!EVALUATION_DATASET_NAME.test(name)) return `${shape} (name: 1 to 63 of [0-9a-zA-Z-_.])`;
+  const match = /^s3:\/\/([^/]+)\/(.+)$/s.exec(uri);
+  if (!match || !BUCKET_NAME_PATTERN.test(match[1]!)) return `${shape} (an s3:// URI with a valid bucket name and a key)`;
+  const key = match[2]!;
+  if (!key.endsWith('.jsonl')) return `${shape} (the key ends in .jsonl: evaluation datasets are JSON Lines)`;
+  const keyProblems = s3KeyProblems(key);
+  if (keyProblems.length > 0) return `${shape} (key: ${keyProblems[0]})`;
+  return undefined;
+}
+
+/**
+ * The price of 1,000 inference tokens (in or out) of `modelIdentifier` from the stage's
+ * inferenceTokenPricesUsdPer1k: its id exactly, else the longest listed id it extends by a `:` suffix
+ * (`amazon.nova-micro-v1:0` prices `amazon.nova-micro-v1:0:128k`); an ARN is looked up by the id it
+ * names. A system inference profile (`us.amazon.nova-pro-v1:0`) not listed itself is priced as the model
+ * behind its geography prefix (cross-Region inference is billed at the source Region's price:
+ * https://docs.aws.amazon.com/bedrock/latest/userguide/cross-region-inference.html). A custom model is
+ * priced as its base model: pass the base model's identifier. Undefined: the stage prices it not.
+ */
+export function inferencePriceFor(
+  evaluation: Pick<StageEvaluation, 'inferencePricesUsdPer1k'>,
+  modelIdentifier: string,
+): { usdPer1kTokens: number; pricedAs: string } | undefined {
+  const prices = evaluation.inferencePricesUsdPer1k ?? {};
+  const parsed = parseModelIdentifier(modelIdentifier);
+  if (!parsed) return undefined;
+  const lookup = (id: string) => {
+    let best: string | undefined;
+    for (const model of Object.keys(prices)) {
+      const matches = id === model || (id.startsWith(model) && id[model.length] === ':');
+      if (matches && (best === undefined || model.length > best.length)) best = model;
+    }
+    return best === undefined ? undefined : { usdPer1kTokens: prices[best]!, pricedAs: best };
+  };
+  const direct = lookup(parsed.id + parsed.suffix);
+  if (direct) return direct;
+  const behindPrefix = behindGeographyPrefix(parsed.id);
+  return behindPrefix === undefined ? undefined : lookup(behindPrefix + parsed.suffix);
 }
 
 const stageEnvSchema = /* @__PURE__ */ (() => z.object({
@@ -289,7 +408,7 @@ const stageEnvSchema = /* @__PURE__ */ (() => z.object({
     ),
   ),
   [STAGE_PARAMS.trainingTokenPriceUsdPer1k]: optionalNumber('US dollars'),
-  [STAGE_PARAMS.trainingTokenPricesUsdPer1k]: priceList,
+  [STAGE_PARAMS.trainingTokenPricesUsdPer1k]: priceListOf('base model id'),
   [STAGE_PARAMS.maxTrainingTokens]: optionalNumber('tokens', true),
   [STAGE_PARAMS.maxTrainingCostUsd]: optionalNumber('US dollars'),
   [STAGE_PARAMS.jobWait]: setting(['event', 'poll'], 'poll'),
@@ -303,6 +422,30 @@ const stageEnvSchema = /* @__PURE__ */ (() => z.object({
   [STAGE_PARAMS.teacherModelIdentifiers]: list(MODEL_IDENTIFIER, 'a Bedrock model id, or a foundation-model or inference-profile ARN'),
   [STAGE_PARAMS.graderLambdaArns]: list(LAMBDA_FUNCTION_ARN, 'a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>[:<version or alias>])'),
   [STAGE_PARAMS.invocationLogBuckets]: list(BUCKET_NAME_PATTERN, 'an S3 bucket name'),
+  [STAGE_PARAMS.evaluationGate]: setting(['off', 'allow', 'require'], 'off'),
+  [STAGE_PARAMS.evaluationBucket]: z.pipe(text, z.optional(z.string().check(z.maxLength(MAX_PARAM_LENGTH, { abort: true }), z.regex(BUCKET_NAME_PATTERN, 'must be an S3 bucket name')))),
+  [STAGE_PARAMS.evaluationDatasets]: evaluationDatasetList(),
+  [STAGE_PARAMS.evaluationMetrics]: z.pipe(
+    list(/^Builtin\.[A-Za-z]{1,64}$/, `a judge metric (${JUDGE_METRIC_NAMES.join(', ')})`),
+    z.array(z.string()).check(
+      z.superRefine((items: string[], ctx) => {
+        items.forEach((item, i) => {
+          if (!isJudgeMetric(item)) ctx.addIssue({ code: 'custom', path: [i], input: item, message: `each must be a judge metric (${JUDGE_METRIC_NAMES.join(', ')})` });
+        });
+      }),
+    ),
+  ),
+  [STAGE_PARAMS.evaluationJudgeModels]: list(MODEL_IDENTIFIER, 'a Bedrock model or inference-profile id, or a foundation-model or inference-profile ARN'),
+  [STAGE_PARAMS.evaluationMaxPrompts]: z.pipe(
+    text,
+    z.pipe(
+      z.transform((v: string | undefined) => (v === undefined ? DEFAULT_EVALUATION_MAX_PROMPTS : Number(v))),
+      z.int('must be a whole number of prompts').check(z.minimum(1, 'must be at least 1 prompt'), z.maximum(MAX_EVALUATION_PROMPTS, `must be at most ${MAX_EVALUATION_PROMPTS} prompts (an evaluation job's limit)`)),
+    ),
+  ),
+  [STAGE_PARAMS.inferenceTokenPricesUsdPer1k]: priceListOf('model id'),
+  [STAGE_PARAMS.maxEvaluationCostUsd]: optionalNumber('US dollars'),
+  [STAGE_PARAMS.rejectedDeployments]: setting(['report', 'delete'], 'report'),
 }))();
 
 const ENV_TO_PARAM: Record<string, string> = /* @__PURE__ */ (() => Object.fromEntries(Object.entries(STAGE_PARAMS).map(([param, env]) => [env, param])))();
@@ -363,6 +506,17 @@ export function loadStage(source: Record<string, string | undefined>): Stage {
     teacherModelIdentifiers: p('teacherModelIdentifiers'),
     graderLambdaArns: p('graderLambdaArns'),
     invocationLogBuckets: p('invocationLogBuckets'),
+    evaluation: {
+      gate: p('evaluationGate'),
+      ...(p('evaluationBucket') !== undefined ? { bucket: p('evaluationBucket') } : {}),
+      datasets: p('evaluationDatasets'),
+      metrics: p('evaluationMetrics'),
+      judgeModels: p('evaluationJudgeModels'),
+      maxPrompts: p('evaluationMaxPrompts'),
+      ...(p('inferenceTokenPricesUsdPer1k') !== undefined ? { inferencePricesUsdPer1k: p('inferenceTokenPricesUsdPer1k') } : {}),
+      ...(p('maxEvaluationCostUsd') !== undefined ? { maxCostUsd: p('maxEvaluationCostUsd') } : {}),
+      rejectedDeployments: p('rejectedDeployments'),
+    },
   };
   const problems = crossChecks(stage);
   if (problems.length > 0) throw new StageConfigError(problems);
@@ -408,6 +562,51 @@ function crossChecks(stage: Stage): string[] {
   });
   if (stage.extraBuckets.includes(stage.outputBucket)) {
     problems.push(`${nameOf(STAGE_PARAMS.extraBuckets)}: must not list the output bucket ${stage.outputBucket} (extra buckets are read-only)`);
+  }
+  problems.push(...evaluationChecks(stage));
+  return problems;
+}
+
+/**
+ * The evaluation gate's params together: a bucket of its own (evaluation jobs run outside the VPC, so
+ * it never gets the VPC-only Deny, and no bucket that does, or that jobs write or read, may be it), the
+ * datasets in it, the lists non-empty unless the gate is off, a cost cap only with prices.
+ */
+function evaluationChecks(stage: Stage): string[] {
+  const problems: string[] = [];
+  const { evaluation } = stage;
+  const bucket = evaluation.bucket;
+  if (bucket !== undefined) {
+    const others: [string, string[]][] = [
+      ['the output bucket (param outputBucket)', [stage.outputBucket]],
+      ['the training bucket (param trainingBucket)', [stage.trainingBucket]],
+      ['an extra bucket (param extraBuckets)', stage.extraBuckets],
+      ['an invocation-log bucket (param invocationLogBuckets)', stage.invocationLogBuckets],
+    ];
+    for (const [what, buckets] of others) {
+      if (buckets.includes(bucket)) problems.push(`${nameOf(STAGE_PARAMS.evaluationBucket)}: must not be ${bucket}, ${what}: the evaluation bucket is a bucket of its own, never given the VPC-only Deny`);
+    }
+  } else if (evaluation.gate !== 'off') {
+    problems.push(`${nameOf(STAGE_PARAMS.evaluationBucket)}: is required while ${nameOf(STAGE_PARAMS.evaluationGate)} is ${evaluation.gate}`);
+  }
+  Object.entries(evaluation.datasets).forEach(([name, uri]) => {
+    const inBucket = bucket !== undefined && uri.startsWith(`s3://${bucket}/`);
+    if (!inBucket) {
+      problems.push(`${nameOf(STAGE_PARAMS.evaluationDatasets)}[${name}]: must be in the evaluation bucket (${bucket === undefined ? `${nameOf(STAGE_PARAMS.evaluationBucket)} is not set` : `s3://${bucket}/`})`);
+    }
+  });
+  if (evaluation.gate !== 'off') {
+    const lists: [StageParamName, number][] = [
+      ['evaluationDatasets', Object.keys(evaluation.datasets).length],
+      ['evaluationMetrics', evaluation.metrics.length],
+      ['evaluationJudgeModels', evaluation.judgeModels.length],
+    ];
+    for (const [name, count] of lists) {
+      if (count === 0) problems.push(`${nameOf(STAGE_PARAMS[name])}: needs at least one value while ${nameOf(STAGE_PARAMS.evaluationGate)} is ${evaluation.gate}`);
+    }
+  }
+  if (evaluation.maxCostUsd !== undefined && evaluation.inferencePricesUsdPer1k === undefined) {
+    problems.push(`${nameOf(STAGE_PARAMS.maxEvaluationCostUsd)}: needs ${nameOf(STAGE_PARAMS.inferenceTokenPricesUsdPer1k)} to estimate a gate's cost`);
   }
   return problems;
 }

@@ -18,6 +18,7 @@ import {
   type Source,
   type SourcedLimits,
 } from './limits.js';
+import { tokensFromChars } from '../shared/token-estimate.js';
 
 export type DatasetFormatId = RecordFormatId;
 
@@ -712,7 +713,7 @@ export function sizeProblem(rules: DatasetRules, chars: number): RecordProblem |
 
 /** Estimated tokens of `chars` characters under `rules`: characters / `rules.charsPerToken`, rounded up. */
 export function tokensOf(rules: DatasetRules, chars: number): number {
-  return Math.ceil(chars / rules.charsPerToken);
+  return tokensFromChars(chars, rules.charsPerToken);
 }
 
 /**

@@ -27,6 +27,7 @@ const jobSchema = z.lazy(() =>
       hyperParameters: true,
       budget: true,
       jobName: true,
+      evaluation: true,
     }).shape,
   ),
 );
@@ -35,6 +36,12 @@ const eventSchema = z.strictObject({ job: jobSchema });
 export const handler = makeHandler(eventSchema, async ({ job }, context) => {
   const stage = loadStage(process.env);
   const dataset = await validateDataset(job, stage, { s3, remainingMs: () => context.getRemainingTimeInMillis() });
-  log.info('dataset checked', { jobName: job.jobName, status: dataset.status, records: dataset.trainingRecords, tokens: dataset.tokens?.total });
+  log.info('dataset checked', {
+    jobName: job.jobName,
+    status: dataset.status,
+    records: dataset.trainingRecords,
+    tokens: dataset.tokens?.total,
+    ...(dataset.evaluation ? { evaluationPrompts: dataset.evaluation.prompts, evaluationUsd: dataset.evaluation.estimate.usd } : {}),
+  });
   return dataset;
 });

@@ -15,6 +15,7 @@
  * - reinforcement fine-tuning: amazon-nova-samples customization/bedrock-finetuning/understanding/
  *   dataset_validation/nova_ft_dataset_validator.py (RFTDatasetSample), see {@link RFT_VALIDATOR}.
  */
+import { ESTIMATED_CHARS_PER_TOKEN, ESTIMATED_CHARS_PER_TOKEN_SOURCE } from '../shared/token-estimate.js';
 
 /** Where a fact comes from: the page, and the section of it that holds the fact. */
 export interface Source {
@@ -162,11 +163,8 @@ const src = {
     section: 'INVALID_TOKENS_TEXT / RFTMessage.validate_content / NOVA_2_0_LITE_SAMPLE_BOUNDS["RFT"] (AWS sample validator, not the User Guide)',
     note: 'its list misses commas after "user:", "bot:", "assistant:" and "thought:", so Python joins "assistant:" "Thought:" into one entry and "Thought:" is never checked alone; the list here is the one it means',
   },
-  noTokenizer: {
-    url: 'https://docs.aws.amazon.com/bedrock/latest/userguide/preparing-text-data.html',
-    section: 'Converse API format (no characters-per-token figure is documented for it)',
-    note: 'estimate, no tokenizer: 4 characters per token',
-  },
+  // The shared estimate (shared/token-estimate.ts): the evaluation gate's cost estimate counts tokens the same way.
+  noTokenizer: ESTIMATED_CHARS_PER_TOKEN_SOURCE,
 } satisfies Record<string, Source>;
 
 const s = <T>(value: T, source: Source): Sourced<T> => ({ value, source });
@@ -177,7 +175,7 @@ const MB = 1_000_000;
 
 /** 6 characters per token: documented for text-to-text prompt/completion and continued pre-training data. */
 const SIX_CHARS_PER_TOKEN = s(6, src.textPrep);
-const ESTIMATE_CHARS_PER_TOKEN = s(4, src.noTokenizer);
+const ESTIMATE_CHARS_PER_TOKEN = s(ESTIMATED_CHARS_PER_TOKEN, src.noTokenizer);
 
 /** Titan Express and Lite share the per-record token figure at batch size 1 and the file sizes. */
 function titanLimits(source: Source, customization: KnownCustomizationType): SourcedLimits {

@@ -28,6 +28,10 @@
  * file says nothing of the training tokens (DatasetRules.noTokenEstimate), so the report carries no
  * `tokens`, and a token or cost cap cannot be held: the job is refused, before any read, when one applies.
  *
+ * The evaluation gate: a job with `evaluation` has its held-out dataset checked first and the gate's cost
+ * estimated and held to its cap (evaluation-dataset.ts: EvaluationDatasetError,
+ * EvaluationBudgetExceededError), so the gate is refused before training, when nothing is spent yet.
+ *
  * No data in errors: a problem names the object, line, field and rule, with a fixed message (counts,
  * JSON types, limits); never a value, a key of the writer's or a parser message quoting the line
  * (jsonl.ts, formats.ts). {@link DatasetValidationError} carries no `cause`.
@@ -35,6 +39,7 @@
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { assessRecord, datasetRulesFor, flatRecordKeys, sizeProblem, tokensOf, type DatasetRules } from './formats.js';
 import { JsonlSplitter, type JsonlItem } from './jsonl.js';
+import { checkEvaluation, type EvaluationDatasetJob, type EvaluationDatasetStage, type EvaluationReport } from './evaluation-dataset.js';
 import { httpStatus } from '../shared/aws-errors.js';
 import { pinnedBy, type DatasetObject } from '../shared/dataset/objects.js';
 import { DatasetUnreadableError, DatasetValidationError, InvalidInputError, TrainingBudgetExceededError } from '../shared/errors.js';
@@ -97,6 +102,8 @@ export interface DatasetReport {
   problems: DatasetProblem[];
   problemCounts: Record<string, number>;
   seconds: number;
+  /** With an evaluation gate: its held-out dataset as checked, and the gate's estimate and budget (evaluation-dataset.ts). */
+  evaluation?: EvaluationReport;
 }
 
 export interface ValidateDatasetDeps {
@@ -106,10 +113,10 @@ export interface ValidateDatasetDeps {
   now?: () => number;
 }
 
-type Job = Pick<JobInput, 'baseModelIdentifier' | 'customizationType' | 'trainingDataS3Uri' | 'invocationLogsConfig' | 'validationDataS3Uris' | 'hyperParameters' | 'budget'>;
+type TrainingJob = Pick<JobInput, 'baseModelIdentifier' | 'customizationType' | 'trainingDataS3Uri' | 'invocationLogsConfig' | 'validationDataS3Uris' | 'hyperParameters' | 'budget'>;
 
 /** The tightest of the job's and the stage's caps (a job may only narrow), and the stage's price for the job's base model. */
-export function effectiveBudget(job: Job, stage: Pick<Stage, 'budget'>): DatasetReport['budget'] {
+export function effectiveBudget(job: TrainingJob, stage: Pick<Stage, 'budget'>): DatasetReport['budget'] {
   const min = (a?: number, b?: number) => (a === undefined ? b : b === undefined ? a : Math.min(a, b));
   const tokens = min(job.budget?.maxTrainingTokens, stage.budget.maxTrainingTokens);
   const cost = min(job.budget?.maxTrainingCostUsd, stage.budget.maxTrainingCostUsd);
@@ -121,7 +128,23 @@ export function effectiveBudget(job: Job, stage: Pick<Stage, 'budget'>): Dataset
   };
 }
 
-export async function validateDataset(job: Job, stage: Pick<Stage, 'budget'>, deps: ValidateDatasetDeps): Promise<DatasetReport> {
+/** The job's fields this step reads: its data and budget, and its evaluation gate (when it asks for one). */
+type Job = TrainingJob & { evaluation?: EvaluationDatasetJob | undefined };
+/** The stage's parts this step reads: the training budget, and the evaluation gate's prices and cap. */
+type DatasetStage = Pick<Stage, 'budget'> & { evaluation?: EvaluationDatasetStage };
+
+/**
+ * The dataset step: with an evaluation gate, its held-out dataset and cost first (a small file, and a
+ * refusal then costs no read of the training data; evaluation-dataset.ts), then the training and
+ * validation data. The report carries `evaluation` when the job has a gate.
+ */
+export async function validateDataset(job: Job, stage: DatasetStage, deps: ValidateDatasetDeps): Promise<DatasetReport> {
+  const evaluation = job.evaluation ? await checkEvaluation(job.evaluation, job.baseModelIdentifier, stage.evaluation ?? {}, deps) : undefined;
+  const report = await validateTrainingData(job, stage, deps);
+  return evaluation ? { ...report, evaluation } : report;
+}
+
+async function validateTrainingData(job: TrainingJob, stage: Pick<Stage, 'budget'>, deps: ValidateDatasetDeps): Promise<DatasetReport> {
   const now = deps.now ?? Date.now;
   const started = now();
   const budget = effectiveBudget(job, stage);

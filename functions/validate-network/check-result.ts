@@ -60,6 +60,10 @@ export const CHECK = {
   graderConcurrency: 'grader.concurrency',
   teacherAvailable: 'teacher.available',
   invocationLogsExist: 'invocation-logs.exist',
+  evaluationSupported: 'evaluation.supported',
+  evaluationDatasetExists: 'evaluation.dataset-exists',
+  evaluationRoleTrust: 'evaluation.role-trust',
+  evaluationJudgeAvailable: 'evaluation.judge-available',
 } as const;
 
 /** A check that passed. */

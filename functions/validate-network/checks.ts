@@ -9,6 +9,7 @@ import { bucketChecks } from './checks-buckets.js';
 import { customizationChecks } from './checks-customization.js';
 import { vpcAttributeChecks } from './checks-dns.js';
 import { endpointChecks } from './checks-endpoint.js';
+import { evaluationChecks } from './checks-evaluation.js';
 import { membershipChecks } from './checks-membership.js';
 import { modelSupportChecks } from './checks-model-support.js';
 import { DEFAULT_MIN_FREE_IPS_PER_SUBNET, type CheckResult, type PreflightOptions } from './check-result.js';
@@ -18,7 +19,7 @@ import { securityGroupChecks } from './checks-security-groups.js';
 import { zoneChecks } from './checks-zones.js';
 
 export * from './check-result.js';
-export { bucketChecks, customizationChecks, endpointChecks, internetRouteChecks, membershipChecks, modelSupportChecks, roleChecks, securityGroupChecks, vpcAttributeChecks, zoneChecks };
+export { bucketChecks, customizationChecks, endpointChecks, evaluationChecks, internetRouteChecks, membershipChecks, modelSupportChecks, roleChecks, securityGroupChecks, vpcAttributeChecks, zoneChecks };
 export { effectiveRouteTable } from './check-network.js';
 export { cidrCovers } from './checks-security-groups.js';
 export { endpointPolicyChecks } from './checks-endpoint.js';
@@ -38,5 +39,6 @@ export function runChecks(job: JobInput, facts: PreflightFacts, options: Preflig
     ...roleChecks(job, facts.role, facts.vpcId),
     ...modelSupportChecks(job),
     ...customizationChecks(job, facts),
+    ...evaluationChecks(job, facts),
   ];
 }

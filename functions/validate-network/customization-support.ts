@@ -16,7 +16,6 @@
  * parsing is plain string work (no regular expression), linear in a length-capped input.
  */
 
-import { parseArn } from '../shared/arn.js';
 import { MAX_MODEL_IDENTIFIER_LENGTH } from '../shared/ids.js';
 
 /** Where a fact comes from: the page, and the section of it that holds the fact. */
@@ -326,58 +325,8 @@ export const CUSTOMIZATION_LIMITS = {
 
 export { MAX_MODEL_IDENTIFIER_LENGTH };
 
-/** A model identifier taken apart: the id before its first `:`, the `:` suffixes, and how it was written. */
-export interface ParsedModelIdentifier {
-  /** The id without suffixes (`amazon.nova-micro-v1`); for an inference profile, with its geography prefix (`us.amazon.nova-premier-v1`). */
-  readonly id: string;
-  /** `''` or the `:version[:context]` suffix as written (`:0:128k`). */
-  readonly suffix: string;
-  readonly form: 'model-id' | 'foundation-model-arn' | 'inference-profile-arn';
-}
-
-const FOUNDATION_MODEL = 'foundation-model/';
-const INFERENCE_PROFILE = 'inference-profile/';
-
-function isIdCharacter(c: string): boolean {
-  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c === '-' || c === '.' || c === '_';
-}
-
-/**
- * `identifier` taken apart, or undefined for anything else (a custom or provisioned model ARN, an
- * application inference profile, characters a model id does not have, an over-long string).
- */
-export function parseModelIdentifier(identifier: string): ParsedModelIdentifier | undefined {
-  if (identifier.length === 0 || identifier.length > MAX_MODEL_IDENTIFIER_LENGTH) return undefined;
-  let rest = identifier;
-  let form: ParsedModelIdentifier['form'] = 'model-id';
-  if (identifier.startsWith('arn:')) {
-    // arn:<partition>:bedrock:<region>:<account>:<resource> (the SDK's ARN parser; the resource may hold ':').
-    let arn: ReturnType<typeof parseArn>;
-    try {
-      arn = parseArn(identifier);
-    } catch {
-      return undefined;
-    }
-    const { partition, service, accountId: account, resource } = arn;
-    if (!partition.startsWith('aws') || service !== 'bedrock') return undefined;
-    if (resource.startsWith(FOUNDATION_MODEL) && account === '') {
-      rest = resource.slice(FOUNDATION_MODEL.length);
-      form = 'foundation-model-arn';
-    } else if (resource.startsWith(INFERENCE_PROFILE) && account !== '') {
-      rest = resource.slice(INFERENCE_PROFILE.length);
-      form = 'inference-profile-arn';
-    } else {
-      return undefined;
-    }
-  }
-  const colon = rest.indexOf(':');
-  const id = colon < 0 ? rest : rest.slice(0, colon);
-  const suffix = colon < 0 ? '' : rest.slice(colon);
-  if (id.length === 0 || !id.includes('.')) return undefined;
-  for (const c of id) if (!isIdCharacter(c)) return undefined;
-  for (const c of suffix) if (c !== ':' && !isIdCharacter(c)) return undefined;
-  return { id, suffix, form };
-}
+export { parseModelIdentifier, type ParsedModelIdentifier } from '../shared/model-identifier.js';
+import { behindGeographyPrefix, parseModelIdentifier, type ParsedModelIdentifier } from '../shared/model-identifier.js';
 
 /**
  * Whether a written suffix names the documented variant: none, the version alone (`:0` of `:0:128k`),
@@ -450,11 +399,11 @@ function resolveTeacher(teacherIdentifier: string): ResolvedTeacher | undefined 
   const parsed = parseModelIdentifier(teacherIdentifier);
   if (!parsed) return undefined;
   // A system inference profile id is the model id behind a geography prefix (`us.`, `eu.`, `apac.`…).
-  const behindPrefix = parsed.id.slice(parsed.id.indexOf('.') + 1);
-  const prefixed = behindPrefix.includes('.');
+  const behindPrefix = behindGeographyPrefix(parsed.id);
+  const prefixed = behindPrefix !== undefined;
   const known = TEACHERS.has(parsed.id) || MODEL_SUPPORT.has(parsed.id);
   const viaProfile = parsed.form === 'inference-profile-arn' || (parsed.form === 'model-id' && !known && prefixed);
-  const modelId = viaProfile && prefixed ? behindPrefix : parsed.id;
+  const modelId = viaProfile && behindPrefix !== undefined ? behindPrefix : parsed.id;
   return { parsed, teacher: TEACHERS.get(modelId), viaProfile, modelId };
 }
 

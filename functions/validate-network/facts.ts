@@ -36,6 +36,7 @@ import { parsePolicy, type PolicyDocument } from '../shared/policies/document.js
 import { s3ServiceName, type S3Location } from '../shared/s3.js';
 import { collect, counted, type CallTally, type Countable } from '../shared/sdk.js';
 import { gatherCustomizationFacts, type CustomizationDeps, type CustomizationFacts } from './facts-customization.js';
+import { gatherEvaluationFacts, type EvaluationFacts } from './facts-evaluation.js';
 
 export interface ValidateNetworkDeps extends CustomizationDeps {
   ec2: EC2Client;
@@ -100,18 +101,21 @@ export interface PreflightFacts {
   role: RoleFacts;
   /** The grader, teacher and invocation-log source the job names (facts-customization.ts). */
   customization: CustomizationFacts;
+  /** The held-out dataset and judge model of a job with `evaluation` (facts-evaluation.ts). */
+  evaluation?: EvaluationFacts;
 }
 
 /** Reads every fact of the preflight. `calls` is incremented for each AWS call made. */
 export async function gatherFacts(job: JobInput, deps: ValidateNetworkDeps, calls: CallTally): Promise<PreflightFacts> {
-  const [network, buckets, dataset, role, customization] = await Promise.all([
+  const [network, buckets, dataset, role, customization, evaluation] = await Promise.all([
     gatherNetwork(job, deps.ec2, calls),
     Promise.all(job.s3.buckets.map(({ bucket }) => readBucket(bucket, deps.s3, calls))),
     job.trainingDataS3Uri !== undefined && job.s3.training ? readDataset(job.trainingDataS3Uri, job.s3.training, deps.s3, calls) : undefined,
     readRole(job.roleArn, deps.iam, calls),
     gatherCustomizationFacts(job, deps, calls),
+    gatherEvaluationFacts(job, deps, calls),
   ]);
-  return { ...network, buckets, ...(dataset ? { dataset } : {}), role, customization };
+  return { ...network, buckets, ...(dataset ? { dataset } : {}), role, customization, ...(evaluation ? { evaluation } : {}) };
 }
 
 type NetworkPart = Pick<PreflightFacts, 'jobSubnets' | 'groups' | 'vpcId' | 'vpc' | 's3PrefixList'>;

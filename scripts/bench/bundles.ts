@@ -193,7 +193,7 @@ interface Client {
 }
 
 /** clients.ts: each exported `new <X>Client(args)`, and its top-level helper constants. */
-function parseClientsFile(): { clients: Map<string, Client>; helpers: Map<string, string> } {
+function parseClientsFile(): { clients: Map<string, Client>; helpers: Map<string, string>; imports: Map<string, { module: string; name: string }> } {
   const sf = source(CLIENTS_FILE);
   const imports = importMap(sf);
   const clients = new Map<string, Client>();
@@ -218,7 +218,7 @@ function parseClientsFile(): { clients: Map<string, Client>; helpers: Map<string
       }
     }
   }
-  return { clients, helpers };
+  return { clients, helpers, imports };
 }
 
 function source(file: string): ts.SourceFile {
@@ -320,7 +320,7 @@ function scanFunctionFiles(files: string[]): Scan {
 
 /** The baseline handler: the same clients (same options) and commands, every command sent. */
 function baselineSource(scan: Scan): { code: string; clients: Client[] } {
-  const { clients: all, helpers } = parseClientsFile();
+  const { clients: all, helpers, imports } = parseClientsFile();
   const clients = [...scan.clients].map((name) => all.get(name)!);
   const byModule = new Map<string, Set<string>>();
   const add = (module: string, name: string) => {
@@ -336,6 +336,12 @@ function baselineSource(scan: Scan): { code: string; clients: Client[] } {
   scan.helpers.forEach((names, module) => names.forEach((n) => add(module, n)));
   const lines = [...byModule].map(([module, names]) => `import { ${[...names].sort().map((n) => imported(module, n)).join(', ')} } from '${module}';`);
   const argsText = clients.map((c) => c.args).join(' ');
+  // What the clients' options use from other packages (the runtime client's HTTP/1.1 handler), under clients.ts's names.
+  imports.forEach(({ module, name }, localName) => {
+    if (!module.startsWith('@aws-sdk/client-') && !module.startsWith('.') && new RegExp(`\\b${localName}\\b`).test(argsText)) {
+      lines.push(`import { ${name === localName ? name : `${name} as ${localName}`} } from '${module}';`);
+    }
+  });
   helpers.forEach((decl, name) => new RegExp(`\\b${name}\\b`).test(argsText) && lines.push(decl));
   clients.forEach((c) => lines.push(`const ${c.exportName} = new ${c.className}(${c.args});`));
   const sends: string[] = [];

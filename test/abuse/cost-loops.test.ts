@@ -54,10 +54,28 @@ describe('no loop without a Wait', () => {
       }
       return seen;
     };
-    for (const check of ['PollStatus', 'ConfirmStopped', 'SubmitJob']) expect(reach(check).has(check), check).toBe(false);
+    for (const check of ['PollStatus', 'ConfirmStopped', 'SubmitJob', 'DeploymentStatus', 'EvaluationStatus']) expect(reach(check).has(check), check).toBe(false);
     // The Waits on those paths never wait less than the floor.
     const waits = Object.entries(states).filter(([, s]) => s.Type === 'Wait');
-    expect(waits.map(([n]) => n).sort()).toEqual(['QuotaWait', 'WaitAfterEventFailure', 'WaitForJob', 'WaitForStop']);
+    expect(waits.map(([n]) => n).sort()).toEqual(['QuotaWait', 'WaitAfterEventFailure', 'WaitForDeployment', 'WaitForEvaluations', 'WaitForJob', 'WaitForStop']);
+    // The one loop without a Wait: GenerateResponses works a bounded chunk (about 600 s of Converse calls) per
+    // iteration, and goes round again only through the progress check (GenerationState compares the done counts
+    // with RecordGenerationCursor's): a chunk that answers nothing ends the loop in GenerationStalled.
+    expect(reach('GenerateResponses').has('GenerateResponses')).toBe(true);
+    const withoutProgressCheck = graph.filter((e) => !(e.from === 'GenerationState' && e.to === 'RecordGenerationCursor'));
+    const reachWithout = (start: string) => {
+      const seen = new Set<string>();
+      const stack = withoutProgressCheck.filter((e) => e.from === start).map((e) => e.to);
+      while (stack.length) {
+        const next = stack.pop()!;
+        if (seen.has(next)) continue;
+        seen.add(next);
+        stack.push(...withoutProgressCheck.filter((e) => e.from === next).map((e) => e.to));
+      }
+      return seen;
+    };
+    expect(reachWithout('GenerateResponses').has('GenerateResponses')).toBe(false);
+    expect(states.GenerationState!.Choices!.map((c) => c.Next)).toContain('GenerationStalled');
   });
 
   it('a wait that can never register (AccessDenied on the waits table) checks no faster than the polling floor', async () => {

@@ -116,7 +116,7 @@ describe('forged events at the workflow\'s own Lambdas: the ledger refuses them'
   afterAll(async () => {
     await bedrock.send(new StopModelCustomizationJobCommand({ jobIdentifier: jobArn }));
     const run = (await holder) as { states: string[] };
-    expect(run.states.slice(-4)).toEqual(['CleanupEnis', 'RevokeGrants', 'Outcome', 'JobStopped']);
+    expect(run.states.slice(-5)).toEqual(['CleanupEnis', 'GateOrRevoke', 'RevokeGrants', 'Outcome', 'JobStopped']);
     const live = new Set(((await ec2.send(new DescribeNetworkInterfacesCommand({}))).NetworkInterfaces ?? []).map((e) => e.NetworkInterfaceId));
     for (const id of enis) expect(live.has(id)).toBe(false);
   });

@@ -58,7 +58,7 @@ describe('early failure against moto (stand-in outcome fail with a phase that fa
       expect(run.cause).toContain('stopped the job; its status is Stopped');
       expect(run.states.filter((s) => s === 'StopJob')).toHaveLength(1);
       expect(run.states.filter((s) => s === 'CleanupEnis')).toHaveLength(1);
-      expect(run.states.slice(-4)).toEqual(['CleanupEnis', 'RevokeGrants', 'Outcome', 'JobFailed']);
+      expect(run.states.slice(-5)).toEqual(['CleanupEnis', 'GateOrRevoke', 'RevokeGrants', 'Outcome', 'JobFailed']);
       expect(took).toBeLessThan(JOB_SECONDS / 2);
 
       // In moto: the job was stopped (not left to fail at JOB_SECONDS), and Bedrock's event says so.

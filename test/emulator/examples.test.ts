@@ -14,6 +14,9 @@ import { projectRoot } from '../../local/paths.js';
 import {
   DEMO_DISTILLATION,
   DEMO_DISTILLATION_KEY,
+  DEMO_EVALUATION,
+  DEMO_HELD_OUT_NAME,
+  DEMO_NOVA_TRAINING_KEY,
   DEMO_GRADER_FUNCTION_NAME,
   DEMO_INVOCATION_LOG_BUCKET,
   DEMO_NETWORK,
@@ -37,6 +40,7 @@ interface RunDocument {
   job?: { status?: string };
   preflight?: { warn: number; fail: number; problems: unknown[] };
   output?: { job?: Record<string, unknown>; policies?: { summary?: string[] } } & Record<string, unknown>;
+  evaluation?: { verdict?: string; scores: { metric: string; custom: number; base: number; gain: number }[]; deployment?: { arn?: string; outcome: string } };
 }
 
 /**
@@ -69,7 +73,7 @@ const TESTED_ELSEWHERE: Record<string, string> = {
 };
 
 /** The job inputs and stage params files, each run below. */
-const RUN_HERE = ['job-input.json', 'dry-run.json', 'restrict-everything.params.json', 'distillation.json', 'rft.json', 'distillation-invocation-logs.json'];
+const RUN_HERE = ['job-input.json', 'dry-run.json', 'restrict-everything.params.json', 'distillation.json', 'rft.json', 'distillation-invocation-logs.json', 'evaluation.json'];
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -87,7 +91,7 @@ describe('examples/', () => {
     }
   });
 
-  it.each(['job-input.json', 'distillation.json', 'rft.json', 'distillation-invocation-logs.json'])('%s names the demo account the local run seeds: its network, buckets and role', (name) => {
+  it.each(['job-input.json', 'distillation.json', 'rft.json', 'distillation-invocation-logs.json', 'evaluation.json'])('%s names the demo account the local run seeds: its network, buckets and role', (name) => {
     const input = json(name);
     expect(input.vpcConfig).toEqual({
       vpcId: DEMO_NETWORK.vpcId.id,
@@ -133,6 +137,15 @@ describe('examples/', () => {
     // RFT's hyper-parameters are typed, in rftConfig: never the string map.
     expect(json('rft.json')).not.toHaveProperty('hyperParameters');
   });
+
+  it("evaluation.json: the demo's Nova Micro fine-tuning data and its gate (held-out dataset, metrics, judge the demo stage allows)", () => {
+    expect(json('evaluation.json')).toMatchObject({
+      customizationType: 'FINE_TUNING',
+      baseModelIdentifier: DEMO_EVALUATION.baseModelIdentifier,
+      trainingDataS3Uri: `s3://${DEMO_TRAINING_BUCKET}/${DEMO_NOVA_TRAINING_KEY}`,
+      evaluation: { dataset: DEMO_HELD_OUT_NAME, metrics: [...DEMO_EVALUATION.metrics], judgeModelIdentifier: DEMO_EVALUATION.judgeModelIdentifier },
+    });
+  });
 });
 
 describe('examples/ run with the local target as shipped', () => {
@@ -143,6 +156,7 @@ describe('examples/ run with the local target as shipped', () => {
   let distillation: Run;
   let rft: Run;
   let logs: Run;
+  let evaluation: Run;
   beforeAll(async () => {
     // Side by side, each with its own moto on its own port, three at a time.
     [jobInput, dryRun, params] = await Promise.all([
@@ -155,7 +169,17 @@ describe('examples/ run with the local target as shipped', () => {
       runLocal(['--input', example('rft.json')]),
       runLocal(['--input', example('distillation-invocation-logs.json')]),
     ]);
-  }, 300_000);
+    evaluation = await runLocal(['--input', example('evaluation.json')]);
+  }, 400_000);
+
+  it('evaluation.json: the job completes, the gate promotes its model (the stand-in\'s custom model answers best), the deployment is kept (exit 0)', () => {
+    const { code, doc, stderr } = evaluation;
+    expect(code, stderr).toBe(0);
+    expect(doc).toMatchObject({ execution: { status: 'SUCCEEDED' }, endState: 'JobSucceeded', outcome: 'completed', evaluation: { verdict: 'promote', deployment: { outcome: 'kept' } } });
+    expect(doc.evaluation?.scores.map((s) => s.metric)).toEqual([...DEMO_EVALUATION.metrics]);
+    for (const state of ['PlanEvaluation', 'DeployModel', 'GenerateResponses', 'StartEvaluations', 'Verdict', 'RevokeGrants', 'JobSucceeded']) expect(stderr).toContain(`▶ ${state}`);
+    expect(stderr).toContain('CreateProvisionedModelThroughput requests recorded by the stand-in: 0');
+  });
 
   it('job-input.json: the whole workflow in the example\'s network, the stand-in completes the job (exit 0)', () => {
     const { code, doc, stderr } = jobInput;

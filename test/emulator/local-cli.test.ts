@@ -159,4 +159,41 @@ describe('npm run local', () => {
     for (const state of ['StopJob', 'CleanupEnis', 'JobDeadlineExceeded']) expect(deadline.stderr).toContain(`▶ ${state}`);
     expect(JSON.parse(deadline.stdout)).toMatchObject({ endState: 'JobDeadlineExceeded', error: { error: 'JobDeadlineExceededError', remedy: expect.any(String) } });
   }, 180_000);
+
+  it('--scenario promote and reject: a Nova Micro job through the evaluation gate; the verdict, both models\' scores, the deployment kept or deleted, no Provisioned Throughput', async () => {
+    // The stand-in's custom model answers the held-out prompts with their reference answers (promote) or a
+    // fixed sentence (reject), the base model the other way round (cli/local-target.ts standInAnswers).
+    const [promote, reject] = await Promise.all([local(['--json', '--scenario', 'promote']), local(['--json', '--scenario', 'reject'])]);
+    const deploymentArn = expect.stringMatching(/^arn:aws:bedrock:us-east-1:\d{12}:custom-model-deployment\/[a-z0-9]{12}$/);
+
+    expect(promote.code, promote.stderr).toBe(0);
+    const p = JSON.parse(promote.stdout);
+    expect(p).toMatchObject({ execution: { status: 'SUCCEEDED' }, endState: 'JobSucceeded', evaluation: { verdict: 'promote', deployment: { arn: deploymentArn, outcome: 'kept' } } });
+    expect(p.evaluation.scores.length).toBeGreaterThan(0);
+    for (const s of p.evaluation.scores) expect(s.custom, s.metric).toBeGreaterThan(s.base);
+    for (const state of ['PlanEvaluation', 'DeployModel', 'DeploymentStatus', 'GenerateResponses', 'StartEvaluations', 'EvaluationStatus', 'Verdict', 'RevokeGrants', 'JobSucceeded']) {
+      expect(promote.stderr).toContain(`▶ ${state}`);
+    }
+    expect(promote.stderr).toContain('[evaluation gate]');
+    expect(promote.stderr).toContain('  verdict: promote');
+    expect(promote.stderr).toContain(`  deployment ${p.evaluation.deployment.arn}: Active (kept: it serves the custom model on demand)`);
+    expect(promote.stderr).toContain('CreateProvisionedModelThroughput requests recorded by the stand-in: 0');
+
+    expect(reject.code, reject.stderr).toBe(1);
+    const r = JSON.parse(reject.stdout);
+    expect(r).toMatchObject({
+      execution: { status: 'FAILED' },
+      endState: 'ModelRejected',
+      error: { error: 'ModelRejectedError', remedy: expect.any(String) },
+      job: { status: 'Completed' },
+      evaluation: { verdict: 'reject', deployment: { arn: deploymentArn, outcome: 'deleted' } },
+    });
+    // The loss is named: the cause is the verdict's message.
+    expect(r.error.cause).toBe(r.evaluation.message);
+    expect(r.evaluation.message).toMatch(/^rejected: /);
+    for (const s of r.evaluation.scores) expect(s.custom, s.metric).toBeLessThan(s.base);
+    expect(reject.stderr).toContain('  verdict: reject');
+    expect(reject.stderr).toContain(`  deployment ${r.evaluation.deployment.arn}: deleted (GetCustomModelDeployment: ResourceNotFoundException)`);
+    expect(reject.stderr).toContain('CreateProvisionedModelThroughput requests recorded by the stand-in: 0');
+  }, 240_000);
 });

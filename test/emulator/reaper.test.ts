@@ -7,13 +7,21 @@
  * the rest. Ledger entries are made with the ledger's own calls (functions/shared/ledger.ts), as the
  * workflow's functions make them.
  */
-import { GetModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
+import {
+  CreateCustomModelDeploymentCommand,
+  CreateEvaluationJobCommand,
+  GetCustomModelDeploymentCommand,
+  GetEvaluationJobCommand,
+  GetModelCustomizationJobCommand,
+} from '@aws-sdk/client-bedrock';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { CreateStateMachineCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
-import { beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import type { ReaperReport } from '../../functions/reaper/reaper.js';
 import { handoverExecutionName } from '../../functions/shared/chain.js';
 import { dynamoLedger, REAPER_SUPERVISOR } from '../../functions/shared/ledger.js';
+import { configureBedrockStandIn, resetBedrockStandIn } from '../../local/bedrock-standin.js';
 import { createDemoJob, recordDemoJob, seedDemoAccount, type DemoAccount } from '../../local/seed.js';
 import { fixtureEvent } from '../support/event-ruler.js';
 import { motoClients, resetMoto } from '../support/moto-clients.js';
@@ -122,5 +130,70 @@ describe('reaper against moto', () => {
     const run = await start('run-without-job', { trainingDataS3Uri: 's3://training/datasets/a.jsonl' });
     await sfn.send(new StopExecutionCommand({ executionArn: run }));
     expect(await reaper(statusEvent(run))).toMatchObject({ outcome: 'no-job', stopped: false, executionStatus: 'ABORTED' });
+  });
+
+  describe('the evaluation gate (issue 23; the stand-in for Bedrock serves deployments and evaluation jobs)', () => {
+    afterAll(() => resetBedrockStandIn(inject('motoEndpoint')));
+
+    it('winds down what the ledger records of a dead supervisor\'s gate: stops its InProgress evaluation job, deletes its deployment', async () => {
+      const endpoint = inject('motoEndpoint');
+      // A custom model to deploy: made by a stand-in job that completes; every other job is left to moto (InProgress).
+      await configureBedrockStandIn(endpoint, { enabled: true, default: { outcome: 'complete', seconds: 0.3 }, deployment: { seconds: 0.2 }, evaluation: { seconds: 600, stoppingSeconds: 0.2 } });
+      const source = await createDemoJob(bedrock, account, 'model-source', { subnetIds: [], asSubmitted: true, outputPrefix: 'runs/model-source/' });
+      let modelArn: string | undefined;
+      for (let i = 0; i < 200 && !modelArn; i++) {
+        const job = await bedrock.send(new GetModelCustomizationJobCommand({ jobIdentifier: source }));
+        if (job.status === 'Completed') modelArn = job.outputModelArn;
+        else await new Promise((r) => setTimeout(r, 50));
+      }
+      await configureBedrockStandIn(endpoint, { enabled: false });
+      // The gate ran under a hand-over execution (moto's histories carry no state data: its input names the job).
+      const { first, handOver } = await chain('gated-job');
+      const gen1 = (await handOver(1)).id;
+
+      const deploymentArn = (await bedrock.send(new CreateCustomModelDeploymentCommand({ modelDeploymentName: 'gated-job-dep', modelArn: modelArn!, clientRequestToken: 'dep-token' })))
+        .customModelDeploymentArn!;
+      await s3.send(new PutObjectCommand({ Bucket: account.trainingBucket, Key: 'evaluations/gated-job/inputs/custom.jsonl', Body: '{"prompt":"p","modelResponses":[{"response":"r","modelIdentifier":"custom-model"}]}\n' }));
+      const evaluationArn = (
+        await bedrock.send(
+          new CreateEvaluationJobCommand({
+            jobName: 'gated-job-custom',
+            clientRequestToken: 'eval-token',
+            roleArn: account.roleArn,
+            evaluationConfig: {
+              automated: {
+                datasetMetricConfigs: [
+                  { taskType: 'Generation', dataset: { name: 'held-out', datasetLocation: { s3Uri: `s3://${account.trainingBucket}/evaluations/gated-job/inputs/custom.jsonl` } }, metricNames: ['Builtin.Correctness'] },
+                ],
+                evaluatorModelConfig: { bedrockEvaluatorModels: [{ modelIdentifier: 'amazon.nova-pro-v1:0' }] },
+              },
+            },
+            inferenceConfig: { models: [{ precomputedInferenceSource: { inferenceSourceIdentifier: 'custom-model' } }] },
+            outputDataConfig: { s3Uri: `s3://${account.trainingBucket}/evaluations/gated-job/results/` },
+          }),
+        )
+      ).jobArn!;
+      expect(
+        await ledger.recordEvaluation('gated-job', { owner: first.id, self: gen1 }, {
+          deploymentName: 'gated-job-dep',
+          deploymentClientRequestToken: 'dep-token',
+          deploymentArn,
+          jobs: { custom: { name: 'gated-job-custom', token: 'eval-token', arn: evaluationArn } },
+        }),
+      ).toBe(true);
+
+      await sfn.send(new StopExecutionCommand({ executionArn: first.id }));
+      await sfn.send(new StopExecutionCommand({ executionArn: gen1 }));
+      const report = await reaper(statusEvent(gen1));
+      expect(report).toMatchObject({ outcome: 'stopped', evaluation: { jobsStopped: [evaluationArn], deploymentDeleted: deploymentArn, left: [] } });
+      expect((await bedrock.send(new GetEvaluationJobCommand({ jobIdentifier: evaluationArn }))).status).toMatch(/^Stopp(ing|ed)$/);
+      await expect(bedrock.send(new GetCustomModelDeploymentCommand({ customModelDeploymentIdentifier: deploymentArn }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+      expect((await ledger.read('gated-job'))?.evaluation).toMatchObject({ deploymentDeleted: true });
+
+      // A second delivery: nothing more to stop or delete.
+      const again = await reaper(statusEvent(gen1));
+      expect(again).toMatchObject({ outcome: 'already-reaped', evaluation: { jobsStopped: [] } });
+      expect(again.evaluation?.deploymentDeleted).toBeUndefined();
+    });
   });
 });

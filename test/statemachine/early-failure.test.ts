@@ -69,7 +69,7 @@ describe('early failure: a phase Failed while the job is InProgress', () => {
       'PollStatus', 'JobStatus', 'StopJob', 'WaitAfterStop', 'WaitForJob',
       'PollStatus', 'JobStatus', 'WaitForJob', // Stopping
       'PollStatus', 'JobStatus', // Stopped
-      'CleanupEnis', 'RevokeGrants', 'Outcome', 'JobFailed',
+      'CleanupEnis', 'GateOrRevoke', 'RevokeGrants', 'Outcome', 'JobFailed',
     ]);
     expect(run.cause).toContain('failed in its validation phase (statusDetails.validationDetails.status Failed)');
     expect(run.cause).toContain(MESSAGE);
@@ -93,7 +93,7 @@ describe('early failure: a phase Failed while the job is InProgress', () => {
     const stop = run.states.indexOf('StopJob');
     expect(run.states.slice(stop, stop + 3)).toEqual(['StopJob', 'WaitAfterStop', 'WaitForJobEvent']);
     expect(count(run.states, 'StopJob')).toBe(1);
-    expect(run.states.slice(-4)).toEqual(['CleanupEnis', 'RevokeGrants', 'Outcome', 'JobFailed']);
+    expect(run.states.slice(-5)).toEqual(['CleanupEnis', 'GateOrRevoke', 'RevokeGrants', 'Outcome', 'JobFailed']);
     // No failureMessage from Bedrock: the phase is still named.
     expect(run.cause).toContain('failed in its validation phase');
     expect(run.cause).toContain('Bedrock gave no failure message');
@@ -122,7 +122,7 @@ describe('early failure: a phase Failed while the job is InProgress', () => {
     expect(run.cause!.endsWith(ending)).toBe(true);
     expect(count(run.states, 'StopJob')).toBe(1);
     expect(count(run.states, 'CleanupEnis')).toBe(1);
-    expect(run.states.slice(-4)).toEqual(['CleanupEnis', 'RevokeGrants', 'Outcome', 'JobFailed']);
+    expect(run.states.slice(-5)).toEqual(['CleanupEnis', 'GateOrRevoke', 'RevokeGrants', 'Outcome', 'JobFailed']);
   });
 
   it('the stop request is refused for good: no stop loop; the job is followed until Bedrock ends it Failed, then cleaned up', async () => {
@@ -142,6 +142,6 @@ describe('early failure: a phase Failed while the job is InProgress', () => {
     expect(count(run.states, 'PollStatus')).toBe(5);
     expect(mocks.bedrock).toHaveReceivedCommandTimes(StopModelCustomizationJobCommand, 1);
     expect(run.cause).toContain('failed in its validation phase');
-    expect(run.states.slice(-4)).toEqual(['CleanupEnis', 'RevokeGrants', 'Outcome', 'JobFailed']);
+    expect(run.states.slice(-5)).toEqual(['CleanupEnis', 'GateOrRevoke', 'RevokeGrants', 'Outcome', 'JobFailed']);
   });
 });

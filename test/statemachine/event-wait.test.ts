@@ -74,7 +74,7 @@ describe('event-driven wait', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(result.status, `${result.error} ${result.cause} ${result.states.join(',')}`).toBe('SUCCEEDED');
     expect(result.states.slice(result.states.indexOf('SubmitJob'))).toEqual([
-      'SubmitJob', 'PollStatus', 'JobStatus', 'WaitForJobEvent', 'PollStatus', 'JobStatus', 'CleanupEnis', 'RevokeGrants', 'Outcome', 'JobSucceeded',
+      'SubmitJob', 'PollStatus', 'JobStatus', 'WaitForJobEvent', 'PollStatus', 'JobStatus', 'CleanupEnis', 'GateOrRevoke', 'RevokeGrants', 'Outcome', 'JobSucceeded',
     ]);
     expect((result.output as { jobEvent: unknown }).jobEvent).toMatchObject({ jobArn: ACCOUNT.jobArn, status: 'Completed', source: 'event' });
     expect(waits.has(ACCOUNT.jobArn)).toBe(false);
@@ -176,7 +176,7 @@ describe('the detection bound (every event lost)', () => {
     expect(waits).toHaveLength(count(run.states, 'PollStatus') - 1);
     expect(waits.length).toBeGreaterThanOrEqual(12);
     expect(waits.map((w) => w.seconds)).toEqual([60, 120, 240, 480, ...Array<number>(waits.length - 4).fill(DETECTION_BOUND_SECONDS)]);
-    expect(run.states.slice(-5)).toEqual(['JobStatus', 'CleanupEnis', 'RevokeGrants', 'Outcome', 'JobSucceeded']);
+    expect(run.states.slice(-6)).toEqual(['JobStatus', 'CleanupEnis', 'GateOrRevoke', 'RevokeGrants', 'Outcome', 'JobSucceeded']);
   });
 
   it('a job that asks for a safety net above the bound is refused before any AWS call, the field named', async () => {
@@ -240,7 +240,7 @@ describe('after a stop, the same bound', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(result).toMatchObject({ status: 'FAILED', error: 'JobDeadlineExceededError' });
     expect(result.states.slice(result.states.indexOf('StopJob'))).toEqual([
-      'StopJob', 'WaitAfterStop', 'WaitForJobEvent', 'PollStatus', 'JobStatus', 'CleanupEnis', 'RevokeGrants', 'Outcome', 'JobDeadlineExceeded',
+      'StopJob', 'WaitAfterStop', 'WaitForJobEvent', 'PollStatus', 'JobStatus', 'CleanupEnis', 'GateOrRevoke', 'RevokeGrants', 'Outcome', 'JobDeadlineExceeded',
     ]);
   });
 });

@@ -50,6 +50,7 @@ import {
 import { rawJob } from '../fixtures/job.js';
 import { TEST_STAGE_PARAMS, setStage, type StageParams } from '../fixtures/stage.js';
 import { ACCOUNT, mockHealthyAccount, mocks, resetMocks } from '../support/mock-account.js';
+import { askingForTheGate, fakeEvaluateModel, GATE_STAGE_PARAMS, serveHeldOut } from '../support/fake-evaluate-model.js';
 
 let lambdas: Record<string, TaskHandler>;
 beforeAll(async () => {
@@ -129,6 +130,12 @@ interface Scenario {
   stage?: StageParams;
 }
 
+/** The gate's Tasks bound to the stand-in for evaluate-model; ValidateNetwork's real output asks for the gate. */
+const gateHandlers = (base: Record<string, TaskHandler>, options: Parameters<typeof fakeEvaluateModel>[0] = {}): Record<string, TaskHandler> => ({
+  ValidateNetwork: askingForTheGate(base.ValidateNetwork!),
+  ...fakeEvaluateModel(options).handlers,
+});
+
 const longJob = () => rawJob({ polling: { initialSeconds: 10, maxSeconds: 10, growthFactor: 1, handoverAfterEvents: MIN_HANDOVER_AFTER_EVENTS } });
 /** The status checks after which an execution of {@link longJob} hands the job over (poll-status's history estimate). */
 const POLLS_TO_HANDOVER = Math.ceil((MIN_HANDOVER_AFTER_EVENTS - EVENTS_RESERVED_FOR_END - EVENTS_BEFORE_FIRST_POLL) / EVENTS_PER_POLL);
@@ -196,6 +203,23 @@ const scenarios = {
     executionName: 'long-job',
     waitMs: 0,
     account: () => (mockHealthyAccount(), bedrockAccount({ statuses: inProgressThenCompleted(POLLS_TO_HANDOVER + 1) })),
+  },
+  // The job Completed and asked for the evaluation gate (its resolved input carries `evaluation`): the gate's
+  // Tasks are a stand-in for evaluate-model (test/support/fake-evaluate-model.ts); the verdict is promote.
+  gate: {
+    input: rawJob(),
+    waitMs: 0,
+    stage: GATE_STAGE_PARAMS,
+    handlers: (_, base) => gateHandlers(base),
+    account: () => (mockHealthyAccount(), serveHeldOut(), bedrockAccount({ statuses: ['InProgress', 'Completed'] })),
+  },
+  // The same, and both evaluation jobs end Failed: EvaluationStatus fails, EvaluationCleanup runs.
+  gateFails: {
+    input: rawJob(),
+    waitMs: 0,
+    stage: GATE_STAGE_PARAMS,
+    handlers: (_, base) => gateHandlers(base, { failAt: { EvaluationStatus: 'EvaluationJobFailedError' } }),
+    account: () => (mockHealthyAccount(), serveHeldOut(), bedrockAccount({ statuses: ['InProgress', 'Completed'] })),
   },
 } satisfies Record<string, Scenario>;
 type ScenarioName = keyof typeof scenarios;
@@ -294,6 +318,26 @@ const table: Row[] = [
   },
   // The start fails for good: the predecessor takes the job back from its unclaimed successor and follows it to its end.
   { state: 'HandOver', scenario: 'handover', transient: 'StepFunctions.ThrottlingException', persistent: { state: 'JobSucceeded' } },
+  // The evaluation gate: a gate Task that fails for good (or times out after it ran, every time) ends the run in
+  // EvaluationFailed with its error, after EvaluationCleanup (PlanEvaluation: nothing to clean) and RevokeGrants;
+  // the job itself Completed, so nothing is left running.
+  ...(['PlanEvaluation', 'DeployModel', 'DeploymentStatus', 'GenerateResponses', 'StartEvaluations', 'EvaluationStatus', 'Verdict'] as const).map(
+    (state): Row => ({
+      state,
+      scenario: 'gate',
+      transient: LAMBDA,
+      persistent: { state: 'EvaluationFailed', error: LAMBDA },
+      timeout: { state: 'EvaluationFailed', error: 'States.Timeout' },
+    }),
+  ),
+  // A cleanup that fails is reported in $.evaluationCleanupError; the gate's own error is the outcome.
+  {
+    state: 'EvaluationCleanup',
+    scenario: 'gateFails',
+    transient: LAMBDA,
+    persistent: { state: 'EvaluationFailed', error: 'EvaluationJobFailedError' },
+    timeout: { state: 'EvaluationFailed', error: 'EvaluationJobFailedError' },
+  },
 ];
 
 type Fault = { kind: 'none' } | { kind: 'once' | 'always'; error: string } | { kind: 'timeout' };
@@ -394,6 +438,11 @@ function brokenInvariants({ runs, last, bedrock, jobExists, workflowStops, reape
     broken.push(`policies written, failed before submission in ${end} without RollbackPolicies`);
   }
   if (cleanups(runs) > 1) broken.push('CleanupEnis ran more than once');
+  // The evaluation gate: whatever it may have created is cleaned up when it fails, and the grants are revoked after it.
+  const gateStates = ['PlanEvaluation', 'DeployModel', 'DeploymentStatus', 'GenerateResponses', 'StartEvaluations', 'EvaluationStatus', 'Verdict', 'EvaluationCleanup'];
+  const lastGate = Math.max(...gateStates.map((s) => all.lastIndexOf(s)));
+  if (lastGate >= 0 && !(all.lastIndexOf('RevokeGrants') > lastGate)) broken.push('the evaluation gate ran and RevokeGrants did not run after it');
+  if (end === 'EvaluationFailed' && all.includes('DeployModel') && !all.includes('EvaluationCleanup')) broken.push('the gate failed after DeployModel without EvaluationCleanup');
   return broken;
 }
 

@@ -106,7 +106,7 @@ describe('PollStatus fault injection', () => {
     expect(retries(run, 'PollStatus')).toBe(attempts - 1);
     expect(run.states.slice(run.states.indexOf('StopUnwatchedJob'))).toEqual([
       'StopUnwatchedJob', 'WaitForStop', 'ConfirmStopped', 'ConfirmStatus', 'WaitForStop', 'ConfirmStopped', 'ConfirmStatus',
-      'FollowedToEnd', 'CleanupEnis', 'RevokeGrants', 'Outcome', 'JobErrored',
+      'FollowedToEnd', 'CleanupEnis', 'GateOrRevoke', 'RevokeGrants', 'Outcome', 'JobErrored',
     ]);
     expect(run.cause).toContain('Rate exceeded');
     expect(run.cause).toContain('its last status is Stopped');

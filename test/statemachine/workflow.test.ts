@@ -25,6 +25,8 @@ describe('customize-model state machine', () => {
       [
         'ApplyPolicies', 'CleanupEnis', 'ConfirmStopped', 'PlanPolicies', 'PlanQuotaWait', 'PollStatus', 'ReconcileSubmission', 'ResumeJob',
         'RevokeAfterSubmitFailed', 'RevokeGrants', 'RollbackPolicies', 'StopJob', 'StopUnwatchedJob', 'SubmitJob', 'ValidateDataset', 'ValidateNetwork',
+        // The evaluation gate (evaluate-model).
+        'PlanEvaluation', 'DeployModel', 'DeploymentStatus', 'GenerateResponses', 'StartEvaluations', 'EvaluationStatus', 'Verdict', 'EvaluationCleanup',
       ].sort(),
     );
   });
@@ -36,7 +38,7 @@ describe('customize-model state machine', () => {
     expect(run.states).toEqual([
       'IsHandover', 'ResolveInput', 'ValidateNetwork', 'ValidateDataset', 'PlanPolicies', 'IsDryRun', 'ApplyPolicies', 'SubmitJob',
       'PollStatus', 'JobStatus', 'WaitForJob', 'PollStatus', 'JobStatus', 'WaitForJob', 'PollStatus', 'JobStatus',
-      'CleanupEnis', 'RevokeGrants', 'Outcome', 'JobSucceeded',
+      'CleanupEnis', 'GateOrRevoke', 'RevokeGrants', 'Outcome', 'JobSucceeded',
     ]);
     const output = run.output as Record<string, any>;
     expect(output.submission.jobArn).toBe(ACCOUNT.jobArn);

@@ -11,7 +11,7 @@ import {
   escapeLabel,
   readmeBlock,
   readmeDiagramBlock,
-  readmePath,
+  diagramPagePath,
   renderDiagram,
   replaceReadmeBlock,
   type Definition,
@@ -30,12 +30,12 @@ const edges = new Set(
   }),
 );
 
-describe('README state machine diagram', () => {
+describe('state machine diagram (docs/state-machine.md)', () => {
   it('is the diagram of the ASL file as it is now', () => {
-    const readme = readFileSync(readmePath, 'utf8');
+    const readme = readFileSync(diagramPagePath, 'utf8');
     const block = readmeDiagramBlock(readme);
-    expect(block, 'README.md has no <!-- state-machine-diagram:start/end --> markers').toBeDefined();
-    expect(block, 'The README diagram is stale: run `npm run diagram`').toBe(readmeBlock(diagram));
+    expect(block, 'docs/state-machine.md has no <!-- state-machine-diagram:start/end --> markers').toBeDefined();
+    expect(block, 'The diagram in docs/state-machine.md is stale: run `npm run diagram`').toBe(readmeBlock(diagram));
   });
 
   it('shows every state as a node (ids are the state names here)', () => {

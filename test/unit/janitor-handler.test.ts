@@ -1,8 +1,15 @@
-import { BedrockClient, GetModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
+import {
+  BedrockClient,
+  DeleteCustomModelDeploymentCommand,
+  GetCustomModelCommand,
+  GetCustomModelDeploymentCommand,
+  GetModelCustomizationJobCommand,
+  ListCustomModelDeploymentsCommand,
+} from '@aws-sdk/client-bedrock';
 import { DeleteNetworkInterfaceCommand, DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { asLambda, type TaskHandler } from '../../local/workflow.js';
 import { fixtureEvent } from '../support/event-ruler.js';
 
@@ -19,6 +26,10 @@ beforeAll(async () => {
   process.env.AWS_REGION = 'us-east-1';
   const mod = await import('../../functions/janitor/handler.js');
   janitor = asLambda('janitor', mod.handler as never);
+});
+beforeEach(() => {
+  // No deployments unless a test lists some (a full sweep lists them).
+  bedrock.on(ListCustomModelDeploymentsCommand).resolves({ modelDeploymentSummaries: [] });
 });
 afterEach(() => {
   ec2.reset();
@@ -128,6 +139,56 @@ describe('janitor handler', () => {
       expect(ec2).toHaveReceivedCommandTimes(DeleteNetworkInterfaceCommand, 0);
     } finally {
       process.env.JANITOR_DRY_RUN = 'false';
+    }
+  });
+
+  it("a full sweep also sweeps the gate's deployments: a rejected one is reported, deleted only when the stage says delete", async () => {
+    const deployment = 'arn:aws:bedrock:us-east-1:123456789012:custom-model-deployment/abcdef123456';
+    const job = 'arn:aws:bedrock:us-east-1:123456789012:model-customization-job/rejected';
+    const model = 'arn:aws:bedrock:us-east-1:123456789012:custom-model/amazon.nova-micro-v1:0:128k/abcdefghijkl';
+    ec2.on(DescribeNetworkInterfacesCommand).resolves({ NetworkInterfaces: [] });
+    bedrock.on(ListCustomModelDeploymentsCommand).resolves({
+      modelDeploymentSummaries: [{ customModelDeploymentArn: deployment, customModelDeploymentName: 'dep', modelArn: model, createdAt: new Date(), status: 'Active' }],
+    });
+    bedrock.on(GetCustomModelDeploymentCommand).resolves({ customModelDeploymentArn: deployment, modelDeploymentName: 'dep', modelArn: model, createdAt: new Date(), status: 'Active' });
+    bedrock.on(GetCustomModelCommand).resolves({ modelArn: model, modelName: 'm', creationTime: new Date(), jobArn: job, jobName: 'rejected' });
+    bedrock.on(DeleteCustomModelDeploymentCommand).resolves({});
+    dynamodb.on(GetItemCommand).resolves({
+      Item: { ...ledgerItem('rejected', job, []), evalUpdatedAt: { S: '2026-11-28T10:00:00Z' }, evalDeploymentArn: { S: deployment }, evalVerdict: { S: 'reject' } },
+    });
+    // The stage's default: report only.
+    const reported = (await janitor({})) as { deployments: { rejected: { deploymentArn: string }[]; deleted: string[]; kept: { reason: string }[] } };
+    expect(reported.deployments.rejected).toEqual([expect.objectContaining({ deploymentArn: deployment, jobName: 'rejected' })]);
+    expect(reported.deployments.deleted).toEqual([]);
+    expect(reported.deployments.kept).toEqual([expect.objectContaining({ reason: 'rejected-reported' })]);
+    expect(bedrock).not.toHaveReceivedCommand(DeleteCustomModelDeploymentCommand);
+
+    process.env.STAGE_REJECTED_DEPLOYMENTS = 'delete';
+    vi.resetModules();
+    try {
+      const deleting = asLambda('janitor', (await import('../../functions/janitor/handler.js')).handler as never);
+      const report = (await deleting({})) as { deployments: { deleted: string[] } };
+      expect(report.deployments.deleted).toEqual([deployment]);
+      expect(bedrock).toHaveReceivedCommandWith(DeleteCustomModelDeploymentCommand, { customModelDeploymentIdentifier: deployment });
+      // A job's event sweeps its ENIs only: no deployment is listed.
+      bedrock.resetHistory();
+      const event = fixtureEvent('bedrock-model-customization-job-state-change');
+      event.detail.jobStatus = 'Completed';
+      bedrock.on(GetModelCustomizationJobCommand).resolves({ jobArn: event.detail.jobArn, jobName: event.detail.jobName, status: 'Completed' });
+      expect(await deleting(event)).not.toHaveProperty('deployments');
+      expect(bedrock).not.toHaveReceivedCommand(ListCustomModelDeploymentsCommand);
+    } finally {
+      delete process.env.STAGE_REJECTED_DEPLOYMENTS;
+    }
+  });
+
+  it('refuses a stage whose rejectedDeployments is neither report nor delete', async () => {
+    process.env.STAGE_REJECTED_DEPLOYMENTS = 'purge';
+    vi.resetModules();
+    try {
+      await expect(import('../../functions/janitor/handler.js')).rejects.toThrow(/STAGE_REJECTED_DEPLOYMENTS/);
+    } finally {
+      delete process.env.STAGE_REJECTED_DEPLOYMENTS;
     }
   });
 

@@ -56,6 +56,7 @@ describe('loadStage', () => {
       teacherModelIdentifiers: [],
       graderLambdaArns: [],
       invocationLogBuckets: [],
+      evaluation: { gate: 'off', datasets: {}, metrics: [], judgeModels: [], maxPrompts: 100, rejectedDeployments: 'report' },
     });
   });
 

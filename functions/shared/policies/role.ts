@@ -12,6 +12,7 @@ import { BEDROCK_JOB_ARN_TAG, BEDROCK_MANAGED_TAG } from '../bedrock-enis.js';
 import { graderLambdaArnOf, shortHash, teacherModelOf, type JobInput } from '../job-input.js';
 import { asList, union, type PolicyDocument, type Statement } from './document.js';
 import { s3AccessStatements } from './s3-access.js';
+import { objectArn, parseS3Uri } from '../s3.js';
 
 /** Sids of the statements this workflow owns in the role policy. */
 export const ROLE_SID = {
@@ -124,6 +125,85 @@ export function customizationStatements(job: Pick<JobInput, 'customizationConfig
   return [...(grader ? [graderStatement(grader)] : []), ...(profile ? [teacherStatement(profile, job.partition)] : [])];
 }
 
+
+/**
+ * The statements that let Bedrock run a job's evaluation gate (two LLM-as-a-judge evaluation jobs under
+ * the stage's Bedrock role), each with its own Sid from a hash of its resource, so merge by Sid keeps
+ * other jobs' and the leases know each one:
+ * - read the held-out dataset: `s3:GetObject` on that object only;
+ * - read and write the job's own prefix of the evaluation bucket (the response datasets the workflow
+ *   writes, the evaluation jobs' results): `s3:GetObject`, `s3:PutObject`, `s3:AbortMultipartUpload`
+ *   on the job's folder `evaluations/<job folder>/*` (job-input.ts evaluationKeySegment);
+ * - list the bucket only under those keys (`s3:ListBucket` with `s3:prefix`), and the bucket's
+ *   location and multipart uploads (no object data);
+ * - the judge: `bedrock:InvokeModel`, `bedrock:CreateModelInvocationJob`, `bedrock:StopModelInvocationJob`
+ *   ("Service role requirements for model evaluation jobs that use a judge model",
+ *   https://docs.aws.amazon.com/bedrock/latest/userguide/judge-service-roles.html: "The service role must
+ *   include access to at least one supported evaluator model"), on the judge only: a foundation model in
+ *   the job's Region, or an inference profile and its model in every Region (as {@link teacherStatement}).
+ * The S3 actions are those of the service role example for automatic evaluation jobs (datasets:
+ * GetObject, ListBucket; output: GetObject, ListBucket, PutObject, GetBucketLocation,
+ * AbortMultipartUpload, ListBucketMultipartUploads;
+ * https://docs.aws.amazon.com/bedrock/latest/userguide/automatic-service-roles.html), scoped to the
+ * job's keys. The evaluation bucket never gets the VPC-only Deny: evaluation jobs take no vpcConfig
+ * (botocore CreateEvaluationJobRequest) and reach S3 from outside the VPC (docs/policies.md).
+ */
+export function evaluationStatements(job: Pick<JobInput, 'partition' | 'region' | 'accountId' | 'evaluation'>): Statement[] {
+  const evaluation = job.evaluation;
+  if (!evaluation) return [];
+  const { partition } = job;
+  const dataset = parseS3Uri(evaluation.dataset.s3Uri);
+  // outputS3Uri is s3://<evaluationBucket>/evaluations/<job folder>/ (evaluationKeySegment): the gate's inputs and results.
+  const output = parseS3Uri(evaluation.outputS3Uri);
+  const prefix = output.key.endsWith('/') ? output.key : `${output.key}/`;
+  const datasetArn = objectArn(partition, dataset.bucket, dataset.key);
+  const prefixArn = objectArn(partition, output.bucket, `${prefix}*`);
+  const bucketArn = objectArn(partition, output.bucket);
+  const hash = (resource: string) => shortHash(resource, GRANT_HASH_LENGTH);
+  const listed = dataset.bucket === output.bucket ? [prefix, `${prefix}*`, dataset.key] : [prefix, `${prefix}*`];
+  const statements: Statement[] = [
+    { Sid: `BedrockEvalDatasetRead${hash(datasetArn)}`, Effect: 'Allow', Action: ['s3:GetObject'], Resource: datasetArn },
+    { Sid: `BedrockEvalReadWrite${hash(prefixArn)}`, Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'], Resource: prefixArn },
+    {
+      Sid: `BedrockEvalList${hash(`${bucketArn}|${listed.join('|')}`)}`,
+      Effect: 'Allow',
+      Action: ['s3:ListBucket'],
+      Resource: bucketArn,
+      Condition: { StringLike: { 's3:prefix': listed } },
+    },
+    { Sid: `BedrockEvalBucket${hash(bucketArn)}`, Effect: 'Allow', Action: ['s3:GetBucketLocation', 's3:ListBucketMultipartUploads'], Resource: bucketArn },
+  ];
+  if (dataset.bucket !== output.bucket) {
+    // A dataset in another bucket (the stage lists only the evaluation bucket's; kept exact all the same).
+    const datasetBucketArn = objectArn(partition, dataset.bucket);
+    statements.push({
+      Sid: `BedrockEvalList${hash(`${datasetBucketArn}|${dataset.key}`)}`,
+      Effect: 'Allow',
+      Action: ['s3:ListBucket'],
+      Resource: datasetBucketArn,
+      Condition: { StringLike: { 's3:prefix': [dataset.key] } },
+    });
+  }
+  return [...statements, judgeStatement(evaluation.judgeModelIdentifier, job)];
+}
+
+/** The actions a judge model needs of the service role (judge-service-roles.html). */
+export const JUDGE_ACTIONS = ['bedrock:InvokeModel', 'bedrock:CreateModelInvocationJob', 'bedrock:StopModelInvocationJob'];
+
+/**
+ * The judge grant: on an inference profile and its model in every Region (like the teacher's), or on
+ * the one foundation model (its ARN as given, or the id in the job's Region).
+ */
+export function judgeStatement(judge: string, scope: ArnScope): Statement {
+  const profile = teacherProfileOf(judge, scope);
+  const resource = profile
+    ? [profile.profileArn, `arn:${scope.partition}:bedrock:*::foundation-model/${profile.modelId}`]
+    : judge.startsWith('arn:')
+      ? judge
+      : `arn:${scope.partition}:bedrock:${scope.region}::foundation-model/${judge}`;
+  return { Sid: `BedrockEvalJudge${shortHash(judge, GRANT_HASH_LENGTH)}`, Effect: 'Allow', Action: JUDGE_ACTIONS, Resource: resource };
+}
+
 /**
  * The desired role policy statements owned by this workflow. Subnet and security-group ARNs already
  * granted by an earlier job in the same VPC (`current`) are kept, so concurrent jobs with different
@@ -200,6 +280,7 @@ export function buildRolePolicy(job: JobInput, current: PolicyDocument | null): 
     ...s3AccessStatements(job),
     ...(job.customModelKmsKeyId ? [kmsStatement(job.customModelKmsKeyId)] : []),
     ...customizationStatements(job),
+    ...evaluationStatements(job),
   ];
   return { Version: '2012-10-17', Statement: statements };
 }
