@@ -56,6 +56,7 @@ import {
 } from '../shared/errors.js';
 import { estimateEvaluationCost, type EvaluationPrices } from '../shared/evaluation-cost.js';
 import { onDemandDeploymentSupport } from '../shared/evaluation-support.js';
+import { heldOutRecordProblems } from '../shared/held-out-dataset.js';
 import { EVALUATED_MODELS, EXECUTION_TIMEOUT_SECONDS, type EvaluatedModel, type EvaluationState } from '../shared/job-state.js';
 import { notSupervisor, type Ledger, type LedgerEntry, type LedgerEvaluationPatch } from '../shared/ledger.js';
 import { parseModelIdentifier } from '../shared/model-identifier.js';
@@ -310,16 +311,14 @@ export async function readHeldOut(evaluation: GateEvaluation, deps: Pick<GateDep
     } catch {
       throw new EvaluationDatasetError(`${where}: line ${line} is not JSON.`);
     }
-    const r = value as Record<string, unknown> | null;
-    if (!r || typeof r !== 'object' || Array.isArray(r) || typeof r.prompt !== 'string' || r.prompt.trim() === '') {
-      throw new EvaluationDatasetError(`${where}: line ${line} has no prompt string.`);
-    }
-    if (r.referenceResponse !== undefined && typeof r.referenceResponse !== 'string') throw new EvaluationDatasetError(`${where}: line ${line}: referenceResponse must be a string.`);
-    if (r.category !== undefined && typeof r.category !== 'string') throw new EvaluationDatasetError(`${where}: line ${line}: category must be a string.`);
+    // The dataset step's rules (shared/held-out-dataset.ts), checked again on what is read now.
+    const problem = heldOutRecordProblems(value)[0];
+    if (problem) throw new EvaluationDatasetError(`${where}: line ${line}, ${problem.field} [${problem.rule}]: ${problem.message}.`);
+    const r = value as Record<string, string>;
     records.push({
-      prompt: r.prompt,
-      ...(typeof r.referenceResponse === 'string' ? { referenceResponse: r.referenceResponse } : {}),
-      ...(typeof r.category === 'string' ? { category: r.category } : {}),
+      prompt: r.prompt!,
+      ...(r.referenceResponse !== undefined ? { referenceResponse: r.referenceResponse } : {}),
+      ...(r.category !== undefined ? { category: r.category } : {}),
     });
   }
   if (records.length === 0) throw new EvaluationDatasetError(`${where}: no record.`);

@@ -31,14 +31,13 @@ import { parseS3Uri } from '../shared/s3.js';
 import type { StageEvaluation } from '../shared/stage.js';
 import { JsonlSplitter, type JsonlItem } from './jsonl.js';
 import type { ValidateDatasetDeps } from './validate-dataset.js';
+import { heldOutRecordProblems, type HeldOutRecordProblem as Problem } from '../shared/held-out-dataset.js';
 
 /** Problems named in full in the error; the rest are counted by rule. */
 export const MAX_DETAILED_EVALUATION_PROBLEMS = 10;
 /** Time left for the report when reading must stop: the dataset is then refused (it must be read whole). */
 export const EVALUATION_TIME_MARGIN_MS = 30_000;
 
-/** The keys of a held-out record (the judge prompt dataset's, without `modelResponses`). */
-const RECORD_KEYS = ['prompt', 'referenceResponse', 'category'] as const;
 
 /** The job's evaluation, the parts this step reads (the resolved `job.evaluation`). */
 export type EvaluationDatasetJob = Pick<JobEvaluation, 'dataset' | 'metrics' | 'judgeModelIdentifier' | 'maxPrompts' | 'inference' | 'maxCostUsd'>;
@@ -63,37 +62,6 @@ export interface EvaluationReport {
   withReference: number;
   estimate: EvaluationCostEstimate & { prompts: number };
   budget: { maxCostUsd?: number; baseUsdPer1k?: number; basePricedAs?: string; judgeUsdPer1k?: number; judgePricedAs?: string };
-}
-
-interface Problem {
-  line: number;
-  field: string;
-  rule: string;
-  message: string;
-}
-
-/** The problems of one parsed held-out record (`[]`: valid). Messages name the rule, never a value. */
-export function evaluationRecordProblems(value: unknown): Problem[] {
-  const at = (field: string, rule: string, message: string): Problem => ({ line: 0, field, rule, message });
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return [at('(record)', 'record.object', 'must be a JSON object')];
-  const record = value as Record<string, unknown>;
-  const problems: Problem[] = [];
-  if (typeof record.prompt !== 'string') problems.push(at('prompt', 'prompt.required', 'must be a string (required)'));
-  else if (record.prompt.trim() === '') problems.push(at('prompt', 'prompt.empty', 'must not be empty'));
-  if ('referenceResponse' in record) {
-    if (typeof record.referenceResponse !== 'string') problems.push(at('referenceResponse', 'referenceResponse.type', 'must be a string when present'));
-    else if (record.referenceResponse.trim() === '') problems.push(at('referenceResponse', 'referenceResponse.empty', 'must not be empty when present'));
-  }
-  if ('category' in record && typeof record.category !== 'string') problems.push(at('category', 'category.type', 'must be a string when present'));
-  if ('modelResponses' in record) {
-    problems.push(at('modelResponses', 'modelResponses.forbidden', 'must not be in a held-out record: the workflow writes each model\'s responses'));
-  }
-  const unknown = Object.keys(record).filter((key) => key !== 'modelResponses' && !(RECORD_KEYS as readonly string[]).includes(key)).length;
-  if (unknown > 0) {
-    // The key itself is the writer's data: counted, never named.
-    problems.push(at('(record)', 'record.unknown-key', `has ${unknown} key(s) other than prompt, referenceResponse and category`));
-  }
-  return problems;
 }
 
 /** Characters as the token estimate counts them (UTF-16 code units, like the dataset step's records). */
@@ -142,7 +110,7 @@ export async function readEvaluationDataset(
       if ('error' in item) {
         report({ line: item.line, field: '(line)', rule: `jsonl.${item.error}`, message: item.message });
       } else {
-        const found = evaluationRecordProblems(item.value);
+        const found = heldOutRecordProblems(item.value);
         if (found.length > 0) for (const p of found) report({ ...p, line: item.line });
         else if (records <= maxPrompts) {
           const record = item.value as Record<string, unknown>;

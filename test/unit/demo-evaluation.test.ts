@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { evaluationRecordProblems } from '../../functions/validate-dataset/evaluation-dataset.js';
+import { heldOutRecordProblems } from '../../functions/shared/held-out-dataset.js';
 import { checkRecord, datasetRulesFor } from '../../functions/validate-dataset/formats.js';
 import { onDemandDeploymentSupport } from '../../functions/shared/evaluation-support.js';
 import { resolveJobInput } from '../../functions/shared/job-input.js';
@@ -54,7 +54,7 @@ describe('the demo held-out dataset', () => {
     expect(records.slice(0, HELD_OUT_DOCUMENTED_RECORDS.length)).toEqual(HELD_OUT_DOCUMENTED_RECORDS);
     expect(records.length).toBeGreaterThanOrEqual(5);
     for (const [i, record] of records.entries()) {
-      expect(evaluationRecordProblems(record), `line ${i + 1}`).toEqual([]);
+      expect(heldOutRecordProblems(record), `line ${i + 1}`).toEqual([]);
       expect(typeof record.referenceResponse, `line ${i + 1}`).toBe('string');
     }
     expect(heldOutPrompts()).toEqual(records.map((r) => r.prompt));

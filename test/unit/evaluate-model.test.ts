@@ -52,6 +52,7 @@ import {
   DeploymentFailedError,
   DeploymentQuotaExceededError,
   EvaluationBudgetExceededError,
+  EvaluationDatasetError,
   EvaluationJobFailedError,
   EvaluationNotOursError,
   EvaluationQuotaExceededError,
@@ -247,6 +248,14 @@ describe('plan', () => {
 
   it('refuses when the ledger names another supervisor', async () => {
     await expect(plan(input(undefined, { self: OTHER }), deps())).rejects.toThrow(EvaluationNotOursError);
+  });
+
+  it("checks the held-out records by the dataset step's rules again (a record with responses), naming the line, not the content", async () => {
+    put(`s3://${BUCKET}/datasets/support-heldout.jsonl`, `${JSON.stringify(HELD_OUT[0])}\n${JSON.stringify({ prompt: 'secret prompt', modelResponses: [{ response: 'x', modelIdentifier: 'custom-model' }] })}\n`);
+    const refused = plan(input(), deps());
+    await expect(refused).rejects.toThrow(EvaluationDatasetError);
+    await expect(refused).rejects.toThrow(/line 2, modelResponses \[modelResponses.forbidden\]/);
+    await expect(refused).rejects.not.toThrow(/secret prompt/);
   });
 
   it("ends the gate's deadline before the execution's TimeoutSeconds, with room for cleanup; refuses with too little left", async () => {

@@ -10,7 +10,8 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { estimateEvaluationCost, evaluationPricesFor } from '../../functions/shared/evaluation-cost.js';
-import { checkEvaluation, evaluationRecordProblems, readEvaluationDataset } from '../../functions/validate-dataset/evaluation-dataset.js';
+import { checkEvaluation, readEvaluationDataset } from '../../functions/validate-dataset/evaluation-dataset.js';
+import { heldOutRecordProblems } from '../../functions/shared/held-out-dataset.js';
 import { validateDataset } from '../../functions/validate-dataset/validate-dataset.js';
 import { EVALUATION_BUCKET, HELD_OUT_DATASET, NOVA_MICRO, evaluationStageParams, resolvedEvaluationJob } from '../fixtures/evaluation.js';
 import { testStage } from '../fixtures/stage.js';
@@ -43,10 +44,10 @@ const refusal = async (lines: unknown[], maxPrompts = 100) => {
   return (error as Error).message;
 };
 
-describe('evaluationRecordProblems', () => {
+describe('heldOutRecordProblems', () => {
   it('takes a prompt alone, or with a reference response and a category', () => {
-    expect(evaluationRecordProblems({ prompt: 'p' })).toEqual([]);
-    expect(evaluationRecordProblems({ prompt: 'p', referenceResponse: 'r', category: 'c' })).toEqual([]);
+    expect(heldOutRecordProblems({ prompt: 'p' })).toEqual([]);
+    expect(heldOutRecordProblems({ prompt: 'p', referenceResponse: 'r', category: 'c' })).toEqual([]);
   });
 
   it.each([
@@ -60,7 +61,7 @@ describe('evaluationRecordProblems', () => {
     [{ prompt: 'p', [SECRET]: 'x' }, 'record.unknown-key'],
     [[{ prompt: 'p' }], 'record.object'],
   ])('refuses %j by rule %s', (value, rule) => {
-    const problems = evaluationRecordProblems(value);
+    const problems = heldOutRecordProblems(value);
     expect(problems.map((p) => p.rule)).toEqual([rule]);
     expect(JSON.stringify(problems)).not.toContain(SECRET);
   });
