@@ -842,6 +842,20 @@ def _patch_requests() -> None:
 
     import shape_check
 
+    def checked(response: Any, operation: Any, pattern_exempt: Any = None) -> tuple[Any, list[str]]:
+        """The request's parameters as botocore's `operation` reads them, and what breaks its input shape."""
+        try:
+            params = shape_check.request_params(
+                operation,
+                response.raw_body,
+                {key: unquote(value) for key, value in (response.uri_match or {}).items()},
+                parse_qs(urlparse(response.uri).query, keep_blank_values=True),
+                {key.lower(): value for key, value in response.headers.items()},
+            )
+            return params, shape_check.check(params, operation.input_shape, pattern_exempt=pattern_exempt)
+        except shape_check.RequestError as error:
+            return None, [str(error)]
+
     original = BedrockResponse.call_action
 
     def call_action(self):
@@ -850,17 +864,7 @@ def _patch_requests() -> None:
         if operation is None:
             return original(self)
         headers = dict(self.response_headers)
-        try:
-            params = shape_check.request_params(
-                operation,
-                self.raw_body,
-                {key: unquote(value) for key, value in (self.uri_match or {}).items()},
-                parse_qs(urlparse(self.uri).query, keep_blank_values=True),
-                {key.lower(): value for key, value in self.headers.items()},
-            )
-            errors = shape_check.check(params, operation.input_shape, pattern_exempt=_moto_arn)
-        except shape_check.RequestError as error:
-            params, errors = None, [str(error)]
+        params, errors = checked(self, operation, _moto_arn)
         record: dict[str, Any] | None = None
         if name.startswith("Create"):
             record = {"time": _rfc3339(time.time()), "region": self.region, "operation": name, "request": params}
@@ -901,18 +905,7 @@ def _patch_requests() -> None:
         if name != "Converse":
             return original_runtime(self)
         headers = dict(self.response_headers)
-        operation = runtime_model().operation_model(name)
-        try:
-            params = shape_check.request_params(
-                operation,
-                self.raw_body,
-                {key: unquote(value) for key, value in (self.uri_match or {}).items()},
-                parse_qs(urlparse(self.uri).query, keep_blank_values=True),
-                {key.lower(): value for key, value in self.headers.items()},
-            )
-            errors = shape_check.check(params, operation.input_shape)
-        except shape_check.RequestError as error:
-            params, errors = None, [str(error)]
+        params, errors = checked(self, runtime_model().operation_model(name))
         if errors:
             _log(f"{name} refused: {shape_check.message(errors)}")
             return _error(400, "ValidationException", shape_check.message(errors), headers)
@@ -1157,25 +1150,33 @@ def _create_deployment(account: str, region: str, params: dict[str, Any]) -> tup
     return 202, {"customModelDeploymentArn": arn}
 
 
-def _list_deployments(account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
-    def when(value: str) -> float:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+def _when(value: str) -> float:
+    """A request's timestamp (ISO 8601) as epoch seconds."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
 
+
+def _listed(items: list[Any], params: dict[str, Any], filters: dict[str, Any], render: Any, key: str) -> dict[str, Any]:
+    """A List* answer: the items each filter given in `params` keeps (param -> keep(item, value)), newest first
+    unless sortOrder is Ascending, one page of them."""
+    for param, keep in filters.items():
+        if param in params:
+            items = [item for item in items if keep(item, params[param])]
+    items.sort(key=lambda item: item["created"], reverse=params.get("sortOrder", "Descending") == "Descending")
+    return _page(items, params, render, key)
+
+
+def _list_deployments(account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
     deps = [d for d in _deployments.values() if d["account"] == account and d["region"] == region]
     for dep in deps:
         _advance_deployment(dep)
-    if "nameContains" in params:
-        deps = [d for d in deps if params["nameContains"] in d["name"]]
-    if "statusEquals" in params:
-        deps = [d for d in deps if d["status"] == params["statusEquals"]]
-    if "modelArnEquals" in params:
-        deps = [d for d in deps if d["modelArn"] == params["modelArnEquals"]]
-    if "createdAfter" in params:
-        deps = [d for d in deps if d["created"] > when(params["createdAfter"])]
-    if "createdBefore" in params:
-        deps = [d for d in deps if d["created"] < when(params["createdBefore"])]
-    deps.sort(key=lambda d: d["created"], reverse=params.get("sortOrder", "Descending") == "Descending")
-    return _page(deps, params, lambda d: _render_deployment(d, summary=True), "modelDeploymentSummaries")
+    filters = {
+        "nameContains": lambda d, v: v in d["name"],
+        "statusEquals": lambda d, v: d["status"] == v,
+        "modelArnEquals": lambda d, v: d["modelArn"] == v,
+        "createdAfter": lambda d, v: d["created"] > _when(v),
+        "createdBefore": lambda d, v: d["created"] < _when(v),
+    }
+    return _listed(deps, params, filters, lambda d: _render_deployment(d, summary=True), "modelDeploymentSummaries")
 
 
 def _page(items: list[Any], params: dict[str, Any], render: Any, key: str) -> dict[str, Any]:
@@ -1555,24 +1556,17 @@ def _summarize_evaluation(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def _list_evaluations(account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
-    def when(value: str) -> float:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-
     jobs = [j for j in _evaluations.values() if j["account"] == account and j["region"] == region]
     for job in jobs:
         _advance_evaluation(job)
-    if "nameContains" in params:
-        jobs = [j for j in jobs if params["nameContains"] in j["name"]]
-    if "statusEquals" in params:
-        jobs = [j for j in jobs if j["status"] == params["statusEquals"]]
-    if "applicationTypeEquals" in params:
-        jobs = [j for j in jobs if j["request"].get("applicationType", "ModelEvaluation") == params["applicationTypeEquals"]]
-    if "creationTimeAfter" in params:
-        jobs = [j for j in jobs if j["created"] > when(params["creationTimeAfter"])]
-    if "creationTimeBefore" in params:
-        jobs = [j for j in jobs if j["created"] < when(params["creationTimeBefore"])]
-    jobs.sort(key=lambda j: j["created"], reverse=params.get("sortOrder", "Descending") == "Descending")
-    return _page(jobs, params, _summarize_evaluation, "jobSummaries")
+    filters = {
+        "nameContains": lambda j, v: v in j["name"],
+        "statusEquals": lambda j, v: j["status"] == v,
+        "applicationTypeEquals": lambda j, v: j["request"].get("applicationType", "ModelEvaluation") == v,
+        "creationTimeAfter": lambda j, v: j["created"] > _when(v),
+        "creationTimeBefore": lambda j, v: j["created"] < _when(v),
+    }
+    return _listed(jobs, params, filters, _summarize_evaluation, "jobSummaries")
 
 
 def _stop_evaluation(account: str, region: str, arn: str) -> None:

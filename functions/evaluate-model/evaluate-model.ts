@@ -54,7 +54,7 @@ import {
   EvaluationUnsupportedError,
   describeError,
 } from '../shared/errors.js';
-import { estimateEvaluationCost, type EvaluationPrices } from '../shared/evaluation-cost.js';
+import { estimateEvaluationCost, holdEvaluationToBudget, type EvaluationPrices } from '../shared/evaluation-cost.js';
 import { onDemandDeploymentSupport } from '../shared/evaluation-support.js';
 import { heldOutRecordProblems } from '../shared/held-out-dataset.js';
 import { EVALUATED_MODELS, EXECUTION_TIMEOUT_SECONDS, type EvaluatedModel, type EvaluationState } from '../shared/job-state.js';
@@ -357,16 +357,19 @@ export async function plan(input: GateInput, deps: GateDeps): Promise<Evaluation
     { prompts: records.length, promptChars: chars((r) => r.prompt), referenceChars: chars((r) => r.referenceResponse), metrics: evaluation.metrics.length, maxTokens: evaluation.inference.maxTokens },
     deps.prices,
   );
-  if (evaluation.maxCostUsd !== undefined) {
-    if (estimate.usd === undefined) {
-      throw new EvaluationBudgetExceededError(`The job caps the gate at $${evaluation.maxCostUsd}, but the stage prices neither its base nor its judge model (inferenceTokenPricesUsdPer1k): the cost cannot be held to it.`);
-    }
-    if (estimate.usd > evaluation.maxCostUsd) {
-      throw new EvaluationBudgetExceededError(
-        `The gate would cost about $${estimate.usd} (${estimate.tokens.total} tokens for ${records.length} prompts), more than the job's evaluation.maxCostUsd $${evaluation.maxCostUsd}. Nothing was deployed.`,
-      );
-    }
-  }
+  holdEvaluationToBudget(
+    estimate,
+    deps.prices,
+    evaluation.maxCostUsd,
+    {
+      prompts: records.length,
+      metrics: evaluation.metrics.length,
+      maxTokens: evaluation.inference.maxTokens,
+      baseModelIdentifier: input.job.baseModelIdentifier,
+      judgeModelIdentifier: evaluation.judgeModelIdentifier,
+    },
+    'Nothing was deployed.',
+  );
   // The gate runs in the execution that followed the job (up to 20 days old by then: HANDOVER_AFTER_SECONDS): its
   // deadline ends before that execution's TimeoutSeconds, with room for the cleanup and the grants' revocation.
   const now = deps.now().getTime();
@@ -583,8 +586,6 @@ export async function generate(input: GateInput, deps: GateDeps): Promise<Evalua
     const doing = `Converse (generating responses; ${done.size} of ${records.length * 2} done, kept for the retry)`;
     const mapped = classify(failure, doing);
     if (mapped instanceof EvaluationUncertainError) throw mapped;
-    const code = awsErrorCode(failure);
-    if (code === 'ModelNotReadyException' || code === 'ModelTimeoutException') throw new EvaluationUncertainError(`${doing}: ${describeError(failure)}`, { cause: failure });
     throw new EvaluationJobFailedError(`${doing} failed: ${describeError(failure)}`, { cause: failure });
   }
 

@@ -44,15 +44,16 @@ const TRANSIENT_NAMES = new Set([
 ]);
 
 /**
- * True for an error retrying later can fix: throttling, a 5xx or 429 answer, a timeout or a dropped
+ * True for an error retrying later can fix: throttling, a 5xx, 429 or 408 answer, a timeout or a dropped
  * connection (by name, Node `code`, HTTP status or the SDK's `$retryable`). Access, validation and
- * not-found errors are not transient.
+ * not-found errors are not transient. (bedrock-runtime answers a model that is not ready yet with 429,
+ * ModelNotReadyException, and one that took too long with 408, ModelTimeoutException: botocore 1.44.18.)
  */
 export function isTransientAwsError(err: unknown): boolean {
   if (!err || typeof err !== 'object') return false;
   const e = err as { name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
   if (TRANSIENT_NAMES.has(String(e.name)) || TRANSIENT_NAMES.has(String(e.code))) return true;
   const status = e.$metadata?.httpStatusCode;
-  if (status !== undefined && (status >= 500 || status === 429)) return true;
+  if (status !== undefined && (status >= 500 || status === 429 || status === 408)) return true;
   return Boolean(e.$retryable);
 }

@@ -18,6 +18,7 @@
  * price per 1,000 tokens, in or out, per model (stage param inferenceTokenPricesUsdPer1k, looked up by
  * stage.ts inferencePriceFor); the custom model is priced as its base model.
  */
+import { EvaluationBudgetExceededError } from './errors.js';
 import { inferencePriceFor, type StageEvaluation } from './stage.js';
 import { ESTIMATED_CHARS_PER_TOKEN, tokensFromChars } from './token-estimate.js';
 
@@ -108,4 +109,31 @@ export function evaluationPricesFor(
     ...(base ? { baseUsdPer1k: base.usdPer1kTokens, basePricedAs: base.pricedAs } : {}),
     ...(judge ? { judgeUsdPer1k: judge.usdPer1kTokens, judgePricedAs: judge.pricedAs } : {}),
   };
+}
+
+/**
+ * Holds the gate's estimate to its cap (`maxCostUsd`; undefined: no cap): over it, or a cap that cannot be held for want
+ * of a price, is {@link EvaluationBudgetExceededError}. `after` says what was not done (the dataset step: nothing spent;
+ * PlanEvaluation: nothing deployed). The one budget rule of the dataset step (before training) and of PlanEvaluation.
+ */
+export function holdEvaluationToBudget(
+  estimate: EvaluationCostEstimate,
+  prices: ReturnType<typeof evaluationPricesFor>,
+  maxCostUsd: number | undefined,
+  job: { prompts: number; metrics: number; maxTokens: number; baseModelIdentifier: string; judgeModelIdentifier: string },
+  after: string,
+): void {
+  if (maxCostUsd === undefined) return;
+  if (estimate.usd === undefined) {
+    throw new EvaluationBudgetExceededError(
+      `The evaluation gate's cost cap of $${maxCostUsd} cannot be held: the stage prices no ${prices.baseUsdPer1k === undefined ? `base model ${job.baseModelIdentifier}` : `judge model ${job.judgeModelIdentifier}`} (param inferenceTokenPricesUsdPer1k). ${after}`,
+    );
+  }
+  if (estimate.usd > maxCostUsd) {
+    throw new EvaluationBudgetExceededError(
+      `The evaluation gate's estimated cost $${estimate.usd} exceeds the cap of $${maxCostUsd}: ${job.prompts} prompts, ${job.metrics} metric(s), maxTokens ${job.maxTokens}; ` +
+        `${estimate.tokens.generation} generation tokens at $${prices.baseUsdPer1k} per 1,000 (priced as ${prices.basePricedAs ?? 'given'}), ${estimate.tokens.judge} judge tokens at $${prices.judgeUsdPer1k} per 1,000 (priced as ${prices.judgePricedAs ?? 'given'}). ` +
+        `${after} Lower evaluation.maxPrompts, the metrics or inference.maxTokens.`,
+    );
+  }
 }

@@ -225,8 +225,11 @@ function priceItem(item: string): { model: string; price: number } {
   return at < 0 ? { model: '', price: Number.NaN } : { model: item.slice(0, at).trim(), price: Number(item.slice(at + 1).trim()) };
 }
 
-/** `model=price, model=price`: a token price per model ('' = none). */
-const priceListOf = (what: string) => z.pipe(
+/**
+ * `key=value, key=value`: each item read by `item` (its key, its value, and what is wrong with it, if anything), no key
+ * twice (`twice` says so) → the record key → value; with no item, `{}` or (`emptyIs: undefined`) undefined.
+ */
+const keyedList = <V>(item: (text: string) => { key: string; value: V; problem?: string }, twice: string, emptyIs: 'record' | 'undefined') => z.pipe(
   text,
   z.pipe(
     z.transform(listItems),
@@ -234,28 +237,37 @@ const priceListOf = (what: string) => z.pipe(
       z.array(z.string().check(z.maxLength(MAX_PARAM_LENGTH, { abort: true }))).check(
         z.superRefine((items: string[], ctx) => {
           const seen = new Set<string>();
-          items.forEach((item, i) => {
-            const { model, price } = priceItem(item);
-            if (!MODEL_ID.test(model) || !(price > 0 && price <= 1e15)) {
-              ctx.addIssue({ code: 'custom', path: [i], input: item, message: `each must be <${what}>=<US dollars per 1,000 tokens, more than 0>` });
-            } else if (seen.has(model)) {
-              ctx.addIssue({ code: 'custom', path: [i], input: item, message: 'must not price a model twice' });
-            }
-            seen.add(model);
+          items.forEach((text, i) => {
+            const { key, problem } = item(text);
+            if (problem !== undefined) ctx.addIssue({ code: 'custom', path: [i], input: text, message: problem });
+            else if (seen.has(key)) ctx.addIssue({ code: 'custom', path: [i], input: text, message: twice });
+            seen.add(key);
           });
         }),
       ),
-      z.transform((items: string[]) =>
-        items.length === 0
+      z.transform((items: string[]): Record<string, V> | undefined =>
+        items.length === 0 && emptyIs === 'undefined'
           ? undefined
-          : Object.fromEntries(items.map((item) => {
-              const { model, price } = priceItem(item);
-              return [model, price];
+          : Object.fromEntries(items.map((text) => {
+              const { key, value } = item(text);
+              return [key, value];
             })),
       ),
     ),
   ),
 );
+
+/** `model=price, model=price`: a token price per model ('' = none). */
+const priceListOf = (what: string) =>
+  keyedList(
+    (text) => {
+      const { model, price } = priceItem(text);
+      const valid = MODEL_ID.test(model) && price > 0 && price <= 1e15;
+      return { key: model, value: price, ...(valid ? {} : { problem: `each must be <${what}>=<US dollars per 1,000 tokens, more than 0>` }) };
+    },
+    'must not price a model twice',
+    'undefined',
+  );
 
 /**
  * The price of 1,000 training tokens of a job's base model: the stage's price for that model
@@ -290,29 +302,14 @@ export const DEFAULT_EVALUATION_MAX_PROMPTS = 100;
  * evaluationBucket across params ({@link crossChecks}).
  */
 const evaluationDatasetList = () =>
-  z.pipe(
-    text,
-    z.pipe(
-      z.transform(listItems),
-      z.pipe(
-        z.array(z.string().check(z.maxLength(MAX_PARAM_LENGTH, { abort: true }))).check(
-          z.superRefine((items: string[], ctx) => {
-            const seen = new Set<string>();
-            items.forEach((item, i) => {
-              const problem = evaluationDatasetProblem(item);
-              if (problem !== undefined) ctx.addIssue({ code: 'custom', path: [i], input: item, message: problem });
-              const name = datasetItem(item).name;
-              if (problem === undefined && seen.has(name)) ctx.addIssue({ code: 'custom', path: [i], input: item, message: 'must not name a dataset twice' });
-              seen.add(name);
-            });
-          }),
-        ),
-        z.transform((items: string[]) => Object.fromEntries(items.map((item) => {
-          const { name, uri } = datasetItem(item);
-          return [name, uri];
-        }))),
-      ),
-    ),
+  keyedList(
+    (text) => {
+      const { name, uri } = datasetItem(text);
+      const problem = evaluationDatasetProblem(text);
+      return { key: name, value: uri, ...(problem !== undefined ? { problem } : {}) };
+    },
+    'must not name a dataset twice',
+    'record',
   );
 
 function datasetItem(item: string): { name: string; uri: string } {

@@ -24,8 +24,8 @@
  */
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { httpStatus } from '../shared/aws-errors.js';
-import { EvaluationBudgetExceededError, EvaluationDatasetError } from '../shared/errors.js';
-import { estimateEvaluationCost, evaluationPricesFor, type EvaluationCostEstimate } from '../shared/evaluation-cost.js';
+import { EvaluationDatasetError } from '../shared/errors.js';
+import { estimateEvaluationCost, evaluationPricesFor, holdEvaluationToBudget, type EvaluationCostEstimate } from '../shared/evaluation-cost.js';
 import type { JobEvaluation } from '../shared/job-input.js';
 import { parseS3Uri } from '../shared/s3.js';
 import type { StageEvaluation } from '../shared/stage.js';
@@ -178,18 +178,13 @@ export async function checkEvaluation(
   );
   const caps = [evaluation.maxCostUsd, stage.maxCostUsd].filter((c): c is number => c !== undefined);
   const maxCostUsd = caps.length > 0 ? Math.min(...caps) : undefined;
-  if (maxCostUsd !== undefined && estimate.usd === undefined) {
-    throw new EvaluationBudgetExceededError(
-      `The evaluation gate's cost cap of $${maxCostUsd} cannot be held: the stage prices no ${prices.baseUsdPer1k === undefined ? `base model ${baseModelIdentifier}` : `judge model ${evaluation.judgeModelIdentifier}`} (param inferenceTokenPricesUsdPer1k). Nothing was spent.`,
-    );
-  }
-  if (maxCostUsd !== undefined && estimate.usd !== undefined && estimate.usd > maxCostUsd) {
-    throw new EvaluationBudgetExceededError(
-      `The evaluation gate's estimated cost $${estimate.usd} exceeds the cap of $${maxCostUsd}: ${stats.prompts} prompts, ${evaluation.metrics.length} metric(s), maxTokens ${evaluation.inference.maxTokens}; ` +
-        `${estimate.tokens.generation} generation tokens at $${prices.baseUsdPer1k} per 1,000 (priced as ${prices.basePricedAs}), ${estimate.tokens.judge} judge tokens at $${prices.judgeUsdPer1k} per 1,000 (priced as ${prices.judgePricedAs}). ` +
-        'Nothing was spent: lower evaluation.maxPrompts, the metrics or inference.maxTokens.',
-    );
-  }
+  holdEvaluationToBudget(
+    estimate,
+    prices,
+    maxCostUsd,
+    { prompts: stats.prompts, metrics: evaluation.metrics.length, maxTokens: evaluation.inference.maxTokens, baseModelIdentifier, judgeModelIdentifier: evaluation.judgeModelIdentifier },
+    'Nothing was spent.',
+  );
   return {
     dataset: evaluation.dataset.name,
     object,

@@ -32,7 +32,7 @@ export function customizationChecks(job: JobInput, facts: PreflightFacts): Check
   const { grader, teacher, invocationLogs } = facts.customization;
   return [
     ...(grader ? graderChecks(job, facts, grader) : []),
-    ...(teacher ? teacherChecks(job, teacher) : []),
+    ...(teacher ? [foundationModelCheck(CHECK.teacherAvailable, 'teacher', `fix ${TEACHER_FIELD} (one of the stage param teacherModelIdentifiers)`, job, teacher)] : []),
     ...(invocationLogs ? invocationLogChecks(job, facts, invocationLogs) : []),
   ];
 }
@@ -201,40 +201,42 @@ function concurrencyCheck(g: GraderFacts): CheckResult {
 }
 
 /**
- * The teacher model exists in the region and is ACTIVE (GetFoundationModel; botocore
+ * A model the job names exists in the region and is ACTIVE (GetFoundationModel; botocore
  * data/bedrock/2023-04-20/service-2.json shape FoundationModelLifecycleStatus: ACTIVE | LEGACY; Amazon
- * Bedrock User Guide, "Model lifecycle": https://docs.aws.amazon.com/bedrock/latest/userguide/model-lifecycle.html).
+ * Bedrock User Guide, "Model lifecycle": https://docs.aws.amazon.com/bedrock/latest/userguide/model-lifecycle.html):
+ * a distillation job's teacher (check `teacher.available`), the evaluation gate's judge (`evaluation.judge-available`).
  */
-function teacherChecks(job: JobInput, t: TeacherFacts): CheckResult[] {
+export function foundationModelCheck(
+  check: string,
+  what: 'teacher' | 'judge',
+  fixId: string,
+  job: JobInput,
+  t: TeacherFacts,
+): CheckResult {
   const r = t.identifier;
-  const fixId = `fix ${TEACHER_FIELD} (one of the stage param teacherModelIdentifiers)`;
   switch (t.status) {
     case 'missing':
-      return [flag(CHECK.teacherAvailable, 'fail', r, `teacher model not found in ${job.region}`, `Use a teacher model offered in ${job.region} (aws bedrock list-foundation-models), or ${fixId}.`)];
+      return flag(check, 'fail', r, `${what} model not found in ${job.region}`, `Use a ${what} model offered in ${job.region} (aws bedrock list-foundation-models), or ${fixId}.`);
     case 'unknown':
-      return [flag(CHECK.teacherAvailable, 'warn', r, `could not read the teacher model: ${t.error}`, "Allow the workflow bedrock:GetFoundationModel (its role has it on the region's foundation models).")];
+      return flag(check, 'warn', r, `could not read the ${what} model: ${t.error}`, "Allow the workflow bedrock:GetFoundationModel (its role has it on the region's foundation models).");
     case 'profile':
-      return [
-        flag(
-          CHECK.teacherAvailable,
-          'warn',
-          r,
-          'the teacher is an inference profile: GetFoundationModel does not describe it, so its availability is not verified',
-          `Check it with aws bedrock get-inference-profile --inference-profile-identifier ${t.identifier}.`,
-        ),
-      ];
+      return flag(
+        check,
+        'warn',
+        r,
+        `the ${what} is an inference profile: GetFoundationModel does not describe it, so its availability is not verified`,
+        `Check it with aws bedrock get-inference-profile --inference-profile-identifier ${t.identifier}.`,
+      );
     case 'found':
-      return [
-        t.lifecycle === undefined || t.lifecycle === 'ACTIVE'
-          ? pass(CHECK.teacherAvailable, 'fail', r, `teacher model is available in ${job.region}${t.lifecycle ? ' (ACTIVE)' : ''}`)
-          : flag(
-              CHECK.teacherAvailable,
-              'warn',
-              r,
-              `the teacher model's lifecycle status is ${t.lifecycle}: it is due to reach its end of life`,
-              `Choose an ACTIVE teacher model (aws bedrock list-foundation-models), or ${fixId}.`,
-            ),
-      ];
+      return t.lifecycle === undefined || t.lifecycle === 'ACTIVE'
+        ? pass(check, 'fail', r, `${what} model is available in ${job.region}${t.lifecycle ? ' (ACTIVE)' : ''}`)
+        : flag(
+            check,
+            'warn',
+            r,
+            `the ${what} model's lifecycle status is ${t.lifecycle}: it is due to reach its end of life`,
+            `Choose an ACTIVE ${what} model (aws bedrock list-foundation-models), or ${fixId}.`,
+          );
   }
 }
 

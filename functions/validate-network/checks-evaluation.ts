@@ -9,7 +9,8 @@ import { onDemandDeploymentSupport } from '../shared/evaluation-support.js';
 import type { JobInput } from '../shared/job-input.js';
 import { evaluatePolicies } from '../shared/policies/eval.js';
 import type { PreflightFacts, RoleFacts } from './facts.js';
-import type { EvaluationDatasetFacts, JudgeFacts } from './facts-evaluation.js';
+import type { EvaluationDatasetFacts } from './facts-evaluation.js';
+import { foundationModelCheck } from './checks-customization.js';
 import { CHECK, flag, pass, type CheckResult } from './check-result.js';
 
 /**
@@ -22,11 +23,18 @@ export function evaluationJobArnPattern(job: Pick<JobInput, 'partition' | 'regio
   return { sample: buildArn({ ...scope, resource: 'evaluation-job/preflight0000' }), wildcard: buildArn({ ...scope, resource: 'evaluation-job/*' }) };
 }
 
+const JUDGE_FIX = 'fix evaluation.judgeModelIdentifier (one of the stage param evaluationJudgeModels)';
+
 export function evaluationChecks(job: JobInput, facts: PreflightFacts): CheckResult[] {
   if (job.evaluation === undefined) return [];
   return [
     supportedCheck(job),
-    ...(facts.evaluation ? [datasetCheck(facts.evaluation.dataset), judgeCheck(job, facts.evaluation.judge)] : []),
+    ...(facts.evaluation
+      ? [
+          datasetCheck(facts.evaluation.dataset),
+          foundationModelCheck(CHECK.evaluationJudgeAvailable, 'judge', JUDGE_FIX, job, facts.evaluation.judge),
+        ]
+      : []),
     ...roleTrustCheck(job, facts.role),
   ];
 }
@@ -56,34 +64,6 @@ function datasetCheck(d: EvaluationDatasetFacts): CheckResult {
   }
 }
 
-function judgeCheck(job: JobInput, j: JudgeFacts): CheckResult {
-  const r = j.identifier;
-  const fixId = 'fix evaluation.judgeModelIdentifier (one of the stage param evaluationJudgeModels)';
-  switch (j.status) {
-    case 'missing':
-      return flag(CHECK.evaluationJudgeAvailable, 'fail', r, `judge model not found in ${job.region}`, `Use a judge model offered in ${job.region} (aws bedrock list-foundation-models), or ${fixId}.`);
-    case 'unknown':
-      return flag(CHECK.evaluationJudgeAvailable, 'warn', r, `could not read the judge model: ${j.error}`, "Allow the workflow bedrock:GetFoundationModel (its role has it on the region's foundation models).");
-    case 'profile':
-      return flag(
-        CHECK.evaluationJudgeAvailable,
-        'warn',
-        r,
-        'the judge is an inference profile: GetFoundationModel does not describe it, so its availability is not verified',
-        `Check it with aws bedrock get-inference-profile --inference-profile-identifier ${j.identifier}.`,
-      );
-    case 'found':
-      return j.lifecycle === undefined || j.lifecycle === 'ACTIVE'
-        ? pass(CHECK.evaluationJudgeAvailable, 'fail', r, `judge model is available in ${job.region}${j.lifecycle ? ' (ACTIVE)' : ''}`)
-        : flag(
-            CHECK.evaluationJudgeAvailable,
-            'warn',
-            r,
-            `the judge model's lifecycle status is ${j.lifecycle}: it is due to reach its end of life`,
-            `Choose an ACTIVE judge model (aws bedrock list-foundation-models), or ${fixId}.`,
-          );
-  }
-}
 
 /**
  * The evaluation jobs run as the stage's Bedrock role: its trust policy must let bedrock.amazonaws.com

@@ -127,6 +127,9 @@ const BOTH = ['us-east-1', 'us-west-2'] as const;
 
 const row = (documentedId: string, regions: readonly string[], source: Source): SupportRow => ({ documentedId, regions, source });
 
+/** A student model as the distillation page names it (`<model id>:<version>:<context>`), and its model id. */
+const student = (documentedId: string) => ({ modelId: documentedId.slice(0, documentedId.indexOf(':')), documentedId });
+
 /** The distillation table: teacher → students, Region, and how the teacher may be named. */
 export const DISTILLATION_TEACHERS: readonly TeacherEntry[] = [
   {
@@ -135,8 +138,8 @@ export const DISTILLATION_TEACHERS: readonly TeacherEntry[] = [
     documentedId: 'amazon.nova-pro-v1:0',
     invocation: 'both',
     students: [
-      { modelId: 'amazon.nova-lite-v1', documentedId: 'amazon.nova-lite-v1:0:300k' },
-      { modelId: 'amazon.nova-micro-v1', documentedId: 'amazon.nova-micro-v1:0:128k' },
+      student('amazon.nova-lite-v1:0:300k'),
+      student('amazon.nova-micro-v1:0:128k'),
     ],
     regions: US_EAST_1,
     source: src.distillation,
@@ -147,9 +150,9 @@ export const DISTILLATION_TEACHERS: readonly TeacherEntry[] = [
     documentedId: 'amazon.nova-premier-v1:0',
     invocation: 'inference-profile',
     students: [
-      { modelId: 'amazon.nova-lite-v1', documentedId: 'amazon.nova-lite-v1:0:300k' },
-      { modelId: 'amazon.nova-micro-v1', documentedId: 'amazon.nova-micro-v1:0:128k' },
-      { modelId: 'amazon.nova-pro-v1', documentedId: 'amazon.nova-pro-v1:0:300k' },
+      student('amazon.nova-lite-v1:0:300k'),
+      student('amazon.nova-micro-v1:0:128k'),
+      student('amazon.nova-pro-v1:0:300k'),
     ],
     regions: US_EAST_1,
     source: src.distillation,
@@ -160,10 +163,10 @@ export const DISTILLATION_TEACHERS: readonly TeacherEntry[] = [
     documentedId: 'meta.llama3-1-405b-instruct-v1:0',
     invocation: 'on-demand',
     students: [
-      { modelId: 'meta.llama3-1-8b-instruct-v1', documentedId: 'meta.llama3-1-8b-instruct-v1:0:128k' },
-      { modelId: 'meta.llama3-1-70b-instruct-v1', documentedId: 'meta.llama3-1-70b-instruct-v1:0:128k' },
-      { modelId: 'meta.llama3-2-1b-instruct-v1', documentedId: 'meta.llama3-2-1b-instruct-v1:0:128k' },
-      { modelId: 'meta.llama3-3-70b-instruct-v1', documentedId: 'meta.llama3-3-70b-instruct-v1:0:128k' },
+      student('meta.llama3-1-8b-instruct-v1:0:128k'),
+      student('meta.llama3-1-70b-instruct-v1:0:128k'),
+      student('meta.llama3-2-1b-instruct-v1:0:128k'),
+      student('meta.llama3-3-70b-instruct-v1:0:128k'),
     ],
     regions: US_WEST_2,
     source: src.distillation,
@@ -174,9 +177,9 @@ export const DISTILLATION_TEACHERS: readonly TeacherEntry[] = [
     documentedId: 'meta.llama3-1-70b-instruct-v1:0',
     invocation: 'both',
     students: [
-      { modelId: 'meta.llama3-1-8b-instruct-v1', documentedId: 'meta.llama3-1-8b-instruct-v1:0:128k' },
-      { modelId: 'meta.llama3-2-1b-instruct-v1', documentedId: 'meta.llama3-2-1b-instruct-v1:0:128k' },
-      { modelId: 'meta.llama3-2-3b-instruct-v1', documentedId: 'meta.llama3-2-3b-instruct-v1:0:128k' },
+      student('meta.llama3-1-8b-instruct-v1:0:128k'),
+      student('meta.llama3-2-1b-instruct-v1:0:128k'),
+      student('meta.llama3-2-3b-instruct-v1:0:128k'),
     ],
     regions: US_WEST_2,
     source: src.distillation,
@@ -187,9 +190,9 @@ export const DISTILLATION_TEACHERS: readonly TeacherEntry[] = [
     documentedId: 'meta.llama3-3-70b-instruct-v1:0',
     invocation: 'inference-profile',
     students: [
-      { modelId: 'meta.llama3-1-8b-instruct-v1', documentedId: 'meta.llama3-1-8b-instruct-v1:0:128k' },
-      { modelId: 'meta.llama3-2-1b-instruct-v1', documentedId: 'meta.llama3-2-1b-instruct-v1:0:128k' },
-      { modelId: 'meta.llama3-2-3b-instruct-v1', documentedId: 'meta.llama3-2-3b-instruct-v1:0:128k' },
+      student('meta.llama3-1-8b-instruct-v1:0:128k'),
+      student('meta.llama3-2-1b-instruct-v1:0:128k'),
+      student('meta.llama3-2-3b-instruct-v1:0:128k'),
     ],
     regions: US_WEST_2,
     source: src.distillation,

@@ -85,7 +85,7 @@ export async function gatherCustomizationFacts(job: JobInput, deps: Customizatio
   const logs = job.invocationLogsConfig && job.s3.invocationLogs;
   const [graderFacts, teacherFacts, logFacts] = await Promise.all([
     graderArn === undefined ? undefined : readGrader(graderArn, job, deps.lambda, calls),
-    teacher === undefined ? undefined : readTeacher(teacher, job, deps.bedrock, calls),
+    teacher === undefined ? undefined : readFoundationModel(teacher, job, deps.bedrock, calls),
     logs ? readInvocationLogs(job.invocationLogsConfig!.invocationLogSource.s3Uri, logs, deps.s3, calls) : undefined,
   ]);
   return {
@@ -169,8 +169,9 @@ async function readGrader(arn: string, job: JobInput, lambda: LambdaClient, call
 /**
  * GetFoundationModel: the model exists in the region, and its lifecycle status. An inference profile
  * (by ARN or id, as policies/role.ts teacherProfileOf tells them) is not a foundation model: not looked up.
+ * A distillation job's teacher, and the evaluation gate's judge (facts-evaluation.ts).
  */
-async function readTeacher(identifier: string, job: JobInput, bedrock: BedrockClient, calls: CallTally): Promise<TeacherFacts> {
+export async function readFoundationModel(identifier: string, job: JobInput, bedrock: BedrockClient, calls: CallTally): Promise<TeacherFacts> {
   if (teacherProfileOf(identifier, job)) return { identifier, status: 'profile' };
   try {
     const out = await bedrock.send(counted(calls, 'bedrock', new GetFoundationModelCommand({ modelIdentifier: identifier })));

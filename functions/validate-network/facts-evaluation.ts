@@ -5,14 +5,14 @@
  * (shared/evaluation-support.ts), nor the role's trust (its trust policy is read with the role, facts.ts).
  * Nothing here decides pass or fail: see checks-evaluation.ts.
  */
-import { GetFoundationModelCommand, type BedrockClient } from '@aws-sdk/client-bedrock';
+import type { BedrockClient } from '@aws-sdk/client-bedrock';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { awsErrorCode, httpStatus, isAwsError } from '../shared/aws-errors.js';
 import { describeError } from '../shared/errors.js';
 import type { JobInput } from '../shared/job-input.js';
-import { teacherProfileOf } from '../shared/policies/role.js';
 import { parseS3Uri } from '../shared/s3.js';
 import { counted, type CallTally } from '../shared/sdk.js';
+import { readFoundationModel, type TeacherFacts } from './facts-customization.js';
 
 /** Whether the held-out dataset object exists. */
 export interface EvaluationDatasetFacts {
@@ -22,15 +22,8 @@ export interface EvaluationDatasetFacts {
   error?: string;
 }
 
-/** What the preflight read of the judge model. */
-export interface JudgeFacts {
-  identifier: string;
-  /** found / missing (ResourceNotFoundException) / unknown (another error) / profile (an inference profile: not looked up). */
-  status: 'found' | 'missing' | 'unknown' | 'profile';
-  /** FoundationModelDetails.modelLifecycle.status: ACTIVE | LEGACY. */
-  lifecycle?: string;
-  error?: string;
-}
+/** What the preflight read of the judge model (as of a distillation teacher). */
+export type JudgeFacts = TeacherFacts;
 
 export interface EvaluationFacts {
   dataset: EvaluationDatasetFacts;
@@ -48,7 +41,7 @@ export async function gatherEvaluationFacts(job: JobInput, deps: EvaluationDeps,
   if (evaluation === undefined) return undefined;
   const [dataset, judge] = await Promise.all([
     readEvaluationDataset(evaluation.dataset.s3Uri, deps.s3, calls),
-    readJudge(evaluation.judgeModelIdentifier, job, deps.bedrock, calls),
+    readFoundationModel(evaluation.judgeModelIdentifier, job, deps.bedrock, calls),
   ]);
   return { dataset, judge };
 }
@@ -66,19 +59,5 @@ async function readEvaluationDataset(uri: string, s3: S3Client, calls: CallTally
     if (isAwsError(err, 'NoSuchBucket', 'NotFound') || httpStatus(err) === 404) return { uri, bucket, status: 'missing' };
     if (awsErrorCode(err) === undefined && httpStatus(err) === undefined) throw err;
     return { uri, bucket, status: 'unknown', error: httpStatus(err) === 403 ? 'access denied' : describeError(err) };
-  }
-}
-
-/** GetFoundationModel on the judge (an inference profile, by ARN or id, is not a foundation model: not looked up). */
-async function readJudge(identifier: string, job: JobInput, bedrock: BedrockClient, calls: CallTally): Promise<JudgeFacts> {
-  if (teacherProfileOf(identifier, job)) return { identifier, status: 'profile' };
-  try {
-    const out = await bedrock.send(counted(calls, 'bedrock', new GetFoundationModelCommand({ modelIdentifier: identifier })));
-    const lifecycle = out.modelDetails?.modelLifecycle?.status;
-    return { identifier, status: 'found', ...(lifecycle ? { lifecycle } : {}) };
-  } catch (err) {
-    if (isAwsError(err, 'ResourceNotFoundException') || httpStatus(err) === 404) return { identifier, status: 'missing' };
-    if (awsErrorCode(err) === undefined) throw err;
-    return { identifier, status: 'unknown', error: httpStatus(err) === 403 ? 'access denied' : describeError(err) };
   }
 }

@@ -198,6 +198,7 @@ describe('pollStatus', () => {
     [{ name: 'InternalServerException', $metadata: { httpStatusCode: 500 } }, true],
     [{ name: 'SomethingNew', $metadata: { httpStatusCode: 503 } }, true],
     [{ name: 'SomethingNew', $metadata: { httpStatusCode: 429 } }, true],
+    [{ name: 'ModelTimeoutException', $metadata: { httpStatusCode: 408 } }, true],
     [Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), true],
     [{ name: 'TimeoutError' }, true],
     [{ name: 'Whatever', $retryable: {} }, true],
